@@ -1,0 +1,76 @@
+"""A cancellation token shared by the gRPC layer, the query pipeline and the engines.
+
+grpcio tells a handler that Grafana cancelled a call through ``context.add_callback``; DuckDB and
+Spark stop a running statement only when asked (``interrupt``). The token joins the two: whoever
+starts long work registers how to stop it, and a cancel or a deadline calls every registered stop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Literal
+
+CancelReason = Literal["cancelled", "timeout"]
+
+
+class CancelToken:
+    """Thread-safe, one-shot cancellation with an optional deadline."""
+
+    def __init__(self, timeout_s: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._reason: CancelReason | None = None
+        self._callbacks: list[Callable[[], None]] = []
+        self._timer: threading.Timer | None = None
+        self.deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        if timeout_s is not None:
+            self._timer = threading.Timer(max(timeout_s, 0.0), self.cancel, kwargs={"reason": "timeout"})
+            self._timer.daemon = True
+            self._timer.start()
+
+    @property
+    def reason(self) -> CancelReason | None:
+        """Why the token fired, or None while it has not."""
+        return self._reason
+
+    def is_cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None without one)."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def cancel(self, reason: CancelReason = "cancelled") -> None:
+        """Fire once; later calls are ignored. Callbacks run outside the lock."""
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._reason = reason
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Register ``callback``; it runs at once when the token already fired.
+
+        Returns a function that unregisters it, so finished work is never interrupted later.
+        """
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return lambda: self._remove(callback)
+        callback()
+        return lambda: None
+
+    def _remove(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def close(self) -> None:
+        """Stop the deadline timer (call when the work is over)."""
+        if self._timer is not None:
+            self._timer.cancel()

@@ -1,0 +1,57 @@
+"""The contract every engine implements (embedded DuckDB, Spark Connect, IBM Data Engine).
+
+The pipeline above it has already expanded macros and translated the SQL into ``Engine.dialect``;
+an engine only runs a read query, describes a relation and reports its health. Everything
+engine-specific (sandboxing, how sources become tables, cancellation) stays inside the engine
+module, so a new engine is a new module and not edits across the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.timerange import TimeRange
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@dataclass
+class ExecutionRequest:
+    """One read statement, ready for the engine."""
+
+    sql: str  # in the engine's dialect; a single read-only statement
+    time_range: TimeRange  # used for partition pruning of the configured source
+    cancel: CancelToken
+    row_limit: int
+    referenced: frozenset[str] = frozenset()  # upper-cased relation names the SQL reads
+    tables: Mapping[str, pa.Table] = field(default_factory=dict)  # results of earlier queries by name
+
+
+@dataclass
+class ExecutionResult:
+    table: pa.Table
+    truncated: bool = False  # more rows existed than row_limit
+    stats: dict[str, Any] = field(default_factory=dict)  # objects listed/read, bytes, timings
+
+
+class Engine(Protocol):
+    """A way to run the plugin's SQL."""
+
+    name: str
+    dialect: str  # sqlglot dialect name the pipeline translates to
+
+    def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        """Run the statement; raise a :class:`~cloudsql_cos_ts.errors.PluginError` on failure."""
+        ...
+
+    def health(self, cancel: CancelToken) -> str:
+        """A short readiness line (e.g. the engine version); raise when the engine is unusable."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads (the datasource settings changed or the plugin stops)."""
+        ...

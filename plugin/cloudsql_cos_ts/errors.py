@@ -1,0 +1,66 @@
+"""Errors that become per-query answers Grafana understands.
+
+Every failure of one query is answered in that query's ``DataResponse`` (an HTTP-like status, a
+message and an ``errorSource``) instead of failing the whole gRPC call, so the other queries of a
+panel still render. Grafana counts ``downstream`` errors against the user or the data store and
+``plugin`` errors against us; user mistakes are therefore ``downstream``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorSource = Literal["plugin", "downstream"]
+
+
+class PluginError(Exception):
+    """Base class: carries the status and error source Grafana shows for a failed query."""
+
+    status: int = 500
+    source: ErrorSource = "plugin"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(PluginError):
+    """The query, its macros or the datasource settings are wrong: the user can fix it."""
+
+    status = 400
+    source = "downstream"
+
+
+class NotFound(PluginError):
+    """A named thing (resource path, refId, object) does not exist."""
+
+    status = 404
+    source = "downstream"
+
+
+class DownstreamError(PluginError):
+    """The data store or engine failed (unreachable bucket, engine error that is not the user's SQL)."""
+
+    status = 502
+    source = "downstream"
+
+
+class DownstreamTimeout(PluginError):
+    """The query ran past its time limit, or Grafana gave up on it."""
+
+    status = 504
+    source = "downstream"
+
+
+class QueryCancelled(PluginError):
+    """Grafana cancelled the request (panel closed, browser navigated away, alert deadline)."""
+
+    status = 499
+    source = "downstream"
+
+
+class InternalError(PluginError):
+    """A bug of ours: the message says so, the details go to the log."""
+
+    status = 500
+    source = "plugin"

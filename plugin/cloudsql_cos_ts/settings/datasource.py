@@ -1,0 +1,215 @@
+"""Datasource settings: Grafana's ``jsonData`` + ``decryptedSecureJsonData`` as one typed object.
+
+``jsonData`` is visible to every viewer's browser, so it never holds a secret; secrets come only from
+``decryptedSecureJsonData`` and are wrapped in :class:`Secret`. Validation names the field and what
+to put there, because the message is what a user sees after "Save & test".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, cast
+
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.locations import CosLocation, Location, normalize_endpoint, parse_location
+from cloudsql_cos_ts.settings.secret import Secret
+
+_Choice = TypeVar("_Choice", bound=str)
+
+Engine = Literal["duckdb", "spark", "dataengine"]
+AuthType = Literal["none", "iam", "hmac"]
+SourceFormat = Literal["flowlogs", "json", "parquet", "csv"]
+
+ENGINES: tuple[Engine, ...] = ("duckdb", "spark", "dataengine")
+AUTH_TYPES: tuple[AuthType, ...] = ("none", "iam", "hmac")
+SOURCE_FORMATS: tuple[SourceFormat, ...] = ("flowlogs", "json", "parquet", "csv")
+SECURE_KEYS = ("apiKey", "hmacAccessKeyId", "hmacSecretAccessKey", "sparkToken")
+
+DEFAULT_QUERY_TIMEOUT_S = 120.0
+DEFAULT_ROW_LIMIT = 1_000_000
+DEFAULT_CACHE_TTL_S = 300
+DEFAULT_THREADS = 2
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How to authenticate to COS; only the fields of ``auth`` are set."""
+
+    auth: AuthType = "none"
+    api_key: Secret = field(default_factory=lambda: Secret(""))
+    service_instance_id: str = ""
+    iam_endpoint: str | None = None  # override of IBM's IAM token URL (tests, private endpoints)
+    hmac_access_key_id: Secret = field(default_factory=lambda: Secret(""))
+    hmac_secret_access_key: Secret = field(default_factory=lambda: Secret(""))
+
+
+@dataclass(frozen=True)
+class DatasourceSettings:
+    """Everything one configured datasource needs; immutable, rebuilt when Grafana's copy changes."""
+
+    uid: str
+    name: str
+    last_updated_ms: int
+    engine: Engine = "duckdb"
+    source: Location | None = None
+    source_format: SourceFormat = "flowlogs"
+    destination: Location | None = None
+    credentials: Credentials = field(default_factory=Credentials)
+    query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
+    row_limit: int = DEFAULT_ROW_LIMIT
+    cache_ttl_s: int = DEFAULT_CACHE_TTL_S
+    cache_align_ranges: bool = True
+    threads: int = DEFAULT_THREADS
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    spark_url: str = ""
+    spark_token: Secret = field(default_factory=lambda: Secret(""))
+    dataengine_instance_crn: str = ""
+    dataengine_api_url: str = ""
+
+    def secrets(self) -> tuple[Secret, ...]:
+        """Every secret of these settings (for scrubbing text that might echo them)."""
+        c = self.credentials
+        return tuple(s for s in (c.api_key, c.hmac_access_key_id, c.hmac_secret_access_key, self.spark_token) if s)
+
+
+def parse_datasource_settings(
+    *, uid: str, name: str, last_updated_ms: int, json_data: bytes, secure: Mapping[str, str]
+) -> DatasourceSettings:
+    """Build and validate settings from Grafana's raw instance settings."""
+    data = _json_object(json_data)
+    _refuse_secrets_in_json(data)
+    endpoint_raw = _opt_str(data, "cosEndpoint")
+    endpoint = normalize_endpoint(endpoint_raw, field="cosEndpoint") if endpoint_raw else None
+    source_text = _opt_str(data, "source")
+    dest_text = _opt_str(data, "destination")
+    source = parse_location(source_text, field="source", endpoint_override=endpoint) if source_text else None
+    destination = parse_location(dest_text, field="destination", endpoint_override=endpoint) if dest_text else None
+    uses_cos = isinstance(source, CosLocation) or isinstance(destination, CosLocation)
+    engine = _choice(data, "engine", ENGINES, "duckdb")
+    settings = DatasourceSettings(
+        uid=uid,
+        name=name,
+        last_updated_ms=last_updated_ms,
+        engine=engine,
+        source=source,
+        source_format=_choice(data, "sourceFormat", SOURCE_FORMATS, "flowlogs"),
+        destination=destination,
+        credentials=_credentials(data, secure, uses_cos=uses_cos),
+        query_timeout_s=_number(data, "queryTimeoutSeconds", DEFAULT_QUERY_TIMEOUT_S, low=1, high=3600),
+        row_limit=int(_number(data, "rowLimit", DEFAULT_ROW_LIMIT, low=1, high=100_000_000)),
+        cache_ttl_s=int(_number(data, "cacheTtlSeconds", DEFAULT_CACHE_TTL_S, low=0, high=30 * 86400)),
+        cache_align_ranges=_bool(data, "cacheAlignRanges", True),
+        threads=int(_number(data, "threads", DEFAULT_THREADS, low=1, high=64)),
+        memory_limit=_memory(data),
+        spark_url=_opt_str(data, "sparkUrl"),
+        spark_token=Secret(secure.get("sparkToken", "")),
+        dataengine_instance_crn=_opt_str(data, "dataEngineInstanceCrn"),
+        dataengine_api_url=_opt_str(data, "dataEngineApiUrl"),
+    )
+    _check_engine_fields(settings)
+    return settings
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    if not raw or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"datasource jsonData is not valid JSON: {exc}") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadRequest("datasource jsonData must be a JSON object")
+    return value
+
+
+def _refuse_secrets_in_json(data: Mapping[str, Any]) -> None:
+    leaked = [key for key in SECURE_KEYS if data.get(key)]
+    if leaked:
+        raise BadRequest(
+            f"{', '.join(leaked)} must be stored in the secure settings (secureJsonData), not in jsonData, "
+            "where every dashboard viewer can read it"
+        )
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"{key} must be a string")
+    return value.strip()
+
+
+def _choice(data: Mapping[str, Any], key: str, allowed: tuple[_Choice, ...], default: _Choice) -> _Choice:
+    value = _opt_str(data, key).lower() or default
+    if value not in allowed:
+        raise BadRequest(f"{key} must be one of {', '.join(allowed)} (got {value!r})")
+    return cast("_Choice", value)
+
+
+def _number(data: Mapping[str, Any], key: str, default: float, *, low: float, high: float) -> float:
+    value = data.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise BadRequest(f"{key} must be a number (got {value!r})") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRequest(f"{key} must be a number")
+    if not low <= value <= high:
+        raise BadRequest(f"{key} must be between {low:g} and {high:g} (got {value:g})")
+    return float(value)
+
+
+def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise BadRequest(f"{key} must be true or false")
+    return value
+
+
+def _memory(data: Mapping[str, Any]) -> str:
+    value = _opt_str(data, "memoryLimit") or DEFAULT_MEMORY_LIMIT
+    number = value.upper().removesuffix("B").rstrip("KMGT")
+    if not number.replace(".", "", 1).isdigit() or not value.upper().endswith(("KB", "MB", "GB", "TB")):
+        raise BadRequest(f"memoryLimit must look like 512MB or 4GB (got {value!r})")
+    return value.upper()
+
+
+def _credentials(data: Mapping[str, Any], secure: Mapping[str, str], *, uses_cos: bool) -> Credentials:
+    default: AuthType = "iam" if secure.get("apiKey") else "hmac" if secure.get("hmacAccessKeyId") else "none"
+    auth = _choice(data, "authType", AUTH_TYPES, default)
+    iam_raw = _opt_str(data, "iamEndpoint")
+    creds = Credentials(
+        auth=auth,
+        api_key=Secret(secure.get("apiKey", "")),
+        service_instance_id=_opt_str(data, "serviceInstanceId"),
+        iam_endpoint=normalize_endpoint(iam_raw, field="iamEndpoint") if iam_raw else None,
+        hmac_access_key_id=Secret(secure.get("hmacAccessKeyId", "")),
+        hmac_secret_access_key=Secret(secure.get("hmacSecretAccessKey", "")),
+    )
+    if auth == "iam" and not creds.api_key:
+        raise BadRequest("authType is iam but no IBM Cloud API key is set: paste it into the API key field")
+    if auth == "hmac" and not (creds.hmac_access_key_id and creds.hmac_secret_access_key):
+        raise BadRequest("authType is hmac: set both the HMAC access key id and the HMAC secret access key")
+    if uses_cos and auth == "none" and not data.get("allowAnonymous"):
+        raise BadRequest(
+            "a cos:// location needs credentials: choose IBM Cloud API key (IAM) or HMAC keys in the settings"
+        )
+    return creds
+
+
+def _check_engine_fields(settings: DatasourceSettings) -> None:
+    if settings.engine == "spark" and not settings.spark_url.startswith("sc://"):
+        raise BadRequest("engine is spark: set sparkUrl to the Spark Connect address, e.g. sc://host:15002")
+    if settings.engine == "dataengine" and not settings.dataengine_instance_crn.startswith("crn:"):
+        raise BadRequest("engine is dataengine: set dataEngineInstanceCrn to the instance CRN (crn:v1:...)")

@@ -1,0 +1,60 @@
+"""Plugin-wide settings from the environment Grafana gives the process.
+
+Grafana turns each key of the ``[plugin.ibm-cloudsqlcos-datasource]`` section of grafana.ini into
+``GF_PLUGIN_<KEY>`` (upper-cased), which is the only configuration channel that exists before the
+first request; everything here is read once at start.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+LOG_LEVELS = ("trace", "debug", "info", "warn", "error")
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    cache_dir: Path
+    log_level: str = "info"
+    max_workers: int = 16
+    cache_size_bytes: int = 2 * 1024**3
+    ingest_cache_size_bytes: int = 8 * 1024**3
+
+
+def _default_cache_dir(env: Mapping[str, str]) -> Path:
+    """Outside the plugin folder (a signed plugin folder must stay unmodified)."""
+    base = env.get("XDG_CACHE_HOME") or (f"{env['HOME']}/.cache" if env.get("HOME") else "")
+    return Path(base) / "cloudsql-cos-ts" if base else Path(tempfile.gettempdir()) / f"cloudsql-cos-ts-{os.getuid()}"
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def load_plugin_settings(env: Mapping[str, str] | None = None) -> PluginSettings:
+    """Read ``GF_PLUGIN_*``; bad values fall back to defaults (the process must still start)."""
+    env = os.environ if env is None else env
+    level = env.get("GF_PLUGIN_LOG_LEVEL", "info").strip().lower()
+    cache_dir = Path(env["GF_PLUGIN_CACHE_DIR"]) if env.get("GF_PLUGIN_CACHE_DIR") else _default_cache_dir(env)
+    return PluginSettings(
+        cache_dir=cache_dir,
+        log_level=level if level in LOG_LEVELS else "info",
+        max_workers=max(2, _int(env, "GF_PLUGIN_MAX_WORKERS", 16)),
+        cache_size_bytes=_int(env, "GF_PLUGIN_CACHE_SIZE_BYTES", 2 * 1024**3),
+        ingest_cache_size_bytes=_int(env, "GF_PLUGIN_INGEST_CACHE_SIZE_BYTES", 8 * 1024**3),
+    )
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (0700) if needed: cached query results may hold sensitive rows."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
