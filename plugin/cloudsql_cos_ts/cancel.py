@@ -24,6 +24,7 @@ class CancelToken:
         self._reason: CancelReason | None = None
         self._callbacks: list[Callable[[], None]] = []
         self._timer: threading.Timer | None = None
+        self._detach: Callable[[], None] = lambda: None
         self.deadline = None if timeout_s is None else time.monotonic() + timeout_s
         if timeout_s is not None:
             self._timer = threading.Timer(max(timeout_s, 0.0), self.cancel, kwargs={"reason": "timeout"})
@@ -70,7 +71,14 @@ class CancelToken:
             if callback in self._callbacks:
                 self._callbacks.remove(callback)
 
+    def child(self, timeout_s: float | None = None) -> CancelToken:
+        """A token that fires with this one, or earlier at its own deadline (one query of a request)."""
+        token = CancelToken(timeout_s)
+        token._detach = self.on_cancel(lambda: token.cancel(self._reason or "cancelled"))
+        return token
+
     def close(self) -> None:
-        """Stop the deadline timer (call when the work is over)."""
+        """Stop the deadline timer and detach from the parent (call when the work is over)."""
         if self._timer is not None:
             self._timer.cancel()
+        self._detach()

@@ -1,0 +1,176 @@
+"""The embedded default engine: DuckDB, sandboxed, one cursor per query.
+
+Sandbox: users with editor rights type SQL, so the connection may read only what the plugin opens
+for it. ``allowed_directories`` (the plugin cache, where sources are ingested, and local source
+folders) is set before ``enable_external_access=false``, and ``lock_configuration`` stops a query
+from ``SET``-ting it back; extensions are never installed or loaded at query time. The dialect
+layer additionally admits only read statements, because the DuckDB sandbox alone still allows e.g.
+``ATTACH ':memory:'``.
+
+Each query gets its own cursor (its own DuckDB connection on the shared database), so temporary
+views and registered intermediate results of concurrent panels never meet, and cancelling one
+query interrupts only its cursor.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
+from cloudsql_cos_ts.errors import (
+    BadRequest,
+    DownstreamError,
+    DownstreamTimeout,
+    InternalError,
+    PluginError,
+    QueryCancelled,
+)
+
+if TYPE_CHECKING:
+    from cloudsql_cos_ts.flowlogs.duckdb_source import DuckDBSource
+
+_BATCH_ROWS = 65_536
+_USER_ERRORS = (
+    duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException, duckdb.ConversionException,
+    duckdb.InvalidInputException, duckdb.NotImplementedException, duckdb.TypeMismatchException,
+    duckdb.OutOfRangeException, duckdb.ConstraintException, duckdb.SyntaxException,
+)
+
+
+def stopped_error(cancel: CancelToken, timeout_s: float) -> PluginError:
+    """The error for work stopped by ``cancel``: a timeout (504) or Grafana's cancellation."""
+    if cancel.reason == "timeout":
+        return DownstreamTimeout(
+            f"the query ran longer than the datasource's query timeout ({timeout_s:g} s) and was stopped; "
+            "narrow the time range or raise the timeout in the datasource settings"
+        )
+    return QueryCancelled("the query was cancelled by Grafana (panel closed, refresh or alert deadline)")
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBEngine:
+    """Runs read-only DuckDB SQL over the datasource's sources and earlier results."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(
+        self,
+        *,
+        threads: int,
+        memory_limit: str,
+        query_timeout_s: float,
+        temp_directory: str,
+        allowed_directories: tuple[str, ...] = (),
+        source: DuckDBSource | None = None,
+    ) -> None:
+        self._source = source
+        self._timeout_s = query_timeout_s
+        self._lock = threading.Lock()
+        self._conn = duckdb.connect(
+            ":memory:",
+            config={
+                "threads": threads,
+                "memory_limit": memory_limit,
+                "temp_directory": temp_directory,
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                "allow_community_extensions": False,
+            },
+        )
+        dirs = sorted({temp_directory, *allowed_directories, *(source.allowed_directories if source else ())})
+        self._conn.execute("SET allowed_directories = ?", [dirs])
+        self._conn.execute("SET enable_external_access = false")
+        self._conn.execute("SET lock_configuration = true")
+
+    def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        if request.cancel.is_cancelled():
+            raise stopped_error(request.cancel, self._timeout_s)
+        with self._lock:
+            cursor = self._conn.cursor()
+        release = request.cancel.on_cancel(cursor.interrupt)
+        try:
+            stats = self._prepare(cursor, request)
+            table, truncated = self._run(cursor, request)
+            return ExecutionResult(table=table, truncated=truncated, stats=stats)
+        except duckdb.InterruptException:
+            raise stopped_error(request.cancel, self._timeout_s) from None
+        except PluginError:
+            raise
+        except duckdb.PermissionException as exc:
+            raise BadRequest(f"not allowed: {_first_line(exc)} (queries may read only the configured sources)") from None
+        except _USER_ERRORS as exc:
+            raise BadRequest(f"SQL error: {_message(exc)}") from None
+        except duckdb.OutOfMemoryException:
+            raise DownstreamError(
+                "the query needs more memory than the datasource's memory limit allows; narrow the time range, "
+                "aggregate more, or raise memoryLimit"
+            ) from None
+        except duckdb.IOException as exc:
+            raise DownstreamError(f"reading the data failed: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise InternalError(f"the DuckDB engine failed: {_first_line(exc)}") from None
+        finally:
+            release()
+            cursor.close()
+
+    def _prepare(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> dict[str, object]:
+        """Register earlier results and the (pruned) source views this statement reads."""
+        for name, table in request.tables.items():
+            cursor.register(name, table)
+        if self._source is None:
+            return {}
+        wanted = request.referenced - {name.upper() for name in request.tables}
+        if not wanted:
+            return {}
+        relations = self._source.relations(request.time_range, frozenset(wanted), request.cancel)
+        for name, body in relations.views.items():
+            cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
+        return dict(relations.stats)
+
+    def _run(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> tuple[pa.Table, bool]:
+        reader = cursor.sql(request.sql)
+        if reader is None:  # a statement without a result set (the dialect layer should prevent this)
+            raise BadRequest("the statement returned no result set; only read queries can run")
+        batches: list[pa.RecordBatch] = []
+        rows = 0
+        stream = reader.to_arrow_reader(_BATCH_ROWS)
+        for batch in stream:
+            if rows + batch.num_rows > request.row_limit:
+                batches.append(batch.slice(0, request.row_limit - rows))
+                return pa.Table.from_batches(batches, schema=stream.schema), True
+            batches.append(batch)
+            rows += batch.num_rows
+        return pa.Table.from_batches(batches, schema=stream.schema), False
+
+    def health(self, cancel: CancelToken) -> str:
+        with self._lock:
+            cursor = self._conn.cursor()
+        try:
+            version = cursor.execute("SELECT version()").fetchone()
+        finally:
+            cursor.close()
+        return f"DuckDB {version[0] if version else duckdb.__version__} (embedded)"
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _message(exc: BaseException, limit: int = 2000) -> str:
+    """The engine's message in full (DuckDB puts the error position on its later lines)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,39 @@
+"""Engine factories by settings name: adding an engine is one module plus one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cloudsql_cos_ts.engines.base import Engine
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.datasource import DatasourceSettings
+from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir
+
+EngineFactory = Callable[[DatasourceSettings, PluginSettings], Engine]
+
+
+def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
+    from cloudsql_cos_ts.engines.duckdb_engine import DuckDBEngine
+    from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
+
+    temp = ensure_private_dir(plugin.cache_dir / "duckdb-tmp")
+    return DuckDBEngine(
+        threads=settings.threads,
+        memory_limit=settings.memory_limit,
+        query_timeout_s=settings.query_timeout_s,
+        temp_directory=str(temp),
+        source=build_duckdb_source(settings, plugin),
+    )
+
+
+FACTORIES: dict[str, EngineFactory] = {"duckdb": _duckdb}
+
+
+def create_engine(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
+    factory = FACTORIES.get(settings.engine)
+    if factory is None:
+        raise BadRequest(
+            f"the {settings.engine} engine is not available in this version of the plugin; "
+            f"choose one of: {', '.join(sorted(FACTORIES))}"
+        )
+    return factory(settings, plugin)

@@ -1,0 +1,1 @@
+"""Grafana data frames: Arrow type coercion, shaping (table / time series / numeric) and IPC encoding."""

@@ -1,0 +1,1 @@
+"""Save & test: a staged walk through the datasource's whole path, each stage timed and reported."""

@@ -1,0 +1,104 @@
+"""One live datasource instance per Grafana datasource ``uid``, rebuilt when its settings change.
+
+Grafana sends the full instance settings with every call; parsing them and opening an engine per
+call would be wasteful, so instances are cached on ``uid`` and replaced when ``lastUpdatedMS``
+changes (as the Go SDK's instance manager does). Invalid settings are cached too, as the error
+every query of that datasource answers with.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from cloudsql_cos_ts.engines.base import Engine
+from cloudsql_cos_ts.engines.registry import create_engine
+from cloudsql_cos_ts.errors import BadRequest, PluginError
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.server.logging import log
+from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
+from cloudsql_cos_ts.settings.plugin import PluginSettings
+
+
+@dataclass
+class DatasourceInstance:
+    settings: DatasourceSettings
+    engine: Engine
+
+    def column_type(self, name: str) -> str | None:
+        """Type of a flow-log column by name (``$__timeFilter`` infers its comparison from it)."""
+        if self.settings.source_format != "flowlogs":
+            return None
+        from cloudsql_cos_ts.flowlogs.schema import RELATIONS
+
+        for relation in ("FLOW_FLAT", "FLOW"):
+            for column, kind in RELATIONS[relation]:
+                if column.lower() == name.lower():
+                    return kind
+        return None
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+@dataclass
+class _Entry:
+    version: int
+    instance: DatasourceInstance | None
+    error: PluginError | None
+
+
+class InstanceManager:
+    """Thread-safe cache of datasource instances keyed by uid."""
+
+    def __init__(self, plugin: PluginSettings) -> None:
+        self.plugin = plugin
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+
+    def settings_for(self, context: pb.PluginContext) -> DatasourceSettings:
+        """Parse settings without opening an engine (resource endpoints that only need settings)."""
+        raw = _raw_settings(context)
+        return parse_datasource_settings(
+            uid=raw.uid, name=raw.name, last_updated_ms=raw.lastUpdatedMS,
+            json_data=raw.jsonData, secure=dict(raw.decryptedSecureJsonData),
+        )
+
+    def get(self, context: pb.PluginContext) -> DatasourceInstance:
+        raw = _raw_settings(context)
+        key = raw.uid or f"id:{raw.id}"
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.version != raw.lastUpdatedMS:
+                if entry is not None and entry.instance is not None:
+                    entry.instance.close()
+                entry = self._build(context, raw.lastUpdatedMS)
+                self._entries[key] = entry
+        if entry.error is not None:
+            raise entry.error
+        assert entry.instance is not None
+        return entry.instance
+
+    def _build(self, context: pb.PluginContext, version: int) -> _Entry:
+        log.add_secrets(context.dataSourceInstanceSettings.decryptedSecureJsonData.values())
+        try:
+            settings = self.settings_for(context)
+            instance = DatasourceInstance(settings=settings, engine=create_engine(settings, self.plugin))
+            log.info("datasource instance ready", uid=settings.uid, engine=settings.engine, version=version)
+            return _Entry(version, instance, None)
+        except PluginError as exc:
+            log.warn("datasource settings rejected", error=exc.message)
+            return _Entry(version, None, exc)
+
+    def close(self) -> None:
+        with self._lock:
+            for entry in self._entries.values():
+                if entry.instance is not None:
+                    entry.instance.close()
+            self._entries.clear()
+
+
+def _raw_settings(context: pb.PluginContext) -> pb.DataSourceInstanceSettings:
+    if not context.HasField("dataSourceInstanceSettings"):
+        raise BadRequest("the request carries no datasource settings (it must come from a configured datasource)")
+    return context.dataSourceInstanceSettings

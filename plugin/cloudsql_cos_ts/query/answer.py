@@ -1,0 +1,19 @@
+"""The per-query answer, before it becomes a protobuf ``DataResponse``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cloudsql_cos_ts.errors import PluginError
+
+
+@dataclass
+class QueryAnswer:
+    frames: list[bytes] = field(default_factory=list)
+    status: int = 200
+    error: str = ""
+    source: str = ""
+
+    @staticmethod
+    def failure(error: PluginError) -> QueryAnswer:
+        return QueryAnswer(status=error.status, error=error.message, source=error.source)

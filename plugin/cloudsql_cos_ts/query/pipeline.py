@@ -1,0 +1,177 @@
+"""Run the queries of one QueryData request: parse, order, expand, translate, execute, shape.
+
+Every query is answered, each on its own: a broken query gets its own 4xx/5xx answer and the others
+still run. Queries chained with ``$__source_prev`` run after the query they read, whose result
+table is handed to the engine under :func:`prev_relation_name`; independent queries run
+concurrently on a pool separate from gRPC's workers (so a request can never wait on itself).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from cloudsql_cos_ts import metrics
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.base import ExecutionRequest
+from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
+from cloudsql_cos_ts.frames.encode import encode_frame
+from cloudsql_cos_ts.frames.model import add_notice
+from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
+from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
+from cloudsql_cos_ts.macros import apply_fills, find_prev_refs, prev_relation_name
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.query.answer import QueryAnswer
+from cloudsql_cos_ts.query.graph import plan_waves
+from cloudsql_cos_ts.query.model import QueryModel, parse_query
+from cloudsql_cos_ts.query.prepare import prepare_sql
+from cloudsql_cos_ts.query.request import RequestContext
+from cloudsql_cos_ts.server.logging import log
+from cloudsql_cos_ts.timerange import TimeRange
+
+
+@dataclass
+class _Outcome:
+    answer: QueryAnswer
+    table: pa.Table | None = None  # kept for queries that read it through $__source_prev
+
+
+def parse_data_query(query: pb.DataQuery) -> QueryModel:
+    return parse_query(
+        query.json,
+        ref_id=query.refId,
+        time_range=TimeRange(query.timeRange.fromEpochMS, query.timeRange.toEpochMS),
+        interval_ms=query.intervalMS,
+        max_data_points=query.maxDataPoints,
+    )
+
+
+class QueryPipeline:
+    def __init__(self, instances: InstanceManager, executor: Executor) -> None:
+        self._instances = instances
+        self._executor = executor
+
+    def run(self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext) -> dict[str, QueryAnswer]:
+        answers: dict[str, QueryAnswer] = {}
+        models: dict[str, QueryModel] = {}
+        for query in queries:
+            ref = query.refId or "A"
+            if ref in answers or ref in models:
+                continue  # Grafana's response map holds one answer per refId; the first query wins
+            try:
+                model = parse_data_query(query)
+                if not model.hide and not model.raw_sql.strip():
+                    raise BadRequest("the query is empty: type a SQL statement")
+                models[ref] = model
+            except PluginError as exc:
+                answers[ref] = QueryAnswer.failure(exc)
+        visible = {ref: m for ref, m in models.items() if not m.hide}
+        answers.update({ref: QueryAnswer() for ref, m in models.items() if m.hide})
+        if not visible:
+            return answers
+        try:
+            instance = self._instances.get(context)
+        except PluginError as exc:
+            answers.update({ref: QueryAnswer.failure(exc) for ref in visible})
+            return answers
+        answers.update(self._run_graph(instance, visible, request))
+        return answers
+
+    def _run_graph(self, instance: DatasourceInstance, models: dict[str, QueryModel], request: RequestContext) -> dict[str, QueryAnswer]:
+        answers: dict[str, QueryAnswer] = {}
+        dependencies: dict[str, tuple[str, ...]] = {}
+        for ref, model in models.items():
+            try:
+                dependencies[ref] = find_prev_refs(model.raw_sql)
+            except PluginError as exc:
+                answers[ref] = QueryAnswer.failure(exc)
+        plan = plan_waves(dependencies)
+        answers.update({ref: QueryAnswer.failure(exc) for ref, exc in plan.failures.items()})
+        results: dict[str, pa.Table] = {}
+        for wave in plan.waves:
+            runnable = []
+            for ref in wave:
+                failed = next((d for d in dependencies[ref] if d not in results), None)
+                if failed is None:
+                    runnable.append(ref)
+                else:
+                    answers[ref] = QueryAnswer.failure(BadRequest(f"query {ref} reads $__source_prev({failed}), which failed"))
+            futures = {
+                ref: self._executor.submit(self._run_one, instance, models[ref], request,
+                                           {d: results[d] for d in dependencies[ref]}, frozenset(models))
+                for ref in runnable
+            }
+            for ref, future in futures.items():
+                outcome = future.result()
+                answers[ref] = outcome.answer
+                if outcome.table is not None:
+                    results[ref] = outcome.table
+        return answers
+
+    def _run_one(self, instance: DatasourceInstance, model: QueryModel, request: RequestContext,
+                 inputs: dict[str, pa.Table], ref_ids: frozenset[str]) -> _Outcome:
+        started = time.monotonic()
+        engine = instance.engine.name
+        metrics.IN_FLIGHT.inc()
+        token = request.cancel.child(instance.settings.query_timeout_s)
+        try:
+            outcome = self._execute(instance, model, request, token, inputs, ref_ids)
+        except PluginError as exc:
+            outcome = _Outcome(QueryAnswer.failure(exc))
+        except Exception as exc:  # a bug of ours: log it in full, tell the user where to look
+            reference = uuid.uuid4().hex[:12]
+            log.error("query failed with an internal error", refId=model.ref_id, reference=reference,
+                      error=f"{type(exc).__name__}: {exc}", traceback=_traceback(exc))
+            outcome = _Outcome(QueryAnswer.failure(InternalError(
+                f"internal error in the plugin (reference {reference}); the Grafana server log has the details"
+            )))
+        finally:
+            token.close()
+            metrics.IN_FLIGHT.dec()
+        elapsed = time.monotonic() - started
+        metrics.QUERIES.labels(status=str(outcome.answer.status), engine=engine).inc()
+        metrics.QUERY_DURATION.labels(engine=engine).observe(elapsed)
+        log.debug("query answered", refId=model.ref_id, status=outcome.answer.status, ms=round(elapsed * 1000, 1))
+        return outcome
+
+    def _execute(self, instance: DatasourceInstance, model: QueryModel, request: RequestContext,
+                 token: CancelToken, inputs: dict[str, pa.Table], ref_ids: frozenset[str]) -> _Outcome:
+        settings = instance.settings
+        expansion, translation = prepare_sql(instance, model, ref_ids)
+        row_limit = request.row_limit_override or settings.row_limit
+        result = instance.engine.execute(ExecutionRequest(
+            sql=translation.sql,
+            time_range=model.time_range,
+            cancel=token,
+            row_limit=row_limit,
+            referenced=translation.referenced,
+            tables={prev_relation_name(ref): table for ref, table in inputs.items()},
+        ))
+        table = apply_fills(result.table, expansion.fills, model.time_range, row_limit) if expansion.fills else result.table
+        if expansion.dest is not None:
+            instance.write_destination(expansion.dest, table, model.ref_id)
+        if not model.get_result:
+            return _Outcome(QueryAnswer(), table)
+        options = ShapeOptions(ref_id=model.ref_id, format=model.format, time_column=model.time_column,
+                               metrics_column=model.metrics_column, for_alerting=request.from_alert)
+        frames = shape(table, options, translation.sql)
+        if frames:
+            meta = frames[0].meta
+            meta.setdefault("custom", {})["expandedSql"] = expansion.sql
+            if result.stats:
+                meta["custom"]["source"] = result.stats
+            if result.truncated:
+                add_notice(meta, "warning", f"the result was cut at {row_limit} rows (the row limit); "
+                                            "aggregate more or narrow the time range")
+        return _Outcome(QueryAnswer(frames=[encode_frame(f) for f in frames]), table)
+
+
+def _traceback(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(exc))[-8000:]

@@ -1,0 +1,40 @@
+"""From a query model to engine SQL: macro expansion, then dialect translation.
+
+Shared by QueryData and the ``expand`` resource endpoint (the editor's "Preview SQL"), so the
+preview is exactly what would run.
+"""
+
+from __future__ import annotations
+
+from cloudsql_cos_ts.dialect import Translation, translate
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.instances import DatasourceInstance
+from cloudsql_cos_ts.macros import Expansion, MacroContext, expand_macros
+from cloudsql_cos_ts.query.model import QueryModel
+
+SOURCE_RELATION = "__SOURCE"
+
+
+def macro_context(instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]) -> MacroContext:
+    settings = instance.settings
+    return MacroContext(
+        time_range=model.time_range,
+        interval_ms=model.interval_ms,
+        max_data_points=model.max_data_points,
+        time_column=model.time_column,
+        source_relation=SOURCE_RELATION if settings.source is not None else None,
+        column_type=instance.column_type,
+        destination_configured=settings.destination is not None,
+        request_ref_ids=ref_ids,
+    )
+
+
+def prepare_sql(instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]) -> tuple[Expansion, Translation]:
+    expansion = expand_macros(model.raw_sql, macro_context(instance, model, ref_ids))
+    translation = translate(expansion.sql, dialect=instance.engine.dialect)
+    if translation.external:
+        raise BadRequest(
+            "cos:// … STORED AS table references are not supported by this engine yet: set the location as the "
+            "datasource's source and read it with $__source"
+        )
+    return expansion, translation

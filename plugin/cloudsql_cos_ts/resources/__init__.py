@@ -1,0 +1,1 @@
+"""``CallResource`` endpoints: a routing table of small JSON handlers."""

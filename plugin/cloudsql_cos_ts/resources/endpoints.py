@@ -1,0 +1,82 @@
+"""The resource endpoints the editors call: health, macros, schema, expand."""
+
+from __future__ import annotations
+
+import json
+
+from cloudsql_cos_ts import __version__
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.instances import InstanceManager
+from cloudsql_cos_ts.resources.router import Handler, ResourceRequest, ResourceResponse, Router
+from cloudsql_cos_ts.timerange import TimeRange
+
+
+def _health(_: ResourceRequest) -> ResourceResponse:
+    return ResourceResponse(200, {"status": "ok", "version": __version__})
+
+
+def _macros(_: ResourceRequest) -> ResourceResponse:
+    from cloudsql_cos_ts.macros import macro_reference
+
+    return ResourceResponse(200, macro_reference())
+
+
+def _schema(_: ResourceRequest) -> ResourceResponse:
+    from cloudsql_cos_ts.flowlogs.schema import RELATIONS
+
+    relations = [
+        {"name": name, "columns": [{"name": column, "type": kind} for column, kind in columns]}
+        for name, columns in RELATIONS.items()
+    ]
+    return ResourceResponse(200, {"relations": relations})
+
+
+def _time_range(body: dict[str, object]) -> TimeRange:
+    window = body.get("range")
+    if not isinstance(window, dict):
+        raise BadRequest('expand needs "range": {"from": <epoch ms>, "to": <epoch ms>}')
+    start, end = window.get("from"), window.get("to")
+    if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int | float) or not isinstance(end, int | float):
+        raise BadRequest('range.from and range.to must be epoch milliseconds (numbers)')
+    return TimeRange(int(start), int(end))
+
+
+def _expand_handler(instances: InstanceManager) -> Handler:
+    def expand(request: ResourceRequest) -> ResourceResponse:
+        from cloudsql_cos_ts.query.model import parse_query
+        from cloudsql_cos_ts.query.prepare import prepare_sql
+
+        body = request.json()
+        query = body.get("query")
+        if not isinstance(query, dict):
+            raise BadRequest('expand needs "query": the query model as the editor saves it')
+        interval = body.get("intervalMs", 60_000)
+        model = parse_query(
+            json.dumps(query).encode(),
+            ref_id=str(query.get("refId") or "A"),
+            time_range=_time_range(body),
+            interval_ms=int(interval) if isinstance(interval, int | float) and not isinstance(interval, bool) else 60_000,
+            max_data_points=1000,
+        )
+        instance = instances.get(request.context)
+        refs = body.get("refIds")
+        ref_ids = frozenset(str(r) for r in refs) if isinstance(refs, list) else frozenset({model.ref_id})
+        expansion, translation = prepare_sql(instance, model, ref_ids | frozenset(_prev_refs(model.raw_sql)))
+        return ResourceResponse(200, {"sql": translation.sql, "expandedSql": expansion.sql})
+
+    return expand
+
+
+def _prev_refs(sql: str) -> tuple[str, ...]:
+    from cloudsql_cos_ts.macros import find_prev_refs
+
+    return find_prev_refs(sql)
+
+
+def build_router(instances: InstanceManager) -> Router:
+    router = Router()
+    router.add("GET", "health", _health)
+    router.add("GET", "macros", _macros)
+    router.add("GET", "schema", _schema)
+    router.add("POST", "expand", _expand_handler(instances))
+    return router

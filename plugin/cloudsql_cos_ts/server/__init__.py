@@ -1,0 +1,1 @@
+"""The plugin process: go-plugin handshake, gRPC services, logging, signals."""

@@ -1,0 +1,87 @@
+"""hclog-style JSON logs on stderr, the format Grafana re-logs as ``logger=plugin.<id>``.
+
+Grafana's stderr reader asserts that ``@level``, ``@message`` and ``@timestamp`` are strings; any
+other type panics a goroutine and takes the whole Grafana server down. This module is the only
+writer of stderr lines, and it forces those three keys to strings and every extra value to
+something JSON can hold. Known secrets are masked in every line as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+LEVELS = {"trace": 0, "debug": 1, "info": 2, "warn": 3, "error": 4}
+_MAX_LINE = 60_000  # go-plugin splits lines over 64 KiB into raw debug lines
+
+
+class JsonLogger:
+    """Thread-safe JSON-lines logger with a minimum level and secret masking."""
+
+    def __init__(self, stream: TextIO | None = None, level: str = "info") -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._min = LEVELS.get(level, LEVELS["info"])
+        self._secrets: set[str] = set()
+
+    def set_level(self, level: str) -> None:
+        self._min = LEVELS.get(level, self._min)
+
+    def enabled(self, level: str) -> bool:
+        return LEVELS[level] >= self._min
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Mask these values wherever they would appear (short values would mask too much)."""
+        with self._lock:
+            self._secrets.update(v for v in values if len(v) >= 4)
+
+    def log(self, level: str, message: str, **fields: Any) -> None:
+        if not self.enabled(level):
+            return
+        record: dict[str, Any] = {
+            "@level": level,
+            "@message": str(message),
+            "@timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
+        }
+        for key, value in fields.items():
+            if key.startswith("@") or key == "timestamp":
+                key = f"field_{key.lstrip('@')}"
+            record[key] = value if isinstance(value, str | int | float | bool) or value is None else str(value)
+        line = json.dumps(record, ensure_ascii=False, default=str)
+        with self._lock:
+            for secret in self._secrets:
+                line = line.replace(secret, "****")
+            if len(line) > _MAX_LINE:
+                record["@message"] = record["@message"][: _MAX_LINE // 2] + " …(truncated)"
+                line = json.dumps({k: (v[:2000] if isinstance(v, str) else v) for k, v in record.items()})
+                for secret in self._secrets:
+                    line = line.replace(secret, "****")
+            stream = self._stream or sys.stderr
+            try:
+                stream.write(line + "\n")
+                stream.flush()
+            except (OSError, ValueError):
+                pass  # stderr closed: Grafana is gone, nothing left to tell
+
+    def trace(self, message: str, **fields: Any) -> None:
+        self.log("trace", message, **fields)
+
+    def debug(self, message: str, **fields: Any) -> None:
+        self.log("debug", message, **fields)
+
+    def info(self, message: str, **fields: Any) -> None:
+        self.log("info", message, **fields)
+
+    def warn(self, message: str, **fields: Any) -> None:
+        self.log("warn", message, **fields)
+
+    def error(self, message: str, **fields: Any) -> None:
+        self.log("error", message, **fields)
+
+
+log = JsonLogger()
+"""The process-wide logger; the server sets its level from the plugin settings at start."""

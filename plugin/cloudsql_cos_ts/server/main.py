@@ -1,0 +1,124 @@
+"""Process entry: check the launch environment, serve gRPC, print go-plugin's handshake, wait to stop.
+
+Order matters to Grafana: nothing may reach stdout before the handshake line, and the line may be
+printed only once the server listens. Heavy libraries are imported after the handshake (in a
+warm-up thread), so Grafana sees the plugin ready in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
+from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
+from cloudsql_cos_ts.server.logging import log
+from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir, load_plugin_settings
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+_SHUTDOWN_GRACE_S = 0.5
+
+
+class LaunchError(Exception):
+    """The process was not started the way Grafana starts plugins."""
+
+
+def check_environment(env: dict[str, str] | os._Environ[str]) -> None:
+    if env.get("grafana_plugin_type") != "datasource":
+        raise LaunchError(
+            "this is a Grafana plugin: Grafana starts it with grafana_plugin_type=datasource; "
+            "to run it by hand use `cloudsql-cos-ts serve` or set that variable"
+        )
+    versions = [v.strip() for v in env.get("PLUGIN_PROTOCOL_VERSIONS", "").split(",")]
+    if "2" not in versions:
+        raise LaunchError(
+            f"Grafana offered plugin protocol versions {env.get('PLUGIN_PROTOCOL_VERSIONS', '(none)')!r}; "
+            "this plugin speaks version 2"
+        )
+    if env.get("PLUGIN_CLIENT_CERT"):
+        raise LaunchError("the host asked for go-plugin AutoMTLS, which this plugin does not implement")
+
+
+def _bind(server: grpc.Server) -> tuple[str, str, Path | None]:
+    """Listen on a unix socket in a private temp dir, or on TCP loopback where there are none."""
+    if hasattr(socket, "AF_UNIX"):
+        folder = Path(tempfile.mkdtemp(prefix="cloudsql-cos-ts-"))
+        path = folder / "plugin.sock"
+        server.add_insecure_port(f"unix:{path}")
+        return "unix", str(path), folder
+    port = server.add_insecure_port("127.0.0.1:0")
+    return "tcp", f"127.0.0.1:{port}", None
+
+
+def _warm_up() -> None:
+    """Import what the first query needs while Grafana is still busy with the handshake."""
+    try:
+        import cloudsql_cos_ts.query.pipeline  # noqa: F401
+    except Exception as exc:  # the first query will report it properly
+        log.warn("warm-up import failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def serve(plugin: PluginSettings) -> int:
+    from cloudsql_cos_ts.instances import InstanceManager
+    from cloudsql_cos_ts.server.services import ControllerService, DataService, DiagnosticsService, ResourceService
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in Grafana's terminal hits our process group too
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ensure_private_dir(plugin.cache_dir)
+    instances = InstanceManager(plugin)
+    query_pool = ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="query")
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="grpc"),
+        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", -1)],
+    )
+    health_servicer = health.HealthServicer()
+    for name in ("plugin", ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)
+    pb_grpc.add_DataServicer_to_server(DataService(instances, query_pool), server)
+    pb_grpc.add_DiagnosticsServicer_to_server(DiagnosticsService(instances), server)
+    pb_grpc.add_ResourceServicer_to_server(ResourceService(instances), server)
+    network, address, socket_dir = _bind(server)
+    server.start()
+    sys.stdout.write(f"1|2|{network}|{address}|grpc\n")
+    sys.stdout.flush()
+    log.info("plugin started", network=network, address=address, pid=os.getpid())
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        log.info("plugin stopping")
+        server.stop(_SHUTDOWN_GRACE_S).wait(_SHUTDOWN_GRACE_S + 0.2)
+        query_pool.shutdown(wait=False, cancel_futures=True)
+        instances.close()
+        if socket_dir is not None:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+    return 0
+
+
+def main() -> int:
+    try:
+        check_environment(os.environ)
+    except LaunchError as exc:
+        sys.stderr.write(f"cloudsql-cos-ts: {exc}\n")
+        return 1
+    plugin = load_plugin_settings()
+    log.set_level(plugin.log_level)
+    code = serve(plugin)
+    sys.stderr.flush()
+    # Worker threads may still be inside a query; Python would join them at exit, and Grafana kills
+    # plugins that take over 2 s to stop, so leave at once.
+    os._exit(code)

@@ -1,0 +1,152 @@
+"""The gRPC servicers Grafana calls: Data, Diagnostics, Resource and go-plugin's controller.
+
+Each handler turns protobuf into our types and back and never lets an exception escape: an escaped
+exception would fail the whole call (every refId of a panel) instead of one query.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import grpc
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import PluginError
+from cloudsql_cos_ts.instances import InstanceManager
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
+from cloudsql_cos_ts.proto import controller_pb2 as ctl
+from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
+from cloudsql_cos_ts.server.logging import log
+
+if TYPE_CHECKING:
+    from cloudsql_cos_ts.query.pipeline import QueryPipeline
+    from cloudsql_cos_ts.resources.router import Router
+
+T = TypeVar("T")
+
+
+def request_token(context: grpc.ServicerContext) -> CancelToken:
+    """A token that fires when Grafana cancels the call or its gRPC deadline passes."""
+    remaining = context.time_remaining()
+    token = CancelToken(remaining if remaining is not None and remaining < 1e9 else None)
+    context.add_callback(lambda: token.cancel("timeout" if (context.time_remaining() or 1) <= 0 else "cancelled"))
+    return token
+
+
+class _Lazy(Generic[T]):
+    """Build an object on first use: the heavy modules behind it load after the handshake."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = self._build()
+            return self._value
+
+
+def _pipeline(instances: InstanceManager, executor: Executor) -> QueryPipeline:
+    from cloudsql_cos_ts.query.pipeline import QueryPipeline
+
+    return QueryPipeline(instances, executor)
+
+
+def _router(instances: InstanceManager) -> Router:
+    from cloudsql_cos_ts.resources.endpoints import build_router
+
+    return build_router(instances)
+
+
+class DataService(pb_grpc.DataServicer):
+    def __init__(self, instances: InstanceManager, executor: Executor) -> None:
+        self._pipeline = _Lazy(lambda: _pipeline(instances, executor))
+
+    def QueryData(self, request: pb.QueryDataRequest, context: grpc.ServicerContext) -> pb.QueryDataResponse:  # noqa: N802
+        from cloudsql_cos_ts.query.request import RequestContext
+
+        token = request_token(context)
+        try:
+            req = RequestContext.from_headers(dict(request.headers), dict(request.pluginContext.grafanaConfig), token)
+            answers = self._pipeline.get().run(request.pluginContext, request.queries, req)
+        except Exception as exc:  # never fail the whole call: answer every refId with the error
+            reference = uuid.uuid4().hex[:12]
+            log.error("QueryData failed", reference=reference, error=f"{type(exc).__name__}: {exc}")
+            message = f"internal error in the plugin (reference {reference})"
+            return pb.QueryDataResponse(responses={
+                q.refId or "A": pb.DataResponse(error=message, status=500, errorSource="plugin") for q in request.queries
+            })
+        finally:
+            token.close()
+        response = pb.QueryDataResponse()
+        for ref, answer in answers.items():
+            item = response.responses[ref]
+            item.status = answer.status
+            item.frames.extend(answer.frames)
+            item.format = pb.ARROW
+            if answer.error:
+                item.error = answer.error
+                item.errorSource = answer.source
+        return response
+
+
+class DiagnosticsService(pb_grpc.DiagnosticsServicer):
+    def __init__(self, instances: InstanceManager) -> None:
+        self._instances = instances
+
+    def CheckHealth(self, request: pb.CheckHealthRequest, context: grpc.ServicerContext) -> pb.CheckHealthResponse:  # noqa: N802
+        from cloudsql_cos_ts.health.check import check_health
+
+        try:
+            report = check_health(self._instances, request.pluginContext)
+        except PluginError as exc:
+            return pb.CheckHealthResponse(status=pb.CheckHealthResponse.ERROR, message=exc.message)
+        except Exception as exc:
+            log.error("CheckHealth failed", error=f"{type(exc).__name__}: {exc}")
+            return pb.CheckHealthResponse(status=pb.CheckHealthResponse.ERROR,
+                                          message="internal error in the plugin's health check; see the Grafana log")
+        status = pb.CheckHealthResponse.OK if report.ok else pb.CheckHealthResponse.ERROR
+        return pb.CheckHealthResponse(status=status, message=report.message, jsonDetails=report.details_json())
+
+    def CollectMetrics(self, request: pb.CollectMetricsRequest, context: grpc.ServicerContext) -> pb.CollectMetricsResponse:  # noqa: N802
+        from cloudsql_cos_ts.metrics import prometheus_text
+
+        return pb.CollectMetricsResponse(metrics=pb.CollectMetricsResponse.Payload(prometheus=prometheus_text()))
+
+
+class ResourceService(pb_grpc.ResourceServicer):
+    def __init__(self, instances: InstanceManager) -> None:
+        self._router = _Lazy(lambda: _router(instances))
+
+    def CallResource(self, request: pb.CallResourceRequest, context: grpc.ServicerContext) -> Iterator[pb.CallResourceResponse]:  # noqa: N802
+        from cloudsql_cos_ts.resources.router import ResourceRequest, ResourceResponse
+
+        try:
+            answer = self._router.get().dispatch(
+                ResourceRequest(method=request.method or "GET", path=request.path, body=request.body,
+                                context=request.pluginContext)
+            )
+        except Exception as exc:
+            log.error("CallResource failed", path=request.path, error=f"{type(exc).__name__}: {exc}")
+            answer = ResourceResponse(500, {"error": "internal error in the plugin; see the Grafana log"})
+        headers: dict[str, Any] = {"Content-Type": pb.StringList(values=["application/json"])}
+        yield pb.CallResourceResponse(code=answer.status, headers=headers, body=answer.encoded())
+
+
+class ControllerService(ctl_grpc.GRPCControllerServicer):
+    """go-plugin's Shutdown: Grafana waits 2 s for us to exit before it kills the process."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+
+    def Shutdown(self, request: ctl.Empty, context: grpc.ServicerContext) -> ctl.Empty:  # noqa: N802
+        log.info("shutdown requested by Grafana")
+        self._stop.set()
+        return ctl.Empty()

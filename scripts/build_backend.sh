@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Build the backend into dist/: a PyInstaller one-folder bundle (dist/backend/, the Python runtime
+# included) and the launcher Grafana executes (dist/gpx_cloudsql_cos_ts_linux_amd64). Rebuilds only
+# when the Python sources, the pins or the packaging changed.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ensure_venv
+arch="$(uname -m)"
+case "$arch" in
+  x86_64) goarch=amd64 ;;
+  aarch64) goarch=arm64 ;;
+  *) echo "unsupported machine $arch" >&2; exit 1 ;;
+esac
+stamp="$REPO/build/backend.stamp"
+want="$( (cd "$REPO" && find plugin packaging -type f -name '*.py' -o -name '*.sh' | sort | xargs cat; cat setup.cfg) | sha256sum | cut -d' ' -f1)"
+if [[ -x "$REPO/dist/backend/$EXECUTABLE" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  step "backend bundle up to date"
+else
+  step "backend bundle (PyInstaller one-folder)"
+  rm -rf "$REPO/build/pyinstaller" "$REPO/dist/backend"
+  mkdir -p "$REPO/dist"
+  (cd "$REPO" && PYTHONDONTWRITEBYTECODE=1 "$PY" -m PyInstaller --noconfirm --log-level WARN --onedir \
+    --name "$EXECUTABLE" --contents-directory runtime \
+    --distpath "$REPO/build/pyinstaller/dist" --workpath "$REPO/build/pyinstaller/work" \
+    --specpath "$REPO/build/pyinstaller" --paths "$REPO/plugin" \
+    --collect-submodules cloudsql_cos_ts --collect-submodules sqlglot --collect-submodules grpc_health \
+    --collect-data ibm_botocore --collect-data ibm_boto3 --collect-submodules ibm_botocore \
+    --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \
+    --exclude-module grpc_tools --exclude-module pyarrow.flight --exclude-module pyarrow._flight \
+    --exclude-module pyarrow.cuda \
+    packaging/entry.py)
+  # Build-time files of pyarrow (C++ headers, Cython sources) and the Flight RPC library (unused;
+  # libarrow_substrait stays: pyarrow.dataset links it).
+  runtime="$REPO/build/pyinstaller/dist/$EXECUTABLE/runtime"
+  rm -rf "$runtime/pyarrow/include" "$runtime"/pyarrow/libarrow_flight.so*
+  find "$runtime" \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' \) -delete
+  mv "$REPO/build/pyinstaller/dist/$EXECUTABLE" "$REPO/dist/backend"
+  echo "$want" > "$stamp"
+fi
+install -m 0755 "$REPO/packaging/launcher.sh" "$REPO/dist/${EXECUTABLE}_linux_${goarch}"
+cp "$REPO/plugin.json" "$REPO/dist/plugin.json"
