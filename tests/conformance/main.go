@@ -1,0 +1,79 @@
+// Command conformance starts a Grafana backend plugin executable the way Grafana does
+// (hashicorp/go-plugin with the plugin SDK's handshake and gRPC clients) and checks that
+// it answers every call the way Grafana expects.
+//
+// It prints one JSON line per check, {"check": name, "ok": bool, "detail": "..."}, plus
+// {"measure": name, "value": number, "unit": "..."} lines for timings, and exits 1 when
+// any check failed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	executable := flag.String("executable", "", "path of the plugin executable, e.g. dist/gpx_cloudsql_cos_ts_linux_amd64")
+	checkTimeout := flag.Duration("check-timeout", 60*time.Second, "time limit of each check")
+	flag.Parse()
+	if *executable == "" {
+		fmt.Fprintln(os.Stderr, "usage: conformance -executable PATH")
+		os.Exit(2)
+	}
+
+	report := newReporter(os.Stdout)
+	run(*executable, *checkTimeout, report)
+	if report.failed {
+		os.Exit(1)
+	}
+}
+
+// run launches the plugin once for the RPC checks, then once more for the stdout audit.
+func run(executable string, checkTimeout time.Duration, report *reporter) {
+	cacheDir, err := os.MkdirTemp("", "conformance-cache-")
+	if err != nil {
+		report.fail(handshakeCheck, fmt.Errorf("creating GF_PLUGIN_CACHE_DIR: %w", err))
+		return
+	}
+	defer os.RemoveAll(cacheDir)
+
+	started := time.Now()
+	p, err := startLikeGrafana(executable, cacheDir)
+	if err != nil {
+		report.fail(handshakeCheck, err)
+		for _, c := range rpcChecks {
+			report.fail(c.name, fmt.Errorf("not run: the plugin did not start"))
+		}
+		report.fail(shutdownCheck, fmt.Errorf("not run: the plugin did not start"))
+	} else {
+		report.measure("handshake", time.Since(started).Seconds(), "s")
+		report.pass(handshakeCheck, p.describe())
+		for _, c := range rpcChecks {
+			detail, err := runWithTimeout(c.run, p, checkTimeout)
+			report.result(c.name, detail, err)
+		}
+		detail, err := checkShutdown(p)
+		report.result(shutdownCheck, detail, err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	detail, err := checkStdoutOnlyHandshake(ctx, executable, cacheDir)
+	report.result(stdoutCheck, detail, err)
+}
+
+// runWithTimeout gives a check its own deadline and turns a panic into a failure, so one
+// broken check never hides the results of the others.
+func runWithTimeout(check checkFunc, p *pluginUnderTest, timeout time.Duration) (detail string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("check panicked: %v", r)
+		}
+	}()
+	return check(ctx, p)
+}
