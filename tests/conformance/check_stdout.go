@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,7 +31,9 @@ func checkStdoutOnlyHandshake(ctx context.Context, executable, cacheDir string) 
 	cmd := exec.Command(executable)
 	cmd.Dir = "/"
 	cmd.Env = append(grafanaEnv(cacheDir), goPluginEnv()...)
-	cmd.Stderr = os.Stderr
+	// The plugin's logs from this run only matter when this check fails.
+	var stderr tailBuffer
+	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", err
@@ -46,11 +48,8 @@ func checkStdoutOnlyHandshake(ctx context.Context, executable, cacheDir string) 
 		err = exerciseOverHandshake(ctx, line)
 	}
 	stopDetail, stopErr := stopWithSigterm(cmd, recorder)
-	if err != nil {
-		return "", err
-	}
-	if stopErr != nil {
-		return "", stopErr
+	if err = errors.Join(err, stopErr); err != nil {
+		return "", fmt.Errorf("%w\nplugin stderr ends with:\n%s", err, stderr.String())
 	}
 	if len(recorder.rest) > 0 {
 		return "", fmt.Errorf("stdout held more than the handshake line %q: %q", strings.TrimSpace(line), recorder.rest)
@@ -173,4 +172,28 @@ func exitDescription(waitErr error) string {
 		return "exit code 0"
 	}
 	return waitErr.Error()
+}
+
+// tailBuffer keeps the last few KiB written to it: enough of a log to explain a failure.
+type tailBuffer struct {
+	mu   sync.Mutex
+	data []byte
+}
+
+const tailBufferSize = 4096
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.data = append(t.data, p...)
+	if excess := len(t.data) - tailBufferSize; excess > 0 {
+		t.data = t.data[excess:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.data)
 }
