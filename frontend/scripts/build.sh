@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Type-checks the frontend and builds dist/module.js (+ map, img/, plugin.json, README/CHANGELOG copies).
+# Never removes anything else from dist/: the backend build writes its executable there too.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_node_modules
+cd "$FRONTEND_DIR"
+echo "frontend: type-check"
+npx --no-install tsc --noEmit -p .
+echo "frontend: production build into $DIST_DIR"
+npx --no-install webpack --mode production --stats errors-warnings
+ls -l "$DIST_DIR/module.js"

@@ -1,0 +1,66 @@
+import React from 'react';
+
+import { InlineField, InlineFieldRow, InlineSwitch, Input, RadioButtonGroup } from '@grafana/ui';
+
+import { CloudSqlQuery, QueryFormat } from '../types';
+import { QUERY_TOOLTIPS } from './tooltips';
+
+const FORMAT_OPTIONS: Array<{ label: string; value: QueryFormat }> = [
+  { label: 'Table', value: 'table' },
+  { label: 'Time series', value: 'time_series' },
+];
+
+interface Props {
+  query: CloudSqlQuery;
+  compact: boolean;
+  onChange: (query: CloudSqlQuery) => void;
+  onRunQuery: () => void;
+}
+
+/** Format, Time Column, Metrics column and Get Queried Result. */
+export function QueryOptions({ query, compact, onChange, onRunQuery }: Props) {
+  const labelWidth = compact ? undefined : 16;
+  const inputWidth = compact ? 16 : 24;
+  const changeAndRun = (next: CloudSqlQuery) => {
+    onChange(next);
+    onRunQuery();
+  };
+  return (
+    <InlineFieldRow>
+      <InlineField label="Format" labelWidth={labelWidth} tooltip={QUERY_TOOLTIPS.format}>
+        <RadioButtonGroup<QueryFormat>
+          options={FORMAT_OPTIONS}
+          value={query.format ?? 'table'}
+          onChange={(format) => changeAndRun({ ...query, format })}
+        />
+      </InlineField>
+      <InlineField label="Time Column" labelWidth={labelWidth} tooltip={QUERY_TOOLTIPS.timeColumn}>
+        <Input
+          aria-label="Time Column"
+          width={inputWidth}
+          placeholder="auto"
+          value={query.timeColumn ?? ''}
+          onChange={(event) => onChange({ ...query, timeColumn: event.currentTarget.value })}
+          onBlur={onRunQuery}
+        />
+      </InlineField>
+      <InlineField label="Metrics column" labelWidth={labelWidth} tooltip={QUERY_TOOLTIPS.metricsColumn}>
+        <Input
+          aria-label="Metrics column"
+          width={inputWidth}
+          placeholder="auto"
+          value={query.metricsColumn ?? ''}
+          onChange={(event) => onChange({ ...query, metricsColumn: event.currentTarget.value })}
+          onBlur={onRunQuery}
+        />
+      </InlineField>
+      <InlineField label="Get Queried Result" labelWidth={compact ? undefined : 20} tooltip={QUERY_TOOLTIPS.getResult}>
+        <InlineSwitch
+          aria-label="Get Queried Result"
+          value={query.getResult ?? true}
+          onChange={(event) => changeAndRun({ ...query, getResult: event.currentTarget.checked })}
+        />
+      </InlineField>
+    </InlineFieldRow>
+  );
+}

@@ -1,0 +1,56 @@
+import React, { useState } from 'react';
+
+import { Alert, Button, Field, TextArea } from '@grafana/ui';
+
+import { applyServiceCredential, describeCredential, parseServiceCredential } from '../../config/serviceCredential';
+import { CloudSqlSettings } from '../../config/settingsUpdate';
+
+interface Props {
+  settings: CloudSqlSettings;
+  onChange: (settings: CloudSqlSettings) => void;
+}
+
+type Outcome = { severity: 'success' | 'error'; message: string };
+
+/** Fills the authentication fields from the JSON that IBM Cloud shows for a COS service credential. */
+export function CredentialPaste({ settings, onChange }: Props) {
+  const [pasted, setPasted] = useState('');
+  const [outcome, setOutcome] = useState<Outcome>();
+
+  const apply = () => {
+    const parsed = parseServiceCredential(pasted);
+    if (!parsed.ok) {
+      setOutcome({ severity: 'error', message: parsed.error });
+      return;
+    }
+    onChange(applyServiceCredential(settings, parsed.credential));
+    // The pasted text holds secrets: do not keep it in the page once it is applied.
+    setPasted('');
+    setOutcome({ severity: 'success', message: describeCredential(parsed.credential) });
+  };
+
+  return (
+    <Field
+      label="Paste a COS service credential"
+      description='IBM Cloud console → your Object Storage instance → Service credentials → copy. Fills the API key (or the HMAC keys when the credential has "cos_hmac_keys") and the service instance id.'
+    >
+      <div>
+        <TextArea
+          aria-label="Service credential JSON"
+          rows={4}
+          placeholder='{"apikey": "...", "resource_instance_id": "crn:v1:...", "cos_hmac_keys": {...}}'
+          value={pasted}
+          onChange={(event) => setPasted(event.currentTarget.value)}
+        />
+        <Button variant="secondary" size="sm" disabled={!pasted.trim()} onClick={apply}>
+          Fill from credential
+        </Button>
+        {outcome && (
+          <Alert severity={outcome.severity} title={outcome.severity === 'success' ? 'Credential applied' : 'Not applied'}>
+            {outcome.message}
+          </Alert>
+        )}
+      </div>
+    </Field>
+  );
+}

@@ -1,0 +1,17 @@
+/** Field help for the query editor, rewritten from the original plugin's tooltips to match our backend. */
+export const QUERY_TOOLTIPS = {
+  format:
+    'Table returns the rows as they are. Time series turns them into one series per value column and per ' +
+    'distinct value of the text columns, sorted by time.',
+  timeColumn:
+    'Time series only: the column holding the timestamps (timestamp, date, ISO text or epoch seconds/ms). ' +
+    'Empty: the first timestamp-typed column, else the first column.',
+  metricsColumn:
+    'Time series only: the text column whose values name the series (e.g. src_ip). Empty: every text ' +
+    'column becomes a series label.',
+  getResult:
+    'Turn off when this query only prepares data for a later query ($__source_prev(refId)) and its rows ' +
+    'should not be returned to the panel.',
+  showHelp: 'Macros and time-series functions this datasource understands, with examples.',
+  preview: 'Shows the SQL after macro expansion for the current time range, as the engine will receive it.',
+} as const;

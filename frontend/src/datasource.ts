@@ -1,0 +1,59 @@
+import { DataSourceInstanceSettings, ScopedVars, TimeRange } from '@grafana/data';
+import { BackendSrvRequest, DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+
+import { annotationSupport } from './annotationSupport';
+import { migrateQuery } from './query/migrate';
+import { formatVariableValue } from './query/sqlLiterals';
+import { ExpandResult, MacroReference, SchemaInfo } from './resources';
+import { CloudSqlOptions, CloudSqlQuery, DEFAULT_QUERY } from './types';
+import { CloudSqlVariableSupport } from './variableSupport';
+
+/** Editor helpers show their own error text, so Grafana's global error toast stays quiet. */
+const INLINE_ERRORS: Partial<BackendSrvRequest> = { showErrorAlert: false };
+
+export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOptions> {
+  constructor(instanceSettings: DataSourceInstanceSettings<CloudSqlOptions>) {
+    super(instanceSettings);
+    this.variables = new CloudSqlVariableSupport(this);
+    this.annotations = annotationSupport;
+  }
+
+  getDefaultQuery(): Partial<CloudSqlQuery> {
+    return DEFAULT_QUERY;
+  }
+
+  filterQuery(query: CloudSqlQuery): boolean {
+    return !query.hide && Boolean(migrateQuery(query).rawSql?.trim());
+  }
+
+  applyTemplateVariables(query: CloudSqlQuery, scopedVars: ScopedVars): CloudSqlQuery {
+    const templateSrv = getTemplateSrv();
+    const interpolate = (text: string | undefined) =>
+      text === undefined ? undefined : templateSrv.replace(text, scopedVars, formatVariableValue);
+    const current = migrateQuery(query);
+    return {
+      ...current,
+      rawSql: interpolate(current.rawSql),
+      timeColumn: interpolate(current.timeColumn),
+      metricsColumn: interpolate(current.metricsColumn),
+    };
+  }
+
+  fetchMacroReference(): Promise<MacroReference> {
+    return this.getResource<MacroReference>('macros', undefined, INLINE_ERRORS);
+  }
+
+  fetchSchema(): Promise<SchemaInfo> {
+    return this.getResource<SchemaInfo>('schema', undefined, INLINE_ERRORS);
+  }
+
+  /** The SQL the backend would run for `query` over `range`, template variables already applied. */
+  expandSql(query: CloudSqlQuery, range: TimeRange, intervalMs?: number): Promise<ExpandResult> {
+    const body = {
+      query: this.applyTemplateVariables(query, {}),
+      range: { from: range.from.valueOf(), to: range.to.valueOf() },
+      intervalMs,
+    };
+    return this.postResource<ExpandResult>('expand', body, INLINE_ERRORS);
+  }
+}

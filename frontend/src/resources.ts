@@ -1,0 +1,62 @@
+/** Shapes of the backend's resource endpoints (docs/architecture.md, "Resource endpoints"). */
+
+export interface ReferenceEntry {
+  name: string;
+  signature: string;
+  description: string;
+  example: string;
+}
+
+/** `GET macros`: the one source of truth for the help panel and for completion. */
+export interface MacroReference {
+  macros: ReferenceEntry[];
+  functions: ReferenceEntry[];
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+/** `GET schema` */
+export interface SchemaInfo {
+  relations: Array<{ name: string; columns: ColumnInfo[] }>;
+}
+
+/** `POST expand` request body. */
+export interface ExpandRequest {
+  query: object;
+  range: { from: number; to: number };
+  intervalMs?: number;
+}
+
+/** `POST expand` answer: the SQL after macros (IBM dialect) and as sent to the engine. */
+export interface ExpandResult {
+  sql: string;
+  expandedSql: string;
+}
+
+export const EMPTY_REFERENCE: MacroReference = { macros: [], functions: [] };
+
+/** The text to show for a failed resource call: the backend's `{"error": ...}` when there is one. */
+export function resourceErrorMessage(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const { data, message, statusText } = error as { data?: unknown; message?: unknown; statusText?: unknown };
+    if (typeof data === 'object' && data !== null) {
+      const body = data as { error?: unknown; message?: unknown };
+      if (typeof body.error === 'string' && body.error) {
+        return body.error;
+      }
+      if (typeof body.message === 'string' && body.message) {
+        return body.message;
+      }
+    }
+    if (typeof message === 'string' && message) {
+      return message;
+    }
+    if (typeof statusText === 'string' && statusText) {
+      return statusText;
+    }
+  }
+  return typeof error === 'string' && error ? error : 'the request failed';
+}

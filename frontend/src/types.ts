@@ -1,0 +1,61 @@
+import { DataSourceJsonData } from '@grafana/data';
+import { DataQuery } from '@grafana/schema';
+
+/** Result shaping the backend applies (docs/architecture.md, "Query model"). */
+export type QueryFormat = 'table' | 'time_series';
+
+/** One query of a panel, exactly the keys the backend's query model reads. */
+export interface CloudSqlQuery extends DataQuery {
+  rawSql?: string;
+  format?: QueryFormat;
+  timeColumn?: string;
+  metricsColumn?: string;
+  /** false = run only as the input of a later query ($__source_prev), return nothing. */
+  getResult?: boolean;
+  /** Per-query override of the datasource's result-cache TTL. */
+  cacheTtlSeconds?: number;
+}
+
+/** Keys written by IBM's original plugin; read once and rewritten to the keys above. */
+export interface LegacyQueryKeys {
+  queryText?: string;
+  time_column?: string;
+  metrics_column?: string;
+  get_result?: boolean;
+}
+
+export const DEFAULT_QUERY: Partial<CloudSqlQuery> = {
+  rawSql: '',
+  format: 'table',
+  getResult: true,
+};
+
+export type Engine = 'duckdb' | 'spark' | 'dataengine';
+export type AuthType = 'none' | 'iam' | 'hmac';
+export type SourceFormat = 'flowlogs' | 'json' | 'parquet' | 'csv';
+
+/** Datasource settings visible to every viewer: never a secret in here. */
+export interface CloudSqlOptions extends DataSourceJsonData {
+  engine?: Engine;
+  source?: string;
+  sourceFormat?: SourceFormat;
+  destination?: string;
+  cosEndpoint?: string;
+  authType?: AuthType;
+  serviceInstanceId?: string;
+  sparkUrl?: string;
+  dataEngineInstanceCrn?: string;
+  cacheTtlSeconds?: number;
+  queryTimeoutSeconds?: number;
+  rowLimit?: number;
+}
+
+/** Write-only settings Grafana stores encrypted and hands only to the backend. */
+export interface CloudSqlSecureOptions {
+  apiKey?: string;
+  hmacAccessKeyId?: string;
+  hmacSecretAccessKey?: string;
+  sparkToken?: string;
+}
+
+export type SecureKey = keyof CloudSqlSecureOptions;
