@@ -70,16 +70,26 @@ def _go_command() -> str:
     return go
 
 
-def _build_harness() -> Path:
-    # GOTOOLCHAIN=local: an old Go fails with a clear version message instead of fetching a toolchain.
+def _run_go(*args: str) -> subprocess.CompletedProcess[str]:
+    """Runs a go command in this folder; GOTOOLCHAIN=local makes an old Go fail with a clear version
+    message instead of trying to fetch a newer toolchain."""
     env = {**os.environ, "GOTOOLCHAIN": "local"}
-    command = [_go_command(), "build", "-buildvcs=false", "-o", str(HARNESS), "."]
     try:
-        built = subprocess.run(
-            command, cwd=HERE, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
+        return subprocess.run(
+            [_go_command(), *args],
+            cwd=HERE,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+            check=False,
         )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"building the conformance harness took over {BUILD_TIMEOUT_S} s", pytrace=False)
+        pytest.fail(f"`go {' '.join(args)}` took over {BUILD_TIMEOUT_S} s", pytrace=False)
+
+
+def _build_harness() -> Path:
+    built = _run_go("build", "-buildvcs=false", "-o", str(HARNESS), ".")
     if built.returncode != 0:
         pytest.fail(f"building the conformance harness failed:\n{built.stderr}", pytrace=False)
     return HARNESS
@@ -89,8 +99,7 @@ def _plugin_executable() -> Path:
     executable = Path(os.environ.get("CLOUDSQL_PLUGIN_EXECUTABLE", DEFAULT_EXECUTABLE))
     if not executable.is_file():
         pytest.fail(
-            f"plugin executable {executable} does not exist: build dist/ first or set "
-            "CLOUDSQL_PLUGIN_EXECUTABLE",
+            f"plugin executable {executable} does not exist: build dist/ first or set CLOUDSQL_PLUGIN_EXECUTABLE",
             pytrace=False,
         )
     return executable
@@ -131,12 +140,16 @@ def test_conformance(harness_run: HarnessRun, check: str, record_property: Any) 
         f"the harness reported nothing for {check} (exit code {harness_run.returncode}); "
         f"its stderr ends with:\n{harness_run.stderr_tail()}"
     )
-    assert result["ok"], (
-        f"{check}: {result['detail']}\n--- harness stderr ends with ---\n{harness_run.stderr_tail()}"
-    )
+    assert result["ok"], f"{check}: {result['detail']}\n--- harness stderr ends with ---\n{harness_run.stderr_tail()}"
 
 
 def test_harness_reports_exactly_the_expected_checks(harness_run: HarnessRun) -> None:
     assert set(harness_run.checks) == set(EXPECTED_CHECKS)
     all_ok = all(result["ok"] for result in harness_run.checks.values())
     assert harness_run.returncode == (0 if all_ok else 1), harness_run.stderr_tail()
+
+
+def test_harness_self_test() -> None:
+    """The harness's own Go tests: its checks pass on a conformant fake plugin and catch mistakes."""
+    tested = _run_go("test", "-buildvcs=false", ".")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
