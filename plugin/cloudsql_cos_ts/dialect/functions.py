@@ -1,0 +1,58 @@
+"""Fixes where sqlglot's Spark -> target translation of a function does not keep Spark's meaning.
+
+Checked against DuckDB 2.0 results (tests/dialect/test_functions.py):
+
+* ``timestamp_millis/_seconds/_micros(n)`` are not parsed as sqlglot's ``UnixToTime``, so they would
+  reach DuckDB unchanged (no such functions there) — they become ``UnixToTime`` for every dialect;
+* ``unix_timestamp(x)`` / ``to_unix_timestamp(x)`` without a format become ``strptime(x, …)`` in
+  DuckDB, which fails on timestamps (the common ``unix_timestamp(to_timestamp(col))``); DuckDB gets
+  ``floor(epoch(CAST(x AS TIMESTAMP)))`` instead, which takes timestamps and ISO text;
+* ``CAST(a / b AS BIGINT)`` truncates in Spark but rounds in DuckDB (the original plugin's
+  ``cast(ts/1000 as long)`` filter relies on truncation) — DuckDB gets ``CAST(trunc(a / b) AS …)``.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+_DEFAULT_UNIX_FORMAT = sqlglot.parse_one("unix_timestamp(x)", read="spark").args.get("format")
+_INTEGER_TYPES = {
+    exp.DataType.Type.BIGINT,
+    exp.DataType.Type.INT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.TINYINT,
+}
+
+
+def _epoch_constructor(node: exp.Anonymous) -> exp.Expr | None:
+    name = node.name.upper()
+    if name not in ("TIMESTAMP_MILLIS", "TIMESTAMP_SECONDS", "TIMESTAMP_MICROS") or len(node.expressions) != 1:
+        return None
+    (value,) = node.expressions
+    if name == "TIMESTAMP_MILLIS":
+        return exp.UnixToTime(this=value.copy(), scale=exp.UnixToTime.MILLIS)
+    if name == "TIMESTAMP_SECONDS":
+        value = exp.cast(exp.Mul(this=exp.paren(value.copy()), expression=exp.Literal.number(1_000_000)), "BIGINT")
+    return exp.UnixToTime(this=value.copy(), scale=exp.UnixToTime.MICROS)
+
+
+def normalize_functions(tree: exp.Expr) -> exp.Expr:
+    """Dialect-neutral fixes, for every target."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        replacement = _epoch_constructor(node)
+        if replacement is not None:
+            node.replace(replacement)
+    return tree
+
+
+def fix_for_duckdb(tree: exp.Expr) -> exp.Expr:
+    """Fixes for DuckDB as the target (see the module docstring)."""
+    for unix in list(tree.find_all(exp.StrToUnix)):
+        if unix.args.get("format") in (None, _DEFAULT_UNIX_FORMAT):
+            seconds = exp.TimeToUnix(this=exp.cast(unix.this.copy(), "TIMESTAMP"))
+            unix.replace(exp.cast(exp.Floor(this=seconds), "BIGINT"))
+    for cast in list(tree.find_all(exp.Cast)):
+        if isinstance(cast.this, exp.Div) and cast.to.this in _INTEGER_TYPES:
+            cast.this.replace(exp.Anonymous(this="TRUNC", expressions=[cast.this.copy()]))
+    return tree

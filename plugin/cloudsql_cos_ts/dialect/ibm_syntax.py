@@ -1,0 +1,175 @@
+"""Rewrites IBM SQL Query's non-Spark syntax into text sqlglot's Spark parser accepts.
+
+Runs on the lossless token stream (strings, quoted names and comments are never touched):
+
+* ``cos://<region>/<bucket>/<prefix> STORED AS JSON|PARQUET|CSV`` -> a generated relation name
+  (``__EXTERNAL_1`` …) and an :class:`ExternalRef` the engine registers;
+* ``DESCRIBE(x)`` -> ``(DESCRIBE x)``, a subquery sqlglot parses wherever a table may stand (the
+  dialect-specific column shape is applied after parsing, see ``describe.py``);
+* ``USING TIME_SERIES_FORMAT(key=…, timetick=…, value=…) IN name`` -> a marker
+  ``LATERAL VIEW __TS_FORMAT(key, timetick, value) name`` that carries the clause into the parse
+  tree at the SELECT it belongs to (``timeseries.py`` lowers it);
+* the window and step of ``TS_SEGMENT_BY_TIME`` in human units (``hour``, ``5minute``, ``PT15M``)
+  -> milliseconds, as IBM's client did (``durations.py``).
+
+``TS_EXPLODE(...) AS (a, b)`` needs no rewrite: Spark's multi-alias syntax parses as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import cast
+
+from cloudsql_cos_ts.dialect.durations import duration_ms
+from cloudsql_cos_ts.dialect.model import ExternalFormat, ExternalRef
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.macros.tokenizer import (
+    Token,
+    TokenKind,
+    line_col,
+    next_significant,
+    split_arguments,
+    tokenize,
+)
+
+TS_FORMAT_MARKER = "__TS_FORMAT"
+_EXTERNAL_FORMATS = ("json", "parquet", "csv")
+_COS_URL = re.compile(r"cos://[^/\s]+/[^/\s]+(/.*)?", re.IGNORECASE)
+_OPTION = re.compile(r"(\w+)\s*=\s*(.+)", re.DOTALL)
+_TS_OPTIONS = ("key", "timetick", "value")
+
+# (replacement text, index of the first token after the replaced ones) or None: no match here
+Match = tuple[str, int] | None
+
+
+def _substitute(sql: str, match_at: Callable[[list[Token], int], Match]) -> str:
+    tokens = tokenize(sql)
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        found = match_at(tokens, index)
+        if found is None:
+            out.append(tokens[index].text)
+            index += 1
+        else:
+            text, index = found
+            out.append(text)
+    return "".join(out)
+
+
+def _words_follow(tokens: list[Token], index: int, *words: str) -> int | None:
+    """Index after the keywords ``words`` starting at the first significant token from ``index``."""
+    for word in words:
+        index = next_significant(tokens, index)
+        if index >= len(tokens) or not tokens[index].is_word(word):
+            return None
+        index += 1
+    return index
+
+
+class _ExternalRefs:
+    """Replaces ``cos://… STORED AS fmt`` references and remembers them (one relation per URL + format)."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+        self.refs: list[ExternalRef] = []
+
+    def __call__(self, tokens: list[Token], index: int) -> Match:
+        token = tokens[index]
+        if token.kind is not TokenKind.COS_URL:
+            return None
+        where = line_col(self.sql, token.start)
+        if not _COS_URL.fullmatch(token.text):
+            raise BadRequest(f"{token.text} at {where} is not a cos://<region>/<bucket>/<prefix> URL")
+        after_as = _words_follow(tokens, index + 1, "STORED", "AS")
+        format_index = next_significant(tokens, after_as) if after_as is not None else len(tokens)
+        fmt = tokens[format_index].text.lower() if format_index < len(tokens) else ""
+        if fmt not in _EXTERNAL_FORMATS:
+            raise BadRequest(
+                f"{token.text} at {where}: add STORED AS JSON, STORED AS PARQUET or STORED AS CSV after the URL"
+            )
+        ref = next((r for r in self.refs if (r.url, r.format) == (token.text, fmt)), None)
+        if ref is None:
+            ref = ExternalRef(token.text, cast(ExternalFormat, fmt), f"__EXTERNAL_{len(self.refs) + 1}")
+            self.refs.append(ref)
+        return ref.relation, format_index + 1
+
+
+def _describe_call(sql: str) -> Callable[[list[Token], int], Match]:
+    def match_at(tokens: list[Token], index: int) -> Match:
+        opening = next_significant(tokens, index + 1)
+        if not tokens[index].is_word("DESCRIBE") or opening >= len(tokens) or not tokens[opening].is_symbol("("):
+            return None
+        args, end = split_arguments(tokens, opening, sql)
+        if len(args) != 1:
+            raise BadRequest(
+                f"DESCRIBE at {line_col(sql, tokens[index].start)} takes one table, e.g. DESCRIBE(FLOW_FLAT)"
+            )
+        return f"(DESCRIBE {args[0]})", end
+
+    return match_at
+
+
+def _column_option(text: str) -> str:
+    name = text.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"`":
+        name = name[1:-1]
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _time_series_format(sql: str) -> Callable[[list[Token], int], Match]:
+    def match_at(tokens: list[Token], index: int) -> Match:
+        after = _words_follow(tokens, index, "USING", "TIME_SERIES_FORMAT")
+        if not tokens[index].is_word("USING") or after is None:
+            return None
+        where = f"USING TIME_SERIES_FORMAT at {line_col(sql, tokens[index].start)}"
+        opening = next_significant(tokens, after)
+        if opening >= len(tokens) or not tokens[opening].is_symbol("("):
+            raise BadRequest(f"{where}: write TIME_SERIES_FORMAT(key=..., timetick=..., value=...)")
+        args, end = split_arguments(tokens, opening, sql)
+        options: dict[str, str] = {}
+        for arg in args:
+            option = _OPTION.fullmatch(arg)
+            name = option.group(1).lower() if option else arg
+            if option is None or name not in _TS_OPTIONS:
+                raise BadRequest(f"{where}: unsupported option {name!r}; supported: key, timetick, value")
+            options[name] = _column_option(option.group(2))
+        if "timetick" not in options or "value" not in options:
+            raise BadRequest(f'{where}: timetick and value are required, e.g. timetick="time", value="v"')
+        name = "time_series"
+        after_in = _words_follow(tokens, end, "IN")
+        if after_in is not None:
+            name_index = next_significant(tokens, after_in)
+            if name_index >= len(tokens) or tokens[name_index].kind not in (TokenKind.WORD, TokenKind.QUOTED_NAME):
+                raise BadRequest(f"{where}: IN must be followed by the name of the series column")
+            name, end = tokens[name_index].text, name_index + 1
+        key = options.get("key", "NULL")
+        return f" LATERAL VIEW {TS_FORMAT_MARKER}({key}, {options['timetick']}, {options['value']}) {name}", end
+
+    return match_at
+
+
+def _segment_units(sql: str) -> Callable[[list[Token], int], Match]:
+    def match_at(tokens: list[Token], index: int) -> Match:
+        opening = next_significant(tokens, index + 1)
+        if not tokens[index].is_word("TS_SEGMENT_BY_TIME") or opening >= len(tokens):
+            return None
+        if not tokens[opening].is_symbol("("):
+            return None
+        args, end = split_arguments(tokens, opening, sql)
+        if not args:
+            return None
+        converted = [args[0], *(str(duration_ms(a)) if duration_ms(a) is not None else a for a in args[1:])]
+        return f"{tokens[index].text}({', '.join(converted)})", end
+
+    return match_at
+
+
+def rewrite_ibm_syntax(sql: str) -> tuple[str, tuple[ExternalRef, ...]]:
+    """Spark-parsable text for IBM SQL, and the ``cos://`` references it replaced."""
+    externals = _ExternalRefs(sql)
+    text = _substitute(sql, externals)
+    for rewrite in (_describe_call, _time_series_format, _segment_units):
+        text = _substitute(text, rewrite(text))
+    return text, tuple(externals.refs)

@@ -1,0 +1,28 @@
+"""Results of :func:`cloudsql_cos_ts.dialect.translate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ExternalFormat = Literal["json", "parquet", "csv"]
+
+
+@dataclass(frozen=True)
+class ExternalRef:
+    """An IBM-style ``cos://<region>/<bucket>/<prefix> STORED AS <format>`` table reference.
+
+    The SQL reads it as ``relation``; the engine registers that name over the objects (through the
+    storage layer and its sandbox).
+    """
+
+    url: str
+    format: ExternalFormat
+    relation: str
+
+
+@dataclass(frozen=True)
+class Translation:
+    sql: str  # one read-only statement in the target dialect
+    referenced: frozenset[str]  # UPPER-cased relation names the statement reads; CTE names excluded
+    external: tuple[ExternalRef, ...]

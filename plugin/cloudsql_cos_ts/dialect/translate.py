@@ -1,0 +1,72 @@
+"""``translate``: IBM SQL Query text (after macro expansion) -> one read-only statement for an engine.
+
+Steps: IBM-only syntax rewritten on tokens (``ibm_syntax.py``) -> parsed as Spark SQL by sqlglot
+(a syntax error is a 400 with line and column) -> statement kind checked -> time-series functions
+lowered (``timeseries.py``) -> function fixes (``functions.py``) -> DESCRIBE shaped
+(``describe.py``) -> read-only check of the final tree (``readonly.py``) -> SQL of the target
+dialect.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, SqlglotError
+
+from cloudsql_cos_ts.dialect.describe import shape_describe
+from cloudsql_cos_ts.dialect.functions import fix_for_duckdb, normalize_functions
+from cloudsql_cos_ts.dialect.ibm_syntax import rewrite_ibm_syntax
+from cloudsql_cos_ts.dialect.model import Translation
+from cloudsql_cos_ts.dialect.readonly import check_reads_only, check_statement_kind
+from cloudsql_cos_ts.dialect.timeseries import lower_time_series
+from cloudsql_cos_ts.errors import BadRequest
+
+DIALECTS = ("duckdb", "spark")
+
+
+def _syntax_error(error: ParseError) -> BadRequest:
+    details = error.errors[0] if error.errors else {}
+    line, column = details.get("line"), details.get("col")
+    where = f" at line {line}, column {column}" if line else ""
+    description = details.get("description") or str(error).splitlines()[0]
+    near = details.get("highlight")
+    return BadRequest(f"SQL syntax error{where}: {description}" + (f" (near {near!r})" if near else ""))
+
+
+def _parse_one_statement(sql: str) -> exp.Expr:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
+    except ParseError as error:
+        raise _syntax_error(error) from None
+    except (SqlglotError, RecursionError) as error:
+        raise BadRequest(f"SQL syntax error: {str(error).splitlines()[0] if str(error) else 'cannot parse'}") from None
+    if not statements:
+        raise BadRequest("the query is empty")
+    if len(statements) > 1:
+        raise BadRequest("only one statement per query is allowed; remove the ';' and what follows it")
+    return statements[0]
+
+
+def _relations_read(tree: exp.Expr) -> frozenset[str]:
+    cte_names = {cte.alias.upper() for cte in tree.find_all(exp.CTE)}
+    tables = {table.name.upper() for table in tree.find_all(exp.Table) if isinstance(table.this, exp.Identifier)}
+    return frozenset(tables - cte_names)
+
+
+def translate(sql: str, *, dialect: str) -> Translation:
+    """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark)."""
+    if dialect not in DIALECTS:
+        raise BadRequest(f"engine dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}")
+    text, externals = rewrite_ibm_syntax(sql)
+    tree = _parse_one_statement(text)
+    check_statement_kind(tree, text)
+    tree = normalize_functions(lower_time_series(tree))
+    if dialect == "duckdb":
+        tree = fix_for_duckdb(tree)
+    tree = shape_describe(tree, dialect)
+    check_reads_only(tree)
+    try:
+        output = tree.sql(dialect=dialect)
+    except SqlglotError as error:
+        raise BadRequest(f"the query cannot be written for the {dialect} engine: {error}") from None
+    return Translation(sql=output, referenced=_relations_read(tree), external=externals)

@@ -1,0 +1,150 @@
+"""The one registry of macros: how each expands and how the editor documents it.
+
+Every macro is one function ``(call, ctx, findings) -> str`` plus its help entry; the expander looks
+macros up here and :func:`cloudsql_cos_ts.macros.macro_reference` serves the same entries to the
+query editor, so help and behaviour cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.macros import relations, time
+from cloudsql_cos_ts.macros.model import Findings, MacroCall, MacroContext
+
+Expander = Callable[[MacroCall, MacroContext, Findings], str]
+
+
+@dataclass(frozen=True)
+class Macro:
+    name: str
+    signature: str
+    description: str
+    example: str
+    expand: Expander
+    removes_into: bool = False  # the INTO keyword before the macro goes away with it
+
+
+MACROS: tuple[Macro, ...] = (
+    Macro(
+        "$__source",
+        "$__source",
+        "The datasource's configured source (a cos:// URL or local folder) as a table; usable "
+        "anywhere a table can stand: FROM, JOIN, DESCRIBE(...).",
+        "SELECT name, type FROM DESCRIBE($__source)",
+        relations.source,
+    ),
+    Macro(
+        "$__source_prev",
+        "$__source_prev(RefId)",
+        "The result of another query of the same panel as a table. That query runs first; turn "
+        "its 'Get Queried Result' off if only this one should be shown.",
+        "SELECT action, count(*) AS n FROM $__source_prev(A) GROUP BY action",
+        relations.source_prev,
+    ),
+    Macro(
+        "$__dest",
+        "INTO $__dest[(format[, suffix])]",
+        "Write the result to the datasource's configured destination; format parquet, csv "
+        "(default) or json; suffix is a relative path (letters, digits, - _ . / =). The plugin "
+        "writes the file; the INTO clause is removed from the SQL.",
+        "SELECT * FROM FLOW_FLAT INTO $__dest(parquet, flows/day=2024-05-06)",
+        relations.dest,
+        removes_into=True,
+    ),
+    Macro(
+        "$__timeFilter",
+        "$__timeFilter[(type)]",
+        "Dashboard range filter on the query's Time Column: (col >= from AND col <= to), UTC. "
+        "type: timestamp, string (RFC 3339 text), epoch_ms (also long) or epoch_s; without a type "
+        "it is inferred from the column's type (unknown columns count as timestamp).",
+        "SELECT * FROM FLOW_FLAT WHERE $__timeFilter(string)",
+        time.time_filter,
+    ),
+    Macro(
+        "$__timeFilterColumn",
+        "$__timeFilterColumn(column[, type])",
+        "Dashboard range filter on the given column (types as for $__timeFilter).",
+        "SELECT * FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string)",
+        time.time_filter_column,
+    ),
+    Macro(
+        "$__timeFrom",
+        "$__timeFrom()",
+        "Start of the dashboard range as a timestamp (UTC).",
+        "SELECT * FROM FLOW_FLAT WHERE capture_start_time >= $__timeFrom()",
+        time.time_from,
+    ),
+    Macro(
+        "$__timeTo",
+        "$__timeTo()",
+        "End of the dashboard range as a timestamp (UTC).",
+        "SELECT * FROM FLOW_FLAT WHERE capture_start_time <= $__timeTo()",
+        time.time_to,
+    ),
+    Macro(
+        "$__unixEpochFrom",
+        "$__unixEpochFrom()",
+        "Start of the dashboard range in seconds since 1970.",
+        "SELECT $__unixEpochFrom() AS range_start",
+        time.unix_epoch_from,
+    ),
+    Macro(
+        "$__unixEpochTo",
+        "$__unixEpochTo()",
+        "End of the dashboard range in seconds since 1970.",
+        "SELECT $__unixEpochTo() AS range_end",
+        time.unix_epoch_to,
+    ),
+    Macro(
+        "$__unixEpochFilter",
+        "$__unixEpochFilter(column)",
+        "Dashboard range filter on a column holding seconds since 1970.",
+        "SELECT * FROM t WHERE $__unixEpochFilter(epoch_seconds)",
+        time.unix_epoch_filter,
+    ),
+    Macro(
+        "$__interval",
+        "$__interval",
+        "Grafana's suggested bucket width for the panel, as text such as 5m or 30s.",
+        "SELECT $__timeGroup(start_time, $__interval) AS time, count(*) FROM FLOW_FLAT GROUP BY 1",
+        time.interval,
+    ),
+    Macro(
+        "$__interval_ms",
+        "$__interval_ms",
+        "Grafana's suggested bucket width in milliseconds.",
+        "SELECT $__interval_ms AS bucket_ms",
+        time.interval_ms,
+    ),
+    Macro(
+        "$__timeGroup",
+        "$__timeGroup(column, interval[, fill])",
+        "The column's time rounded down to a multiple of interval since 1970 (a TIMESTAMP, UTC). "
+        "column: timestamp, RFC 3339 text or epoch-ms integer. interval: '5m', 1h, 30s, 500ms, a "
+        "number of ms or $__interval. fill: NULL, previous or a number — empty buckets of the "
+        "range are added to the result with that value.",
+        "SELECT $__timeGroup(start_time, '5m', 0) AS time, count(*) AS n FROM FLOW_FLAT GROUP BY 1",
+        time.time_group,
+    ),
+    Macro(
+        "$__timeGroupAlias",
+        "$__timeGroupAlias(column, interval[, fill])",
+        "$__timeGroup(...) AS `time`.",
+        "SELECT $__timeGroupAlias(start_time, $__interval), count(*) AS n FROM FLOW_FLAT GROUP BY 1",
+        time.time_group_alias,
+    ),
+)
+
+_BY_NAME = {macro.name: macro for macro in MACROS}
+
+
+def lookup(call: MacroCall) -> Macro:
+    """The macro a call names; an unknown name is a 400 listing the known ones."""
+    macro = _BY_NAME.get(call.name)
+    if macro is None:
+        known = ", ".join(sorted(_BY_NAME))
+        raise BadRequest(f"unknown macro {call.describe()}; known macros: {known}")
+    return macro
