@@ -60,8 +60,11 @@ class InstanceManager:
         """Parse settings without opening an engine (resource endpoints that only need settings)."""
         raw = _raw_settings(context)
         return parse_datasource_settings(
-            uid=raw.uid, name=raw.name, last_updated_ms=raw.lastUpdatedMS,
-            json_data=raw.jsonData, secure=dict(raw.decryptedSecureJsonData),
+            uid=raw.uid,
+            name=raw.name,
+            last_updated_ms=raw.lastUpdatedMS,
+            json_data=raw.jsonData,
+            secure=dict(raw.decryptedSecureJsonData),
         )
 
     def get(self, context: pb.PluginContext) -> DatasourceInstance:

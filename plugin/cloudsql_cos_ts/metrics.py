@@ -11,22 +11,31 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 QUERIES = Counter(
-    "cloudsql_cos_ts_queries", "Queries answered, by HTTP-like status and engine", ["status", "engine"],
+    "cloudsql_cos_ts_queries",
+    "Queries answered, by HTTP-like status and engine",
+    ["status", "engine"],
     registry=REGISTRY,
 )
 QUERY_DURATION = Histogram(
-    "cloudsql_cos_ts_query_duration_seconds", "Wall time of one query from request to frames", ["engine"],
+    "cloudsql_cos_ts_query_duration_seconds",
+    "Wall time of one query from request to frames",
+    ["engine"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
     registry=REGISTRY,
 )
 IN_FLIGHT = Gauge("cloudsql_cos_ts_queries_in_flight", "Queries running now", registry=REGISTRY)
 CACHE_EVENTS = Counter(
-    "cloudsql_cos_ts_result_cache", "Result cache lookups and evictions", ["event"], registry=REGISTRY,
+    "cloudsql_cos_ts_result_cache",
+    "Result cache lookups and evictions",
+    ["event"],
+    registry=REGISTRY,
 )
 CACHE_BYTES = Gauge("cloudsql_cos_ts_result_cache_bytes", "Bytes held by the result cache", registry=REGISTRY)
 OBJECTS_READ = Counter(
-    "cloudsql_cos_ts_source_objects", "Source objects listed, read from the store or served from the ingest cache",
-    ["event"], registry=REGISTRY,
+    "cloudsql_cos_ts_source_objects",
+    "Source objects listed, read from the store or served from the ingest cache",
+    ["event"],
+    registry=REGISTRY,
 )
 
 

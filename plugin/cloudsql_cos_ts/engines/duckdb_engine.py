@@ -36,9 +36,16 @@ if TYPE_CHECKING:
 
 _BATCH_ROWS = 65_536
 _USER_ERRORS = (
-    duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException, duckdb.ConversionException,
-    duckdb.InvalidInputException, duckdb.NotImplementedException, duckdb.TypeMismatchException,
-    duckdb.OutOfRangeException, duckdb.ConstraintException, duckdb.SyntaxException,
+    duckdb.ParserException,
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.NotImplementedException,
+    duckdb.TypeMismatchException,
+    duckdb.OutOfRangeException,
+    duckdb.ConstraintException,
+    duckdb.SyntaxException,
 )
 
 
@@ -106,7 +113,9 @@ class DuckDBEngine:
         except PluginError:
             raise
         except duckdb.PermissionException as exc:
-            raise BadRequest(f"not allowed: {_first_line(exc)} (queries may read only the configured sources)") from None
+            raise BadRequest(
+                f"not allowed: {_first_line(exc)} (queries may read only the configured sources)"
+            ) from None
         except _USER_ERRORS as exc:
             raise BadRequest(f"SQL error: {_message(exc)}") from None
         except duckdb.OutOfMemoryException:

@@ -103,19 +103,33 @@ def _to_text(values: pa.Array, render: Any) -> pa.Array:
 
 
 def _is_nested(typ: pa.DataType) -> bool:
-    return (
-        pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ)
-        or pa.types.is_struct(typ) or pa.types.is_map(typ) or pa.types.is_union(typ)
+    return bool(
+        pa.types.is_list(typ)
+        or pa.types.is_large_list(typ)
+        or pa.types.is_fixed_size_list(typ)
+        or pa.types.is_struct(typ)
+        or pa.types.is_map(typ)
+        or pa.types.is_union(typ)
     )
 
 
 _PASS_THROUGH = (
-    pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64(),
-    pa.float32(), pa.float64(), pa.bool_(), pa.string(),
+    pa.int8(),
+    pa.int16(),
+    pa.int32(),
+    pa.int64(),
+    pa.uint8(),
+    pa.uint16(),
+    pa.uint32(),
+    pa.uint64(),
+    pa.float32(),
+    pa.float64(),
+    pa.bool_(),
+    pa.string(),
 )
 
 
-def to_grafana(values: pa.Array | pa.ChunkedArray) -> Coerced:  # noqa: PLR0911 - one branch per type family
+def to_grafana(values: pa.Array | pa.ChunkedArray) -> Coerced:
     """The Grafana-decodable form of ``values`` (see the module docstring for the mapping)."""
     arr = _combine(values)
     typ = arr.type
@@ -141,8 +155,11 @@ def to_grafana(values: pa.Array | pa.ChunkedArray) -> Coerced:  # noqa: PLR0911 
         return Coerced(_to_text(arr, lambda v: v.isoformat()))
     if pa.types.is_interval(typ):
         return Coerced(_to_text(arr, lambda v: f"P{v.months}M{v.days}DT{v.nanoseconds / 1e9:g}S"))
-    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(typ) or (
-        pa.types.is_binary_view(typ)
+    if (
+        pa.types.is_binary(typ)
+        or pa.types.is_large_binary(typ)
+        or pa.types.is_fixed_size_binary(typ)
+        or (pa.types.is_binary_view(typ))
     ):
         return Coerced(_to_text(arr, lambda v: base64.b64encode(v).decode("ascii")))
     if _is_nested(typ):

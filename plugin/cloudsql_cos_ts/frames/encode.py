@@ -35,8 +35,9 @@ def encode_frame(frame: Frame) -> bytes:
         nullable = column.nullable or coerced.values.null_count > 0
         arrays.append(coerced.values)
         fields.append(
-            pa.field(column.name, coerced.values.type, nullable=nullable,
-                     metadata=_field_metadata(column.labels, config))
+            pa.field(
+                column.name, coerced.values.type, nullable=nullable, metadata=_field_metadata(column.labels, config)
+            )
         )
     schema_metadata = {b"name": frame.name.encode(), b"refId": frame.ref_id.encode()}
     if frame.meta:

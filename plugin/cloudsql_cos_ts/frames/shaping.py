@@ -32,18 +32,21 @@ class ShapeOptions:
 
 
 def _is_text(typ: pa.DataType) -> bool:
-    return pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ) or (
-        pa.types.is_dictionary(typ) and _is_text(typ.value_type)
+    return bool(
+        pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_string_view(typ)
+        or (pa.types.is_dictionary(typ) and _is_text(typ.value_type))
     )
 
 
 def _is_number(typ: pa.DataType) -> bool:
-    return pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)
+    return bool(pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ))
 
 
 def _column_index(table: pa.Table, name: str, role: str) -> int:
     """Find a column by name, exactly first, then ignoring case (engines differ in case)."""
-    names = table.column_names
+    names: list[str] = table.column_names
     if name in names:
         return names.index(name)
     folded = [n.lower() for n in names]
@@ -59,8 +62,8 @@ def _base_meta(options: ShapeOptions, executed_sql: str) -> dict[str, Any]:
 def table_frames(table: pa.Table, options: ShapeOptions, executed_sql: str) -> list[Frame]:
     meta = _base_meta(options, executed_sql)
     types = [f.type for f in table.schema]
-    numeric_long = bool(types) and any(_is_number(t) for t in types) and all(
-        _is_number(t) or _is_text(t) for t in types
+    numeric_long = (
+        bool(types) and any(_is_number(t) for t in types) and all(_is_number(t) or _is_text(t) for t in types)
     )
     if numeric_long:
         meta.update({"type": "numeric-long", "typeVersion": TYPE_VERSION})
@@ -102,22 +105,36 @@ def time_series_frames(table: pa.Table, options: ShapeOptions, executed_sql: str
     table = table.take(pc.sort_indices(table.column(time_index)))  # stable: ties keep their order
     label_indices = _label_columns(table, time_index, options)
     value_indices = [
-        i for i, f in enumerate(table.schema)
+        i
+        for i, f in enumerate(table.schema)
         if i != time_index and i not in label_indices and (_is_number(f.type) or pa.types.is_boolean(f.type))
     ]
-    dropped = [table.column_names[i] for i in range(table.num_columns)
-               if i != time_index and i not in label_indices and i not in value_indices]
+    dropped = [
+        table.column_names[i]
+        for i in range(table.num_columns)
+        if i != time_index and i not in label_indices and i not in value_indices
+    ]
     if dropped:
         add_notice(meta, "info", f"columns that are neither numbers nor labels were left out: {', '.join(dropped)}")
     if not value_indices:
         raise BadRequest(
             "a time series needs at least one numeric value column besides the time column"
-            + (f" and the label columns ({', '.join(table.column_names[i] for i in label_indices)})"
-               if label_indices else "")
+            + (
+                f" and the label columns ({', '.join(table.column_names[i] for i in label_indices)})"
+                if label_indices
+                else ""
+            )
         )
     if not label_indices:
         return [_wide_frame(table, time_index, value_indices, options, meta)]
-    return _multi_frames(table, time_index, label_indices, value_indices, options, meta)
+    return _multi_frames(
+        table,
+        time_index=time_index,
+        label_indices=label_indices,
+        value_indices=value_indices,
+        options=options,
+        meta=meta,
+    )
 
 
 def _float_values(column: pa.ChunkedArray) -> pa.Array:
@@ -125,16 +142,24 @@ def _float_values(column: pa.ChunkedArray) -> pa.Array:
     return arr.cast(pa.float64())
 
 
-def _wide_frame(table: pa.Table, time_index: int, value_indices: list[int], options: ShapeOptions,
-                meta: dict[str, Any]) -> Frame:
+def _wide_frame(
+    table: pa.Table, time_index: int, value_indices: list[int], options: ShapeOptions, meta: dict[str, Any]
+) -> Frame:
     fields = [Field(table.column_names[time_index], table.column(time_index).combine_chunks(), nullable=False)]
     fields += [Field(table.column_names[i], _float_values(table.column(i))) for i in value_indices]
     meta = {**meta, "type": "timeseries-wide", "typeVersion": TYPE_VERSION}
     return Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields, meta=meta)
 
 
-def _multi_frames(table: pa.Table, time_index: int, label_indices: list[int], value_indices: list[int],
-                  options: ShapeOptions, meta: dict[str, Any]) -> list[Frame]:
+def _multi_frames(
+    table: pa.Table,
+    *,
+    time_index: int,
+    label_indices: list[int],
+    value_indices: list[int],
+    options: ShapeOptions,
+    meta: dict[str, Any],
+) -> list[Frame]:
     label_names = [table.column_names[i] for i in label_indices]
     label_values = [table.column(i).combine_chunks().cast(pa.string()).to_pylist() for i in label_indices]
     groups: dict[tuple[str, ...], list[int]] = {}
@@ -152,16 +177,26 @@ def _multi_frames(table: pa.Table, time_index: int, label_indices: list[int], va
             display = " ".join(key) or value_name
             fields = [
                 Field(time_name, part.column(time_index).combine_chunks(), nullable=False),
-                Field(value_name, _float_values(part.column(i)), labels=labels,
-                      config={"displayNameFromDS": f"{value_name} {display}" if several_values else display}),
+                Field(
+                    value_name,
+                    _float_values(part.column(i)),
+                    labels=labels,
+                    config={"displayNameFromDS": f"{value_name} {display}" if several_values else display},
+                ),
             ]
             frame_meta = {**meta, "type": "timeseries-multi", "typeVersion": TYPE_VERSION}
             frames.append(Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields, meta=frame_meta))
     if not frames:  # no rows: an empty typed frame means "no data" to alerting and panels alike
         fields = [Field(time_name, pa.array([], type=pa.timestamp("ns", tz="UTC")), nullable=False)]
         fields += [Field(table.column_names[i], pa.array([], type=pa.float64())) for i in value_indices]
-        frames.append(Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields,
-                            meta={**meta, "type": "timeseries-multi", "typeVersion": TYPE_VERSION}))
+        frames.append(
+            Frame(
+                name=options.ref_id,
+                ref_id=options.ref_id,
+                fields=fields,
+                meta={**meta, "type": "timeseries-multi", "typeVersion": TYPE_VERSION},
+            )
+        )
     return frames
 
 

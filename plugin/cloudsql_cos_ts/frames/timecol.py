@@ -20,7 +20,7 @@ _EPOCH_SCALES = ((1e11, 1_000_000_000), (1e14, 1_000_000), (1e17, 1_000), (float
 
 
 def is_time_like(typ: pa.DataType) -> bool:
-    return pa.types.is_timestamp(typ) or pa.types.is_date(typ)
+    return bool(pa.types.is_timestamp(typ) or pa.types.is_date(typ))
 
 
 def _parse_text(values: pa.Array, column: str) -> pa.Array:
@@ -44,11 +44,13 @@ def _parse_text(values: pa.Array, column: str) -> pa.Array:
 
 
 def _from_epoch(values: pa.Array) -> pa.Array:
-    as_float = values.cast(pa.float64())
-    biggest = pc.max(pc.abs(as_float)).as_py() or 0.0
+    biggest = abs(pc.max(pc.abs(values)).as_py() or 0)
     to_ns = next(scale for limit, scale in _EPOCH_SCALES if biggest < limit)
-    nanos = pc.multiply(as_float, float(to_ns))
-    return pc.cast(pc.round(nanos), pa.int64()).cast(TIME_TYPE)
+    if pa.types.is_integer(values.type):  # integer arithmetic: float64 would lose ns digits
+        nanos = pc.multiply_checked(values.cast(pa.int64()), to_ns)
+    else:
+        nanos = pc.cast(pc.round(pc.multiply(values.cast(pa.float64()), float(to_ns))), pa.int64())
+    return nanos.cast(TIME_TYPE)
 
 
 def to_time_column(values: pa.Array | pa.ChunkedArray, column: str) -> pa.Array:

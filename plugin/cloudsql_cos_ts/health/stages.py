@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from cloudsql_cos_ts.errors import PluginError
+from cloudsql_cos_ts.server.logging import log
 
 StageStatus = Literal["ok", "warning", "error", "skipped"]
 
@@ -57,14 +58,22 @@ def run_stages(stages: Sequence[Stage]) -> HealthReport:
         except StageWarning as exc:
             detail, status = str(exc), "warning"
             warnings.append(f"{stage.name}: {detail}")
-        except PluginError as exc:
+        except Exception as exc:  # one broken stage must still produce a report naming it
+            message = exc.message if isinstance(exc, PluginError) else _internal(stage.name, exc)
             ms = round((time.monotonic() - started) * 1000, 1)
-            reports.append(StageReport(stage.name, "error", ms, exc.message))
-            reports += [StageReport(s.name, "skipped", 0.0, f"not run: {stage.name} failed") for s in stages[index + 1:]]
-            return HealthReport(False, f"{stage.name} failed: {exc.message}", reports)
+            reports.append(StageReport(stage.name, "error", ms, message))
+            reports += [
+                StageReport(s.name, "skipped", 0.0, f"not run: {stage.name} failed") for s in stages[index + 1 :]
+            ]
+            return HealthReport(False, f"{stage.name} failed: {message}", reports)
         reports.append(StageReport(stage.name, status, round((time.monotonic() - started) * 1000, 1), detail))
     summary = "; ".join(f"{r.name}: {r.detail}" for r in reports if r.status == "ok")
     message = "Data source is working" + (f" ({summary})" if summary else "")
     if warnings:
         message += ". Warnings: " + "; ".join(warnings)
     return HealthReport(True, message, reports)
+
+
+def _internal(stage: str, exc: Exception) -> str:
+    log.error("health stage failed with an internal error", stage=stage, error=f"{type(exc).__name__}: {exc}")
+    return "internal error in the plugin (the Grafana server log has the details)"

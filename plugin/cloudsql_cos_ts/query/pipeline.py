@@ -56,7 +56,9 @@ class QueryPipeline:
         self._instances = instances
         self._executor = executor
 
-    def run(self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext) -> dict[str, QueryAnswer]:
+    def run(
+        self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
+    ) -> dict[str, QueryAnswer]:
         answers: dict[str, QueryAnswer] = {}
         models: dict[str, QueryModel] = {}
         for query in queries:
@@ -82,7 +84,9 @@ class QueryPipeline:
         answers.update(self._run_graph(instance, visible, request))
         return answers
 
-    def _run_graph(self, instance: DatasourceInstance, models: dict[str, QueryModel], request: RequestContext) -> dict[str, QueryAnswer]:
+    def _run_graph(
+        self, instance: DatasourceInstance, models: dict[str, QueryModel], request: RequestContext
+    ) -> dict[str, QueryAnswer]:
         answers: dict[str, QueryAnswer] = {}
         dependencies: dict[str, tuple[str, ...]] = {}
         for ref, model in models.items():
@@ -100,10 +104,18 @@ class QueryPipeline:
                 if failed is None:
                     runnable.append(ref)
                 else:
-                    answers[ref] = QueryAnswer.failure(BadRequest(f"query {ref} reads $__source_prev({failed}), which failed"))
+                    answers[ref] = QueryAnswer.failure(
+                        BadRequest(f"query {ref} reads $__source_prev({failed}), which failed")
+                    )
             futures = {
-                ref: self._executor.submit(self._run_one, instance, models[ref], request,
-                                           {d: results[d] for d in dependencies[ref]}, frozenset(models))
+                ref: self._executor.submit(
+                    self._run_one,
+                    instance,
+                    models[ref],
+                    request,
+                    {d: results[d] for d in dependencies[ref]},
+                    frozenset(models),
+                )
                 for ref in runnable
             }
             for ref, future in futures.items():
@@ -113,23 +125,38 @@ class QueryPipeline:
                     results[ref] = outcome.table
         return answers
 
-    def _run_one(self, instance: DatasourceInstance, model: QueryModel, request: RequestContext,
-                 inputs: dict[str, pa.Table], ref_ids: frozenset[str]) -> _Outcome:
+    def _run_one(
+        self,
+        instance: DatasourceInstance,
+        model: QueryModel,
+        request: RequestContext,
+        inputs: dict[str, pa.Table],
+        ref_ids: frozenset[str],
+    ) -> _Outcome:
         started = time.monotonic()
         engine = instance.engine.name
         metrics.IN_FLIGHT.inc()
         token = request.cancel.child(instance.settings.query_timeout_s)
         try:
-            outcome = self._execute(instance, model, request, token, inputs, ref_ids)
+            outcome = self._execute(instance, model, request, token, inputs=inputs, ref_ids=ref_ids)
         except PluginError as exc:
             outcome = _Outcome(QueryAnswer.failure(exc))
         except Exception as exc:  # a bug of ours: log it in full, tell the user where to look
             reference = uuid.uuid4().hex[:12]
-            log.error("query failed with an internal error", refId=model.ref_id, reference=reference,
-                      error=f"{type(exc).__name__}: {exc}", traceback=_traceback(exc))
-            outcome = _Outcome(QueryAnswer.failure(InternalError(
-                f"internal error in the plugin (reference {reference}); the Grafana server log has the details"
-            )))
+            log.error(
+                "query failed with an internal error",
+                refId=model.ref_id,
+                reference=reference,
+                error=f"{type(exc).__name__}: {exc}",
+                traceback=_traceback(exc),
+            )
+            outcome = _Outcome(
+                QueryAnswer.failure(
+                    InternalError(
+                        f"internal error in the plugin (reference {reference}); the Grafana server log has the details"
+                    )
+                )
+            )
         finally:
             token.close()
             metrics.IN_FLIGHT.dec()
@@ -139,26 +166,43 @@ class QueryPipeline:
         log.debug("query answered", refId=model.ref_id, status=outcome.answer.status, ms=round(elapsed * 1000, 1))
         return outcome
 
-    def _execute(self, instance: DatasourceInstance, model: QueryModel, request: RequestContext,
-                 token: CancelToken, inputs: dict[str, pa.Table], ref_ids: frozenset[str]) -> _Outcome:
+    def _execute(
+        self,
+        instance: DatasourceInstance,
+        model: QueryModel,
+        request: RequestContext,
+        token: CancelToken,
+        *,
+        inputs: dict[str, pa.Table],
+        ref_ids: frozenset[str],
+    ) -> _Outcome:
         settings = instance.settings
         expansion, translation = prepare_sql(instance, model, ref_ids)
         row_limit = request.row_limit_override or settings.row_limit
-        result = instance.engine.execute(ExecutionRequest(
-            sql=translation.sql,
-            time_range=model.time_range,
-            cancel=token,
-            row_limit=row_limit,
-            referenced=translation.referenced,
-            tables={prev_relation_name(ref): table for ref, table in inputs.items()},
-        ))
-        table = apply_fills(result.table, expansion.fills, model.time_range, row_limit) if expansion.fills else result.table
+        result = instance.engine.execute(
+            ExecutionRequest(
+                sql=translation.sql,
+                time_range=model.time_range,
+                cancel=token,
+                row_limit=row_limit,
+                referenced=translation.referenced,
+                tables={prev_relation_name(ref): table for ref, table in inputs.items()},
+            )
+        )
+        table = (
+            apply_fills(result.table, expansion.fills, model.time_range, row_limit) if expansion.fills else result.table
+        )
         if expansion.dest is not None:
             instance.write_destination(expansion.dest, table, model.ref_id)
         if not model.get_result:
             return _Outcome(QueryAnswer(), table)
-        options = ShapeOptions(ref_id=model.ref_id, format=model.format, time_column=model.time_column,
-                               metrics_column=model.metrics_column, for_alerting=request.from_alert)
+        options = ShapeOptions(
+            ref_id=model.ref_id,
+            format=model.format,
+            time_column=model.time_column,
+            metrics_column=model.metrics_column,
+            for_alerting=request.from_alert,
+        )
         frames = shape(table, options, translation.sql)
         if frames:
             meta = frames[0].meta
@@ -166,8 +210,11 @@ class QueryPipeline:
             if result.stats:
                 meta["custom"]["source"] = result.stats
             if result.truncated:
-                add_notice(meta, "warning", f"the result was cut at {row_limit} rows (the row limit); "
-                                            "aggregate more or narrow the time range")
+                add_notice(
+                    meta,
+                    "warning",
+                    f"the result was cut at {row_limit} rows (the row limit); aggregate more or narrow the time range",
+                )
         return _Outcome(QueryAnswer(frames=[encode_frame(f) for f in frames]), table)
 
 

@@ -29,7 +29,9 @@ def macro_context(instance: DatasourceInstance, model: QueryModel, ref_ids: froz
     )
 
 
-def prepare_sql(instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]) -> tuple[Expansion, Translation]:
+def prepare_sql(
+    instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]
+) -> tuple[Expansion, Translation]:
     expansion = expand_macros(model.raw_sql, macro_context(instance, model, ref_ids))
     translation = translate(expansion.sql, dialect=instance.engine.dialect)
     if translation.external:

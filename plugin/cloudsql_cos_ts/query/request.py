@@ -16,11 +16,15 @@ class RequestContext:
     cancel: CancelToken
 
     @staticmethod
-    def from_headers(headers: Mapping[str, str], grafana_config: Mapping[str, str], cancel: CancelToken) -> RequestContext:
+    def from_headers(
+        headers: Mapping[str, str], grafana_config: Mapping[str, str], cancel: CancelToken
+    ) -> RequestContext:
         # Grafana's own datasources detect alerting by the presence of the key, whatever its value.
         from_alert = "FromAlert" in headers
-        skip = from_alert or headers.get("X-Cache-Skip", "").lower() == "true" or (
-            headers.get("http_X-Cache-Skip", "").lower() == "true"
+        skip = (
+            from_alert
+            or headers.get("X-Cache-Skip", "").lower() == "true"
+            or (headers.get("http_X-Cache-Skip", "").lower() == "true")
         )
         limit_text = grafana_config.get("GF_SQL_ROW_LIMIT", "").strip()
         limit = int(limit_text) if limit_text.isdigit() and int(limit_text) > 0 else None

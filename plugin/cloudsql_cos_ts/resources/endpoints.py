@@ -36,8 +36,13 @@ def _time_range(body: dict[str, object]) -> TimeRange:
     if not isinstance(window, dict):
         raise BadRequest('expand needs "range": {"from": <epoch ms>, "to": <epoch ms>}')
     start, end = window.get("from"), window.get("to")
-    if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int | float) or not isinstance(end, int | float):
-        raise BadRequest('range.from and range.to must be epoch milliseconds (numbers)')
+    if (
+        isinstance(start, bool)
+        or isinstance(end, bool)
+        or not isinstance(start, int | float)
+        or not isinstance(end, int | float)
+    ):
+        raise BadRequest("range.from and range.to must be epoch milliseconds (numbers)")
     return TimeRange(int(start), int(end))
 
 
@@ -55,7 +60,9 @@ def _expand_handler(instances: InstanceManager) -> Handler:
             json.dumps(query).encode(),
             ref_id=str(query.get("refId") or "A"),
             time_range=_time_range(body),
-            interval_ms=int(interval) if isinstance(interval, int | float) and not isinstance(interval, bool) else 60_000,
+            interval_ms=int(interval)
+            if isinstance(interval, int | float) and not isinstance(interval, bool)
+            else 60_000,
             max_data_points=1000,
         )
         instance = instances.get(request.context)

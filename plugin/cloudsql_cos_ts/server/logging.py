@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 LEVELS = {"trace": 0, "debug": 1, "info": 2, "warn": 3, "error": 4}
 _MAX_LINE = 60_000  # go-plugin splits lines over 64 KiB into raw debug lines
+_MAX_VALUE = 8_000  # per extra field, so one huge value cannot push the message out
 
 
 class JsonLogger:
@@ -42,24 +43,23 @@ class JsonLogger:
     def log(self, level: str, message: str, **fields: Any) -> None:
         if not self.enabled(level):
             return
+        text = str(message)
+        if len(text) > _MAX_LINE // 2:
+            text = text[: _MAX_LINE // 2] + " …(truncated)"
         record: dict[str, Any] = {
             "@level": level,
-            "@message": str(message),
+            "@message": text,
             "@timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
         }
-        for key, value in fields.items():
-            if key.startswith("@") or key == "timestamp":
-                key = f"field_{key.lstrip('@')}"
-            record[key] = value if isinstance(value, str | int | float | bool) or value is None else str(value)
+        for name, value in fields.items():
+            # Grafana reserves the @ keys and drops "timestamp"; keep such values under another name.
+            key = f"field_{name.lstrip('@')}" if name.startswith("@") or name == "timestamp" else name
+            plain = value if isinstance(value, str | int | float | bool) or value is None else str(value)
+            record[key] = plain[:_MAX_VALUE] if isinstance(plain, str) else plain
         line = json.dumps(record, ensure_ascii=False, default=str)
         with self._lock:
             for secret in self._secrets:
                 line = line.replace(secret, "****")
-            if len(line) > _MAX_LINE:
-                record["@message"] = record["@message"][: _MAX_LINE // 2] + " …(truncated)"
-                line = json.dumps({k: (v[:2000] if isinstance(v, str) else v) for k, v in record.items()})
-                for secret in self._secrets:
-                    line = line.replace(secret, "****")
             stream = self._stream or sys.stderr
             try:
                 stream.write(line + "\n")

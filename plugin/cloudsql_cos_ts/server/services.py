@@ -69,7 +69,7 @@ class DataService(pb_grpc.DataServicer):
     def __init__(self, instances: InstanceManager, executor: Executor) -> None:
         self._pipeline = _Lazy(lambda: _pipeline(instances, executor))
 
-    def QueryData(self, request: pb.QueryDataRequest, context: grpc.ServicerContext) -> pb.QueryDataResponse:  # noqa: N802
+    def QueryData(self, request: pb.QueryDataRequest, context: grpc.ServicerContext) -> pb.QueryDataResponse:
         from cloudsql_cos_ts.query.request import RequestContext
 
         token = request_token(context)
@@ -80,9 +80,12 @@ class DataService(pb_grpc.DataServicer):
             reference = uuid.uuid4().hex[:12]
             log.error("QueryData failed", reference=reference, error=f"{type(exc).__name__}: {exc}")
             message = f"internal error in the plugin (reference {reference})"
-            return pb.QueryDataResponse(responses={
-                q.refId or "A": pb.DataResponse(error=message, status=500, errorSource="plugin") for q in request.queries
-            })
+            return pb.QueryDataResponse(
+                responses={
+                    q.refId or "A": pb.DataResponse(error=message, status=500, errorSource="plugin")
+                    for q in request.queries
+                }
+            )
         finally:
             token.close()
         response = pb.QueryDataResponse()
@@ -101,7 +104,7 @@ class DiagnosticsService(pb_grpc.DiagnosticsServicer):
     def __init__(self, instances: InstanceManager) -> None:
         self._instances = instances
 
-    def CheckHealth(self, request: pb.CheckHealthRequest, context: grpc.ServicerContext) -> pb.CheckHealthResponse:  # noqa: N802
+    def CheckHealth(self, request: pb.CheckHealthRequest, context: grpc.ServicerContext) -> pb.CheckHealthResponse:
         from cloudsql_cos_ts.health.check import check_health
 
         try:
@@ -110,12 +113,16 @@ class DiagnosticsService(pb_grpc.DiagnosticsServicer):
             return pb.CheckHealthResponse(status=pb.CheckHealthResponse.ERROR, message=exc.message)
         except Exception as exc:
             log.error("CheckHealth failed", error=f"{type(exc).__name__}: {exc}")
-            return pb.CheckHealthResponse(status=pb.CheckHealthResponse.ERROR,
-                                          message="internal error in the plugin's health check; see the Grafana log")
+            return pb.CheckHealthResponse(
+                status=pb.CheckHealthResponse.ERROR,
+                message="internal error in the plugin's health check; see the Grafana log",
+            )
         status = pb.CheckHealthResponse.OK if report.ok else pb.CheckHealthResponse.ERROR
         return pb.CheckHealthResponse(status=status, message=report.message, jsonDetails=report.details_json())
 
-    def CollectMetrics(self, request: pb.CollectMetricsRequest, context: grpc.ServicerContext) -> pb.CollectMetricsResponse:  # noqa: N802
+    def CollectMetrics(
+        self, request: pb.CollectMetricsRequest, context: grpc.ServicerContext
+    ) -> pb.CollectMetricsResponse:
         from cloudsql_cos_ts.metrics import prometheus_text
 
         return pb.CollectMetricsResponse(metrics=pb.CollectMetricsResponse.Payload(prometheus=prometheus_text()))
@@ -125,13 +132,16 @@ class ResourceService(pb_grpc.ResourceServicer):
     def __init__(self, instances: InstanceManager) -> None:
         self._router = _Lazy(lambda: _router(instances))
 
-    def CallResource(self, request: pb.CallResourceRequest, context: grpc.ServicerContext) -> Iterator[pb.CallResourceResponse]:  # noqa: N802
+    def CallResource(
+        self, request: pb.CallResourceRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.CallResourceResponse]:
         from cloudsql_cos_ts.resources.router import ResourceRequest, ResourceResponse
 
         try:
             answer = self._router.get().dispatch(
-                ResourceRequest(method=request.method or "GET", path=request.path, body=request.body,
-                                context=request.pluginContext)
+                ResourceRequest(
+                    method=request.method or "GET", path=request.path, body=request.body, context=request.pluginContext
+                )
             )
         except Exception as exc:
             log.error("CallResource failed", path=request.path, error=f"{type(exc).__name__}: {exc}")
@@ -146,7 +156,7 @@ class ControllerService(ctl_grpc.GRPCControllerServicer):
     def __init__(self, stop: threading.Event) -> None:
         self._stop = stop
 
-    def Shutdown(self, request: ctl.Empty, context: grpc.ServicerContext) -> ctl.Empty:  # noqa: N802
+    def Shutdown(self, request: ctl.Empty, context: grpc.ServicerContext) -> ctl.Empty:
         log.info("shutdown requested by Grafana")
         self._stop.set()
         return ctl.Empty()

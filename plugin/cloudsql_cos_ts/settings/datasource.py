@@ -149,7 +149,7 @@ def _choice(data: Mapping[str, Any], key: str, allowed: tuple[_Choice, ...], def
     value = _opt_str(data, key).lower() or default
     if value not in allowed:
         raise BadRequest(f"{key} must be one of {', '.join(allowed)} (got {value!r})")
-    return cast("_Choice", value)
+    return value
 
 
 def _number(data: Mapping[str, Any], key: str, default: float, *, low: float, high: float) -> float:

@@ -17,8 +17,18 @@ from cloudsql_cos_ts.errors import BadRequest
 
 # Regional and cross-region aliases IBM accepts in cos:// URLs; cross-region ones use a geo host.
 _REGIONAL = (
-    "us-south", "us-east", "eu-de", "eu-gb", "eu-es", "jp-tok", "jp-osa",
-    "au-syd", "ca-tor", "ca-mon", "br-sao", "in-che",
+    "us-south",
+    "us-east",
+    "eu-de",
+    "eu-gb",
+    "eu-es",
+    "jp-tok",
+    "jp-osa",
+    "au-syd",
+    "ca-tor",
+    "ca-mon",
+    "br-sao",
+    "in-che",
 )
 _CROSS_REGION = {"us-geo": "us", "eu-geo": "eu", "ap-geo": "ap"}
 _HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?$")
@@ -82,7 +92,7 @@ def parse_location(text: str, *, field: str, endpoint_override: str | None = Non
     if value.startswith("cos://"):
         return _parse_cos(value, field=field, endpoint_override=endpoint_override)
     if value.startswith("file://"):
-        value = value[len("file://"):]
+        value = value[len("file://") :]
     if "://" in value:
         raise BadRequest(
             f"{field} must be a cos://<region>/<bucket>/<prefix> URL or an absolute folder path, got a "
@@ -95,7 +105,7 @@ def parse_location(text: str, *, field: str, endpoint_override: str | None = Non
 
 
 def _parse_cos(value: str, *, field: str, endpoint_override: str | None) -> CosLocation:
-    rest = value[len("cos://"):]
+    rest = value[len("cos://") :]
     host, _, path = rest.partition("/")
     bucket, _, prefix = path.partition("/")
     if not host or not bucket:
