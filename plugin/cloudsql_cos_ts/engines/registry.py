@@ -14,15 +14,19 @@ EngineFactory = Callable[[DatasourceSettings, PluginSettings], Engine]
 
 def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
     from cloudsql_cos_ts.engines.duckdb_engine import DuckDBEngine
-    from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
 
+    source = None
+    if settings.source is not None:
+        from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
+
+        source = build_duckdb_source(settings, plugin)
     temp = ensure_private_dir(plugin.cache_dir / "duckdb-tmp")
     return DuckDBEngine(
         threads=settings.threads,
         memory_limit=settings.memory_limit,
         query_timeout_s=settings.query_timeout_s,
         temp_directory=str(temp),
-        source=build_duckdb_source(settings, plugin),
+        source=source,
     )
 
 

@@ -1,0 +1,198 @@
+"""QueryData over the real socket: per-query answers, chaining, limits, cancellation, concurrency."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+import pyarrow as pa
+import pytest
+
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from tests.plugin_host import PluginProcess, data_query, datasource_context
+
+SLOW_SQL = "SELECT count(*) AS n FROM range(100000000000) a"
+
+
+def frames(response: pb.DataResponse) -> list[pa.Table]:
+    return [pa.ipc.open_file(pa.py_buffer(f)).read_all() for f in response.frames]
+
+
+def meta(table: pa.Table) -> dict[str, Any]:
+    return json.loads(table.schema.metadata[b"meta"])
+
+
+def query(
+    plugin: PluginProcess,
+    *queries: pb.DataQuery,
+    context: pb.PluginContext | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> dict[str, pb.DataResponse]:
+    request = pb.QueryDataRequest(pluginContext=context or datasource_context(), queries=queries, headers=headers or {})
+    return dict(plugin.data.QueryData(request, timeout=timeout).responses)
+
+
+@pytest.mark.parametrize(
+    ("model", "status", "message"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "must be a JSON object"),
+        ({"rawSql": ""}, 400, "the query is empty"),
+        ({"rawSql": "   \n"}, 400, "the query is empty"),
+        ({"rawSql": 42}, 400, "rawSql must be a string"),
+        ({"rawSql": "SELECT 1", "format": "pie"}, 400, "format must be"),
+        ({"rawSql": "SELEC nonsense"}, 400, "not allowed"),
+        ({"rawSql": "SELECT nope FROM range(1)"}, 400, "nope"),
+        ({"rawSql": "SELECT $__bogus"}, 400, "$__timeFilter"),
+        ({"rawSql": "SELECT * FROM $__source"}, 400, "source"),
+        ({"rawSql": "SELECT 1 AS x", "unknownKey": {"deep": [1]}}, 200, ""),
+    ],
+)
+def test_each_bad_query_fails_alone(
+    plugin: PluginProcess, model: dict[str, Any] | bytes, status: int, message: str
+) -> None:
+    answers = query(plugin, data_query("OK", {"rawSql": "SELECT 42 AS answer"}), data_query("X", model))
+    assert set(answers) == {"OK", "X"}
+    assert answers["OK"].status == 200 and frames(answers["OK"])[0].column("answer").to_pylist() == [42]
+    assert answers["X"].status == status
+    assert message in answers["X"].error
+    if status >= 400:
+        assert answers["X"].errorSource == "downstream" and not answers["X"].frames
+
+
+def test_success_has_status_200_arrow_format_and_executed_sql(plugin: PluginProcess) -> None:
+    answer = query(plugin, data_query("A", {"rawSql": 'SELECT "x" AS s'}))["A"]
+    assert (answer.status, answer.format, answer.error) == (200, pb.ARROW, "")
+    (table,) = frames(answer)
+    assert meta(table)["executedQueryString"] == "SELECT 'x' AS s"
+    assert table.schema.metadata[b"refId"] == b"A"
+
+
+def test_chained_queries_read_earlier_results(plugin: PluginProcess) -> None:
+    answers = query(
+        plugin,
+        data_query("B", {"rawSql": "SELECT sum(v) AS total FROM $__source_prev(A)"}),
+        data_query("A", {"rawSql": "SELECT range AS v FROM range(5)", "getResult": False}),
+    )
+    assert answers["A"].status == 200 and not answers["A"].frames
+    assert frames(answers["B"])[0].column("total").to_pylist() == [10]
+
+
+@pytest.mark.parametrize(
+    ("queries", "failing", "message"),
+    [
+        ({"A": "SELECT * FROM $__source_prev(B)", "B": "SELECT * FROM $__source_prev(A)"}, {"A", "B"}, "cycle"),
+        ({"A": "SELECT * FROM $__source_prev(Z)"}, {"A"}, "Z"),
+        ({"A": "SELECT nope", "B": "SELECT * FROM $__source_prev(A)"}, {"A", "B"}, ""),
+    ],
+)
+def test_broken_chains_name_the_refids(
+    plugin: PluginProcess, queries: dict[str, str], failing: set[str], message: str
+) -> None:
+    answers = query(
+        plugin,
+        *(data_query(ref, {"rawSql": sql}) for ref, sql in queries.items()),
+        data_query("C", {"rawSql": "SELECT 1 AS one"}),
+    )
+    assert answers["C"].status == 200
+    assert {ref for ref, a in answers.items() if a.status == 400} == failing
+    assert all(message in answers[ref].error for ref in failing)
+
+
+def test_hidden_query_is_answered_without_frames(plugin: PluginProcess) -> None:
+    answer = query(plugin, data_query("H", {"rawSql": "SELECT 1", "hide": True}))["H"]
+    assert answer.status == 200 and not answer.frames
+
+
+def test_row_limit_from_grafana_config_truncates_with_a_warning(plugin: PluginProcess) -> None:
+    context = datasource_context(grafana_config={"GF_SQL_ROW_LIMIT": "7"})
+    answer = query(plugin, data_query("A", {"rawSql": "SELECT range AS n FROM range(100)"}), context=context)["A"]
+    (table,) = frames(answer)
+    assert table.num_rows == 7
+    (notice,) = meta(table)["notices"]
+    assert notice["severity"] == "warning" and "cut at 7 rows" in notice["text"]
+
+
+def test_datasource_timeout_stops_the_query_within_a_second(plugin: PluginProcess) -> None:
+    context = datasource_context({"queryTimeoutSeconds": 1}, uid="short-timeout")
+    started = time.monotonic()
+    answer = query(plugin, data_query("A", {"rawSql": SLOW_SQL}), context=context)["A"]
+    assert time.monotonic() - started < 2.5
+    assert answer.status == 504 and "query timeout (1 s)" in answer.error
+
+
+def test_grafana_cancellation_interrupts_the_engine(plugin: PluginProcess) -> None:
+    request = pb.QueryDataRequest(pluginContext=datasource_context(), queries=[data_query("A", {"rawSql": SLOW_SQL})])
+    with pytest.raises(grpc.RpcError) as raised:
+        plugin.data.QueryData(request, timeout=0.5)
+    assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    started = time.monotonic()  # the interrupted query must free the engine: a new one answers at once
+    assert query(plugin, data_query("B", {"rawSql": "SELECT 1 AS one"}))["B"].status == 200
+    assert time.monotonic() - started < 1.0
+    cancelled = [r for r in plugin.log_records() if r.get("refId") == "A" and r["@message"] == "query answered"]
+    assert all(r["status"] in (499, 504) for r in cancelled)
+
+
+def test_alerting_requests_get_alertable_frames(plugin: PluginProcess) -> None:
+    sql = (
+        "SELECT * FROM VALUES (TIMESTAMP '2024-05-06 10:00:00', \"10.0.0.1\", 5), "
+        "(TIMESTAMP '2024-05-06 10:05:00', \"10.0.0.2\", 7) AS t(time, target_ip, rejected)"
+    )
+    answers = query(
+        plugin,
+        data_query("A", {"rawSql": sql, "format": "time_series"}),
+        data_query("B", {"rawSql": "SELECT true AS flag"}),
+        headers={"FromAlert": "true"},
+    )
+    tables = frames(answers["A"])
+    assert [json.loads(t.schema.field("rejected").metadata[b"labels"]) for t in tables] == [
+        {"target_ip": "10.0.0.1"},
+        {"target_ip": "10.0.0.2"},
+    ]
+    assert all(not t.schema.field("time").nullable and t.schema.field("rejected").type == pa.float64() for t in tables)
+    assert answers["B"].status == 400 and "alerting needs" in answers["B"].error
+
+
+def test_settings_errors_answer_every_query(plugin: PluginProcess) -> None:
+    context = datasource_context({"rowLimit": -5}, uid="bad-settings")
+    answers = query(
+        plugin, data_query("A", {"rawSql": "SELECT 1"}), data_query("B", {"rawSql": "SELECT 2"}), context=context
+    )
+    assert {a.status for a in answers.values()} == {400}
+    assert all("rowLimit must be between" in a.error for a in answers.values())
+
+
+def test_settings_change_rebuilds_the_instance(plugin: PluginProcess) -> None:
+    first = datasource_context({"rowLimit": 2}, uid="versioned", version=1)
+    second = datasource_context({"rowLimit": 3}, uid="versioned", version=2)
+    sql = {"rawSql": "SELECT range AS n FROM range(10)"}
+    assert frames(query(plugin, data_query("A", sql), context=first)["A"])[0].num_rows == 2
+    assert frames(query(plugin, data_query("A", sql), context=second)["A"])[0].num_rows == 3
+
+
+def test_fifty_concurrent_calls_all_succeed(plugin: PluginProcess) -> None:
+    def one(i: int) -> int:
+        answer = query(plugin, data_query("A", {"rawSql": f"SELECT {i} AS i, count(*) AS n FROM range(10000)"}))["A"]
+        assert answer.status == 200, answer.error
+        return int(frames(answer)[0].column("i")[0].as_py())
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        assert sorted(pool.map(one, range(50))) == list(range(50))
+
+
+def test_request_without_datasource_settings_is_a_400(plugin: PluginProcess) -> None:
+    request = pb.QueryDataRequest(
+        pluginContext=pb.PluginContext(orgId=1), queries=[data_query("A", {"rawSql": "SELECT 1"})]
+    )
+    answer = plugin.data.QueryData(request, timeout=30).responses["A"]
+    assert answer.status == 400 and "no datasource settings" in answer.error
+
+
+def test_metrics_count_answered_queries(plugin: PluginProcess) -> None:
+    query(plugin, data_query("A", {"rawSql": "SELECT 1"}))
+    text = plugin.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
+    assert 'cloudsql_cos_ts_queries_total{engine="duckdb",status="200"}' in text
