@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -44,10 +45,11 @@ func run(executable string, checkTimeout time.Duration, report *reporter) {
 	p, err := startLikeGrafana(executable, cacheDir)
 	if err != nil {
 		report.fail(handshakeCheck, err)
+		notRun := errors.New("not run: the plugin did not start")
 		for _, c := range rpcChecks {
-			report.fail(c.name, fmt.Errorf("not run: the plugin did not start"))
+			report.fail(c.name, notRun)
 		}
-		report.fail(shutdownCheck, fmt.Errorf("not run: the plugin did not start"))
+		report.fail(shutdownCheck, notRun)
 	} else {
 		report.measure("handshake", time.Since(started).Seconds(), "s")
 		report.pass(handshakeCheck, p.describe())

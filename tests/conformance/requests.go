@@ -16,14 +16,15 @@ const (
 	formatTimeSeries = "time_series"
 )
 
-var (
-	queryRange = backend.TimeRange{
-		From: time.Date(2024, 5, 6, 0, 0, 0, 0, time.UTC),
-		To:   time.Date(2024, 5, 7, 0, 0, 0, 0, time.UTC),
-	}
-	queryInterval      = 60 * time.Second
-	queryMaxDataPoints = int64(1000)
+const (
+	queryInterval            = 60 * time.Second
+	queryMaxDataPoints int64 = 1000
 )
+
+var queryRange = backend.TimeRange{
+	From: time.Date(2024, 5, 6, 0, 0, 0, 0, time.UTC),
+	To:   time.Date(2024, 5, 7, 0, 0, 0, 0, time.UTC),
+}
 
 // pluginContext is what Grafana sends with every call for our one test datasource.
 func pluginContext() backend.PluginContext {
