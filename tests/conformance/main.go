@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -25,8 +26,15 @@ func main() {
 		os.Exit(2)
 	}
 
+	// Grafana execs an absolute path; the plugin runs from "/", where a relative one breaks.
+	absolute, err := filepath.Abs(*executable)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+
 	report := newReporter(os.Stdout)
-	run(*executable, *checkTimeout, report)
+	run(absolute, *checkTimeout, report)
 	if report.failed {
 		os.Exit(1)
 	}
