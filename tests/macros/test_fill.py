@@ -1,0 +1,101 @@
+"""apply_fills against hand-built results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow as pa
+import pytest
+
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.macros import TimeGroupFill, apply_fills
+from cloudsql_cos_ts.timerange import TimeRange
+
+MINUTE = 60_000
+T0 = 1714989600000  # 2024-05-06T10:00:00Z
+RANGE = TimeRange(T0 + 30_000, T0 + 4 * MINUTE)  # buckets 10:00 .. 10:04
+
+
+def _t(minute: int) -> datetime:
+    return datetime(2024, 5, 6, 10, minute)
+
+
+def _table(times: list[int], **columns: list[object]) -> pa.Table:
+    data: dict[str, pa.Array] = {"time": pa.array([_t(m) for m in times], pa.timestamp("us"))}
+    for name, values in columns.items():
+        data[name] = pa.array(values)
+    return pa.table(data)
+
+
+def _rows(table: pa.Table) -> list[tuple[object, ...]]:
+    return [tuple(row.values()) for row in table.to_pylist()]
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "filled"),
+    [
+        ("null", None, [(_t(0), None), (_t(1), 5), (_t(2), None), (_t(3), 7), (_t(4), None)]),
+        ("previous", None, [(_t(0), None), (_t(1), 5), (_t(2), 5), (_t(3), 7), (_t(4), 7)]),
+        ("value", 0.0, [(_t(0), 0), (_t(1), 5), (_t(2), 0), (_t(3), 7), (_t(4), 0)]),
+    ],
+)
+def test_single_series(mode: str, value: float | None, filled: list[tuple[object, ...]]) -> None:
+    table = _table([3, 1], n=[7, 5])
+    fill = TimeGroupFill(MINUTE, mode, value, "time")  # type: ignore[arg-type]
+    result = apply_fills(table, (fill,), RANGE, 100)
+    assert _rows(result) == filled
+    assert result.schema == table.schema
+
+
+def test_each_label_set_is_filled_on_its_own() -> None:
+    table = _table([1, 2], ip=["a", "b"], n=[1.5, 2.5])
+    result = apply_fills(table, (TimeGroupFill(2 * MINUTE, "value", 0.0, None),), RANGE, 100)
+    assert _rows(result) == [
+        (_t(0), "a", 0.0),
+        (_t(0), "b", 0.0),
+        (_t(1), "a", 1.5),
+        (_t(2), "a", 0.0),
+        (_t(2), "b", 2.5),
+        (_t(4), "a", 0.0),
+        (_t(4), "b", 0.0),
+    ]
+
+
+def test_empty_result_without_labels_gets_every_bucket() -> None:
+    table = _table([], n=pa.array([], pa.int64()).to_pylist())
+    table = table.cast(pa.schema([("time", pa.timestamp("us")), ("n", pa.int64())]))
+    result = apply_fills(table, (TimeGroupFill(MINUTE, "value", 0.0, "time"),), RANGE, 100)
+    assert _rows(result) == [(_t(m), 0) for m in range(5)]
+
+
+def test_timezone_aware_time_column_and_named_column() -> None:
+    table = pa.table(
+        {
+            "label": ["x"],
+            "bucket": pa.array([_t(2)], pa.timestamp("ms", tz="UTC")),
+            "n": [1],
+        }
+    )
+    result = apply_fills(table, (TimeGroupFill(MINUTE, "null", None, "BUCKET"),), RANGE, 100)
+    assert result.column("bucket").type == pa.timestamp("ms", tz="UTC")
+    assert result.column("n").to_pylist() == [None, None, 1, None, None]
+
+
+def test_row_limit() -> None:
+    with pytest.raises(BadRequest, match="would return more than the row limit of 3 rows; use a larger interval"):
+        apply_fills(_table([1], n=[1]), (TimeGroupFill(MINUTE, "null", None, "time"),), RANGE, 3)
+
+
+def test_no_timestamp_column() -> None:
+    with pytest.raises(BadRequest, match="the result has no timestamp column to fill"):
+        apply_fills(pa.table({"n": [1]}), (TimeGroupFill(MINUTE, "null", None, None),), RANGE, 10)
+
+
+def test_integer_column_refuses_a_fractional_fill() -> None:
+    with pytest.raises(BadRequest, match="column n holds integers, the fill 0.5 is not one"):
+        apply_fills(_table([1], n=[1]), (TimeGroupFill(MINUTE, "value", 0.5, "time"),), RANGE, 10)
+
+
+def test_no_fills_is_identity() -> None:
+    table = _table([1], n=[1])
+    assert apply_fills(table, (), RANGE, 10) is table
