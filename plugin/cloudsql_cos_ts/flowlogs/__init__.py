@@ -1,0 +1,1 @@
+"""IBM Cloud VPC flow logs: key layout, sample data, partition pruning, ingest cache, DuckDB views."""

@@ -1,0 +1,153 @@
+"""Turn downloaded flow-log objects (gzip JSON documents) into one Arrow table for the ingest cache.
+
+Measured on 155k records: Python ``json`` + ``Table.from_pylist`` 2.1 s, DuckDB ``read_json`` with
+explicit columns 2.5 s, and this path 1.1 s (gunzip, then ``pyarrow.json`` over the documents joined
+as lines with an explicit schema, then flattening ``flow_logs`` with list offsets). The stored table
+has one row per record, plus one row with null record fields for each object whose ``flow_logs`` is
+empty (``__rec`` is NULL there), so both ``FLOW`` (per object) and ``FLOW_FLAT`` (per record) are
+answered from the same file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from cloudsql_cos_ts.errors import DownstreamError
+from cloudsql_cos_ts.flowlogs.layout import FlowLogKey
+from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, PARTITIONS, RECORD_MEMBERS
+
+_ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}
+RECORD_TYPE = pa.struct([(name, _ARROW[kind]) for name, kind in RECORD_MEMBERS])
+DOCUMENT_SCHEMA = pa.schema(
+    [(name, _ARROW[kind]) for name, kind in HEADER_JSON] + [("flow_logs", pa.list_(RECORD_TYPE))]
+)
+TIMESTAMP = pa.timestamp("us")
+# Internal columns of a stored entry: which object a row came from, and the record's position in it.
+KEY, ETAG, LAST_MODIFIED, RECORD_INDEX = "__key", "__etag", "__last_modified", "__rec"
+CONNECTION_START_TS = "__connection_start_ts"
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """A listed flow-log object: where it is, its version, and what its key says."""
+
+    key: str
+    etag: str
+    last_modified: datetime
+    size: int
+    parsed: FlowLogKey
+
+
+def _document_text(obj: SourceObject, data: bytes) -> bytes:
+    """The object's JSON on one line (pretty-printed documents are re-serialised compactly)."""
+    try:
+        text = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    except (OSError, EOFError, zlib.error):
+        raise DownstreamError(f"flow-log object {obj.key!r} is not valid gzip") from None
+    text = text.strip()
+    if b"\n" in text or b"\r" in text:
+        try:
+            text = json.dumps(json.loads(text), separators=(",", ":")).encode()
+        except ValueError:
+            raise DownstreamError(f"flow-log object {obj.key!r} is not valid JSON") from None
+    return text
+
+
+def utc_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """RFC 3339 strings as naive UTC timestamps; strings without an offset are taken as UTC."""
+    try:
+        return pc.cast(pc.cast(values, pa.timestamp("us", tz="UTC")), TIMESTAMP)
+    except pa.ArrowInvalid:
+        try:
+            return pc.cast(values, TIMESTAMP)
+        except pa.ArrowInvalid:
+            raise DownstreamError("a flow-log object holds a time that is not RFC 3339") from None
+
+
+def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
+    """One table (stored-entry layout) for the given objects and their downloaded bytes."""
+    if not objects:
+        return empty_entry()
+    lines = b"\n".join(_document_text(obj, data) for obj, data in objects)
+    try:
+        documents = pa_json.read_json(
+            io.BytesIO(lines),
+            read_options=pa_json.ReadOptions(block_size=max(1 << 20, min(len(lines) + 1, 1 << 26))),
+            parse_options=pa_json.ParseOptions(explicit_schema=DOCUMENT_SCHEMA, unexpected_field_behavior="ignore"),
+        )
+    except pa.ArrowInvalid as exc:
+        raise DownstreamError(f"a flow-log object in this hour is not a valid flow-log document ({exc})") from None
+    if documents.num_rows != len(objects):
+        raise DownstreamError("a flow-log object held more than one JSON document")
+    per_object = documents.drop_columns(["flow_logs"])
+    per_object = _with_object_columns(per_object, [obj for obj, _ in objects])
+    flow_logs = documents.column("flow_logs").combine_chunks()
+    lengths = pc.fill_null(pc.list_value_length(flow_logs), 0)
+    records = pc.list_flatten(flow_logs)
+    parents = pc.list_parent_indices(flow_logs)
+    positions = _positions_within_parents(lengths)
+    empty = pc.indices_nonzero(pc.equal(lengths, 0))
+    header = pa.concat_tables([per_object.take(parents), per_object.take(empty)])
+    record_columns = [
+        pa.concat_arrays([records.field(name), pa.nulls(len(empty), _ARROW[kind])]) for name, kind in RECORD_MEMBERS
+    ]
+    table = header.append_column(RECORD_INDEX, pa.concat_arrays([positions, pa.nulls(len(empty), pa.int32())]))
+    for (name, _), column in zip(RECORD_MEMBERS, record_columns, strict=True):
+        table = table.append_column(name, column)
+    table = table.append_column(CONNECTION_START_TS, utc_timestamps(table.column("connection_start_time")))
+    return table.set_column(
+        table.schema.get_field_index("capture_start_time"), "capture_start_time",
+        utc_timestamps(table.column("capture_start_time")),
+    )
+
+
+def _positions_within_parents(lengths: pa.Array) -> pa.Array:
+    """1-based record positions: [1..n0, 1..n1, ...] for list lengths [n0, n1, ...]."""
+    counts = lengths.to_numpy(zero_copy_only=False)
+    total = int(counts.sum())
+    if total == 0:
+        return pa.array([], pa.int32())
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return pa.array(np.arange(total, dtype=np.int64) - starts + 1, pa.int32())
+
+
+def _with_object_columns(table: pa.Table, objects: Sequence[SourceObject]) -> pa.Table:
+    """Add partition values (from the key) and the object's identity columns."""
+    columns: dict[str, list[object]] = {name: [] for name, _ in PARTITIONS}
+    for obj in objects:
+        k = obj.parsed
+        h = k.hour_start
+        for (name, _), value in zip(
+            PARTITIONS, (*k.vnic, h.year, h.month, h.day, h.hour, k.stream_id), strict=True
+        ):
+            columns[name].append(value)
+    for name, kind in PARTITIONS:
+        table = table.append_column(name, pa.array(columns[name], _ARROW[kind]))
+    table = table.append_column(KEY, pa.array([o.key for o in objects], pa.string()))
+    table = table.append_column(ETAG, pa.array([o.etag for o in objects], pa.string()))
+    return table.append_column(
+        LAST_MODIFIED, pa.array([o.last_modified.replace(tzinfo=None) for o in objects], TIMESTAMP)
+    )
+
+
+def empty_entry() -> pa.Table:
+    """A zero-row table in the stored-entry layout."""
+    fields = [pa.field(n, _ARROW[k]) for n, k in HEADER_JSON if n != "capture_start_time"]
+    fields.insert(6, pa.field("capture_start_time", TIMESTAMP))
+    fields += [pa.field(n, _ARROW[k]) for n, k in PARTITIONS]
+    fields += [pa.field(KEY, pa.string()), pa.field(ETAG, pa.string()), pa.field(LAST_MODIFIED, TIMESTAMP)]
+    fields += [pa.field(RECORD_INDEX, pa.int32())]
+    fields += [pa.field(n, _ARROW[k]) for n, k in RECORD_MEMBERS]
+    fields += [pa.field(CONNECTION_START_TS, TIMESTAMP)]
+    return pa.schema(fields).empty_table()

@@ -1,0 +1,169 @@
+"""What the DuckDB engine calls to turn the configured source into relations for one query.
+
+``build_duckdb_source`` picks the kind of source from the datasource settings; ``relations`` prunes
+by the query's time range, brings the needed objects into the ingest cache and returns ``SELECT``
+bodies over local files, only for the relations the SQL reads. DuckDB only ever reads files below
+``allowed_directories``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats, raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.flowlogs.views import file_list, flow_flat_sql, flow_sql
+from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
+from cloudsql_cos_ts.settings.locations import LocalLocation
+from cloudsql_cos_ts.settings.plugin import PluginSettings
+from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.storage.factory import open_store
+from cloudsql_cos_ts.timerange import TimeRange
+
+SOURCE = "__SOURCE"
+FLOW = "FLOW"
+FLOW_FLAT = "FLOW_FLAT"
+_READERS = {
+    "json": "read_json({files}, format='auto', union_by_name=true)",
+    "parquet": "read_parquet({files}, union_by_name=true)",
+    "csv": "read_csv({files}, union_by_name=true)",
+}
+
+
+@dataclass
+class SourceRelations:
+    views: dict[str, str]  # upper-case relation name -> DuckDB SELECT body
+    stats: dict[str, int | float] = field(default_factory=dict)
+
+
+class DuckDBSource(Protocol):
+    allowed_directories: tuple[str, ...]
+
+    def relations(self, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken) -> SourceRelations:
+        ...
+
+
+_caches: dict[Path, IngestCache] = {}
+_caches_lock = threading.Lock()
+
+
+def ingest_cache(plugin: PluginSettings) -> IngestCache:
+    """One cache object per directory in this process (its index and eviction are shared)."""
+    root = (plugin.cache_dir / "ingest").resolve()
+    with _caches_lock:
+        cache = _caches.get(root)
+        if cache is None:
+            cache = _caches[root] = IngestCache(root, plugin.ingest_cache_size_bytes)
+        return cache
+
+
+def build_duckdb_source(settings: DatasourceSettings, plugin: PluginSettings) -> DuckDBSource | None:
+    """The source of ``settings`` for the DuckDB engine, or None when no source is configured."""
+    if settings.source is None:
+        return None
+    store, prefix = open_store(settings.source, settings.credentials)
+    cache = ingest_cache(plugin)
+    local_root = settings.source.path if isinstance(settings.source, LocalLocation) else None
+    if settings.source_format == "flowlogs":
+        context = f"{local_root}/" if local_root else ""
+        return FlowLogSource(store, prefix, cache, context)
+    return FileSource(store, prefix, cache, settings.source_format, local_root)
+
+
+class FlowLogSource:
+    """IBM-layout flow logs: pruned by hour, ingested into consolidated Parquet, FLOW/FLOW_FLAT views."""
+
+    def __init__(self, store: ObjectStore, prefix: str, cache: IngestCache, context: str = "") -> None:
+        self.store, self.prefix, self.cache, self.context = store, prefix, cache, context
+        self.allowed_directories: tuple[str, ...] = (str(cache.root),)
+        self._vnics = VnicPrefixCache()
+
+    def relations(self, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken) -> SourceRelations:
+        wanted = {name for name in (FLOW, FLOW_FLAT, SOURCE) if name in referenced}
+        if not wanted:
+            return SourceRelations(views={})
+        began = time.monotonic()
+        pruned = prune(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, context=self.context)
+        listed_at = time.monotonic()
+        stats = IngestStats()
+        paths = []
+        for hour in sorted(pruned.needed):
+            raise_if_cancelled(cancel)
+            group = self.cache.group_dir(self.store, self.prefix, hour.isoformat())
+            paths.append(self.cache.entry_for(self.store, group, listed=pruned.listed[hour],
+                                              needed=pruned.needed[hour], cancel=cancel, stats=stats))
+        if stats.entries_written:
+            self.cache.evict(protect=paths)
+        views = {}
+        if FLOW_FLAT in wanted:
+            views[FLOW_FLAT] = flow_flat_sql(paths, pruned.cutoff)
+        if wanted & {FLOW, SOURCE}:
+            flow = flow_sql(paths, pruned.cutoff)
+            views.update({name: flow for name in wanted & {FLOW, SOURCE}})
+        return SourceRelations(views=views, stats={
+            "objects_listed": sum(len(v) for v in pruned.listed.values()),
+            "objects_read": stats.objects_read,
+            "objects_cached": stats.objects_cached,
+            "hours_listed": pruned.hours_listed,
+            "list_calls": pruned.list_calls,
+            "bytes_read": stats.bytes_read,
+            "ms_listing": round((listed_at - began) * 1000, 1),
+            "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
+        })
+
+
+class FileSource:
+    """Plain JSON/Parquet/CSV files behind ``$__source``: read in place (local) or mirrored (COS)."""
+
+    def __init__(self, store: ObjectStore, prefix: str, cache: IngestCache, fmt: SourceFormat,
+                 local_root: Path | None) -> None:
+        self.store, self.prefix, self.cache, self.fmt, self.local_root = store, prefix, cache, fmt, local_root
+        dirs = [str(cache.root)] + ([str(local_root)] if local_root else [])
+        self.allowed_directories: tuple[str, ...] = tuple(dirs)
+
+    def relations(self, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken) -> SourceRelations:
+        if SOURCE not in referenced:
+            return SourceRelations(views={})
+        began = time.monotonic()
+        objects = [o for o in self.store.list(self.prefix).objects if not o.key.rsplit("/", 1)[-1].startswith(".")]
+        listed_at = time.monotonic()
+        stats = IngestStats()
+        if self.local_root is not None:
+            paths = [self.local_root / o.key for o in objects]
+        else:
+            paths = [self._mirror(o.key, o.etag, cancel, stats) for o in objects]
+        if not paths:
+            body = "SELECT CAST(NULL AS VARCHAR) AS value WHERE false"
+        else:
+            body = "SELECT * FROM " + _READERS[self.fmt].format(files=file_list(paths))
+        return SourceRelations(views={SOURCE: body}, stats={
+            "objects_listed": len(objects), "objects_read": stats.objects_read,
+            "objects_cached": stats.objects_cached, "hours_listed": 0, "bytes_read": stats.bytes_read,
+            "ms_listing": round((listed_at - began) * 1000, 1),
+            "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
+        })
+
+    def _mirror(self, key: str, etag: str, cancel: CancelToken, stats: IngestStats) -> Path:
+        """A local copy of one object, named by (store, key, ETag) and kept with the original suffix."""
+        raise_if_cancelled(cancel)
+        name = hashlib.sha256(f"{self.store.identity}\0{key}\0{etag}".encode()).hexdigest()
+        suffix = "".join(Path(key).suffixes[-2:])
+        path = self.cache.root / "files" / f"{name}{suffix}"
+        if path.exists():
+            stats.objects_cached += 1
+            return path
+        data, _ = self.store.get(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
+        temp.write_bytes(data)
+        os.replace(temp, path)
+        stats.objects_read += 1
+        stats.bytes_read += len(data)
+        return path

@@ -1,0 +1,172 @@
+"""Partition pruning: list only the hour prefixes, and read only the objects, a time range can need.
+
+Which hours can hold a record whose times fall in ``[from, to]``?
+
+* **After ``to``: one hour.** A record's ``start_time`` can precede its object's capture window (a
+  connection's record is reported in a later object, and IBM writes an object after its window
+  closes), so an object filed under a later hour can still hold records from inside the range. We
+  list up to ``floor_hour(to + 1 h)``.
+* **Before ``from``: ten minutes.** If an object were filed under the hour its capture window
+  *starts* in, a window starting at 09:58 holds records up to about 10:03; capture windows are about
+  five minutes long, so ``floor_hour(from - 10 min)`` is the first hour listed.
+* **Object level:** every time of a record (start, end, connection start, capture start) is at or
+  before the moment its object was written, and an object's ``LastModified`` is never earlier than
+  that. So objects modified before ``from - 1 min`` (clock skew) are skipped without being read.
+  Objects copied into a bucket later only get a later ``LastModified``, which reads more, never less.
+
+Listing cost grows with the range, not the bucket: the vNIC-level prefixes (``…/record-type=…/``)
+are found by delimiter listing and cached for a minute; then each vNIC is listed per hour
+(``…/year=/month=/day=/hour=/``), or per day when the whole day is in range.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.decode import SourceObject
+from cloudsql_cos_ts.flowlogs.ingest import raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.layout import (
+    ROOT,
+    VNIC_LEVELS,
+    day_suffix,
+    hour_suffix,
+    hours_between,
+    parse_key,
+)
+from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.timerange import TimeRange
+
+MARGIN_AFTER = timedelta(hours=1)
+MARGIN_BEFORE = timedelta(minutes=10)
+CLOCK_SKEW = timedelta(minutes=1)
+VNIC_CACHE_TTL_S = 60.0
+LIST_WORKERS = 8
+_MAX_DEPTH = len(VNIC_LEVELS) + 2
+
+
+@dataclass
+class PruneResult:
+    """Objects per hour: ``listed`` (everything in the hour) and ``needed`` (may hold matches)."""
+
+    listed: dict[datetime, list[SourceObject]] = field(default_factory=dict)
+    needed: dict[datetime, list[SourceObject]] = field(default_factory=dict)
+    cutoff: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+    hours_listed: int = 0
+    list_calls: int = 0
+
+
+def hours_for(time_range: TimeRange) -> list[datetime]:
+    """The hour partitions that can hold records of ``time_range`` (see the module docstring)."""
+    return hours_between(time_range.start - MARGIN_BEFORE, time_range.end + MARGIN_AFTER)
+
+
+def modified_cutoff(time_range: TimeRange) -> datetime:
+    """Objects last modified before this hold no record of ``time_range``."""
+    return time_range.start - CLOCK_SKEW
+
+
+def _segment_name(prefix: str) -> str:
+    last = prefix.rstrip("/").rpartition("/")[2]
+    return last.partition("=")[0] if "=" in last else last
+
+
+@dataclass
+class VnicPrefixCache:
+    """Short-lived memory of a store's vNIC-level prefixes (new vNICs appear within a minute)."""
+
+    ttl_s: float = VNIC_CACHE_TTL_S
+    _entries: dict[tuple[str, str], tuple[float, list[str]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, store: ObjectStore, prefix: str, context: str) -> tuple[list[str], int]:
+        """The prefixes and how many list calls finding them cost (0 when cached)."""
+        key = (store.identity, prefix)
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+            return hit[1], 0
+        prefixes, calls = find_vnic_prefixes(store, prefix, context)
+        with self._lock:
+            self._entries[key] = (time.monotonic(), prefixes)
+        return prefixes, calls
+
+
+def find_vnic_prefixes(store: ObjectStore, prefix: str, context: str = "") -> tuple[list[str], int]:
+    """Every ``…/record-type=…/`` prefix at or below ``prefix``, by delimiter listing."""
+    if _segment_name(context + prefix) == "record-type":
+        return [prefix], 0
+    walkable = {ROOT, *VNIC_LEVELS}
+    frontier, found, calls = [prefix], [], 0
+    for _ in range(_MAX_DEPTH):
+        next_frontier = []
+        for parent in frontier:
+            calls += 1
+            for child in store.list(parent, "/").prefixes:
+                name = _segment_name(child)
+                if name == "record-type":
+                    found.append(child)
+                elif name in walkable:
+                    next_frontier.append(child)
+        if not next_frontier:
+            break
+        frontier = next_frontier
+    return sorted(found), calls
+
+
+def _listing_jobs(vnic_prefixes: list[str], hours: list[datetime]) -> list[str]:
+    """One prefix per vNIC and day when all 24 hours of the day are wanted, else one per hour."""
+    by_day: dict[datetime, list[datetime]] = defaultdict(list)
+    for hour in hours:
+        by_day[hour.replace(hour=0)].append(hour)
+    suffixes = []
+    for day, day_hours in by_day.items():
+        if len(day_hours) == 24:
+            suffixes.append(day_suffix(day))
+        else:
+            suffixes.extend(hour_suffix(h) for h in day_hours)
+    return [p + s for p in vnic_prefixes for s in suffixes]
+
+
+def prune(
+    store: ObjectStore,
+    prefix: str,
+    time_range: TimeRange,
+    cancel: CancelToken,
+    *,
+    vnic_cache: VnicPrefixCache,
+    context: str = "",
+) -> PruneResult:
+    """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots)."""
+    hours = hours_for(time_range)
+    wanted = set(hours)
+    result = PruneResult(cutoff=modified_cutoff(time_range), hours_listed=len(hours))
+    vnic_prefixes, result.list_calls = vnic_cache.get(store, prefix, context)
+    jobs = _listing_jobs(vnic_prefixes, hours)
+    result.list_calls += len(jobs)
+
+    def list_one(job: str) -> list[SourceObject]:
+        raise_if_cancelled(cancel)
+        found = []
+        for info in store.list(job).objects:
+            parsed = parse_key(context + info.key)
+            if parsed is not None and parsed.hour_start in wanted:
+                found.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
+        return found
+
+    run: Callable[[str], list[SourceObject]] = list_one
+    with ThreadPoolExecutor(max_workers=LIST_WORKERS) as pool:
+        for objects in pool.map(run, jobs):
+            for obj in objects:
+                hour = obj.parsed.hour_start
+                result.listed.setdefault(hour, []).append(obj)
+                if obj.last_modified >= result.cutoff:
+                    result.needed.setdefault(hour, []).append(obj)
+    raise_if_cancelled(cancel)
+    return result

@@ -1,0 +1,74 @@
+"""DuckDB ``SELECT`` bodies for ``FLOW`` and ``FLOW_FLAT`` over ingest-cache entries.
+
+Every view has an explicit column list with explicit types (see ``schema.py``), so a range with no
+object still yields a relation with the right columns. Rows of objects modified before the pruning
+cutoff are filtered out, which makes a view's content depend only on the objects that exist, not on
+which objects earlier queries happened to ingest into the same entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, KEY, LAST_MODIFIED, RECORD_INDEX
+from cloudsql_cos_ts.flowlogs.schema import (
+    FLOW_COLUMNS,
+    FLOW_FLAT_COLUMNS,
+    RECORD_MEMBERS,
+    RECORD_STRUCT,
+    Column,
+    quote_identifier,
+)
+
+q = quote_identifier
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def file_list(paths: Sequence[Path | str]) -> str:
+    return "[" + ", ".join(sql_string(str(p)) for p in paths) + "]"
+
+
+def empty_relation(columns: Sequence[Column]) -> str:
+    """Zero rows with the given names and types."""
+    return "SELECT " + ", ".join(f"CAST(NULL AS {kind}) AS {q(name)}" for name, kind in columns) + " WHERE false"
+
+
+def _source(paths: Sequence[Path], cutoff: datetime) -> str:
+    stamp = cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return f"read_parquet({file_list(paths)}) WHERE {q(LAST_MODIFIED)} >= TIMESTAMP '{stamp}'"
+
+
+def flow_flat_sql(paths: Sequence[Path], cutoff: datetime) -> str:
+    """One row per record, columns exactly as ``FLOW_FLAT_COLUMNS``."""
+    if not paths:
+        return empty_relation(FLOW_FLAT_COLUMNS)
+    select = [
+        f"{q(CONNECTION_START_TS)} AS {q(name)}" if name == "connection_start_time" else q(name)
+        for name, _ in FLOW_FLAT_COLUMNS
+    ]
+    return f"SELECT {', '.join(select)} FROM {_source(paths, cutoff)} AND {q(RECORD_INDEX)} IS NOT NULL"
+
+
+def flow_sql(paths: Sequence[Path], cutoff: datetime) -> str:
+    """One row per object, ``flow_logs`` rebuilt in record order; columns as ``FLOW_COLUMNS``."""
+    if not paths:
+        return empty_relation(FLOW_COLUMNS)
+    members = ", ".join(f"{q(name)} := {q(name)}" for name, _ in RECORD_MEMBERS)
+    records = (
+        f"CAST(coalesce(list(struct_pack({members}) ORDER BY {q(RECORD_INDEX)}) "
+        f"FILTER (WHERE {q(RECORD_INDEX)} IS NOT NULL), []) AS {RECORD_STRUCT}[])"
+    )
+    select = []
+    for name, kind in FLOW_COLUMNS:
+        if name == "flow_logs":
+            select.append(f"{records} AS flow_logs")
+        elif name == "capture_end_time":
+            select.append(f"timezone('UTC', CAST(any_value({q(name)}) AS TIMESTAMPTZ)) AS {q(name)}")
+        else:
+            select.append(f"CAST(any_value({q(name)}) AS {kind}) AS {q(name)}")
+    return f"SELECT {', '.join(select)} FROM {_source(paths, cutoff)} GROUP BY {q(KEY)}"

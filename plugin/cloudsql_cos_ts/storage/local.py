@@ -1,0 +1,109 @@
+"""A local folder seen as an object store (keys are ``/``-separated paths below the root).
+
+The root comes from datasource settings, while keys can come from query-driven code paths, so every
+key is checked to stay inside the root: no absolute keys, no ``..`` segments, and after resolving
+symbolic links the path must still be below the resolved root. The "ETag" is built from the file's
+modification time and size, which is what changes when a file is rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cloudsql_cos_ts.errors import BadRequest, DownstreamError, NotFound
+from cloudsql_cos_ts.storage.base import Listing, ObjectInfo
+
+
+def local_etag(stat: os.stat_result) -> str:
+    return f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+
+
+class LocalStore:
+    """Objects are the regular files below ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    @property
+    def identity(self) -> str:
+        return f"file://{self.root}"
+
+    def path_of(self, key: str) -> Path:
+        """The file for ``key``; ``BadRequest`` for keys that would leave the root."""
+        parts = key.split("/")
+        if key.startswith("/") or "\0" in key or any(p in ("..", ".") for p in parts):
+            raise BadRequest(f"object key {key!r} is not allowed: it would leave the folder {self.root}")
+        path = self.root.joinpath(*[p for p in parts if p])
+        resolved = path.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise BadRequest(f"object key {key!r} is not allowed: it resolves outside the folder {self.root}")
+        return path
+
+    def list(self, prefix: str, delimiter: str | None = None) -> Listing:
+        folder_part, _, name_start = prefix.rpartition("/")
+        folder = self.path_of(folder_part) if folder_part else self.root
+        base = f"{folder_part}/" if folder_part else ""
+        listing = Listing()
+        if not folder.is_dir():
+            return listing
+        self._scan(folder, base, name_start, delimiter, listing)
+        listing.objects.sort(key=lambda info: info.key)
+        listing.prefixes.sort()
+        return listing
+
+    def _scan(self, folder: Path, base: str, name_start: str, delimiter: str | None, out: Listing) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            raise DownstreamError(f"cannot read the folder {folder}: {exc.strerror}") from None
+        for entry in entries:
+            if not entry.name.startswith(name_start) or entry.name.startswith(".tmp-"):
+                continue
+            key = base + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if delimiter == "/":
+                    out.prefixes.append(key + "/")
+                else:
+                    self._scan(Path(entry.path), key + "/", "", delimiter, out)
+            elif entry.is_file(follow_symlinks=False):
+                out.objects.append(_info(key, entry.stat()))
+
+    def get(self, key: str) -> tuple[bytes, str]:
+        path = self.path_of(key)
+        try:
+            with path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                return handle.read(), local_etag(stat)
+        except FileNotFoundError:
+            raise NotFound(f"no file {key!r} in the folder {self.root}") from None
+        except OSError as exc:
+            raise DownstreamError(f"cannot read {path}: {exc.strerror}") from None
+
+    def head(self, key: str) -> ObjectInfo:
+        try:
+            return _info(key, self.path_of(key).stat())
+        except FileNotFoundError:
+            raise NotFound(f"no file {key!r} in the folder {self.root}") from None
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write through a temporary file and a rename, so readers never see half a file."""
+        path = self.path_of(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+        try:
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise DownstreamError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _info(key: str, stat: os.stat_result) -> ObjectInfo:
+    return ObjectInfo(
+        key=key,
+        size=stat.st_size,
+        etag=local_etag(stat),
+        last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+    )
