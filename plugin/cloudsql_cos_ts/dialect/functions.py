@@ -33,7 +33,8 @@ def _epoch_constructor(node: exp.Anonymous) -> exp.Expr | None:
     if name == "TIMESTAMP_MILLIS":
         return exp.UnixToTime(this=value.copy(), scale=exp.UnixToTime.MILLIS)
     if name == "TIMESTAMP_SECONDS":
-        value = exp.cast(exp.Mul(this=exp.paren(value.copy()), expression=exp.Literal.number(1_000_000)), "BIGINT")
+        micros = exp.Mul(this=exp.cast(value.copy(), "DOUBLE"), expression=exp.Literal.number(1_000_000))
+        value = exp.cast(micros, "BIGINT")
     return exp.UnixToTime(this=value.copy(), scale=exp.UnixToTime.MICROS)
 
 

@@ -8,6 +8,7 @@ and Spark runs ``reflect()``; so SQL is checked on the parse tree, after all rew
 * functions that read files, URLs, settings or the environment, or run SQL or Java, by name and
   name prefix (deny list) — anywhere in the statement;
 * table functions: only ``range``, ``generate_series`` and ``unnest``/``explode`` (allow list);
+* ``DESCRIBE`` of anything but a table name (``DESCRIBE read_csv(...)`` would read a file);
 * table names: plain names only, so neither a schema-qualified system table nor DuckDB's
   "replacement scan" of a file-like name (``FROM 'x.csv'``) gets through. Whether a name is one of
   the registered relations is the engine's check (``Translation.referenced``).
@@ -20,7 +21,9 @@ import re
 from sqlglot import exp
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.macros.tokenizer import TokenKind, next_significant, tokenize
 
+_QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "DESCRIBE", "DESC", "FROM", "TABLE"})
 _QUERY_ROOTS = (exp.Select, exp.SetOperation, exp.Values, exp.Describe, exp.Subquery)
 _STATEMENTS = (
     exp.DML,
@@ -99,19 +102,34 @@ _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SYSTEM_TABLE_PREFIXES = ("duckdb_", "pg_", "sqlite_", "pragma_", "information_schema")
 
 
-def statement_keyword(sql: str) -> str:
-    """The first word of a statement, upper-cased, to name what is refused."""
-    match = re.search(r"[A-Za-z_]+", sql)
-    return match.group(0).upper() if match else "this statement"
+def _first_keyword(sql: str) -> str | None:
+    tokens = tokenize(sql)
+    first = next_significant(tokens, 0)
+    return tokens[first].text.upper() if first < len(tokens) and tokens[first].kind is TokenKind.WORD else None
+
+
+def _refuse_statement(keyword: str | None) -> BadRequest:
+    return BadRequest(
+        f"{keyword or 'this'} statements are not allowed: only SELECT, WITH, VALUES and DESCRIBE queries "
+        "can run (use INTO $__dest(...) to save a result)"
+    )
+
+
+def check_statement_keyword(sql: str) -> None:
+    """Before parsing: refuse a statement that does not start like a query, naming its keyword.
+
+    Checked on the text so that statements sqlglot cannot parse (``ATTACH 'x.db'``, ``EXPORT
+    DATABASE``) are named instead of being reported as syntax errors.
+    """
+    keyword = _first_keyword(sql)
+    if keyword is not None and keyword not in _QUERY_KEYWORDS:
+        raise _refuse_statement(keyword)
 
 
 def check_statement_kind(tree: exp.Expr, sql: str) -> None:
-    """Refuse anything but a query statement, naming its keyword."""
+    """After parsing: refuse anything but a query statement."""
     if not isinstance(tree, _QUERY_ROOTS):
-        raise BadRequest(
-            f"{statement_keyword(sql)} statements are not allowed: only SELECT, WITH, VALUES and "
-            "DESCRIBE queries can run (use INTO $__dest(...) to save a result)"
-        )
+        raise _refuse_statement(tree.key.upper() if isinstance(tree, _STATEMENTS) else _first_keyword(sql))
 
 
 def function_name(node: exp.Func) -> str:
@@ -129,6 +147,7 @@ def _check_function(node: exp.Func) -> None:
 
 def _check_table(table: exp.Table) -> None:
     if isinstance(table.this, exp.Func):
+        _check_function(table.this)
         name = function_name(table.this)
         if name not in _TABLE_FUNCTIONS:
             raise BadRequest(f"table function {name}() is not allowed; only range, generate_series and unnest are")
@@ -151,7 +170,11 @@ def check_reads_only(tree: exp.Expr) -> None:
     """Walk the final tree and refuse anything that is not reading the registered relations."""
     for node in tree.walk():
         if isinstance(node, _STATEMENTS):
-            raise BadRequest(f"{statement_keyword(node.sql(dialect='spark'))} is not allowed inside a query")
+            raise BadRequest(f"{_first_keyword(node.sql(dialect='spark'))} is not allowed inside a query")
+        if isinstance(node, exp.Describe) and not (
+            isinstance(node.this, exp.Table) and isinstance(node.this.this, exp.Identifier)
+        ):
+            raise BadRequest("DESCRIBE takes the name of a table, e.g. DESCRIBE(FLOW_FLAT)")
         if isinstance(node, exp.Into):
             raise BadRequest("INTO is only allowed as INTO $__dest(...): the plugin writes results, SQL cannot")
         if isinstance(node, exp.Func):

@@ -17,7 +17,7 @@ from cloudsql_cos_ts.dialect.describe import shape_describe
 from cloudsql_cos_ts.dialect.functions import fix_for_duckdb, normalize_functions
 from cloudsql_cos_ts.dialect.ibm_syntax import rewrite_ibm_syntax
 from cloudsql_cos_ts.dialect.model import Translation
-from cloudsql_cos_ts.dialect.readonly import check_reads_only, check_statement_kind
+from cloudsql_cos_ts.dialect.readonly import check_reads_only, check_statement_keyword, check_statement_kind
 from cloudsql_cos_ts.dialect.timeseries import lower_time_series
 from cloudsql_cos_ts.errors import BadRequest
 
@@ -57,6 +57,7 @@ def translate(sql: str, *, dialect: str) -> Translation:
     """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark)."""
     if dialect not in DIALECTS:
         raise BadRequest(f"engine dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}")
+    check_statement_keyword(sql)
     text, externals = rewrite_ibm_syntax(sql)
     tree = _parse_one_statement(text)
     check_statement_kind(tree, text)
