@@ -1,0 +1,71 @@
+import { Observable, of, throwError } from 'rxjs';
+
+import { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
+
+import { ExpandRequest } from '../src/resources';
+import { CloudSqlQuery } from '../src/types';
+import { expandStub, MACROS, SCHEMA } from './fixtures';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  data?: unknown;
+}
+
+export interface StubOptions {
+  /** Resource paths answered with 500, to exercise the editors' fallbacks. */
+  failing?: string[];
+}
+
+const RESOURCE_PREFIX = /^\/api\/datasources\/uid\/[^/]+\/resources\//;
+
+function response<T>(status: number, data: T, request: BackendSrvRequest): FetchResponse<T> {
+  return {
+    data,
+    status,
+    ok: status < 300,
+    statusText: status < 300 ? 'OK' : 'Error',
+    headers: new Headers(),
+    redirected: false,
+    type: 'basic',
+    url: request.url,
+    config: request,
+  };
+}
+
+function answer(method: string, path: string, data: unknown): unknown {
+  if (method === 'GET' && path === 'macros') {
+    return MACROS;
+  }
+  if (method === 'GET' && path === 'schema') {
+    return SCHEMA;
+  }
+  if (method === 'POST' && path === 'expand') {
+    const body = data as ExpandRequest;
+    return expandStub((body.query as CloudSqlQuery).rawSql ?? '', body.range);
+  }
+  throw { status: 404, data: { error: `no resource ${method} ${path}` } };
+}
+
+/**
+ * A BackendSrv answering the datasource's resource calls with canned JSON of the backend's
+ * contract, and recording every request. Errors have Grafana's FetchError shape ({status, data}).
+ */
+export function createStubBackendSrv(options: StubOptions = {}) {
+  const requests: RecordedRequest[] = [];
+  const fetch = (request: BackendSrvRequest): Observable<FetchResponse<unknown>> => {
+    const method = (request.method ?? 'GET').toUpperCase();
+    requests.push({ method, url: request.url, data: request.data });
+    const path = request.url.replace(RESOURCE_PREFIX, '');
+    if (options.failing?.includes(path)) {
+      return throwError(() => ({ status: 500, data: { error: `${path} is broken in this test` } }));
+    }
+    try {
+      return of(response(200, answer(method, path, request.data), request));
+    } catch (error) {
+      return throwError(() => error);
+    }
+  };
+  const backendSrv = { fetch } as unknown as BackendSrv;
+  return { backendSrv, requests };
+}

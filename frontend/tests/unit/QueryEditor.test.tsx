@@ -1,0 +1,153 @@
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import React, { useState } from 'react';
+
+import { CoreApp, dateTime } from '@grafana/data';
+import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
+
+import { QueryEditor } from '../../src/components/QueryEditor';
+import { CloudSqlQuery } from '../../src/types';
+import { createDataSource } from '../../testing/createDataSource';
+import { createFakeTemplateSrv } from '../../testing/fakeTemplateSrv';
+import { createStubBackendSrv, StubOptions } from '../../testing/stubBackendSrv';
+
+vi.mock('@grafana/ui', async (importOriginal) => {
+  const { CodeEditorStub } = await import('../mocks/codeEditorStub');
+  return { ...(await importOriginal<object>()), CodeEditor: CodeEditorStub };
+});
+
+/** Lets the editor's backend look-ups (macros, schema) finish inside act(). */
+const settled = () => act(async () => {});
+
+const RANGE = { from: dateTime(Date.UTC(2026, 0, 1)), to: dateTime(Date.UTC(2026, 0, 2)), raw: { from: 'now-1d', to: 'now' } };
+
+function setup(initial: Record<string, unknown>, options: { app?: CoreApp; backend?: StubOptions } = {}) {
+  const stub = createStubBackendSrv(options.backend);
+  setBackendSrv(stub.backendSrv);
+  setTemplateSrv(createFakeTemplateSrv({}));
+  const datasource = createDataSource();
+  const changes: CloudSqlQuery[] = [];
+  const onRunQuery = vi.fn();
+  function Stateful() {
+    const [query, setQuery] = useState(initial as unknown as CloudSqlQuery);
+    const onChange = (next: CloudSqlQuery) => {
+      changes.push(next);
+      setQuery(next);
+    };
+    return (
+      <QueryEditor
+        query={query}
+        onChange={onChange}
+        onRunQuery={onRunQuery}
+        datasource={datasource}
+        range={RANGE}
+        app={options.app}
+      />
+    );
+  }
+  render(<Stateful />);
+  const last = () => changes[changes.length - 1];
+  return { changes, last, onRunQuery, requests: stub.requests };
+}
+
+describe('QueryEditor', () => {
+  it('migrates a query of the original plugin to the current keys', async () => {
+    const { last } = setup({ refId: 'A', queryText: 'SELECT 1', time_column: 'tt', metrics_column: 'ua', get_result: false });
+    await waitFor(() => expect(last()).toEqual({ refId: 'A', rawSql: 'SELECT 1', timeColumn: 'tt', metricsColumn: 'ua', getResult: false }));
+    expect(screen.getByLabelText('SQL editor')).toHaveValue('SELECT 1');
+    expect(screen.getByLabelText('Time Column')).toHaveValue('tt');
+  });
+
+  it('stores the SQL when the editor loses focus, without running it', async () => {
+    const { last, onRunQuery } = setup({ refId: 'A', rawSql: '' });
+    const editor = screen.getByLabelText('SQL editor');
+    await userEvent.type(editor, 'SELECT 42');
+    fireEvent.blur(editor);
+    expect(last()).toMatchObject({ rawSql: 'SELECT 42' });
+    expect(onRunQuery).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['Shift+Enter', { shiftKey: true }],
+    ['Ctrl+Enter', { ctrlKey: true }],
+  ])('runs the query on %s', async (_name, modifiers) => {
+    const { last, onRunQuery } = setup({ refId: 'A', rawSql: '' });
+    const editor = screen.getByLabelText('SQL editor');
+    fireEvent.change(editor, { target: { value: 'SELECT 7' } });
+    fireEvent.keyDown(editor, { key: 'Enter', ...modifiers });
+    expect(last()).toMatchObject({ rawSql: 'SELECT 7' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    await settled();
+  });
+
+  it('switches Format and re-runs', async () => {
+    const { last, onRunQuery } = setup({ refId: 'A', rawSql: 'SELECT 1', format: 'table' });
+    await userEvent.click(screen.getByLabelText('Time series'));
+    expect(last()).toMatchObject({ format: 'time_series' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('edits the Time Column and Metrics column, running on blur', async () => {
+    const { last, onRunQuery } = setup({ refId: 'A', rawSql: 'SELECT 1' });
+    await userEvent.type(screen.getByLabelText('Time Column'), 'start_time');
+    await userEvent.type(screen.getByLabelText('Metrics column'), 'target_ip');
+    expect(last()).toMatchObject({ timeColumn: 'start_time', metricsColumn: 'target_ip' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('turns Get Queried Result off (on by default) and re-runs', async () => {
+    const { last, onRunQuery } = setup({ refId: 'A', rawSql: 'SELECT 1' });
+    const toggle = screen.getByLabelText('Get Queried Result');
+    expect(toggle).toBeChecked();
+    await userEvent.click(toggle);
+    expect(last()).toMatchObject({ getResult: false });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows the macro reference served by the backend on "Show help"', async () => {
+    setup({ refId: 'A', rawSql: '' });
+    expect(screen.queryByTestId('macro-help')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByLabelText('Show help'));
+    const help = await screen.findByTestId('macro-help');
+    await waitFor(() => expect(help).toHaveTextContent('$__timeFilter(column)'));
+    expect(help).toHaveTextContent('TS_SEG_SUM(segments)');
+    expect(help).toHaveTextContent('WHERE $__timeFilter(timestamp)');
+  });
+
+  it('still shows help, with a warning, when the macros endpoint fails', async () => {
+    setup({ refId: 'A', rawSql: '' }, { backend: { failing: ['macros'] } });
+    await userEvent.click(screen.getByLabelText('Show help'));
+    const help = await screen.findByTestId('macro-help');
+    await waitFor(() => expect(help).toHaveTextContent('macro reference unavailable: macros is broken in this test'));
+    expect(help).toHaveTextContent('Run the query with Shift+Enter');
+  });
+
+  it('previews the expanded SQL for the current range', async () => {
+    const { requests } = setup({ refId: 'A', rawSql: 'SELECT * FROM $__source WHERE $__timeFilter(start_time)' });
+    await userEvent.click(screen.getByRole('button', { name: /Preview SQL/ }));
+    const sql = await screen.findByTestId('preview-sql');
+    expect(sql).toHaveTextContent("start_time BETWEEN '2026-01-01T00:00:00.000Z' AND '2026-01-02T00:00:00.000Z'");
+    expect(requests.find((r) => r.url.endsWith('/expand'))?.data).toMatchObject({
+      range: { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() },
+    });
+    await userEvent.click(screen.getByRole('button', { name: 'Close the preview' }));
+    expect(screen.queryByTestId('sql-preview')).not.toBeInTheDocument();
+  });
+
+  it('shows the backend 400 text when the preview fails', async () => {
+    setup({ refId: 'A', rawSql: 'SELECT $__unknown' });
+    await userEvent.click(screen.getByRole('button', { name: /Preview SQL/ }));
+    expect(await screen.findByText('unknown macro $__unknown at line 1')).toBeInTheDocument();
+  });
+
+  it.each([
+    [CoreApp.Explore, 'compact'],
+    [CoreApp.UnifiedAlerting, 'compact'],
+    [CoreApp.Dashboard, 'full'],
+    [undefined, 'full'],
+  ])('uses the %s layout: %s', async (app, layout) => {
+    setup({ refId: 'A', rawSql: '' }, { app });
+    expect(screen.getByTestId('query-editor')).toHaveAttribute('data-layout', layout);
+    await settled();
+  });
+});
