@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-CancelReason = Literal["cancelled", "timeout"]
+CancelReason = Literal["cancelled", "timeout", "deadline"]
+"""cancelled: Grafana gave up on the call; timeout: the datasource's query timeout passed;
+deadline: the gRPC deadline Grafana set passed (alert evaluation timeout)."""
 
 
 class CancelToken:
     """Thread-safe, one-shot cancellation with an optional deadline."""
 
-    def __init__(self, timeout_s: float | None = None) -> None:
+    def __init__(self, timeout_s: float | None = None, *, expiry: CancelReason = "timeout") -> None:
         self._lock = threading.Lock()
         self._event = threading.Event()
         self._reason: CancelReason | None = None
@@ -27,7 +29,7 @@ class CancelToken:
         self._detach: Callable[[], None] = lambda: None
         self.deadline = None if timeout_s is None else time.monotonic() + timeout_s
         if timeout_s is not None:
-            self._timer = threading.Timer(max(timeout_s, 0.0), self.cancel, kwargs={"reason": "timeout"})
+            self._timer = threading.Timer(max(timeout_s, 0.0), self.cancel, kwargs={"reason": expiry})
             self._timer.daemon = True
             self._timer.start()
 

@@ -56,6 +56,11 @@ def stopped_error(cancel: CancelToken, timeout_s: float) -> PluginError:
             f"the query ran longer than the datasource's query timeout ({timeout_s:g} s) and was stopped; "
             "narrow the time range or raise the timeout in the datasource settings"
         )
+    if cancel.reason == "deadline":
+        return DownstreamTimeout(
+            "Grafana's time limit for this request passed and the query was stopped (for alert rules: the "
+            "evaluation timeout); narrow the time range or make the query cheaper"
+        )
     return QueryCancelled("the query was cancelled by Grafana (panel closed, refresh or alert deadline)")
 
 

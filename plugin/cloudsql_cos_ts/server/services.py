@@ -33,8 +33,8 @@ T = TypeVar("T")
 def request_token(context: grpc.ServicerContext) -> CancelToken:
     """A token that fires when Grafana cancels the call or its gRPC deadline passes."""
     remaining = context.time_remaining()
-    token = CancelToken(remaining if remaining is not None and remaining < 1e9 else None)
-    context.add_callback(lambda: token.cancel("timeout" if (context.time_remaining() or 1) <= 0 else "cancelled"))
+    token = CancelToken(remaining if remaining is not None and remaining < 1e9 else None, expiry="deadline")
+    context.add_callback(lambda: token.cancel("deadline" if (context.time_remaining() or 1) <= 0 else "cancelled"))
     return token
 
 
