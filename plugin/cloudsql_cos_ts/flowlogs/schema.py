@@ -31,7 +31,12 @@ RECORD_MEMBERS: tuple[Column, ...] = (
     ("cumulative_bytes_from_initiator", _LONG), ("cumulative_packets_from_initiator", _LONG),
     ("cumulative_bytes_from_target", _LONG), ("cumulative_packets_from_target", _LONG),
 )
-RECORD_STRUCT = "STRUCT(" + ", ".join(f"{name} {kind}" for name, kind in RECORD_MEMBERS) + ")"
+# DuckDB writes a member name that is a keyword quoted; spelling the type the same way keeps this
+# string equal to what DESCRIBE reports.
+_KEYWORD_MEMBERS = frozenset({"action"})
+RECORD_STRUCT = "STRUCT(" + ", ".join(
+    f'"{name}" {kind}' if name in _KEYWORD_MEMBERS else f"{name} {kind}" for name, kind in RECORD_MEMBERS
+) + ")"
 
 # Header fields as they appear in the JSON document (all strings there, except the count).
 HEADER_JSON: tuple[Column, ...] = (

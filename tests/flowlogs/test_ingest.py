@@ -1,0 +1,100 @@
+"""The ingest cache: hits and misses, growth of an hour, eviction, threads, restarts, partial files."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.decode import SourceObject
+from cloudsql_cos_ts.flowlogs.generator import generate
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.storage.local import LocalStore
+from cloudsql_cos_ts.timerange import TimeRange
+
+HOUR = datetime(2026, 2, 1, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def hour_objects(tmp_path: Path) -> tuple[LocalStore, list[SourceObject]]:
+    folder = tmp_path / "src"
+    generate(folder, vnics=2, start=HOUR, end=HOUR + timedelta(hours=1), records_per_object=5)
+    store = LocalStore(folder)
+    time_range = TimeRange(int(HOUR.timestamp() * 1000), int((HOUR + timedelta(hours=1)).timestamp() * 1000))
+    result = prune(store, "", time_range, CancelToken(), vnic_cache=VnicPrefixCache(), context=f"{folder}/")
+    return store, result.listed[HOUR]
+
+
+def _entry(cache: IngestCache, store: LocalStore, listed: list[SourceObject], needed: list[SourceObject],
+           stats: IngestStats | None = None) -> Path:
+    return cache.entry_for(store, cache.group_dir(store, "", "h"), listed=listed, needed=needed,
+                           cancel=CancelToken(), stats=stats or IngestStats())
+
+
+def test_miss_then_hit(tmp_path: Path, hour_objects: tuple[LocalStore, list[SourceObject]]) -> None:
+    store, objects = hour_objects
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    cold, warm = IngestStats(), IngestStats()
+    first = _entry(cache, store, objects, objects, cold)
+    assert (cold.objects_read, cold.objects_cached, cold.entries_written) == (24, 0, 1)
+    assert _entry(cache, store, objects, objects, warm) == first
+    assert (warm.objects_read, warm.objects_cached) == (0, 24)
+
+
+def test_hour_grows_without_rereading(tmp_path: Path, hour_objects: tuple[LocalStore, list[SourceObject]]) -> None:
+    store, objects = hour_objects
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    _entry(cache, store, objects[:10], objects[:10])
+    stats = IngestStats()
+    path = _entry(cache, store, objects, objects, stats)
+    assert (stats.objects_read, stats.objects_cached) == (14, 10)
+    assert len(set(pq.read_table(path, columns=["__key"])["__key"].to_pylist())) == 24
+    shrunk = _entry(cache, store, objects[5:], objects[5:])  # objects deleted from the bucket
+    assert len(set(pq.read_table(shrunk, columns=["__key"])["__key"].to_pylist())) == 19
+
+
+def test_restart_reuses_disk_and_ignores_partial_files(
+    tmp_path: Path, hour_objects: tuple[LocalStore, list[SourceObject]]
+) -> None:
+    store, objects = hour_objects
+    root = tmp_path / "cache"
+    path = _entry(IngestCache(root, 1 << 30), store, objects, objects)
+    (path.parent / ".tmp-123-9.parquet").write_bytes(b"PAR1 half written")
+    (path.parent / ("f" * 64 + ".parquet")).write_bytes(b"garbage with an entry name")
+    stats = IngestStats()
+    assert _entry(IngestCache(root, 1 << 30), store, objects, objects, stats) == path
+    assert stats.objects_read == 0
+    assert not (path.parent / ("f" * 64 + ".parquet")).exists()
+
+
+def test_concurrent_threads_build_once(tmp_path: Path, hour_objects: tuple[LocalStore, list[SourceObject]]) -> None:
+    store, objects = hour_objects
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    stats = [IngestStats() for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        paths = list(pool.map(lambda s: _entry(cache, store, objects, objects, s), stats))
+    assert len(set(paths)) == 1
+    assert sum(s.objects_read for s in stats) == 24
+    assert sum(s.entries_written for s in stats) == 1
+
+
+def test_lru_eviction(tmp_path: Path, hour_objects: tuple[LocalStore, list[SourceObject]]) -> None:
+    store, objects = hour_objects
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    paths = [cache.entry_for(store, cache.group_dir(store, "", f"g{i}"), listed=objects, needed=objects,
+                             cancel=CancelToken(), stats=IngestStats()) for i in range(3)]
+    for age, path in zip((3000, 2000, 1000), paths, strict=True):
+        stamp = path.stat().st_mtime - age
+        os.utime(path, (stamp, stamp))
+    cache.max_bytes = paths[0].stat().st_size * 2 + 1
+    assert cache.evict() == 1
+    assert [p.exists() for p in paths] == [False, True, True]
+    cache.max_bytes = 0
+    assert cache.evict(protect=[paths[1]]) == 1
+    assert [p.exists() for p in paths] == [False, True, False]

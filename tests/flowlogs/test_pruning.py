@@ -1,0 +1,77 @@
+"""Partition pruning: what is listed and read for 1 h, 24 h and 7 d ranges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
+from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
+from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, find_vnic_prefixes, hours_for, prune
+from cloudsql_cos_ts.settings.datasource import DatasourceSettings
+from cloudsql_cos_ts.settings.locations import LocalLocation
+from cloudsql_cos_ts.settings.plugin import PluginSettings
+from cloudsql_cos_ts.storage.local import LocalStore
+from cloudsql_cos_ts.timerange import TimeRange
+from tests.flowlogs.conftest import WEEK_END
+
+
+def _range(start: datetime, end: datetime) -> TimeRange:
+    return TimeRange(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+
+
+def test_hours_margin() -> None:
+    hours = hours_for(_range(datetime(2026, 5, 1, 10, 5, tzinfo=UTC), datetime(2026, 5, 1, 11, 30, tzinfo=UTC)))
+    assert [h.hour for h in hours] == [9, 10, 11, 12]
+    hours = hours_for(_range(datetime(2026, 5, 1, 10, 30, tzinfo=UTC), datetime(2026, 5, 1, 10, 40, tzinfo=UTC)))
+    assert [h.hour for h in hours] == [10, 11]
+
+
+def test_vnic_prefixes_found_by_delimiter_walk(week_set: tuple[Path, GenerationSummary]) -> None:
+    folder, _ = week_set
+    prefixes, calls = find_vnic_prefixes(LocalStore(folder), "")
+    assert len(prefixes) == 2 and all(p.endswith("record-type=all/") for p in prefixes)
+    assert calls < 20
+    deeper = prefixes[0].rsplit("/vnic-id=", 1)[0] + "/"
+    assert len(find_vnic_prefixes(LocalStore(folder), deeper)[0]) == 1
+
+
+@pytest.mark.parametrize(("hours", "max_read"), [(1, 2 * 14), (24, 2 * 290), (168, 2 * 2016)])
+def test_objects_read_grow_with_range(
+    week_set: tuple[Path, GenerationSummary], tmp_path: Path, hours: int, max_read: int
+) -> None:
+    folder, _ = week_set
+    settings = DatasourceSettings(uid="p", name="p", last_updated_ms=0, source=LocalLocation(folder))
+    source = build_duckdb_source(settings, PluginSettings(cache_dir=tmp_path))
+    assert source is not None
+    stats = source.relations(
+        _range(WEEK_END - timedelta(hours=hours), WEEK_END), frozenset({FLOW_FLAT}), CancelToken()
+    ).stats
+    assert 2 * 12 * hours <= stats["objects_read"] <= max_read
+    assert stats["objects_listed"] <= 2 * 12 * (hours + 2)
+
+
+def test_one_hour_reads_at_most_a_twentieth_of_a_day(week_set: tuple[Path, GenerationSummary]) -> None:
+    folder, _ = week_set
+    store, cache = LocalStore(folder), VnicPrefixCache()
+
+    def needed(hours: int) -> int:
+        result = prune(store, "", _range(WEEK_END - timedelta(hours=hours), WEEK_END), CancelToken(),
+                       vnic_cache=cache, context=f"{folder}/")
+        return sum(len(v) for v in result.needed.values())
+
+    assert needed(1) * 20 <= needed(24)
+
+
+@pytest.mark.parametrize(("reason", "error"), [("cancelled", QueryCancelled), ("timeout", DownstreamTimeout)])
+def test_cancelled_listing_raises(week_set: tuple[Path, GenerationSummary], reason: str, error: type) -> None:
+    folder, _ = week_set
+    token = CancelToken()
+    token.cancel(reason)  # type: ignore[arg-type]
+    with pytest.raises(error):
+        prune(LocalStore(folder), "", _range(WEEK_END - timedelta(hours=3), WEEK_END), token,
+              vnic_cache=VnicPrefixCache(), context=f"{folder}/")

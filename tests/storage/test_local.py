@@ -1,0 +1,49 @@
+"""The local-folder store: S3-like listing, atomic writes, nothing outside the root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cloudsql_cos_ts.errors import BadRequest, NotFound
+from cloudsql_cos_ts.storage.local import LocalStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    root = tmp_path / "root"
+    for key in ("a/x/1.gz", "a/y/2.gz", "a/3.gz", "ab.gz"):
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / key).write_bytes(key.encode())
+    (tmp_path / "secret.txt").write_text("outside")
+    return LocalStore(root)
+
+
+def test_listing_like_s3(store: LocalStore) -> None:
+    top = store.list("", "/")
+    assert (top.prefixes, [o.key for o in top.objects]) == (["a/"], ["ab.gz"])
+    assert [o.key for o in store.list("a").objects] == ["a/3.gz", "a/x/1.gz", "a/y/2.gz", "ab.gz"]
+    assert store.list("a/", "/").prefixes == ["a/x/", "a/y/"]
+    assert store.list("missing/").objects == []
+
+
+def test_get_put_head(store: LocalStore) -> None:
+    store.put("new/dir/obj.bin", b"data")
+    data, etag = store.get("new/dir/obj.bin")
+    assert data == b"data" and store.head("new/dir/obj.bin").etag == etag
+    with pytest.raises(NotFound):
+        store.get("nope.gz")
+
+
+@pytest.mark.parametrize("key", ["../secret.txt", "a/../../secret.txt", "/etc/passwd", "a/./x/1.gz", "a\0b"])
+def test_keys_cannot_leave_the_root(store: LocalStore, key: str) -> None:
+    with pytest.raises(BadRequest):
+        store.get(key)
+
+
+def test_symlink_out_of_the_root_is_refused(store: LocalStore, tmp_path: Path) -> None:
+    os.symlink(tmp_path / "secret.txt", store.root / "link.txt")
+    with pytest.raises(BadRequest):
+        store.get("link.txt")
