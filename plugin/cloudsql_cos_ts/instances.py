@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cloudsql_cos_ts.engines.base import Engine
 from cloudsql_cos_ts.engines.registry import create_engine
@@ -18,6 +19,11 @@ from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.server.logging import log
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
 from cloudsql_cos_ts.settings.plugin import PluginSettings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from cloudsql_cos_ts.macros import DestSpec
 
 
 @dataclass
@@ -36,6 +42,14 @@ class DatasourceInstance:
                 if column.lower() == name.lower():
                     return kind
         return None
+
+    def write_destination(self, dest: DestSpec, table: pa.Table) -> str:
+        """Write a ``$__dest`` result where the datasource's destination points; returns its location."""
+        from cloudsql_cos_ts.storage.results import write_result
+
+        if self.settings.destination is None:
+            raise BadRequest("$__dest needs a destination: set the datasource's destination (cos://… or a folder)")
+        return write_result(table, self.settings.destination, dest.format, dest.suffix, self.settings.credentials)
 
     def close(self) -> None:
         self.engine.close()

@@ -192,8 +192,7 @@ class QueryPipeline:
         table = (
             apply_fills(result.table, expansion.fills, model.time_range, row_limit) if expansion.fills else result.table
         )
-        if expansion.dest is not None:
-            instance.write_destination(expansion.dest, table, model.ref_id)
+        written = instance.write_destination(expansion.dest, table) if expansion.dest is not None else None
         if not model.get_result:
             return _Outcome(QueryAnswer(), table)
         options = ShapeOptions(
@@ -209,6 +208,8 @@ class QueryPipeline:
             meta.setdefault("custom", {})["expandedSql"] = expansion.sql
             if result.stats:
                 meta["custom"]["source"] = result.stats
+            if written:
+                add_notice(meta, "info", f"the result was also written to {written}")
             if result.truncated:
                 add_notice(
                     meta,

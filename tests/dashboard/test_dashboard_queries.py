@@ -1,0 +1,205 @@
+"""Every query of the shipped dashboard, unchanged, through QueryData over generated flow logs.
+
+Each result is compared with an independent computation over the raw generated records
+(``expected.py``). Grafana substitutes ``${target_ip}`` in the browser before the query reaches
+the plugin; the test does the same with the scanned target.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
+from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from tests.dashboard.dashboard_doc import load_queries
+from tests.dashboard.expected import Record, bucket_counts, counts_by, epoch_ms, in_range, load_records
+from tests.plugin_host import PluginProcess, data_query, datasource_context
+
+QUERIES = load_queries()
+START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
+END = datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    plugin: PluginProcess
+    summary: GenerationSummary
+    records: list[Record]
+    context: pb.PluginContext
+    destination: Path
+
+    def run(self, *queries: pb.DataQuery) -> dict[str, pb.DataResponse]:
+        request = pb.QueryDataRequest(pluginContext=self.context, queries=queries)
+        return dict(self.plugin.data.QueryData(request, timeout=120).responses)
+
+    def table(self, ref: str, model: dict[str, Any]) -> pa.Table:
+        answer = self.run(self.query(ref, model))[ref]
+        assert answer.status == 200, answer.error
+        (frame,) = answer.frames
+        return pa.ipc.open_file(pa.py_buffer(frame)).read_all()
+
+    def query(self, ref: str, model: dict[str, Any]) -> pb.DataQuery:
+        sql = model["rawSql"].replace("${target_ip}", self.summary.scanned_target)
+        return data_query(ref, {**model, "rawSql": sql}, from_ms=epoch_ms(START), to_ms=epoch_ms(END))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("dashboard")
+    data, destination = root / "flowlogs", root / "results"
+    summary = generate(data, vnics=3, start=START, end=END, records_per_object=20, seed=7)
+    context = datasource_context({"source": str(data), "destination": str(destination)}, uid="flowlogs")
+    plugin = PluginProcess(cache_dir=root / "cache").start()
+    yield World(plugin, summary, load_records(data), context, destination)
+    plugin.stop()
+
+
+def rows(table: pa.Table) -> list[tuple[Any, ...]]:
+    return [tuple(row.values()) for row in table.to_pylist()]
+
+
+def test_the_document_has_every_query() -> None:
+    assert set(QUERIES) == {"target_ip", "target_ip_private", "P1", "P2", "P3A", "P3B", "P4", "P5", "P6", "alert"}
+
+
+def test_variable_target_ip(world: World) -> None:
+    table = world.table("V", {"rawSql": QUERIES["target_ip"]})
+    inbound = [r for r in world.records if r.fields["direction"] == "I" and in_range(r, "start_time", START, END)]
+    assert table.column_names == ["target_ip"]
+    assert table.column("target_ip").to_pylist() == sorted({r.fields["target_ip"] for r in inbound})
+
+
+def test_variable_target_ip_private(world: World) -> None:
+    table = world.table("V", {"rawSql": QUERIES["target_ip_private"]})
+    inbound = [r for r in world.records if r.fields["direction"] == "I"]
+    expected = sorted(
+        {(f"{r.fields['target_ip']} ({r.header['network_interface_id']})", r.fields["target_ip"]) for r in inbound}
+    )
+    assert table.column_names == ["label", "value"] and rows(table) == expected
+
+
+def test_p1_schema(world: World) -> None:
+    table = world.table("P1", {"rawSql": QUERIES["P1"]})
+    assert table.column_names[:2] == ["name", "type"]
+    assert table.column("name").to_pylist() == [name for name, _ in FLOW_FLAT_COLUMNS]
+
+
+def test_p2_reject_accept_ratio(world: World) -> None:
+    table = world.table("P2", {"rawSql": QUERIES["P2"], "format": "table", "timeColumn": "start_time"})
+    target = [
+        r
+        for r in world.records
+        if r.fields["target_ip"] == world.summary.scanned_target and in_range(r, "start_time", START, END)
+    ]
+    actions = counts_by(target, "action")
+    assert rows(table) == [(actions["rejected"], actions["accepted"])]
+    assert actions["rejected"] > 0
+
+
+def test_p3_chained_time_series(world: World) -> None:
+    answers = world.run(
+        world.query("A", {"rawSql": QUERIES["P3A"], "getResult": False}),
+        world.query(
+            "B", {"rawSql": QUERIES["P3B"], "format": "time_series", "timeColumn": "tt", "metricsColumn": "action"}
+        ),
+    )
+    assert answers["A"].status == 200 and not answers["A"].frames, answers["A"].error
+    assert answers["B"].status == 200, answers["B"].error
+    target = [
+        r
+        for r in world.records
+        if r.fields["target_ip"] == world.summary.scanned_target and in_range(r, "start_time", START, END)
+    ]
+    expected = bucket_counts(target, "action", "start_time", 3_600_000)
+    got = {}
+    for frame in answers["B"].frames:
+        table = pa.ipc.open_file(pa.py_buffer(frame)).read_all()
+        labels = json.loads(table.schema.field(1).metadata[b"labels"])
+        times = [int(t.timestamp() * 1000) for t in table.column(0).to_pylist()]
+        got[labels["action"]] = dict(zip(times, table.column(1).to_pylist(), strict=True))
+    assert got == {action: {t: float(n) for t, n in series.items()} for action, series in expected.items()}
+    assert set(got) == {"accepted", "rejected"}
+    written = list(world.destination.rglob("*.parquet"))
+    assert written, "P3 query A wrote nothing to the destination"
+
+
+def _top(counter: dict[str, int], result: list[tuple[Any, ...]], limit: int) -> None:
+    assert len(result) == min(limit, len(counter))
+    assert [n for _, n, *_ in result] == sorted((n for _, n, *_ in result), reverse=True)
+    for key, n, *_ in result:
+        assert counter[key] == n
+    cutoff = result[-1][1]
+    assert all(n <= cutoff for k, n in counter.items() if k not in {r[0] for r in result})
+
+
+def test_p4_top_rejected_sources(world: World) -> None:
+    table = world.table("P4", {"rawSql": QUERIES["P4"]})
+    rejected = [
+        r
+        for r in world.records
+        if r.fields["target_ip"] == world.summary.scanned_target
+        and r.fields["action"] == "rejected"
+        and in_range(r, "start_time", START, END)
+    ]
+    _top(counts_by(rejected, "initiator_ip"), rows(table), 25)
+
+
+def test_p5_top_rejected_targets(world: World) -> None:
+    table = world.table("P5", {"rawSql": QUERIES["P5"]})
+    rejected = [
+        r
+        for r in world.records
+        if r.fields["action"] == "rejected"
+        and r.fields["direction"] == "I"
+        and in_range(r, "capture_start_time", START, END)
+    ]
+    counts = counts_by(rejected, "target_ip")
+    _top(counts, rows(table), 10)
+    assert rows(table)[0][0] == world.summary.scanned_target
+
+
+def test_p6_bad_actor(world: World) -> None:
+    table = world.table("P6", {"rawSql": QUERIES["P6"]})
+    rejected = [
+        r
+        for r in world.records
+        if r.fields["action"] == "rejected" and in_range(r, "connection_start_time", START, END)
+    ]
+    counts = counts_by(rejected, "initiator_ip")
+    ((ip, n, ports),) = rows(table)
+    assert ip == world.summary.scanner_ip and n == max(counts.values()) == counts[ip]
+    assert ports == len({r.fields["target_port"] for r in rejected if r.fields["initiator_ip"] == ip})
+
+
+def test_alert_query_fires_for_the_scanned_target_only(world: World) -> None:
+    model = {"rawSql": QUERIES["alert"], "format": "time_series", "metricsColumn": "target_ip"}
+    request = pb.QueryDataRequest(
+        pluginContext=world.context,
+        queries=[world.query("A", model)],
+        headers={"FromAlert": "true", "X-Cache-Skip": "true"},
+    )
+    answer = world.plugin.data.QueryData(request, timeout=120).responses["A"]
+    assert answer.status == 200, answer.error
+    rejected = [r for r in world.records if r.fields["action"] == "rejected" and in_range(r, "start_time", START, END)]
+    expected = bucket_counts(rejected, "target_ip", "start_time", 300_000)
+    last_values = {}
+    for frame in answer.frames:
+        table = pa.ipc.open_file(pa.py_buffer(frame)).read_all()
+        assert not table.schema.field(0).nullable and table.schema.field(1).type == pa.float64()
+        target = json.loads(table.schema.field(1).metadata[b"labels"])["target_ip"]
+        times = [int(t.timestamp() * 1000) for t in table.column(0).to_pylist()]
+        assert dict(zip(times, table.column(1).to_pylist(), strict=True)) == {
+            t: float(n) for t, n in expected[target].items()
+        }
+        last_values[target] = table.column(1)[-1].as_py()
+    threshold = 20
+    assert {t for t, v in last_values.items() if v > threshold} == {world.summary.scanned_target}
