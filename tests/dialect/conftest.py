@@ -45,17 +45,19 @@ def _flows() -> list[Flow]:
     for index in range(240):
         start = START - timedelta(minutes=30) + timedelta(seconds=rng.randrange(0, 4 * 3600))
         target = rng.choice(targets)
-        flows.append(Flow(
-            start=start,
-            capture_start=start.replace(minute=start.minute - start.minute % 5, second=0),
-            connection_start=start - timedelta(seconds=rng.randrange(0, 120)),
-            action=rng.choice(["accepted", "accepted", "rejected"]),
-            target_ip=target,
-            initiator_ip=f"198.51.100.{rng.randrange(1, 9)}",
-            target_port=rng.choice([22, 80, 443]),
-            direction=rng.choice(["I", "I", "O"]),
-            network_interface_id=f"vnic-{targets.index(target)}",
-        ))
+        flows.append(
+            Flow(
+                start=start,
+                capture_start=start.replace(minute=start.minute - start.minute % 5, second=0),
+                connection_start=start - timedelta(seconds=rng.randrange(0, 120)),
+                action=rng.choice(["accepted", "accepted", "rejected"]),
+                target_ip=target,
+                initiator_ip=f"198.51.100.{rng.randrange(1, 9)}",
+                target_port=rng.choice([22, 80, 443]),
+                direction=rng.choice(["I", "I", "O"]),
+                network_interface_id=f"vnic-{targets.index(target)}",
+            )
+        )
         if index % 4 == 0:  # the port scanner: rejected, inbound, many ports of one target
             flows.append(Flow(start, start, start, "rejected", SCANNED, SCANNER, 1000 + index, "I", "vnic-1"))
     return flows
@@ -69,18 +71,20 @@ def _naive(moment: datetime) -> datetime:
 
 
 def flow_table() -> pa.Table:
-    return pa.table({
-        "start_time": [f.start_time for f in FLOWS],
-        "capture_start_time": pa.array([_naive(f.capture_start) for f in FLOWS], pa.timestamp("us")),
-        "connection_start_time": pa.array([_naive(f.connection_start) for f in FLOWS], pa.timestamp("us")),
-        "action": [f.action for f in FLOWS],
-        "target_ip": [f.target_ip for f in FLOWS],
-        "initiator_ip": [f.initiator_ip for f in FLOWS],
-        "target_port": pa.array([f.target_port for f in FLOWS], pa.int32()),
-        "direction": [f.direction for f in FLOWS],
-        "network_interface_id": [f.network_interface_id for f in FLOWS],
-        "vnic-id": [f.network_interface_id for f in FLOWS],
-    })
+    return pa.table(
+        {
+            "start_time": [f.start_time for f in FLOWS],
+            "capture_start_time": pa.array([_naive(f.capture_start) for f in FLOWS], pa.timestamp("us")),
+            "connection_start_time": pa.array([_naive(f.connection_start) for f in FLOWS], pa.timestamp("us")),
+            "action": [f.action for f in FLOWS],
+            "target_ip": [f.target_ip for f in FLOWS],
+            "initiator_ip": [f.initiator_ip for f in FLOWS],
+            "target_port": pa.array([f.target_port for f in FLOWS], pa.int32()),
+            "direction": [f.direction for f in FLOWS],
+            "network_interface_id": [f.network_interface_id for f in FLOWS],
+            "vnic-id": [f.network_interface_id for f in FLOWS],
+        }
+    )
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,9 @@ def test_scalar(duck: duckdb.DuckDBPyConnection, expression: str, expected: Any)
 
 
 def test_back_quoted_names_stay_identifiers(duck: duckdb.DuckDBPyConnection) -> None:
-    sql = translate('SELECT count(*) FROM FLOW_FLAT WHERE `vnic-id` = "vnic-1" AND target_ip = "10.240.0.5"', dialect="duckdb").sql
+    sql = translate(
+        'SELECT count(*) FROM FLOW_FLAT WHERE `vnic-id` = "vnic-1" AND target_ip = "10.240.0.5"', dialect="duckdb"
+    ).sql
     assert sql == "SELECT COUNT(*) FROM FLOW_FLAT WHERE \"vnic-id\" = 'vnic-1' AND target_ip = '10.240.0.5'"
     assert duck.execute(sql).fetchone()[0] > 0  # type: ignore[index]
 
@@ -81,5 +83,5 @@ def test_unix_timestamp_of_a_timestamp_column(duck: duckdb.DuckDBPyConnection) -
 
 
 def test_spark_output_keeps_spark_functions() -> None:
-    sql = translate("SELECT timestamp_millis(5), unix_timestamp(x), `a-b` FROM t WHERE c = \"s\"", dialect="spark").sql
+    sql = translate('SELECT timestamp_millis(5), unix_timestamp(x), `a-b` FROM t WHERE c = "s"', dialect="spark").sql
     assert sql == "SELECT TIMESTAMP_MILLIS(5), UNIX_TIMESTAMP(x), `a-b` FROM t WHERE c = 's'"

@@ -71,7 +71,10 @@ NO_FILES = "is not allowed: queries may not read files, URLs, settings or the en
         ("SELECT java_method('java.lang.System', 'getenv', 'HOME')", f"function java_method() {NO_FILES}"),
         ("SELECT json_execute_serialized_sql('x')", f"function json_execute_serialized_sql() {NO_FILES}"),
         ("SELECT nextval('s')", f"function nextval() {NO_FILES}"),
-        ("SELECT * FROM summary(FLOW_FLAT)", "table function summary() is not allowed; only range, generate_series and unnest are"),
+        (
+            "SELECT * FROM summary(FLOW_FLAT)",
+            "table function summary() is not allowed; only range, generate_series and unnest are",
+        ),
         ("SELECT * FROM test_all_types()", "table function test_all_types() is not allowed"),
         ("SELECT * FROM '/etc/passwd'", "table name '/etc/passwd' is not allowed: files cannot be read by name"),
         ('SELECT * FROM "data.csv"', "table name 'data.csv' is not allowed: files cannot be read by name"),

@@ -132,7 +132,10 @@ def test_prev_refs_and_fills(context: Callable[..., MacroContext]) -> None:
 
 
 def test_find_prev_refs_does_not_expand_or_validate() -> None:
-    sql = 'SELECT * FROM $__source_prev(X) JOIN $__source_prev("Y") JOIN $__source_prev(X) WHERE $__unknown -- $__source_prev(Z)'
+    sql = (
+        'SELECT * FROM $__source_prev(X) JOIN $__source_prev("Y") JOIN $__source_prev(X) '
+        "WHERE $__unknown -- $__source_prev(Z)"
+    )
     assert find_prev_refs(sql) == ("X", "Y")
     assert find_prev_refs("SELECT '$__source_prev(A)', $__source_prev()") == ()
 
@@ -173,12 +176,14 @@ KNOWN = (
         (
             "FROM $__source_prev(C)",
             {},
-            "$__source_prev at line 1, column 6: there is no query 'C' in this panel (queries: A, B); name the refId of another query of the same panel",
+            "$__source_prev at line 1, column 6: there is no query 'C' in this panel (queries: A, B); name the "
+            "refId of another query of the same panel",
         ),
         (
             "SELECT 1 INTO $__dest",
             {"destination_configured": False},
-            '$__dest at line 1, column 15: this datasource has no destination; set "destination" in the datasource settings to a cos:// URL or a local folder',
+            '$__dest at line 1, column 15: this datasource has no destination; set "destination" in the datasource '
+            "settings to a cos:// URL or a local folder",
         ),
         ("SELECT 1 $__dest", {}, "$__dest at line 1, column 10: $__dest must follow INTO, e.g. INTO $__dest(parquet)"),
         (
@@ -189,7 +194,8 @@ KNOWN = (
         (
             "SELECT 1 INTO $__dest(csv, a, b)",
             {},
-            "$__dest at line 1, column 15: wrong arguments; use INTO $__dest, INTO $__dest(format) or INTO $__dest(format, suffix)",
+            "$__dest at line 1, column 15: wrong arguments; use INTO $__dest, INTO $__dest(format) or INTO "
+            "$__dest(format, suffix)",
         ),
         (
             "SELECT 1 INTO $__dest(csv, ../x)",
@@ -214,7 +220,8 @@ KNOWN = (
         (
             "WHERE $__timeFilter",
             {"time_column": ""},
-            "$__timeFilter at line 1, column 7: the query has no Time Column; set the Time Column in the query editor or use $__timeFilterColumn(column, type)",
+            "$__timeFilter at line 1, column 7: the query has no Time Column; set the Time Column in the query "
+            "editor or use $__timeFilterColumn(column, type)",
         ),
         (
             "WHERE $__timeFilter(date)",
@@ -229,12 +236,14 @@ KNOWN = (
         (
             "WHERE $__timeFilterColumn",
             {},
-            "$__timeFilterColumn at line 1, column 7: wrong arguments; use $__timeFilterColumn(column) or $__timeFilterColumn(column, type)",
+            "$__timeFilterColumn at line 1, column 7: wrong arguments; use $__timeFilterColumn(column) or "
+            "$__timeFilterColumn(column, type)",
         ),
         (
             "WHERE $__timeFilterColumn(, string)",
             {},
-            "$__timeFilterColumn at line 1, column 7: wrong arguments; use $__timeFilterColumn(column) or $__timeFilterColumn(column, type)",
+            "$__timeFilterColumn at line 1, column 7: wrong arguments; use $__timeFilterColumn(column) or "
+            "$__timeFilterColumn(column, type)",
         ),
         (
             "WHERE $__unixEpochFilter()",
@@ -246,12 +255,14 @@ KNOWN = (
         (
             "SELECT $__timeGroup(a)",
             {},
-            "$__timeGroup at line 1, column 8: wrong arguments; use $__timeGroup(column, interval) or $__timeGroup(column, interval, fill)",
+            "$__timeGroup at line 1, column 8: wrong arguments; use $__timeGroup(column, interval) or "
+            "$__timeGroup(column, interval, fill)",
         ),
         (
             "SELECT $__timeGroup(a, soon)",
             {},
-            "$__timeGroup at line 1, column 8, interval: 'soon' is not an interval; write e.g. '5m', 1h, 30s, 500ms or $__interval",
+            "$__timeGroup at line 1, column 8, interval: 'soon' is not an interval; write e.g. '5m', 1h, 30s, 500ms "
+            "or $__interval",
         ),
         (
             "SELECT $__timeGroup(a, 0s)",

@@ -92,7 +92,7 @@ def test_no_timestamp_column() -> None:
 
 
 def test_integer_column_refuses_a_fractional_fill() -> None:
-    with pytest.raises(BadRequest, match="column n holds integers, the fill 0.5 is not one"):
+    with pytest.raises(BadRequest, match=r"column n holds integers, the fill 0\.5 is not one"):
         apply_fills(_table([1], n=[1]), (TimeGroupFill(MINUTE, "value", 0.5, "time"),), RANGE, 10)
 
 

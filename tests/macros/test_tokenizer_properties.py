@@ -3,6 +3,8 @@ never changes a string literal, quoted name or comment."""
 
 from __future__ import annotations
 
+import contextlib
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,7 +81,5 @@ def test_tokenizer_is_lossless_and_raises_only_bad_request(sql: str) -> None:
 @EXAMPLES
 @given(st.one_of(SQLISH, st.lists(st.one_of(PROTECTED, CODE, MACRO_TEXT, SQLISH)).map(" ".join)))
 def test_expansion_raises_only_bad_request(sql: str) -> None:
-    try:
+    with contextlib.suppress(BadRequest):
         expand_macros(sql, base_context())
-    except BadRequest:
-        pass

@@ -4,8 +4,9 @@ Runs on the lossless token stream (strings, quoted names and comments are never 
 
 * ``cos://<region>/<bucket>/<prefix> STORED AS JSON|PARQUET|CSV`` -> a generated relation name
   (``__EXTERNAL_1`` …) and an :class:`ExternalRef` the engine registers;
-* ``DESCRIBE(x)`` -> ``(DESCRIBE x)``, a subquery sqlglot parses wherever a table may stand (the
-  dialect-specific column shape is applied after parsing, see ``describe.py``);
+* ``DESCRIBE(x)`` -> ``(DESCRIBE x)``, a subquery sqlglot parses wherever a table may stand, or
+  ``DESCRIBE x`` as a whole statement (the dialect-specific column shape is applied after parsing,
+  see ``describe.py``);
 * ``USING TIME_SERIES_FORMAT(key=…, timetick=…, value=…) IN name`` -> a marker
   ``LATERAL VIEW __TS_FORMAT(key, timetick, value) name`` that carries the clause into the parse
   tree at the SELECT it belongs to (``timeseries.py`` lowers it);
@@ -29,6 +30,7 @@ from cloudsql_cos_ts.macros.tokenizer import (
     TokenKind,
     line_col,
     next_significant,
+    previous_significant,
     split_arguments,
     tokenize,
 )
@@ -106,7 +108,8 @@ def _describe_call(sql: str) -> Callable[[list[Token], int], Match]:
             raise BadRequest(
                 f"DESCRIBE at {line_col(sql, tokens[index].start)} takes one table, e.g. DESCRIBE(FLOW_FLAT)"
             )
-        return f"(DESCRIBE {args[0]})", end
+        at_statement_start = previous_significant(tokens, index - 1) < 0
+        return (f"DESCRIBE {args[0]}" if at_statement_start else f"(DESCRIBE {args[0]})"), end
 
     return match_at
 
