@@ -1,7 +1,7 @@
 """A real S3-compatible server (gofakes3) and a local IAM token endpoint for the COS tests.
 
-The server binary is built once by ``scripts/s3server.sh`` (Go module, cached under .cache/); the
-tests are skipped with the reason when it cannot be built. Both servers listen on 127.0.0.1 with a
+The server binary is built once by ``scripts/s3server.sh`` (Go module, cached under .cache/). A
+failed build fails the tests: COS access must be proven against a real server, never skipped. Both servers listen on 127.0.0.1 with a
 free port and stop at the end of the session.
 """
 
@@ -37,8 +37,10 @@ def s3_endpoint() -> Iterator[str]:
         binary = subprocess.run(
             [str(REPO / "scripts" / "s3server.sh"), "path"], check=True, capture_output=True, text=True, timeout=300
         ).stdout.strip()
+    except subprocess.CalledProcessError as exc:
+        pytest.fail(f"the S3 test server could not be built: {exc}\n{exc.stderr}")
     except (subprocess.SubprocessError, OSError) as exc:
-        pytest.skip(f"the S3 test server could not be built: {exc}")
+        pytest.fail(f"the S3 test server could not be built: {exc}")
     port = free_port()
     process = subprocess.Popen(
         [binary, "-backend", "memory", "-host", f"127.0.0.1:{port}", "-initialbucket", BUCKET],
