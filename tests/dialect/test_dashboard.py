@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from cloudsql_cos_ts.dialect import translate
-from cloudsql_cos_ts.macros import DestSpec, expand_macros
+from cloudsql_cos_ts.macros import DestSpec, apply_fills, expand_macros
 from tests.dialect.conftest import FLOWS, RANGE, SCANNED, SCANNER, Flow, context, flow_table, run
 
 TARGET = SCANNED  # Grafana substitutes ${target_ip} before the query reaches the plugin
@@ -220,3 +220,17 @@ ORDER BY attempts DESC LIMIT 25""",
     assert {(action, tt): value for tt, value, action in hourly_ts} == expected
     assert {(action, int(tt)): float(value) for tt, value, action in hourly_plain} == expected
     assert [row[0] for row in actors] == [SCANNER]
+
+
+def test_alert_query_with_zero_fill(duck: duckdb.DuckDBPyConnection) -> None:
+    """$__timeGroup(..., 0): every 5-minute bucket of the range exists for every target after apply_fills."""
+    sql = """SELECT $__timeGroup(start_time, '5m', 0) AS time, target_ip, count(*) AS rejected
+FROM FLOW_FLAT WHERE action = "rejected" AND $__timeFilterColumn(start_time, string) GROUP BY 1, 2 ORDER BY 1"""
+    expansion = expand_macros(sql, context())
+    table = duck.sql(translate(expansion.sql, dialect="duckdb").sql).to_arrow_table()
+    filled = apply_fills(table, expansion.fills, RANGE, 10_000)
+    buckets = (RANGE.to_ms - RANGE.from_ms) // 300_000 + 1
+    targets = set(table.column("target_ip").to_pylist())
+    assert filled.num_rows == buckets * len(targets)
+    assert sum(filled.column("rejected").to_pylist()) == sum(table.column("rejected").to_pylist())
+    assert filled.schema == table.schema

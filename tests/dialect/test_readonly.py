@@ -128,6 +128,7 @@ def test_reads_are_allowed(sql: str) -> None:
         ("SELECT a FROM t WHERE x = = 1", "SQL syntax error at line 1, column"),
         ("", "the query is empty"),
         ("  -- only a comment", "the query is empty"),
+        ("SELECT " + "(" * 2000 + "1" + ")" * 2000, "the query nests parentheses or expressions too deeply"),
     ],
 )
 def test_syntax_errors_show_the_position(sql: str, message: str) -> None:

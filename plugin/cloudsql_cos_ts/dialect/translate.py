@@ -38,7 +38,7 @@ def _parse_one_statement(sql: str) -> exp.Expr:
         statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
     except ParseError as error:
         raise _syntax_error(error) from None
-    except (SqlglotError, RecursionError) as error:
+    except SqlglotError as error:
         raise BadRequest(f"SQL syntax error: {str(error).splitlines()[0] if str(error) else 'cannot parse'}") from None
     if not statements:
         raise BadRequest("the query is empty")
@@ -57,6 +57,13 @@ def translate(sql: str, *, dialect: str) -> Translation:
     """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark)."""
     if dialect not in DIALECTS:
         raise BadRequest(f"engine dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}")
+    try:
+        return _translate(sql, dialect)
+    except RecursionError:
+        raise BadRequest("the query nests parentheses or expressions too deeply") from None
+
+
+def _translate(sql: str, dialect: str) -> Translation:
     check_statement_keyword(sql)
     text, externals = rewrite_ibm_syntax(sql)
     tree = _parse_one_statement(text)
