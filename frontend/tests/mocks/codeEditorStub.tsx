@@ -1,6 +1,8 @@
 import React, { useEffect, useRef, useState } from 'react';
 
-import type { CodeEditorProps, Monaco, MonacoEditor } from '@grafana/ui';
+import type { CodeEditor, Monaco, MonacoEditor } from '@grafana/ui';
+
+type CodeEditorProps = React.ComponentProps<typeof CodeEditor>;
 
 /** Monaco's key codes for the bindings the SQL editor registers. */
 export const KEY = { Shift: 1024, CtrlCmd: 2048, Enter: 3 };

@@ -1,4 +1,4 @@
-import { CoreApp, dateTime, ScopedVars } from '@grafana/data';
+import { dateTime, ScopedVars } from '@grafana/data';
 import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
 
 import { CloudSqlQuery } from '../../src/types';
@@ -75,7 +75,7 @@ describe('DataSource.filterQuery', () => {
 
 describe('DataSource defaults and resources', () => {
   it('defaults to a table query that returns its result', () => {
-    expect(createDataSource().getDefaultQuery(CoreApp.Dashboard)).toEqual({ rawSql: '', format: 'table', getResult: true });
+    expect(createDataSource().getDefaultQuery()).toEqual({ rawSql: '', format: 'table', getResult: true });
   });
 
   it('posts the interpolated query and the range in epoch ms to the expand resource', async () => {

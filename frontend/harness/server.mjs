@@ -1,0 +1,45 @@
+// A static file server on 127.0.0.1 for the browser harness (no network beyond loopback).
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ttf': 'font/ttf',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+};
+
+/** Serves `root`, plus each `mounts` prefix from its own folder (e.g. Grafana's icon URLs). */
+export async function startStaticServer(root, mounts = {}) {
+  const resolve = (urlPath) => {
+    for (const [prefix, folder] of Object.entries(mounts)) {
+      if (urlPath.startsWith(prefix)) {
+        return path.join(folder, urlPath.slice(prefix.length));
+      }
+    }
+    return path.join(root, urlPath === '/' ? 'index.html' : urlPath);
+  };
+  const server = http.createServer(async (request, response) => {
+    const urlPath = decodeURIComponent(new URL(request.url, 'http://127.0.0.1').pathname);
+    const file = resolve(path.posix.normalize(urlPath));
+    try {
+      if (!(await stat(file)).isFile()) {
+        throw new Error('not a file');
+      }
+      response.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+      createReadStream(file).pipe(response);
+    } catch {
+      response.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(done)) };
+}
