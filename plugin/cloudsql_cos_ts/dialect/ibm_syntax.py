@@ -140,15 +140,15 @@ def _time_series_format(sql: str) -> Callable[[list[Token], int], Match]:
             options[name] = _column_option(option.group(2))
         if "timetick" not in options or "value" not in options:
             raise BadRequest(f'{where}: timetick and value are required, e.g. timetick="time", value="v"')
-        name = "time_series"
+        series = "time_series"  # IBM's name when IN is left out
         after_in = _words_follow(tokens, end, "IN")
         if after_in is not None:
             name_index = next_significant(tokens, after_in)
             if name_index >= len(tokens) or tokens[name_index].kind not in (TokenKind.WORD, TokenKind.QUOTED_NAME):
                 raise BadRequest(f"{where}: IN must be followed by the name of the series column")
-            name, end = tokens[name_index].text, name_index + 1
+            series, end = tokens[name_index].text, name_index + 1
         key = options.get("key", "NULL")
-        return f" LATERAL VIEW {TS_FORMAT_MARKER}({key}, {options['timetick']}, {options['value']}) {name}", end
+        return f" LATERAL VIEW {TS_FORMAT_MARKER}({key}, {options['timetick']}, {options['value']}) {series}", end
 
     return match_at
 
@@ -163,8 +163,8 @@ def _segment_units(sql: str) -> Callable[[list[Token], int], Match]:
         args, end = split_arguments(tokens, opening, sql)
         if not args:
             return None
-        converted = [args[0], *(str(duration_ms(a)) if duration_ms(a) is not None else a for a in args[1:])]
-        return f"{tokens[index].text}({', '.join(converted)})", end
+        sizes = [str(ms) if (ms := duration_ms(arg)) is not None else arg for arg in args[1:]]
+        return f"{tokens[index].text}({', '.join([args[0], *sizes])})", end
 
     return match_at
 
