@@ -102,7 +102,7 @@ MACROS: tuple[Macro, ...] = (
         "$__unixEpochFilter",
         "$__unixEpochFilter(column)",
         "Dashboard range filter on a column holding seconds since 1970.",
-        "SELECT * FROM t WHERE $__unixEpochFilter(epoch_seconds)",
+        "SELECT count(*) AS n FROM FLOW_FLAT WHERE $__unixEpochFilter(unix_timestamp(to_timestamp(start_time)))",
         time.unix_epoch_filter,
     ),
     Macro(
