@@ -9,6 +9,9 @@ Checked against DuckDB 2.0 results (tests/dialect/test_functions.py):
   ``floor(epoch(CAST(x AS TIMESTAMP)))`` instead, which takes timestamps and ISO text;
 * ``CAST(a / b AS BIGINT)`` truncates in Spark but rounds in DuckDB (the original plugin's
   ``cast(ts/1000 as long)`` filter relies on truncation) — DuckDB gets ``CAST(trunc(a / b) AS …)``.
+
+Known and left as is: ``to_timestamp('…+02:00')`` becomes ``CAST(… AS TIMESTAMP)``, which drops a
+non-UTC offset in DuckDB (Spark converts to UTC). Flow-log and macro times always end in ``Z``.
 """
 
 from __future__ import annotations
