@@ -1,29 +1,101 @@
-"""The datasource's health stages: settings → engine (later issues add credentials, source, scan, destination)."""
+"""The datasource's health walk: settings → credentials → source → scan → destination → engine.
+
+Each stage proves one link of the path a query takes, so the first failure tells the user which
+setting to fix. Nothing here starts a query job on a paid service: the credentials stage only asks
+IAM for a token, the source stage lists a few folders, the scan reads one object, and the engine
+stage asks the engine for its version. The whole walk stays within :data:`HEALTH_TIMEOUT_S`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.health.credentials import check_credentials
+from cloudsql_cos_ts.health.destination import check_destination
+from cloudsql_cos_ts.health.scan import scan_newest
+from cloudsql_cos_ts.health.source import SourceProbe, describe_probe, probe_source
 from cloudsql_cos_ts.health.stages import HealthReport, Stage, run_stages
-from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
+from cloudsql_cos_ts.instances import InstanceManager
 from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 
 HEALTH_TIMEOUT_S = 15.0
+CREDENTIALS_TIMEOUT_S = 5.0
+SOURCE_TIMEOUT_S = 5.0
+SCAN_TIMEOUT_S = 4.0
+DESTINATION_TIMEOUT_S = 4.0
+ENGINE_TIMEOUT_S = 5.0
+_ENDPOINT_HINT = "check the endpoint or region of the location and that the plugin's machine can reach it"
+
+
+@dataclass
+class _Walk:
+    """What earlier stages found and later ones use."""
+
+    instances: InstanceManager
+    context: pb.PluginContext
+    budget: CancelToken
+    settings: DatasourceSettings | None = None
+    probe: SourceProbe | None = None
+
+    def checked_settings(self) -> DatasourceSettings:
+        assert self.settings is not None, "the settings stage runs first"
+        return self.settings
+
+    def settings_stage(self) -> str:
+        self.settings = self.instances.settings_for(self.context)
+        source = self.settings.source.describe() if self.settings.source else "none"
+        dest = self.settings.destination.describe() if self.settings.destination else "none"
+        return f"engine {self.settings.engine}, source {source} ({self.settings.source_format}), destination {dest}"
+
+    def credentials_stage(self) -> str:
+        return check_credentials(self.checked_settings(), CREDENTIALS_TIMEOUT_S - 0.5)
+
+    def source_stage(self) -> str:
+        self.probe = probe_source(self.checked_settings())
+        return describe_probe(self.probe)
+
+    def scan_stage(self) -> str:
+        return scan_newest(self.probe, self.checked_settings().source_format)
+
+    def destination_stage(self) -> str:
+        return check_destination(self.checked_settings())
+
+    def engine_stage(self) -> str:
+        return self.instances.get(self.context).engine.health(self.budget)
+
+    def stages(self) -> list[Stage]:
+        return [
+            Stage("settings", self.settings_stage),
+            Stage("credentials", self.credentials_stage, CREDENTIALS_TIMEOUT_S, "check the IAM endpoint and network"),
+            Stage("source", self.source_stage, SOURCE_TIMEOUT_S, _ENDPOINT_HINT),
+            Stage("scan", self.scan_stage, SCAN_TIMEOUT_S, _ENDPOINT_HINT),
+            Stage("destination", self.destination_stage, DESTINATION_TIMEOUT_S, _ENDPOINT_HINT),
+            Stage("engine", self.engine_stage, ENGINE_TIMEOUT_S, "check that the engine is running and reachable"),
+        ]
 
 
 def check_health(instances: InstanceManager, context: pb.PluginContext) -> HealthReport:
-    cancel = CancelToken(HEALTH_TIMEOUT_S)
-    state: dict[str, DatasourceInstance] = {}
-
-    def settings_stage() -> str:
-        settings = instances.settings_for(context)
-        source = settings.source.describe() if settings.source else "no source configured ($__source unavailable)"
-        return f"engine {settings.engine}, source {source}"
-
-    def engine_stage() -> str:
-        state["instance"] = instances.get(context)
-        return state["instance"].engine.health(cancel)
-
+    budget = CancelToken(HEALTH_TIMEOUT_S)
     try:
-        return run_stages([Stage("settings", settings_stage), Stage("engine", engine_stage)])
+        report = run_stages(_Walk(instances, context, budget).stages(), budget)
     finally:
-        cancel.close()
+        budget.close()
+    return _scrubbed(report, context.dataSourceInstanceSettings.decryptedSecureJsonData.values())
+
+
+def _scrubbed(report: HealthReport, secrets: Iterable[str]) -> HealthReport:
+    """Mask any secret value in the report: messages are built not to hold one; this makes it certain."""
+    values = [s for s in secrets if len(s) >= 4]
+
+    def mask(text: str) -> str:
+        for value in values:
+            text = text.replace(value, "****")
+        return text
+
+    report.message = mask(report.message)
+    for stage in report.stages:
+        stage.detail = mask(stage.detail)
+    return report
