@@ -10,6 +10,11 @@ const FORMAT_OPTIONS: Array<{ label: string; value: QueryFormat }> = [
   { label: 'Time series', value: 'time_series' },
 ];
 
+/** Empty means "the datasource's TTL", so the key is dropped rather than stored as 0. */
+function parseTtl(text: string): number | undefined {
+  return text.trim() === '' ? undefined : Number(text);
+}
+
 interface Props {
   query: CloudSqlQuery;
   compact: boolean;
@@ -17,7 +22,7 @@ interface Props {
   onRunQuery: () => void;
 }
 
-/** Format, Time Column, Metrics column and Get Queried Result. */
+/** Format, Time Column, Metrics column, per-query cache TTL and Get Queried Result. */
 export function QueryOptions({ query, compact, onChange, onRunQuery }: Props) {
   const labelWidth = compact ? undefined : 16;
   const inputWidth = compact ? 16 : 24;
@@ -51,6 +56,17 @@ export function QueryOptions({ query, compact, onChange, onRunQuery }: Props) {
           placeholder="auto"
           value={query.metricsColumn ?? ''}
           onChange={(event) => onChange({ ...query, metricsColumn: event.currentTarget.value })}
+          onBlur={onRunQuery}
+        />
+      </InlineField>
+      <InlineField label="Cache TTL" labelWidth={compact ? undefined : 12} tooltip={QUERY_TOOLTIPS.cacheTtl}>
+        <Input
+          aria-label="Cache TTL"
+          type="number"
+          width={12}
+          placeholder="default"
+          value={query.cacheTtlSeconds ?? ''}
+          onChange={(event) => onChange({ ...query, cacheTtlSeconds: parseTtl(event.currentTarget.value) })}
           onBlur={onRunQuery}
         />
       </InlineField>

@@ -9,6 +9,9 @@ export const QUERY_TOOLTIPS = {
   metricsColumn:
     'Time series only: the text column whose values name the series (e.g. src_ip). Empty: every text ' +
     'column becomes a series label.',
+  cacheTtl:
+    "Seconds to reuse this query's result for the same time range; empty uses the datasource's cache TTL, " +
+    '0 always runs the query.',
   getResult:
     'Turn off when this query only prepares data for a later query ($__source_prev(refId)) and its rows ' +
     'should not be returned to the panel.',

@@ -32,8 +32,7 @@ export function CodeEditorStub({ value, onBlur, onEditorDidMount }: CodeEditorPr
       languages: { registerCompletionItemProvider: () => ({ dispose: () => {} }), CompletionItemKind: {} },
     } as unknown as Monaco;
     onEditorDidMount?.(editor, monaco);
-    // Mount-time only, like Monaco.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Once, at mount, like Monaco.
   }, []);
 
   return (

@@ -95,6 +95,15 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalledTimes(1);
   });
 
+  it('sets a per-query cache TTL, empty meaning the datasource default', async () => {
+    const { last } = setup({ refId: 'A', rawSql: 'SELECT 1' });
+    const ttl = screen.getByLabelText('Cache TTL');
+    await userEvent.type(ttl, '60');
+    expect(last()).toMatchObject({ cacheTtlSeconds: 60 });
+    await userEvent.clear(ttl);
+    expect(last().cacheTtlSeconds).toBeUndefined();
+  });
+
   it('turns Get Queried Result off (on by default) and re-runs', async () => {
     const { last, onRunQuery } = setup({ refId: 'A', rawSql: 'SELECT 1' });
     const toggle = screen.getByLabelText('Get Queried Result');

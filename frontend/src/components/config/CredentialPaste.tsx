@@ -1,6 +1,8 @@
+import { css } from '@emotion/css';
 import React, { useState } from 'react';
 
-import { Alert, Button, Field, TextArea } from '@grafana/ui';
+import { GrafanaTheme2 } from '@grafana/data';
+import { Alert, Button, Field, TextArea, useStyles2 } from '@grafana/ui';
 
 import { applyServiceCredential, describeCredential, parseServiceCredential } from '../../config/serviceCredential';
 import { CloudSqlSettings } from '../../config/settingsUpdate';
@@ -14,6 +16,7 @@ type Outcome = { severity: 'success' | 'error'; message: string };
 
 /** Fills the authentication fields from the JSON that IBM Cloud shows for a COS service credential. */
 export function CredentialPaste({ settings, onChange }: Props) {
+  const styles = useStyles2(getStyles);
   const [pasted, setPasted] = useState('');
   const [outcome, setOutcome] = useState<Outcome>();
 
@@ -34,7 +37,7 @@ export function CredentialPaste({ settings, onChange }: Props) {
       label="Paste a COS service credential"
       description='IBM Cloud console → your Object Storage instance → Service credentials → copy. Fills the API key (or the HMAC keys when the credential has "cos_hmac_keys") and the service instance id.'
     >
-      <div>
+      <div className={styles.stack}>
         <TextArea
           aria-label="Service credential JSON"
           rows={4}
@@ -54,3 +57,7 @@ export function CredentialPaste({ settings, onChange }: Props) {
     </Field>
   );
 }
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  stack: css({ display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: theme.spacing(1) }),
+});

@@ -1,0 +1,74 @@
+// Checks the build output Grafana loads: an AMD module.js asking only for modules Grafana
+// provides, and plugin.json (plus README/CHANGELOG when they exist) identical to the root copies.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.dirname(frontendDir);
+const dist = path.join(repoRoot, 'dist');
+const grafanaProvided = createRequire(import.meta.url)('../grafanaExternals.js');
+
+const checks = [];
+function check(name, verify) {
+  try {
+    verify();
+    checks.push({ name });
+  } catch (error) {
+    checks.push({ name, failure: error.message });
+  }
+}
+function expect(condition, message) {
+  if (!condition) {
+    throw new Error(message);
+  }
+}
+const read = (file) => readFileSync(file, 'utf8');
+
+check('module.js is an AMD module listing its dependencies', () => {
+  const source = read(path.join(dist, 'module.js'));
+  const header = /^define\((\[[^\]]*\])\s*,/.exec(source);
+  expect(header, `module.js does not start with define([...], ...): ${source.slice(0, 60)}`);
+  const dependencies = JSON.parse(header[1]);
+  const foreign = dependencies.filter((name) => !grafanaProvided.includes(name));
+  expect(foreign.length === 0, `module.js requires modules Grafana does not provide: ${foreign.join(', ')}`);
+  expect(dependencies.includes('react') && dependencies.includes('@grafana/data'), `unexpected dependencies ${dependencies}`);
+});
+
+check('module.js has a source map and no JSX runtime import', () => {
+  expect(existsSync(path.join(dist, 'module.js.map')), 'dist/module.js.map is missing');
+  expect(!read(path.join(dist, 'module.js')).includes('react/jsx-runtime'), 'module.js refers to react/jsx-runtime');
+});
+
+check('plugin.json in dist equals the root plugin.json', () => {
+  expect(read(path.join(dist, 'plugin.json')) === read(path.join(repoRoot, 'plugin.json')), 'dist/plugin.json differs');
+});
+
+check('the logo named in plugin.json is in dist', () => {
+  const { logos } = JSON.parse(read(path.join(repoRoot, 'plugin.json'))).info;
+  for (const logo of new Set([logos.small, logos.large])) {
+    expect(read(path.join(dist, logo)).includes('<svg'), `dist/${logo} is not an SVG`);
+  }
+});
+
+check('README.md and CHANGELOG.md in dist match the root ones (when present)', () => {
+  for (const name of ['README.md', 'CHANGELOG.md']) {
+    if (existsSync(path.join(repoRoot, name))) {
+      expect(read(path.join(dist, name)) === read(path.join(repoRoot, name)), `dist/${name} differs from the root copy`);
+    }
+  }
+});
+
+const failed = checks.filter((c) => c.failure);
+for (const c of checks) {
+  console.log(`${c.failure ? 'FAIL' : 'ok  '} ${c.name}${c.failure ? `\n     ${c.failure}` : ''}`);
+}
+const outputDir = path.join(frontendDir, '.test-output');
+mkdirSync(outputDir, { recursive: true });
+writeFileSync(
+  path.join(outputDir, 'dist-results.json'),
+  JSON.stringify({ passed: checks.length - failed.length, failed: failed.length }, null, 2)
+);
+console.log(`dist: ${checks.length - failed.length} passed, ${failed.length} failed`);
+process.exitCode = failed.length > 0 ? 1 : 0;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Frontend tests: build (when inputs changed), dist checks, vitest unit/component tests, then the
+# browser specs in Debian's chromium. Ends with "frontend: N passed, N failed"; non-zero on failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+OUTPUT_DIR="$FRONTEND_DIR/.test-output"
+CHROMIUM=/usr/bin/chromium
+started=$SECONDS
+
+# dist/ is stale when any build input (sources, config, lock file, root documents) is newer than it.
+build_needed() {
+  local module="$DIST_DIR/module.js"
+  [[ -f "$module" ]] || return 0
+  cmp -s "$REPO_ROOT/plugin.json" "$DIST_DIR/plugin.json" || return 0
+  [[ -n "$(find "$FRONTEND_DIR/src" "$FRONTEND_DIR/package-lock.json" "$FRONTEND_DIR/webpack.config.js" \
+    "$FRONTEND_DIR/grafanaExternals.js" "$REPO_ROOT/plugin.json" \
+    "$REPO_ROOT/README.md" "$REPO_ROOT/CHANGELOG.md" "$REPO_ROOT/LICENSE" \
+    -newer "$module" -print -quit 2>/dev/null)" ]]
+}
+
+ensure_chromium() {
+  if [[ ! -x "$CHROMIUM" ]]; then
+    echo "frontend: installing Debian's chromium for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
+ensure_node_modules
+if build_needed; then
+  bash "$FRONTEND_DIR/scripts/build.sh"
+fi
+rm -rf "$OUTPUT_DIR"
+mkdir -p "$OUTPUT_DIR"
+cd "$FRONTEND_DIR"
+
+status=0
+echo "frontend: build output checks"
+node scripts/check-dist.mjs || status=1
+
+echo "frontend: unit and component tests (vitest)"
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$OUTPUT_DIR/vitest.json" || status=1
+
+echo "frontend: browser tests (playwright-core + $CHROMIUM)"
+ensure_chromium
+node e2e/run.mjs || status=1
+
+# Sum the three result files; a stage that crashed before writing its file counts as one failure.
+summary="$(node --input-type=module -e '
+  import { existsSync, readFileSync } from "node:fs";
+  const dir = process.argv[1];
+  const read = (name) => (existsSync(`${dir}/${name}`) ? JSON.parse(readFileSync(`${dir}/${name}`, "utf8")) : null);
+  const vitest = read("vitest.json");
+  const stages = [
+    vitest && { passed: vitest.numPassedTests, failed: vitest.numFailedTests + (vitest.numRuntimeErrorTestSuites ?? 0) },
+    read("dist-results.json"),
+    read("browser-results.json"),
+  ];
+  const passed = stages.reduce((sum, s) => sum + (s ? s.passed : 0), 0);
+  const failed = stages.reduce((sum, s) => sum + (s ? s.failed : 1), 0);
+  console.log(`${passed} ${failed}`);
+' "$OUTPUT_DIR")"
+read -r passed failed <<<"$summary"
+if [[ "$failed" -gt 0 ]]; then
+  status=1
+fi
+echo "frontend: screenshots in $OUTPUT_DIR/screenshots ($((SECONDS - started)) s)"
+echo "frontend: $passed passed, $failed failed"
+exit "$status"
