@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import vm from 'node:vm';
 
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.dirname(frontendDir);
@@ -34,6 +35,41 @@ check('module.js is an AMD module listing its dependencies', () => {
   const foreign = dependencies.filter((name) => !grafanaProvided.includes(name));
   expect(foreign.length === 0, `module.js requires modules Grafana does not provide: ${foreign.join(', ')}`);
   expect(dependencies.includes('react') && dependencies.includes('@grafana/data'), `unexpected dependencies ${dependencies}`);
+});
+
+check('module.js evaluates to { plugin } with its config and query editors', () => {
+  // Grafana's loader calls the AMD factory with its shared modules and reads `plugin` from the result.
+  // Stand-ins: a recording DataSourcePlugin, and a placeholder class for anything else the factory
+  // touches at load time (e.g. base classes it extends).
+  class Placeholder {}
+  class DataSourcePlugin {
+    constructor(DataSourceClass) {
+      this.DataSourceClass = DataSourceClass;
+      this.components = {};
+    }
+    setConfigEditor(editor) {
+      this.components.ConfigEditor = editor;
+      return this;
+    }
+    setQueryEditor(editor) {
+      this.components.QueryEditor = editor;
+      return this;
+    }
+  }
+  const sharedModule = (members) =>
+    new Proxy(members, {
+      get: (target, key) => (key in target ? target[key] : typeof key === 'string' && key !== '__esModule' ? Placeholder : undefined),
+    });
+  let exported;
+  const define = (dependencies, factory) => {
+    exported = factory(...dependencies.map((name) => sharedModule(name === '@grafana/data' ? { DataSourcePlugin } : {})));
+  };
+  vm.runInNewContext(read(path.join(dist, 'module.js')), { define });
+  const { plugin } = exported ?? {};
+  expect(plugin instanceof DataSourcePlugin, 'module.js does not export a DataSourcePlugin named plugin');
+  expect(typeof plugin.DataSourceClass === 'function', 'plugin has no DataSource class');
+  expect(typeof plugin.components.ConfigEditor === 'function', 'plugin has no config editor');
+  expect(typeof plugin.components.QueryEditor === 'function', 'plugin has no query editor');
 });
 
 check('module.js has a source map and no JSX runtime import', () => {
