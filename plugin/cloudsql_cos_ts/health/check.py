@@ -27,7 +27,9 @@ SOURCE_TIMEOUT_S = 5.0
 SCAN_TIMEOUT_S = 4.0
 DESTINATION_TIMEOUT_S = 4.0
 ENGINE_TIMEOUT_S = 5.0
-_ENDPOINT_HINT = "check the endpoint or region of the location and that the plugin's machine can reach it"
+_ENDPOINT_HINT = (
+    "check the endpoint settings (COS region or endpoint, IAM endpoint) and that the plugin's machine can reach them"
+)
 
 
 @dataclass
@@ -51,7 +53,7 @@ class _Walk:
         return f"engine {self.settings.engine}, source {source} ({self.settings.source_format}), destination {dest}"
 
     def credentials_stage(self) -> str:
-        return check_credentials(self.checked_settings(), CREDENTIALS_TIMEOUT_S - 0.5)
+        return check_credentials(self.checked_settings(), CREDENTIALS_TIMEOUT_S - 1.0)
 
     def source_stage(self) -> str:
         self.probe = probe_source(self.checked_settings())
@@ -69,7 +71,7 @@ class _Walk:
     def stages(self) -> list[Stage]:
         return [
             Stage("settings", self.settings_stage),
-            Stage("credentials", self.credentials_stage, CREDENTIALS_TIMEOUT_S, "check the IAM endpoint and network"),
+            Stage("credentials", self.credentials_stage, CREDENTIALS_TIMEOUT_S, _ENDPOINT_HINT),
             Stage("source", self.source_stage, SOURCE_TIMEOUT_S, _ENDPOINT_HINT),
             Stage("scan", self.scan_stage, SCAN_TIMEOUT_S, _ENDPOINT_HINT),
             Stage("destination", self.destination_stage, DESTINATION_TIMEOUT_S, _ENDPOINT_HINT),
