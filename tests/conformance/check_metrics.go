@@ -49,11 +49,11 @@ func checkCollectMetrics(ctx context.Context, p *pluginUnderTest) (string, error
 		observed += m.GetHistogram().GetSampleCount()
 	}
 	// Earlier checks ran queries, so both metrics must have seen them.
-	if counted == 0 || observed == 0 {
+	if total := sumValues(counted); total == 0 || observed == 0 {
 		return "", fmt.Errorf("after several queries %s sums to %v and %s counts %d observations, want both > 0",
-			queriesTotal, counted, queryDuration, observed)
+			queriesTotal, total, queryDuration, observed)
 	}
-	return fmt.Sprintf("%d families; %s=%v, %s count=%d", len(families), queriesTotal, counted, queryDuration, observed), nil
+	return fmt.Sprintf("%d families; %s by status %v; %s count %d", len(families), queriesTotal, counted, queryDuration, observed), nil
 }
 
 func requireFamily(families map[string]*dto.MetricFamily, name string, kind dto.MetricType) (*dto.MetricFamily, error) {
@@ -67,18 +67,26 @@ func requireFamily(families map[string]*dto.MetricFamily, name string, kind dto.
 	return family, nil
 }
 
-// countByStatus sums the counter, insisting that every sample carries a status label.
-func countByStatus(family *dto.MetricFamily) (float64, error) {
-	total := 0.0
-	for _, m := range family.GetMetric() {
-		hasStatus := slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetName() == "status" })
-		if !hasStatus {
-			return 0, fmt.Errorf("%s sample %v has no status label", family.GetName(), m.GetLabel())
-		}
-		total += m.GetCounter().GetValue()
-	}
+// countByStatus sums the counter per status label, insisting that every sample has one.
+func countByStatus(family *dto.MetricFamily) (map[string]float64, error) {
 	if len(family.GetMetric()) == 0 {
-		return 0, fmt.Errorf("%s has no samples", family.GetName())
+		return nil, fmt.Errorf("%s has no samples", family.GetName())
 	}
-	return total, nil
+	counts := map[string]float64{}
+	for _, m := range family.GetMetric() {
+		i := slices.IndexFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetName() == "status" })
+		if i < 0 {
+			return nil, fmt.Errorf("%s sample %v has no status label", family.GetName(), m.GetLabel())
+		}
+		counts[m.GetLabel()[i].GetValue()] += m.GetCounter().GetValue()
+	}
+	return counts, nil
+}
+
+func sumValues(counts map[string]float64) float64 {
+	total := 0.0
+	for _, v := range counts {
+		total += v
+	}
+	return total
 }
