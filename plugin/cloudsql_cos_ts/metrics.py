@@ -26,8 +26,14 @@ QUERY_DURATION = Histogram(
 IN_FLIGHT = Gauge("cloudsql_cos_ts_queries_in_flight", "Queries running now", registry=REGISTRY)
 CACHE_EVENTS = Counter(
     "cloudsql_cos_ts_result_cache",
-    "Result cache lookups and evictions",
+    "Result cache events: hit, miss, shared (joined an identical run), stored, expired, evicted, corrupt, cleared",
     ["event"],
+    registry=REGISTRY,
+)
+ENGINE_EXECUTIONS = Counter(
+    "cloudsql_cos_ts_engine_executions",
+    "Statements handed to an engine (cache hits and shared runs do not count)",
+    ["engine"],
     registry=REGISTRY,
 )
 CACHE_BYTES = Gauge("cloudsql_cos_ts_result_cache_bytes", "Bytes held by the result cache", registry=REGISTRY)

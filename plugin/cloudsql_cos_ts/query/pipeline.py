@@ -4,6 +4,8 @@ Every query is answered, each on its own: a broken query gets its own 4xx/5xx an
 still run. Queries chained with ``$__source_prev`` run after the query they read, whose result
 table is handed to the engine under :func:`prev_relation_name`; independent queries run
 concurrently on a pool separate from gRPC's workers (so a request can never wait on itself).
+Each query asks the result cache first (:mod:`cloudsql_cos_ts.cache`), which serves a stored
+answer, shares an identical run already going on, or lets this query run and keeps its result.
 """
 
 from __future__ import annotations
@@ -17,14 +19,20 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from cloudsql_cos_ts import metrics
+from cloudsql_cos_ts.cache import CachedResult, ResultIdentity, open_result_cache
+from cloudsql_cos_ts.cache.flight import WaiterLeft
+from cloudsql_cos_ts.cache.meta import cache_meta
+from cloudsql_cos_ts.cache.prepared import PreparedSqlMemo
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.dialect import Translation
 from cloudsql_cos_ts.engines.base import ExecutionRequest
+from cloudsql_cos_ts.engines.duckdb_engine import stopped_error
 from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
 from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.model import add_notice
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
-from cloudsql_cos_ts.macros import apply_fills, find_prev_refs, prev_relation_name
+from cloudsql_cos_ts.macros import Expansion, apply_fills, find_prev_refs, prev_relation_name
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.query.answer import QueryAnswer
 from cloudsql_cos_ts.query.graph import plan_waves
@@ -39,6 +47,20 @@ from cloudsql_cos_ts.timerange import TimeRange
 class _Outcome:
     answer: QueryAnswer
     table: pa.Table | None = None  # kept for queries that read it through $__source_prev
+    cache_key: str | None = None  # part of the keys of the queries that read it
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One query, prepared and ready to run: everything its result depends on."""
+
+    instance: DatasourceInstance
+    model: QueryModel  # with the effective (possibly aligned) time range
+    request: RequestContext
+    expansion: Expansion
+    translation: Translation
+    row_limit: int
+    inputs: dict[str, _Outcome]  # refId -> result read through $__source_prev
 
 
 def parse_data_query(query: pb.DataQuery) -> QueryModel:
@@ -55,6 +77,8 @@ class QueryPipeline:
     def __init__(self, instances: InstanceManager, executor: Executor) -> None:
         self._instances = instances
         self._executor = executor
+        self._cache = open_result_cache(instances.plugin)
+        self._prepared = PreparedSqlMemo(prepare_sql)
 
     def run(
         self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
@@ -96,7 +120,8 @@ class QueryPipeline:
                 answers[ref] = QueryAnswer.failure(exc)
         plan = plan_waves(dependencies)
         answers.update({ref: QueryAnswer.failure(exc) for ref, exc in plan.failures.items()})
-        results: dict[str, pa.Table] = {}
+        results: dict[str, _Outcome] = {}
+        read_by_others = {ref for refs in dependencies.values() for ref in refs}
         for wave in plan.waves:
             runnable = []
             for ref in wave:
@@ -115,6 +140,7 @@ class QueryPipeline:
                     request,
                     {d: results[d] for d in dependencies[ref]},
                     frozenset(models),
+                    read_by_others=ref in read_by_others,
                 )
                 for ref in runnable
             }
@@ -122,7 +148,7 @@ class QueryPipeline:
                 outcome = future.result()
                 answers[ref] = outcome.answer
                 if outcome.table is not None:
-                    results[ref] = outcome.table
+                    results[ref] = outcome
         return answers
 
     def _run_one(
@@ -130,15 +156,19 @@ class QueryPipeline:
         instance: DatasourceInstance,
         model: QueryModel,
         request: RequestContext,
-        inputs: dict[str, pa.Table],
+        inputs: dict[str, _Outcome],
         ref_ids: frozenset[str],
+        *,
+        read_by_others: bool,
     ) -> _Outcome:
         started = time.monotonic()
         engine = instance.engine.name
         metrics.IN_FLIGHT.inc()
         token = request.cancel.child(instance.settings.query_timeout_s)
         try:
-            outcome = self._execute(instance, model, request, token, inputs=inputs, ref_ids=ref_ids)
+            outcome = self._execute(
+                instance, model, request, token, inputs=inputs, ref_ids=ref_ids, read_by_others=read_by_others
+            )
         except PluginError as exc:
             outcome = _Outcome(QueryAnswer.failure(exc))
         except Exception as exc:  # a bug of ours: log it in full, tell the user where to look
@@ -173,50 +203,107 @@ class QueryPipeline:
         request: RequestContext,
         token: CancelToken,
         *,
-        inputs: dict[str, pa.Table],
+        inputs: dict[str, _Outcome],
         ref_ids: frozenset[str],
+        read_by_others: bool,
     ) -> _Outcome:
         settings = instance.settings
-        expansion, translation = prepare_sql(instance, model, ref_ids)
-        row_limit = request.row_limit_override or settings.row_limit
+        model = self._cache.effective_model(model, settings, for_alerting=request.from_alert)
+        expansion, translation = self._prepared.get(instance, model, ref_ids)
+        job = _Job(
+            instance,
+            model,
+            request,
+            expansion,
+            translation,
+            row_limit=request.row_limit_override or settings.row_limit,
+            inputs=inputs,
+        )
+        policy = self._cache.policy(
+            _cache_key(job),
+            model,
+            settings,
+            read=not request.skip_cache,
+            keep_table=read_by_others or not model.get_result,
+        )
+        try:
+            served = self._cache.serve(policy, token, lambda run_token: self._compute(job, run_token))
+        except WaiterLeft:
+            raise stopped_error(token, settings.query_timeout_s) from None
+        return _Outcome(QueryAnswer(frames=served.frames), served.table, policy.key)
+
+    def _compute(self, job: _Job, token: CancelToken) -> CachedResult:
+        """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""
+        instance, model, expansion = job.instance, job.model, job.expansion
+        metrics.ENGINE_EXECUTIONS.labels(engine=instance.engine.name).inc()
         result = instance.engine.execute(
             ExecutionRequest(
-                sql=translation.sql,
+                sql=job.translation.sql,
                 time_range=model.time_range,
                 cancel=token,
-                row_limit=row_limit,
-                referenced=translation.referenced,
-                tables={prev_relation_name(ref): table for ref, table in inputs.items()},
+                row_limit=job.row_limit,
+                referenced=job.translation.referenced,
+                tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
             )
         )
+        created = time.time()
         table = (
-            apply_fills(result.table, expansion.fills, model.time_range, row_limit) if expansion.fills else result.table
+            apply_fills(result.table, expansion.fills, model.time_range, job.row_limit)
+            if expansion.fills
+            else result.table
         )
         written = instance.write_destination(expansion.dest, table) if expansion.dest is not None else None
         if not model.get_result:
-            return _Outcome(QueryAnswer(), table)
+            return CachedResult([], table, created, model.time_range)
         options = ShapeOptions(
             ref_id=model.ref_id,
             format=model.format,
             time_column=model.time_column,
             metrics_column=model.metrics_column,
-            for_alerting=request.from_alert,
+            for_alerting=job.request.from_alert,
         )
-        frames = shape(table, options, translation.sql)
+        frames = shape(table, options, job.translation.sql)
         if frames:
             meta = frames[0].meta
-            meta.setdefault("custom", {})["expandedSql"] = expansion.sql
+            custom = meta.setdefault("custom", {})
+            custom["expandedSql"] = expansion.sql
+            custom["cache"] = cache_meta(hit=False, age_s=0.0, queried_range=model.time_range)
             if result.stats:
-                meta["custom"]["source"] = result.stats
+                custom["source"] = result.stats
             if written:
                 add_notice(meta, "info", f"the result was also written to {written}")
             if result.truncated:
                 add_notice(
                     meta,
                     "warning",
-                    f"the result was cut at {row_limit} rows (the row limit); aggregate more or narrow the time range",
+                    f"the result was cut at {job.row_limit} rows (the row limit); "
+                    "aggregate more or narrow the time range",
                 )
-        return _Outcome(QueryAnswer(frames=[encode_frame(f) for f in frames]), table)
+        return CachedResult([encode_frame(f) for f in frames], table, created, model.time_range)
+
+
+def _cache_key(job: _Job) -> str | None:
+    """The result cache key, or None for a query that must always run ($__dest writes; uncacheable inputs)."""
+    input_keys = {prev_relation_name(ref): outcome.cache_key for ref, outcome in job.inputs.items()}
+    if job.expansion.dest is not None or any(key is None for key in input_keys.values()):
+        return None
+    settings, model = job.instance.settings, job.model
+    return ResultIdentity(
+        datasource_uid=settings.uid,
+        settings_version=settings.last_updated_ms,
+        engine=job.instance.engine.name,
+        sql=job.translation.sql,
+        fills=repr(job.expansion.fills),
+        ref_id=model.ref_id,
+        format=model.format,
+        time_column=model.time_column,
+        metrics_column=model.metrics_column,
+        get_result=model.get_result,
+        for_alerting=job.request.from_alert,
+        time_range=model.time_range,
+        row_limit=job.row_limit,
+        inputs=tuple(sorted((name, key) for name, key in input_keys.items() if key is not None)),
+    ).digest()
 
 
 def _traceback(exc: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""The resource endpoints the editors call: health, macros, schema, expand."""
+"""The resource endpoints the editors call: health, macros, schema, expand, cache/clear."""
 
 from __future__ import annotations
 
@@ -74,6 +74,19 @@ def _expand_handler(instances: InstanceManager) -> Handler:
     return expand
 
 
+def _clear_cache_handler(instances: InstanceManager) -> Handler:
+    def clear_cache(request: ResourceRequest) -> ResourceResponse:
+        """Drop the calling datasource's result cache entries (all settings versions)."""
+        from cloudsql_cos_ts.cache import open_result_cache
+
+        if not request.context.HasField("dataSourceInstanceSettings"):
+            raise BadRequest("cache/clear must be called through a configured datasource")
+        uid = request.context.dataSourceInstanceSettings.uid
+        return ResourceResponse(200, {"cleared": open_result_cache(instances.plugin).clear_datasource(uid)})
+
+    return clear_cache
+
+
 def _prev_refs(sql: str) -> tuple[str, ...]:
     from cloudsql_cos_ts.macros import find_prev_refs
 
@@ -86,4 +99,5 @@ def build_router(instances: InstanceManager) -> Router:
     router.add("GET", "macros", _macros)
     router.add("GET", "schema", _schema)
     router.add("POST", "expand", _expand_handler(instances))
+    router.add("POST", "cache/clear", _clear_cache_handler(instances))
     return router

@@ -30,6 +30,8 @@ SECURE_KEYS = ("apiKey", "hmacAccessKeyId", "hmacSecretAccessKey", "sparkToken")
 DEFAULT_QUERY_TIMEOUT_S = 120.0
 DEFAULT_ROW_LIMIT = 1_000_000
 DEFAULT_CACHE_TTL_S = 300
+DEFAULT_CACHE_SETTLE_S = 3600  # a range that ended this long ago gets no new data: its entries may live longer
+DEFAULT_CACHE_ALIGN_STEP_S = 10  # the smallest step live ranges are aligned to
 DEFAULT_THREADS = 2
 DEFAULT_MEMORY_LIMIT = "4GB"
 
@@ -62,6 +64,8 @@ class DatasourceSettings:
     row_limit: int = DEFAULT_ROW_LIMIT
     cache_ttl_s: int = DEFAULT_CACHE_TTL_S
     cache_align_ranges: bool = True
+    cache_settle_s: int = DEFAULT_CACHE_SETTLE_S
+    cache_align_step_s: int = DEFAULT_CACHE_ALIGN_STEP_S
     threads: int = DEFAULT_THREADS
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     spark_url: str = ""
@@ -102,6 +106,8 @@ def parse_datasource_settings(
         row_limit=int(_number(data, "rowLimit", DEFAULT_ROW_LIMIT, low=1, high=100_000_000)),
         cache_ttl_s=int(_number(data, "cacheTtlSeconds", DEFAULT_CACHE_TTL_S, low=0, high=30 * 86400)),
         cache_align_ranges=_bool(data, "cacheAlignRanges", True),
+        cache_settle_s=int(_number(data, "cacheSettleSeconds", DEFAULT_CACHE_SETTLE_S, low=0, high=30 * 86400)),
+        cache_align_step_s=int(_number(data, "cacheAlignStepSeconds", DEFAULT_CACHE_ALIGN_STEP_S, low=1, high=86400)),
         threads=int(_number(data, "threads", DEFAULT_THREADS, low=1, high=64)),
         memory_limit=_memory(data),
         spark_url=_opt_str(data, "sparkUrl"),

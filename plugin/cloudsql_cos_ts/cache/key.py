@@ -1,0 +1,47 @@
+"""The cache key: a digest of everything that decides a query's frames, and nothing secret.
+
+Two queries share an entry exactly when they would produce the same frames: same datasource and
+settings version, same engine, same SQL after macro expansion and translation, same fills, same
+shaping options, same effective time range, same row limit and the same inputs (for chained
+queries, the keys of the results they read). Only the hex digest is stored, so neither SQL text nor
+any setting appears in the store's key column, and diskcache keeps a ``str`` key as-is (no pickle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from cloudsql_cos_ts import __version__
+from cloudsql_cos_ts.timerange import TimeRange
+
+KEY_VERSION = 1
+"""Bump when the entry layout or the meaning of a key part changes: old entries then never match."""
+
+
+@dataclass(frozen=True)
+class ResultIdentity:
+    """What one query's result depends on; secrets are never part of it."""
+
+    datasource_uid: str
+    settings_version: int  # Grafana's lastUpdatedMS: any settings change gives new keys
+    engine: str
+    sql: str  # the engine SQL after macro expansion and translation
+    fills: str  # the $__timeGroup fill requests, which change rows the SQL does not show
+    ref_id: str  # frames carry their refId
+    format: str
+    time_column: str
+    metrics_column: str
+    get_result: bool
+    for_alerting: bool
+    time_range: TimeRange  # the effective (aligned) range the macros were expanded with
+    row_limit: int
+    inputs: tuple[tuple[str, str], ...] = ()  # (relation name, cache key) of $__source_prev results
+    plugin_version: str = __version__  # shaping and encoding may change between releases
+
+    def digest(self) -> str:
+        """A stable hex key for this identity."""
+        parts = {"v": KEY_VERSION, **asdict(self)}
+        text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()

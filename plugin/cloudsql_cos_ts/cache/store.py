@@ -1,0 +1,87 @@
+"""The bounded on-disk store of packed entries: a diskcache ``FanoutCache`` under the plugin cache dir.
+
+Why diskcache: SQLite in WAL mode makes every entry's row appear atomically, and values above
+32 KiB are written to their own file *before* the row that points at them is committed, so a
+process killed mid-write leaves at worst an unreferenced file, never a row with a partial value;
+the entry checksum covers anything else. Several plugin processes (Grafana HA on one host) may open
+the same directory; SQLite serialises their writes and a lock timeout is answered as a miss.
+
+Entries are tagged with the datasource uid (indexed), which is how one datasource's entries are
+cleared. Eviction is least-recently-stored: it keeps reads free of writes (least-recently-used
+would write on every hit), and TTLs bound an entry's life anyway.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from diskcache import FanoutCache
+
+from cloudsql_cos_ts import metrics
+from cloudsql_cos_ts.cache.disk import BytesOnlyDisk
+from cloudsql_cos_ts.cache.entry import CachedResult, CorruptEntry, pack, unpack
+from cloudsql_cos_ts.server.logging import log
+from cloudsql_cos_ts.settings.plugin import ensure_private_dir
+
+SHARDS = 4
+LOCK_TIMEOUT_S = 2.0
+
+
+class ResultStore:
+    """Packed entries by key, with a TTL per entry, a size limit and a tag per datasource."""
+
+    def __init__(self, directory: Path, size_limit: int) -> None:
+        ensure_private_dir(directory)
+        self._cache = FanoutCache(
+            directory=str(directory),
+            shards=SHARDS,
+            timeout=LOCK_TIMEOUT_S,
+            disk=BytesOnlyDisk,
+            size_limit=size_limit,
+            eviction_policy="least-recently-stored",
+            cull_limit=0,  # culled in put(), so evictions can be counted
+            tag_index=True,
+            statistics=False,
+        )
+        self.directory = directory
+
+    def get(self, key: str) -> CachedResult | None:
+        """The entry for ``key``, or None when absent, expired, unreadable or corrupt (then dropped)."""
+        blob = self._cache.get(key)
+        if blob is None:
+            return None
+        try:
+            if not isinstance(blob, bytes):
+                raise CorruptEntry("not bytes")
+            return unpack(blob)
+        except CorruptEntry as exc:
+            log.warn("dropping a corrupt result cache entry", reason=str(exc))
+            metrics.CACHE_EVENTS.labels(event="corrupt").inc()
+            self._cache.delete(key)
+            return None
+
+    def put(self, key: str, result: CachedResult, *, ttl_s: int, tag: str, with_table: bool) -> bool:
+        """Store ``result`` for ``ttl_s`` seconds, then bring the store back under its size limit."""
+        stored = bool(self._cache.set(key, pack(result, with_table=with_table), expire=ttl_s, tag=tag))
+        if stored:
+            metrics.CACHE_EVENTS.labels(event="stored").inc()
+        expired = self._cache.expire()
+        evicted = self._cache.cull()
+        if expired:
+            metrics.CACHE_EVENTS.labels(event="expired").inc(expired)
+        if evicted:
+            metrics.CACHE_EVENTS.labels(event="evicted").inc(evicted)
+        return stored
+
+    def clear_datasource(self, uid: str) -> int:
+        """Remove every entry of one datasource; returns how many."""
+        removed = int(self._cache.evict(uid))
+        metrics.CACHE_EVENTS.labels(event="cleared").inc(removed)
+        return removed
+
+    def volume(self) -> int:
+        """Bytes on disk (SQLite pages plus value files)."""
+        return int(self._cache.volume())
+
+    def close(self) -> None:
+        self._cache.close()
