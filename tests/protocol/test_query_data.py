@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -209,3 +210,15 @@ def test_metrics_count_answered_queries(plugin: PluginProcess) -> None:
     query(plugin, data_query("A", {"rawSql": "SELECT 1"}))
     text = plugin.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
     assert 'cloudsql_cos_ts_queries_total{engine="duckdb",status="200"}' in text
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Kolkata"])
+def test_sql_runs_in_utc_whatever_the_host_zone(tmp_path: Path, zone: str) -> None:
+    plugin = PluginProcess(cache_dir=tmp_path / "cache", extra_env={"TZ": zone}).start()
+    try:
+        sql = 'SELECT to_timestamp("2024-05-06T10:00:00Z") AS z, to_timestamp("2024-05-06T12:00:00+02:00") AS offset'
+        (table,) = frames(query(plugin, data_query("A", {"rawSql": sql}))["A"])
+        expected = 1714989600 * 10**9
+        assert [table.column(c).cast(pa.int64())[0].as_py() for c in ("z", "offset")] == [expected, expected]
+    finally:
+        plugin.stop()

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
+import pytest
+
+from cloudsql_cos_ts.server import logging as logging_module
 from cloudsql_cos_ts.server.logging import JsonLogger
 
 
@@ -44,3 +48,19 @@ def test_huge_messages_are_truncated_below_go_plugins_line_limit() -> None:
     JsonLogger(stream).info("x" * 200_000)
     assert len(stream.getvalue()) < 64 * 1024
     assert lines(stream)[0]["@message"].endswith("(truncated)")
+
+
+def test_python_logging_is_bridged_into_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(logging_module, "log", JsonLogger(stream, "debug"))
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        logging_module.bridge_python_logging()
+        logging.getLogger("ibm_botocore").warning("retrying %s", "request")
+        logging.getLogger("sqlglot").warning("Falling back to parsing as a 'Command'")
+    finally:
+        root.handlers, root.level = saved
+    assert lines(stream) == [
+        {**lines(stream)[0], "@level": "warn", "@message": "retrying request", "logger": "ibm_botocore"}
+    ]

@@ -8,10 +8,11 @@ Checked against DuckDB 2.0 results (tests/dialect/test_functions.py):
   DuckDB, which fails on timestamps (the common ``unix_timestamp(to_timestamp(col))``); DuckDB gets
   ``floor(epoch(CAST(x AS TIMESTAMP)))`` instead, which takes timestamps and ISO text;
 * ``CAST(a / b AS BIGINT)`` truncates in Spark but rounds in DuckDB (the original plugin's
-  ``cast(ts/1000 as long)`` filter relies on truncation) — DuckDB gets ``CAST(trunc(a / b) AS …)``.
-
-Known and left as is: ``to_timestamp('…+02:00')`` becomes ``CAST(… AS TIMESTAMP)``, which drops a
-non-UTC offset in DuckDB (Spark converts to UTC). Flow-log and macro times always end in ``Z``.
+  ``cast(ts/1000 as long)`` filter relies on truncation) — DuckDB gets ``CAST(trunc(a / b) AS …)``;
+* ``to_timestamp('…+02:00')`` and ``CAST('…+02:00' AS TIMESTAMP)`` convert the offset to the session
+  zone (UTC) in Spark, while DuckDB's cast to TIMESTAMP drops the offset — DuckDB gets
+  ``CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)``, exact for offset text, plain text and timestamps
+  because the plugin process runs in UTC (:func:`cloudsql_cos_ts.timerange.force_utc`).
 """
 
 from __future__ import annotations
@@ -59,4 +60,10 @@ def fix_for_duckdb(tree: exp.Expr) -> exp.Expr:
     for cast in list(tree.find_all(exp.Cast)):
         if isinstance(cast.this, exp.Div) and cast.to.this in _INTEGER_TYPES:
             cast.this.replace(exp.Anonymous(this="TRUNC", expressions=[cast.this.copy()]))
+        elif cast.to.this is exp.DataType.Type.TIMESTAMP and not _is_zoned_cast(cast.this):
+            cast.set("this", exp.cast(cast.this.copy(), "TIMESTAMPTZ"))
     return tree
+
+
+def _is_zoned_cast(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Cast) and node.to.this is exp.DataType.Type.TIMESTAMPTZ

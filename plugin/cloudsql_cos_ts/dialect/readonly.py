@@ -21,7 +21,7 @@ import re
 from sqlglot import exp
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros.tokenizer import TokenKind, next_significant, tokenize
+from cloudsql_cos_ts.macros.tokenizer import Token, TokenKind, next_significant, tokenize
 
 _QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "DESCRIBE", "DESC", "FROM", "TABLE"})
 _QUERY_ROOTS = (exp.Select, exp.SetOperation, exp.Values, exp.Describe, exp.Subquery)
@@ -103,8 +103,11 @@ _SYSTEM_TABLE_PREFIXES = ("duckdb_", "pg_", "sqlite_", "pragma_", "information_s
 
 
 def _first_keyword(sql: str) -> str | None:
-    tokens = tokenize(sql)
-    first = next_significant(tokens, 0)
+    return _keyword_at(tokenize(sql), 0)
+
+
+def _keyword_at(tokens: list[Token], start: int) -> str | None:
+    first = next_significant(tokens, start)
     return tokens[first].text.upper() if first < len(tokens) and tokens[first].kind is TokenKind.WORD else None
 
 
@@ -119,11 +122,17 @@ def check_statement_keyword(sql: str) -> None:
     """Before parsing: refuse a statement that does not start like a query, naming its keyword.
 
     Checked on the text so that statements sqlglot cannot parse (``ATTACH 'x.db'``, ``EXPORT
-    DATABASE``) are named instead of being reported as syntax errors.
+    DATABASE``) are named instead of being reported as syntax errors; so is a second statement.
     """
-    keyword = _first_keyword(sql)
+    tokens = tokenize(sql)
+    keyword = _keyword_at(tokens, 0)
     if keyword is not None and keyword not in _QUERY_KEYWORDS:
         raise _refuse_statement(keyword)
+    for index, token in enumerate(tokens):
+        # A second statement is refused before parsing: sqlglot cannot parse many of the dangerous
+        # ones (ATTACH 'x', LOAD x) and would report them as mere syntax errors.
+        if token.is_symbol(";") and next_significant(tokens, index + 1) < len(tokens):
+            raise BadRequest("only one statement per query is allowed; remove the ';' and what follows it")
 
 
 def check_statement_kind(tree: exp.Expr, sql: str) -> None:

@@ -30,6 +30,7 @@ from cloudsql_cos_ts.errors import (
     PluginError,
     QueryCancelled,
 )
+from cloudsql_cos_ts.flowlogs.schema import RELATIONS, quote_identifier
 
 if TYPE_CHECKING:
     from cloudsql_cos_ts.flowlogs.duckdb_source import DuckDBSource
@@ -62,10 +63,6 @@ def stopped_error(cancel: CancelToken, timeout_s: float) -> PluginError:
             "evaluation timeout); narrow the time range or make the query cheaper"
         )
     return QueryCancelled("the query was cancelled by Grafana (panel closed, refresh or alert deadline)")
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class DuckDBEngine:
@@ -137,15 +134,23 @@ class DuckDBEngine:
             cursor.close()
 
     def _prepare(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> dict[str, object]:
-        """Register earlier results and the (pruned) source views this statement reads."""
+        """Register earlier results and the (pruned) source views this statement reads.
+
+        Every relation the statement names must be one registered here: DuckDB's own catalog
+        (system views, other schemas) is never reachable from user SQL, whatever the dialect
+        guard above lets through.
+        """
         for name, table in request.tables.items():
             cursor.register(name, table)
-        if self._source is None:
-            return {}
         wanted = request.referenced - {name.upper() for name in request.tables}
         if not wanted:
             return {}
+        if self._source is None:
+            raise _unknown_relations(wanted, available=set(request.tables), has_source=False)
         relations = self._source.relations(request.time_range, frozenset(wanted), request.cancel)
+        unknown = wanted - set(relations.views)
+        if unknown:
+            raise _unknown_relations(unknown, available={*request.tables, *RELATIONS}, has_source=True)
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
         return dict(relations.stats)
@@ -177,6 +182,17 @@ class DuckDBEngine:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _unknown_relations(names: set[str] | frozenset[str], *, available: set[str], has_source: bool) -> BadRequest:
+    listed = ", ".join(sorted(names))
+    if not has_source:
+        return BadRequest(
+            f"no table {listed}: this datasource has no source configured; set its source (cos://… or a folder) "
+            "to query FLOW, FLOW_FLAT and $__source"
+        )
+    shown = ", ".join(sorted(n for n in available if not n.startswith("__"))) or "none"
+    return BadRequest(f"no table {listed}; the tables here are {shown}, $__source and $__source_prev(RefId)")
 
 
 def _message(exc: BaseException, limit: int = 2000) -> str:

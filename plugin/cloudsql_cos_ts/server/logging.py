@@ -9,6 +9,7 @@ something JSON can hold. Known secrets are masked in every line as a last line o
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 from collections.abc import Iterable
@@ -85,3 +86,27 @@ class JsonLogger:
 
 log = JsonLogger()
 """The process-wide logger; the server sets its level from the plugin settings at start."""
+
+
+_PYTHON_LEVELS = ((logging.ERROR, "error"), (logging.WARNING, "warn"), (logging.INFO, "info"), (logging.DEBUG, "debug"))
+
+
+class _JsonBridge(logging.Handler):
+    """Re-emit records of Python's ``logging`` (grpc, sqlglot, ibm_boto3, …) as our JSON lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = next((name for number, name in _PYTHON_LEVELS if record.levelno >= number), "trace")
+        log.log(level, record.getMessage(), logger=record.name)
+
+
+def bridge_python_logging() -> None:
+    """Route every library's log records through :data:`log`.
+
+    Without this, a library warning reaches stderr as a raw text line that Grafana files at debug
+    level without context. sqlglot's parser warnings about statements it cannot parse are noise to
+    operators (the query already gets a 400), so that logger is kept to errors.
+    """
+    root = logging.getLogger()
+    root.handlers = [_JsonBridge()]
+    root.setLevel(logging.INFO)
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)

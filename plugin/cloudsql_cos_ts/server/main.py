@@ -22,8 +22,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
-from cloudsql_cos_ts.server.logging import log
+from cloudsql_cos_ts.server.logging import bridge_python_logging, log
 from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir, load_plugin_settings
+from cloudsql_cos_ts.timerange import force_utc
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 _SHUTDOWN_GRACE_S = 0.5
@@ -115,6 +116,8 @@ def main() -> int:
     except LaunchError as exc:
         sys.stderr.write(f"cloudsql-cos-ts: {exc}\n")
         return 1
+    force_utc()
+    bridge_python_logging()
     plugin = load_plugin_settings()
     log.set_level(plugin.log_level)
     code = serve(plugin)
