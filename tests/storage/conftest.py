@@ -1,8 +1,8 @@
 """A real S3-compatible server (gofakes3) and a local IAM token endpoint for the COS tests.
 
 The server binary is built once by ``scripts/s3server.sh`` (Go module, cached under .cache/). A
-failed build fails the tests: COS access must be proven against a real server, never skipped. Both servers listen on 127.0.0.1 with a
-free port and stop at the end of the session.
+failed build fails the tests: COS access must be proven against a real server, never skipped.
+Both servers listen on 127.0.0.1 with a free port and stop at the end of the session.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.locations import CosLocation, Location, normalize_endpoint, parse_location
