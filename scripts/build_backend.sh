@@ -38,3 +38,6 @@ else
 fi
 install -m 0755 "$REPO/packaging/launcher.sh" "$REPO/dist/${EXECUTABLE}_linux_${goarch}"
 cp "$REPO/plugin.json" "$REPO/dist/plugin.json"
+# The dashboards plugin.json "includes" lists, next to it as Grafana expects.
+mkdir -p "$REPO/dist/dashboards"
+cp "$REPO"/content/dashboards/*.json "$REPO/dist/dashboards/"
