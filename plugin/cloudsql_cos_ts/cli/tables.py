@@ -13,7 +13,7 @@ import pyarrow as pa
 MAX_CELL = 60
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, limit: int | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -21,14 +21,16 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     text = str(value)
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
-def text_table(table: pa.Table, max_rows: int | None = 25, headers: list[str] | None = None) -> str:
+def text_table(
+    table: pa.Table, max_rows: int | None = 25, headers: list[str] | None = None, max_cell: int | None = MAX_CELL
+) -> str:
     """Columns padded to their widest cell; rows past ``max_rows`` are counted, not shown."""
     names = headers or table.column_names
     rows = table.slice(0, max_rows).to_pylist() if max_rows is not None else table.to_pylist()
-    cells = [[_cell(v) for v in row.values()] for row in rows]
+    cells = [[_cell(v, max_cell) for v in row.values()] for row in rows]
     widths = [max([len(n), *(len(r[i]) for r in cells)]) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
