@@ -5,6 +5,10 @@
 // It prints one JSON line per check, {"check": name, "ok": bool, "detail": "..."}, plus
 // {"measure": name, "value": number, "unit": "..."} lines for timings, and exits 1 when
 // any check failed.
+//
+// With -decode DIR it starts no plugin: it decodes every *.arrow file of DIR the way Grafana
+// decodes a frame and prints one JSON line per file (see decode.go); it exits 1 when a file did
+// not decode.
 package main
 
 import (
@@ -20,9 +24,21 @@ import (
 func main() {
 	executable := flag.String("executable", "", "path of the plugin executable, e.g. dist/gpx_cloudsql_cos_ts_linux_amd64")
 	checkTimeout := flag.Duration("check-timeout", 60*time.Second, "time limit of each check")
+	decode := flag.String("decode", "", "decode every *.arrow frame file of this folder instead of running the checks")
 	flag.Parse()
-	if *executable == "" {
-		fmt.Fprintln(os.Stderr, "usage: conformance -executable PATH")
+	if *decode != "" && *executable == "" {
+		allOK, err := decodeDir(*decode, os.Stdout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if !allOK {
+			os.Exit(1)
+		}
+		return
+	}
+	if *executable == "" || *decode != "" {
+		fmt.Fprintln(os.Stderr, "usage: conformance -executable PATH | conformance -decode DIR")
 		os.Exit(2)
 	}
 

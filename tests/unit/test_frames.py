@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import json
 
 import pyarrow as pa
@@ -15,6 +14,7 @@ from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.frames.timecol import to_time_column
+from tests.frame_cases import COERCION_CASES, CoercionCase
 
 NS = pa.timestamp("ns", tz="UTC")
 T0 = dt.datetime(2024, 5, 6, 10, 0, 0, 123456, tzinfo=dt.UTC)
@@ -25,45 +25,16 @@ def decode(data: bytes) -> pa.Table:
     return pa.ipc.open_file(pa.py_buffer(data)).read_all()
 
 
-@pytest.mark.parametrize(
-    ("array", "grafana_type", "value"),
-    [
-        (pa.array(["a"], pa.large_string()), pa.string(), "a"),
-        (pa.array(["a"], pa.string_view()), pa.string(), "a"),
-        (pa.array(["x", "x"]).dictionary_encode(), pa.string(), "x"),
-        (pa.array([decimal.Decimal("2.50")], pa.decimal128(10, 2)), pa.float64(), 2.5),
-        (pa.array([1.5], pa.float16()), pa.float32(), 1.5),
-        (pa.array([dt.date(2024, 5, 6)], pa.date32()), NS, dt.datetime(2024, 5, 6, tzinfo=dt.UTC)),
-        (pa.array([dt.date(2024, 5, 6)], pa.date64()), NS, dt.datetime(2024, 5, 6, tzinfo=dt.UTC)),
-        (pa.array([T0], pa.timestamp("us")), NS, T0),
-        (pa.array([T0], pa.timestamp("ms", tz="Europe/Berlin")), NS, T0.replace(microsecond=123000)),
-        (pa.array([dt.datetime(3000, 1, 1)], pa.timestamp("us")), NS, None),
-        (pa.array([dt.time(10, 1, 2)], pa.time64("us")), pa.string(), "10:01:02"),
-        (pa.array([dt.timedelta(seconds=1.5)], pa.duration("us")), pa.int64(), 1500),
-        (pa.array([b"\xaa"], pa.binary()), pa.string(), "qg=="),
-        (pa.array([b"\xaa"], pa.large_binary()), pa.string(), "qg=="),
-        (pa.nulls(2), pa.string(), None),
-        (pa.array([[1, 2]], pa.list_(pa.int64())), pa.binary(), b"[1,2]"),
-        (pa.array([[1.0, float("nan")]], pa.large_list(pa.float64())), pa.binary(), b"[1.0,null]"),
-        (pa.array([{"a": 1}], pa.struct([("a", pa.int64())])), pa.binary(), b'{"a":1}'),
-        (pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int64())), pa.binary(), b'{"k":1}'),
-        (pa.array([[(1, "v")]], pa.map_(pa.int64(), pa.string())), pa.binary(), b'[{"key":1,"value":"v"}]'),
-        (
-            pa.array([{"t": T0}], pa.struct([("t", pa.timestamp("us", tz="UTC"))])),
-            pa.binary(),
-            b'{"t":"2024-05-06T10:00:00.123456+00:00"}',
-        ),
-        (pa.array([7], pa.uint16()), pa.uint16(), 7),
-        (pa.array([True]), pa.bool_(), True),
-    ],
-)
-def test_every_coercion_survives_an_ipc_round_trip(array: pa.Array, grafana_type: pa.DataType, value: object) -> None:
-    coerced = to_grafana(array)
-    assert coerced.values.type == grafana_type
-    frame = Frame(name="f", ref_id="A", fields=[Field("c", array)])
+@pytest.mark.parametrize("case", COERCION_CASES, ids=lambda case: case.name)
+def test_every_coercion_survives_an_ipc_round_trip(case: CoercionCase) -> None:
+    """The shared table (tests/frame_cases.py) through pyarrow; test_go_decoding.py reads the same
+    frames with Grafana's Go SDK."""
+    coerced = to_grafana(case.array)
+    assert coerced.values.type == case.grafana_type
+    frame = Frame(name="f", ref_id="A", fields=[Field("c", case.array, nullable=case.nullable)])
     table = decode(encode_frame(frame))
-    assert table.schema.field("c").type == grafana_type
-    assert table.column("c")[0].as_py() == value
+    assert table.schema.field("c").type == case.grafana_type
+    assert table.column("c")[0].as_py() == case.value
 
 
 def test_timestamps_are_nanoseconds_exactly() -> None:
