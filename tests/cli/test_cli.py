@@ -1,0 +1,178 @@
+"""The ``cloudsql-cos-ts`` console script end to end, as a user runs it (a subprocess per command)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cloudsql_cos_ts.cli.timeparse import TimeSyntaxError, parse_time
+
+CLI = Path(sys.executable).with_name("cloudsql-cos-ts")
+START, END = "2024-05-06T00:00:00Z", "2024-05-06T02:00:00Z"
+
+
+def cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLI), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli") / "flowlogs"
+    done = cli("generate-flowlogs", str(folder), "--vnics", "2", "--start", START, "--end", END, "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("wrote 48 objects")
+    return folder
+
+
+def test_query_csv_json_and_table(data: Path, tmp_path: Path) -> None:
+    sql = "SELECT direction, count(*) AS n FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string) GROUP BY 1"
+    common = ["--source", str(data), "--from", START, "--to", END, "--cache-dir", str(tmp_path)]
+    as_csv = cli("query", sql + " ORDER BY 1", *common, "--output", "csv")
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert rows[0] == ["direction", "n"] and [r[0] for r in rows[1:]] == ["I", "O"]
+    as_json = cli("query", "-", *common, "--output", "json", stdin=sql + " ORDER BY 1")
+    assert [json.loads(line)["direction"] for line in as_json.stdout.splitlines()] == ["I", "O"]
+    as_table = cli("query", sql + " ORDER BY 1", *common)
+    assert as_table.stdout.splitlines()[0].split() == ["direction", "n"] and "(2 row(s))" in as_table.stdout
+
+
+def test_query_time_series_names_series_like_grafana(data: Path, tmp_path: Path) -> None:
+    sql = (
+        "SELECT $__timeGroup(start_time, '1h') AS time, action, count(*) AS n FROM FLOW_FLAT "
+        "WHERE $__timeFilterColumn(start_time, string) GROUP BY 1, 2 ORDER BY 1"
+    )
+    done = cli(
+        "query",
+        sql,
+        "--source",
+        str(data),
+        "--from",
+        START,
+        "--to",
+        END,
+        "--format",
+        "time_series",
+        "--time-column",
+        "time",
+        "--metrics-column",
+        "action",
+        "--output",
+        "csv",
+        "--cache-dir",
+        str(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "n {action=accepted}" in done.stdout and "n {action=rejected}" in done.stdout
+
+
+def test_query_error_exits_1_with_the_plugin_message(data: Path, tmp_path: Path) -> None:
+    done = cli("query", "DROP TABLE FLOW_FLAT", "--source", str(data), "--cache-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.startswith("cloudsql-cos-ts: query failed (400): ")
+
+
+def test_check_prints_the_stages_and_fails_with_exit_1(data: Path, tmp_path: Path) -> None:
+    good = cli("check", "--source", str(data), "--cache-dir", str(tmp_path))
+    assert good.returncode == 0, good.stdout
+    assert [line.split()[0] for line in good.stdout.splitlines()[2:8]] == [
+        "settings",
+        "credentials",
+        "source",
+        "scan",
+        "destination",
+        "engine",
+    ]
+    bad = cli("check", "--source", str(tmp_path / "missing"), "--cache-dir", str(tmp_path))
+    assert bad.returncode == 1
+    assert f"FAILED: source failed: the source folder {tmp_path / 'missing'} does not exist" in bad.stdout
+
+
+def test_check_never_prints_a_secret(tmp_path: Path) -> None:
+    settings = tmp_path / "ds.json"
+    secret = "hmac-secret-never-printed"
+    settings.write_text(
+        json.dumps(
+            {
+                "jsonData": {
+                    "source": "cos://us-south/bucket-x/",
+                    "authType": "hmac",
+                    "cosEndpoint": "http://127.0.0.1:9",
+                },
+                "secureJsonData": {"hmacAccessKeyId": "id-never-printed"},
+            }
+        )
+    )
+    done = cli("check", "--settings", str(settings), env={"CLOUDSQL_HMAC_SECRET_ACCESS_KEY": secret})
+    assert done.returncode == 1
+    assert "credentials failed: cannot reach the COS endpoint http://127.0.0.1:9" in done.stdout
+    assert secret not in done.stdout + done.stderr and "id-never-printed" not in done.stdout + done.stderr
+
+
+def test_expand_previews_macros_and_rejects_unknown_ones(data: Path) -> None:
+    sql = "SELECT * FROM FLOW_FLAT WHERE $__timeFilter(string)"
+    done = cli("expand", sql, "--time-column", "start_time", "--source", str(data), "--from", START, "--to", END)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "SELECT * FROM FLOW_FLAT WHERE (to_timestamp(start_time) >= to_timestamp('2024-05-06T00:00:00.000Z') AND "
+        "to_timestamp(start_time) <= to_timestamp('2024-05-06T02:00:00.000Z'))"
+    )
+    bad = cli("expand", "SELECT $__nope(x)", "--source", str(data))
+    assert bad.returncode == 1 and bad.stderr.startswith("cloudsql-cos-ts: unknown macro $__nope at line 1, column 8")
+
+
+def test_serve_prints_the_handshake_without_grafana_variables(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("grafana_plugin_type", "PLUGIN_PROTOCOL_VERSIONS")}
+    env["GF_PLUGIN_CACHE_DIR"] = str(tmp_path)
+    process = subprocess.Popen([str(CLI), "serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().decode().startswith("1|2|unix|")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+NOW = datetime(2024, 5, 15, 13, 45, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_end", "expected"),
+    [
+        ("now", False, NOW),
+        ("now-6h", False, datetime(2024, 5, 15, 7, 45, 30, tzinfo=UTC)),
+        ("now-1d/d", False, datetime(2024, 5, 14, tzinfo=UTC)),
+        ("now-1d/d", True, datetime(2024, 5, 14, 23, 59, 59, 999000, tzinfo=UTC)),
+        ("now/d", False, datetime(2024, 5, 15, tzinfo=UTC)),
+        ("now-1M", False, datetime(2024, 4, 15, 13, 45, 30, tzinfo=UTC)),
+        ("now-1y/y", False, datetime(2023, 1, 1, tzinfo=UTC)),
+        ("now-2w", False, datetime(2024, 5, 1, 13, 45, 30, tzinfo=UTC)),
+        ("2024-05-06T01:02:03Z", False, datetime(2024, 5, 6, 1, 2, 3, tzinfo=UTC)),
+        ("1715000000000", False, datetime(2024, 5, 6, 12, 53, 20, tzinfo=UTC)),
+    ],
+)
+def test_grafana_time_syntax(text: str, is_end: bool, expected: datetime) -> None:
+    assert parse_time(text, now=NOW, is_end=is_end) == expected
+
+
+def test_bad_time_names_the_accepted_forms() -> None:
+    with pytest.raises(TimeSyntaxError, match="use now, now-6h, now-1d/d"):
+        parse_time("yesterday", now=NOW, is_end=False)
