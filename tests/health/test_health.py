@@ -108,7 +108,10 @@ def test_iam_bucket_all_stages_pass(instances: InstanceManager, flow_bucket: str
     assert report.ok, report.message
     assert set(statuses(report).values()) == {"ok"}
     assert report.stages[1].detail == "IAM accepted the API key (token obtained)"
-    assert report.stages[4].detail == f"wrote and removed a probe object in the prefix cos://us-south/{BUCKET}/health-results/"
+    assert (
+        report.stages[4].detail
+        == f"wrote and removed a probe object in the prefix cos://us-south/{BUCKET}/health-results/"
+    )
 
 
 def test_hmac_signature_accepted(instances: InstanceManager, flow_bucket: str) -> None:
@@ -126,7 +129,11 @@ def test_bad_api_key(instances: InstanceManager, flow_bucket: str, iam_endpoint:
         "in the datasource's secure settings, and that it is not deleted or locked"
     )
     assert statuses(report) == {
-        "settings": "ok", "credentials": "error", "source": "skipped", "scan": "skipped", "destination": "skipped",
+        "settings": "ok",
+        "credentials": "error",
+        "source": "skipped",
+        "scan": "skipped",
+        "destination": "skipped",
         "engine": "skipped",
     }
 
@@ -196,7 +203,9 @@ def test_unwritable_destination_folder(instances: InstanceManager, local_flowlog
 
 def test_missing_destination_bucket(instances: InstanceManager, flow_bucket: str) -> None:
     json_data = {
-        "source": f"cos://us-south/{BUCKET}/health-ok/", "cosEndpoint": flow_bucket, "authType": "hmac",
+        "source": f"cos://us-south/{BUCKET}/health-ok/",
+        "cosEndpoint": flow_bucket,
+        "authType": "hmac",
         "destination": "cos://us-south/no-results-bucket/grafana/",
     }
     report = check(instances, json_data, HMAC_SECURE)
