@@ -44,6 +44,7 @@ def add_datasource_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cos-endpoint", help="COS endpoint override, e.g. http://127.0.0.1:9000")
     group.add_argument("--auth-type", help="none, iam or hmac")
     group.add_argument("--iam-endpoint", help="IAM endpoint override")
+    group.add_argument("--cache-dir", type=Path, help="cache folder (default: GF_PLUGIN_CACHE_DIR or the user's)")
 
 
 def context_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> pb.PluginContext:

@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudsql_cos_ts.cli.datasource_args import add_datasource_arguments, context_from_args
@@ -136,7 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloudsql-cos-ts", description="SQL over IBM Cloud VPC flow logs in COS: the Grafana plugin's CLI."
     )
-    parser.add_argument("--cache-dir", type=Path, help="cache folder (default: GF_PLUGIN_CACHE_DIR or the user's)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     generate = commands.add_parser(
