@@ -8,7 +8,10 @@ the same directory; SQLite serialises their writes and a lock timeout is answere
 
 Entries are tagged with the datasource uid (indexed), which is how one datasource's entries are
 cleared. Eviction is least-recently-stored: it keeps reads free of writes (least-recently-used
-would write on every hit), and TTLs bound an entry's life anyway.
+would write on every hit), and TTLs bound an entry's life anyway. The store is culled *before*
+each write: diskcache culls in batches of ten oldest entries, which after the write could remove
+the entry just written; so a shard may exceed its share of the limit by one entry until the next
+write, and an entry larger than a shard's share is not kept at all.
 """
 
 from __future__ import annotations
@@ -39,11 +42,11 @@ class ResultStore:
             disk=BytesOnlyDisk,
             size_limit=size_limit,
             eviction_policy="least-recently-stored",
-            cull_limit=0,  # culled in put(), so evictions can be counted
+            cull_limit=0,  # culled in put(), where evictions are counted
             tag_index=True,
             statistics=False,
         )
-        self.directory = directory
+        self._largest_entry = size_limit // SHARDS
 
     def get(self, key: str) -> CachedResult | None:
         """The entry for ``key``, or None when absent, expired, unreadable or corrupt (then dropped)."""
@@ -61,16 +64,20 @@ class ResultStore:
             return None
 
     def put(self, key: str, result: CachedResult, *, ttl_s: int, tag: str, with_table: bool) -> bool:
-        """Store ``result`` for ``ttl_s`` seconds, then bring the store back under its size limit."""
-        stored = bool(self._cache.set(key, pack(result, with_table=with_table), expire=ttl_s, tag=tag))
-        if stored:
-            metrics.CACHE_EVENTS.labels(event="stored").inc()
+        """Make room (expired entries, then the oldest beyond the size limit), then store ``result`` for ``ttl_s``."""
+        blob = pack(result, with_table=with_table)
+        if len(blob) > self._largest_entry:
+            metrics.CACHE_EVENTS.labels(event="too_large").inc()
+            return False
         expired = self._cache.expire()
         evicted = self._cache.cull()
         if expired:
             metrics.CACHE_EVENTS.labels(event="expired").inc(expired)
         if evicted:
             metrics.CACHE_EVENTS.labels(event="evicted").inc(evicted)
+        stored = bool(self._cache.set(key, blob, expire=ttl_s, tag=tag))
+        if stored:
+            metrics.CACHE_EVENTS.labels(event="stored").inc()
         return stored
 
     def clear_datasource(self, uid: str) -> int:
