@@ -10,8 +10,7 @@ any setting appears in the store's key column, and diskcache keeps a ``str`` key
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from cloudsql_cos_ts import __version__
 from cloudsql_cos_ts.timerange import TimeRange
@@ -41,7 +40,5 @@ class ResultIdentity:
     plugin_version: str = __version__  # shaping and encoding may change between releases
 
     def digest(self) -> str:
-        """A stable hex key for this identity."""
-        parts = {"v": KEY_VERSION, **asdict(self)}
-        text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        """A stable hex key for this identity (a frozen dataclass's repr names and quotes every field)."""
+        return hashlib.sha256(f"{KEY_VERSION}:{self!r}".encode()).hexdigest()

@@ -2,8 +2,9 @@
 
 The pipeline stays in charge of running a query; this module decides whether it has to. A query is
 served from the store when its key is there and the request may read (not ``FromAlert``, not
-``X-Cache-Skip``); otherwise it joins or starts the single flight for its key, whose result is
-stored for the query's TTL (skipping requests still refresh the entry).
+``X-Cache-Skip``): :meth:`ResultCache.stored`. Otherwise it joins or starts the single flight for
+its key, whose result is stored for the query's TTL (skipping requests still refresh the entry):
+:meth:`ResultCache.run`.
 """
 
 from __future__ import annotations
@@ -88,8 +89,18 @@ class ResultCache:
             timeout_s=settings.query_timeout_s,
         )
 
-    def serve(self, policy: CachePolicy, token: CancelToken, compute: Callable[[CancelToken], CachedResult]) -> Served:
-        """The query's frames and table: stored, shared with an identical run, or computed now.
+    def stored(self, policy: CachePolicy) -> Served | None:
+        """The stored answer, when the request may read one and it is there (no token needed: no waiting)."""
+        if policy.key is None or not policy.read:
+            return None
+        found = self._usable(policy)
+        if found is None:
+            return None
+        metrics.CACHE_EVENTS.labels(event="hit").inc()
+        return _served_from_store(found)
+
+    def run(self, policy: CachePolicy, token: CancelToken, compute: Callable[[CancelToken], CachedResult]) -> Served:
+        """Join or start the single run for the query's key, and store its result.
 
         ``compute`` runs the query with the token it is given and returns frames whose meta already
         says ``hit: false``. Raises :class:`~cloudsql_cos_ts.cache.flight.WaiterLeft` when ``token``
@@ -97,11 +108,6 @@ class ResultCache:
         """
         if policy.key is None:
             return _fresh(compute(token))
-        if policy.read:
-            found = self._usable(policy)
-            if found is not None:
-                metrics.CACHE_EVENTS.labels(event="hit").inc()
-                return _served_from_store(found)
         result, joined = self._flights.run(
             policy.key, token, lambda shared: self._run_and_store(policy, compute, shared), timeout_s=policy.timeout_s
         )

@@ -164,10 +164,9 @@ class QueryPipeline:
         started = time.monotonic()
         engine = instance.engine.name
         metrics.IN_FLIGHT.inc()
-        token = request.cancel.child(instance.settings.query_timeout_s)
         try:
             outcome = self._execute(
-                instance, model, request, token, inputs=inputs, ref_ids=ref_ids, read_by_others=read_by_others
+                instance, model, request, inputs=inputs, ref_ids=ref_ids, read_by_others=read_by_others
             )
         except PluginError as exc:
             outcome = _Outcome(QueryAnswer.failure(exc))
@@ -188,7 +187,6 @@ class QueryPipeline:
                 )
             )
         finally:
-            token.close()
             metrics.IN_FLIGHT.dec()
         elapsed = time.monotonic() - started
         metrics.QUERIES.labels(status=str(outcome.answer.status), engine=engine).inc()
@@ -201,7 +199,6 @@ class QueryPipeline:
         instance: DatasourceInstance,
         model: QueryModel,
         request: RequestContext,
-        token: CancelToken,
         *,
         inputs: dict[str, _Outcome],
         ref_ids: frozenset[str],
@@ -226,10 +223,16 @@ class QueryPipeline:
             read=not request.skip_cache,
             keep_table=read_by_others or not model.get_result,
         )
-        try:
-            served = self._cache.serve(policy, token, lambda run_token: self._compute(job, run_token))
-        except WaiterLeft:
-            raise stopped_error(token, settings.query_timeout_s) from None
+        served = self._cache.stored(policy)
+        if served is None:
+            # The query's own deadline timer (a thread) is started only when it has to wait for a run.
+            token = request.cancel.child(settings.query_timeout_s)
+            try:
+                served = self._cache.run(policy, token, lambda run_token: self._compute(job, run_token))
+            except WaiterLeft:
+                raise stopped_error(token, settings.query_timeout_s) from None
+            finally:
+                token.close()
         return _Outcome(QueryAnswer(frames=served.frames), served.table, policy.key)
 
     def _compute(self, job: _Job, token: CancelToken) -> CachedResult:

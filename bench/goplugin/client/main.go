@@ -1,0 +1,237 @@
+// One client for both plugins: starts each the way Grafana does (go-plugin, the SDK handshake,
+// gRPC), then times QueryData round trips. W2: p50/p99 of a 1,000-row time series (for the Python
+// plugin, a result-cache hit). W3: bytes per second for a 1,000,000-row x 5-column frame.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
+	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+)
+
+type target struct {
+	name    string
+	command []string // executable and arguments
+	env     []string
+	w2Query map[string]any
+	w3Query map[string]any
+}
+
+func start(t target) (*goplugin.Client, grpcplugin.DataClient, error) {
+	cmd := exec.Command(t.command[0], t.command[1:]...)
+	cmd.Dir = "/"
+	cmd.Env = t.env
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		Cmd: cmd,
+		HandshakeConfig: goplugin.HandshakeConfig{
+			ProtocolVersion:  grpcplugin.ProtocolVersion,
+			MagicCookieKey:   grpcplugin.MagicCookieKey,
+			MagicCookieValue: grpcplugin.MagicCookieValue,
+		},
+		VersionedPlugins: map[int]goplugin.PluginSet{
+			grpcplugin.ProtocolVersion: {"data": &grpcplugin.DataGRPCPlugin{}},
+		},
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		SkipHostEnv:      true,
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: t.name, Level: hclog.Warn, Output: os.Stderr}),
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, nil, err
+	}
+	raw, err := rpc.Dispense("data")
+	if err != nil {
+		client.Kill()
+		return nil, nil, err
+	}
+	return client, raw.(grpcplugin.DataClient), nil
+}
+
+func request(model map[string]any) *pluginv2.QueryDataRequest {
+	body, _ := json.Marshal(model)
+	from := time.Date(2024, 5, 6, 0, 0, 0, 0, time.UTC)
+	return backend.ToProto().QueryDataRequest(&backend.QueryDataRequest{
+		PluginContext: backend.PluginContext{
+			OrgID:    1,
+			PluginID: "ibm-cloudsqlcos-datasource",
+			DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
+				UID: "bench", Name: "bench", JSONData: []byte("{}"), Updated: time.UnixMilli(1),
+			},
+		},
+		Queries: []backend.DataQuery{{
+			RefID: "A", JSON: body, Interval: time.Minute, MaxDataPoints: 1000,
+			TimeRange: backend.TimeRange{From: from, To: from.Add(24 * time.Hour)},
+		}},
+	})
+}
+
+// call sends one request and returns the wall time and the bytes of the frames received.
+func call(data grpcplugin.DataClient, req *pluginv2.QueryDataRequest) (time.Duration, int, error) {
+	started := time.Now()
+	resp, err := data.QueryData(context.Background(), req)
+	elapsed := time.Since(started)
+	if err != nil {
+		return 0, 0, err
+	}
+	answer := resp.Responses["A"]
+	if answer == nil || answer.Error != "" || len(answer.Frames) == 0 {
+		return 0, 0, fmt.Errorf("bad answer: %v", answer)
+	}
+	size := 0
+	for _, f := range answer.Frames {
+		size += len(f)
+	}
+	return elapsed, size, nil
+}
+
+// checkDecodes decodes one answer the way Grafana does, so both plugins are known to return real frames.
+func checkDecodes(data grpcplugin.DataClient, req *pluginv2.QueryDataRequest, rows int) error {
+	resp, err := data.QueryData(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	decoded, err := backend.FromProto().QueryDataResponse(resp)
+	if err != nil {
+		return err
+	}
+	frames := decoded.Responses["A"].Frames
+	if len(frames) != 1 || frames[0].Rows() != rows {
+		return fmt.Errorf("expected one frame of %d rows", rows)
+	}
+	return nil
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	return sorted[int(float64(len(sorted)-1)*p)]
+}
+
+type w2Result struct{ p50, p99, mean time.Duration }
+
+func w2(data grpcplugin.DataClient, model map[string]any, calls int) (w2Result, error) {
+	req := request(model)
+	for i := 0; i < 50; i++ { // warm up: the first call fills the cache, the rest warm both sides
+		if _, _, err := call(data, req); err != nil {
+			return w2Result{}, err
+		}
+	}
+	if err := checkDecodes(data, req, 1000); err != nil {
+		return w2Result{}, err
+	}
+	times := make([]time.Duration, 0, calls)
+	var total time.Duration
+	for i := 0; i < calls; i++ {
+		elapsed, _, err := call(data, req)
+		if err != nil {
+			return w2Result{}, err
+		}
+		times = append(times, elapsed)
+		total += elapsed
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return w2Result{percentile(times, 0.5), percentile(times, 0.99), total / time.Duration(calls)}, nil
+}
+
+func w3(data grpcplugin.DataClient, model map[string]any, calls int) (float64, int, error) {
+	req := request(model)
+	if _, _, err := call(data, req); err != nil { // fills the Python plugin's cache
+		return 0, 0, err
+	}
+	if err := checkDecodes(data, req, 1_000_000); err != nil {
+		return 0, 0, err
+	}
+	var total time.Duration
+	size := 0
+	for i := 0; i < calls; i++ {
+		elapsed, n, err := call(data, req)
+		if err != nil {
+			return 0, 0, err
+		}
+		total += elapsed
+		size = n
+	}
+	return float64(size) * float64(calls) / total.Seconds(), size, nil
+}
+
+func main() {
+	goPlugin := flag.String("go-plugin", "", "the Go reference plugin executable")
+	python := flag.String("python", "", "the Python interpreter of the plugin's venv")
+	pythonPath := flag.String("pythonpath", "", "PYTHONPATH for the Python plugin (its source tree)")
+	cacheDir := flag.String("cache-dir", "", "GF_PLUGIN_CACHE_DIR for the Python plugin")
+	calls := flag.Int("calls", 2000, "W2 calls per plugin")
+	bigCalls := flag.Int("big-calls", 5, "W3 calls per plugin")
+	flag.Parse()
+
+	w2SQL := "SELECT TIMESTAMP '2024-05-06 00:00:00' + to_seconds(range) AS time, range * 1.0 AS a FROM range(1000)"
+	w3SQL := "SELECT TIMESTAMP '2024-05-06 00:00:00' + to_seconds(range) AS time, range * 1.0 AS a, " +
+		"range * 2.0 AS b, range * 3.0 AS c, range * 4.0 AS d FROM range(1000000)"
+	targets := []target{
+		{
+			name: "go-sdk", command: []string{*goPlugin}, env: []string{"GF_VERSION=12.4.0"},
+			w2Query: map[string]any{"rows": 1000, "valueColumns": 1},
+			w3Query: map[string]any{"rows": 1_000_000, "valueColumns": 4},
+		},
+		{
+			name:    "python",
+			command: []string{*python, "-m", "cloudsql_cos_ts.server"},
+			env: []string{
+				"GF_VERSION=12.4.0", "GF_PLUGIN_CACHE_DIR=" + *cacheDir, "PYTHONPATH=" + *pythonPath,
+				"PYTHONDONTWRITEBYTECODE=1", "GF_PLUGIN_LOG_LEVEL=warn",
+			},
+			w2Query: map[string]any{"rawSql": w2SQL, "format": "time_series"},
+			w3Query: map[string]any{"rawSql": w3SQL, "format": "table"},
+		},
+	}
+	w2Results := map[string]w2Result{}
+	for _, t := range targets {
+		client, data, err := start(t)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", t.name, err)
+			os.Exit(1)
+		}
+		r, err := w2(data, t.w2Query, *calls)
+		if err != nil {
+			client.Kill()
+			fmt.Fprintf(os.Stderr, "%s W2: %v\n", t.name, err)
+			os.Exit(1)
+		}
+		w2Results[t.name] = r
+		fmt.Printf("W2 %-7s 1,000-row time series, %d calls: p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms\n",
+			t.name, *calls, ms(r.p50), ms(r.p99), ms(r.mean))
+		rate, size, err := w3(data, t.w3Query, *bigCalls)
+		client.Kill()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s W3: %v\n", t.name, err)
+			os.Exit(1)
+		}
+		fmt.Printf("W3 %-7s 1,000,000 x 5 frame (%s bytes), %d calls: %8.1f MB/s\n",
+			t.name, thousands(size), *bigCalls, rate/1e6)
+	}
+	g, p := w2Results["go-sdk"], w2Results["python"]
+	fmt.Printf("W2 ratio python/go: p50 %.2fx (goal <= 1.5x)  p99 %.2fx (goal <= 2x)\n",
+		float64(p.p50)/float64(g.p50), float64(p.p99)/float64(g.p99))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var parts []string
+	for len(s) > 3 {
+		parts = append([]string{s[len(s)-3:]}, parts...)
+		s = s[:len(s)-3]
+	}
+	return strings.Join(append([]string{s}, parts...), ",")
+}
