@@ -31,9 +31,12 @@ export async function toggleSwitch(page, ariaLabel) {
   await page.locator(`label[for="${id}"]`).click();
 }
 
-/** Opens the harness on the query editor and waits for Monaco. */
-export async function openQueryEditor(page, baseUrl, app) {
-  await page.goto(`${baseUrl}/?view=query${app ? `&app=${app}` : ''}`);
+/**
+ * Opens the harness on the query editor and waits for Monaco. `entry` picks the page: '' for the
+ * editors from the sources, 'systemjs.html' for the built dist/module.js.
+ */
+export async function openQueryEditor(page, baseUrl, { app, entry = '' } = {}) {
+  await page.goto(`${baseUrl}/${entry}?view=query${app ? `&app=${app}` : ''}`);
   await page.locator('.monaco-editor textarea').waitFor({ state: 'attached', timeout: 15000 });
 }
 

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { buildHarness, harnessOutDir } from '../harness/build.mjs';
 import { startStaticServer } from '../harness/server.mjs';
 import configSpecs from './specs/configEditor.mjs';
+import builtModuleSpecs from './specs/builtModule.mjs';
 import querySpecs from './specs/queryEditor.mjs';
 
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,6 +65,7 @@ async function main() {
   await buildHarness();
   const server = await startStaticServer(harnessOutDir, {
     '/public/build/img/icons/': path.join(frontendDir, 'node_modules/@grafana/ui/dist/public/img/icons'),
+    '/dist/': path.join(frontendDir, '..', 'dist'),
   });
   const profileDir = await mkdtemp(path.join(os.tmpdir(), 'cloudsql-chromium-'));
   const context = await chromium.launchPersistentContext(profileDir, {
@@ -83,7 +85,7 @@ async function main() {
   });
   const results = [];
   try {
-    for (const spec of [...querySpecs, ...configSpecs]) {
+    for (const spec of [...querySpecs, ...configSpecs, ...builtModuleSpecs]) {
       const result = await runSpec(context, spec, server.url);
       results.push(result);
       console.log(`${result.failure ? 'FAIL' : 'ok  '} ${result.name} (${result.ms} ms)`);

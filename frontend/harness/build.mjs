@@ -1,4 +1,4 @@
-// Bundles harness/main.tsx (real editors + stubbed backend) into .test-output/harness/ with esbuild.
+// Bundles the harness pages (real editors + stubbed backend) into .test-output/harness/ with esbuild.
 import { build } from 'esbuild';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,27 +7,8 @@ import { fileURLToPath } from 'node:url';
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const harnessOutDir = path.join(frontendDir, '.test-output', 'harness');
 
-export async function buildHarness() {
-  await rm(harnessOutDir, { recursive: true, force: true });
-  await mkdir(harnessOutDir, { recursive: true });
-  await build({
-    entryPoints: [path.join(frontendDir, 'harness', 'main.tsx')],
-    outdir: harnessOutDir,
-    bundle: true,
-    format: 'esm',
-    splitting: true,
-    jsx: 'transform',
-    sourcemap: true,
-    logLevel: 'warning',
-    define: { 'process.env.NODE_ENV': '"development"', global: 'globalThis' },
-    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file', '.svg': 'file', '.png': 'file' },
-  });
-  // esbuild does not inject the CSS of lazily loaded chunks (Monaco's): link every stylesheet.
-  const styles = (await readdir(harnessOutDir)).filter((name) => name.endsWith('.css'));
-  const links = styles.map((name) => `<link rel="stylesheet" href="/${name}">`).join('\n    ');
-  await writeFile(
-    path.join(harnessOutDir, 'index.html'),
-    `<!doctype html>
+function pageHtml(links, script) {
+  return `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8">
@@ -39,13 +20,50 @@ export async function buildHarness() {
     <div id="root"></div>
     <!-- Grafana's index page sets this before any plugin code runs; @grafana/runtime's config reads it. -->
     <script>
-      window.grafanaBootData = { assets: { dark: '', light: '' }, settings: {}, user: {}, navTree: [] };
+      window.grafanaBootData = { assets: { dark: '', light: '' }, settings: { featureToggles: {} }, user: {}, navTree: [] };
     </script>
-    <script type="module" src="/main.js"></script>
+    <script type="module" src="${script}"></script>
   </body>
 </html>
-`
-  );
+`;
+}
+
+// Each page is its own bundle: one shared chunk set for both changed the order in which
+// @grafana/* modules initialise and broke them.
+const PAGES = [
+  { html: 'index.html', entry: 'main.tsx', folder: 'source' }, // the editors from the sources
+  { html: 'systemjs.html', entry: 'systemjs.tsx', folder: 'built' }, // dist/module.js via SystemJS
+];
+
+async function buildPage({ html, entry, folder }) {
+  const outdir = path.join(harnessOutDir, folder);
+  await build({
+    entryPoints: [path.join(frontendDir, 'harness', entry)],
+    outdir,
+    bundle: true,
+    format: 'esm',
+    splitting: true,
+    jsx: 'transform',
+    sourcemap: true,
+    logLevel: 'warning',
+    // systemjs declares "type": "script" in its package.json, which esbuild warns about; harmless here.
+    logOverride: { 'package.json': 'silent' },
+    define: { 'process.env.NODE_ENV': '"development"', global: 'globalThis' },
+    loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file', '.svg': 'file', '.png': 'file' },
+  });
+  // esbuild does not inject the CSS of lazily loaded chunks (Monaco's): link every stylesheet.
+  const styles = (await readdir(outdir)).filter((name) => name.endsWith('.css'));
+  const links = styles.map((name) => `<link rel="stylesheet" href="/${folder}/${name}">`).join('\n    ');
+  const script = `/${folder}/${path.basename(entry, '.tsx')}.js`;
+  await writeFile(path.join(harnessOutDir, html), pageHtml(links, script));
+}
+
+export async function buildHarness() {
+  await rm(harnessOutDir, { recursive: true, force: true });
+  await mkdir(harnessOutDir, { recursive: true });
+  for (const page of PAGES) {
+    await buildPage(page);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

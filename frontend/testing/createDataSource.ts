@@ -5,8 +5,9 @@ import { CloudSqlOptions } from '../src/types';
 
 export const TEST_UID = 'cloudsql-test';
 
-export function createDataSource(jsonData: CloudSqlOptions = {}): DataSource {
-  const settings: DataSourceInstanceSettings<CloudSqlOptions> = {
+/** Instance settings as Grafana passes them to the DataSource constructor. */
+export function testInstanceSettings(jsonData: CloudSqlOptions = {}): DataSourceInstanceSettings<CloudSqlOptions> {
+  return {
     id: 1,
     uid: TEST_UID,
     type: 'ibm-cloudsqlcos-datasource',
@@ -16,5 +17,8 @@ export function createDataSource(jsonData: CloudSqlOptions = {}): DataSource {
     jsonData,
     meta: { id: 'ibm-cloudsqlcos-datasource' } as DataSourcePluginMeta,
   };
-  return new DataSource(settings);
+}
+
+export function createDataSource(jsonData: CloudSqlOptions = {}): DataSource {
+  return new DataSource(testInstanceSettings(jsonData));
 }

@@ -81,7 +81,7 @@ export default [
   {
     name: 'query-compact-explore',
     async run(page, { baseUrl }) {
-      await openQueryEditor(page, baseUrl, 'explore');
+      await openQueryEditor(page, baseUrl, { app: 'explore' });
       assert.equal(await page.getByTestId('query-editor').getAttribute('data-layout'), 'compact');
       const height = await page.locator('.monaco-editor').first().evaluate((node) => node.getBoundingClientRect().height);
       assert.ok(height <= 130, `compact editor height ${height}`);

@@ -1,0 +1,96 @@
+import React, { ComponentType, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+
+import { CoreApp, createTheme, dateTime, ThemeContext } from '@grafana/data';
+import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
+import { GlobalStyles } from '@grafana/ui';
+
+import type { ConfigEditor } from '../src/components/ConfigEditor';
+import type { QueryEditor } from '../src/components/QueryEditor';
+import { CloudSqlSettings } from '../src/config/settingsUpdate';
+import type { DataSource } from '../src/datasource';
+import { CloudSqlQuery } from '../src/types';
+import { createFakeTemplateSrv } from '../testing/fakeTemplateSrv';
+import { createSettings } from '../testing/settings';
+import { createStubBackendSrv } from '../testing/stubBackendSrv';
+
+/** What a harness page renders: the editors and datasource, from the sources or from dist/module.js. */
+export interface HarnessPlugin {
+  datasource: DataSource;
+  QueryEditor: ComponentType<React.ComponentProps<typeof QueryEditor>>;
+  ConfigEditor: ComponentType<React.ComponentProps<typeof ConfigEditor>>;
+}
+
+/** Grafana services the editors reach through @grafana/runtime, answered by canned JSON. */
+export function installStubServices() {
+  const stub = createStubBackendSrv();
+  setBackendSrv(stub.backendSrv);
+  setTemplateSrv(createFakeTemplateSrv({ target_ip: '10.240.0.4', hosts: ['10.0.0.1', '10.0.0.2'] }));
+  return stub;
+}
+
+const range = {
+  from: dateTime(Date.UTC(2026, 0, 1)),
+  to: dateTime(Date.UTC(2026, 0, 1, 6)),
+  raw: { from: 'now-6h', to: 'now' },
+};
+
+/**
+ * Renders one editor inside Grafana's dark theme (?view=query|config; ?app=explore or
+ * unified-alerting for the compact layout) and dumps its state into <pre data-testid="state">
+ * for the browser specs to read.
+ */
+export function mountHarness({ datasource, QueryEditor, ConfigEditor }: HarnessPlugin, requests: Array<{ method: string; url: string }>) {
+  const params = new URLSearchParams(window.location.search);
+  const view = params.get('view') ?? 'query';
+  const app = (params.get('app') as CoreApp | null) ?? CoreApp.Dashboard;
+
+  function StateDump({ state }: { state: object }) {
+    return (
+      <pre data-testid="state" style={{ marginTop: 16, fontSize: 11 }}>
+        {JSON.stringify({ ...state, requests: requests.map((r) => `${r.method} ${r.url}`) }, null, 2)}
+      </pre>
+    );
+  }
+
+  function QueryView() {
+    const [query, setQuery] = useState<CloudSqlQuery>({ refId: 'A', ...datasource.getDefaultQuery() });
+    const [runs, setRuns] = useState(0);
+    return (
+      <>
+        <QueryEditor
+          query={query}
+          onChange={setQuery}
+          onRunQuery={() => setRuns((count) => count + 1)}
+          datasource={datasource}
+          range={range}
+          app={app}
+        />
+        <StateDump state={{ query, runs }} />
+      </>
+    );
+  }
+
+  function ConfigView() {
+    const [options, setOptions] = useState<CloudSqlSettings>(createSettings({}, { sparkToken: true }));
+    return (
+      <>
+        <ConfigEditor options={options} onOptionsChange={setOptions} />
+        <StateDump
+          state={{
+            jsonData: options.jsonData,
+            secureJsonData: options.secureJsonData,
+            secureJsonFields: options.secureJsonFields,
+          }}
+        />
+      </>
+    );
+  }
+
+  createRoot(document.getElementById('root')!).render(
+    <ThemeContext.Provider value={createTheme({ colors: { mode: 'dark' } })}>
+      <GlobalStyles />
+      <main style={{ padding: 16, maxWidth: 1100 }}>{view === 'config' ? <ConfigView /> : <QueryView />}</main>
+    </ThemeContext.Provider>
+  );
+}
