@@ -3,4 +3,4 @@
 from cloudsql_cos_ts.server.main import main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
