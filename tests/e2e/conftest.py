@@ -42,6 +42,7 @@ class E2eWorld:
     records: list[Record]
     flow_logs: FlowLogFolders
     ready_seconds: float
+    dist: Path
 
 
 def run_logged(command: list[str], log: Path, timeout_s: float, what: str) -> str:
@@ -83,6 +84,29 @@ def recent_flow_logs(root: Path) -> tuple[FlowLogFolders, GenerationSummary]:
     return folders, summary
 
 
+def is_dangling(path: Path) -> bool:
+    return path.is_symlink() and not path.exists()
+
+
+def dangling_symlinks(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if is_dangling(path))
+
+
+def install_plugin(dist: Path, plugins: Path) -> None:
+    """Put dist/ under the plugin id with the files the release archive carries.
+
+    The release zip stores a symlink's target as a plain file and leaves out links that point
+    nowhere; Grafana's plugin finder, walking a copied or linked dist/ with links followed, stops the
+    whole server at the first dangling one (test_dist_has_no_dangling_symlinks names them).
+    """
+    shutil.copytree(dist, plugins / PLUGIN_ID, symlinks=False, ignore=_dangling_names)
+
+
+def _dangling_names(folder: str, names: list[str]) -> list[str]:
+    """copytree's own ignore_dangling_symlinks resolves relative links against the cwd, so not that."""
+    return [name for name in names if is_dangling(Path(folder) / name)]
+
+
 def keep_logs(folders: RunFolders) -> None:
     target = OUTPUT / f"run-{time.strftime('%Y%m%d-%H%M%S')}"
     target.mkdir(parents=True, exist_ok=True)
@@ -99,13 +123,13 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2eWorld]:
     flow_logs, summary = recent_flow_logs(root)
     folders = RunFolders(root / "run")
     folders.create()
-    (folders.plugins / PLUGIN_ID).symlink_to(dist.resolve(), target_is_directory=True)
+    install_plugin(dist, folders.plugins)
     provision(folders, flow_logs)
     grafana = GrafanaServer(binary=binary, homepath=binary.parent.parent / "home", folders=folders)
     began = time.monotonic()
     try:
         grafana.start()
-        yield E2eWorld(grafana, summary, load_records(flow_logs.source), flow_logs, time.monotonic() - began)
+        yield E2eWorld(grafana, summary, load_records(flow_logs.source), flow_logs, time.monotonic() - began, dist)
     finally:
         grafana.stop()
         keep_logs(folders)

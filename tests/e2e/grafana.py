@@ -145,7 +145,7 @@ class GrafanaServer:
     folders: RunFolders
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
-    started_at: float = 0.0
+    started_wall: float = 0.0
 
     @property
     def url(self) -> str:
@@ -154,13 +154,13 @@ class GrafanaServer:
     def start(self, timeout_s: float = 120.0) -> GrafanaServer:
         self.folders.create()
         self.folders.config.write_text(grafana_ini(self.folders, self.port))
+        self.started_wall = time.time()
         command = [str(self.binary), "server", f"--homepath={self.homepath}", f"--config={self.folders.config}"]
         with self.folders.console_log.open("wb") as console:
             self.process = subprocess.Popen(
                 command, cwd=self.folders.root, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.folders.root)},
             )
-        self.started_at = time.monotonic()
         wait_for("Grafana /api/health answering", self._healthy, timeout_s)
         return self
 
