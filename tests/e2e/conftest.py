@@ -3,7 +3,7 @@
 The session fixture builds what is missing (the Grafana binary through scripts/grafana_build.sh,
 cached outside the repository; dist/ through scripts/build.sh), generates six hours of flow logs
 ending now (so relative ranges and the alert rule see data), provisions the datasource, the
-dashboard and the alert rule, and starts Grafana. A missing piece fails the tests: a real Grafana is
+bundled dashboard and the shipped alert rule, and starts Grafana. A missing piece fails the tests: a real Grafana is
 a required capability, never skipped. Logs are copied to tests/.output/e2e/ at the end.
 """
 
@@ -23,7 +23,7 @@ import pytest
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from tests.dashboard.expected import Record, load_records
 from tests.e2e.grafana import PLUGIN_ID, GrafanaServer, RunFolders
-from tests.e2e.provisioning import FlowLogFolders, provision
+from tests.e2e.provisioning import FlowLogFolders, bundled_dashboard_uid, provision
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "tests" / ".output" / "e2e"
@@ -43,6 +43,7 @@ class E2eWorld:
     flow_logs: FlowLogFolders
     ready_seconds: float
     dist: Path
+    dashboard_uid: str
 
 
 def run_logged(command: list[str], log: Path, timeout_s: float, what: str) -> str:
@@ -129,7 +130,8 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2eWorld]:
     began = time.monotonic()
     try:
         grafana.start()
-        yield E2eWorld(grafana, summary, load_records(flow_logs.source), flow_logs, time.monotonic() - began, dist)
+        yield E2eWorld(grafana, summary, load_records(flow_logs.source), flow_logs, time.monotonic() - began, dist,
+                       bundled_dashboard_uid(folders.plugins / PLUGIN_ID))
     finally:
         grafana.stop()
         keep_logs(folders)

@@ -1,10 +1,11 @@
 """Our dist/ inside a real Grafana server, checked only through Grafana's HTTP API.
 
 Covers what the protocol harness cannot: Grafana's plugin loading of an unsigned plugin, file
-provisioning of the datasource, dashboard and alert rule, ``/api/ds/query`` with the dashboard's own
-panel queries (values compared with a plain-Python computation over the generated records), error
-statuses passed through Grafana, the unified-alerting scheduler evaluating our time series, and
-Grafana restarting a killed plugin process. The tests run in file order: the kill comes last.
+provisioning of the datasource, the bundled dashboard and the shipped alert rule, ``/api/ds/query``
+with the queries of the dashboard as Grafana stored it (values compared with a plain-Python
+computation over the generated records), error statuses passed through Grafana, the
+unified-alerting scheduler evaluating our time series, and Grafana restarting a killed plugin
+process. The tests run in file order: the kill comes last.
 """
 
 from __future__ import annotations
@@ -20,24 +21,18 @@ import psutil
 import pytest
 
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
+from tests.dashboard.dashboard_doc import load_queries
 from tests.dashboard.expected import Record, bucket_counts, counts_by, epoch_ms, in_range
 from tests.e2e.conftest import GRAFANA_BUILD_TIMEOUT_S, OUTPUT, E2eWorld, dangling_symlinks
 from tests.e2e.frames import Frame, QueryResult, results_of
 from tests.e2e.grafana import PLUGIN_ID, GrafanaServer, wait_for
-from tests.e2e.provisioning import (
-    ALERT_RULE_TITLE,
-    ALERT_THRESHOLD,
-    DASHBOARD_UID,
-    DATASOURCE_UID,
-    QUERIES,
-    datasource_ref,
-    sql_target,
-)
+from tests.e2e.provisioning import ALERT_RULE_TITLE, ALERT_THRESHOLD, DATASOURCE_UID, datasource_ref, sql_target
 
 # The first test of a fresh machine waits for the Grafana build inside the session fixture.
 pytestmark = pytest.mark.timeout(GRAFANA_BUILD_TIMEOUT_S + 900)
 ALERT_FIRE_TIMEOUT_S = 180
 PLUGIN_RESTART_TIMEOUT_S = 90
+QUERIES = load_queries()
 
 
 class Window:
@@ -76,11 +71,20 @@ def with_target_ip(target: dict[str, Any], world: E2eWorld) -> dict[str, Any]:
     return {**target, "rawSql": target["rawSql"].replace("${target_ip}", world.summary.scanned_target)}
 
 
+def stored_dashboard(world: E2eWorld) -> dict[str, Any]:
+    """The bundled dashboard as Grafana stored it from provisioning."""
+    dashboard: dict[str, Any] = world.grafana.get(f"/api/dashboards/uid/{world.dashboard_uid}")["dashboard"]
+    return dashboard
+
+
 def panel_targets(world: E2eWorld, title_start: str) -> list[dict[str, Any]]:
-    """The targets of a panel as Grafana stored the provisioned dashboard."""
-    dashboard = world.grafana.get(f"/api/dashboards/uid/{DASHBOARD_UID}")["dashboard"]
-    (panel,) = [p for p in dashboard["panels"] if p["title"].startswith(title_start)]
+    (panel,) = [p for p in stored_dashboard(world)["panels"] if p["title"].startswith(title_start)]
     return [with_target_ip(t, world) for t in panel["targets"]]
+
+
+def variable_target(world: E2eWorld, name: str) -> dict[str, Any]:
+    (variable,) = [v for v in stored_dashboard(world)["templating"]["list"] if v["name"] == name]
+    return {**variable["query"], "datasource": variable["datasource"]}
 
 
 def records_where(world: E2eWorld, window: Window, time_column: str, **equal: str) -> list[Record]:
@@ -132,24 +136,28 @@ def test_save_and_test_reports_our_stages(e2e: E2eWorld, method: str) -> None:
     assert all(s["status"] != "error" for s in stages), stages
 
 
-def test_the_dashboard_is_provisioned_with_six_panels_and_two_variables(e2e: E2eWorld) -> None:
-    dashboard = e2e.grafana.get(f"/api/dashboards/uid/{DASHBOARD_UID}")["dashboard"]
-    assert len(dashboard["panels"]) == 6
-    assert [v["name"] for v in dashboard["templating"]["list"]] == ["target_ip", "target_ip_private"]
+def test_the_bundled_dashboard_is_provisioned_with_the_documented_queries(e2e: E2eWorld) -> None:
+    dashboard = stored_dashboard(e2e)
+    variables = dashboard["templating"]["list"]
     targets = [t for p in dashboard["panels"] for t in p["targets"]]
-    assert all(t["datasource"] == datasource_ref() for t in targets)
+    assert len(dashboard["panels"]) == 6
+    assert [v["name"] for v in variables] == ["target_ip", "target_ip_private"]
+    assert all(t["datasource"] == datasource_ref() for t in [*targets, *variables])
+    documented = {QUERIES[name] for name in ("target_ip", "target_ip_private", "P1", "P2", "P3A", "P3B", "P4", "P5",
+                                             "P6")}
+    assert {t["rawSql"] for t in targets} | {v["query"]["rawSql"] for v in variables} == documented
 
 
 def test_variable_target_ip(e2e: E2eWorld) -> None:
     window = Window(e2e)
-    frame = single_table(e2e.grafana, sql_target("V", QUERIES["target_ip"], format="table"), window)
+    frame = single_table(e2e.grafana, variable_target(e2e, "target_ip"), window)
     inbound = records_where(e2e, window, "start_time", direction="I")
     assert frame.names == ["target_ip"]
     assert frame.columns[0] == sorted({r.fields["target_ip"] for r in inbound})
 
 
 def test_variable_target_ip_private(e2e: E2eWorld) -> None:
-    frame = single_table(e2e.grafana, sql_target("V", QUERIES["target_ip_private"], format="table"), Window(e2e))
+    frame = single_table(e2e.grafana, variable_target(e2e, "target_ip_private"), Window(e2e))
     inbound = [r for r in e2e.records if r.fields["direction"] == "I"]
     labels = {(f"{r.fields['target_ip']} ({r.header['network_interface_id']})", r.fields["target_ip"]) for r in inbound}
     assert frame.names == ["label", "value"] and frame.rows() == sorted(labels)
