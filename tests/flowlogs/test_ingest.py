@@ -1,4 +1,5 @@
-"""The ingest cache: hits and misses, growth of an hour, eviction, threads, restarts, partial files."""
+"""The ingest cache: hits and misses, growth of an hour, eviction, threads, restarts, partial files,
+hours built in parallel by one query and by concurrent queries, failures and cancellation."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import DownstreamError, DownstreamTimeout
 from cloudsql_cos_ts.flowlogs.decode import SourceObject
+from cloudsql_cos_ts.flowlogs.duckdb_source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
@@ -98,3 +101,49 @@ def test_lru_eviction(tmp_path: Path, hour_objects: tuple[LocalStore, list[Sourc
     cache.max_bytes = 0
     assert cache.evict(protect=[paths[1]]) == 1
     assert [p.exists() for p in paths] == [False, True, False]
+
+
+def _six_hour_source(tmp_path: Path) -> tuple[Path, FlowLogSource, TimeRange]:
+    folder = tmp_path / "src"
+    generate(folder, vnics=2, start=HOUR, end=HOUR + timedelta(hours=6), records_per_object=3)
+    store = LocalStore(folder)
+    source = FlowLogSource(store, "", IngestCache(tmp_path / "cache", 1 << 30), f"{folder}/")
+    end = HOUR + timedelta(hours=6)
+    return folder, source, TimeRange(int(HOUR.timestamp() * 1000), int(end.timestamp() * 1000))
+
+
+def test_parallel_hours_under_concurrent_queries_build_each_entry_once(tmp_path: Path) -> None:
+    _, source, time_range = _six_hour_source(tmp_path)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken()),
+                                range(6)))
+    assert len({a.views["FLOW_FLAT"] for a in answers}) == 1
+    assert sum(int(a.stats["objects_read"]) for a in answers) == 2 * 12 * 6
+    entries = list((tmp_path / "cache").rglob("*.parquet"))
+    assert len(entries) == 6 and not list((tmp_path / "cache").rglob(".tmp-*"))
+
+
+def test_a_broken_object_fails_the_query_and_leaves_no_partial_entry(tmp_path: Path) -> None:
+    folder, source, time_range = _six_hour_source(tmp_path)
+    broken = sorted(folder.rglob("*.gz"))[40]
+    good = broken.read_bytes()
+    stat = broken.stat()
+    broken.write_bytes(b"\x1f\x8b not gzip at all")
+    os.utime(broken, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(DownstreamError, match="not valid gzip"):
+        source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    assert not list((tmp_path / "cache").rglob(".tmp-*"))
+    broken.write_bytes(good)
+    os.utime(broken, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    answer = source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    assert len(list((tmp_path / "cache").rglob("*.parquet"))) == 6
+    assert int(answer.stats["objects_read"]) + int(answer.stats["objects_cached"]) == 2 * 12 * 6
+
+
+def test_cancelling_a_parallel_ingest_stops_it(tmp_path: Path) -> None:
+    _, source, time_range = _six_hour_source(tmp_path)
+    token = CancelToken()
+    token.cancel("timeout")
+    with pytest.raises(DownstreamTimeout):
+        source.relations(time_range, frozenset({"FLOW_FLAT"}), token)
+    assert not list((tmp_path / "cache").rglob("*.parquet"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,9 +11,11 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
+from cloudsql_cos_ts.flowlogs.decode import SourceObject
 from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
-from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
+from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, find_vnic_prefixes, hours_for, prune
+from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings
@@ -75,3 +79,24 @@ def test_cancelled_listing_raises(week_set: tuple[Path, GenerationSummary], reas
     with pytest.raises(error):
         prune(LocalStore(folder), "", _range(WEEK_END - timedelta(hours=3), WEEK_END), token,
               vnic_cache=VnicPrefixCache(), context=f"{folder}/")
+
+
+def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    start = WEEK_END - timedelta(hours=2)
+    generate(folder, vnics=1, start=start, end=WEEK_END, records_per_object=1)
+    store, vnics, listings = LocalStore(folder), VnicPrefixCache(), TtlCache[tuple[str, str], list[SourceObject]](0.3)
+
+    def pruned() -> tuple[int, int]:
+        result = prune(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
+                       context=f"{folder}/")
+        return sum(len(v) for v in result.listed.values()), result.list_calls
+
+    listed, calls = pruned()
+    assert calls > 0
+    assert pruned() == (listed, 0)  # a second panel right after lists nothing
+    newest = max(folder.rglob("*.gz"))
+    shutil.copy2(newest, newest.with_name("99999999.gz"))
+    assert pruned() == (listed, 0)
+    time.sleep(0.35)
+    assert pruned()[0] == listed + 1

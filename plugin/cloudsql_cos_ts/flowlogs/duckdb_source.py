@@ -13,12 +13,15 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats, raise_if_cancelled
-from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
+from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
+from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, listing_cache, prune
 from cloudsql_cos_ts.flowlogs.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -84,21 +87,22 @@ class FlowLogSource:
         self.store, self.prefix, self.cache, self.context = store, prefix, cache, context
         self.allowed_directories: tuple[str, ...] = (str(cache.root),)
         self._vnics = VnicPrefixCache()
+        self._listings = listing_cache()
 
     def relations(self, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken) -> SourceRelations:
         wanted = {name for name in (FLOW, FLOW_FLAT, SOURCE) if name in referenced}
         if not wanted:
             return SourceRelations(views={})
         began = time.monotonic()
-        pruned = prune(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, context=self.context)
+        pruned = prune(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, listings=self._listings,
+                       context=self.context)
         listed_at = time.monotonic()
+        hours = sorted(pruned.needed)
+        per_hour = [IngestStats() for _ in hours]
+        paths = run_jobs([self._entry_job(pruned, hour, s) for hour, s in zip(hours, per_hour, strict=True)], cancel)
         stats = IngestStats()
-        paths = []
-        for hour in sorted(pruned.needed):
-            raise_if_cancelled(cancel)
-            group = self.cache.group_dir(self.store, self.prefix, hour.isoformat())
-            paths.append(self.cache.entry_for(self.store, group, listed=pruned.listed[hour],
-                                              needed=pruned.needed[hour], cancel=cancel, stats=stats))
+        for hour_stats in per_hour:
+            stats.absorb(hour_stats)
         if stats.entries_written:
             self.cache.evict(protect=paths)
         views = {}
@@ -117,6 +121,18 @@ class FlowLogSource:
             "ms_listing": round((listed_at - began) * 1000, 1),
             "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
         })
+
+
+    def _entry_job(self, pruned: PruneResult, hour: datetime, stats: IngestStats) -> Job[Path]:
+        """Bring one hour into the ingest cache: its entry's path."""
+        group = self.cache.group_dir(self.store, self.prefix, hour.isoformat())
+
+        def job(cancel: CancelToken) -> Path:
+            raise_if_cancelled(cancel)
+            return self.cache.entry_for(self.store, group, listed=pruned.listed[hour], needed=pruned.needed[hour],
+                                        cancel=cancel, stats=stats)
+
+        return job
 
 
 class FileSource:

@@ -14,7 +14,9 @@ Safety:
 * the in-memory index is a hint: an entry's file is checked on use and re-read from disk after a
   restart (its (key, ETag) list comes from the file itself);
 * size is bounded: after a build, least-recently-used entries (file mtime, touched on use) are
-  deleted until the total is under the limit, sparing the current query's and recently used ones.
+  deleted until the total is under the limit, sparing the current query's and recently used ones;
+* different groups are independent, so one query may build several at once (``parallel.py``):
+  gunzip, ``pyarrow.json`` and the Parquet writer release the GIL, so hours decode side by side.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +36,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
 from cloudsql_cos_ts.flowlogs.decode import ETAG, KEY, SourceObject, decode_objects
+from cloudsql_cos_ts.flowlogs.fetch import fetch_objects, raise_if_cancelled
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 _ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.parquet$")
-FETCH_WORKERS = 8
 RECENT_USE_S = 60.0  # entries used this recently are never evicted (a running query may read them)
 Manifest = frozenset[tuple[str, str]]
 
@@ -52,19 +52,18 @@ class IngestStats:
     bytes_read: int = 0
     entries_written: int = 0
 
+    def absorb(self, other: IngestStats) -> None:
+        """Add another job's counts (each parallel job counts on its own, so no counter is shared)."""
+        self.objects_read += other.objects_read
+        self.objects_cached += other.objects_cached
+        self.bytes_read += other.bytes_read
+        self.entries_written += other.entries_written
+
 
 @dataclass(frozen=True)
 class Entry:
     path: Path
     manifest: Manifest
-
-
-def raise_if_cancelled(cancel: CancelToken) -> None:
-    """Turn a fired token into the error its reason calls for."""
-    if cancel.is_cancelled():
-        if cancel.reason == "timeout":
-            raise DownstreamTimeout("the query ran past its time limit while reading flow-log objects")
-        raise QueryCancelled("the query was cancelled while reading flow-log objects")
 
 
 def manifest_hash(manifest: Manifest) -> str:
@@ -117,7 +116,10 @@ class IngestCache:
             kept = manifest & listed_ids
             missing = [o for o in needed if (o.key, o.etag) not in kept]
             stats.objects_cached += len(needed_ids & kept)
-            fresh = decode_objects(list(_fetch(store, missing, cancel, stats)))
+            fetched = list(fetch_objects(store, missing, cancel))
+            stats.objects_read += len(fetched)
+            stats.bytes_read += sum(len(data) for _, data in fetched)
+            fresh = decode_objects(fetched)
             raise_if_cancelled(cancel)
             parts = [fresh]
             if entry is not None and kept:
@@ -125,7 +127,7 @@ class IngestCache:
                 keep_mask = pa.array([(k, e) in kept for k, e in zip(old[KEY].to_pylist(), old[ETAG].to_pylist(),
                                                                       strict=True)])
                 parts.insert(0, old.filter(keep_mask))
-            new_manifest = kept | frozenset(zip(fresh[KEY].to_pylist(), fresh[ETAG].to_pylist(), strict=True))
+            new_manifest = kept | frozenset((obj.key, obj.etag) for obj, _ in fetched)
             path = self._write(group_dir, pa.concat_tables(parts), new_manifest)
             stats.entries_written += 1
             with self._lock:
@@ -230,35 +232,3 @@ def _group_lock(group_dir: Path) -> Iterator[None]:
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-
-def _fetch(
-    store: ObjectStore, objects: list[SourceObject], cancel: CancelToken, stats: IngestStats
-) -> Iterator[tuple[SourceObject, bytes]]:
-    """Download in parallel (I/O and gunzip release the GIL), stopping promptly on cancel."""
-    if not objects:
-        return
-    raise_if_cancelled(cancel)
-    with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(objects))) as pool:
-        pending: dict[Future[tuple[bytes, str]], SourceObject] = {}
-        queue = list(reversed(objects))
-        get: Callable[[str], tuple[bytes, str]] = store.get
-        try:
-            while queue or pending:
-                while queue and len(pending) < FETCH_WORKERS * 2:
-                    obj = queue.pop()
-                    pending[pool.submit(get, obj.key)] = obj
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                raise_if_cancelled(cancel)
-                for future in done:
-                    obj = pending.pop(future)
-                    data, etag = future.result()
-                    stats.objects_read += 1
-                    stats.bytes_read += len(data)
-                    yield (obj if etag == obj.etag else _with_etag(obj, etag)), data
-        finally:
-            for future in pending:
-                future.cancel()
-
-
-def _with_etag(obj: SourceObject, etag: str) -> SourceObject:
-    return SourceObject(obj.key, etag, obj.last_modified, obj.size, obj.parsed)

@@ -16,13 +16,14 @@ Which hours can hold a record whose times fall in ``[from, to]``?
 
 Listing cost grows with the range, not the bucket: the vNIC-level prefixes (``…/record-type=…/``)
 are found by delimiter listing and cached for a minute; then each vNIC is listed per hour
-(``…/year=/month=/day=/hour=/``), or per day when the whole day is in range.
+(``…/year=/month=/day=/hour=/``), or per day when the whole day is in range. Those listings are
+shared for ``LISTING_TTL_S`` seconds when the caller passes a listing cache (the panels of one
+dashboard load ask for the same prefixes at once; objects arrive every five minutes per vNIC, so a
+few seconds of sharing hides nothing a user could notice).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.decode import SourceObject
-from cloudsql_cos_ts.flowlogs.ingest import raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.layout import (
     ROOT,
     VNIC_LEVELS,
@@ -40,6 +41,7 @@ from cloudsql_cos_ts.flowlogs.layout import (
     hours_between,
     parse_key,
 )
+from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -47,6 +49,7 @@ MARGIN_AFTER = timedelta(hours=1)
 MARGIN_BEFORE = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(minutes=1)
 VNIC_CACHE_TTL_S = 60.0
+LISTING_TTL_S = 15.0
 LIST_WORKERS = 8
 _MAX_DEPTH = len(VNIC_LEVELS) + 2
 
@@ -77,25 +80,25 @@ def _segment_name(prefix: str) -> str:
     return last.partition("=")[0] if "=" in last else last
 
 
-@dataclass
-class VnicPrefixCache:
+class VnicPrefixCache(TtlCache[tuple[str, str], tuple[list[str], int]]):
     """Short-lived memory of a store's vNIC-level prefixes (new vNICs appear within a minute)."""
 
-    ttl_s: float = VNIC_CACHE_TTL_S
-    _entries: dict[tuple[str, str], tuple[float, list[str]]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, ttl_s: float = VNIC_CACHE_TTL_S) -> None:
+        super().__init__(ttl_s)
 
-    def get(self, store: ObjectStore, prefix: str, context: str) -> tuple[list[str], int]:
+    def prefixes(self, store: ObjectStore, prefix: str, context: str) -> tuple[list[str], int]:
         """The prefixes and how many list calls finding them cost (0 when cached)."""
         key = (store.identity, prefix)
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
-            return hit[1], 0
-        prefixes, calls = find_vnic_prefixes(store, prefix, context)
-        with self._lock:
-            self._entries[key] = (time.monotonic(), prefixes)
-        return prefixes, calls
+        (found, calls), computed = self.get(key, lambda: find_vnic_prefixes(store, prefix, context))
+        return found, calls if computed else 0
+
+
+ListingCache = TtlCache[tuple[str, str], list[SourceObject]]
+
+
+def listing_cache() -> ListingCache:
+    """Listings of hour or day prefixes by (store, prefix), shared for ``LISTING_TTL_S``."""
+    return TtlCache(LISTING_TTL_S)
 
 
 def find_vnic_prefixes(store: ObjectStore, prefix: str, context: str = "") -> tuple[list[str], int]:
@@ -141,30 +144,38 @@ def prune(
     cancel: CancelToken,
     *,
     vnic_cache: VnicPrefixCache,
+    listings: ListingCache | None = None,
     context: str = "",
 ) -> PruneResult:
     """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots)."""
     hours = hours_for(time_range)
     wanted = set(hours)
     result = PruneResult(cutoff=modified_cutoff(time_range), hours_listed=len(hours))
-    vnic_prefixes, result.list_calls = vnic_cache.get(store, prefix, context)
+    vnic_prefixes, result.list_calls = vnic_cache.prefixes(store, prefix, context)
     jobs = _listing_jobs(vnic_prefixes, hours)
-    result.list_calls += len(jobs)
 
-    def list_one(job: str) -> list[SourceObject]:
-        raise_if_cancelled(cancel)
+    def list_job(job: str) -> list[SourceObject]:
         found = []
         for info in store.list(job).objects:
             parsed = parse_key(context + info.key)
-            if parsed is not None and parsed.hour_start in wanted:
+            if parsed is not None:
                 found.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
         return found
 
-    run: Callable[[str], list[SourceObject]] = list_one
+    def list_one(job: str) -> tuple[list[SourceObject], bool]:
+        raise_if_cancelled(cancel)
+        if listings is None:
+            return list_job(job), True
+        return listings.get((store.identity, job), lambda: list_job(job))
+
+    run: Callable[[str], tuple[list[SourceObject], bool]] = list_one
     with ThreadPoolExecutor(max_workers=LIST_WORKERS) as pool:
-        for objects in pool.map(run, jobs):
+        for objects, listed_now in pool.map(run, jobs):
+            result.list_calls += listed_now
             for obj in objects:
                 hour = obj.parsed.hour_start
+                if hour not in wanted:
+                    continue
                 result.listed.setdefault(hour, []).append(obj)
                 if obj.last_modified >= result.cutoff:
                     result.needed.setdefault(hour, []).append(obj)

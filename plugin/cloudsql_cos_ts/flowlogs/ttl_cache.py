@@ -1,0 +1,61 @@
+"""A small time-limited memo with single flight, for listings that every panel of a dashboard repeats.
+
+When a dashboard loads, its panels ask for the same hour prefixes within a second. Listing them once
+and sharing the answer for a few seconds removes most of a warm query's cost, while new objects still
+show up after at most ``ttl_s``. Callers that arrive while the value is being computed wait for that
+computation instead of starting their own; if it fails, each waiter computes for itself (the failure
+may be the first caller's own cancellation).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    """``get(key, compute)`` returns a value computed at most ``ttl_s`` seconds ago."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._values: dict[K, tuple[float, V]] = {}
+        self._flights: dict[K, Future[V]] = {}
+
+    def get(self, key: K, compute: Callable[[], V]) -> tuple[V, bool]:
+        """The value and whether this call computed it."""
+        while True:
+            with self._lock:
+                hit = self._values.get(key)
+                if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+                    return hit[1], False
+                flight = self._flights.get(key)
+                owner = flight is None
+                if flight is None:
+                    flight = self._flights[key] = Future()
+            if owner:
+                return self._compute(key, flight, compute), True
+            if flight.exception() is None:
+                return flight.result(), False
+
+    def _compute(self, key: K, flight: Future[V], compute: Callable[[], V]) -> V:
+        try:
+            value = compute()
+        except BaseException as exc:
+            with self._lock:
+                del self._flights[key]
+            flight.set_exception(exc)
+            raise
+        now = time.monotonic()
+        with self._lock:
+            self._values = {k: v for k, v in self._values.items() if now - v[0] < self.ttl_s}
+            self._values[key] = (now, value)
+            del self._flights[key]
+        flight.set_result(value)
+        return value

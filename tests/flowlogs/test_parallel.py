@@ -1,0 +1,84 @@
+"""Parallel ingest jobs: order, real concurrency, the first failure stops the rest, cancellation."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import DownstreamError, DownstreamTimeout, QueryCancelled
+from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
+
+
+def _value(n: int) -> Job[int]:
+    def job(cancel: CancelToken) -> int:
+        time.sleep(0.001 * (n % 3))
+        return n
+
+    return job
+
+
+def test_results_keep_job_order() -> None:
+    assert run_jobs([_value(n) for n in range(20)], CancelToken(), workers=3) == list(range(20))
+
+
+def test_jobs_run_side_by_side() -> None:
+    barrier = threading.Barrier(2, timeout=5)
+
+    def meet(cancel: CancelToken) -> int:
+        return barrier.wait()  # a serial runner would time out here
+
+    assert sorted(run_jobs([meet, meet], CancelToken(), workers=2)) == [0, 1]
+
+
+def test_first_failure_stops_running_and_queued_jobs() -> None:
+    started: list[int] = []
+    stopped = threading.Event()
+
+    def failing(cancel: CancelToken) -> int:
+        time.sleep(0.05)
+        raise DownstreamError("object 7 is not valid gzip")
+
+    def long_running(cancel: CancelToken) -> int:
+        started.append(1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if cancel.is_cancelled():
+                stopped.set()
+            raise_if_cancelled(cancel)
+            time.sleep(0.005)
+        return 0
+
+    began = time.monotonic()
+    with pytest.raises(DownstreamError, match="not valid gzip"):
+        run_jobs([long_running, failing, *[long_running] * 10], CancelToken(), workers=2)
+    assert time.monotonic() - began < 2
+    assert stopped.is_set()
+    assert len(started) <= 2  # the freed worker may take one more job (which stops at once); no others start
+
+
+@pytest.mark.parametrize(("reason", "error"), [("cancelled", QueryCancelled), ("timeout", DownstreamTimeout)])
+def test_query_cancellation_reaches_every_job(reason: str, error: type) -> None:
+    token = CancelToken()
+
+    def waits_for_cancel(cancel: CancelToken) -> int:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            raise_if_cancelled(cancel)
+            time.sleep(0.005)
+        return 0
+
+    threading.Timer(0.05, token.cancel, kwargs={"reason": reason}).start()
+    began = time.monotonic()
+    with pytest.raises(error):
+        run_jobs([waits_for_cancel] * 4, token, workers=2)
+    assert time.monotonic() - began < 1
+
+
+def test_one_job_or_one_worker_runs_inline() -> None:
+    caller = threading.get_ident()
+    idents = run_jobs([lambda c: threading.get_ident()] * 3, CancelToken(), workers=1)
+    assert idents == [caller] * 3
