@@ -222,3 +222,15 @@ def test_sql_runs_in_utc_whatever_the_host_zone(tmp_path: Path, zone: str) -> No
         assert [table.column(c).cast(pa.int64())[0].as_py() for c in ("z", "offset")] == [expected, expected]
     finally:
         plugin.stop()
+
+
+def test_metrics_count_queries_rejected_before_they_run(plugin: PluginProcess) -> None:
+    def count_400() -> float:
+        text = plugin.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
+        lines = [x for x in text.splitlines() if x.startswith("cloudsql_cos_ts_queries_total") and '"400"' in x]
+        return sum(float(x.rsplit(" ", 1)[1]) for x in lines)
+
+    before = count_400()
+    query(plugin, data_query("A", b"{not json"), data_query("B", {"rawSql": ""}))
+    query(plugin, data_query("C", {"rawSql": "SELECT 1"}), context=datasource_context({"rowLimit": -1}, uid="bad"))
+    assert count_400() == before + 3

@@ -83,6 +83,16 @@ class QueryPipeline:
     def run(
         self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
     ) -> dict[str, QueryAnswer]:
+        """Answer every refId; each answer, rejected ones included, is counted in the metrics."""
+        engine, answers = self._answer(context, queries, request)
+        for answer in answers.values():
+            metrics.QUERIES.labels(status=str(answer.status), engine=engine).inc()
+        return answers
+
+    def _answer(
+        self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
+    ) -> tuple[str, dict[str, QueryAnswer]]:
+        """The engine's name ("none" when the datasource could not be opened) and every refId's answer."""
         answers: dict[str, QueryAnswer] = {}
         models: dict[str, QueryModel] = {}
         for query in queries:
@@ -99,14 +109,14 @@ class QueryPipeline:
         visible = {ref: m for ref, m in models.items() if not m.hide}
         answers.update({ref: QueryAnswer() for ref, m in models.items() if m.hide})
         if not visible:
-            return answers
+            return "none", answers
         try:
             instance = self._instances.get(context)
         except PluginError as exc:
             answers.update({ref: QueryAnswer.failure(exc) for ref in visible})
-            return answers
+            return "none", answers
         answers.update(self._run_graph(instance, visible, request))
-        return answers
+        return instance.engine.name, answers
 
     def _run_graph(
         self, instance: DatasourceInstance, models: dict[str, QueryModel], request: RequestContext
@@ -189,7 +199,6 @@ class QueryPipeline:
         finally:
             metrics.IN_FLIGHT.dec()
         elapsed = time.monotonic() - started
-        metrics.QUERIES.labels(status=str(outcome.answer.status), engine=engine).inc()
         metrics.QUERY_DURATION.labels(engine=engine).observe(elapsed)
         log.debug("query answered", refId=model.ref_id, status=outcome.answer.status, ms=round(elapsed * 1000, 1))
         return outcome
@@ -302,7 +311,8 @@ def _cache_key(job: _Job) -> str | None:
         time_column=model.time_column,
         metrics_column=model.metrics_column,
         get_result=model.get_result,
-        for_alerting=job.request.from_alert,
+        # Alerting shapes tables differently (a 400 for unusable shapes); time series are the same frames.
+        for_alerting=job.request.from_alert and model.format == "table",
         time_range=model.time_range,
         row_limit=job.row_limit,
         inputs=tuple(sorted((name, key) for name, key in input_keys.items() if key is not None)),
