@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cloudsql_cos_ts.engines.base import Engine
+from cloudsql_cos_ts.engines.spark import create_spark_engine
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir
@@ -30,7 +31,10 @@ def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
     )
 
 
-FACTORIES: dict[str, EngineFactory] = {"duckdb": _duckdb}
+FACTORIES: dict[str, EngineFactory] = {
+    "duckdb": _duckdb,
+    "spark": create_spark_engine,
+}
 
 
 def create_engine(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:

@@ -1,0 +1,142 @@
+"""``SparkEngine``: the plugin's SQL (translated to Spark SQL) on a Spark Connect server.
+
+Per query: lease a session, tag the operation, register the relations the SQL reads as temporary
+views (the pruned flow-log views, ``$__source_prev`` results from Arrow, ``DESCRIBE(x)`` tables),
+collect at most ``row_limit + 1`` rows as Arrow, drop the views. Grafana's cancel and the query
+timeout interrupt the tagged operation on the server (``interruptTag``), so Spark stops working,
+not just the plugin waiting.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.dialect.describe import DESCRIBED_PREFIX
+from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
+from cloudsql_cos_ts.engines.duckdb_engine import stopped_error
+from cloudsql_cos_ts.engines.spark.client import DataFrame, Pyspark, Session
+from cloudsql_cos_ts.engines.spark.describe import describe_table
+from cloudsql_cos_ts.engines.spark.errors import map_spark_error
+from cloudsql_cos_ts.engines.spark.sessions import SessionPool
+from cloudsql_cos_ts.engines.spark.source import SparkSource
+from cloudsql_cos_ts.errors import PluginError
+from cloudsql_cos_ts.frames.coerce import to_time
+
+
+class SparkEngine:
+    """Runs Spark SQL through Spark Connect; one session pool per datasource instance."""
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(
+        self, *, pyspark: Pyspark, open_session: Callable[[], Session], url: str, query_timeout_s: float,
+        source: SparkSource | None = None,
+    ) -> None:
+        self._pyspark = pyspark
+        self._pool = SessionPool(open_session)
+        self._address = urlsplit(url.split("/;", 1)[0]).netloc  # for messages: never the token
+        self._timeout_s = query_timeout_s
+        self._source = source
+
+    def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        if request.cancel.is_cancelled():
+            raise stopped_error(request.cancel, self._timeout_s)
+        with self._watched(request.cancel) as session:
+            began = time.monotonic()
+            views = self._register(session, request)
+            try:
+                frame = session.sql(request.sql).limit(request.row_limit + 1)
+                table = frame.toArrow()
+            finally:
+                for view in views.names:
+                    with suppress(Exception):
+                        session.catalog.dropTempView(view)
+        truncated = table.num_rows > request.row_limit
+        if truncated:
+            table = table.slice(0, request.row_limit)
+        stats = {**views.stats, "ms_spark": round((time.monotonic() - began) * 1000, 1)}
+        return ExecutionResult(table=_plain_arrow(table), truncated=truncated, stats=stats)
+
+    def _register(self, session: Session, request: ExecutionRequest) -> _Views:
+        """Temporary views for every relation the SQL reads that Spark does not know by itself."""
+        views = _Views()
+        for name, table in request.tables.items():
+            views.add(session.createDataFrame(table), name)
+        described = {name.removeprefix(DESCRIBED_PREFIX) for name in request.referenced
+                     if name.startswith(DESCRIBED_PREFIX)}
+        wanted = (request.referenced | described) - {name.upper() for name in request.tables}
+        if self._source is not None and wanted:
+            relations = self._source.relations(session, request.time_range, frozenset(wanted), request.cancel)
+            for name, frame in relations.frames.items():
+                views.add(frame, name)
+            views.stats.update(relations.stats)
+        for name in sorted(described):
+            views.add(session.createDataFrame(describe_table(session.sql(f"SELECT * FROM `{name}`"))),
+                      DESCRIBED_PREFIX + name)
+        return views
+
+    @contextmanager
+    def _watched(self, cancel: CancelToken) -> Iterator[Session]:
+        """A leased session whose operations ``cancel`` interrupts; Spark's errors become ours."""
+        tag = f"cloudsql-cos-ts-{uuid.uuid4().hex}"
+        try:
+            with self._pool.lease() as session:
+                session.addTag(tag)
+                release = cancel.on_cancel(lambda: _interrupt(session, tag))
+                try:
+                    yield session
+                finally:
+                    release()
+                    session.removeTag(tag)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise map_spark_error(exc, self._pyspark, cancel, self._timeout_s) from None
+
+    def health(self, cancel: CancelToken) -> str:
+        with self._watched(cancel) as session:
+            session.sql("SELECT 1").toArrow()
+            version = session.version
+        return f"Spark {version} (Spark Connect at {self._address})"
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _Views:
+    """The temporary views one query registered (dropped afterwards) and its source statistics."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.stats: dict[str, int | float] = {}
+
+    def add(self, frame: DataFrame, name: str) -> None:
+        frame.createOrReplaceTempView(name)
+        self.names.append(name)
+
+
+def _interrupt(session: Session, tag: str) -> None:
+    """Runs on the cancelling thread; a failed interrupt must not break the cancellation of others."""
+    with suppress(Exception):
+        session.interruptTag(tag)
+
+
+def _plain_arrow(table: pa.Table) -> pa.Table:
+    """Spark's Arrow without its field metadata, timestamps in nanoseconds.
+
+    Spark sends ``timestamp[us, UTC]``; Grafana reads nanoseconds (values outside that range become
+    null, as for DuckDB results). Spark's ``SPARK::metadata::json`` field metadata is internal.
+    """
+    columns = [
+        to_time(column.combine_chunks()) if pa.types.is_timestamp(column.type) else column
+        for column in table.columns
+    ]
+    return pa.Table.from_arrays(columns, names=table.column_names)

@@ -1,0 +1,72 @@
+"""Spark Connect sessions of one datasource, leased one per running query.
+
+Temporary views live in a Spark session, and every query registers its own FLOW / FLOW_FLAT (pruned
+to its time range) and ``$__source_prev`` tables under fixed names; concurrent panels sharing one
+session would replace each other's views mid-query. So a datasource keeps a small pool: a query
+leases a session (a new one when none is idle), and gives it back with its views dropped. Creating
+a Spark Connect session costs one round trip; the pool keeps a few idle ones to avoid even that.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+
+from cloudsql_cos_ts.engines.spark.client import Session
+
+MAX_IDLE = 4
+SESSION_CONF = {
+    # The plugin's SQL is UTC throughout (RFC 3339 strings, Grafana's epoch times).
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
+class SessionPool:
+    """Thread-safe: ``lease()`` from any thread; each leased session is used by one query at a time."""
+
+    def __init__(self, open_session: Callable[[], Session], max_idle: int = MAX_IDLE) -> None:
+        self._open = open_session
+        self._max_idle = max_idle
+        self._idle: list[Session] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _new(self) -> Session:
+        session = self._open()
+        for key, value in SESSION_CONF.items():
+            session.conf.set(key, value)
+        return session
+
+    @contextmanager
+    def lease(self) -> Iterator[Session]:
+        with self._lock:
+            session = self._idle.pop() if self._idle else None
+        session = session or self._new()
+        healthy = False
+        try:
+            yield session
+            healthy = True
+        finally:
+            self._give_back(session, healthy)
+
+    def _give_back(self, session: Session, healthy: bool) -> None:
+        with self._lock:
+            keep = healthy and not self._closed and len(self._idle) < self._max_idle
+            if keep:
+                self._idle.append(session)
+        if not keep:
+            _stop(session)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for session in idle:
+            _stop(session)
+
+
+def _stop(session: Session) -> None:
+    """Release the session on the server; a server that is already gone is not an error here."""
+    with suppress(Exception):
+        session.stop()

@@ -1,0 +1,173 @@
+"""The datasource's source as Spark DataFrames: Spark reads the objects itself, the plugin only lists.
+
+Flow logs: the plugin prunes by the query's time range exactly as for DuckDB (``flowlogs/pruning.py``,
+listing through our storage layer), then hands Spark the hour folders that hold needed objects; Spark
+reads every object there (``recursiveFileLookup``) and drops objects modified before the pruning
+cutoff through ``_metadata.file_modification_time``, so the views hold the same rows as DuckDB's.
+Plain JSON / Parquet / CSV sources are read whole. Local folders are read by the Spark server at the
+same path (a server on this machine, as in the tests, or a shared mount); COS through S3A with HMAC
+keys, passed as read options so they stay with this read (see docs/engines.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.spark.client import DataFrame, Reader, Session
+from cloudsql_cos_ts.engines.spark.schema import (
+    DOCUMENT_SCHEMA,
+    FILE_PATH,
+    MODIFIED,
+    RECORD,
+    empty_relation,
+    flow_flat_select,
+    flow_select,
+    partition_expressions,
+)
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.flowlogs.schema import FLOW_COLUMNS, FLOW_FLAT_COLUMNS
+from cloudsql_cos_ts.settings.datasource import DatasourceSettings
+from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation
+from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.storage.factory import open_store
+from cloudsql_cos_ts.timerange import TimeRange
+
+SOURCE, FLOW, FLOW_FLAT = "__SOURCE", "FLOW", "FLOW_FLAT"
+_PLAIN_OPTIONS = {"csv": {"header": "true", "inferSchema": "true"}, "json": {}, "parquet": {}}
+
+
+@dataclass
+class SourceFrames:
+    frames: dict[str, DataFrame]  # upper-case relation name -> DataFrame
+    stats: dict[str, int | float] = field(default_factory=dict)
+
+
+class SparkSource(Protocol):
+    def relations(
+        self, session: Session, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken
+    ) -> SourceFrames: ...
+
+
+@dataclass(frozen=True)
+class SparkLocation:
+    """Where Spark finds the source (a URI root) and the reader options that give it access."""
+
+    root: str  # file:///folder or s3a://bucket/prefix, no trailing slash
+    options: dict[str, str]
+
+    def uri(self, key: str) -> str:
+        return f"{self.root}/{key}" if key else self.root
+
+    def reader(self, session: Session, fmt: str) -> Reader:
+        reader = session.read.format(fmt)
+        for name, value in self.options.items():
+            reader = reader.option(name, value)
+        return reader
+
+
+def spark_location(settings: DatasourceSettings) -> SparkLocation:
+    """The configured source as Spark sees it; COS needs HMAC keys (S3A cannot use IBM API keys)."""
+    source = settings.source
+    if isinstance(source, LocalLocation):
+        return SparkLocation(f"file://{source.path}", {})
+    assert isinstance(source, CosLocation)
+    creds = settings.credentials
+    if creds.auth != "hmac":
+        raise BadRequest(
+            "the Spark engine reads COS through Hadoop's S3A connector, which needs HMAC keys: choose HMAC "
+            "authentication and enter the COS service credential's HMAC access key id and secret"
+        )
+    options = {
+        "fs.s3a.endpoint": source.endpoint,
+        "fs.s3a.path.style.access": "true",
+        "fs.s3a.access.key": creds.hmac_access_key_id.reveal(),
+        "fs.s3a.secret.key": creds.hmac_secret_access_key.reveal(),
+    }
+    return SparkLocation(f"s3a://{source.bucket}/{source.prefix}".rstrip("/"), options)
+
+
+def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
+    if settings.source is None:
+        return None
+    location = spark_location(settings)
+    store, prefix = open_store(settings.source, settings.credentials)
+    if settings.source_format == "flowlogs":
+        context = f"{settings.source.path}/" if isinstance(settings.source, LocalLocation) else ""
+        return FlowLogSparkSource(store, prefix, location, context)
+    return PlainSparkSource(location, settings.source_format)
+
+
+def _timestamp_literal(moment: datetime) -> str:
+    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
+
+
+class FlowLogSparkSource:
+    """IBM-layout flow logs: pruned hour folders read by Spark, FLOW / FLOW_FLAT / __SOURCE views."""
+
+    def __init__(self, store: ObjectStore, prefix: str, location: SparkLocation, context: str) -> None:
+        self.store, self.prefix, self.location, self.context = store, prefix, location, context
+        self._vnics = VnicPrefixCache()
+
+    def relations(
+        self, session: Session, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken
+    ) -> SourceFrames:
+        wanted = {FLOW, FLOW_FLAT, SOURCE} & referenced
+        if not wanted:
+            return SourceFrames({})
+        began = time.monotonic()
+        pruned = prune(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, context=self.context)
+        # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
+        folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
+        flow, flat = self._frames(session, folders, pruned.cutoff)
+        frames = {FLOW: flow, SOURCE: flow, FLOW_FLAT: flat}
+        return SourceFrames({name: frames[name] for name in wanted}, stats={
+            "objects_listed": sum(len(v) for v in pruned.listed.values()),
+            "objects_needed": sum(len(v) for v in pruned.needed.values()),
+            "hour_folders_read": len(folders),
+            "hours_listed": pruned.hours_listed,
+            "list_calls": pruned.list_calls,
+            "ms_listing": round((time.monotonic() - began) * 1000, 1),
+        })
+
+    def _frames(self, session: Session, folders: list[str], cutoff: datetime) -> tuple[DataFrame, DataFrame]:
+        if not folders:
+            return session.sql(empty_relation(FLOW_COLUMNS)), session.sql(empty_relation(FLOW_FLAT_COLUMNS))
+        reader = self.location.reader(session, "json")
+        documents = (
+            reader.schema(DOCUMENT_SCHEMA)
+            .option("multiLine", True)
+            .option("recursiveFileLookup", True)
+            .load([self.location.uri(self._relative(folder)) for folder in folders])
+            .selectExpr("*", f"_metadata.file_path AS {FILE_PATH}", f"_metadata.file_modification_time AS {MODIFIED}")
+            .where(f"{MODIFIED} >= {_timestamp_literal(cutoff)}")
+            .selectExpr("*", *partition_expressions())
+        )
+        flow = documents.selectExpr(*flow_select())
+        flat = documents.selectExpr("*", f"explode(flow_logs) AS {RECORD}").selectExpr(*flow_flat_select())
+        return flow, flat
+
+    def _relative(self, key: str) -> str:
+        """``key`` relative to the location root (the store's keys include the location's prefix)."""
+        return key.removeprefix(self.prefix)
+
+
+class PlainSparkSource:
+    """JSON / Parquet / CSV files behind ``$__source``, read whole by Spark."""
+
+    def __init__(self, location: SparkLocation, fmt: str) -> None:
+        self.location, self.fmt = location, fmt
+
+    def relations(
+        self, session: Session, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken
+    ) -> SourceFrames:
+        if SOURCE not in referenced:
+            return SourceFrames({})
+        reader = self.location.reader(session, self.fmt)
+        for name, value in _PLAIN_OPTIONS[self.fmt].items():
+            reader = reader.option(name, value)
+        return SourceFrames({SOURCE: reader.load(self.location.root)})
