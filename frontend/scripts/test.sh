@@ -37,6 +37,10 @@ mkdir -p "$OUTPUT_DIR"
 cd "$FRONTEND_DIR"
 
 status=0
+lint_failed=0
+echo "frontend: lint (eslint)"
+npx --no-install eslint . || { status=1; lint_failed=1; }
+
 echo "frontend: build output checks"
 node scripts/check-dist.mjs || status=1
 
@@ -47,13 +51,15 @@ echo "frontend: browser tests (playwright-core + $CHROMIUM)"
 ensure_chromium
 node e2e/run.mjs || status=1
 
-# Sum the three result files; a stage that crashed before writing its file counts as one failure.
+# Sum the result files (lint counts as one test); a stage that crashed before writing its file
+# counts as one failure.
 summary="$(node --input-type=module -e '
   import { existsSync, readFileSync } from "node:fs";
-  const dir = process.argv[1];
+  const [dir, lintFailed] = process.argv.slice(1);
   const read = (name) => (existsSync(`${dir}/${name}`) ? JSON.parse(readFileSync(`${dir}/${name}`, "utf8")) : null);
   const vitest = read("vitest.json");
   const stages = [
+    { passed: lintFailed === "1" ? 0 : 1, failed: Number(lintFailed) },
     vitest && { passed: vitest.numPassedTests, failed: vitest.numFailedTests + (vitest.numRuntimeErrorTestSuites ?? 0) },
     read("dist-results.json"),
     read("browser-results.json"),
@@ -61,7 +67,7 @@ summary="$(node --input-type=module -e '
   const passed = stages.reduce((sum, s) => sum + (s ? s.passed : 0), 0);
   const failed = stages.reduce((sum, s) => sum + (s ? s.failed : 1), 0);
   console.log(`${passed} ${failed}`);
-' "$OUTPUT_DIR")"
+' "$OUTPUT_DIR" "$lint_failed")"
 read -r passed failed <<<"$summary"
 if [[ "$failed" -gt 0 ]]; then
   status=1

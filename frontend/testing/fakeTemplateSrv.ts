@@ -9,7 +9,7 @@ type Formatter = (value: unknown) => string;
  * Scoped variables win over dashboard variables, as in Grafana.
  */
 export function createFakeTemplateSrv(variables: Record<string, string | string[]>): TemplateSrv {
-  const replace = (target?: string, scopedVars?: ScopedVars, format?: string | Function) => {
+  const replace = (target?: string, scopedVars?: ScopedVars, format?: unknown) => {
     if (!target) {
       return '';
     }

@@ -19,9 +19,11 @@ export function SqlCodeEditor({ value, height, candidates, onChange, onRun }: Pr
   const candidatesRef = useRef(candidates);
   const onRunRef = useRef(onRun);
   const completionRef = useRef<monacoTypes.IDisposable>();
-  candidatesRef.current = candidates;
-  onRunRef.current = onRun;
 
+  useEffect(() => {
+    candidatesRef.current = candidates;
+    onRunRef.current = onRun;
+  });
   useEffect(() => () => completionRef.current?.dispose(), []);
 
   const onEditorDidMount = (editor: MonacoEditor, monaco: Monaco) => {

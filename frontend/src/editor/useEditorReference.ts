@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 
 import type { DataSource } from '../datasource';
 import { EMPTY_REFERENCE } from '../resources';
@@ -11,18 +11,21 @@ export interface EditorReferenceState extends EditorReference {
 const INITIAL: EditorReferenceState = { reference: EMPTY_REFERENCE, columns: [], problems: [], loading: true };
 
 export function useEditorReference(datasource: DataSource): EditorReferenceState {
-  const [state, setState] = useState<EditorReferenceState>(INITIAL);
+  // Kept with the datasource it belongs to, so a switch of datasource shows "loading" again.
+  const [loaded, setLoaded] = useState<{ datasource: DataSource; reference: EditorReference }>();
   useEffect(() => {
     let active = true;
-    setState(INITIAL);
-    loadEditorReference(datasource).then((loaded) => {
+    loadEditorReference(datasource).then((reference) => {
       if (active) {
-        setState({ ...loaded, loading: false });
+        setLoaded({ datasource, reference });
       }
     });
     return () => {
       active = false;
     };
   }, [datasource]);
-  return state;
+  return useMemo(
+    () => (loaded?.datasource === datasource ? { ...loaded.reference, loading: false } : INITIAL),
+    [loaded, datasource]
+  );
 }

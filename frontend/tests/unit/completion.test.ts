@@ -40,8 +40,16 @@ describe('completionWordStart', () => {
 });
 
 describe('registerSqlCompletion', () => {
+  interface Provider {
+    triggerCharacters?: string[];
+    provideCompletionItems: (
+      model: unknown,
+      position: { lineNumber: number; column: number }
+    ) => { suggestions: Array<Record<string, unknown>> };
+  }
+
   function fakeMonaco() {
-    let provider: { provideCompletionItems: Function; triggerCharacters?: string[] } | undefined;
+    let provider: Provider | undefined;
     const monaco = {
       languages: {
         CompletionItemKind: { Variable: 4, Function: 1, Field: 3 },
@@ -69,7 +77,7 @@ describe('registerSqlCompletion', () => {
       kind: 4,
       range: { startLineNumber: 1, endLineNumber: 1, startColumn: 15, endColumn: line.length + 1 },
     });
-    expect(result.suggestions.map((s: { kind: number }) => s.kind)).toEqual([4, 4, 4, 1]);
+    expect(result.suggestions.map((s) => s.kind)).toEqual([4, 4, 4, 1]);
   });
 
   it('stays silent for another editor model', () => {
