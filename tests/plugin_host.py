@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pyarrow as pa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
@@ -93,6 +95,15 @@ def data_query(
     )
 
 
+def decode_frames(response: pb.DataResponse) -> list[pa.Table]:
+    """The answer's frames as Arrow tables (each frame is one Arrow IPC file)."""
+    return [pa.ipc.open_file(pa.py_buffer(frame)).read_all() for frame in response.frames]
+
+
+def frame_meta(table: pa.Table) -> dict[str, Any]:
+    return dict(json.loads(table.schema.metadata[b"meta"]))
+
+
 @dataclass
 class PluginProcess:
     cache_dir: Path
@@ -165,6 +176,29 @@ class PluginProcess:
             self.process.wait(timeout=10)
         if self.process is not None and self.process.stdout is not None:
             self.process.stdout.close()
+
+    def query(
+        self,
+        *queries: pb.DataQuery,
+        context: pb.PluginContext | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 60,
+    ) -> dict[str, pb.DataResponse]:
+        """One QueryData call; the answers by refId."""
+        request = pb.QueryDataRequest(
+            pluginContext=context or datasource_context(), queries=queries, headers=dict(headers or {})
+        )
+        return dict(self.data.QueryData(request, timeout=timeout).responses)
+
+    def metric(self, name: str, **labels: str) -> float:
+        """A CollectMetrics value, summed over the series whose labels include ``labels`` (0 when absent)."""
+        text = self.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
+        total = 0.0
+        for series, value in re.findall(rf"^{re.escape(name)}(\{{[^}}]*\}})? (\S+)$", text, flags=re.MULTILINE):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', series))
+            if all(found.get(k) == v for k, v in labels.items()):
+                total += float(value)
+        return total
 
     def call_resource(
         self, path: str, method: str = "GET", body: bytes = b"", context: pb.PluginContext | None = None

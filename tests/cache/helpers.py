@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pyarrow as pa
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from tests.plugin_host import PluginProcess, datasource_context
+from tests.plugin_host import PluginProcess, decode_frames
 
 RANDOM_SQL = "SELECT random() AS r"  # a new value on every engine run: a repeated value proves a cache hit
 
@@ -21,13 +20,12 @@ def call(
     headers: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> dict[str, pb.DataResponse]:
-    request = pb.QueryDataRequest(pluginContext=context or datasource_context(), queries=queries, headers=headers or {})
-    return dict(plugin.data.QueryData(request, timeout=timeout).responses)
+    return plugin.query(*queries, context=context, headers=headers, timeout=timeout)
 
 
 def tables(response: pb.DataResponse) -> list[pa.Table]:
     assert response.status == 200, response.error
-    return [pa.ipc.open_file(pa.py_buffer(f)).read_all() for f in response.frames]
+    return decode_frames(response)
 
 
 def cache_info(response: pb.DataResponse) -> dict[str, Any]:
@@ -40,18 +38,9 @@ def first_value(response: pb.DataResponse) -> Any:
     return tables(response)[0].column(0)[0].as_py()
 
 
-def metric(plugin: PluginProcess, name: str, **labels: str) -> float:
-    """The value of one series from CollectMetrics (0 when absent)."""
-    text = plugin.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
-    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    pattern = re.compile(rf"^{re.escape(name)}(?:\{{{re.escape(wanted)}\}})? ([0-9.e+-]+)$", re.MULTILINE)
-    found = pattern.search(text)
-    return float(found.group(1)) if found else 0.0
-
-
 def engine_runs(plugin: PluginProcess) -> float:
-    return metric(plugin, "cloudsql_cos_ts_engine_executions_total", engine="duckdb")
+    return plugin.metric("cloudsql_cos_ts_engine_executions_total", engine="duckdb")
 
 
 def cache_events(plugin: PluginProcess, event: str) -> float:
-    return metric(plugin, "cloudsql_cos_ts_result_cache_total", event=event)
+    return plugin.metric("cloudsql_cos_ts_result_cache_total", event=event)

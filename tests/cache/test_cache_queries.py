@@ -13,7 +13,6 @@ from tests.cache.helpers import (
     call,
     engine_runs,
     first_value,
-    metric,
     tables,
 )
 from tests.plugin_host import PluginProcess, data_query, datasource_context
@@ -32,7 +31,7 @@ def test_repeat_is_a_hit_with_the_same_answer_and_meta(plugin: PluginProcess) ->
     assert miss["hit"] is False and hit["hit"] is True and hit["ageSeconds"] >= 0
     assert hit["queriedRange"] == miss["queriedRange"] == {"from": 1714953600000, "to": 1715040000000}
     assert cache_events(plugin, "hit") == 1 and cache_events(plugin, "miss") == 1
-    assert metric(plugin, "cloudsql_cos_ts_result_cache_bytes") > 0
+    assert plugin.metric("cloudsql_cos_ts_result_cache_bytes") > 0
 
 
 def test_different_queries_miss(plugin: PluginProcess) -> None:
@@ -149,7 +148,7 @@ def test_size_limit_evicts(tmp_path: Path) -> None:
         for query in queries:
             call(process, query)
         assert cache_events(process, "evicted") > 0
-        assert metric(process, "cloudsql_cos_ts_result_cache_bytes") < 2 * limit
+        assert process.metric("cloudsql_cos_ts_result_cache_bytes") < 2 * limit
         runs = engine_runs(process)
         hits = [cache_info(call(process, query)["A"])["hit"] for query in reversed(queries)]
         assert hits[0] is True and not all(hits)  # the newest entry survived, older ones were evicted

@@ -13,28 +13,9 @@ import pyarrow as pa
 import pytest
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from tests.plugin_host import PluginProcess, data_query, datasource_context
+from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames, frame_meta
 
 SLOW_SQL = "SELECT count(*) AS n FROM range(100000000000) a"
-
-
-def frames(response: pb.DataResponse) -> list[pa.Table]:
-    return [pa.ipc.open_file(pa.py_buffer(f)).read_all() for f in response.frames]
-
-
-def meta(table: pa.Table) -> dict[str, Any]:
-    return json.loads(table.schema.metadata[b"meta"])
-
-
-def query(
-    plugin: PluginProcess,
-    *queries: pb.DataQuery,
-    context: pb.PluginContext | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 60,
-) -> dict[str, pb.DataResponse]:
-    request = pb.QueryDataRequest(pluginContext=context or datasource_context(), queries=queries, headers=headers or {})
-    return dict(plugin.data.QueryData(request, timeout=timeout).responses)
 
 
 @pytest.mark.parametrize(
@@ -56,9 +37,9 @@ def query(
 def test_each_bad_query_fails_alone(
     plugin: PluginProcess, model: dict[str, Any] | bytes, status: int, message: str
 ) -> None:
-    answers = query(plugin, data_query("OK", {"rawSql": "SELECT 42 AS answer"}), data_query("X", model))
+    answers = plugin.query(data_query("OK", {"rawSql": "SELECT 42 AS answer"}), data_query("X", model))
     assert set(answers) == {"OK", "X"}
-    assert answers["OK"].status == 200 and frames(answers["OK"])[0].column("answer").to_pylist() == [42]
+    assert answers["OK"].status == 200 and decode_frames(answers["OK"])[0].column("answer").to_pylist() == [42]
     assert answers["X"].status == status
     assert message in answers["X"].error
     if status >= 400:
@@ -66,21 +47,20 @@ def test_each_bad_query_fails_alone(
 
 
 def test_success_has_status_200_arrow_format_and_executed_sql(plugin: PluginProcess) -> None:
-    answer = query(plugin, data_query("A", {"rawSql": 'SELECT "x" AS s'}))["A"]
+    answer = plugin.query(data_query("A", {"rawSql": 'SELECT "x" AS s'}))["A"]
     assert (answer.status, answer.format, answer.error) == (200, pb.ARROW, "")
-    (table,) = frames(answer)
-    assert meta(table)["executedQueryString"] == "SELECT 'x' AS s"
+    (table,) = decode_frames(answer)
+    assert frame_meta(table)["executedQueryString"] == "SELECT 'x' AS s"
     assert table.schema.metadata[b"refId"] == b"A"
 
 
 def test_chained_queries_read_earlier_results(plugin: PluginProcess) -> None:
-    answers = query(
-        plugin,
+    answers = plugin.query(
         data_query("B", {"rawSql": "SELECT sum(v) AS total FROM $__source_prev(A)"}),
         data_query("A", {"rawSql": "SELECT range AS v FROM range(5)", "getResult": False}),
     )
     assert answers["A"].status == 200 and not answers["A"].frames
-    assert frames(answers["B"])[0].column("total").to_pylist() == [10]
+    assert decode_frames(answers["B"])[0].column("total").to_pylist() == [10]
 
 
 @pytest.mark.parametrize(
@@ -94,8 +74,7 @@ def test_chained_queries_read_earlier_results(plugin: PluginProcess) -> None:
 def test_broken_chains_name_the_refids(
     plugin: PluginProcess, queries: dict[str, str], failing: set[str], message: str
 ) -> None:
-    answers = query(
-        plugin,
+    answers = plugin.query(
         *(data_query(ref, {"rawSql": sql}) for ref, sql in queries.items()),
         data_query("C", {"rawSql": "SELECT 1 AS one"}),
     )
@@ -104,35 +83,32 @@ def test_broken_chains_name_the_refids(
     assert all(message in answers[ref].error for ref in failing)
 
 
-def test_hidden_query_is_answered_without_frames(plugin: PluginProcess) -> None:
-    answer = query(plugin, data_query("H", {"rawSql": "SELECT 1", "hide": True}))["H"]
+def test_hidden_query_is_answered_without_decode_frames(plugin: PluginProcess) -> None:
+    answer = plugin.query(data_query("H", {"rawSql": "SELECT 1", "hide": True}))["H"]
     assert answer.status == 200 and not answer.frames
 
 
 def test_row_limit_from_grafana_config_truncates_with_a_warning(plugin: PluginProcess) -> None:
     context = datasource_context(grafana_config={"GF_SQL_ROW_LIMIT": "7"})
-    answer = query(plugin, data_query("A", {"rawSql": "SELECT range AS n FROM range(100)"}), context=context)["A"]
-    (table,) = frames(answer)
+    answer = plugin.query(data_query("A", {"rawSql": "SELECT range AS n FROM range(100)"}), context=context)["A"]
+    (table,) = decode_frames(answer)
     assert table.num_rows == 7
-    (notice,) = meta(table)["notices"]
+    (notice,) = frame_meta(table)["notices"]
     assert notice["severity"] == "warning" and "cut at 7 rows" in notice["text"]
 
 
 def test_datasource_timeout_stops_the_query_within_a_second(plugin: PluginProcess) -> None:
     context = datasource_context({"queryTimeoutSeconds": 1}, uid="short-timeout")
     started = time.monotonic()
-    answer = query(plugin, data_query("A", {"rawSql": SLOW_SQL}), context=context)["A"]
+    answer = plugin.query(data_query("A", {"rawSql": SLOW_SQL}), context=context)["A"]
     assert time.monotonic() - started < 2.5
     assert answer.status == 504 and "query timeout (1 s)" in answer.error
 
 
 def _stopped_count(plugin: PluginProcess) -> float:
     """Queries answered as stopped by Grafana: 499 (cancelled) or 504 (Grafana's deadline passed)."""
-    text = plugin.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
-    lines = [
-        x for x in text.splitlines() if x.startswith("cloudsql_cos_ts_queries_total") and ('"499"' in x or '"504"' in x)
-    ]
-    return sum(float(x.rsplit(" ", 1)[1]) for x in lines)
+    name = "cloudsql_cos_ts_queries_total"
+    return plugin.metric(name, status="499") + plugin.metric(name, status="504")
 
 
 def test_grafana_cancellation_interrupts_the_engine_within_a_second(plugin: PluginProcess) -> None:
@@ -148,21 +124,20 @@ def test_grafana_cancellation_interrupts_the_engine_within_a_second(plugin: Plug
         time.sleep(0.02)
     assert _stopped_count(plugin) == before + 1, "the interrupted query was never answered as cancelled"
     assert time.monotonic() - cancelled_at < 1.0
-    assert query(plugin, data_query("B", {"rawSql": "SELECT 1 AS one"}))["B"].status == 200
+    assert plugin.query(data_query("B", {"rawSql": "SELECT 1 AS one"}))["B"].status == 200
 
 
-def test_alerting_requests_get_alertable_frames(plugin: PluginProcess) -> None:
+def test_alerting_requests_get_alertable_decode_frames(plugin: PluginProcess) -> None:
     sql = (
         "SELECT * FROM VALUES (TIMESTAMP '2024-05-06 10:00:00', \"10.0.0.1\", 5), "
         "(TIMESTAMP '2024-05-06 10:05:00', \"10.0.0.2\", 7) AS t(time, target_ip, rejected)"
     )
-    answers = query(
-        plugin,
+    answers = plugin.query(
         data_query("A", {"rawSql": sql, "format": "time_series"}),
         data_query("B", {"rawSql": "SELECT true AS flag"}),
         headers={"FromAlert": "true"},
     )
-    tables = frames(answers["A"])
+    tables = decode_frames(answers["A"])
     assert [json.loads(t.schema.field("rejected").metadata[b"labels"]) for t in tables] == [
         {"target_ip": "10.0.0.1"},
         {"target_ip": "10.0.0.2"},
@@ -173,8 +148,8 @@ def test_alerting_requests_get_alertable_frames(plugin: PluginProcess) -> None:
 
 def test_settings_errors_answer_every_query(plugin: PluginProcess) -> None:
     context = datasource_context({"rowLimit": -5}, uid="bad-settings")
-    answers = query(
-        plugin, data_query("A", {"rawSql": "SELECT 1"}), data_query("B", {"rawSql": "SELECT 2"}), context=context
+    answers = plugin.query(
+        data_query("A", {"rawSql": "SELECT 1"}), data_query("B", {"rawSql": "SELECT 2"}), context=context
     )
     assert {a.status for a in answers.values()} == {400}
     assert all("rowLimit must be between" in a.error for a in answers.values())
@@ -184,15 +159,15 @@ def test_settings_change_rebuilds_the_instance(plugin: PluginProcess) -> None:
     first = datasource_context({"rowLimit": 2}, uid="versioned", version=1)
     second = datasource_context({"rowLimit": 3}, uid="versioned", version=2)
     sql = {"rawSql": "SELECT range AS n FROM range(10)"}
-    assert frames(query(plugin, data_query("A", sql), context=first)["A"])[0].num_rows == 2
-    assert frames(query(plugin, data_query("A", sql), context=second)["A"])[0].num_rows == 3
+    assert decode_frames(plugin.query(data_query("A", sql), context=first)["A"])[0].num_rows == 2
+    assert decode_frames(plugin.query(data_query("A", sql), context=second)["A"])[0].num_rows == 3
 
 
 def test_fifty_concurrent_calls_all_succeed(plugin: PluginProcess) -> None:
     def one(i: int) -> int:
-        answer = query(plugin, data_query("A", {"rawSql": f"SELECT {i} AS i, count(*) AS n FROM range(10000)"}))["A"]
+        answer = plugin.query(data_query("A", {"rawSql": f"SELECT {i} AS i, count(*) AS n FROM range(10000)"}))["A"]
         assert answer.status == 200, answer.error
-        return int(frames(answer)[0].column("i")[0].as_py())
+        return int(decode_frames(answer)[0].column("i")[0].as_py())
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         assert sorted(pool.map(one, range(50))) == list(range(50))
@@ -207,7 +182,7 @@ def test_request_without_datasource_settings_is_a_400(plugin: PluginProcess) -> 
 
 
 def test_metrics_count_answered_queries(plugin: PluginProcess) -> None:
-    query(plugin, data_query("A", {"rawSql": "SELECT 1"}))
+    plugin.query(data_query("A", {"rawSql": "SELECT 1"}))
     text = plugin.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
     assert 'cloudsql_cos_ts_queries_total{engine="duckdb",status="200"}' in text
 
@@ -217,7 +192,7 @@ def test_sql_runs_in_utc_whatever_the_host_zone(tmp_path: Path, zone: str) -> No
     plugin = PluginProcess(cache_dir=tmp_path / "cache", extra_env={"TZ": zone}).start()
     try:
         sql = 'SELECT to_timestamp("2024-05-06T10:00:00Z") AS z, to_timestamp("2024-05-06T12:00:00+02:00") AS offset'
-        (table,) = frames(query(plugin, data_query("A", {"rawSql": sql}))["A"])
+        (table,) = decode_frames(plugin.query(data_query("A", {"rawSql": sql}))["A"])
         expected = 1714989600 * 10**9
         assert [table.column(c).cast(pa.int64())[0].as_py() for c in ("z", "offset")] == [expected, expected]
     finally:
@@ -226,11 +201,9 @@ def test_sql_runs_in_utc_whatever_the_host_zone(tmp_path: Path, zone: str) -> No
 
 def test_metrics_count_queries_rejected_before_they_run(plugin: PluginProcess) -> None:
     def count_400() -> float:
-        text = plugin.diagnostics.CollectMetrics(pb.CollectMetricsRequest(), timeout=30).metrics.prometheus.decode()
-        lines = [x for x in text.splitlines() if x.startswith("cloudsql_cos_ts_queries_total") and '"400"' in x]
-        return sum(float(x.rsplit(" ", 1)[1]) for x in lines)
+        return plugin.metric("cloudsql_cos_ts_queries_total", status="400")
 
     before = count_400()
-    query(plugin, data_query("A", b"{not json"), data_query("B", {"rawSql": ""}))
-    query(plugin, data_query("C", {"rawSql": "SELECT 1"}), context=datasource_context({"rowLimit": -1}, uid="bad"))
+    plugin.query(data_query("A", b"{not json"), data_query("B", {"rawSql": ""}))
+    plugin.query(data_query("C", {"rawSql": "SELECT 1"}), context=datasource_context({"rowLimit": -1}, uid="bad"))
     assert count_400() == before + 3
