@@ -1,0 +1,170 @@
+"""The Spark engine on a real Spark Connect server: TS functions as on DuckDB, errors, limits, cancel."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.dialect import translate
+from cloudsql_cos_ts.engines.base import Engine, ExecutionRequest
+from cloudsql_cos_ts.engines.duckdb_engine import DuckDBEngine
+from cloudsql_cos_ts.engines.registry import create_engine
+from cloudsql_cos_ts.engines.spark import client
+from cloudsql_cos_ts.errors import BadRequest, DownstreamError, DownstreamTimeout, QueryCancelled
+from cloudsql_cos_ts.settings.datasource import parse_datasource_settings
+from cloudsql_cos_ts.settings.plugin import PluginSettings
+from cloudsql_cos_ts.settings.secret import Secret
+from cloudsql_cos_ts.timerange import TimeRange
+from tests.dialect.test_timeseries import CASES, OBSERVATIONS, _ms, _rounded, _series
+
+RANGE = TimeRange(1714953600000, 1714975200000)
+
+
+def spark_engine(url: str, tmp_path: Path, **json_data: Any) -> Engine:
+    data = {"engine": "spark", "sparkUrl": url, **json_data}
+    settings = parse_datasource_settings(uid="s", name="s", last_updated_ms=1, json_data=json.dumps(data).encode(),
+                                         secure={})
+    return create_engine(settings, PluginSettings(cache_dir=tmp_path))
+
+
+@pytest.fixture(scope="module")
+def spark(spark_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = spark_engine(spark_url, tmp_path_factory.mktemp("spark-engine"))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = DuckDBEngine(threads=1, memory_limit="1GB", query_timeout_s=60,
+                          temp_directory=str(tmp_path_factory.mktemp("duck")))
+    yield engine
+    engine.close()
+
+
+OBS = pa.table({
+    "k": [k for k, _, _ in OBSERVATIONS],
+    "t": pa.array([datetime.fromtimestamp(_ms(c) / 1000, UTC).replace(tzinfo=None) for _, c, _ in OBSERVATIONS],
+                  pa.timestamp("us")),
+    "s": [f"2024-05-06T{c}:00Z" for _, c, _ in OBSERVATIONS],
+    "v": [v for _, _, v in OBSERVATIONS],
+})
+
+
+def run(engine: Engine, sql: str, *, row_limit: int = 1000, cancel: CancelToken | None = None) -> pa.Table:
+    translation = translate(sql, dialect=engine.dialect)
+    return engine.execute(ExecutionRequest(
+        sql=translation.sql, time_range=RANGE, cancel=cancel or CancelToken(), row_limit=row_limit,
+        referenced=translation.referenced, tables={"OBS": OBS},
+    )).table
+
+
+@pytest.mark.parametrize(("inner", "expected"), CASES)
+def test_time_series_functions_as_on_duckdb(spark: Engine, duck: Engine, inner: str, expected: Any) -> None:
+    on_spark, on_duck = run(spark, _series(inner)), run(duck, _series(inner))
+    assert on_spark.schema == on_duck.schema
+    assert _rounded([tuple(r.values()) for r in on_spark.to_pylist()]) == _rounded(expected)
+    assert _rounded([tuple(r.values()) for r in on_duck.to_pylist()]) == _rounded(expected)
+
+
+def test_string_timeticks(spark: Engine) -> None:
+    sql = _series("TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))", tick="s")
+    assert _rounded([tuple(r.values()) for r in run(spark, sql).to_pylist()]) == _rounded(CASES[0][1])
+
+
+def test_health_names_the_version(spark: Engine) -> None:
+    assert spark.health(CancelToken()).startswith("Spark 4.3.0 (Spark Connect at 127.0.0.1:")
+
+
+def test_sql_errors_are_400_with_sparks_message_and_no_stack_trace(spark: Engine) -> None:
+    with pytest.raises(BadRequest) as caught:
+        run(spark, "SELECT nope FROM obs")
+    assert "UNRESOLVED_COLUMN" in caught.value.message and "`nope`" in caught.value.message
+    assert "JVM" not in caught.value.message and "Project" not in caught.value.message
+
+
+def test_row_limit_truncates(spark: Engine) -> None:
+    translation = translate("SELECT * FROM range(0, 10)", dialect="spark")
+    result = spark.execute(ExecutionRequest(sql=translation.sql, time_range=RANGE, cancel=CancelToken(), row_limit=4))
+    assert result.truncated and result.table.column("id").to_pylist() == [0, 1, 2, 3]
+
+
+def test_timestamps_arrive_in_nanoseconds(spark: Engine) -> None:
+    table = run(spark, "SELECT t FROM obs")
+    assert table.schema.field("t").type == pa.timestamp("ns", tz="UTC") and table.schema.field("t").metadata is None
+
+
+LONG_QUERY = "SELECT count(*) FROM range(0, 1000000000000) a WHERE a.id % 7 = 3"
+
+
+@pytest.mark.parametrize(("reason", "error"), [("timeout", DownstreamTimeout), ("cancelled", QueryCancelled)])
+def test_cancel_interrupts_the_operation_on_the_server(spark: Engine, reason: str, error: type[Exception]) -> None:
+    cancel = CancelToken()
+    began = time.monotonic()
+    timer = threading.Timer(2.0, cancel.cancel, kwargs={"reason": reason})
+    timer.start()
+    with pytest.raises(error):
+        run(spark, LONG_QUERY, cancel=cancel)
+    assert time.monotonic() - began < 20
+    began = time.monotonic()
+    assert run(spark, "SELECT 1 AS one").column("one").to_pylist() == [1]  # the server is free again
+    assert time.monotonic() - began < 10
+
+
+def test_unreachable_server_is_502_soon_and_never_shows_the_token(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = parse_datasource_settings(
+        uid="u", name="u", last_updated_ms=1,
+        json_data=json.dumps({"engine": "spark", "sparkUrl": f"sc://127.0.0.1:{port}"}).encode(),
+        secure={"sparkToken": "tok-secret-123"},
+    )
+    engine = create_engine(settings, PluginSettings(cache_dir=tmp_path))
+    began = time.monotonic()
+    with pytest.raises(DownstreamError) as caught:
+        engine.health(CancelToken())
+    assert time.monotonic() - began < 30
+    assert "tok-secret-123" not in caught.value.message
+    engine.close()
+
+
+def test_token_goes_into_the_connection_url_encoded() -> None:
+    assert client.connect_url("sc://h:443", Secret("a/b;c")) == "sc://h:443/;token=a%2Fb%3Bc"
+    assert client.connect_url("sc://h:443/;use_ssl=true", Secret("t")) == "sc://h:443/;use_ssl=true;token=t"
+    assert client.connect_url("sc://h:15002", Secret("")) == "sc://h:15002"
+
+
+def test_missing_pyspark_is_a_clear_400(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(name: str) -> None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name="pyspark")
+
+    monkeypatch.setattr(client.importlib, "import_module", refuse)
+    with pytest.raises(BadRequest, match=r"install the plugin with its \[spark\] extra"):
+        client.load_pyspark()
+
+
+def test_cos_needs_hmac_keys_for_s3a(tmp_path: Path) -> None:
+    from cloudsql_cos_ts.engines.spark.source import spark_location
+
+    def settings(auth: dict[str, Any], secure: dict[str, str]) -> Any:
+        data = {"engine": "spark", "sparkUrl": "sc://h:1", "source": "cos://us-south/flowlogs/logs/", **auth}
+        return parse_datasource_settings(uid="c", name="c", last_updated_ms=1, json_data=json.dumps(data).encode(),
+                                         secure=secure)
+
+    hmac = spark_location(settings({"authType": "hmac"}, {"hmacAccessKeyId": "id", "hmacSecretAccessKey": "sk"}))
+    assert hmac.root == "s3a://flowlogs/logs"
+    assert hmac.options["fs.s3a.access.key"] == "id" and hmac.options["fs.s3a.secret.key"] == "sk"
+    assert hmac.options["fs.s3a.endpoint"].startswith("https://s3.us-south.")
+    with pytest.raises(BadRequest, match="needs HMAC keys"):
+        spark_location(settings({"authType": "iam"}, {"apiKey": "k"}))
