@@ -26,7 +26,8 @@ QUERY_DURATION = Histogram(
 IN_FLIGHT = Gauge("cloudsql_cos_ts_queries_in_flight", "Queries running now", registry=REGISTRY)
 CACHE_EVENTS = Counter(
     "cloudsql_cos_ts_result_cache",
-    "Result cache events: hit, miss, shared (joined an identical run), stored, too_large, expired, evicted, corrupt, cleared",
+    "Result cache events: hit, miss, shared (joined an identical run), stored, too_large, expired, evicted, "
+    "corrupt, cleared",
     ["event"],
     registry=REGISTRY,
 )
