@@ -77,12 +77,13 @@ const getStyles = (theme: GrafanaTheme2) => ({
     borderRadius: theme.shape.radius.default,
     maxHeight: 480,
     overflowY: 'auto',
+    ul: { paddingLeft: theme.spacing(2) },
   }),
   table: css({
     width: '100%',
     marginBottom: theme.spacing(2),
     td: { verticalAlign: 'top', padding: theme.spacing(0.5, 1), borderTop: `1px solid ${theme.colors.border.weak}` },
-    'td:first-child': { whiteSpace: 'nowrap' },
+    'td:first-child': { whiteSpace: 'nowrap', width: '1%' },
   }),
   example: css({ margin: theme.spacing(0.5, 0, 0), whiteSpace: 'pre-wrap' }),
 });

@@ -2,7 +2,7 @@ import { css } from '@emotion/css';
 import React, { useEffect, useMemo, useState } from 'react';
 
 import { CoreApp, getDefaultTimeRange, GrafanaTheme2, QueryEditorProps } from '@grafana/data';
-import { Button, InlineField, InlineSwitch, useStyles2 } from '@grafana/ui';
+import { Button, InlineField, InlineFieldRow, InlineSwitch, useStyles2 } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import { completionCandidates } from '../editor/sqlCompletion';
@@ -62,21 +62,19 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
         onChange={onSqlChange}
         onRun={onSqlRun}
       />
-      <div className={styles.toolbar}>
+      <InlineFieldRow className={styles.toolbar}>
         <QueryOptions query={current} compact={compact} onChange={onChange} onRunQuery={onRunQuery} />
-        <div className={styles.actions}>
-          <InlineField label="Show help" tooltip={QUERY_TOOLTIPS.showHelp}>
-            <InlineSwitch
-              aria-label="Show help"
-              value={showHelp}
-              onChange={(event) => setShowHelp(event.currentTarget.checked)}
-            />
-          </InlineField>
-          <Button variant="secondary" size="sm" icon="eye" tooltip={QUERY_TOOLTIPS.preview} onClick={onPreview}>
-            Preview SQL
-          </Button>
-        </div>
-      </div>
+        <InlineField label="Show help" tooltip={QUERY_TOOLTIPS.showHelp}>
+          <InlineSwitch
+            aria-label="Show help"
+            value={showHelp}
+            onChange={(event) => setShowHelp(event.currentTarget.checked)}
+          />
+        </InlineField>
+        <Button variant="secondary" icon="eye" tooltip={QUERY_TOOLTIPS.preview} onClick={onPreview}>
+          Preview SQL
+        </Button>
+      </InlineFieldRow>
       <SqlPreview state={previewState} onClose={closePreview} />
       {showHelp && (
         <MacroHelp
@@ -90,13 +88,5 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  toolbar: css({
-    display: 'flex',
-    flexWrap: 'wrap',
-    alignItems: 'flex-start',
-    justifyContent: 'space-between',
-    gap: theme.spacing(1),
-    marginTop: theme.spacing(1),
-  }),
-  actions: css({ display: 'flex', alignItems: 'center', gap: theme.spacing(1) }),
+  toolbar: css({ marginTop: theme.spacing(1) }),
 });

@@ -1,6 +1,6 @@
 import React from 'react';
 
-import { InlineField, InlineFieldRow, InlineSwitch, Input, RadioButtonGroup } from '@grafana/ui';
+import { InlineField, InlineSwitch, Input, RadioButtonGroup } from '@grafana/ui';
 
 import { CloudSqlQuery, QueryFormat } from '../types';
 import { QUERY_TOOLTIPS } from './tooltips';
@@ -25,13 +25,14 @@ interface Props {
 /** Format, Time Column, Metrics column, per-query cache TTL and Get Queried Result. */
 export function QueryOptions({ query, compact, onChange, onRunQuery }: Props) {
   const labelWidth = compact ? undefined : 16;
-  const inputWidth = compact ? 16 : 24;
+  const inputWidth = compact ? 16 : 20;
   const changeAndRun = (next: CloudSqlQuery) => {
     onChange(next);
     onRunQuery();
   };
+  // A fragment: the query editor lays these out in one wrapping row with its own actions.
   return (
-    <InlineFieldRow>
+    <>
       <InlineField label="Format" labelWidth={labelWidth} tooltip={QUERY_TOOLTIPS.format}>
         <RadioButtonGroup<QueryFormat>
           options={FORMAT_OPTIONS}
@@ -59,7 +60,7 @@ export function QueryOptions({ query, compact, onChange, onRunQuery }: Props) {
           onBlur={onRunQuery}
         />
       </InlineField>
-      <InlineField label="Cache TTL" labelWidth={compact ? undefined : 12} tooltip={QUERY_TOOLTIPS.cacheTtl}>
+      <InlineField label="Cache TTL" labelWidth={compact ? undefined : 14} tooltip={QUERY_TOOLTIPS.cacheTtl}>
         <Input
           aria-label="Cache TTL"
           type="number"
@@ -77,6 +78,6 @@ export function QueryOptions({ query, compact, onChange, onRunQuery }: Props) {
           onChange={(event) => changeAndRun({ ...query, getResult: event.currentTarget.checked })}
         />
       </InlineField>
-    </InlineFieldRow>
+    </>
   );
 }
