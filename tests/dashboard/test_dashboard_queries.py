@@ -203,3 +203,9 @@ def test_alert_query_fires_for_the_scanned_target_only(world: World) -> None:
         last_values[target] = table.column(1)[-1].as_py()
     threshold = 20
     assert {t for t, v in last_values.items() if v > threshold} == {world.summary.scanned_target}
+
+
+def test_metrics_count_source_objects(world: World) -> None:
+    world.table("P5", {"rawSql": QUERIES["P5"], "cacheTtlSeconds": 0})
+    touched = sum(world.plugin.metric("cloudsql_cos_ts_source_objects_total", event=e) for e in ("read", "cached"))
+    assert touched >= world.summary.objects

@@ -256,6 +256,7 @@ class QueryPipeline:
                 tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
             )
         )
+        _count_source_objects(result.stats)
         created = time.time()
         table = (
             apply_fills(result.table, expansion.fills, model.time_range, job.row_limit)
@@ -290,6 +291,14 @@ class QueryPipeline:
                     "aggregate more or narrow the time range",
                 )
         return CachedResult([encode_frame(f) for f in frames], table, created, model.time_range)
+
+
+def _count_source_objects(stats: dict[str, object]) -> None:
+    """Source objects listed, downloaded and parsed, or served by the ingest cache, for CollectMetrics."""
+    for event in ("listed", "read", "cached"):
+        count = stats.get(f"objects_{event}")
+        if isinstance(count, int | float) and count > 0:
+            metrics.OBJECTS_READ.labels(event=event).inc(count)
 
 
 def _cache_key(job: _Job) -> str | None:
