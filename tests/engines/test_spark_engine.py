@@ -168,3 +168,26 @@ def test_cos_needs_hmac_keys_for_s3a(tmp_path: Path) -> None:
     assert hmac.options["fs.s3a.endpoint"].startswith("https://s3.us-south.")
     with pytest.raises(BadRequest, match="needs HMAC keys"):
         spark_location(settings({"authType": "iam"}, {"apiKey": "k"}))
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected", "relation"),
+    [
+        ("SELECT * FROM DESCRIBE(FLOW_FLAT)", "SELECT * FROM (SELECT name, type, nullable FROM __DESCRIBE_FLOW_FLAT)",
+         "__DESCRIBE_FLOW_FLAT"),
+        ("SELECT name FROM (DESCRIBE flow) AS d",
+         "SELECT name FROM (SELECT name, type, nullable FROM __DESCRIBE_FLOW) AS d", "__DESCRIBE_FLOW"),
+    ],
+)
+def test_describe_as_a_table_reads_the_described_relation_on_spark(sql: str, expected: str, relation: str) -> None:
+    translation = translate(sql, dialect="spark")
+    assert (translation.sql, translation.referenced) == (expected, {relation})
+
+
+def test_describe_as_a_table_on_spark(spark: Engine) -> None:
+    table = run(spark, "SELECT name, type, nullable FROM DESCRIBE(obs) WHERE name <> 's'")
+    assert table.to_pylist() == [
+        {"name": "k", "type": "string", "nullable": True},
+        {"name": "t", "type": "timestamp", "nullable": True},
+        {"name": "v", "type": "double", "nullable": True},
+    ]
