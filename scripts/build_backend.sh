@@ -26,6 +26,7 @@ else
     --collect-data ibm_botocore --collect-data ibm_boto3 --collect-submodules ibm_botocore \
     --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \
     --exclude-module grpc_tools --exclude-module pyarrow.flight --exclude-module pyarrow._flight \
+    --exclude-module pyspark --exclude-module pandas \
     --exclude-module pyarrow.cuda \
     packaging/entry.py)
   # Build-time files of pyarrow (C++ headers, Cython sources) and the Flight RPC library (unused;

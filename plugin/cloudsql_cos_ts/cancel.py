@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from cloudsql_cos_ts.errors import DownstreamTimeout, PluginError, QueryCancelled
+
 CancelReason = Literal["cancelled", "timeout", "deadline"]
 """cancelled: Grafana gave up on the call; timeout: the datasource's query timeout passed;
 deadline: the gRPC deadline Grafana set passed (alert evaluation timeout)."""
@@ -84,3 +86,18 @@ class CancelToken:
         if self._timer is not None:
             self._timer.cancel()
         self._detach()
+
+
+def stopped_error(cancel: CancelToken, timeout_s: float) -> PluginError:
+    """The error for work stopped by ``cancel``: a timeout (504) or Grafana's cancellation."""
+    if cancel.reason == "timeout":
+        return DownstreamTimeout(
+            f"the query ran longer than the datasource's query timeout ({timeout_s:g} s) and was stopped; "
+            "narrow the time range or raise the timeout in the datasource settings"
+        )
+    if cancel.reason == "deadline":
+        return DownstreamTimeout(
+            "Grafana's time limit for this request passed and the query was stopped (for alert rules: the "
+            "evaluation timeout); narrow the time range or make the query cheaper"
+        )
+    return QueryCancelled("the query was cancelled by Grafana (panel closed, refresh or alert deadline)")

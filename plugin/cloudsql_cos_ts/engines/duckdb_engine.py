@@ -20,15 +20,13 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.errors import (
     BadRequest,
     DownstreamError,
-    DownstreamTimeout,
     InternalError,
     PluginError,
-    QueryCancelled,
 )
 from cloudsql_cos_ts.flowlogs.schema import RELATIONS, quote_identifier
 
@@ -48,21 +46,6 @@ _USER_ERRORS = (
     duckdb.ConstraintException,
     duckdb.SyntaxException,
 )
-
-
-def stopped_error(cancel: CancelToken, timeout_s: float) -> PluginError:
-    """The error for work stopped by ``cancel``: a timeout (504) or Grafana's cancellation."""
-    if cancel.reason == "timeout":
-        return DownstreamTimeout(
-            f"the query ran longer than the datasource's query timeout ({timeout_s:g} s) and was stopped; "
-            "narrow the time range or raise the timeout in the datasource settings"
-        )
-    if cancel.reason == "deadline":
-        return DownstreamTimeout(
-            "Grafana's time limit for this request passed and the query was stopped (for alert rules: the "
-            "evaluation timeout); narrow the time range or make the query cheaper"
-        )
-    return QueryCancelled("the query was cancelled by Grafana (panel closed, refresh or alert deadline)")
 
 
 class DuckDBEngine:

@@ -23,10 +23,9 @@ from cloudsql_cos_ts.cache import CachedResult, ResultIdentity, open_result_cach
 from cloudsql_cos_ts.cache.flight import WaiterLeft
 from cloudsql_cos_ts.cache.meta import cache_meta
 from cloudsql_cos_ts.cache.prepared import PreparedSqlMemo
-from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.dialect import Translation
 from cloudsql_cos_ts.engines.base import ExecutionRequest
-from cloudsql_cos_ts.engines.duckdb_engine import stopped_error
 from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
 from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.model import add_notice

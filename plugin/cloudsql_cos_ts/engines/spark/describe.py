@@ -15,8 +15,10 @@ from cloudsql_cos_ts.engines.spark.client import DataFrame
 
 def describe_table(frame: DataFrame) -> pa.Table:
     fields = frame.schema.fields
-    return pa.table({
-        "name": pa.array([f.name for f in fields], pa.string()),
-        "type": pa.array([f.dataType.simpleString() for f in fields], pa.string()),
-        "nullable": pa.array([bool(f.nullable) for f in fields], pa.bool_()),
-    })
+    return pa.table(
+        {
+            "name": pa.array([f.name for f in fields], pa.string()),
+            "type": pa.array([f.dataType.simpleString() for f in fields], pa.string()),
+            "nullable": pa.array([bool(f.nullable) for f in fields], pa.bool_()),
+        }
+    )

@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.dialect.describe import DESCRIBED_PREFIX
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
-from cloudsql_cos_ts.engines.duckdb_engine import stopped_error
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Pyspark, Session
 from cloudsql_cos_ts.engines.spark.describe import describe_table
 from cloudsql_cos_ts.engines.spark.errors import map_spark_error
@@ -37,7 +36,12 @@ class SparkEngine:
     dialect = "spark"
 
     def __init__(
-        self, *, pyspark: Pyspark, open_session: Callable[[], Session], url: str, query_timeout_s: float,
+        self,
+        *,
+        pyspark: Pyspark,
+        open_session: Callable[[], Session],
+        url: str,
+        query_timeout_s: float,
         source: SparkSource | None = None,
     ) -> None:
         self._pyspark = pyspark
@@ -70,8 +74,9 @@ class SparkEngine:
         views = _Views()
         for name, table in request.tables.items():
             views.add(session.createDataFrame(table), name)
-        described = {name.removeprefix(DESCRIBED_PREFIX) for name in request.referenced
-                     if name.startswith(DESCRIBED_PREFIX)}
+        described = {
+            name.removeprefix(DESCRIBED_PREFIX) for name in request.referenced if name.startswith(DESCRIBED_PREFIX)
+        }
         wanted = (request.referenced | described) - {name.upper() for name in request.tables}
         if self._source is not None and wanted:
             relations = self._source.relations(session, request.time_range, frozenset(wanted), request.cancel)
@@ -79,8 +84,9 @@ class SparkEngine:
                 views.add(frame, name)
             views.stats.update(relations.stats)
         for name in sorted(described):
-            views.add(session.createDataFrame(describe_table(session.sql(f"SELECT * FROM `{name}`"))),
-                      DESCRIBED_PREFIX + name)
+            views.add(
+                session.createDataFrame(describe_table(session.sql(f"SELECT * FROM `{name}`"))), DESCRIBED_PREFIX + name
+            )
         return views
 
     @contextmanager
@@ -136,7 +142,6 @@ def _plain_arrow(table: pa.Table) -> pa.Table:
     null, as for DuckDB results). Spark's ``SPARK::metadata::json`` field metadata is internal.
     """
     columns = [
-        to_time(column.combine_chunks()) if pa.types.is_timestamp(column.type) else column
-        for column in table.columns
+        to_time(column.combine_chunks()) if pa.types.is_timestamp(column.type) else column for column in table.columns
     ]
     return pa.Table.from_arrays(columns, names=table.column_names)

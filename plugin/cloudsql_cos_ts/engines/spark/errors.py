@@ -6,8 +6,7 @@ trace and not the analysed plan pyspark appends, which are long and may quote da
 
 from __future__ import annotations
 
-from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.engines.duckdb_engine import stopped_error
+from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.spark.client import Pyspark
 from cloudsql_cos_ts.errors import BadRequest, DownstreamError, PluginError
 

@@ -19,7 +19,11 @@ from cloudsql_cos_ts.flowlogs.schema import (
 )
 
 SPARK_TYPES = {
-    "VARCHAR": "STRING", "INTEGER": "INT", "BIGINT": "BIGINT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP",
+    "VARCHAR": "STRING",
+    "INTEGER": "INT",
+    "BIGINT": "BIGINT",
+    "BOOLEAN": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMP",
 }
 FILE_PATH, MODIFIED = "__file_path", "__modified"
 RECORD = "__record"
@@ -77,6 +81,7 @@ def flow_flat_select() -> list[str]:
 
 def empty_relation(columns: tuple[Column, ...]) -> str:
     """Zero rows with the given names and types (a range holding no object)."""
+
     def spark_type(kind: str) -> str:
         return f"ARRAY<{RECORD_TYPE}>" if kind.startswith("STRUCT(") else SPARK_TYPES[kind]
 

@@ -125,14 +125,17 @@ class FlowLogSparkSource:
         folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
         flow, flat = self._frames(session, folders, pruned.cutoff)
         frames = {FLOW: flow, SOURCE: flow, FLOW_FLAT: flat}
-        return SourceFrames({name: frames[name] for name in wanted}, stats={
-            "objects_listed": sum(len(v) for v in pruned.listed.values()),
-            "objects_needed": sum(len(v) for v in pruned.needed.values()),
-            "hour_folders_read": len(folders),
-            "hours_listed": pruned.hours_listed,
-            "list_calls": pruned.list_calls,
-            "ms_listing": round((time.monotonic() - began) * 1000, 1),
-        })
+        return SourceFrames(
+            {name: frames[name] for name in wanted},
+            stats={
+                "objects_listed": sum(len(v) for v in pruned.listed.values()),
+                "objects_needed": sum(len(v) for v in pruned.needed.values()),
+                "hour_folders_read": len(folders),
+                "hours_listed": pruned.hours_listed,
+                "list_calls": pruned.list_calls,
+                "ms_listing": round((time.monotonic() - began) * 1000, 1),
+            },
+        )
 
     def _frames(self, session: Session, folders: list[str], cutoff: datetime) -> tuple[DataFrame, DataFrame]:
         if not folders:
