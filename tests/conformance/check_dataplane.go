@@ -112,28 +112,38 @@ func splitTimeAndValue(frame *data.Frame) (timeField, valueField *data.Field, er
 // readTimeSeriesLikeSSE reads the frames the way Grafana's server-side expressions do
 // (pkg/expr/dataplane.go) and returns the number of series.
 func readTimeSeriesLikeSSE(frames data.Frames) (int, error) {
-	kind, err := reader.CanReadBasedOnMeta(frames)
+	collection, err := collectTimeSeriesLikeSSE(frames)
 	if err != nil {
-		return 0, fmt.Errorf("dataplane reader refuses the frames: %w", err)
-	}
-	if kind != data.FrameTypeTimeSeriesMulti {
-		return 0, fmt.Errorf("dataplane reader sees %s, want %s", kind, data.FrameTypeTimeSeriesMulti)
-	}
-	tsReader, err := timeseries.CollectionReaderFromFrames(frames)
-	if err != nil {
-		return 0, fmt.Errorf("dataplane time series reader: %w", err)
-	}
-	collection, err := tsReader.GetCollection(false)
-	if err != nil {
-		return 0, fmt.Errorf("dataplane time series collection: %w", err)
-	}
-	if collection.Warning != nil {
-		return 0, fmt.Errorf("dataplane time series warning: %w", collection.Warning)
+		return 0, err
 	}
 	if len(collection.Refs) != len(wantSeries) {
 		return 0, fmt.Errorf("dataplane reader found %d series, want %d", len(collection.Refs), len(wantSeries))
 	}
 	return len(collection.Refs), nil
+}
+
+// collectTimeSeriesLikeSSE is the reading half of readTimeSeriesLikeSSE: the frames must be
+// timeseries-multi to the dataplane reader, which must collect them without error or warning.
+func collectTimeSeriesLikeSSE(frames data.Frames) (timeseries.Collection, error) {
+	kind, err := reader.CanReadBasedOnMeta(frames)
+	if err != nil {
+		return timeseries.Collection{}, fmt.Errorf("dataplane reader refuses the frames: %w", err)
+	}
+	if kind != data.FrameTypeTimeSeriesMulti {
+		return timeseries.Collection{}, fmt.Errorf("dataplane reader sees %s, want %s", kind, data.FrameTypeTimeSeriesMulti)
+	}
+	tsReader, err := timeseries.CollectionReaderFromFrames(frames)
+	if err != nil {
+		return timeseries.Collection{}, fmt.Errorf("dataplane time series reader: %w", err)
+	}
+	collection, err := tsReader.GetCollection(false)
+	if err != nil {
+		return timeseries.Collection{}, fmt.Errorf("dataplane time series collection: %w", err)
+	}
+	if collection.Warning != nil {
+		return timeseries.Collection{}, fmt.Errorf("dataplane time series warning: %w", collection.Warning)
+	}
+	return collection, nil
 }
 
 func checkNumeric(ctx context.Context, p *pluginUnderTest) (string, error) {

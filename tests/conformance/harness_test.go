@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,6 +37,11 @@ func conformantAnswers() *fakeAnswers {
 			"BAD":   failure(backend.ErrorSourceDownstream, "syntax error"),
 			"JSON":  failure(backend.ErrorSourcePlugin, "the query is not valid JSON"),
 			"EMPTY": failure(backend.ErrorSourcePlugin, "the query has no SQL"),
+			// The flow-log group: P3's A (Get Queried Result off) and B, and the alert query
+			// (refId A too, told apart by alerting's FromAlert header).
+			"A":                {Status: backend.StatusOK},
+			"B":                {Status: backend.StatusOK, Frames: labelledSeriesFrames(p3MetricsColumn, p3Actions...)},
+			fromAlertKey + "A": {Status: backend.StatusOK, Frames: labelledSeriesFrames(alertMetricsColumn, fakeAlertTargets...)},
 		},
 		healthDetails: []byte(`{"stages": [{"name": "duckdb", "status": "ok", "ms": 1.5, "detail": ""}]}`),
 		metrics: []byte(strings.Join([]string{
@@ -101,6 +107,28 @@ func numericFrame() *data.Frame {
 	return frame.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: dataplaneVersion})
 }
 
+// fromAlertKey prefixes the refIds the fake answers for requests with the FromAlert header.
+const fromAlertKey = "FromAlert/"
+
+var fakeAlertTargets = []string{"10.240.0.4", "10.240.0.5", "10.240.64.4"}
+
+// labelledSeriesFrames is one timeseries-multi frame per value, labelled {label=value}, with
+// three hourly float64 points each.
+func labelledSeriesFrames(label string, values ...string) data.Frames {
+	var frames data.Frames
+	for i, value := range values {
+		start := queryRange.From
+		times := []time.Time{start, start.Add(time.Hour), start.Add(2 * time.Hour)}
+		frame := data.NewFrame("value",
+			data.NewField("time", nil, times),
+			data.NewField("value", data.Labels{label: value}, []float64{float64(i), 2, 3}),
+		)
+		frame.RefID = "B"
+		frames = append(frames, frame.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: dataplaneVersion}))
+	}
+	return frames
+}
+
 func answerFrame() *data.Frame {
 	return data.NewFrame("", data.NewField("answer", nil, []int32{42}))
 }
@@ -115,7 +143,11 @@ type fakeData struct {
 func (f *fakeData) QueryData(_ context.Context, req *pluginv2.QueryDataRequest) (*pluginv2.QueryDataResponse, error) {
 	resp := backend.NewQueryDataResponse()
 	for _, q := range req.Queries {
-		res, ok := f.answers.responses[q.RefId]
+		key := q.RefId
+		if req.Headers["FromAlert"] == "true" {
+			key = fromAlertKey + key
+		}
+		res, ok := f.answers.responses[key]
 		if !ok {
 			res = backend.DataResponse{Status: backend.StatusOK, Frames: data.Frames{answerFrame()}}
 		}
@@ -177,8 +209,13 @@ func serveFake(t *testing.T, answers *fakeAnswers) *pluginUnderTest {
 // runChecks returns the failure of every check by name; passing checks are absent.
 func runChecks(t *testing.T, p *pluginUnderTest) map[string]error {
 	t.Helper()
+	return runCheckList(t, p, rpcChecks)
+}
+
+func runCheckList(t *testing.T, p *pluginUnderTest, checks []namedCheck) map[string]error {
+	t.Helper()
 	failures := map[string]error{}
-	for _, c := range rpcChecks {
+	for _, c := range checks {
 		if _, err := runWithTimeout(c.run, p, 30*time.Second); err != nil {
 			failures[c.name] = err
 		}
@@ -228,6 +265,114 @@ func TestChecksCatchMistakes(t *testing.T) {
 				t.Errorf("want only %s to fail, got failures %v", tc.wantFails, failures)
 			}
 		})
+	}
+}
+
+// fakeFlowlogInput is a -flowlogs input for the fake plugin, which ignores the SQL.
+func fakeFlowlogInput() *flowlogInput {
+	in := &flowlogInput{
+		Source:       "/nonexistent/flowlogs",
+		Destination:  "/nonexistent/results",
+		From:         queryRange.From.UnixMilli(),
+		To:           queryRange.To.UnixMilli(),
+		AlertTargets: fakeAlertTargets,
+	}
+	in.Queries.P3A, in.Queries.P3B, in.Queries.Alert = "-- A", "-- B", "-- alert"
+	return in
+}
+
+func TestFlowlogChecksPassForAConformantPlugin(t *testing.T) {
+	for name, err := range runCheckList(t, serveFake(t, conformantAnswers()), flowlogChecks(fakeFlowlogInput())) {
+		t.Errorf("%s failed: %v", name, err)
+	}
+}
+
+func TestFlowlogChecksCatchMistakes(t *testing.T) {
+	alert := fromAlertKey + "A"
+	cases := []struct {
+		mistake   string
+		breakIt   func(a *fakeAnswers, in *flowlogInput)
+		wantFails string
+	}{
+		{"query A returns frames with Get Queried Result off", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses["A"] = backend.DataResponse{Status: backend.StatusOK, Frames: data.Frames{answerFrame()}}
+		}, flowlogP3Check},
+		{"query B fails", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses["B"] = failure(backend.ErrorSourcePlugin, "no such table A")
+		}, flowlogP3Check},
+		{"one action missing", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses["B"] = backend.DataResponse{Status: backend.StatusOK, Frames: labelledSeriesFrames(p3MetricsColumn, "accepted")}
+		}, flowlogP3Check},
+		{"series labelled by the wrong column", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses["B"] = backend.DataResponse{Status: backend.StatusOK, Frames: labelledSeriesFrames("value", p3Actions...)}
+		}, flowlogP3Check},
+		{"int64 values", func(a *fakeAnswers, _ *flowlogInput) {
+			for _, f := range a.responses["B"].Frames {
+				f.Fields[1] = data.NewField("value", f.Fields[1].Labels, make([]int64, f.Rows()))
+			}
+		}, flowlogP3Check},
+		{"wide frame without meta.type", func(a *fakeAnswers, _ *flowlogInput) {
+			for _, f := range a.responses["B"].Frames {
+				f.Meta.Type = ""
+			}
+		}, flowlogP3Check},
+		{"nullable time for alerting", func(a *fakeAnswers, _ *flowlogInput) {
+			for _, f := range a.responses[alert].Frames {
+				f.Fields[0] = data.NewField("time", nil, make([]*time.Time, f.Rows()))
+			}
+		}, flowlogAlertCheck},
+		{"duplicate labels for alerting", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses[alert] = backend.DataResponse{
+				Status: backend.StatusOK,
+				Frames: labelledSeriesFrames(alertMetricsColumn, "10.240.0.4", "10.240.0.4"),
+			}
+		}, flowlogAlertCheck},
+		{"unsorted times for alerting", func(a *fakeAnswers, _ *flowlogInput) {
+			f := a.responses[alert].Frames[0]
+			f.Fields[0].Set(0, queryRange.To)
+		}, flowlogAlertCheck},
+		{"a target missing", func(_ *fakeAnswers, in *flowlogInput) {
+			in.AlertTargets = append(in.AlertTargets, "10.240.128.4")
+		}, flowlogAlertCheck},
+		{"alert query refused", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses[alert] = failure(backend.ErrorSourcePlugin, "alerting needs a time series")
+		}, flowlogAlertCheck},
+	}
+	for _, tc := range cases {
+		t.Run(tc.mistake, func(t *testing.T) {
+			answers, in := conformantAnswers(), fakeFlowlogInput()
+			tc.breakIt(answers, in)
+			failures := runCheckList(t, serveFake(t, answers), flowlogChecks(in))
+			if _, ok := failures[tc.wantFails]; !ok || len(failures) != 1 {
+				t.Errorf("want only %s to fail, got failures %v", tc.wantFails, failures)
+			}
+			t.Logf("%s: %v", tc.wantFails, failures[tc.wantFails])
+		})
+	}
+}
+
+func TestReadFlowlogInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("good.json", `{"source": "/d", "from": 1, "to": 2, "queries": {"P3A": "a", "P3B": "b", "alert": "c"}}`)
+	if in, err := readFlowlogInput(good); err != nil || in.Queries.Alert != "c" || in.AlertTargets != nil {
+		t.Errorf("good input: %+v, %v", in, err)
+	}
+	for name, text := range map[string]string{
+		"missing-alert.json": `{"source": "/d", "from": 1, "to": 2, "queries": {"P3A": "a", "P3B": "b"}}`,
+		"empty-range.json":   `{"source": "/d", "from": 2, "to": 2, "queries": {"P3A": "a", "P3B": "b", "alert": "c"}}`,
+		"unknown-key.json":   `{"source": "/d", "from": 1, "to": 2, "sql": {}, "queries": {"P3A": "a", "P3B": "b", "alert": "c"}}`,
+		"not-json.json":      `{`,
+	} {
+		if _, err := readFlowlogInput(write(name, text)); err == nil {
+			t.Errorf("%s accepted, want an error", name)
+		}
 	}
 }
 

@@ -9,6 +9,9 @@
 // With -decode DIR it starts no plugin: it decodes every *.arrow file of DIR the way Grafana
 // decodes a frame and prints one JSON line per file (see decode.go); it exits 1 when a file did
 // not decode.
+//
+// With -flowlogs FILE (and -executable) it runs only the flow-log check group instead: the
+// dashboard's P3 panel and alert query over generated flow logs (see check_flowlogs.go).
 package main
 
 import (
@@ -25,6 +28,7 @@ func main() {
 	executable := flag.String("executable", "", "path of the plugin executable, e.g. dist/gpx_cloudsql_cos_ts_linux_amd64")
 	checkTimeout := flag.Duration("check-timeout", 60*time.Second, "time limit of each check")
 	decode := flag.String("decode", "", "decode every *.arrow frame file of this folder instead of running the checks")
+	flowlogs := flag.String("flowlogs", "", "run the flow-log checks with this JSON input (source, from, to, queries) instead")
 	flag.Parse()
 	if *decode != "" && *executable == "" {
 		allOK, err := decodeDir(*decode, os.Stdout)
@@ -38,7 +42,7 @@ func main() {
 		return
 	}
 	if *executable == "" || *decode != "" {
-		fmt.Fprintln(os.Stderr, "usage: conformance -executable PATH | conformance -decode DIR")
+		fmt.Fprintln(os.Stderr, "usage: conformance -executable PATH [-flowlogs FILE] | conformance -decode DIR")
 		os.Exit(2)
 	}
 
@@ -50,7 +54,11 @@ func main() {
 	}
 
 	report := newReporter(os.Stdout)
-	run(absolute, *checkTimeout, report)
+	if *flowlogs != "" {
+		runFlowlogs(absolute, *flowlogs, *checkTimeout, report)
+	} else {
+		run(absolute, *checkTimeout, report)
+	}
 	if report.failed {
 		os.Exit(1)
 	}

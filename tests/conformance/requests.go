@@ -28,6 +28,11 @@ var queryRange = backend.TimeRange{
 
 // pluginContext is what Grafana sends with every call for our one test datasource.
 func pluginContext() backend.PluginContext {
+	return pluginContextWith(json.RawMessage(`{}`))
+}
+
+// pluginContextWith is pluginContext for a datasource saved with these settings (jsonData).
+func pluginContextWith(jsonData json.RawMessage) backend.PluginContext {
 	return backend.PluginContext{
 		OrgID:    1,
 		PluginID: pluginID,
@@ -35,7 +40,7 @@ func pluginContext() backend.PluginContext {
 			UID:      datasourceUID,
 			Name:     "conformance",
 			Type:     pluginID,
-			JSONData: json.RawMessage(`{}`),
+			JSONData: jsonData,
 			Updated:  time.UnixMilli(1),
 		},
 	}
@@ -52,6 +57,7 @@ type queryModel struct {
 	Format        string        `json:"format"`
 	TimeColumn    string        `json:"timeColumn,omitempty"`
 	MetricsColumn string        `json:"metricsColumn,omitempty"`
+	GetResult     *bool         `json:"getResult,omitempty"` // the editor's "Get Queried Result"
 }
 
 type datasourceRef struct {
@@ -93,10 +99,12 @@ func rawDataQuery(refID string, model []byte) backend.DataQuery {
 // does (backend.FromProto: every frame through data.UnmarshalArrowFrames, one bad frame fails
 // the whole call).
 func queryData(ctx context.Context, p *pluginUnderTest, queries ...backend.DataQuery) (backend.Responses, error) {
-	req := backend.ToProto().QueryDataRequest(&backend.QueryDataRequest{
-		PluginContext: pluginContext(),
-		Queries:       queries,
-	})
+	return sendQueryData(ctx, p, &backend.QueryDataRequest{PluginContext: pluginContext(), Queries: queries})
+}
+
+// sendQueryData is queryData for a request built by the caller (another datasource, headers).
+func sendQueryData(ctx context.Context, p *pluginUnderTest, request *backend.QueryDataRequest) (backend.Responses, error) {
+	req := backend.ToProto().QueryDataRequest(request)
 	protoResp, err := p.data.QueryData(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("QueryData call failed: %w", err)
