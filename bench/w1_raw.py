@@ -1,0 +1,83 @@
+"""W1's baseline: plain DuckDB reading the generated gzip JSON files directly, no plugin in between.
+
+Same DuckDB version and thread count as the plugin's engine, ``read_json`` with the same explicit
+columns the ingest path declares, hive partitioning for the key's ``name=value`` folders, and a
+``FLOW_FLAT`` view by ``unnest``: what a user of plain DuckDB would write. Every query reads the
+files again (there is no cache), which is what "cold" is compared with.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from w1_cost import Cost, own_cpu
+
+from cloudsql_cos_ts.flowlogs.schema import (
+    FLOW_FLAT_COLUMNS,
+    HEADER_JSON,
+    PARTITIONS,
+    RECORD_MEMBERS,
+    RECORD_STRUCT,
+    quote_identifier,
+)
+from cloudsql_cos_ts.macros import prev_relation_name
+
+_HEADER = {name for name, _ in HEADER_JSON}
+_PARTITION = {name for name, _ in PARTITIONS}
+_RECORD = {name for name, _ in RECORD_MEMBERS}
+
+
+def _reader(data: Path) -> str:
+    columns = [*HEADER_JSON, ("flow_logs", f"{RECORD_STRUCT}[]")]
+    spec = ", ".join(f"'{name}': '{kind}'" for name, kind in columns)
+    hive_types = ", ".join(f"'{name}': '{kind}'" for name, kind in PARTITIONS)
+    return (
+        f"read_json('{data}/ibm_vpc_flowlogs_v1/**/*.gz', columns={{{spec}}}, format='auto', "
+        f"hive_partitioning=true, hive_types={{{hive_types}}})"
+    )
+
+
+def _column(name: str, kind: str) -> str:
+    """One FLOW_FLAT column from the document row ``d`` and its unnested record ``r``."""
+    if name in _RECORD:
+        source = f"r.{quote_identifier(name)}"
+    elif name in _HEADER or name in _PARTITION:
+        source = f"d.{quote_identifier(name)}"
+    else:
+        raise ValueError(f"FLOW_FLAT column {name!r} has no raw source")
+    return f"CAST({source} AS {kind}) AS {quote_identifier(name)}"
+
+
+def flow_flat_view(data: Path) -> str:
+    """``CREATE VIEW FLOW_FLAT`` over the gzip files, columns in FLOW_FLAT's order and types."""
+    select = ", ".join(_column(name, kind) for name, kind in FLOW_FLAT_COLUMNS)
+    return (
+        f"CREATE OR REPLACE VIEW FLOW_FLAT AS SELECT {select} "
+        f"FROM (SELECT *, unnest(flow_logs) AS r FROM {_reader(data)}) AS d"
+    )
+
+
+class RawDuckDB:
+    """A plain DuckDB connection with the raw FLOW_FLAT view; runs engine SQL and times it."""
+
+    def __init__(self, data: Path, threads: int, memory_limit: str) -> None:
+        self._conn = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
+        self._conn.execute(flow_flat_view(data))
+
+    def run(self, sql: str, previous: dict[str, pa.Table]) -> tuple[pa.Table, Cost]:
+        """The result and its cost; ``previous`` results are registered as ``$__source_prev``."""
+        cursor = self._conn.cursor()
+        try:
+            for ref, table in previous.items():
+                cursor.register(prev_relation_name(ref), table)
+            wall, cpu = time.perf_counter(), own_cpu()
+            table = cursor.sql(sql).to_arrow_table()
+            return table, Cost(time.perf_counter() - wall, own_cpu() - cpu)
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self._conn.close()
