@@ -7,7 +7,8 @@ dictionaries, decimals, dates, intervals, lists and structs, so every column pas
 
 - large_string / string_view → utf8; dictionary → its values; decimal → float64; float16 → float32
 - date / timestamp (any unit, any zone) → timestamp[ns, UTC] (out-of-range values become null)
-- time of day, interval → ISO text; duration → int64 milliseconds (field unit ``ms``)
+- time of day, interval → ISO text; duration → int64 milliseconds (field unit ``ms``; finer units
+  truncated, seconds beyond the int64 range of milliseconds → null)
 - binary → base64 text (Grafana's binary type means JSON, raw bytes would break the browser)
 - list / struct / map / union → JSON text in a binary column (Grafana's JSON field type)
 - null type (a column of bare NULLs) → nullable utf8
@@ -59,6 +60,18 @@ def to_time(values: pa.Array) -> pa.Array:
         return pc.if_else(in_range, as_us, pa.scalar(None, pa.timestamp("us", tz="UTC"))).cast(TIME_TYPE)
 
 
+_MAX_SECONDS_AS_MS = (2**63 - 1) // 1000
+
+
+def _duration_ms(values: pa.Array) -> pa.Array:
+    """Durations as int64 milliseconds; a plain cast refuses sub-millisecond values (Spark's intervals)."""
+    if values.type.unit != "s":
+        return values.cast(pa.duration("ms"), safe=False).cast(pa.int64())
+    seconds = values.cast(pa.int64())
+    fits = pc.and_(pc.greater_equal(seconds, -_MAX_SECONDS_AS_MS), pc.less_equal(seconds, _MAX_SECONDS_AS_MS))
+    return pc.if_else(fits, pc.multiply(seconds, 1000), pa.scalar(None, pa.int64()))
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
@@ -89,11 +102,25 @@ def _plain(value: Any, typ: pa.DataType) -> Any:
     return value
 
 
+def _python_rows(values: pa.Array) -> list[Any]:
+    """Each row as Python values; a row Python cannot hold (a nested time outside years 1-9999) → None."""
+    try:
+        return list(values.to_pylist())
+    except (OverflowError, ValueError):
+        rows: list[Any] = []
+        for scalar in values:
+            try:
+                rows.append(scalar.as_py())
+            except (OverflowError, ValueError):
+                rows.append(None)
+        return rows
+
+
 def _to_json_column(values: pa.Array) -> pa.Array:
     typ = values.type
     texts = [
         None if v is None else json.dumps(_plain(v, typ), default=_json_default, separators=(",", ":")).encode()
-        for v in values.to_pylist()
+        for v in _python_rows(values)
     ]
     return pa.array(texts, type=pa.binary())
 
@@ -150,7 +177,7 @@ def to_grafana(values: pa.Array | pa.ChunkedArray) -> Coerced:
     if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         return Coerced(to_time(arr))
     if pa.types.is_duration(typ):
-        return Coerced(arr.cast(pa.duration("ms")).cast(pa.int64()), {"unit": "ms"})
+        return Coerced(_duration_ms(arr), {"unit": "ms"})
     if pa.types.is_time(typ):
         return Coerced(_to_text(arr, lambda v: v.isoformat()))
     if pa.types.is_interval(typ):
