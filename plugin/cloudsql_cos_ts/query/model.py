@@ -9,6 +9,7 @@ key with the wrong type is a 400 naming the key.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -75,6 +76,8 @@ def _integer(data: Mapping[str, Any], key: str, default: int | None) -> int | No
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest(f"query field {key} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):  # JSON's NaN / 1e999 reach here as floats int() refuses
+        raise BadRequest(f"query field {key} must be a finite number")
     if value < 0:
         raise BadRequest(f"query field {key} must not be negative")
     return int(value)
@@ -92,13 +95,24 @@ def _format(data: Mapping[str, Any]) -> Format:
     raise BadRequest(f"query field format must be 'table' or 'time_series', got {value!r}")
 
 
+# Years 1 to 9999: what Python's datetime (macros, shaping) can hold.
+_EARLIEST_MS, _LATEST_MS = -62_135_596_800_000, 253_402_300_799_999
+
+
+def _checked_range(time_range: TimeRange) -> TimeRange:
+    for edge in (time_range.from_ms, time_range.to_ms):
+        if not _EARLIEST_MS <= edge <= _LATEST_MS:
+            raise BadRequest(f"the time range must lie between the years 1 and 9999 (got {edge} ms since 1970)")
+    return time_range
+
+
 def parse_query(
     raw_json: bytes, *, ref_id: str, time_range: TimeRange, interval_ms: int, max_data_points: int
 ) -> QueryModel:
     """Parse one ``DataQuery.json``; protocol-level fields fill what the JSON leaves out."""
     try:
         data = json.loads(raw_json) if raw_json and raw_json.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: bad UTF-8, bad JSON, numbers over 4300 digits
         raise BadRequest(f"the query is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BadRequest("the query must be a JSON object")
@@ -112,6 +126,6 @@ def parse_query(
         hide=_boolean(data, "hide", False),
         interval_ms=_integer(data, "intervalMs", None) or interval_ms,
         max_data_points=_integer(data, "maxDataPoints", None) or max_data_points,
-        time_range=time_range,
+        time_range=_checked_range(time_range),
         cache_ttl_s=_integer(data, "cacheTtlSeconds", None),
     )
