@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.macros.model import DestSpec
 from cloudsql_cos_ts.timerange import TimeRange
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ class ExecutionRequest:
     row_limit: int
     referenced: frozenset[str] = frozenset()  # upper-cased relation names the SQL reads
     tables: Mapping[str, pa.Table] = field(default_factory=dict)  # results of earlier queries by name
+    # INTO $__dest(...): an engine whose service stores results itself (Data Engine) may write it there and
+    # say so in ExecutionResult.written; other engines ignore it and the pipeline writes the table.
+    dest: DestSpec | None = None
 
 
 @dataclass
@@ -36,6 +40,7 @@ class ExecutionResult:
     table: pa.Table
     truncated: bool = False  # more rows existed than row_limit
     stats: dict[str, Any] = field(default_factory=dict)  # objects listed/read, bytes, timings
+    written: str | None = None  # where the engine stored the result for ExecutionRequest.dest
 
 
 class Engine(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cloudsql_cos_ts.engines.base import Engine
+from cloudsql_cos_ts.engines.dataengine import create_dataengine_engine
 from cloudsql_cos_ts.engines.spark import create_spark_engine
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
@@ -34,6 +35,7 @@ def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
 FACTORIES: dict[str, EngineFactory] = {
     "duckdb": _duckdb,
     "spark": create_spark_engine,
+    "dataengine": create_dataengine_engine,
 }
 
 

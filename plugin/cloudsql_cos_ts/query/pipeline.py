@@ -141,6 +141,7 @@ class QueryPipeline:
                     answers[ref] = QueryAnswer.failure(
                         BadRequest(f"query {ref} reads $__source_prev({failed}), which failed")
                     )
+
             def run(ref: str) -> _Outcome:
                 inputs = {d: results[d] for d in dependencies[ref]}
                 return self._run_one(
@@ -253,6 +254,8 @@ class QueryPipeline:
                 row_limit=job.row_limit,
                 referenced=job.translation.referenced,
                 tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
+                # fill rows are added after the engine: then the plugin writes the filled table itself
+                dest=None if expansion.fills else expansion.dest,
             )
         )
         _count_source_objects(result.stats)
@@ -262,7 +265,9 @@ class QueryPipeline:
             if expansion.fills
             else result.table
         )
-        written = instance.write_destination(expansion.dest, table) if expansion.dest is not None else None
+        written = result.written
+        if expansion.dest is not None and written is None:
+            written = instance.write_destination(expansion.dest, table)
         if not model.get_result:
             return CachedResult([], table, created, model.time_range)
         options = ShapeOptions(

@@ -9,7 +9,6 @@ text (which could quote a request).
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,13 +33,12 @@ from ibm_botocore.exceptions import (
 from cloudsql_cos_ts.errors import DownstreamError, DownstreamTimeout, NotFound, PluginError
 from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.storage.base import Listing, ObjectInfo
+from cloudsql_cos_ts.storage.iam import iam_refused, iam_unreachable, token_url
 
 _T = TypeVar("_T")
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 30
 MAX_ATTEMPTS = 3
-_HTTP_CODE_RE = re.compile(r"HttpCode\((\d+)\)")
-_IAM_CODE_RE = re.compile(r"ErrorCode: ([A-Z0-9]+)")
 
 _clients: dict[tuple[str, Credentials], Any] = {}
 _clients_lock = threading.Lock()
@@ -60,16 +58,11 @@ def _make_client(endpoint: str, credentials: Credentials) -> Any:
         kwargs["ibm_api_key_id"] = credentials.api_key.reveal()
         kwargs["ibm_service_instance_id"] = credentials.service_instance_id or None
         if credentials.iam_endpoint:
-            kwargs["ibm_auth_endpoint"] = _token_url(credentials.iam_endpoint)
+            kwargs["ibm_auth_endpoint"] = token_url(credentials.iam_endpoint)
     elif credentials.auth == "hmac":
         kwargs["aws_access_key_id"] = credentials.hmac_access_key_id.reveal()
         kwargs["aws_secret_access_key"] = credentials.hmac_secret_access_key.reveal()
     return ibm_boto3.client("s3", **kwargs)
-
-
-def _token_url(iam_endpoint: str) -> str:
-    """IAM's token path below the configured endpoint (settings keep scheme and host only)."""
-    return f"{iam_endpoint.rstrip('/')}/identity/token"
 
 
 def client_for(endpoint: str, credentials: Credentials) -> Any:
@@ -149,7 +142,7 @@ def _mapped_errors(endpoint: str, bucket: str, key: str | None, credentials: Cre
     except PluginError:
         raise
     except CredentialRetrievalError as exc:
-        raise _iam_refused(str(exc)) from None
+        raise iam_refused(str(exc)) from None
     except ClientError as exc:
         raise _client_error(exc, endpoint, bucket, key, credentials) from None
     except ReadTimeoutError:
@@ -164,23 +157,7 @@ def _mapped_errors(endpoint: str, bucket: str, key: str | None, credentials: Cre
     except BotoCoreError as exc:
         raise DownstreamError(f"COS request to {endpoint} failed ({type(exc).__name__})") from None
     except requests.exceptions.RequestException:
-        iam = _token_url(credentials.iam_endpoint) if credentials.iam_endpoint else "of IBM Cloud IAM"
-        raise DownstreamError(
-            f"cannot reach the IAM token endpoint {iam} to exchange the API key for a token: "
-            "check the IAM endpoint setting and the network"
-        ) from None
-
-
-def _iam_refused(text: str) -> PluginError:
-    status = _HTTP_CODE_RE.search(text)
-    code = _IAM_CODE_RE.search(text)
-    detail = ", ".join(
-        part for part in (f"HTTP {status.group(1)}" if status else "", code.group(1) if code else "") if part
-    )
-    return DownstreamError(
-        f"the IBM Cloud API key was refused by IAM ({detail or 'no token'}): check the API key in the "
-        "datasource's secure settings, and that it is not deleted or locked"
-    )
+        raise iam_unreachable(credentials) from None
 
 
 def _client_error(
