@@ -18,9 +18,11 @@
 # GO (toolchain, default /usr/local/go/bin/go or the one on PATH).
 set -euo pipefail
 
-# The module proxy here serves exactly one pseudo-version of github.com/grafana/grafana (commit
-# 81d85ce8028d on main, 2023-06-09, package.json "10.0.0-preview"); every release commit of 11.x and
-# 12.x that was tried is refused with "403 This module version is not available".
+# The module proxy here serves one pseudo-version of github.com/grafana/grafana: commit 81d85ce8028d
+# on main, 2023-06-09, package.json "10.0.0-preview" (the one github.com/grafana/grok requires). The
+# version list, queries by commit and every other pseudo-version tried (2021-2026, including ones
+# other projects require) are refused with "403 This module version is not available", so no 11.x
+# or 12.x release commit can be fetched.
 GRAFANA_MODULE="github.com/grafana/grafana"
 GRAFANA_MODULE_VERSION="${GRAFANA_MODULE_VERSION:-v1.9.2-0.20230609164553-81d85ce8028d}"
 # Wire generates pkg/server/wire_gen.go, which trees before 2025-07 do not commit. v0.7.0: the
@@ -33,7 +35,7 @@ BINARY="$GRAFANA_CACHE/bin/grafana"
 HOME_DIR="$GRAFANA_CACHE/home"
 TIMINGS="$GRAFANA_CACHE/timings.txt"
 
-export GOWORK=off GOFLAGS="-mod=mod" GOTOOLCHAIN=local
+export GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
 
 progress() { printf '[grafana_build %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -75,11 +77,19 @@ generate_wire() {
     gen -tags oss ./pkg/server)
 }
 
+# The version Grafana reports (/api/health, GF_VERSION for plugins) is set at link time as Grafana's
+# own build does; without it the binary calls itself 9.2.0.
+link_flags() {
+  local version
+  version="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$HOME_DIR.partial/package.json")"
+  echo "-X main.version=$version -X main.commit=${GRAFANA_MODULE_VERSION##*-}"
+}
+
 # cgo stays on: this tree's only SQLite driver is mattn/go-sqlite3, which needs it.
 compile_server() {
   mkdir -p "$GRAFANA_CACHE/bin"
   (cd "$HOME_DIR.partial" && CGO_ENABLED=1 nice -n 10 "$GO" build -p "$JOBS" -trimpath \
-    -o "$BINARY.partial" ./pkg/cmd/grafana)
+    -ldflags "$(link_flags)" -o "$BINARY.partial" ./pkg/cmd/grafana)
   mv "$BINARY.partial" "$BINARY"
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -47,18 +48,24 @@ class E2eWorld:
 
 
 def run_logged(command: list[str], log: Path, timeout_s: float, what: str) -> str:
-    """Run a build step with its output in ``log``; fail the session (not skip) when it fails."""
+    """Run a build step with its output in ``log``; fail the session (not skip) when it fails.
+
+    The step runs in its own process group so a timeout also ends the compilers it started.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as stderr:
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                   start_new_session=True)
         try:
-            result = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                    timeout=timeout_s, check=False)
+            stdout, _ = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate(timeout=30)
             pytest.fail(f"{what} did not finish within {timeout_s}s; see {log}")
-    if result.returncode != 0:
+    if process.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-        pytest.fail(f"{what} failed with exit code {result.returncode}; see {log}\n{tail}")
-    return result.stdout
+        pytest.fail(f"{what} failed with exit code {process.returncode}; see {log}\n{tail}")
+    return stdout
 
 
 def grafana_binary() -> Path:
