@@ -43,16 +43,14 @@ class Frame:
 
 @dataclass(frozen=True)
 class QueryResult:
-    status: int
     error: str
     frames: list[Frame]
 
 
 def results_of(body: dict[str, Any]) -> dict[str, QueryResult]:
-    """``{"results": {refId: {"status", "error", "frames"}}}`` by refId."""
+    """``{"results": {refId: {"error", "frames"}}}`` by refId."""
     return {
         ref: QueryResult(
-            status=int(result.get("status", 400 if result.get("error") else 200)),
             error=result.get("error", ""),
             frames=[Frame.from_json(f) for f in result.get("frames") or []],
         )
