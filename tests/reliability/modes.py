@@ -34,3 +34,7 @@ settings.register_profile(
 MODE = "long" if os.environ.get("RELIABILITY_MODE", "short").strip().lower() == "long" else "short"
 FUZZ = settings.get_profile(f"reliability-{MODE}")
 """Decorator for every fuzz target of this folder."""
+
+HANDLER_EXAMPLES = {"short": 400, "long": 10_000}[MODE]
+FUZZ_SLOW_HANDLER = settings(FUZZ, max_examples=HANDLER_EXAMPLES)
+"""For handlers that open an engine or walk health stages per example (tens of milliseconds each)."""

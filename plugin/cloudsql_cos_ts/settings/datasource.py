@@ -124,7 +124,7 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: bad UTF-8, bad JSON, numbers over 4300 digits
         raise BadRequest(f"datasource jsonData is not valid JSON: {exc}") from None
     if value is None:
         return {}
@@ -170,7 +170,8 @@ def _number(data: Mapping[str, Any], key: str, default: float, *, low: float, hi
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadRequest(f"{key} must be a number")
     if not low <= value <= high:
-        raise BadRequest(f"{key} must be between {low:g} and {high:g} (got {value:g})")
+        shown = f"{value:g}" if isinstance(value, float) or abs(value) < 10**15 else "a larger number"
+        raise BadRequest(f"{key} must be between {low:g} and {high:g} (got {shown})")
     return float(value)
 
 

@@ -1,0 +1,113 @@
+"""Fuzz the datasource settings: the parser, then Save & test and a query over the same settings.
+
+Bad settings must come back as text the user can act on: a ``BadRequest`` from the parser, an
+ERROR health status with a message, a 4xx answer to the query; never an escaped exception or the
+"internal error" answers. Location and endpoint keys are pinned to a closed loopback port for the
+handler tests, so nothing leaves the machine whatever the fuzzer writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.settings.datasource import SECURE_KEYS, parse_datasource_settings
+from tests.plugin_host import data_query, datasource_context
+from tests.reliability.json_inputs import TEXT, json_bytes
+from tests.reliability.modes import FUZZ, FUZZ_SLOW_HANDLER
+from tests.reliability.servicers import Servicers
+
+CLOSED_PORT = "127.0.0.1:9"
+LOCATIONS = st.sampled_from(
+    ["/nonexistent/flows", "relative/folder", "cos://us-south/bucket/prefix", f"cos://{CLOSED_PORT}/b", "s3://x/y", ""]
+)
+NUMBERS = st.one_of(
+    st.integers(), st.integers(10**300, 10**400), st.floats(), st.sampled_from(["10", "abc", "", "1e3", "nan"])
+)
+SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "engine": st.sampled_from(["duckdb", "DuckDB", "spark", "dataengine", "sqlite", ""]),
+    "source": LOCATIONS,
+    "destination": LOCATIONS,
+    "sourceFormat": st.sampled_from(["flowlogs", "json", "parquet", "csv", "xml"]),
+    "authType": st.sampled_from(["none", "iam", "hmac", "kerberos"]),
+    "cosEndpoint": st.sampled_from([f"http://{CLOSED_PORT}", "ftp://x", "not a url", ""]),
+    "iamEndpoint": st.sampled_from([f"http://{CLOSED_PORT}", "nope"]),
+    "allowAnonymous": st.booleans(),
+    "queryTimeoutSeconds": NUMBERS,
+    "rowLimit": NUMBERS,
+    "cacheTtlSeconds": NUMBERS,
+    "cacheAlignRanges": st.booleans(),
+    "cacheSettleSeconds": NUMBERS,
+    "cacheAlignStepSeconds": NUMBERS,
+    "threads": NUMBERS,
+    "memoryLimit": st.sampled_from(["512MB", "4GB", "1.5GB", "GB", "12", "-1MB", "1e9GB"]),
+    "sparkUrl": st.sampled_from([f"sc://{CLOSED_PORT}", "http://x", ""]),
+    "dataEngineInstanceCrn": st.sampled_from(["crn:v1:x", "nope"]),
+    "apiKey": TEXT,  # a secret in jsonData must be refused
+}
+SECURE = st.dictionaries(st.sampled_from(SECURE_KEYS), TEXT, max_size=4)
+PINNED = {
+    "cosEndpoint": f"http://{CLOSED_PORT}",
+    "iamEndpoint": f"http://{CLOSED_PORT}",
+    "sparkUrl": f"sc://{CLOSED_PORT}",
+    "dataEngineApiUrl": f"http://{CLOSED_PORT}",
+}
+INTERNAL_ERROR = "internal error"
+
+
+@FUZZ
+@given(json_bytes(SETTINGS_FIELDS), SECURE)
+def test_settings_parse_or_are_refused_with_text(raw: bytes, secure: dict[str, str]) -> None:
+    try:
+        parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure=secure)
+    except BadRequest as exc:
+        assert exc.message.strip()
+
+
+def _loopback_only(raw: bytes) -> bytes:
+    """The fuzzed document with every endpoint on a closed loopback port (non-objects pass unchanged)."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw
+    return json.dumps({**value, **PINNED}).encode() if isinstance(value, dict) else raw
+
+
+_versions = itertools.count(1)
+
+
+@FUZZ_SLOW_HANDLER
+@given(json_bytes(SETTINGS_FIELDS).map(_loopback_only), SECURE)
+def test_save_and_test_and_queries_answer_any_settings_with_text(
+    servicers: Servicers, raw: bytes, secure: dict[str, str]
+) -> None:
+    context = datasource_context(secure=secure, uid="fuzz-settings", version=next(_versions))
+    context.dataSourceInstanceSettings.jsonData = raw
+    health = servicers.health(context)
+    assert health.status in (pb.CheckHealthResponse.OK, pb.CheckHealthResponse.ERROR)
+    assert health.message.strip() and INTERNAL_ERROR not in health.message, health.message
+    assert not health.jsonDetails or isinstance(json.loads(health.jsonDetails), dict)
+    request = pb.QueryDataRequest(pluginContext=context, queries=[data_query("A", {"rawSql": "SELECT 1 AS x"})])
+    answer = servicers.query(request).responses["A"]
+    assert answer.status == 200 or (400 <= answer.status < 500 and answer.error), (answer.status, answer.error)
+
+
+def test_integers_beyond_floats_are_refused_with_text() -> None:
+    """Found by the fuzzer: formatting ``rowLimit: 1e400`` written as an integer raised OverflowError."""
+    raw = b'{"rowLimit": 1' + b"0" * 400 + b"}"
+    with pytest.raises(BadRequest, match=r"rowLimit must be between 1 and 1e\+08 \(got a larger number\)"):
+        parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={})
+
+
+def test_nested_or_oversized_json_data_is_refused_with_text() -> None:
+    """Found by the fuzzer: deep nesting (RecursionError) and 4300+ digit numbers (ValueError) escaped."""
+    for raw in (b"[" * 5000 + b"]" * 5000, b'{"x": ' + b"7" * 4301 + b"}"):
+        with pytest.raises(BadRequest, match="not valid JSON"):
+            parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={})
