@@ -33,6 +33,9 @@ else
   # libarrow_substrait stays: pyarrow.dataset links it).
   runtime="$REPO/build/pyinstaller/dist/$EXECUTABLE/runtime"
   rm -rf "$runtime/pyarrow/include" "$runtime"/pyarrow/libarrow_flight.so*
+  # PyInstaller also links some libraries into runtime/; a link left dangling makes Grafana refuse
+  # to start ("stat …: no such file or directory"), so drop every link whose target is gone.
+  find "$runtime" -xtype l -delete
   find "$runtime" \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' \) -delete
   mv "$REPO/build/pyinstaller/dist/$EXECUTABLE" "$REPO/dist/backend"
   echo "$want" > "$stamp"
