@@ -1,11 +1,13 @@
-"""Fixtures of the reliability suite: the in-process servicers shared by the fuzz targets."""
+"""Fixtures of the reliability suite: in-process servicers for the fuzz targets, a generated flow-log folder."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.reliability.flows import generate_small_set
 from tests.reliability.servicers import Servicers
 
 
@@ -14,3 +16,10 @@ def servicers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servicers]:
     handlers = Servicers(tmp_path_factory.mktemp("fuzz") / "cache")
     yield handlers
     handlers.close()
+
+
+@pytest.fixture(scope="session")
+def flow_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("flows")
+    generate_small_set(folder)
+    return folder
