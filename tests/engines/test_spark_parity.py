@@ -7,9 +7,6 @@ differences that cannot be removed are asserted as such (docs/engines.md):
 * ``DESCRIBE``'s ``type`` column spells each engine's own type names (``VARCHAR`` / ``string``);
 * rows tied on the ORDER BY key of a ``LIMIT`` query may come in a different order, and at the cut
   a different member of the tie may be kept — the keys must still agree row by row;
-* rows the query does not order (no ORDER BY, or ties of it) come in the engine's order, so the
-  series of a time-series answer (P3's query B, the alert query) may come in another order; each
-  series, with its labels and points, is the same;
 * ``sum()`` of integers is HUGEINT on DuckDB (a float64 field in the frame) and BIGINT on Spark
   (int64): the values are equal.
 """
@@ -134,12 +131,16 @@ def test_p3_chained_time_series(pair: Pair) -> None:
     assert len(spark.frames) == 2
 
 
-def series_by_labels(answer: Answer) -> dict[bytes, tuple[Any, ...]]:
-    """Each frame's fields (name, type, metadata) and rows, keyed by the value field's labels."""
-    return {
-        frame.schema.field(1).metadata[b"labels"]: ([(f.name, f.type, f.metadata) for f in frame.schema], rows(frame))
+def series_by_labels(answer: Answer) -> list[tuple[bytes, Any, Any]]:
+    """Each frame's labels, fields (name, type, metadata) and rows, in the answer's order.
+
+    The plugin orders time series by their labels, so even rows the query leaves unordered (P3's
+    query B, the alert query) give the same series in the same order on both engines.
+    """
+    return [
+        (frame.schema.field(1).metadata[b"labels"], [(f.name, f.type, f.metadata) for f in frame.schema], rows(frame))
         for frame in answer.frames
-    }
+    ]
 
 
 def test_alert_query(pair: Pair) -> None:

@@ -169,7 +169,9 @@ def _multi_frames(
     frames: list[Frame] = []
     time_name = table.column_names[time_index]
     several_values = len(value_indices) > 1
-    for key, rows in groups.items():
+    # Series in label order, not in order of appearance: engines order tied rows differently, and a
+    # panel's series (and an alert's instances) should not reshuffle between refreshes or engines.
+    for key, rows in sorted(groups.items()):
         part = table.take(pa.array(rows, type=pa.int64()))
         labels = dict(zip(label_names, key, strict=True))
         for i in value_indices:
