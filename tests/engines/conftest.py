@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.timerange import force_utc
+from tests.engines.dataengine_fixtures import data_engine, iam_endpoint, lab, lab_data, s3_endpoint  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "spark_connect.sh"

@@ -14,7 +14,7 @@ A job runs its statement on DuckDB: the trailing ``INTO cos://… STORED AS …`
 translated from Spark SQL with the project's own dialect layer, whose ``cos://… STORED AS …`` references
 are loaded from the S3 test server (Hive ``name=value`` folders become columns, JSON is read as
 Spark's reader would: no timestamp inference). The result is written as two part objects plus
-``_SUCCESS`` below ``<target>/jobid=<id>/`` on the same server. Knobs: ``too_many_jobs`` (answer the
+a ``_SUCCESS`` marker below ``<target>/jobid=<id>/`` on the same server. Knobs: ``too_many_jobs`` (answer the
 next N submits with 429), ``fail_next`` (the next job fails with this message), ``hang`` (jobs run
 until DELETEd). ``requests`` records every call (method, path) for assertions.
 """
@@ -51,6 +51,17 @@ CRN = "crn:v1:bluemix:public:sql-query:us-south:a/0123456789abcdef::instance-000
 _INTO = re.compile(r"\s+INTO\s+(cos://\S+)\s+STORED\s+AS\s+(\w+)\s*$", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a submitted job will do: DuckDB SQL over the loaded references, written below ``target``."""
+
+    sql: str
+    refs: tuple[ExternalRef, ...]
+    target: str
+    fmt: str
+    failure: str | None  # fail with this message instead
+
+
 @dataclass
 class FakeJob:
     job_id: str
@@ -66,8 +77,11 @@ class FakeJob:
     def body(self) -> dict[str, Any]:
         return {
             "job_id": self.job_id, "status": self.status, "statement": self.statement,
-            "resultset_location": self.resultset_location or None, "resultset_format": self.resultset_format or None,
-            "rows_returned": self.rows_returned, "error": self.error or None, "error_message": self.error_message or None,
+            "resultset_location": self.resultset_location or None,
+            "resultset_format": self.resultset_format or None,
+            "rows_returned": self.rows_returned,
+            "error": self.error or None,
+            "error_message": self.error_message or None,
         }
 
 
@@ -154,30 +168,27 @@ class FakeDataEngine:
             return 400, _error("bad_request", exc.message)
         job = FakeJob(job_id=uuid.uuid4().hex, statement=statement)
         self.jobs[job.job_id] = job
-        threading.Thread(
-            target=self._run, args=(job, translation.sql, translation.external, into.group(1), into.group(2), failure),
-            daemon=True,
-        ).start()
+        plan = _Plan(translation.sql, translation.external, into.group(1), into.group(2).lower(), failure)
+        threading.Thread(target=self._run, args=(job, plan), daemon=True).start()
         return 201, {"job_id": job.job_id, "status": "queued"}
 
     # --- running a job ---------------------------------------------------------------------------------
 
-    def _run(self, job: FakeJob, sql: str, refs: tuple[ExternalRef, ...], target: str, fmt: str,
-             failure: str | None) -> None:
+    def _run(self, job: FakeJob, plan: _Plan) -> None:
         job.status = "running"
         if self.hang:
             job.stopped.wait(60)
             job.status, job.error, job.error_message = "failed", "job_cancelled", "The job was cancelled"
             return
         try:
-            if failure is not None:
-                raise RuntimeError(failure)
+            if plan.failure is not None:
+                raise RuntimeError(plan.failure)
             with duckdb.connect(":memory:") as connection:
-                for ref in refs:
+                for ref in plan.refs:
                     connection.register(ref.relation, self._read(ref.url, ref.format))
-                table = connection.sql(sql).to_arrow_table()
-            job.resultset_location = self._write(table, target, fmt.lower(), job.job_id)
-            job.resultset_format, job.rows_returned = fmt.lower(), table.num_rows
+                table = connection.sql(plan.sql).to_arrow_table()
+            job.resultset_location = self._write(table, plan.target, plan.fmt, job.job_id)
+            job.resultset_format, job.rows_returned = plan.fmt, table.num_rows
             job.status = "completed"
         except Exception as exc:
             job.status, job.error, job.error_message = "failed", "SQL execution failed", str(exc).splitlines()[0]
@@ -205,7 +216,9 @@ class FakeDataEngine:
         half = (table.num_rows + 1) // 2
         for number, part in enumerate((table.slice(0, half), table.slice(half))):
             store.put(f"{folder}part-{number:05d}-{job_id}.{fmt}", encode_table(part, _result_format(fmt)))
-        store.put(f"{folder}_SUCCESS", b"")
+        # Spark's marker is empty; one byte here, because the S3 test server answers an empty PUT in a way that
+        # stalls the next request on the same connection for the client's read timeout.
+        store.put(f"{folder}_SUCCESS", b"\n")
         return f"{target.rstrip('/')}/jobid={job_id}/"
 
 

@@ -22,7 +22,7 @@ from cloudsql_cos_ts.storage.cos import CosStore
 from tests.engines.dataengine_fake import CRN, FakeDataEngine
 from tests.storage.conftest import BUCKET, GOOD_API_KEY, HMAC_ID, HMAC_SECRET, iam_endpoint, s3_endpoint
 
-__all__ = ["Lab", "data_engine", "iam_endpoint", "lab", "s3_endpoint"]
+__all__ = ["Lab", "data_engine", "iam_endpoint", "lab", "lab_data", "s3_endpoint"]
 
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
 END = datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
@@ -72,7 +72,7 @@ def data_engine(s3_endpoint: str) -> Iterator[FakeDataEngine]:
 
 
 @pytest.fixture(scope="session")
-def lab(
+def lab_data(
     data_engine: FakeDataEngine, s3_endpoint: str, iam_endpoint: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Lab:
     local = tmp_path_factory.mktemp("dataengine") / "flows"
@@ -82,7 +82,8 @@ def lab(
     return Lab(data_engine, s3_endpoint, iam_endpoint, local, summary)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_service(data_engine: FakeDataEngine) -> None:
-    """Each test starts without pending 429s, failures or hanging jobs."""
-    data_engine.reset()
+@pytest.fixture
+def lab(lab_data: Lab) -> Lab:
+    """The lab with the fake service reset: no pending 429s, failures, hanging jobs or recorded calls."""
+    lab_data.service.reset()
+    return lab_data
