@@ -9,6 +9,9 @@ import pytest
 
 from tests.reliability.flows import generate_small_set
 from tests.reliability.servicers import Servicers
+from tests.storage.conftest import iam_endpoint, s3_endpoint
+
+__all__ = ["iam_endpoint", "s3_endpoint"]  # the real S3 server and IAM endpoint of the storage tests
 
 
 @pytest.fixture(scope="module")
