@@ -11,7 +11,7 @@ case "$arch" in
   *) echo "unsupported machine $arch" >&2; exit 1 ;;
 esac
 stamp="$REPO/build/backend.stamp"
-want="$( (cd "$REPO" && find plugin packaging -type f -name '*.py' -o -name '*.sh' | sort | xargs cat; cat setup.cfg) | sha256sum | cut -d' ' -f1)"
+want="$( (cd "$REPO" && find plugin packaging -type f -name '*.py' -o -name '*.sh' | sort | xargs cat; cat setup.cfg scripts/build_backend.sh) | sha256sum | cut -d' ' -f1)"
 if [[ -x "$REPO/dist/backend/$EXECUTABLE" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   step "backend bundle up to date"
 else
@@ -26,7 +26,7 @@ else
     --collect-data ibm_botocore --collect-data ibm_boto3 --collect-submodules ibm_botocore \
     --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \
     --exclude-module grpc_tools --exclude-module pyarrow.flight --exclude-module pyarrow._flight \
-    --exclude-module pyspark --exclude-module pandas \
+    --collect-submodules pyspark.sql.connect --collect-data pyspark.errors \
     --exclude-module pyarrow.cuda \
     packaging/entry.py)
   # Build-time files of pyarrow (C++ headers, Cython sources) and the Flight RPC library (unused;

@@ -9,12 +9,13 @@ every query of that datasource answers with.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cloudsql_cos_ts.engines.base import Engine
 from cloudsql_cos_ts.engines.registry import create_engine
-from cloudsql_cos_ts.errors import BadRequest, PluginError
+from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.server.logging import log
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
@@ -90,7 +91,10 @@ class InstanceManager:
                 if entry is not None and entry.instance is not None:
                     entry.instance.close()
                 entry = self._build(context, raw.lastUpdatedMS)
-                self._entries[key] = entry
+                if isinstance(entry.error, InternalError):
+                    self._entries.pop(key, None)  # not the settings' fault: the next request tries again
+                else:
+                    self._entries[key] = entry
         if entry.error is not None:
             raise entry.error
         assert entry.instance is not None
@@ -106,6 +110,17 @@ class InstanceManager:
         except PluginError as exc:
             log.warn("datasource settings rejected", error=exc.message)
             return _Entry(version, None, exc)
+        except Exception as exc:  # a bug or a broken installation: answer per query, log the details
+            reference = uuid.uuid4().hex[:12]
+            log.error("opening the datasource failed", reference=reference, error=f"{type(exc).__name__}: {exc}")
+            return _Entry(
+                version,
+                None,
+                InternalError(
+                    f"the plugin could not open this datasource (reference {reference}); the Grafana server log has "
+                    "the details"
+                ),
+            )
 
     def close(self) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import warnings
 
 import pytest
 
@@ -59,8 +60,11 @@ def test_python_logging_is_bridged_into_json(monkeypatch: pytest.MonkeyPatch) ->
         logging_module.bridge_python_logging()
         logging.getLogger("ibm_botocore").warning("retrying %s", "request")
         logging.getLogger("sqlglot").warning("Falling back to parsing as a 'Command'")
+        warnings.warn("pandas 3 is not fully supported", FutureWarning, stacklevel=1)
     finally:
         root.handlers, root.level = saved
-    assert lines(stream) == [
-        {**lines(stream)[0], "@level": "warn", "@message": "retrying request", "logger": "ibm_botocore"}
-    ]
+        logging.captureWarnings(False)
+    records = lines(stream)
+    assert [(r["@level"], r["logger"]) for r in records] == [("warn", "ibm_botocore"), ("warn", "py.warnings")]
+    assert records[0]["@message"] == "retrying request"
+    assert "pandas 3 is not fully supported" in str(records[1]["@message"])

@@ -106,6 +106,7 @@ def bridge_python_logging() -> None:
     level without context. sqlglot's parser warnings about statements it cannot parse are noise to
     operators (the query already gets a 400), so that logger is kept to errors.
     """
+    logging.captureWarnings(True)  # warnings.warn (e.g. a library's FutureWarning) too, not raw stderr
     root = logging.getLogger()
     root.handlers = [_JsonBridge()]
     root.setLevel(logging.INFO)
