@@ -8,7 +8,9 @@ step "lint (ruff) and types (mypy)"
 "$VENV/bin/ruff" check plugin tests scripts packaging bench
 "$VENV/bin/mypy"
 bash "$REPO/scripts/build.sh"
-step "Python tests (unit, protocol, engine, language, conformance) against dist/"
+step "real Grafana server for tests/e2e (built once from its Go module, then cached)"
+bash "$REPO/scripts/grafana_build.sh"
+step "Python tests (all of tests/: unit, protocol, language, engines with a real Spark, conformance with Grafana's Go SDK, e2e with a real Grafana) against dist/"
 export CLOUDSQL_PLUGIN_EXECUTABLE="$REPO/dist/${EXECUTABLE}_linux_amd64"
 status=0
 "$VENV/bin/pytest" -q -p no:cacheprovider "$@" || status=$?
