@@ -13,10 +13,12 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamError, DownstreamTimeout
+from cloudsql_cos_ts.flowlogs import duckdb_source
 from cloudsql_cos_ts.flowlogs.decode import SourceObject
 from cloudsql_cos_ts.flowlogs.duckdb_source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
+from cloudsql_cos_ts.flowlogs.parallel import Job
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
@@ -147,3 +149,19 @@ def test_cancelling_a_parallel_ingest_stops_it(tmp_path: Path) -> None:
     with pytest.raises(DownstreamTimeout):
         source.relations(time_range, frozenset({"FLOW_FLAT"}), token)
     assert not list((tmp_path / "cache").rglob("*.parquet"))
+
+
+def test_a_warm_query_looks_entries_up_without_ingest_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, source, time_range = _six_hour_source(tmp_path)
+    source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    job_counts: list[int] = []
+    real_run_jobs = duckdb_source.run_jobs
+
+    def counting(jobs: list[Job[Path]], cancel: CancelToken) -> list[Path]:
+        job_counts.append(len(jobs))
+        return real_run_jobs(jobs, cancel)
+
+    monkeypatch.setattr(duckdb_source, "run_jobs", counting)
+    answer = source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    assert job_counts == [0]
+    assert (answer.stats["objects_read"], answer.stats["objects_cached"]) == (0, 2 * 12 * 6)

@@ -15,10 +15,13 @@ from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 def test_value_is_shared_until_it_expires() -> None:
     cache: TtlCache[str, int] = TtlCache(0.2)
     calls = iter(range(10))
+    assert cache.peek("k") is None
     assert cache.get("k", lambda: next(calls)) == (0, True)
     assert cache.get("k", lambda: next(calls)) == (0, False)
+    assert cache.peek("k") == 0
     assert cache.get("other", lambda: next(calls)) == (1, True)
     time.sleep(0.25)
+    assert cache.peek("k") is None
     assert cache.get("k", lambda: next(calls)) == (2, True)
 
 

@@ -97,12 +97,8 @@ class FlowLogSource:
         pruned = prune(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, listings=self._listings,
                        context=self.context)
         listed_at = time.monotonic()
-        hours = sorted(pruned.needed)
-        per_hour = [IngestStats() for _ in hours]
-        paths = run_jobs([self._entry_job(pruned, hour, s) for hour, s in zip(hours, per_hour, strict=True)], cancel)
         stats = IngestStats()
-        for hour_stats in per_hour:
-            stats.absorb(hour_stats)
+        paths = self._entries(pruned, cancel, stats)
         if stats.entries_written:
             self.cache.evict(protect=paths)
         views = {}
@@ -122,6 +118,21 @@ class FlowLogSource:
             "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
         })
 
+    def _entries(self, pruned: PruneResult, cancel: CancelToken, stats: IngestStats) -> list[Path]:
+        """The hours' entries in hour order: cached ones looked up inline, the others built in parallel."""
+        paths: dict[datetime, Path] = {}
+        for hour in sorted(pruned.needed):
+            group = self.cache.group_dir(self.store, self.prefix, hour.isoformat())
+            hit = self.cache.cached_entry(group, listed=pruned.listed[hour], needed=pruned.needed[hour], stats=stats)
+            if hit is not None:
+                paths[hour] = hit
+        missing = [hour for hour in sorted(pruned.needed) if hour not in paths]
+        per_hour = [IngestStats() for _ in missing]
+        built = run_jobs([self._entry_job(pruned, h, s) for h, s in zip(missing, per_hour, strict=True)], cancel)
+        paths.update(zip(missing, built, strict=True))
+        for hour_stats in per_hour:
+            stats.absorb(hour_stats)
+        return [paths[hour] for hour in sorted(pruned.needed)]
 
     def _entry_job(self, pruned: PruneResult, hour: datetime, stats: IngestStats) -> Job[Path]:
         """Bring one hour into the ingest cache: its entry's path."""

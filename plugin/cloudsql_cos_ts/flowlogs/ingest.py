@@ -100,12 +100,11 @@ class IngestCache:
         stats: IngestStats,
     ) -> Path:
         """An entry holding every ``needed`` object and nothing that is no longer ``listed``."""
+        hit = self.cached_entry(group_dir, listed=listed, needed=needed, stats=stats)
+        if hit is not None:
+            return hit
         listed_ids = {(o.key, o.etag) for o in listed}
         needed_ids = {(o.key, o.etag) for o in needed}
-        entry = self._current(group_dir)
-        if entry is not None and needed_ids <= entry.manifest <= listed_ids:
-            stats.objects_cached += len(needed_ids)
-            return self._touch(entry.path)
         group_dir.mkdir(parents=True, exist_ok=True)
         with _group_lock(group_dir):
             entry = self._current(group_dir, reload=True)
@@ -133,6 +132,19 @@ class IngestCache:
             with self._lock:
                 self._index[group_dir] = Entry(path, new_manifest)
             return path
+
+    def cached_entry(
+        self, group_dir: Path, *, listed: list[SourceObject], needed: list[SourceObject], stats: IngestStats
+    ) -> Path | None:
+        """The entry ``entry_for`` would return, if it exists already (no lock, no thread, no build)."""
+        entry = self._current(group_dir)
+        if entry is None:
+            return None
+        needed_ids = {(o.key, o.etag) for o in needed}
+        if needed_ids <= entry.manifest <= {(o.key, o.etag) for o in listed}:
+            stats.objects_cached += len(needed_ids)
+            return self._touch(entry.path)
+        return None
 
     def _current(self, group_dir: Path, reload: bool = False) -> Entry | None:
         with self._lock:

@@ -137,6 +137,16 @@ def _listing_jobs(vnic_prefixes: list[str], hours: list[datetime]) -> list[str]:
     return [p + s for p in vnic_prefixes for s in suffixes]
 
 
+def _shared_listings(
+    listings: ListingCache | None, store: ObjectStore, jobs: list[str]
+) -> dict[str, tuple[list[SourceObject], bool]]:
+    """The jobs whose listing is shared right now, marked as not listed by this call."""
+    if listings is None:
+        return {}
+    shared = {job: listings.peek((store.identity, job)) for job in jobs}
+    return {job: (objects, False) for job, objects in shared.items() if objects is not None}
+
+
 def prune(
     store: ObjectStore,
     prefix: str,
@@ -155,12 +165,12 @@ def prune(
     jobs = _listing_jobs(vnic_prefixes, hours)
 
     def list_job(job: str) -> list[SourceObject]:
-        found = []
+        objects = []
         for info in store.list(job).objects:
             parsed = parse_key(context + info.key)
             if parsed is not None:
-                found.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
-        return found
+                objects.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
+        return objects
 
     def list_one(job: str) -> tuple[list[SourceObject], bool]:
         raise_if_cancelled(cancel)
@@ -168,16 +178,21 @@ def prune(
             return list_job(job), True
         return listings.get((store.identity, job), lambda: list_job(job))
 
-    run: Callable[[str], tuple[list[SourceObject], bool]] = list_one
-    with ThreadPoolExecutor(max_workers=LIST_WORKERS) as pool:
-        for objects, listed_now in pool.map(run, jobs):
-            result.list_calls += listed_now
-            for obj in objects:
-                hour = obj.parsed.hour_start
-                if hour not in wanted:
-                    continue
-                result.listed.setdefault(hour, []).append(obj)
-                if obj.last_modified >= result.cutoff:
-                    result.needed.setdefault(hour, []).append(obj)
+    found = _shared_listings(listings, store, jobs)
+    unknown = [job for job in jobs if job not in found]
+    if unknown:  # a warm dashboard finds every listing shared and starts no thread
+        run: Callable[[str], tuple[list[SourceObject], bool]] = list_one
+        with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(unknown))) as pool:
+            found.update(zip(unknown, pool.map(run, unknown), strict=True))
+    for job in jobs:
+        objects, listed_now = found[job]
+        result.list_calls += listed_now
+        for obj in objects:
+            hour = obj.parsed.hour_start
+            if hour not in wanted:
+                continue
+            result.listed.setdefault(hour, []).append(obj)
+            if obj.last_modified >= result.cutoff:
+                result.needed.setdefault(hour, []).append(obj)
     raise_if_cancelled(cancel)
     return result

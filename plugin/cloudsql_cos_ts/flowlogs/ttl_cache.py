@@ -28,6 +28,12 @@ class TtlCache(Generic[K, V]):
         self._values: dict[K, tuple[float, V]] = {}
         self._flights: dict[K, Future[V]] = {}
 
+    def peek(self, key: K) -> V | None:
+        """The value if one is fresh, without computing (lets callers skip starting threads)."""
+        with self._lock:
+            hit = self._values.get(key)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.ttl_s else None
+
     def get(self, key: K, compute: Callable[[], V]) -> tuple[V, bool]:
         """The value and whether this call computed it."""
         while True:
