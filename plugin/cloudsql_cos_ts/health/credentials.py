@@ -1,7 +1,9 @@
 """Health stage "credentials": are the configured COS credentials accepted?
 
 IAM is checked on its own, before any bucket is touched, by exchanging the API key for a token at
-the IAM endpoint: a refused key then reads as a key problem, not as a bucket problem. HMAC keys have
+the IAM endpoint: a refused key then reads as a key problem, not as a bucket problem. The exchange
+is a direct POST rather than the SDK's token manager (``storage/iam.py``) because Save & test must
+end within its time budget and the token manager has no timeout; URL and messages are shared. HMAC keys have
 no such exchange, so one signed request (a one-level listing of the location) proves them; a
 missing bucket at that point still proves the signature and is left to the source stage to report.
 """
@@ -17,8 +19,8 @@ from cloudsql_cos_ts.errors import DownstreamError, DownstreamTimeout, NotFound
 from cloudsql_cos_ts.settings.datasource import Credentials, DatasourceSettings
 from cloudsql_cos_ts.settings.locations import CosLocation
 from cloudsql_cos_ts.storage.factory import open_store
+from cloudsql_cos_ts.storage.iam import key_refused, token_url
 
-IBM_IAM_ENDPOINT = "https://iam.cloud.ibm.com"
 _API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 _IAM_ERROR_CODE = re.compile(r"^[A-Z]{2,8}\d{3,5}[A-Z]?$")  # e.g. BXNIM0415E; anything else is not echoed
 
@@ -40,13 +42,9 @@ def check_credentials(settings: DatasourceSettings, timeout_s: float) -> str:
     return "none: anonymous access (allowAnonymous is set)"
 
 
-def iam_token_url(credentials: Credentials) -> str:
-    return f"{(credentials.iam_endpoint or IBM_IAM_ENDPOINT).rstrip('/')}/identity/token"
-
-
 def iam_token_detail(credentials: Credentials, timeout_s: float) -> str:
     """Exchange the API key for a bearer token (the token itself is dropped at once)."""
-    url = iam_token_url(credentials)
+    url = token_url(credentials.iam_endpoint)
     try:
         answer = requests.post(
             url,
@@ -66,10 +64,7 @@ def iam_token_detail(credentials: Credentials, timeout_s: float) -> str:
     if answer.status_code == 200 and _has_token(answer):
         instance = credentials.service_instance_id
         return "IAM accepted the API key (token obtained)" + (f"; service instance {instance}" if instance else "")
-    raise DownstreamError(
-        f"the IBM Cloud API key was refused by IAM ({_refusal(answer)}): check the API key in the "
-        "datasource's secure settings, and that it is not deleted or locked"
-    )
+    raise key_refused(answer.status_code, _iam_code(answer))
 
 
 def _has_token(answer: requests.Response) -> bool:
@@ -80,16 +75,14 @@ def _has_token(answer: requests.Response) -> bool:
     return isinstance(body, dict) and bool(body.get("access_token"))
 
 
-def _refusal(answer: requests.Response) -> str:
-    """HTTP status and IAM's error code, never IAM's free text (it may quote the request)."""
+def _iam_code(answer: requests.Response) -> str | None:
+    """IAM's error code from the answer, when it looks like one (IAM's free text may quote the request)."""
     try:
         body = answer.json()
     except ValueError:
-        body = {}
+        return None
     code = body.get("errorCode") if isinstance(body, dict) else None
-    if isinstance(code, str) and _IAM_ERROR_CODE.match(code):
-        return f"HTTP {answer.status_code}, {code}"
-    return f"HTTP {answer.status_code}"
+    return code if isinstance(code, str) and _IAM_ERROR_CODE.match(code) else None
 
 
 def _hmac_detail(location: CosLocation, credentials: Credentials) -> str:

@@ -21,26 +21,32 @@ _HTTP_CODE_RE = re.compile(r"HttpCode\((\d+)\)")
 _IAM_CODE_RE = re.compile(r"ErrorCode: ([A-Z0-9]+)")
 
 
-def token_url(iam_endpoint: str) -> str:
+IBM_IAM_ENDPOINT = "https://iam.cloud.ibm.com"
+
+
+def token_url(iam_endpoint: str | None) -> str:
     """IAM's token path below the configured endpoint (settings keep scheme and host only)."""
-    return f"{iam_endpoint.rstrip('/')}/identity/token"
+    return f"{(iam_endpoint or IBM_IAM_ENDPOINT).rstrip('/')}/identity/token"
 
 
-def iam_refused(text: str) -> PluginError:
-    """The error for the SDK's ``CredentialRetrievalError`` text: status and IAM code, not IAM's prose."""
-    status = _HTTP_CODE_RE.search(text)
-    code = _IAM_CODE_RE.search(text)
-    detail = ", ".join(
-        part for part in (f"HTTP {status.group(1)}" if status else "", code.group(1) if code else "") if part
-    )
+def key_refused(status: str | int | None, iam_code: str | None) -> PluginError:
+    """A refused API key, named by HTTP status and IAM's error code, never by IAM's prose or the key."""
+    detail = ", ".join(part for part in (f"HTTP {status}" if status else "", iam_code or "") if part)
     return DownstreamError(
         f"the IBM Cloud API key was refused by IAM ({detail or 'no token'}): check the API key in the "
         "datasource's secure settings, and that it is not deleted or locked"
     )
 
 
+def iam_refused(text: str) -> PluginError:
+    """The error for the SDK's ``CredentialRetrievalError`` text."""
+    status = _HTTP_CODE_RE.search(text)
+    code = _IAM_CODE_RE.search(text)
+    return key_refused(status.group(1) if status else None, code.group(1) if code else None)
+
+
 def iam_unreachable(credentials: Credentials) -> PluginError:
-    iam = token_url(credentials.iam_endpoint) if credentials.iam_endpoint else "of IBM Cloud IAM"
+    iam = token_url(credentials.iam_endpoint)
     return DownstreamError(
         f"cannot reach the IAM token endpoint {iam} to exchange the API key for a token: "
         "check the IAM endpoint setting and the network"
@@ -55,7 +61,7 @@ class BearerTokens:
         endpoint = credentials.iam_endpoint
         self._manager = DefaultTokenManager(
             api_key_id=credentials.api_key.reveal(),
-            auth_endpoint=token_url(endpoint) if endpoint else None,
+            auth_endpoint=token_url(endpoint) if endpoint else None,  # None: the SDK's own default
         )
 
     def token(self) -> str:
