@@ -127,14 +127,18 @@ class ResultCache:
     def _run_and_store(
         self, policy: CachePolicy, compute: Callable[[CancelToken], CachedResult], token: CancelToken
     ) -> CachedResult:
-        if policy.read:  # an identical run may have finished between our lookup and this flight
-            found = self._usable(policy)
-            if found is not None:
-                return found
-        result = compute(token)
-        if policy.ttl_s > 0 and policy.key is not None:
-            self._store.put(policy.key, result, ttl_s=policy.ttl_s, tag=policy.tag, with_table=policy.keep_table)
-        return result
+        """Runs on the flight's own short-lived thread, whose store connections are closed at the end."""
+        try:
+            if policy.read:  # an identical run may have finished between our lookup and this flight
+                found = self._usable(policy)
+                if found is not None:
+                    return found
+            result = compute(token)
+            if policy.ttl_s > 0 and policy.key is not None:
+                self._store.put(policy.key, result, ttl_s=policy.ttl_s, tag=policy.tag, with_table=policy.keep_table)
+            return result
+        finally:
+            self._store.release_thread()
 
     @staticmethod
     def _ttl(model: QueryModel, settings: DatasourceSettings, now_ms: int) -> int:

@@ -86,6 +86,15 @@ class ResultStore:
         metrics.CACHE_EVENTS.labels(event="cleared").inc(removed)
         return removed
 
+    def release_thread(self) -> None:
+        """Close the calling thread's SQLite connections (diskcache opens one per thread and shard).
+
+        A run of the single flight has a thread of its own; without this, each miss left two open
+        files per shard until the garbage collector happened to free them, and a busy plugin
+        climbed towards its descriptor limit. The next use from any thread reopens as needed.
+        """
+        self._cache.close()
+
     def volume(self) -> int:
         """Bytes on disk (SQLite pages plus value files)."""
         return int(self._cache.volume())
