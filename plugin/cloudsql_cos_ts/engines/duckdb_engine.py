@@ -80,6 +80,8 @@ class DuckDBEngine:
         )
         dirs = sorted({temp_directory, *allowed_directories, *(source.allowed_directories if source else ())})
         self._conn.execute("SET allowed_directories = ?", [dirs])
+        # Warm queries open the same ingest-cache Parquet files again and again: keep their footers.
+        self._conn.execute("SET parquet_metadata_cache = true")
         self._conn.execute("SET enable_external_access = false")
         self._conn.execute("SET lock_configuration = true")
 
