@@ -209,3 +209,15 @@ def test_metrics_count_source_objects(world: World) -> None:
     world.table("P5", {"rawSql": QUERIES["P5"], "cacheTtlSeconds": 0})
     touched = sum(world.plugin.metric("cloudsql_cos_ts_source_objects_total", event=e) for e in ("read", "cached"))
     assert touched >= world.summary.objects
+
+
+def test_p1_reads_no_object(world: World, tmp_path: Path) -> None:
+    """DESCRIBE needs the columns only: a cold plugin answers P1 without listing or ingesting anything."""
+    plugin = PluginProcess(cache_dir=tmp_path / "cache").start()
+    try:
+        answer = plugin.query(world.query("P1", {"rawSql": QUERIES["P1"]}), context=world.context)["P1"]
+        assert answer.status == 200, answer.error
+        assert plugin.metric("cloudsql_cos_ts_source_objects_total") == 0
+        assert not list((tmp_path / "cache").rglob("*.parquet"))
+    finally:
+        plugin.stop()

@@ -159,3 +159,17 @@ def test_every_function_example_runs(duck: duckdb.DuckDBPyConnection, entry: dic
     )
     sql = translate(entry["example"].replace("FROM FLOW_FLAT", "FROM bytes_flows"), dialect="duckdb").sql
     assert duck.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("sql", "schema_only"),
+    [
+        ("SELECT * FROM DESCRIBE(FLOW_FLAT)", {"FLOW_FLAT"}),
+        ("SELECT name FROM DESCRIBE(FLOW_FLAT) WHERE name IN (SELECT action FROM FLOW_FLAT)", set()),
+        ("SELECT count(*) FROM FLOW_FLAT", set()),
+    ],
+)
+def test_relations_only_described_need_no_rows(sql: str, schema_only: set[str]) -> None:
+    translation = translate(sql, dialect="duckdb")
+    assert translation.schema_only == frozenset(schema_only)
+    assert translation.schema_only <= translation.referenced

@@ -26,3 +26,4 @@ class Translation:
     sql: str  # one read-only statement in the target dialect
     referenced: frozenset[str]  # UPPER-cased relation names the statement reads; CTE names excluded
     external: tuple[ExternalRef, ...]
+    schema_only: frozenset[str] = frozenset()  # of ``referenced``: read only by DESCRIBE (columns, no rows)

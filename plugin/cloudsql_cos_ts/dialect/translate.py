@@ -47,10 +47,15 @@ def _parse_one_statement(sql: str) -> exp.Expr:
     return statements[0]
 
 
-def _relations_read(tree: exp.Expr) -> frozenset[str]:
+def _relations_read(tree: exp.Expr) -> tuple[frozenset[str], frozenset[str]]:
+    """The relations the statement reads, and those of them only DESCRIBE reads (schema, no rows)."""
     cte_names = {cte.alias.upper() for cte in tree.find_all(exp.CTE)}
-    tables = {table.name.upper() for table in tree.find_all(exp.Table) if isinstance(table.this, exp.Identifier)}
-    return frozenset(tables - cte_names)
+    described: set[str] = set()
+    scanned: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Identifier):
+            (described if table.find_ancestor(exp.Describe) else scanned).add(table.name.upper())
+    return frozenset((described | scanned) - cte_names), frozenset(described - scanned - cte_names)
 
 
 def translate(sql: str, *, dialect: str) -> Translation:
@@ -77,4 +82,5 @@ def _translate(sql: str, dialect: str) -> Translation:
         output = tree.sql(dialect=dialect)
     except SqlglotError as error:
         raise BadRequest(f"the query cannot be written for the {dialect} engine: {error}") from None
-    return Translation(sql=output, referenced=_relations_read(tree), external=externals)
+    referenced, schema_only = _relations_read(tree)
+    return Translation(sql=output, referenced=referenced, external=externals, schema_only=schema_only)

@@ -29,6 +29,7 @@ class ExecutionRequest:
     cancel: CancelToken
     row_limit: int
     referenced: frozenset[str] = frozenset()  # upper-cased relation names the SQL reads
+    schema_only: frozenset[str] = frozenset()  # of those, the ones only DESCRIBE reads (no rows needed)
     tables: Mapping[str, pa.Table] = field(default_factory=dict)  # results of earlier queries by name
     # INTO $__dest(...): an engine whose service stores results itself (Data Engine) may write it there and
     # say so in ExecutionResult.written; other engines ignore it and the pipeline writes the table.

@@ -132,7 +132,9 @@ class DuckDBEngine:
             return {}
         if self._source is None:
             raise _unknown_relations(wanted, available=set(request.tables), has_source=False)
-        relations = self._source.relations(request.time_range, frozenset(wanted), request.cancel)
+        relations = self._source.relations(
+            request.time_range, frozenset(wanted), request.cancel, schema_only=request.schema_only
+        )
         unknown = wanted - set(relations.views)
         if unknown:
             raise _unknown_relations(unknown, available={*request.tables, *RELATIONS}, has_source=True)

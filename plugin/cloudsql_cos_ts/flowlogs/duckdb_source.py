@@ -49,8 +49,14 @@ class SourceRelations:
 class DuckDBSource(Protocol):
     allowed_directories: tuple[str, ...]
 
-    def relations(self, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken) -> SourceRelations:
-        ...
+    def relations(
+        self,
+        time_range: TimeRange,
+        referenced: frozenset[str],
+        cancel: CancelToken,
+        *,
+        schema_only: frozenset[str] = frozenset(),
+    ) -> SourceRelations: ...
 
 
 _caches: dict[Path, IngestCache] = {}
@@ -89,34 +95,57 @@ class FlowLogSource:
         self._vnics = VnicPrefixCache()
         self._listings = listing_cache()
 
-    def relations(self, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken) -> SourceRelations:
+    def relations(
+        self,
+        time_range: TimeRange,
+        referenced: frozenset[str],
+        cancel: CancelToken,
+        *,
+        schema_only: frozenset[str] = frozenset(),
+    ) -> SourceRelations:
         wanted = {name for name in (FLOW, FLOW_FLAT, SOURCE) if name in referenced}
         if not wanted:
             return SourceRelations(views={})
+        if wanted <= schema_only:  # DESCRIBE(FLOW_FLAT) needs the columns: no listing, no ingest
+            return SourceRelations(views=self._views(wanted, [], time_range.start))
         began = time.monotonic()
-        pruned = prune(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, listings=self._listings,
-                       context=self.context)
+        pruned = prune(
+            self.store,
+            self.prefix,
+            time_range,
+            cancel,
+            vnic_cache=self._vnics,
+            listings=self._listings,
+            context=self.context,
+        )
         listed_at = time.monotonic()
         stats = IngestStats()
         paths = self._entries(pruned, cancel, stats)
         if stats.entries_written:
             self.cache.evict(protect=paths)
+        return SourceRelations(
+            views=self._views(wanted, paths, pruned.cutoff),
+            stats={
+                "objects_listed": sum(len(v) for v in pruned.listed.values()),
+                "objects_read": stats.objects_read,
+                "objects_cached": stats.objects_cached,
+                "hours_listed": pruned.hours_listed,
+                "list_calls": pruned.list_calls,
+                "bytes_read": stats.bytes_read,
+                "ms_listing": round((listed_at - began) * 1000, 1),
+                "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
+            },
+        )
+
+    @staticmethod
+    def _views(wanted: set[str], paths: list[Path], cutoff: datetime) -> dict[str, str]:
         views = {}
         if FLOW_FLAT in wanted:
-            views[FLOW_FLAT] = flow_flat_sql(paths, pruned.cutoff)
+            views[FLOW_FLAT] = flow_flat_sql(paths, cutoff)
         if wanted & {FLOW, SOURCE}:
-            flow = flow_sql(paths, pruned.cutoff)
+            flow = flow_sql(paths, cutoff)
             views.update({name: flow for name in wanted & {FLOW, SOURCE}})
-        return SourceRelations(views=views, stats={
-            "objects_listed": sum(len(v) for v in pruned.listed.values()),
-            "objects_read": stats.objects_read,
-            "objects_cached": stats.objects_cached,
-            "hours_listed": pruned.hours_listed,
-            "list_calls": pruned.list_calls,
-            "bytes_read": stats.bytes_read,
-            "ms_listing": round((listed_at - began) * 1000, 1),
-            "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
-        })
+        return views
 
     def _entries(self, pruned: PruneResult, cancel: CancelToken, stats: IngestStats) -> list[Path]:
         """The hours' entries in hour order: cached ones looked up inline, the others built in parallel."""
@@ -140,8 +169,9 @@ class FlowLogSource:
 
         def job(cancel: CancelToken) -> Path:
             raise_if_cancelled(cancel)
-            return self.cache.entry_for(self.store, group, listed=pruned.listed[hour], needed=pruned.needed[hour],
-                                        cancel=cancel, stats=stats)
+            return self.cache.entry_for(
+                self.store, group, listed=pruned.listed[hour], needed=pruned.needed[hour], cancel=cancel, stats=stats
+            )
 
         return job
 
@@ -149,13 +179,21 @@ class FlowLogSource:
 class FileSource:
     """Plain JSON/Parquet/CSV files behind ``$__source``: read in place (local) or mirrored (COS)."""
 
-    def __init__(self, store: ObjectStore, prefix: str, cache: IngestCache, fmt: SourceFormat,
-                 local_root: Path | None) -> None:
+    def __init__(
+        self, store: ObjectStore, prefix: str, cache: IngestCache, fmt: SourceFormat, local_root: Path | None
+    ) -> None:
         self.store, self.prefix, self.cache, self.fmt, self.local_root = store, prefix, cache, fmt, local_root
         dirs = [str(cache.root)] + ([str(local_root)] if local_root else [])
         self.allowed_directories: tuple[str, ...] = tuple(dirs)
 
-    def relations(self, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken) -> SourceRelations:
+    def relations(
+        self,
+        time_range: TimeRange,
+        referenced: frozenset[str],
+        cancel: CancelToken,
+        *,
+        schema_only: frozenset[str] = frozenset(),
+    ) -> SourceRelations:
         if SOURCE not in referenced:
             return SourceRelations(views={})
         began = time.monotonic()
@@ -170,12 +208,18 @@ class FileSource:
             body = "SELECT CAST(NULL AS VARCHAR) AS value WHERE false"
         else:
             body = "SELECT * FROM " + _READERS[self.fmt].format(files=file_list(paths))
-        return SourceRelations(views={SOURCE: body}, stats={
-            "objects_listed": len(objects), "objects_read": stats.objects_read,
-            "objects_cached": stats.objects_cached, "hours_listed": 0, "bytes_read": stats.bytes_read,
-            "ms_listing": round((listed_at - began) * 1000, 1),
-            "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
-        })
+        return SourceRelations(
+            views={SOURCE: body},
+            stats={
+                "objects_listed": len(objects),
+                "objects_read": stats.objects_read,
+                "objects_cached": stats.objects_cached,
+                "hours_listed": 0,
+                "bytes_read": stats.bytes_read,
+                "ms_listing": round((listed_at - began) * 1000, 1),
+                "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
+            },
+        )
 
     def _mirror(self, key: str, etag: str, cancel: CancelToken, stats: IngestStats) -> Path:
         """A local copy of one object, named by (store, key, ETag) and kept with the original suffix."""

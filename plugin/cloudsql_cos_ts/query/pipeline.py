@@ -253,6 +253,7 @@ class QueryPipeline:
                 cancel=token,
                 row_limit=job.row_limit,
                 referenced=job.translation.referenced,
+                schema_only=job.translation.schema_only,
                 tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
                 # fill rows are added after the engine: then the plugin writes the filled table itself
                 dest=None if expansion.fills else expansion.dest,
