@@ -24,6 +24,7 @@ else
     --specpath "$REPO/build/pyinstaller" --paths "$REPO/plugin" \
     --collect-submodules cloudsql_cos_ts --collect-submodules sqlglot --collect-submodules grpc_health \
     --collect-data ibm_botocore --collect-data ibm_boto3 --collect-submodules ibm_botocore \
+    --collect-submodules ibm_boto3 --collect-submodules ibm_s3transfer \
     --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \
     --exclude-module grpc_tools --exclude-module pyarrow.flight --exclude-module pyarrow._flight \
     --collect-submodules pyspark.sql.connect --collect-data pyspark.errors \
