@@ -136,6 +136,10 @@ def test_unreachable_server_is_502_soon_and_never_shows_the_token(tmp_path: Path
         engine.health(CancelToken())
     assert time.monotonic() - began < 30
     assert "tok-secret-123" not in caught.value.message
+    assert caught.value.message == (
+        "the Spark Connect server failed or cannot be reached: gRPC status UNAVAILABLE; check sparkUrl and that "
+        "the server is running"
+    )
     engine.close()
 
 

@@ -1,10 +1,14 @@
 """Spark's failures as the plugin's errors: the user's SQL is a 400, Spark being away a 502.
 
 Messages keep Spark's own text (error class, position, suggestion) but not the server's JVM stack
-trace and not the analysed plan pyspark appends, which are long and may quote data.
+trace and not the analysed plan pyspark appends, which are long and may quote data. A failure of
+the gRPC channel itself is named by its status code only: its text is the transport's debug string
+(addresses, internal state), nothing a Grafana user can act on.
 """
 
 from __future__ import annotations
+
+import re
 
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.spark.client import Pyspark
@@ -12,6 +16,7 @@ from cloudsql_cos_ts.errors import BadRequest, DownstreamError, PluginError
 
 _MESSAGE_LIMIT = 2000
 _CUT_MARKERS = ("\n\nJVM stacktrace:", ";\n'")
+_STATUS_IN_TEXT = re.compile(r"status = StatusCode\.(\w+)")
 
 
 def spark_message(exc: BaseException) -> str:
@@ -22,6 +27,26 @@ def spark_message(exc: BaseException) -> str:
     return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + " …"
 
 
+def _grpc_status(exc: BaseException) -> str | None:
+    """The gRPC status of a channel failure, wherever pyspark put it (the error, its cause, or its text)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "code", None)
+        if callable(code):
+            status = code()
+            return str(getattr(status, "name", status))
+        seen = seen.__cause__ or seen.__context__
+    found = _STATUS_IN_TEXT.search(str(exc))
+    return found.group(1) if found and "_InactiveRpcError" in str(exc) else None
+
+
+def _connect_detail(exc: BaseException) -> str:
+    status = _grpc_status(exc)
+    if status is not None:  # the channel's debug dump: name the status, not the dump
+        return f"gRPC status {status}; check sparkUrl and that the server is running"
+    return spark_message(exc)
+
+
 def map_spark_error(exc: Exception, pyspark: Pyspark, cancel: CancelToken, timeout_s: float) -> PluginError:
     """The plugin error for a failure of a Spark call made while ``cancel`` was watching it."""
     if cancel.is_cancelled():
@@ -29,5 +54,5 @@ def map_spark_error(exc: Exception, pyspark: Pyspark, cancel: CancelToken, timeo
     if isinstance(exc, (pyspark.analysis_error, *pyspark.user_errors)):
         return BadRequest(f"Spark SQL error: {spark_message(exc)}")
     if isinstance(exc, pyspark.connect_error):
-        return DownstreamError(f"the Spark Connect server failed or cannot be reached: {spark_message(exc)}")
-    return DownstreamError(f"the Spark engine failed: {spark_message(exc)}")
+        return DownstreamError(f"the Spark Connect server failed or cannot be reached: {_connect_detail(exc)}")
+    return DownstreamError(f"the Spark engine failed: {_connect_detail(exc)}")
