@@ -4,6 +4,7 @@ hours built in parallel by one query and by concurrent queries, failures and can
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,7 +98,7 @@ def test_lru_eviction(tmp_path: Path, hour_objects: tuple[LocalStore, list[Sourc
     for age, path in zip((3000, 2000, 1000), paths, strict=True):
         stamp = path.stat().st_mtime - age
         os.utime(path, (stamp, stamp))
-    cache.max_bytes = paths[0].stat().st_size * 2 + 1
+    cache.max_bytes = paths[1].stat().st_size + paths[2].stat().st_size  # room for exactly the two newest
     assert cache.evict() == 1
     assert [p.exists() for p in paths] == [False, True, True]
     cache.max_bytes = 0
@@ -165,3 +166,16 @@ def test_a_warm_query_looks_entries_up_without_ingest_jobs(tmp_path: Path, monke
     answer = source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
     assert job_counts == [0]
     assert (answer.stats["objects_read"], answer.stats["objects_cached"]) == (0, 2 * 12 * 6)
+
+
+def test_eviction_deletes_temp_files_of_dead_writers_only(tmp_path: Path) -> None:
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    group = tmp_path / "cache" / "g"
+    group.mkdir(parents=True)
+    dead, live = group / ".tmp-1-2.parquet", group / ".tmp-3-4.parquet"
+    dead.write_bytes(b"half written")
+    live.write_bytes(b"being written")
+    old = time.time() - 3600
+    os.utime(dead, (old, old))
+    cache.evict()
+    assert not dead.exists() and live.exists()

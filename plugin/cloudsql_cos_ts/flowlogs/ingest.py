@@ -21,6 +21,7 @@ Safety:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -42,6 +43,7 @@ from cloudsql_cos_ts.storage.base import ObjectStore
 
 _ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.parquet$")
 RECENT_USE_S = 60.0  # entries used this recently are never evicted (a running query may read them)
+STALE_TEMP_S = 600.0  # a temp file this old belongs to a writer that died (an hour is written in seconds)
 Manifest = frozenset[tuple[str, str]]
 
 
@@ -181,7 +183,12 @@ class IngestCache:
         return final
 
     def evict(self, protect: Iterable[Path] = ()) -> int:
-        """Delete least-recently-used entries until under ``max_bytes``; returns how many went."""
+        """Delete least-recently-used entries until under ``max_bytes``; returns how many went.
+
+        Temp files of writers that were killed mid-write are deleted here too, once old enough that no
+        live writer can still own them.
+        """
+        _delete_stale_temps(self.root)
         protected = {p.resolve() for p in protect}
         entries = sorted(_all_entries(self.root), key=lambda item: item[1].st_mtime)
         total = sum(stat.st_size for _, stat in entries)
@@ -213,6 +220,14 @@ def _all_entries(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
                     yield path, path.stat()
                 except FileNotFoundError:
                     continue
+
+
+def _delete_stale_temps(root: Path) -> None:
+    cutoff = time.time() - STALE_TEMP_S
+    for temp in root.glob("*/.tmp-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
 
 
 def _newest_on_disk(group_dir: Path) -> Entry | None:
