@@ -58,6 +58,23 @@ class HarnessRun:
     def stderr_tail(self, lines: int = 20) -> str:
         return "\n".join(self.stderr.splitlines()[-lines:])
 
+    def assert_check_passed(self, check: str, record_property: Any) -> None:
+        """One harness check as one pytest test; the run's measures go into the test report."""
+        for name, measure in self.measures.items():
+            record_property(name, f"{measure['value']:.3f} {measure['unit']}")
+        result = self.checks.get(check)
+        assert result is not None, (
+            f"the harness reported nothing for {check} (exit code {self.returncode}); "
+            f"its stderr ends with:\n{self.stderr_tail()}"
+        )
+        assert result["ok"], f"{check}: {result['detail']}\n--- harness stderr ends with ---\n{self.stderr_tail()}"
+
+    def assert_reported_exactly(self, expected: tuple[str, ...] | list[str]) -> None:
+        """No check missing or unexpected, and the exit code agrees with the results."""
+        assert set(self.checks) == set(expected)
+        all_ok = all(result["ok"] for result in self.checks.values())
+        assert self.returncode == (0 if all_ok else 1), self.stderr_tail()
+
 
 def _go_command() -> str:
     go = shutil.which("go") or shutil.which("/usr/local/go/bin/go")
@@ -133,20 +150,11 @@ def harness_run() -> HarnessRun:
 
 @pytest.mark.parametrize("check", EXPECTED_CHECKS)
 def test_conformance(harness_run: HarnessRun, check: str, record_property: Any) -> None:
-    for name, measure in harness_run.measures.items():
-        record_property(name, f"{measure['value']:.3f} {measure['unit']}")
-    result = harness_run.checks.get(check)
-    assert result is not None, (
-        f"the harness reported nothing for {check} (exit code {harness_run.returncode}); "
-        f"its stderr ends with:\n{harness_run.stderr_tail()}"
-    )
-    assert result["ok"], f"{check}: {result['detail']}\n--- harness stderr ends with ---\n{harness_run.stderr_tail()}"
+    harness_run.assert_check_passed(check, record_property)
 
 
 def test_harness_reports_exactly_the_expected_checks(harness_run: HarnessRun) -> None:
-    assert set(harness_run.checks) == set(EXPECTED_CHECKS)
-    all_ok = all(result["ok"] for result in harness_run.checks.values())
-    assert harness_run.returncode == (0 if all_ok else 1), harness_run.stderr_tail()
+    harness_run.assert_reported_exactly(EXPECTED_CHECKS)
 
 
 def test_harness_self_test() -> None:

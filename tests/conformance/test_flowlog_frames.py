@@ -84,17 +84,8 @@ def test_harness_input_is_the_documents_sql(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("check", EXPECTED_CHECKS)
 def test_flowlog_frames(flowlog_run: HarnessRun, check: str, record_property: Any) -> None:
-    for name, measure in flowlog_run.measures.items():
-        record_property(name, f"{measure['value']:.3f} {measure['unit']}")
-    result = flowlog_run.checks.get(check)
-    assert result is not None, (
-        f"the harness reported nothing for {check} (exit code {flowlog_run.returncode}); "
-        f"its stderr ends with:\n{flowlog_run.stderr_tail()}"
-    )
-    assert result["ok"], f"{check}: {result['detail']}\n--- harness stderr ends with ---\n{flowlog_run.stderr_tail()}"
+    flowlog_run.assert_check_passed(check, record_property)
 
 
 def test_flowlog_run_reports_exactly_the_expected_checks(flowlog_run: HarnessRun) -> None:
-    assert set(flowlog_run.checks) == set(EXPECTED_CHECKS)
-    all_ok = all(result["ok"] for result in flowlog_run.checks.values())
-    assert flowlog_run.returncode == (0 if all_ok else 1), flowlog_run.stderr_tail()
+    flowlog_run.assert_reported_exactly(EXPECTED_CHECKS)
