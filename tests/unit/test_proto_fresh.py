@@ -11,8 +11,9 @@ STUBS = REPO / "plugin" / "cloudsql_cos_ts" / "proto"
 
 
 def test_generated_stubs_match_the_proto_files(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, str(REPO / "scripts" / "gen_proto.py"), str(tmp_path)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "gen_proto.py"), str(tmp_path)], check=True, capture_output=True
+    )
     fresh = tmp_path / "cloudsql_cos_ts" / "proto"
     generated = sorted(p.name for p in fresh.iterdir())
     assert generated, "protoc produced nothing"
