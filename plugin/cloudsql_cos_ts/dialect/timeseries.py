@@ -164,13 +164,19 @@ def _aggregate(name: str, value: exp.Column) -> exp.Expr:
     return _spark(f"CAST({template.format(v=_sql(value))} AS DOUBLE)")
 
 
-def _segment_by_time(exploded: _Exploded, aggregate: str, segmentation: exp.Anonymous) -> None:
-    where = "TS_SEGMENT_BY_TIME(ts, window, step)"
+def _segmentation_arguments(segmentation: exp.Anonymous, function: str, length: str) -> tuple[exp.Column, int, int]:
+    """``(ts, <length>, step)`` of a segmentation function: the series column and two positive numbers."""
+    where = f"{function}(ts, {length}, step)"
     if len(segmentation.expressions) != 3:
         raise BadRequest(f"{where} takes three arguments")
     series = _series_column(segmentation.expressions[0], where)
-    window = _positive_literal(segmentation.expressions[1], f"{where}: window")
+    first = _positive_literal(segmentation.expressions[1], f"{where}: {length}")
     step = _positive_literal(segmentation.expressions[2], f"{where}: step")
+    return series, first, step
+
+
+def _segment_by_time(exploded: _Exploded, aggregate: str, segmentation: exp.Anonymous) -> None:
+    series, window, step = _segmentation_arguments(segmentation, "TS_SEGMENT_BY_TIME", "window")
     tick = _sql(exploded.column(series, "tick"))
     bucket = f"CAST(floor({tick} / {step}) AS BIGINT)"
     if window > step:
@@ -185,12 +191,7 @@ def _segment_by_time(exploded: _Exploded, aggregate: str, segmentation: exp.Anon
 
 
 def _segment_by_count(exploded: _Exploded, aggregate: str, segmentation: exp.Anonymous) -> None:
-    where = "TS_SEGMENT(ts, size, step)"
-    if len(segmentation.expressions) != 3:
-        raise BadRequest(f"{where} takes three arguments")
-    series = _series_column(segmentation.expressions[0], where)
-    size = _positive_literal(segmentation.expressions[1], f"{where}: size")
-    step = _positive_literal(segmentation.expressions[2], f"{where}: step")
+    series, size, step = _segmentation_arguments(segmentation, "TS_SEGMENT", "size")
     key, tick = (_sql(_hidden(part, series.name)) for part in ("key", "tick"))
     _wrap_from(
         exploded.select,
