@@ -134,18 +134,22 @@ def _parse(stdout: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, 
     return checks, measures
 
 
-@pytest.fixture(scope="session")
-def harness_run() -> HarnessRun:
-    harness = _build_harness()
-    command = [str(harness), "-executable", str(_plugin_executable())]
+def run_harness(*extra: str, output: Path, label: str = "") -> HarnessRun:
+    """Build the harness, run it against the plugin executable, keep its JSON lines in ``output``."""
+    command = [str(_build_harness()), "-executable", str(_plugin_executable()), *extra]
     try:
         ran = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"the conformance harness ran over {RUN_TIMEOUT_S} s", pytrace=False)
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(ran.stdout)
+        pytest.fail(f"the conformance harness{label} ran over {RUN_TIMEOUT_S} s", pytrace=False)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(ran.stdout)
     checks, measures = _parse(ran.stdout)
     return HarnessRun(checks, measures, ran.returncode, ran.stderr)
+
+
+@pytest.fixture(scope="session")
+def harness_run() -> HarnessRun:
+    return run_harness(output=OUTPUT)
 
 
 @pytest.mark.parametrize("check", EXPECTED_CHECKS)

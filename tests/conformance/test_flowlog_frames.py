@@ -17,14 +17,13 @@ substituted, as Grafana does in the browser. Each harness check is one test.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_conformance import REPO, RUN_TIMEOUT_S, HarnessRun, _build_harness, _parse, _plugin_executable
+from test_conformance import REPO, HarnessRun, run_harness
 
 from cloudsql_cos_ts.flowlogs.generator import generate
 from tests.dashboard.dashboard_doc import load_queries
@@ -62,15 +61,7 @@ def flowlog_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HarnessRun
     summary = generate(source, vnics=3, start=START, end=END, records_per_object=20, seed=7)
     spec = root / "flowlogs.json"
     spec.write_text(json.dumps(harness_input(source, destination, summary.scanned_target), indent=2))
-    command = [str(_build_harness()), "-executable", str(_plugin_executable()), "-flowlogs", str(spec)]
-    try:
-        ran = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the conformance harness (-flowlogs) ran over {RUN_TIMEOUT_S} s", pytrace=False)
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(ran.stdout)
-    checks, measures = _parse(ran.stdout)
-    yield HarnessRun(checks, measures, ran.returncode, ran.stderr)
+    yield run_harness("-flowlogs", str(spec), output=OUTPUT, label=" (-flowlogs)")
 
 
 def test_harness_input_is_the_documents_sql(tmp_path: Path) -> None:
