@@ -135,7 +135,7 @@ def test_damaged_entries_are_refused(damage: object) -> None:
 
 
 def test_store_drops_an_entry_whose_value_file_was_damaged(tmp_path: Path) -> None:
-    store = ResultStore(tmp_path / "results", 10**8)
+    store = ResultStore(tmp_path / "results", 10**8, memory_bytes=0)
     big = result([b"z" * 100_000])  # above diskcache's 32 KiB: kept in its own file
     store.put("k" * 64, big, ttl_s=60, tag="ds", with_table=False)
     (value_file,) = (tmp_path / "results").rglob("*.val")
@@ -146,7 +146,7 @@ def test_store_drops_an_entry_whose_value_file_was_damaged(tmp_path: Path) -> No
 
 
 def test_store_never_unpickles_a_planted_row(tmp_path: Path) -> None:
-    store = ResultStore(tmp_path / "results", 10**8)
+    store = ResultStore(tmp_path / "results", 10**8, memory_bytes=0)
     store.put("a" * 64, result([b"ok"]), ttl_s=60, tag="ds", with_table=False)
     planted = pickle.dumps(["would run code on load"])
     for database in (tmp_path / "results").glob("*/cache.db"):
@@ -159,7 +159,7 @@ def test_store_never_unpickles_a_planted_row(tmp_path: Path) -> None:
 
 
 def test_store_clears_one_datasource(tmp_path: Path) -> None:
-    store = ResultStore(tmp_path / "results", 10**8)
+    store = ResultStore(tmp_path / "results", 10**8, memory_bytes=0)
     for i in range(5):
         store.put(f"{i:064x}", result([b"x"]), ttl_s=60, tag="one" if i < 3 else "two", with_table=False)
     assert store.clear_datasource("one") == 3

@@ -125,3 +125,16 @@ def test_plugin_settings_from_env(tmp_path: Path) -> None:
     settings = load_plugin_settings(env)
     assert (settings.cache_dir, settings.log_level, settings.max_workers) == (tmp_path, "debug", 16)
     assert load_plugin_settings({"GF_PLUGIN_LOG_LEVEL": "loud"}).log_level == "info"
+
+
+@pytest.mark.parametrize(
+    ("env", "memory_bytes"),
+    [
+        ({}, 64 * 1024**2),  # the default disk limit (2 GiB) allows the 64 MiB cap
+        ({"GF_PLUGIN_CACHE_SIZE_BYTES": "160000"}, 10_000),  # memory never holds more than a sixteenth of disk
+        ({"GF_PLUGIN_CACHE_SIZE_BYTES": "160000", "GF_PLUGIN_CACHE_MEMORY_BYTES": "0"}, 0),  # off
+        ({"GF_PLUGIN_CACHE_MEMORY_BYTES": "1000"}, 1000),
+    ],
+)
+def test_result_cache_memory_budget(env: dict[str, str], memory_bytes: int) -> None:
+    assert load_plugin_settings(env).cache_memory_bytes == memory_bytes

@@ -1,6 +1,7 @@
-// One client for both plugins: starts each the way Grafana does (go-plugin, the SDK handshake,
+// One client for every target: starts each the way Grafana does (go-plugin, the SDK handshake,
 // gRPC), then times QueryData round trips. W2: p50/p99 of a 1,000-row time series (for the Python
-// plugin, a result-cache hit). W3: bytes per second for a 1,000,000-row x 5-column frame.
+// plugin, a result-cache hit; for py-floor, grpcio answering with a prebuilt response). W3: bytes
+// per second for a 1,000,000-row x 5-column frame.
 package main
 
 import (
@@ -120,28 +121,46 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 type w2Result struct{ p50, p99, mean time.Duration }
 
-func w2(data grpcplugin.DataClient, model map[string]any, calls int) (w2Result, error) {
-	req := request(model)
-	for i := 0; i < 50; i++ { // warm up: the first call fills the cache, the rest warm both sides
-		if _, _, err := call(data, req); err != nil {
-			return w2Result{}, err
-		}
-	}
-	if err := checkDecodes(data, req, 1000); err != nil {
-		return w2Result{}, err
-	}
-	times := make([]time.Duration, 0, calls)
+func summarize(times []time.Duration) w2Result {
+	sorted := append([]time.Duration(nil), times...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 	var total time.Duration
-	for i := 0; i < calls; i++ {
-		elapsed, _, err := call(data, req)
-		if err != nil {
-			return w2Result{}, err
-		}
-		times = append(times, elapsed)
-		total += elapsed
+	for _, t := range sorted {
+		total += t
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	return w2Result{percentile(times, 0.5), percentile(times, 0.99), total / time.Duration(calls)}, nil
+	return w2Result{percentile(sorted, 0.5), percentile(sorted, 0.99), total / time.Duration(len(sorted))}
+}
+
+// warmW2 fills the Python plugin's cache and warms both sides, then checks the answer decodes.
+func warmW2(data grpcplugin.DataClient, req *pluginv2.QueryDataRequest) error {
+	for i := 0; i < 50; i++ {
+		if _, _, err := call(data, req); err != nil {
+			return err
+		}
+	}
+	return checkDecodes(data, req, 1000)
+}
+
+// w2 times calls round trips per target, interleaved in rounds so that a change of machine load
+// during the run reaches every target alike.
+func w2(targets []*running, calls, rounds int) (map[string]w2Result, error) {
+	times := map[string][]time.Duration{}
+	for round := 0; round < rounds; round++ {
+		for _, t := range targets {
+			for i := 0; i < calls/rounds; i++ {
+				elapsed, _, err := call(t.data, t.w2Request)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", t.name, err)
+				}
+				times[t.name] = append(times[t.name], elapsed)
+			}
+		}
+	}
+	results := map[string]w2Result{}
+	for name, list := range times {
+		results[name] = summarize(list)
+	}
+	return results, nil
 }
 
 func w3(data grpcplugin.DataClient, model map[string]any, calls int) (float64, int, error) {
@@ -165,18 +184,29 @@ func w3(data grpcplugin.DataClient, model map[string]any, calls int) (float64, i
 	return float64(size) * float64(calls) / total.Seconds(), size, nil
 }
 
+// running is a started target with its prepared W2 request.
+type running struct {
+	target
+	client    *goplugin.Client
+	data      grpcplugin.DataClient
+	w2Request *pluginv2.QueryDataRequest
+}
+
 func main() {
 	goPlugin := flag.String("go-plugin", "", "the Go reference plugin executable")
 	python := flag.String("python", "", "the Python interpreter of the plugin's venv")
 	pythonPath := flag.String("pythonpath", "", "PYTHONPATH for the Python plugin (its source tree)")
+	floorScript := flag.String("floor", "", "bench/grpc_floor.py: grpcio's round trip with a handler doing no work")
 	cacheDir := flag.String("cache-dir", "", "GF_PLUGIN_CACHE_DIR for the Python plugin")
 	calls := flag.Int("calls", 2000, "W2 calls per plugin")
+	rounds := flag.Int("rounds", 10, "W2 rounds: each round makes calls/rounds calls to every plugin in turn")
 	bigCalls := flag.Int("big-calls", 5, "W3 calls per plugin")
 	flag.Parse()
 
 	w2SQL := "SELECT TIMESTAMP '2024-05-06 00:00:00' + to_seconds(range) AS time, range * 1.0 AS a FROM range(1000)"
 	w3SQL := "SELECT TIMESTAMP '2024-05-06 00:00:00' + to_seconds(range) AS time, range * 1.0 AS a, " +
 		"range * 2.0 AS b, range * 3.0 AS c, range * 4.0 AS d FROM range(1000000)"
+	pythonEnv := []string{"GF_VERSION=12.4.0", "PYTHONPATH=" + *pythonPath, "PYTHONDONTWRITEBYTECODE=1"}
 	targets := []target{
 		{
 			name: "go-sdk", command: []string{*goPlugin}, env: []string{"GF_VERSION=12.4.0"},
@@ -184,44 +214,66 @@ func main() {
 			w3Query: map[string]any{"rows": 1_000_000, "valueColumns": 4},
 		},
 		{
+			name: "py-floor", command: []string{*python, *floorScript}, env: pythonEnv,
+			w2Query: map[string]any{},
+		},
+		{
 			name:    "python",
 			command: []string{*python, "-m", "cloudsql_cos_ts.server"},
-			env: []string{
-				"GF_VERSION=12.4.0", "GF_PLUGIN_CACHE_DIR=" + *cacheDir, "PYTHONPATH=" + *pythonPath,
-				"PYTHONDONTWRITEBYTECODE=1", "GF_PLUGIN_LOG_LEVEL=warn",
-			},
+			env:     append([]string{"GF_PLUGIN_CACHE_DIR=" + *cacheDir, "GF_PLUGIN_LOG_LEVEL=warn"}, pythonEnv...),
 			w2Query: map[string]any{"rawSql": w2SQL, "format": "time_series"},
 			w3Query: map[string]any{"rawSql": w3SQL, "format": "table"},
 		},
 	}
-	w2Results := map[string]w2Result{}
+	var started []*running
+	stopAll := func() {
+		for _, r := range started {
+			r.client.Kill()
+		}
+	}
+	fail := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+		stopAll()
+		os.Exit(1)
+	}
 	for _, t := range targets {
 		client, data, err := start(t)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", t.name, err)
-			os.Exit(1)
+			fail("%s: %v", t.name, err)
 		}
-		r, err := w2(data, t.w2Query, *calls)
-		if err != nil {
-			client.Kill()
-			fmt.Fprintf(os.Stderr, "%s W2: %v\n", t.name, err)
-			os.Exit(1)
+		r := &running{target: t, client: client, data: data, w2Request: request(t.w2Query)}
+		started = append(started, r)
+		if err := warmW2(data, r.w2Request); err != nil {
+			fail("%s W2 warm-up: %v", t.name, err)
 		}
-		w2Results[t.name] = r
-		fmt.Printf("W2 %-7s 1,000-row time series, %d calls: p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms\n",
-			t.name, *calls, ms(r.p50), ms(r.p99), ms(r.mean))
-		rate, size, err := w3(data, t.w3Query, *bigCalls)
-		client.Kill()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s W3: %v\n", t.name, err)
-			os.Exit(1)
-		}
-		fmt.Printf("W3 %-7s 1,000,000 x 5 frame (%s bytes), %d calls: %8.1f MB/s\n",
-			t.name, thousands(size), *bigCalls, rate/1e6)
 	}
-	g, p := w2Results["go-sdk"], w2Results["python"]
+	results, err := w2(started, *calls, *rounds)
+	if err != nil {
+		fail("W2: %v", err)
+	}
+	for _, r := range started {
+		res := results[r.name]
+		fmt.Printf("W2 %-8s 1,000-row time series, %d calls in %d rounds: p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms\n",
+			r.name, *calls / *rounds * *rounds, *rounds, ms(res.p50), ms(res.p99), ms(res.mean))
+	}
+	g, f, p := results["go-sdk"], results["py-floor"], results["python"]
 	fmt.Printf("W2 ratio python/go: p50 %.2fx (goal <= 1.5x)  p99 %.2fx (goal <= 2x)\n",
 		float64(p.p50)/float64(g.p50), float64(p.p99)/float64(g.p99))
+	fmt.Printf("W2 ratio py-floor/go: p50 %.2fx  p99 %.2fx (grpcio with a handler doing no work)\n",
+		float64(f.p50)/float64(g.p50), float64(f.p99)/float64(g.p99))
+	fmt.Printf("W2 python above py-floor: p50 +%.3f ms (the plugin's own cache-hit path)\n", ms(p.p50-f.p50))
+	for _, r := range started {
+		if r.w3Query == nil {
+			continue
+		}
+		rate, size, err := w3(r.data, r.w3Query, *bigCalls)
+		if err != nil {
+			fail("%s W3: %v", r.name, err)
+		}
+		fmt.Printf("W3 %-8s 1,000,000 x 5 frame (%s bytes), %d calls: %8.1f MB/s\n",
+			r.name, thousands(size), *bigCalls, rate/1e6)
+	}
+	stopAll()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -36,6 +36,9 @@ class CachedResult:
     table: pa.Table | None  # the result table, for queries chained on it with $__source_prev
     created: float  # epoch seconds when the engine produced it
     queried_range: TimeRange  # the (aligned) range the SQL was expanded with
+    # The frames last served as a hit, with the whole-second age their meta says: hits within the
+    # same second (a dashboard's panels, a repeated request) reuse them instead of re-encoding.
+    served_as_hit: tuple[int, list[bytes]] | None = field(default=None, compare=False, repr=False)
 
 
 def pack(result: CachedResult, *, with_table: bool) -> bytes:

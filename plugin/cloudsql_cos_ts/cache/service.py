@@ -97,7 +97,7 @@ class ResultCache:
         if found is None:
             return None
         metrics.CACHE_EVENTS.labels(event="hit").inc()
-        return _served_from_store(found)
+        return served_from_store(found)
 
     def run(self, policy: CachePolicy, token: CancelToken, compute: Callable[[CancelToken], CachedResult]) -> Served:
         """Join or start the single run for the query's key, and store its result.
@@ -155,10 +155,15 @@ def _fresh(result: CachedResult) -> Served:
     return Served(frames=result.frames, table=result.table, hit=False)
 
 
-def _served_from_store(entry: CachedResult) -> Served:
-    info = cache_meta(hit=True, age_s=max(0.0, time.time() - entry.created), queried_range=entry.queried_range)
-    frames = [with_cache_meta(entry.frames[0], info), *entry.frames[1:]] if entry.frames else []
-    return Served(frames=frames, table=entry.table, hit=True)
+def served_from_store(entry: CachedResult) -> Served:
+    """The entry's frames with ``hit: true`` and its age in whole seconds in the first frame's meta."""
+    age_s = int(max(0.0, time.time() - entry.created))
+    served = entry.served_as_hit
+    if served is None or served[0] != age_s:
+        info = cache_meta(hit=True, age_s=age_s, queried_range=entry.queried_range)
+        frames = [with_cache_meta(entry.frames[0], info), *entry.frames[1:]] if entry.frames else []
+        entry.served_as_hit = served = (age_s, frames)
+    return Served(frames=served[1], table=entry.table, hit=True)
 
 
 def _now_ms() -> int:
@@ -175,7 +180,7 @@ def open_result_cache(plugin: PluginSettings) -> ResultCache:
     with _opened_lock:
         cache = _opened.get(str(directory))
         if cache is None:
-            store = ResultStore(directory, plugin.cache_size_bytes)
+            store = ResultStore(directory, plugin.cache_size_bytes, plugin.cache_memory_bytes)
             metrics.CACHE_BYTES.set_function(lambda: float(store.volume()))
             cache = _opened[str(directory)] = ResultCache(store)
         return cache

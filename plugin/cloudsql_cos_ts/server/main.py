@@ -50,7 +50,20 @@ def check_environment(env: dict[str, str] | os._Environ[str]) -> None:
         raise LaunchError("the host asked for go-plugin AutoMTLS, which this plugin does not implement")
 
 
-def _bind(server: grpc.Server) -> tuple[str, str, Path | None]:
+def build_server(executor: ThreadPoolExecutor) -> grpc.Server:
+    """A gRPC server with our message limits and go-plugin's health service (which reports SERVING)."""
+    server = grpc.server(
+        executor,
+        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", -1)],
+    )
+    health_servicer = health.HealthServicer()
+    for name in ("plugin", ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    return server
+
+
+def bind(server: grpc.Server) -> tuple[str, str, Path | None]:
     """Listen on a unix socket in a private temp dir, or on TCP loopback where there are none."""
     if hasattr(socket, "AF_UNIX"):
         folder = Path(tempfile.mkdtemp(prefix="cloudsql-cos-ts-"))
@@ -79,19 +92,12 @@ def serve(plugin: PluginSettings) -> int:
     ensure_private_dir(plugin.cache_dir)
     instances = InstanceManager(plugin)
     query_pool = ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="query")
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="grpc"),
-        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", -1)],
-    )
-    health_servicer = health.HealthServicer()
-    for name in ("plugin", ""):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    server = build_server(ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="grpc"))
     ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)
     pb_grpc.add_DataServicer_to_server(DataService(instances, query_pool), server)
     pb_grpc.add_DiagnosticsServicer_to_server(DiagnosticsService(instances), server)
     pb_grpc.add_ResourceServicer_to_server(ResourceService(instances), server)
-    network, address, socket_dir = _bind(server)
+    network, address, socket_dir = bind(server)
     server.start()
     sys.stdout.write(f"1|2|{network}|{address}|grpc\n")
     sys.stdout.flush()

@@ -22,6 +22,7 @@ class PluginSettings:
     log_level: str = "info"
     max_workers: int = 16
     cache_size_bytes: int = 2 * 1024**3
+    cache_memory_bytes: int = 64 * 1024**2  # the newest results also kept in memory: hits skip the disk
     ingest_cache_size_bytes: int = 8 * 1024**3
 
 
@@ -44,11 +45,14 @@ def load_plugin_settings(env: Mapping[str, str] | None = None) -> PluginSettings
     env = os.environ if env is None else env
     level = env.get("GF_PLUGIN_LOG_LEVEL", "info").strip().lower()
     cache_dir = Path(env["GF_PLUGIN_CACHE_DIR"]) if env.get("GF_PLUGIN_CACHE_DIR") else _default_cache_dir(env)
+    cache_size = _int(env, "GF_PLUGIN_CACHE_SIZE_BYTES", 2 * 1024**3)
     return PluginSettings(
         cache_dir=cache_dir,
         log_level=level if level in LOG_LEVELS else "info",
         max_workers=max(2, _int(env, "GF_PLUGIN_MAX_WORKERS", 16)),
-        cache_size_bytes=_int(env, "GF_PLUGIN_CACHE_SIZE_BYTES", 2 * 1024**3),
+        cache_size_bytes=cache_size,
+        # By default a sixteenth of the disk limit, at most 64 MiB: memory never holds what disk would not.
+        cache_memory_bytes=_int(env, "GF_PLUGIN_CACHE_MEMORY_BYTES", min(64 * 1024**2, cache_size // 16)),
         ingest_cache_size_bytes=_int(env, "GF_PLUGIN_INGEST_CACHE_SIZE_BYTES", 8 * 1024**3),
     )
 
