@@ -8,17 +8,11 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(REPO_ROOT, 'dist');
 const PLUGIN_ID = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'plugin.json'), 'utf8')).id;
 
-/** Root documents Grafana shows on the plugin page; they may not be written yet, which is not fatal. */
-function optionalRootDocuments() {
-  return ['README.md', 'CHANGELOG.md', 'LICENSE'].flatMap((name) => {
-    const from = path.join(REPO_ROOT, name);
-    if (fs.existsSync(from)) {
-      return [{ from, to: name }];
-    }
-    console.warn(`warning: ${name} is missing at the repository root; dist/ will not include it`);
-    return [];
-  });
-}
+/** Root documents Grafana shows on the plugin page (and the license the release zip must carry). */
+const ROOT_DOCUMENTS = ['README.md', 'CHANGELOG.md', 'LICENSE'].map((name) => ({
+  from: path.join(REPO_ROOT, name),
+  to: name,
+}));
 
 module.exports = (_env, argv) => ({
   mode: argv.mode || 'production',
@@ -56,7 +50,7 @@ module.exports = (_env, argv) => ({
       patterns: [
         { from: path.join(REPO_ROOT, 'plugin.json'), to: 'plugin.json' },
         { from: 'img', to: 'img' },
-        ...optionalRootDocuments(),
+        ...ROOT_DOCUMENTS,
       ],
     }),
   ],
