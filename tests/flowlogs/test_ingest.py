@@ -164,7 +164,7 @@ def test_a_warm_query_looks_entries_up_without_ingest_jobs(tmp_path: Path, monke
 
     monkeypatch.setattr(duckdb_source, "run_jobs", counting)
     answer = source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
-    assert job_counts == [0]
+    assert sum(job_counts) == 0  # no job at all (the entries may even come from the plan memo)
     assert (answer.stats["objects_read"], answer.stats["objects_cached"]) == (0, 2 * 12 * 6)
 
 

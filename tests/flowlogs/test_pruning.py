@@ -11,10 +11,9 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
-from cloudsql_cos_ts.flowlogs.decode import SourceObject
 from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
-from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, find_vnic_prefixes, hours_for, prune
+from cloudsql_cos_ts.flowlogs.pruning import Listing, VnicPrefixCache, find_vnic_prefixes, hours_for, prune
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -85,7 +84,7 @@ def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
     folder = tmp_path / "src"
     start = WEEK_END - timedelta(hours=2)
     generate(folder, vnics=1, start=start, end=WEEK_END, records_per_object=1)
-    store, vnics, listings = LocalStore(folder), VnicPrefixCache(), TtlCache[tuple[str, str], list[SourceObject]](0.3)
+    store, vnics, listings = LocalStore(folder), VnicPrefixCache(), TtlCache[tuple[str, str], Listing](0.3)
 
     def pruned() -> tuple[int, int]:
         result = prune(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,

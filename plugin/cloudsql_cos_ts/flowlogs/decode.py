@@ -14,7 +14,7 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +38,11 @@ KEY, ETAG, LAST_MODIFIED, RECORD_INDEX = "__key", "__etag", "__last_modified", "
 CONNECTION_START_TS = "__connection_start_ts"
 
 
+# A set of object versions, each as "<key>\0<ETag>": strings cache their hash, so the set operations
+# every warm query runs on thousands of them cost a third of what (key, ETag) tuples would.
+Manifest = frozenset[str]
+
+
 @dataclass(frozen=True)
 class SourceObject:
     """A listed flow-log object: where it is, its version, and what its key says."""
@@ -47,6 +52,18 @@ class SourceObject:
     last_modified: datetime
     size: int
     parsed: FlowLogKey
+
+
+def object_id(key: str, etag: str) -> str:
+    return f"{key}\0{etag}"
+
+
+def object_key(object_id: str) -> str:
+    return object_id.partition("\0")[0]
+
+
+def object_ids(objects: Iterable[SourceObject]) -> Manifest:
+    return frozenset(object_id(o.key, o.etag) for o in objects)
 
 
 def _document_text(obj: SourceObject, data: bytes) -> bytes:

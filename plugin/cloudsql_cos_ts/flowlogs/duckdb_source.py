@@ -13,15 +13,17 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
-from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, listing_cache, prune
+from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
+from cloudsql_cos_ts.flowlogs.pruning import PruneResult, RangeListing, VnicPrefixCache, list_range, listing_cache
 from cloudsql_cos_ts.flowlogs.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -87,13 +89,14 @@ def build_duckdb_source(settings: DatasourceSettings, plugin: PluginSettings) ->
 
 
 class FlowLogSource:
-    """IBM-layout flow logs: pruned by hour, ingested into consolidated Parquet, FLOW/FLOW_FLAT views."""
+    """IBM-layout flow logs: pruned by hour, ingested into hour and day entries, FLOW/FLOW_FLAT views."""
 
     def __init__(self, store: ObjectStore, prefix: str, cache: IngestCache, context: str = "") -> None:
         self.store, self.prefix, self.cache, self.context = store, prefix, cache, context
         self.allowed_directories: tuple[str, ...] = (str(cache.root),)
         self._vnics = VnicPrefixCache()
         self._listings = listing_cache()
+        self._plans = PlanMemo()
 
     def relations(
         self,
@@ -109,7 +112,7 @@ class FlowLogSource:
         if wanted <= schema_only:  # DESCRIBE(FLOW_FLAT) needs the columns: no listing, no ingest
             return SourceRelations(views=self._views(wanted, [], time_range.start))
         began = time.monotonic()
-        pruned = prune(
+        listed = list_range(
             self.store,
             self.prefix,
             time_range,
@@ -120,22 +123,40 @@ class FlowLogSource:
         )
         listed_at = time.monotonic()
         stats = IngestStats()
-        paths = self._entries(pruned, cancel, stats)
-        if stats.entries_written:
-            self.cache.evict(protect=paths)
+        plan = self._plans.get(listed)
+        if plan is not None and all(self.cache.touch(path) for path in plan.paths):
+            stats.objects_cached = plan.objects_needed
+        else:
+            plan = self._plan(listed, cancel, stats)
         return SourceRelations(
-            views=self._views(wanted, paths, pruned.cutoff),
+            views=self._views(wanted, plan.paths, listed.cutoff),
             stats={
-                "objects_listed": sum(len(v) for v in pruned.listed.values()),
+                "objects_listed": plan.objects_listed,
                 "objects_read": stats.objects_read,
                 "objects_cached": stats.objects_cached,
-                "hours_listed": pruned.hours_listed,
-                "list_calls": pruned.list_calls,
+                "hours_listed": len(listed.hours),
+                "list_calls": listed.list_calls,
+                "entries": len(plan.paths),
                 "bytes_read": stats.bytes_read,
                 "ms_listing": round((listed_at - began) * 1000, 1),
                 "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
             },
         )
+
+    def _plan(self, listed: RangeListing, cancel: CancelToken, stats: IngestStats) -> Plan:
+        """Find or build the range's entries, and remember them for the queries sharing these listings."""
+        pruned = listed.prune()
+        paths = self._entries(pruned, cancel, stats)
+        if stats.entries_written:
+            self.cache.evict(protect=paths)
+        plan = Plan(
+            listed.listings,
+            paths,
+            objects_listed=sum(len(v) for v in pruned.listed.values()),
+            objects_needed=sum(len(v) for v in pruned.needed.values()),
+        )
+        self._plans.put(listed, plan)
+        return plan
 
     @staticmethod
     def _views(wanted: set[str], paths: list[Path], cutoff: datetime) -> dict[str, str]:
@@ -148,29 +169,39 @@ class FlowLogSource:
         return views
 
     def _entries(self, pruned: PruneResult, cancel: CancelToken, stats: IngestStats) -> list[Path]:
-        """The hours' entries in hour order: cached ones looked up inline, the others built in parallel."""
-        paths: dict[datetime, Path] = {}
-        for hour in sorted(pruned.needed):
-            group = self.cache.group_dir(self.store, self.prefix, hour.isoformat())
-            hit = self.cache.cached_entry(group, listed=pruned.listed[hour], needed=pruned.needed[hour], stats=stats)
+        """The range's entries in time order: cached ones looked up inline, the others built in parallel."""
+        groups = entry_groups(pruned, now=datetime.now(UTC))
+        paths: dict[str, Path] = {}
+        for group in groups:
+            hit = self.cache.cached_entry(
+                self._dir(group.name), listed_ids=group.listed_ids, needed_ids=group.needed_ids, stats=stats
+            )
             if hit is not None:
-                paths[hour] = hit
-        missing = [hour for hour in sorted(pruned.needed) if hour not in paths]
-        per_hour = [IngestStats() for _ in missing]
-        built = run_jobs([self._entry_job(pruned, h, s) for h, s in zip(missing, per_hour, strict=True)], cancel)
-        paths.update(zip(missing, built, strict=True))
-        for hour_stats in per_hour:
-            stats.absorb(hour_stats)
-        return [paths[hour] for hour in sorted(pruned.needed)]
+                paths[group.name] = hit
+        missing = [group for group in groups if group.name not in paths]
+        per_group = [IngestStats() for _ in missing]
+        built = run_jobs([self._entry_job(g, s) for g, s in zip(missing, per_group, strict=True)], cancel)
+        paths.update(zip((group.name for group in missing), built, strict=True))
+        for group_stats in per_group:
+            stats.absorb(group_stats)
+        return [paths[group.name] for group in groups]
 
-    def _entry_job(self, pruned: PruneResult, hour: datetime, stats: IngestStats) -> Job[Path]:
-        """Bring one hour into the ingest cache: its entry's path."""
-        group = self.cache.group_dir(self.store, self.prefix, hour.isoformat())
+    def _dir(self, group: str) -> Path:
+        return self.cache.group_dir(self.store, self.prefix, group)
+
+    def _entry_job(self, group: EntryGroup, stats: IngestStats) -> Job[Path]:
+        """Bring one hour or day into the ingest cache: its entry's path."""
 
         def job(cancel: CancelToken) -> Path:
             raise_if_cancelled(cancel)
             return self.cache.entry_for(
-                self.store, group, listed=pruned.listed[hour], needed=pruned.needed[hour], cancel=cancel, stats=stats
+                self.store,
+                self._dir(group.name),
+                listed=group.listed,
+                needed=group.needed,
+                cancel=cancel,
+                stats=stats,
+                donors=[self._dir(name) for name in group.donors],
             )
 
         return job

@@ -1,22 +1,26 @@
 """The ingest cache: each flow-log object is downloaded and parsed once, into consolidated Parquet.
 
 Objects are immutable per (key, ETag), but thousands of tiny Parquet files make DuckDB slow, so an
-entry holds *all* ingested objects of one source hour (all vNICs): ``<root>/<group>/<hash>.parquet``
-where ``<group>`` hashes (store, prefix, hour) and ``<hash>`` hashes the entry's sorted
-(key, ETag) list. When a query needs objects of that hour the entry lacks (the current hour grows,
-or an earlier query selected only part of the hour), a new entry = old rows still listed + the new
-objects is written; old objects are never downloaded again.
+entry holds *all* ingested objects of one group: a source hour (all vNICs), or a whole settled day
+(``groups.py`` decides which). An entry is ``<root>/<group>/<hash>.parquet`` where ``<group>``
+hashes (store, prefix, group name) and ``<hash>`` hashes the entry's sorted (key, ETag) list. When
+a query needs objects the group's entry lacks (the current hour grows, an earlier query selected
+only part of the hour, an object of a compacted day changed), a new entry is assembled
+(``assemble.py``): rows of objects that existing entries hold (the group's own, and the related
+hour or day entries passed as donors) are copied, and only the other objects are downloaded.
 
 Safety:
 * an entry is written to ``.tmp-*`` in its group folder and renamed into place; readers only
   consider names ``<64 hex>.parquet``, so a half-written entry is never read;
 * building a group holds an exclusive ``flock`` on the group's ``.lock`` (threads and processes);
+  donors are only read (entries are immutable), so no other group's lock is needed;
 * the in-memory index is a hint: an entry's file is checked on use and re-read from disk after a
   restart (its (key, ETag) list comes from the file itself);
-* size is bounded: after a build, least-recently-used entries (file mtime, touched on use) are
-  deleted until the total is under the limit, sparing the current query's and recently used ones;
+* size is bounded: after a build, least-recently-used entries (file mtime, touched on use) of any
+  group, hour or day, are deleted until the total is under the limit, sparing the current query's
+  and recently used ones;
 * different groups are independent, so one query may build several at once (``parallel.py``):
-  gunzip, ``pyarrow.json`` and the Parquet writer release the GIL, so hours decode side by side.
+  gunzip, ``pyarrow.json`` and the Parquet writer release the GIL, so groups decode side by side.
 """
 
 from __future__ import annotations
@@ -28,23 +32,23 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs.decode import ETAG, KEY, SourceObject, decode_objects
-from cloudsql_cos_ts.flowlogs.fetch import fetch_objects, raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.assemble import Entry, assemble
+from cloudsql_cos_ts.flowlogs.decode import ETAG, KEY, Manifest, SourceObject, object_ids
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 _ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.parquet$")
 RECENT_USE_S = 60.0  # entries used this recently are never evicted (a running query may read them)
-STALE_TEMP_S = 600.0  # a temp file this old belongs to a writer that died (an hour is written in seconds)
-Manifest = frozenset[tuple[str, str]]
+STALE_TEMP_S = 600.0  # a temp file this old belongs to a writer that died (a day is written in seconds)
 
 
 @dataclass
@@ -62,16 +66,10 @@ class IngestStats:
         self.entries_written += other.entries_written
 
 
-@dataclass(frozen=True)
-class Entry:
-    path: Path
-    manifest: Manifest
-
-
 def manifest_hash(manifest: Manifest) -> str:
     digest = hashlib.sha256()
-    for key, etag in sorted(manifest):
-        digest.update(f"{key}\0{etag}\n".encode())
+    for item in sorted(manifest):  # "<key>\0<ETag>" sorts as the (key, ETag) pairs: \0 sorts first
+        digest.update(f"{item}\n".encode())
     return digest.hexdigest()
 
 
@@ -100,52 +98,53 @@ class IngestCache:
         needed: list[SourceObject],
         cancel: CancelToken,
         stats: IngestStats,
+        donors: Sequence[Path] = (),
     ) -> Path:
-        """An entry holding every ``needed`` object and nothing that is no longer ``listed``."""
-        hit = self.cached_entry(group_dir, listed=listed, needed=needed, stats=stats)
+        """An entry holding every ``needed`` object and nothing that is no longer ``listed``.
+
+        ``donors`` are other groups whose entries may hold rows of these objects (copied, not downloaded).
+        """
+        listed_ids, needed_ids = object_ids(listed), object_ids(needed)
+        hit = self.cached_entry(group_dir, listed_ids=listed_ids, needed_ids=needed_ids, stats=stats)
         if hit is not None:
             return hit
-        listed_ids = {(o.key, o.etag) for o in listed}
-        needed_ids = {(o.key, o.etag) for o in needed}
         group_dir.mkdir(parents=True, exist_ok=True)
         with _group_lock(group_dir):
             entry = self._current(group_dir, reload=True)
-            manifest = entry.manifest if entry else frozenset()
-            if entry is not None and needed_ids <= manifest <= listed_ids:
+            if entry is not None and needed_ids <= entry.manifest <= listed_ids:
                 stats.objects_cached += len(needed_ids)
-                return self._touch(entry.path)
-            kept = manifest & listed_ids
-            missing = [o for o in needed if (o.key, o.etag) not in kept]
-            stats.objects_cached += len(needed_ids & kept)
-            fetched = list(fetch_objects(store, missing, cancel))
-            stats.objects_read += len(fetched)
-            stats.bytes_read += sum(len(data) for _, data in fetched)
-            fresh = decode_objects(fetched)
-            raise_if_cancelled(cancel)
-            parts = [fresh]
-            if entry is not None and kept:
-                old = pq.read_table(entry.path)
-                keep_mask = pa.array([(k, e) in kept for k, e in zip(old[KEY].to_pylist(), old[ETAG].to_pylist(),
-                                                                      strict=True)])
-                parts.insert(0, old.filter(keep_mask))
-            new_manifest = kept | frozenset((obj.key, obj.etag) for obj, _ in fetched)
-            path = self._write(group_dir, pa.concat_tables(parts), new_manifest)
+                self.touch(entry.path)
+                return entry.path
+            sources = [e for e in (entry, *(self._current(d) for d in donors)) if e is not None]
+            built = assemble(store, group_dir, listed=listed, needed=needed, sources=sources, cancel=cancel)
+            final = group_dir / f"{manifest_hash(built.manifest)}.parquet"
+            try:
+                os.replace(built.temp, final)
+            finally:
+                built.temp.unlink(missing_ok=True)
+            stats.objects_cached += built.copied
+            stats.objects_read += built.fetched
+            stats.bytes_read += built.bytes_read
             stats.entries_written += 1
             with self._lock:
-                self._index[group_dir] = Entry(path, new_manifest)
-            return path
+                self._index[group_dir] = Entry(final, built.manifest)
+            return final
 
     def cached_entry(
-        self, group_dir: Path, *, listed: list[SourceObject], needed: list[SourceObject], stats: IngestStats
+        self, group_dir: Path, *, listed_ids: Manifest, needed_ids: Manifest, stats: IngestStats
     ) -> Path | None:
-        """The entry ``entry_for`` would return, if it exists already (no lock, no thread, no build)."""
+        """The entry ``entry_for`` would return, if it exists already (no lock, no thread, no build).
+
+        Takes id sets, not objects: a warm query checks every entry of its range, and the listing
+        computed those sets once for all the queries that share it.
+        """
         entry = self._current(group_dir)
         if entry is None:
             return None
-        needed_ids = {(o.key, o.etag) for o in needed}
-        if needed_ids <= entry.manifest <= {(o.key, o.etag) for o in listed}:
+        if needed_ids <= entry.manifest <= listed_ids:
             stats.objects_cached += len(needed_ids)
-            return self._touch(entry.path)
+            self.touch(entry.path)
+            return entry.path
         return None
 
     def _current(self, group_dir: Path, reload: bool = False) -> Entry | None:
@@ -162,25 +161,14 @@ class IngestCache:
         return entry
 
     @staticmethod
-    def _touch(path: Path) -> Path:
-        """Mark as recently used (mtime drives LRU); skipped when already fresh."""
+    def touch(path: Path) -> bool:
+        """Mark as recently used (mtime drives LRU; skipped when already fresh); False if the file is gone."""
         try:
             if time.time() - path.stat().st_mtime > RECENT_USE_S / 2:
                 os.utime(path)
         except FileNotFoundError:
-            pass
-        return path
-
-    @staticmethod
-    def _write(group_dir: Path, table: pa.Table, manifest: Manifest) -> Path:
-        final = group_dir / f"{manifest_hash(manifest)}.parquet"
-        temp = group_dir / f".tmp-{os.getpid()}-{threading.get_ident()}.parquet"
-        try:
-            pq.write_table(table, temp, compression="zstd", row_group_size=256 * 1024)
-            os.replace(temp, final)
-        finally:
-            temp.unlink(missing_ok=True)
-        return final
+            return False
+        return True
 
     def evict(self, protect: Iterable[Path] = ()) -> int:
         """Delete least-recently-used entries until under ``max_bytes``; returns how many went.
@@ -239,11 +227,12 @@ def _newest_on_disk(group_dir: Path) -> Entry | None:
     )
     for path in candidates:
         try:
-            ids = pq.read_table(path, columns=[KEY, ETAG])
+            columns = pq.read_table(path, columns=[KEY, ETAG])
         except (OSError, pa.ArrowInvalid):
             path.unlink(missing_ok=True)  # unreadable: never serve it
             continue
-        manifest = frozenset(zip(ids[KEY].to_pylist(), ids[ETAG].to_pylist(), strict=True))
+        ids = pc.unique(pc.binary_join_element_wise(columns[KEY], columns[ETAG], "\0"))  # one per object
+        manifest = frozenset(ids.to_pylist())
         if manifest_hash(manifest) == path.name.removesuffix(".parquet"):
             return Entry(path, manifest)
         path.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs.decode import SourceObject
+from cloudsql_cos_ts.flowlogs.decode import Manifest, SourceObject, object_ids
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.layout import (
     ROOT,
@@ -54,15 +54,35 @@ LIST_WORKERS = 8
 _MAX_DEPTH = len(VNIC_LEVELS) + 2
 
 
+@dataclass(frozen=True)
+class HourObjects:
+    """One listing's objects of one hour, with what every query sharing the listing asks of them."""
+
+    objects: tuple[SourceObject, ...]
+    ids: Manifest
+    oldest: datetime  # the earliest LastModified: when it is after the cutoff, all are needed
+
+
 @dataclass
 class PruneResult:
-    """Objects per hour: ``listed`` (everything in the hour) and ``needed`` (may hold matches)."""
+    """Objects per hour: ``listed`` (everything in the hour) and ``needed`` (may hold matches).
 
+    ``hours`` are all the hours the range can touch, also those without objects (a day is only
+    read as a whole when every one of its hours is wanted). ``listed_ids`` and ``needed_ids`` are
+    the hours' (key, ETag) sets, which warm queries compare with the ingest cache's manifests.
+    """
+
+    hours: list[datetime] = field(default_factory=list)
     listed: dict[datetime, list[SourceObject]] = field(default_factory=dict)
     needed: dict[datetime, list[SourceObject]] = field(default_factory=dict)
+    listed_ids: dict[datetime, Manifest] = field(default_factory=dict)
+    needed_ids: dict[datetime, Manifest] = field(default_factory=dict)
     cutoff: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
-    hours_listed: int = 0
     list_calls: int = 0
+
+    @property
+    def hours_listed(self) -> int:
+        return len(self.hours)
 
 
 def hours_for(time_range: TimeRange) -> list[datetime]:
@@ -93,7 +113,8 @@ class VnicPrefixCache(TtlCache[tuple[str, str], tuple[list[str], int]]):
         return found, calls if computed else 0
 
 
-ListingCache = TtlCache[tuple[str, str], list[SourceObject]]
+Listing = dict[datetime, HourObjects]  # one prefix's objects by hour
+ListingCache = TtlCache[tuple[str, str], Listing]
 
 
 def listing_cache() -> ListingCache:
@@ -137,14 +158,107 @@ def _listing_jobs(vnic_prefixes: list[str], hours: list[datetime]) -> list[str]:
     return [p + s for p in vnic_prefixes for s in suffixes]
 
 
+def _by_hour(objects: list[SourceObject]) -> Listing:
+    """Group a listing by hour once, so the queries sharing it do no per-object work."""
+    hours: dict[datetime, list[SourceObject]] = {}
+    for obj in objects:
+        hours.setdefault(obj.parsed.hour_start, []).append(obj)
+    return {
+        hour: HourObjects(tuple(objs), object_ids(objs), min(o.last_modified for o in objs))
+        for hour, objs in hours.items()
+    }
+
+
+def _add_hour(result: PruneResult, hour: datetime, parts: list[HourObjects]) -> None:
+    """Record one wanted hour from the listings (one per vNIC) that hold objects of it."""
+    listed = [obj for part in parts for obj in part.objects]
+    ids = parts[0].ids if len(parts) == 1 else frozenset().union(*(part.ids for part in parts))
+    result.listed[hour], result.listed_ids[hour] = listed, ids
+    if min(part.oldest for part in parts) < result.cutoff:
+        listed = [obj for obj in listed if obj.last_modified >= result.cutoff]
+        ids = object_ids(listed)
+    if listed:
+        result.needed[hour], result.needed_ids[hour] = listed, ids
+
+
 def _shared_listings(
     listings: ListingCache | None, store: ObjectStore, jobs: list[str]
-) -> dict[str, tuple[list[SourceObject], bool]]:
+) -> dict[str, tuple[Listing, bool]]:
     """The jobs whose listing is shared right now, marked as not listed by this call."""
     if listings is None:
         return {}
     shared = {job: listings.peek((store.identity, job)) for job in jobs}
     return {job: (objects, False) for job, objects in shared.items() if objects is not None}
+
+
+@dataclass(frozen=True)
+class RangeListing:
+    """The listings a range needs (one per vNIC and hour or day prefix), before they are cut into hours.
+
+    The listings are the shared objects of the listing cache, so two queries of the same range
+    within ``LISTING_TTL_S`` get the very same ones: callers may key what they derive on identity.
+    """
+
+    hours: list[datetime]
+    cutoff: datetime
+    listings: tuple[Listing, ...]
+    list_calls: int
+
+    def prune(self) -> PruneResult:
+        wanted = set(self.hours)
+        result = PruneResult(hours=self.hours, cutoff=self.cutoff, list_calls=self.list_calls)
+        parts: dict[datetime, list[HourObjects]] = {}
+        for listing in self.listings:
+            for hour, objects in listing.items():
+                if hour in wanted:
+                    parts.setdefault(hour, []).append(objects)
+        for hour in sorted(parts):
+            _add_hour(result, hour, parts[hour])
+        return result
+
+
+def list_range(
+    store: ObjectStore,
+    prefix: str,
+    time_range: TimeRange,
+    cancel: CancelToken,
+    *,
+    vnic_cache: VnicPrefixCache,
+    listings: ListingCache | None = None,
+    context: str = "",
+) -> RangeListing:
+    """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots)."""
+    hours = hours_for(time_range)
+    vnic_prefixes, list_calls = vnic_cache.prefixes(store, prefix, context)
+    jobs = _listing_jobs(vnic_prefixes, hours)
+
+    def list_job(job: str) -> Listing:
+        objects = []
+        for info in store.list(job).objects:
+            parsed = parse_key(context + info.key)
+            if parsed is not None:
+                objects.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
+        return _by_hour(objects)
+
+    def list_one(job: str) -> tuple[Listing, bool]:
+        raise_if_cancelled(cancel)
+        if listings is None:
+            return list_job(job), True
+        return listings.get((store.identity, job), lambda: list_job(job))
+
+    found = _shared_listings(listings, store, jobs)
+    unknown = [job for job in jobs if job not in found]
+    if unknown:  # a warm dashboard finds every listing shared and starts no thread
+        run: Callable[[str], tuple[Listing, bool]] = list_one
+        with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(unknown))) as pool:
+            found.update(zip(unknown, pool.map(run, unknown), strict=True))
+    raise_if_cancelled(cancel)
+    return RangeListing(
+        hours=hours,
+        cutoff=modified_cutoff(time_range),
+        listings=tuple(found[job][0] for job in jobs),
+        list_calls=list_calls + sum(found[job][1] for job in jobs),
+    )
 
 
 def prune(
@@ -157,42 +271,7 @@ def prune(
     listings: ListingCache | None = None,
     context: str = "",
 ) -> PruneResult:
-    """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots)."""
-    hours = hours_for(time_range)
-    wanted = set(hours)
-    result = PruneResult(cutoff=modified_cutoff(time_range), hours_listed=len(hours))
-    vnic_prefixes, result.list_calls = vnic_cache.prefixes(store, prefix, context)
-    jobs = _listing_jobs(vnic_prefixes, hours)
-
-    def list_job(job: str) -> list[SourceObject]:
-        objects = []
-        for info in store.list(job).objects:
-            parsed = parse_key(context + info.key)
-            if parsed is not None:
-                objects.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
-        return objects
-
-    def list_one(job: str) -> tuple[list[SourceObject], bool]:
-        raise_if_cancelled(cancel)
-        if listings is None:
-            return list_job(job), True
-        return listings.get((store.identity, job), lambda: list_job(job))
-
-    found = _shared_listings(listings, store, jobs)
-    unknown = [job for job in jobs if job not in found]
-    if unknown:  # a warm dashboard finds every listing shared and starts no thread
-        run: Callable[[str], tuple[list[SourceObject], bool]] = list_one
-        with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(unknown))) as pool:
-            found.update(zip(unknown, pool.map(run, unknown), strict=True))
-    for job in jobs:
-        objects, listed_now = found[job]
-        result.list_calls += listed_now
-        for obj in objects:
-            hour = obj.parsed.hour_start
-            if hour not in wanted:
-                continue
-            result.listed.setdefault(hour, []).append(obj)
-            if obj.last_modified >= result.cutoff:
-                result.needed.setdefault(hour, []).append(obj)
-    raise_if_cancelled(cancel)
-    return result
+    """The range's objects by hour (see ``list_range``)."""
+    return list_range(
+        store, prefix, time_range, cancel, vnic_cache=vnic_cache, listings=listings, context=context
+    ).prune()

@@ -1,0 +1,213 @@
+"""Writing one ingest entry: rows copied from entries that hold them already, the rest downloaded.
+
+An entry (an hour's or a settled day's, see ``groups.py``) is assembled from *sources*, existing
+entries whose manifests are exact, so any of their objects' rows can be copied instead of
+downloading and decoding the object again: the group's own previous entry (the hour grew), the
+hourly entries of a day being compacted, or the day entry of an hour now needed on its own. Only
+objects no source holds are fetched, one source hour at a time.
+
+Memory stays bounded whatever the entry's size: sources are read in batches and fresh objects
+decoded per hour, and rows are buffered only up to one row group before they are written.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.decode import (
+    KEY,
+    Manifest,
+    SourceObject,
+    decode_objects,
+    empty_entry,
+    object_id,
+    object_ids,
+    object_key,
+)
+from cloudsql_cos_ts.flowlogs.fetch import fetch_objects, raise_if_cancelled
+from cloudsql_cos_ts.storage.base import ObjectStore
+
+# DuckDB parallelises a scan by row group; a few large ones per file cost the least per query.
+ROW_GROUP_ROWS = 256 * 1024
+_READ_BATCH_ROWS = 64 * 1024
+DECODE_AHEAD = 2
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry on disk: its file and the exact (key, ETag) set of its rows."""
+
+    path: Path
+    manifest: Manifest
+
+
+@dataclass
+class Assembled:
+    """What ``assemble`` wrote, and how many objects were copied or downloaded."""
+
+    temp: Path
+    manifest: Manifest
+    copied: int = 0  # needed objects whose rows came from a source
+    fetched: int = 0
+    bytes_read: int = 0
+
+
+def assemble(
+    store: ObjectStore,
+    group_dir: Path,
+    *,
+    listed: Sequence[SourceObject],
+    needed: Sequence[SourceObject],
+    sources: Sequence[Entry],
+    cancel: CancelToken,
+) -> Assembled:
+    """Write, to a temp file in ``group_dir``, every needed object plus what sources hold and is still listed.
+
+    Keeping the still-listed objects of the sources (not just the needed ones) means an entry only
+    grows while its objects exist, so a later, wider query finds it complete.
+    """
+    listed_ids, needed_ids = object_ids(listed), object_ids(needed)
+    taken: set[str] = set()
+    plan: list[tuple[pq.ParquetFile, Manifest, bool]] = []
+    for source in sources:
+        take = (source.manifest & listed_ids) - taken
+        if not take:
+            continue
+        try:  # an open file stays readable even if eviction deletes it now
+            handle = pq.ParquetFile(source.path)
+        except (OSError, pa.ArrowInvalid):
+            continue  # gone or unreadable: its objects are downloaded instead
+        plan.append((handle, frozenset(take), take == source.manifest))
+        taken |= take
+    missing = [o for o in needed if object_id(o.key, o.etag) not in taken]
+    temp = group_dir / f".tmp-{os.getpid()}-{threading.get_ident()}.parquet"
+    result = Assembled(temp, frozenset(), copied=len(needed_ids & taken))
+    writer = _EntryWriter(temp)
+    fetched_ids: set[str] = set()
+    try:
+        for handle, take, whole in plan:
+            for table in _rows_of(handle, None if whole else take):
+                raise_if_cancelled(cancel)
+                writer.add(table)
+        with closing(_fresh_hours(store, missing, cancel)) as fresh:
+            for hour in fresh:
+                result.fetched += len(hour.ids)
+                result.bytes_read += hour.bytes_read
+                fetched_ids.update(hour.ids)
+                writer.add(hour.table)
+                raise_if_cancelled(cancel)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        for handle, _, _ in plan:
+            handle.close()
+    result.manifest = frozenset(taken | fetched_ids)
+    return result
+
+
+def _rows_of(handle: pq.ParquetFile, take: Manifest | None) -> Iterator[pa.Table]:
+    """The entry's rows of the objects in ``take`` (all rows for None), in batches.
+
+    Filtering by key alone is exact: within one entry every key has one ETag.
+    """
+    keys = None if take is None else pa.array(sorted(map(object_key, take)), pa.string())
+    for batch in handle.iter_batches(batch_size=_READ_BATCH_ROWS):
+        table = pa.Table.from_batches([batch])
+        yield table if keys is None else table.filter(pc.is_in(table.column(KEY), value_set=keys))
+
+
+@dataclass(frozen=True)
+class _FreshHour:
+    ids: list[str]  # with the ETag as read
+    bytes_read: int
+    table: pa.Table
+
+
+def _fresh_hours(
+    store: ObjectStore, objects: Sequence[SourceObject], cancel: CancelToken
+) -> Generator[_FreshHour, None, None]:
+    """The objects fetched and decoded one source hour at a time, so a day is never decoded at once.
+
+    ``DECODE_AHEAD`` hours are fetched and decoded on helper threads while the caller writes: gunzip,
+    JSON parsing and writing release the GIL, and a cold day decoded hour after hour would keep a
+    core idle whenever its query has fewer days left to build than cores. At most that many hours
+    and one more wait in memory.
+    """
+    chunks: dict[object, list[SourceObject]] = {}
+    for obj in objects:
+        chunks.setdefault(obj.parsed.hour_start, []).append(obj)
+    if len(chunks) <= 1:  # an hour's entry: nothing to overlap
+        yield from (_fetch_and_decode(store, chunk, cancel) for chunk in chunks.values())
+        return
+    with ThreadPoolExecutor(max_workers=DECODE_AHEAD, thread_name_prefix="ingest-hour") as pool:
+        pending: deque[Future[_FreshHour]] = deque()
+        try:
+            for chunk in chunks.values():
+                pending.append(pool.submit(_fetch_and_decode, store, chunk, cancel))
+                if len(pending) > DECODE_AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: CancelToken) -> _FreshHour:
+    fetched = list(fetch_objects(store, chunk, cancel))
+    return _FreshHour(
+        ids=[object_id(obj.key, obj.etag) for obj, _ in fetched],
+        bytes_read=sum(len(data) for _, data in fetched),
+        table=decode_objects(fetched),
+    )
+
+
+@dataclass
+class _EntryWriter:
+    """Rows in, Parquet row groups of ``ROW_GROUP_ROWS`` out; a zero-row entry still gets its schema."""
+
+    path: Path
+    _pending: list[pa.Table] = field(default_factory=list)
+    _rows: int = 0
+    _writer: pq.ParquetWriter | None = None
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self._pending.append(table)
+        self._rows += table.num_rows
+        while self._rows >= ROW_GROUP_ROWS:
+            combined = pa.concat_tables(self._pending)
+            self._write(combined.slice(0, ROW_GROUP_ROWS))
+            rest = combined.slice(ROW_GROUP_ROWS)
+            self._pending, self._rows = [rest], rest.num_rows
+
+    def close(self) -> None:
+        if self._rows or self._writer is None:
+            self._write(pa.concat_tables(self._pending) if self._pending else empty_entry())
+        assert self._writer is not None
+        self._writer.close()
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self.path.unlink(missing_ok=True)
+
+    def _write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, empty_entry().schema, compression="zstd")
+        self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)

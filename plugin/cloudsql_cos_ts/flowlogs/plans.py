@@ -1,0 +1,62 @@
+"""The entries a range resolved to, reused by the queries that share the range's listings.
+
+When a dashboard loads, its panels ask for the same range within a second and get the very same
+listing objects (``pruning.LISTING_TTL_S``). Cutting them into hours and days and checking every
+entry's manifest against them again would give the same entries each time, yet cost a warm panel
+more CPU than anything else but DuckDB itself (~10 ms for a 7-day range of 20k objects, with the
+GIL held, while the other panels wait). So the answer is kept, keyed by the listings' identity:
+new listings (after the TTL, or objects listed anew) never find an old plan. A plan is only used
+while all its entry files exist; entries are immutable, so an existing one is still exact.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cloudsql_cos_ts.flowlogs.pruning import LISTING_TTL_S, Listing, RangeListing
+
+MAX_PLANS = 64
+
+
+@dataclass(frozen=True)
+class Plan:
+    listings: tuple[Listing, ...]  # held, so their ids cannot be reused while the plan lives
+    paths: list[Path]
+    objects_listed: int
+    objects_needed: int
+
+
+class PlanMemo:
+    """Plans by (first hour, last hour, cutoff), valid for exactly the listings they were made from."""
+
+    def __init__(self, ttl_s: float = LISTING_TTL_S) -> None:
+        self._ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._plans: dict[tuple[datetime, datetime, datetime], tuple[float, Plan]] = {}
+
+    def get(self, listed: RangeListing) -> Plan | None:
+        with self._lock:
+            found = self._plans.get(_key(listed))
+        if found is None or time.monotonic() - found[0] >= self._ttl_s:
+            return None
+        plan = found[1]
+        same = len(plan.listings) == len(listed.listings) and all(
+            mine is theirs for mine, theirs in zip(plan.listings, listed.listings, strict=True)
+        )
+        return plan if same else None
+
+    def put(self, listed: RangeListing, plan: Plan) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._plans = {k: v for k, v in self._plans.items() if now - v[0] < self._ttl_s}
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.pop(next(iter(self._plans)))
+            self._plans[_key(listed)] = (now, plan)
+
+
+def _key(listed: RangeListing) -> tuple[datetime, datetime, datetime]:
+    return listed.hours[0], listed.hours[-1], listed.cutoff

@@ -1,0 +1,219 @@
+"""Day entries of the ingest cache: which groups a range reads, hits and misses, invalidation when an
+object of a day changes or arrives, same rows as hourly entries, rows copied between hour and day
+entries, concurrency, restarts, eviction, cancellation and bounded row groups."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import QueryCancelled
+from cloudsql_cos_ts.flowlogs import assemble, groups
+from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW, FLOW_FLAT, FlowLogSource, SourceRelations
+from cloudsql_cos_ts.flowlogs.generator import generate
+from cloudsql_cos_ts.flowlogs.groups import entry_groups
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.storage.local import LocalStore
+from cloudsql_cos_ts.timerange import TimeRange
+
+START = datetime(2026, 2, 1, tzinfo=UTC)
+END = START + timedelta(days=3)
+OBJECTS_PER_DAY = 2 * 12 * 24  # 2 vNICs, one object per five minutes each
+BOTH = frozenset({FLOW, FLOW_FLAT})
+
+
+@pytest.fixture(scope="module")
+def three_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("three-days")
+    generate(folder, vnics=2, start=START, end=END, records_per_object=2)
+    return folder
+
+
+@pytest.fixture
+def own_copy(three_days: Path, tmp_path: Path) -> Path:
+    """A copy of the set that a test may change (file times kept, so ETags and pruning are the same)."""
+    return Path(shutil.copytree(three_days, tmp_path / "src"))
+
+
+def _range(start: datetime, end: datetime) -> TimeRange:
+    return TimeRange(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+
+
+def _query(
+    folder: Path, cache: IngestCache, start: datetime = START, end: datetime = END, token: CancelToken | None = None
+) -> SourceRelations:
+    """A fresh source (no shared listing, no remembered plan), as after a restart or in another process."""
+    source = FlowLogSource(LocalStore(folder), "", cache, f"{folder}/")
+    return source.relations(_range(start, end), BOTH, token or CancelToken())
+
+
+def _rows(relations: SourceRelations, name: str) -> list[str]:
+    return sorted(map(repr, duckdb.sql(f"SELECT * FROM ({relations.views[name]})").fetchall()))
+
+
+def _entries(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.parquet"))
+
+
+def _hours_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No day counts as settled: every range is read hour by hour, as before day entries."""
+    monkeypatch.setattr(groups, "DAY_SETTLE", timedelta(days=100_000))
+
+
+def test_groups_are_days_inside_the_range_and_hours_at_its_edges(three_days: Path) -> None:
+    store = LocalStore(three_days)
+    pruned = prune(
+        store,
+        "",
+        _range(START + timedelta(hours=12), END - timedelta(hours=18)),
+        CancelToken(),
+        vnic_cache=VnicPrefixCache(),
+        context=f"{three_days}/",
+    )
+    names = [g.name for g in entry_groups(pruned, now=END + timedelta(days=1))]
+    first_day = [f"2026-02-01T{h:02d}:00:00+00:00" for h in range(11, 24)]
+    last_day = [f"2026-02-03T{h:02d}:00:00+00:00" for h in range(8)]
+    assert names == [*first_day, "day/2026-02-02", *last_day]
+    day = next(g for g in entry_groups(pruned, now=END + timedelta(days=1)) if g.name.startswith("day/"))
+    assert len(day.needed) == OBJECTS_PER_DAY and day.needed_ids == day.listed_ids
+    assert day.donors == tuple(f"2026-02-02T{h:02d}:00:00+00:00" for h in range(24))
+    unsettled = entry_groups(pruned, now=START + timedelta(days=2, hours=1))  # Feb 2 ended an hour ago
+    assert [g.name for g in unsettled][13:15] == ["2026-02-02T00:00:00+00:00", "2026-02-02T01:00:00+00:00"]
+    assert unsettled[13].donors == ("day/2026-02-02",)
+
+
+def test_day_entry_miss_then_hit(three_days: Path, tmp_path: Path) -> None:
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    cold = _query(three_days, cache)
+    assert (cold.stats["entries"], cold.stats["objects_read"]) == (3, 3 * OBJECTS_PER_DAY)
+    warm = _query(three_days, cache)
+    assert (warm.stats["objects_read"], warm.stats["objects_cached"]) == (0, 3 * OBJECTS_PER_DAY)
+    assert len(_entries(tmp_path / "cache")) == 3
+    assert warm.views == cold.views
+
+
+def test_a_changed_or_added_object_rebuilds_its_day_copying_the_other_rows(own_copy: Path, tmp_path: Path) -> None:
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    _query(own_copy, cache)
+    day_two = sorted(own_copy.rglob("day=02/hour=05/*/*.gz"))
+    changed, template = day_two[0], day_two[1]
+    stamp = changed.stat().st_mtime_ns
+    os.utime(changed, ns=(stamp + 1000, stamp + 1000))  # same bytes, new version (ETag)
+    added = template.with_name("99999999.gz")
+    shutil.copy2(template, added)
+    after = _query(own_copy, cache)
+    assert (after.stats["objects_read"], after.stats["objects_cached"]) == (2, 3 * OBJECTS_PER_DAY - 1)
+    assert len(_entries(tmp_path / "cache")) == 4  # the old Feb 2 entry stays until evicted
+    fresh = _query(own_copy, IngestCache(tmp_path / "fresh", 1 << 30))
+    assert _rows(after, FLOW_FLAT) == _rows(fresh, FLOW_FLAT)
+    assert _rows(after, FLOW) == _rows(fresh, FLOW)
+
+
+def test_a_partial_range_reads_day_and_hour_entries_with_the_rows_of_hourly_entries(
+    three_days: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start, end = START + timedelta(hours=12, minutes=30), END - timedelta(hours=17, minutes=45)
+    compacted = _query(three_days, IngestCache(tmp_path / "days", 1 << 30), start, end)
+    assert compacted.stats["entries"] == 12 + 1 + 8  # Feb 1 from 12:00 (12:20 - 10 min), Feb 2, Feb 3 to 07:00
+    _hours_only(monkeypatch)
+    hourly = _query(three_days, IngestCache(tmp_path / "hours", 1 << 30), start, end)
+    assert hourly.stats["entries"] == 12 + 24 + 8
+    assert compacted.stats["objects_cached"] + compacted.stats["objects_read"] == hourly.stats["objects_read"]
+    for name in (FLOW_FLAT, FLOW):
+        assert _rows(compacted, name) == _rows(hourly, name)
+
+
+def test_edge_hours_are_cut_from_day_entries_and_days_compacted_from_hours(
+    three_days: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    days = IngestCache(tmp_path / "days", 1 << 30)
+    _query(three_days, days)
+    edges = _query(three_days, days, START + timedelta(hours=12), END - timedelta(hours=18))
+    assert (edges.stats["objects_read"], edges.stats["entries"]) == (0, 13 + 1 + 8)
+
+    hours = IngestCache(tmp_path / "hours", 1 << 30)
+    with monkeypatch.context() as patch:
+        _hours_only(patch)
+        assert _query(three_days, hours).stats["entries"] == 3 * 24
+    compacted = _query(three_days, hours)
+    assert (compacted.stats["objects_read"], compacted.stats["entries"]) == (0, 3)
+
+
+def test_concurrent_queries_build_each_day_once(three_days: Path, tmp_path: Path) -> None:
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: _query(three_days, cache), range(6)))
+    assert sum(int(a.stats["objects_read"]) for a in answers) == 3 * OBJECTS_PER_DAY
+    assert len({a.views[FLOW_FLAT] for a in answers}) == 1
+    assert len(_entries(tmp_path / "cache")) == 3 and not list((tmp_path / "cache").rglob(".tmp-*"))
+
+
+def test_restart_reuses_day_entries_and_ignores_partial_files(three_days: Path, tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    first = _query(three_days, IngestCache(root, 1 << 30))
+    day_dir = _entries(root)[0].parent
+    (day_dir / ".tmp-123-9.parquet").write_bytes(b"PAR1 half written")
+    (day_dir / ("f" * 64 + ".parquet")).write_bytes(b"garbage with an entry name")
+    again = _query(three_days, IngestCache(root, 1 << 30))
+    assert again.stats["objects_read"] == 0 and again.views == first.views
+    assert not (day_dir / ("f" * 64 + ".parquet")).exists()
+
+
+def test_lru_eviction_counts_day_entries(three_days: Path, tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    cache = IngestCache(root, 1 << 30)
+    _query(three_days, cache)
+    days = set(_entries(root))
+    _query(three_days, cache, START + timedelta(hours=12), START + timedelta(hours=13))
+    hours = set(_entries(root)) - days
+    assert len(days) == 3 and hours
+    assert cache.total_bytes() == sum(f.stat().st_size for f in days | hours)
+    for age, path in enumerate([*days, *hours][::-1], start=1):  # the day entries are the least recently used
+        stamp = time.time() - 1000 * age
+        os.utime(path, (stamp, stamp))
+    cache.max_bytes = sum(f.stat().st_size for f in hours)
+    assert cache.evict() == 3
+    assert set(_entries(root)) == hours
+
+
+def test_cancelling_a_day_build_leaves_no_entry_and_no_temp_file(
+    three_days: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = CancelToken()
+    real_decode = assemble.decode_objects
+    calls: list[int] = []
+
+    def decode_then_cancel(objects: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:  # mid-day: some hours are written already
+            token.cancel("cancelled")
+        return real_decode(objects)
+
+    monkeypatch.setattr(assemble, "decode_objects", decode_then_cancel)
+    with pytest.raises(QueryCancelled):
+        _query(three_days, IngestCache(tmp_path / "cache", 1 << 30), token=token)
+    assert not _entries(tmp_path / "cache") and not list((tmp_path / "cache").rglob(".tmp-*"))
+
+
+def test_entries_are_written_in_row_groups_of_bounded_size(
+    three_days: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(assemble, "ROW_GROUP_ROWS", 500)
+    relations = _query(three_days, IngestCache(tmp_path / "cache", 1 << 30))
+    day = max(_entries(tmp_path / "cache"), key=lambda f: f.stat().st_size)
+    meta = pq.ParquetFile(day).metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert max(sizes) <= 500 and sum(sizes[:-1]) == 500 * (len(sizes) - 1) and meta.num_rows > 1000
+    count = duckdb.sql(f"SELECT count(*) FROM ({relations.views[FLOW_FLAT]})").fetchall()[0][0]
+    assert count > 0
