@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import QueryCancelled
 from cloudsql_cos_ts.flowlogs import assemble, groups
+from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, KEY, decode_objects
 from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW, FLOW_FLAT, FlowLogSource, SourceRelations
+from cloudsql_cos_ts.flowlogs.fetch import fetch_objects
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.groups import entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
@@ -148,6 +151,41 @@ def test_edge_hours_are_cut_from_day_entries_and_days_compacted_from_hours(
         assert _query(three_days, hours).stats["entries"] == 3 * 24
     compacted = _query(three_days, hours)
     assert (compacted.stats["objects_read"], compacted.stats["entries"]) == (0, 3)
+
+
+def test_decoded_rows_have_the_entry_layout_with_object_strings_as_dictionaries(three_days: Path) -> None:
+    objects = sorted(three_days.rglob("day=01/hour=07/*/*.gz"))
+    store = LocalStore(three_days)
+    pruned = prune(
+        store,
+        "",
+        _range(START + timedelta(hours=7), START + timedelta(hours=7, minutes=59)),
+        CancelToken(),
+        vnic_cache=VnicPrefixCache(),
+        context=f"{three_days}/",
+    )
+    hour = START + timedelta(hours=7)
+    table = decode_objects(list(fetch_objects(store, pruned.needed[hour], CancelToken())))
+    assert table.schema.equals(ENTRY_SCHEMA) and len(pruned.needed[hour]) == len(objects)
+    assert pa.types.is_dictionary(table.schema.field(KEY).type)
+    assert len(table.column(KEY).chunk(0).dictionary) == len(objects)  # one value per object, not per row
+
+
+def test_entries_written_with_plain_strings_still_give_their_rows(
+    three_days: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hour entries of an earlier version (no dictionary columns) are copied into a day entry."""
+    root = tmp_path / "cache"
+    with monkeypatch.context() as patch:
+        _hours_only(patch)
+        hourly = _query(three_days, IngestCache(root, 1 << 30))
+    for path in _entries(root):
+        table = pq.read_table(path)
+        fields = [pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f for f in table.schema]
+        pq.write_table(table.cast(pa.schema(fields)), path, compression="zstd")
+    compacted = _query(three_days, IngestCache(root, 1 << 30))
+    assert (compacted.stats["objects_read"], compacted.stats["entries"]) == (0, 3)
+    assert _rows(compacted, FLOW_FLAT) == _rows(hourly, FLOW_FLAT)
 
 
 def test_concurrent_queries_build_each_day_once(three_days: Path, tmp_path: Path) -> None:

@@ -231,7 +231,8 @@ def _newest_on_disk(group_dir: Path) -> Entry | None:
         except (OSError, pa.ArrowInvalid):
             path.unlink(missing_ok=True)  # unreadable: never serve it
             continue
-        ids = pc.unique(pc.binary_join_element_wise(columns[KEY], columns[ETAG], "\0"))  # one per object
+        keys, etags = columns[KEY].cast(pa.string()), columns[ETAG].cast(pa.string())
+        ids = pc.unique(pc.binary_join_element_wise(keys, etags, "\0"))  # one per object
         manifest = frozenset(ids.to_pylist())
         if manifest_hash(manifest) == path.name.removesuffix(".parquet"):
             return Entry(path, manifest)
