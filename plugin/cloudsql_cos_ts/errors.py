@@ -13,6 +13,16 @@ from typing import Literal
 ErrorSource = Literal["plugin", "downstream"]
 
 
+def printable(text: str) -> str:
+    """``text`` as valid UTF-8, lone surrogates written as ``\\udXXX``.
+
+    Messages quote the user's SQL, and JSON lets a query carry lone surrogates (``"\\ud800"``, or
+    their bytes, which ``json.loads`` passes through); protobuf refuses to encode them, and the
+    whole call failed instead of the one query.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class PluginError(Exception):
     """Base class: carries the status and error source Grafana shows for a failed query."""
 
@@ -20,6 +30,7 @@ class PluginError(Exception):
     source: ErrorSource = "plugin"
 
     def __init__(self, message: str) -> None:
+        message = printable(message)
         super().__init__(message)
         self.message = message
 

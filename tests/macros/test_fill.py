@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import datetime
+from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -99,3 +101,61 @@ def test_integer_column_refuses_a_fractional_fill() -> None:
 def test_no_fills_is_identity() -> None:
     table = _table([1], n=[1])
     assert apply_fills(table, (), RANGE, 10) is table
+
+
+DAY = 86_400_000
+
+
+@pytest.mark.parametrize(
+    ("interval_ms", "time_range"),
+    [
+        (1_000, TimeRange(T0, T0 + 35 * DAY)),  # 3 million buckets: building them took 300 MB and seconds
+        (1_000, TimeRange(T0, T0 + 1_000 * DAY)),  # 86 million: this one took 10 GB and more
+        (1, TimeRange(-62_135_596_800_000, 253_402_300_799_999)),  # every millisecond of years 1 to 9999
+    ],
+)
+def test_row_limit_is_checked_before_any_bucket_is_built(interval_ms: int, time_range: TimeRange) -> None:
+    """Found by the long fuzz run: the buckets of a user's range and interval were built, then counted (OOM)."""
+    apply_fills(_table([1], n=[1]), (TimeGroupFill(MINUTE, "value", 0.0, "time"),), RANGE, 10)  # first-call imports
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadRequest, match="more than the row limit of 1000000 rows"):
+            apply_fills(_table([1], n=[1]), (TimeGroupFill(interval_ms, "value", 0.0, "time"),), time_range, 1_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, f"{peak} bytes to refuse"
+
+
+def test_row_limit_counts_each_groups_own_rows() -> None:
+    """The limit is exact: 2 series x 5 buckets fit 10 rows, not 9 (rows already in a bucket are not added twice)."""
+    table = _table([1, 1, 3], ip=["a", "b", "a"], n=[1, 2, 3])
+    fill = (TimeGroupFill(MINUTE, "null", None, "time"),)
+    assert apply_fills(table, fill, RANGE, 10).num_rows == 10
+    with pytest.raises(BadRequest, match="row limit of 9 rows"):
+        apply_fills(table, fill, RANGE, 9)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "expected"),
+    [
+        (0.0, pa.decimal128(2, 1), Decimal("0.0")),
+        (-2.5, pa.decimal128(10, 3), Decimal("-2.500")),
+        (7.0, pa.decimal256(40, 1), Decimal("7.0")),
+    ],
+)
+def test_decimal_columns_are_filled_with_decimals(value: float, kind: pa.DataType, expected: Decimal) -> None:
+    """Found by fuzzing: ``1.5 AS v`` is DECIMAL(2,1) on DuckDB, and a float fill made Arrow fail (a 500)."""
+    table = pa.table({"time": pa.array([_t(1)], pa.timestamp("us")), "v": pa.array([Decimal("1.5")], kind)})
+    result = apply_fills(table, (TimeGroupFill(MINUTE, "value", value, "time"),), RANGE, 100)
+    assert result.column("v").to_pylist() == [expected, Decimal("1.5"), expected, expected, expected]
+    assert result.schema == table.schema
+
+
+@pytest.mark.parametrize("value", [100.0, 0.05, float("inf"), float("nan")])
+def test_decimal_fill_that_does_not_fit_is_a_400(value: float) -> None:
+    table = pa.table(
+        {"time": pa.array([_t(1)], pa.timestamp("us")), "v": pa.array([Decimal("1.5")], pa.decimal128(2, 1))}
+    )
+    with pytest.raises(BadRequest, match=r"column v holds decimal128\(2, 1\), the fill .* does not fit it"):
+        apply_fills(table, (TimeGroupFill(MINUTE, "value", value, "time"),), RANGE, 100)

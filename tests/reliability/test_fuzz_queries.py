@@ -6,6 +6,10 @@ handler would fail every refId of the panel; neither may happen for any input.
 
 from __future__ import annotations
 
+import json
+import time
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,6 +43,8 @@ RUNNABLE = st.sampled_from(
         "SELECT $__timeGroupAlias(t, $__interval, previous), 1.5 AS v FROM (SELECT $__timeFrom() AS t) "
         "WHERE $__timeFilterColumn(t) GROUP BY 1",
         "SELECT $__timeGroup(t, 1h, 0) AS time, count(*) AS n FROM (SELECT $__timeTo() AS t) GROUP BY 1",
+        # a DECIMAL(2,1) column filled with a number; buckets from the fuzzed range and interval (once an OOM)
+        "SELECT $__timeGroup(t, $__interval, 0) AS time, 1.5 AS v FROM (SELECT $__timeFrom() AS t) GROUP BY 1",
         "SELECT * FROM $__source_prev(A)",
         "SELECT x FROM (VALUES (1)) v(x) WHERE $__timeFilter",
     ]
@@ -121,3 +127,41 @@ def test_time_ranges_outside_python_dates_are_a_400(servicers: Servicers) -> Non
     )
     answer = _answer(servicers, query)
     assert answer.status == 400 and "years 1 and 9999" in answer.error
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"rawSql": "SELECT range AS n FROM \xed\xa0\x80ange(3)"}',  # the long run's example: U+D800's bytes
+        b'{"rawSql": "SELECT * FROM $__source_prev(\\ud800)"}',
+        b'{"rawSql": "SELECT $__timeFrom() AS t, 1 AS v", "format": "time_series", "timeColumn": "\\udfff"}',
+    ],
+)
+def test_lone_surrogates_quoted_in_an_error_are_a_400_not_a_failed_call(servicers: Servicers, raw: bytes) -> None:
+    """Found by the long run: json.loads passes lone surrogates, messages quote them, protobuf cannot encode them."""
+    answer = _answer(servicers, pb.DataQuery(refId="A", json=raw, timeRange=pb.TimeRange(fromEpochMS=0, toEpochMS=1)))
+    assert answer.status == 400 and "\\ud" in answer.error, answer.error
+
+
+def _fill_query(step: str, days: int) -> pb.DataQuery:
+    sql = f"SELECT $__timeGroup(t, {step}, 0) AS time, 1.5 AS v FROM (SELECT $__timeFrom() AS t) GROUP BY 1"
+    start = 1714953600000
+    return pb.DataQuery(
+        refId="A",
+        json=json.dumps({"rawSql": sql}).encode(),
+        timeRange=pb.TimeRange(fromEpochMS=start, toEpochMS=start + days * 86_400_000),
+    )
+
+
+def test_numeric_fill_of_a_decimal_column_is_answered(servicers: Servicers) -> None:
+    """Found by the long run: ``1.5 AS v`` is DECIMAL(2,1), and a float fill failed in Arrow (a 500)."""
+    answer = _answer(servicers, _fill_query("1h", 1))
+    assert answer.status == 200, answer.error
+
+
+def test_fill_over_a_billion_buckets_is_a_quick_400(servicers: Servicers) -> None:
+    """Found by the long run (OOM at 23.5 GB): a 1 s fill over 30 years built every bucket before counting them."""
+    started = time.monotonic()
+    answer = _answer(servicers, _fill_query("1s", 11_000))
+    assert answer.status == 400 and "more than the row limit" in answer.error
+    assert time.monotonic() - started < 5

@@ -11,11 +11,14 @@ value) where there was none. After the engine ran the query, every bucket ``floo
 * the result is sorted by time. Rows the query returned are kept as they are.
 
 Filling that would produce more rows than the row limit is a 400: the user should widen the
-interval instead of getting a silently cut graph.
+interval instead of getting a silently cut graph. The rows are counted before any is built: the
+bucket count is the dashboard range over the interval, which a user controls (a 1 s interval over
+years is hundreds of millions of buckets), and building them first took the process's memory.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import pyarrow as pa
@@ -61,13 +64,51 @@ def _new_row_values(
         kind = table.schema.field(name).type
         if pa.types.is_integer(kind) and fill.value is not None and fill.value.is_integer():
             values[name] = int(fill.value)
-        elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        elif pa.types.is_floating(kind):
             values[name] = fill.value
+        elif pa.types.is_decimal(kind):
+            values[name] = _decimal_fill(fill.value, kind, name)
         elif pa.types.is_integer(kind):
             raise BadRequest(f"$__timeGroup fill: column {name} holds integers, the fill {fill.value} is not one")
         else:
             values[name] = None
     return values
+
+
+def _decimal_fill(value: float | None, kind: pa.DataType, name: str) -> Decimal | None:
+    """The fill as the column's decimal (``1.5 AS v`` is DECIMAL(2,1) on DuckDB; Arrow takes no float there)."""
+    if value is None:
+        return None
+    number = Decimal(repr(value))
+    with localcontext() as exact:
+        exact.prec = 100  # above decimal256's 76 digits: quantize is exact or fails
+        try:
+            scaled = number.quantize(Decimal(1).scaleb(-kind.scale))
+        except InvalidOperation:
+            scaled = None
+    if scaled is None or scaled != number or len(scaled.as_tuple().digits) > kind.precision:
+        raise BadRequest(f"$__timeGroup fill: column {name} holds {kind}, the fill {value} does not fit it")
+    return scaled
+
+
+def _check_row_limit(
+    groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]], buckets: range, undated: int, row_limit: int
+) -> None:
+    """Refuse before building anything: each group gets its rows plus one per bucket it has no row in."""
+    total = undated
+    for members in groups.values():
+        present = {epoch_ms for epoch_ms, _ in members if epoch_ms in buckets}  # O(1) for a range
+        total += len(members) + _length(buckets) - len(present)
+        if total > row_limit:
+            raise BadRequest(
+                f"$__timeGroup fill would return more than the row limit of {row_limit} rows; "
+                "use a larger interval or a shorter time range"
+            )
+
+
+def _length(buckets: range) -> int:
+    """len() of a range, which raises OverflowError beyond sys.maxsize instead of answering."""
+    return max(0, (buckets.stop - buckets.start + buckets.step - 1) // buckets.step)
 
 
 def _fill_one(table: pa.Table, fill: TimeGroupFill, time_range: TimeRange, row_limit: int) -> pa.Table:
@@ -91,6 +132,7 @@ def _fill_one(table: pa.Table, fill: TimeGroupFill, time_range: TimeRange, row_l
     output: list[tuple[int, int, int, dict[str, Any]]] = [
         (-(2**63), 0, 0, row) for row, epoch_ms in zip(rows, times, strict=True) if epoch_ms is None
     ]
+    _check_row_limit(groups, buckets, len(output), row_limit)
     for group_index, (labels, members) in enumerate(groups.items()):
         present = {epoch_ms for epoch_ms, _ in members}
         missing: list[tuple[int, dict[str, Any] | None]] = [(b, None) for b in buckets if b not in present]
@@ -103,11 +145,6 @@ def _fill_one(table: pa.Table, fill: TimeGroupFill, time_range: TimeRange, row_l
             else:
                 row = previous = found
             output.append((epoch_ms, group_index, sequence, row))
-            if len(output) > row_limit:
-                raise BadRequest(
-                    f"$__timeGroup fill would return more than the row limit of {row_limit} rows; "
-                    "use a larger interval or a shorter time range"
-                )
     output.sort(key=lambda item: item[:3])
     return _to_table(table, time_name, [row for *_, row in output])
 
