@@ -109,6 +109,10 @@ def test_time_filter_quotes_an_unusual_time_column(context: Callable[..., MacroC
         ),
         ("SELECT 1 INTO $__dest('Csv', 'x')\n", "SELECT 1\n", DestSpec("csv", "x")),
         ("SELECT 1 INTO /* c */ $__dest(parquet) -- end", "SELECT 1 -- end", DestSpec("parquet", "")),
+        # found by the long fuzz run: the newline ending the comment went with INTO, and the comment took the FROM
+        ("SELECT a -- note\n INTO $__dest(csv, x) FROM t", "SELECT a -- note\n  FROM t", DestSpec("csv", "x")),
+        ("SELECT --\n INTO $__dest(csv, x/y) ''", "SELECT --\n  ''", DestSpec("csv", "x/y")),
+        ("SELECT a /* c */\n INTO $__dest FROM t", "SELECT a /* c */ FROM t", DestSpec("csv", "")),
     ],
 )
 def test_dest(context: Callable[..., MacroContext], sql: str, expected_sql: str, dest: DestSpec) -> None:

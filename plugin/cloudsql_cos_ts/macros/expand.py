@@ -49,11 +49,19 @@ def _read_call(
     return call, end
 
 
+def _is_line_comment(token: Token) -> bool:
+    return token.kind is TokenKind.COMMENT and token.text.startswith("--")
+
+
 def _drop_into(out: list[Token]) -> None:
-    """Remove the trailing ``INTO`` keyword (and the blanks after it) from the output so far."""
+    """Remove the trailing ``INTO`` keyword (and the blanks after it) from the output so far.
+
+    The newline ending a line comment before ``INTO`` stays: without it the comment swallowed the
+    rest of the query (``SELECT a -- note\\n INTO $__dest(csv, x) FROM t`` lost its FROM).
+    """
     keyword = previous_significant(out, len(out) - 1)
     del out[keyword:]
-    while out and out[-1].kind is TokenKind.SPACE:
+    while out and out[-1].kind is TokenKind.SPACE and not (len(out) > 1 and _is_line_comment(out[-2])):
         out.pop()
 
 
