@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2 as ctl
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
+from cloudsql_cos_ts.server.socket_dir import PREFIX as SOCKET_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -168,7 +170,14 @@ class PluginProcess:
         assert self.process is not None
         return self.process.wait(timeout=timeout_s)
 
+    @property
+    def socket_dir(self) -> Path | None:
+        """The private folder of the socket announced in the handshake (None before it or over TCP)."""
+        parts = self.handshake.split("|")
+        return Path(parts[3]).parent if len(parts) == 5 and parts[2] == "unix" else None
+
     def stop(self) -> None:
+        """End the process (SIGKILL if it still runs) and remove the socket folder a killed plugin cannot."""
         if self.channel is not None:
             self.channel.close()
         if self.process is not None and self.process.poll() is None:
@@ -176,6 +185,8 @@ class PluginProcess:
             self.process.wait(timeout=10)
         if self.process is not None and self.process.stdout is not None:
             self.process.stdout.close()
+        if self.process is not None and self.socket_dir is not None and self.socket_dir.name.startswith(SOCKET_PREFIX):
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def query(
         self,

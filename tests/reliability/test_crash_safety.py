@@ -88,8 +88,8 @@ def test_clean_shutdown_leaves_no_socket_or_temporary_file(tmp_path: Path, flow_
     cache_dir = tmp_path / "cache"
     plugin = _start(cache_dir)
     try:
-        socket_dir = Path(plugin.handshake.split("|")[3]).parent
-        assert socket_dir.is_dir()
+        socket_dir = plugin.socket_dir
+        assert socket_dir is not None and socket_dir.is_dir()
         _counts(plugin, flow_folder)
         plugin.shutdown()
         assert plugin.wait(timeout_s=5) == 0
@@ -98,3 +98,26 @@ def test_clean_shutdown_leaves_no_socket_or_temporary_file(tmp_path: Path, flow_
         assert not any((cache_dir / "duckdb-tmp").iterdir()), "DuckDB spill files outlived the process"
     finally:
         plugin.stop()
+
+
+def test_the_next_plugin_removes_the_socket_folder_a_killed_one_left(tmp_path: Path) -> None:
+    """A SIGKILLed plugin cannot remove its socket folder; the next plugin to start does."""
+    killed = PluginProcess(cache_dir=tmp_path / "cache").start()
+    successor: PluginProcess | None = None
+    try:
+        left = killed.socket_dir
+        assert left is not None
+        killed.process.kill()  # type: ignore[union-attr]
+        killed.wait(timeout_s=10)
+        assert left.is_dir(), "the killed plugin removed its folder: the test proves nothing"
+        successor = PluginProcess(cache_dir=tmp_path / "cache").start()
+        deadline = time.monotonic() + 20
+        while left.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not left.exists(), "the successor did not remove its dead predecessor's socket folder"
+        assert successor.socket_dir is not None and successor.socket_dir.is_dir(), "the sweep removed a live folder"
+        assert successor.health_status("plugin") == 1  # SERVING: its own socket still answers
+    finally:
+        killed.stop()
+        if successor is not None:
+            successor.stop()

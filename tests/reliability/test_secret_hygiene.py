@@ -135,8 +135,10 @@ def test_canary_secrets_appear_nowhere(tmp_path: Path, flow_folder: Path, cos_fl
     try:
         contexts = _contexts(flow_folder, dest, cos_flows, iam_endpoint)
         _exercise(recorder, contexts)
-        socket_dir = Path(plugin.handshake.split("|")[3]).parent
-        files = list(_files(tmp_path / "cache", dest, socket_dir))
+        socket_dir = plugin.socket_dir
+        assert socket_dir is not None
+        # read while the plugin runs: its socket folder (owner record included) goes with a clean stop
+        files = {path: path.read_bytes() for path in _files(tmp_path / "cache", dest, socket_dir)}
         plugin.shutdown()
         plugin.wait(timeout_s=5)
         stderr = plugin.stderr_path.read_bytes()  # type: ignore[union-attr]
@@ -145,7 +147,7 @@ def test_canary_secrets_appear_nowhere(tmp_path: Path, flow_folder: Path, cos_fl
     assert len(stderr.splitlines()) > 20 and b'"@level": "debug"' in stderr, "the log proves little"
     assert any(path.suffix == ".parquet" for path in files), "no ingest or result file was written"
     haystacks = {"stderr": stderr, **{f"answer {i}": a for i, a in enumerate(recorder.answers)}}
-    haystacks.update({str(path): path.read_bytes() for path in files})
+    haystacks.update({str(path): data for path, data in files.items()})
     leaks = [
         (key, where)
         for key, value in CANARIES.items()

@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
 from cloudsql_cos_ts.server.logging import bridge_python_logging, log
+from cloudsql_cos_ts.server.socket_dir import make_socket_dir, sweep_stale_socket_dirs
 from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir, load_plugin_settings
 from cloudsql_cos_ts.timerange import force_utc
 
@@ -66,12 +66,19 @@ def build_server(executor: ThreadPoolExecutor) -> grpc.Server:
 def bind(server: grpc.Server) -> tuple[str, str, Path | None]:
     """Listen on a unix socket in a private temp dir, or on TCP loopback where there are none."""
     if hasattr(socket, "AF_UNIX"):
-        folder = Path(tempfile.mkdtemp(prefix="cloudsql-cos-ts-"))
+        folder = make_socket_dir()
         path = folder / "plugin.sock"
         server.add_insecure_port(f"unix:{path}")
         return "unix", str(path), folder
     port = server.add_insecure_port("127.0.0.1:0")
     return "tcp", f"127.0.0.1:{port}", None
+
+
+def _sweep_socket_dirs() -> None:
+    """Remove socket folders of killed predecessors (after the handshake: Grafana is not kept waiting)."""
+    removed = sweep_stale_socket_dirs()
+    if removed:
+        log.info("removed socket folders of stopped plugin processes", count=len(removed))
 
 
 def _warm_up() -> None:
@@ -103,6 +110,7 @@ def serve(plugin: PluginSettings) -> int:
     sys.stdout.flush()
     log.info("plugin started", network=network, address=address, pid=os.getpid())
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    threading.Thread(target=_sweep_socket_dirs, name="socket-sweep", daemon=True).start()
     try:
         while not stop.wait(0.2):
             pass
