@@ -6,7 +6,12 @@ names prefixed ``cloudsql_cos_ts_``; Grafana adds the plugin id when it scrapes 
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TypeVar
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+M = TypeVar("M", Counter, Histogram)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -44,6 +49,14 @@ OBJECTS_READ = Counter(
     ["event"],
     registry=REGISTRY,
 )
+
+
+@cache
+def labelled(metric: M, *values: str) -> M:
+    """``metric.labels(*values)``, looked up once: a cache hit counts three series, and each lookup
+    (a lock and a tuple of label names) cost more than the rest of the count. Label values are
+    bounded sets (statuses, engine and event names), so the memo is too."""
+    return metric.labels(*values)
 
 
 def prometheus_text() -> bytes:

@@ -173,3 +173,21 @@ def test_no_secret_in_any_stored_byte(plugin: PluginProcess, cache_dir: Path) ->
     needles = (CANARY.encode(), CANARY.encode("utf-16-le"), json.dumps(CANARY).encode())
     leaked = [str(path) for path in files if any(needle in path.read_bytes() for needle in needles)]
     assert leaked == []
+
+
+def test_a_replayed_request_still_sees_clears_expiry_and_age(plugin: PluginProcess) -> None:
+    """An identical request answered entirely from the cache is replayed, but never past what the cache would say."""
+    query = data_query("A", {"rawSql": RANDOM_SQL, "cacheTtlSeconds": 2})
+    first = call(plugin, query)["A"]
+    replays = [call(plugin, query)["A"] for _ in range(3)]  # a hit, then replays of it
+    assert engine_runs(plugin) == 1 and cache_events(plugin, "hit") == 3
+    assert {first_value(r) for r in replays} == {first_value(first)}
+    time.sleep(1.1)
+    assert cache_info(call(plugin, query)["A"])["ageSeconds"] == 1  # not the replayed age 0
+    assert plugin.call_resource("cache/clear", "POST")[0] == 200
+    after_clear = call(plugin, query)["A"]
+    assert engine_runs(plugin) == 2 and first_value(after_clear) != first_value(first)
+    call(plugin, query)  # a hit, replayable until the entry expires
+    time.sleep(2.1)
+    assert first_value(call(plugin, query)["A"]) != first_value(after_clear)
+    assert engine_runs(plugin) == 3

@@ -39,6 +39,8 @@ class CachedResult:
     # The frames last served as a hit, with the whole-second age their meta says: hits within the
     # same second (a dashboard's panels, a repeated request) reuse them instead of re-encoding.
     served_as_hit: tuple[int, list[bytes]] | None = field(default=None, compare=False, repr=False)
+    # When the store drops the entry (epoch seconds); set by the store that holds it.
+    expires_at: float | None = field(default=None, compare=False, repr=False)
 
 
 def pack(result: CachedResult, *, with_table: bool) -> bytes:

@@ -48,6 +48,7 @@ class Served:
     frames: list[bytes]
     table: pa.Table | None
     hit: bool
+    reusable_until: float | None = None  # a hit: until when the same frames answer the same query
 
 
 class ResultCache:
@@ -96,7 +97,7 @@ class ResultCache:
         found = self._usable(policy)
         if found is None:
             return None
-        metrics.CACHE_EVENTS.labels(event="hit").inc()
+        metrics.labelled(metrics.CACHE_EVENTS, "hit").inc()
         return served_from_store(found)
 
     def run(self, policy: CachePolicy, token: CancelToken, compute: Callable[[CancelToken], CachedResult]) -> Served:
@@ -116,6 +117,9 @@ class ResultCache:
 
     def clear_datasource(self, uid: str) -> int:
         return self._store.clear_datasource(uid)
+
+    def generation(self) -> int:
+        return self._store.generation()
 
     def _usable(self, policy: CachePolicy) -> CachedResult | None:
         assert policy.key is not None
@@ -163,7 +167,9 @@ def served_from_store(entry: CachedResult) -> Served:
         info = cache_meta(hit=True, age_s=age_s, queried_range=entry.queried_range)
         frames = [with_cache_meta(entry.frames[0], info), *entry.frames[1:]] if entry.frames else []
         entry.served_as_hit = served = (age_s, frames)
-    return Served(frames=served[1], table=entry.table, hit=True)
+    # The same frames hold until the entry expires or its age reaches the next whole second.
+    until = None if entry.expires_at is None else min(entry.expires_at, entry.created + age_s + 1)
+    return Served(frames=served[1], table=entry.table, hit=True, reusable_until=until)
 
 
 def _now_ms() -> int:

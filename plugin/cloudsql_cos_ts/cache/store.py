@@ -45,7 +45,9 @@ class ResultStore:
     def __init__(self, directory: Path, size_limit: int, memory_bytes: int) -> None:
         ensure_private_dir(directory)
         self._marker = directory / CLEARED_MARKER
+        self._marker_path = str(self._marker)  # os.stat on a str: this runs on every lookup
         self._marker_seen = self._marker_stamp()
+        self._generation = 0  # counts the clears seen, here or elsewhere: what was read before may be gone
         self._recent = RecentResults(memory_bytes)
         self._cache = FanoutCache(
             directory=str(directory),
@@ -81,6 +83,7 @@ class ResultStore:
             self._cache.delete(key)
             return None
         if isinstance(expires_at, float | int) and isinstance(tag, str):
+            result.expires_at = float(expires_at)
             self._recent.put(key, result, expires_at=float(expires_at), tag=tag)
         return result
 
@@ -100,12 +103,14 @@ class ResultStore:
         stored = bool(self._cache.set(key, blob, expire=ttl_s, tag=tag))
         if stored:
             metrics.CACHE_EVENTS.labels(event="stored").inc()
+            result.expires_at = expires_at
             self._recent.put(key, result, expires_at=expires_at, tag=tag)
         return stored
 
     def clear_datasource(self, uid: str) -> int:
         """Remove every entry of one datasource, here and in the memory of every process; returns how many."""
         self._recent.drop_tag(uid)
+        self._generation += 1
         removed = int(self._cache.evict(uid))
         self._announce_clear()
         metrics.CACHE_EVENTS.labels(event="cleared").inc(removed)
@@ -122,7 +127,7 @@ class ResultStore:
 
     def _marker_stamp(self) -> tuple[int, int] | None:
         try:
-            stat = self._marker.stat()
+            stat = os.stat(self._marker_path)
         except OSError:
             return None
         return stat.st_ino, stat.st_mtime_ns
@@ -138,7 +143,13 @@ class ResultStore:
         stamp = self._marker_stamp()
         if stamp != self._marker_seen:
             self._marker_seen = stamp
+            self._generation += 1
             self._recent.clear()
+
+    def generation(self) -> int:
+        """Changes with every clear of this store, made here or by another process on the directory."""
+        self._forget_if_cleared_elsewhere()
+        return self._generation
 
     def volume(self) -> int:
         """Bytes on disk (SQLite pages plus value files)."""

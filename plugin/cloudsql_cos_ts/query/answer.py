@@ -13,6 +13,8 @@ class QueryAnswer:
     status: int = 200
     error: str = ""
     source: str = ""
+    # A cache hit: until when (epoch seconds) the same request may get these very answers again.
+    reusable_until: float | None = None
 
     @staticmethod
     def failure(error: PluginError) -> QueryAnswer:

@@ -1,0 +1,90 @@
+"""Answer a request identical to a recent one, all of whose answers were cache hits, with those answers.
+
+A dashboard opened by several people, a panel refreshed with an absolute range, or a request Grafana
+sends twice carry exactly the same queries. When every answer to such a request came from the
+result cache, the next identical request gets the very same answers without parsing, expanding,
+keying and looking up each query again. That is only right while the cache would still give the
+same bytes, so an answer says until when that holds (:attr:`QueryAnswer.reusable_until`: its
+entry's expiry, and the next whole second of its age, which its meta shows), and a replay is
+refused after any clear of the cache (the store's generation).
+
+Requests that must not read the cache (alerting, ``X-Cache-Skip``) are never replayed, and
+neither are requests with an error or a query that ran.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.query.answer import QueryAnswer
+from cloudsql_cos_ts.query.request import RequestContext
+
+MAX_REQUESTS = 256
+
+Fingerprint = tuple[object, ...]
+
+
+def fingerprint(
+    context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
+) -> Fingerprint | None:
+    """Everything of a request its answers depend on (secrets aside: a new secret is a new settings
+    version), or None for a request that must not be answered from the cache."""
+    if request.skip_cache:  # set for alerting too
+        return None
+    settings = context.dataSourceInstanceSettings
+    return (
+        context.orgId,
+        settings.uid,
+        settings.lastUpdatedMS,
+        request.row_limit_override,
+        tuple(
+            (q.refId, q.queryType, q.json, q.timeRange.fromEpochMS, q.timeRange.toEpochMS, q.intervalMS,
+             q.maxDataPoints)
+            for q in queries
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Replayable:
+    answers: dict[str, QueryAnswer]
+    engine: str
+    until: float  # epoch seconds
+    generation: int
+
+
+class RecentRequests:
+    """The answers of the latest fully cached requests, bounded, least recently used dropped first."""
+
+    def __init__(self, max_requests: int = MAX_REQUESTS) -> None:
+        self._max = max_requests
+        self._lock = threading.Lock()
+        self._held: OrderedDict[Fingerprint, _Replayable] = OrderedDict()
+
+    def get(self, key: Fingerprint, *, now: float, generation: int) -> tuple[str, dict[str, QueryAnswer]] | None:
+        """The engine's name and the answers to replay, while they still hold."""
+        with self._lock:
+            held = self._held.get(key)
+            if held is None:
+                return None
+            if now >= held.until or generation != held.generation:
+                del self._held[key]
+                return None
+            self._held.move_to_end(key)
+            return held.engine, held.answers
+
+    def offer(self, key: Fingerprint, engine: str, answers: dict[str, QueryAnswer], *, generation: int) -> None:
+        """Keep ``answers`` when every one of them is a cache hit that says until when it holds."""
+        untils = [answer.reusable_until for answer in answers.values()]
+        if not untils or any(until is None for until in untils):
+            return
+        until = min(u for u in untils if u is not None)
+        with self._lock:
+            self._held[key] = _Replayable(answers, engine, until, generation)
+            self._held.move_to_end(key)
+            while len(self._held) > self._max:
+                self._held.popitem(last=False)
