@@ -15,6 +15,7 @@ import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -268,10 +269,17 @@ def answered_query(grafana: GrafanaServer, window: Window) -> QueryResult | None
     return results["A"] if status == 200 else None
 
 
+def socket_folder(plugin: psutil.Process) -> Path:
+    """The private folder of the unix socket the plugin listens on (accepted connections share the path)."""
+    (path,) = {c.laddr for c in plugin.net_connections(kind="unix") if c.laddr and c.laddr.endswith("/plugin.sock")}
+    return Path(path).parent
+
+
 def test_grafana_restarts_a_killed_plugin_and_the_next_query_succeeds(e2e: E2eWorld) -> None:
     assert e2e.grafana.process is not None
     (plugin,) = plugin_processes(e2e.grafana)
     assert plugin.ppid() == e2e.grafana.process.pid
+    left = socket_folder(plugin)
     plugin.send_signal(signal.SIGKILL)
     plugin.wait(timeout=10)
     fresh = wait_for("Grafana restarting the plugin", lambda: restarted_plugin(e2e.grafana, plugin.pid),
@@ -282,3 +290,7 @@ def test_grafana_restarts_a_killed_plugin_and_the_next_query_succeeds(e2e: E2eWo
                       PLUGIN_RESTART_TIMEOUT_S, interval_s=1.0)
     ((ip, _, _),) = result.frames[0].rows()
     assert ip == e2e.summary.scanner_ip
+    # the killed plugin could not remove its socket folder; the plugin Grafana started instead does
+    wait_for("the restarted plugin removing its killed predecessor's socket folder",
+             lambda: True if not left.exists() else None, PLUGIN_RESTART_TIMEOUT_S)
+    assert socket_folder(fresh).is_dir()

@@ -8,10 +8,22 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.flows import generate_small_set
+from tests.reliability.modes import TIMEOUT_S
 from tests.reliability.servicers import Servicers
 from tests.storage.conftest import iam_endpoint, s3_endpoint
 
 __all__ = ["iam_endpoint", "s3_endpoint"]  # the real S3 server and IAM endpoint of the storage tests
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In the long mode, this folder's tests get the long mode's time limit instead of the project's."""
+    if TIMEOUT_S is None:
+        return
+    for item in items:
+        if item.path.is_relative_to(HERE) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TIMEOUT_S))
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,10 @@ MODE = "long" if os.environ.get("RELIABILITY_MODE", "short").strip().lower() == 
 FUZZ = settings.get_profile(f"reliability-{MODE}")
 """Decorator for every fuzz target of this folder."""
 
+TIMEOUT_S = {"short": None, "long": 4 * 3600}[MODE]
+"""pytest-timeout's limit for the tests of this folder: the project's 300 s stays in the short mode; a
+long-mode target runs for many minutes (100,000 examples of QueryData took 8 on two shared cores)."""
+
 HANDLER_EXAMPLES = {"short": 400, "long": 10_000}[MODE]
 FUZZ_SLOW_HANDLER = settings(FUZZ, max_examples=HANDLER_EXAMPLES)
 """For handlers that open an engine or walk health stages per example (tens of milliseconds each)."""
