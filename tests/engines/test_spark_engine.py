@@ -121,8 +121,6 @@ def test_cancel_interrupts_the_operation_on_the_server(spark: Engine, reason: st
     assert time.monotonic() - began < 10
 
 
-# The Spark Connect client warns when it gives up retrying, which is this test's very point.
-@pytest.mark.filterwarnings("ignore:.*RETRIES_EXCEEDED.*:UserWarning")
 def test_unreachable_server_is_502_soon_and_never_shows_the_token(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
