@@ -135,3 +135,17 @@ def test_nested_or_oversized_json_data_is_refused_with_text() -> None:
     for raw in (b"[" * 5000 + b"]" * 5000, b'{"x": ' + b"7" * 4301 + b"}"):
         with pytest.raises(BadRequest, match="not valid JSON"):
             parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"source": "/\xed\xa0\x80"}', b'{"source": "/data/\\udfff"}', b'{"destination": {"\\ud800": 1}}'],
+)
+def test_lone_surrogates_in_json_data_are_refused_with_text(servicers: Servicers, raw: bytes) -> None:
+    """Found by the long run: a path holding U+D800 raised UnicodeEncodeError (Save & test: internal error)."""
+    with pytest.raises(BadRequest, match="not valid Unicode"):
+        parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={})
+    context = datasource_context(uid="surrogates", version=next(_versions))
+    context.dataSourceInstanceSettings.jsonData = raw
+    health = servicers.health(context)
+    assert health.status == pb.CheckHealthResponse.ERROR and "not valid Unicode" in health.message, health.message

@@ -130,6 +130,10 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise BadRequest("datasource jsonData must be a JSON object")
+    try:  # JSON's "\\ud800" (or its bytes) would reach paths and URLs, which cannot encode a lone surrogate
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise BadRequest("datasource jsonData holds text that is not valid Unicode (a lone surrogate)") from None
     return value
 
 
