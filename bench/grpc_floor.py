@@ -14,8 +14,8 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import grpc
 import pyarrow as pa
 
 from cloudsql_cos_ts.frames.encode import encode_frame
@@ -25,6 +25,9 @@ from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
 from cloudsql_cos_ts.server.main import bind, build_server
 from cloudsql_cos_ts.server.services import ControllerService
+
+if TYPE_CHECKING:  # grpcio must load after cloudsql_cos_ts, which sets gRPC core's settings first
+    import grpc
 
 ROWS = 1000
 

@@ -21,7 +21,6 @@ from cloudsql_cos_ts.instances import InstanceManager
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.query.answer import QueryAnswer
 from cloudsql_cos_ts.query.pipeline import QueryPipeline
-from cloudsql_cos_ts.query.request import RequestContext
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 from tests.plugin_host import datasource_context
 
@@ -63,12 +62,13 @@ class InProcessPlugin:
 
     def run(self, *queries: pb.DataQuery, from_alert: bool = False, timeout_s: float = 120) -> dict[str, Answer]:
         cancel = CancelToken(timeout_s, expiry="deadline")
-        request = RequestContext(from_alert=from_alert, skip_cache=True, row_limit_override=None, cancel=cancel)
+        headers = {"X-Cache-Skip": "true"} | ({"FromAlert": "true"} if from_alert else {})
+        request = pb.QueryDataRequest(pluginContext=self.context, headers=headers, queries=queries)
         try:
-            answers = self.pipeline.run(self.context, queries, request)
+            answers = self.pipeline.run(request, lambda: cancel)
         finally:
             cancel.close()
-        return {ref: Answer.of(answer) for ref, answer in answers.items()}
+        return {ref: Answer.of(answer) for ref, answer in answers.by_ref.items()}
 
     def close(self) -> None:
         self.instances.close()

@@ -1,7 +1,7 @@
 // One client for every target: starts each the way Grafana does (go-plugin, the SDK handshake,
 // gRPC), then times QueryData round trips. W2: p50/p99 of a 1,000-row time series (for the Python
-// plugin, a result-cache hit; for py-floor, grpcio answering with a prebuilt response). W3: bytes
-// per second for a 1,000,000-row x 5-column frame.
+// plugin, a result-cache hit, also on grpcio's default experiments; for py-floor, grpcio answering
+// with a prebuilt response). W3: bytes per second for a 1,000,000-row x 5-column frame.
 package main
 
 import (
@@ -207,6 +207,7 @@ func main() {
 	w3SQL := "SELECT TIMESTAMP '2024-05-06 00:00:00' + to_seconds(range) AS time, range * 1.0 AS a, " +
 		"range * 2.0 AS b, range * 3.0 AS c, range * 4.0 AS d FROM range(1000000)"
 	pythonEnv := []string{"GF_VERSION=12.4.0", "PYTHONPATH=" + *pythonPath, "PYTHONDONTWRITEBYTECODE=1"}
+	w2Query := map[string]any{"rawSql": w2SQL, "format": "time_series"}
 	targets := []target{
 		{
 			name: "go-sdk", command: []string{*goPlugin}, env: []string{"GF_VERSION=12.4.0"},
@@ -221,8 +222,18 @@ func main() {
 			name:    "python",
 			command: []string{*python, "-m", "cloudsql_cos_ts.server"},
 			env:     append([]string{"GF_PLUGIN_CACHE_DIR=" + *cacheDir, "GF_PLUGIN_LOG_LEVEL=warn"}, pythonEnv...),
-			w2Query: map[string]any{"rawSql": w2SQL, "format": "time_series"},
+			w2Query: w2Query,
 			w3Query: map[string]any{"rawSql": w3SQL, "format": "table"},
+		},
+		{
+			// The same plugin with grpcio's default experiments (an empty GRPC_EXPERIMENTS is kept by
+			// the plugin): sockets served by EventEngine threads, the baseline of server/grpc_core.py.
+			name:    "python-grpc-default",
+			command: []string{*python, "-m", "cloudsql_cos_ts.server"},
+			env: append([]string{
+				"GF_PLUGIN_CACHE_DIR=" + *cacheDir + "-grpc-default", "GF_PLUGIN_LOG_LEVEL=warn", "GRPC_EXPERIMENTS=",
+			}, pythonEnv...),
+			w2Query: w2Query,
 		},
 	}
 	var started []*running
@@ -253,7 +264,7 @@ func main() {
 	}
 	for _, r := range started {
 		res := results[r.name]
-		fmt.Printf("W2 %-8s 1,000-row time series, %d calls in %d rounds: p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms\n",
+		fmt.Printf("W2 %-19s 1,000-row time series, %d calls in %d rounds: p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms\n",
 			r.name, *calls / *rounds * *rounds, *rounds, ms(res.p50), ms(res.p99), ms(res.mean))
 	}
 	g, f, p := results["go-sdk"], results["py-floor"], results["python"]
@@ -262,6 +273,9 @@ func main() {
 	fmt.Printf("W2 ratio py-floor/go: p50 %.2fx  p99 %.2fx (grpcio with a handler doing no work)\n",
 		float64(f.p50)/float64(g.p50), float64(f.p99)/float64(g.p99))
 	fmt.Printf("W2 python above py-floor: p50 +%.3f ms (the plugin's own cache-hit path)\n", ms(p.p50-f.p50))
+	d := results["python-grpc-default"]
+	fmt.Printf("W2 ratio python-grpc-default/go: p50 %.2fx  p99 %.2fx (the plugin on grpcio's EventEngine listener)\n",
+		float64(d.p50)/float64(g.p50), float64(d.p99)/float64(g.p99))
 	for _, r := range started {
 		if r.w3Query == nil {
 			continue
@@ -270,7 +284,7 @@ func main() {
 		if err != nil {
 			fail("%s W3: %v", r.name, err)
 		}
-		fmt.Printf("W3 %-8s 1,000,000 x 5 frame (%s bytes), %d calls: %8.1f MB/s\n",
+		fmt.Printf("W3 %-19s 1,000,000 x 5 frame (%s bytes), %d calls: %8.1f MB/s\n",
 			r.name, thousands(size), *bigCalls, rate/1e6)
 	}
 	stopAll()

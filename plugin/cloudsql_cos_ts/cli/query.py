@@ -68,7 +68,6 @@ def progress(description: str, enabled: bool) -> Iterator[None]:
 
 def run_query(instances: InstanceManager, context: pb.PluginContext, args: argparse.Namespace) -> list[DecodedFrame]:
     from cloudsql_cos_ts.query.pipeline import QueryPipeline
-    from cloudsql_cos_ts.query.request import RequestContext
 
     from_ms, to_ms = time_range_ms(args)
     query = data_query("A", query_model(args), from_ms, to_ms, interval_ms=args.interval_ms)
@@ -77,7 +76,8 @@ def run_query(instances: InstanceManager, context: pb.PluginContext, args: argpa
         ThreadPoolExecutor(max_workers=2, thread_name_prefix="query") as pool,
         progress("query", args.progress and sys.stderr.isatty()),
     ):
-        answer = QueryPipeline(instances, pool).run(context, [query], RequestContext.from_headers({}, {}, cancel))["A"]
+        request = pb.QueryDataRequest(pluginContext=context, queries=[query])
+        answer = QueryPipeline(instances, pool).run(request, lambda: cancel).by_ref["A"]
     cancel.close()
     if answer.error:
         raise QueryFailed(f"query failed ({answer.status}): {answer.error}")

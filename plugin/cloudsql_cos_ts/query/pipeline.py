@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -35,7 +35,7 @@ from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
 from cloudsql_cos_ts.macros import Expansion, apply_fills, find_prev_refs, prev_relation_name
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from cloudsql_cos_ts.query.answer import QueryAnswer
+from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
 from cloudsql_cos_ts.query.graph import plan_waves
 from cloudsql_cos_ts.query.model import QueryModel, parse_query
 from cloudsql_cos_ts.query.prepare import prepare_sql
@@ -83,32 +83,29 @@ class QueryPipeline:
         self._prepared = PreparedSqlMemo(prepare_sql)
         self._recent = RecentRequests()
 
-    def run(
-        self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
-    ) -> dict[str, QueryAnswer]:
+    def run(self, request: pb.QueryDataRequest, cancel: Callable[[], CancelToken]) -> RequestAnswers:
         """Answer every refId; each answer, rejected ones included, is counted in the metrics."""
         started = time.monotonic()
-        key = fingerprint(context, queries, request)
+        key = fingerprint(request)
         generation = self._cache.generation() if key is not None else 0  # read first: a clear meanwhile wins
-        replay = self._recent.get(key, now=time.time(), generation=generation) if key is not None else None
-        if replay is not None:
-            engine, answers = replay
+        answers = self._recent.get(key, now=time.time(), generation=generation) if key is not None else None
+        if answers is not None:
             elapsed = time.monotonic() - started
-            for _ in answers:
+            for _ in answers.by_ref:
                 metrics.labelled(metrics.CACHE_EVENTS, "hit").inc()
-                metrics.labelled(metrics.QUERY_DURATION, engine).observe(elapsed)
+                metrics.labelled(metrics.QUERY_DURATION, answers.engine).observe(elapsed)
         else:
-            engine, answers = self._answer(context, queries, request)
+            context = RequestContext.from_headers(request.headers, request.pluginContext.grafanaConfig, cancel)
+            answers = self._answer(request.pluginContext, request.queries, context)
             if key is not None:
-                self._recent.offer(key, engine, answers, generation=generation)
-        for answer in answers.values():
-            metrics.labelled(metrics.QUERIES, str(answer.status), engine).inc()
+                self._recent.offer(key, answers, generation=generation)
+        for answer in answers.by_ref.values():
+            metrics.labelled(metrics.QUERIES, str(answer.status), answers.engine).inc()
         return answers
 
     def _answer(
         self, context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
-    ) -> tuple[str, dict[str, QueryAnswer]]:
-        """The engine's name ("none" when the datasource could not be opened) and every refId's answer."""
+    ) -> RequestAnswers:
         answers: dict[str, QueryAnswer] = {}
         models: dict[str, QueryModel] = {}
         for query in queries:
@@ -125,14 +122,14 @@ class QueryPipeline:
         visible = {ref: m for ref, m in models.items() if not m.hide}
         answers.update({ref: QueryAnswer() for ref, m in models.items() if m.hide})
         if not visible:
-            return "none", answers
+            return RequestAnswers("none", answers)
         try:
             instance = self._instances.get(context)
         except PluginError as exc:
             answers.update({ref: QueryAnswer.failure(exc) for ref in visible})
-            return "none", answers
+            return RequestAnswers("none", answers)
         answers.update(self._run_graph(instance, visible, request))
-        return instance.engine.name, answers
+        return RequestAnswers(instance.engine.name, answers)
 
     def _run_graph(
         self, instance: DatasourceInstance, models: dict[str, QueryModel], request: RequestContext
@@ -250,7 +247,7 @@ class QueryPipeline:
         served = self._cache.stored(policy)
         if served is None:
             # The query's own deadline timer (a thread) is started only when it has to wait for a run.
-            token = request.cancel.child(settings.query_timeout_s)
+            token = request.cancel().child(settings.query_timeout_s)
             try:
                 served = self._cache.run(policy, token, lambda run_token: self._compute(job, run_token))
             except WaiterLeft:

@@ -16,43 +16,44 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from cloudsql_cos_ts.query.answer import QueryAnswer
-from cloudsql_cos_ts.query.request import RequestContext
+from cloudsql_cos_ts.query.answer import RequestAnswers
+from cloudsql_cos_ts.query.request import ROW_LIMIT_KEY, skips_cache
 
 MAX_REQUESTS = 256
 
 Fingerprint = tuple[object, ...]
 
 
-def fingerprint(
-    context: pb.PluginContext, queries: Sequence[pb.DataQuery], request: RequestContext
-) -> Fingerprint | None:
+def fingerprint(request: pb.QueryDataRequest) -> Fingerprint | None:
     """Everything of a request its answers depend on (secrets aside: a new secret is a new settings
-    version), or None for a request that must not be answered from the cache."""
-    if request.skip_cache:  # set for alerting too
+    version), or None for a request that must not be answered from the cache.
+
+    Read straight from the protobuf request, before anything else is made of it: on a replay this is
+    most of the work. The row limit is its raw text and each query its serialized bytes (every field
+    of it, in field order), so two spellings of the same thing only ever make two keys.
+    """
+    if skips_cache(request.headers):
         return None
+    context = request.pluginContext
     settings = context.dataSourceInstanceSettings
     return (
         context.orgId,
         settings.uid,
         settings.lastUpdatedMS,
-        request.row_limit_override,
-        tuple(
-            (q.refId, q.queryType, q.json, q.timeRange.fromEpochMS, q.timeRange.toEpochMS, q.intervalMS,
-             q.maxDataPoints)
-            for q in queries
-        ),
+        context.grafanaConfig.get(ROW_LIMIT_KEY, ""),
+        tuple(map(_serialized, request.queries)),
     )
+
+
+_serialized = pb.DataQuery.SerializeToString
 
 
 @dataclass(frozen=True)
 class _Replayable:
-    answers: dict[str, QueryAnswer]
-    engine: str
+    answers: RequestAnswers
     until: float  # epoch seconds
     generation: int
 
@@ -65,8 +66,8 @@ class RecentRequests:
         self._lock = threading.Lock()
         self._held: OrderedDict[Fingerprint, _Replayable] = OrderedDict()
 
-    def get(self, key: Fingerprint, *, now: float, generation: int) -> tuple[str, dict[str, QueryAnswer]] | None:
-        """The engine's name and the answers to replay, while they still hold."""
+    def get(self, key: Fingerprint, *, now: float, generation: int) -> RequestAnswers | None:
+        """The answers to replay, while they still hold."""
         with self._lock:
             held = self._held.get(key)
             if held is None:
@@ -75,16 +76,16 @@ class RecentRequests:
                 del self._held[key]
                 return None
             self._held.move_to_end(key)
-            return held.engine, held.answers
+            return held.answers
 
-    def offer(self, key: Fingerprint, engine: str, answers: dict[str, QueryAnswer], *, generation: int) -> None:
+    def offer(self, key: Fingerprint, answers: RequestAnswers, *, generation: int) -> None:
         """Keep ``answers`` when every one of them is a cache hit that says until when it holds."""
-        untils = [answer.reusable_until for answer in answers.values()]
+        untils = [answer.reusable_until for answer in answers.by_ref.values()]
         if not untils or any(until is None for until in untils):
             return
         until = min(u for u in untils if u is not None)
         with self._lock:
-            self._held[key] = _Replayable(answers, engine, until, generation)
+            self._held[key] = _Replayable(answers, until, generation)
             self._held.move_to_end(key)
             while len(self._held) > self._max:
                 self._held.popitem(last=False)

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cloudsql_cos_ts.cancel import CancelToken
+
+ROW_LIMIT_KEY = "GF_SQL_ROW_LIMIT"  # Grafana's [sql] row_limit, in the request's Grafana config
+
+
+def skips_cache(headers: Mapping[str, str]) -> bool:
+    """Alerting and ``X-Cache-Skip: true`` read nothing from the result cache (they still refresh it)."""
+    return (
+        is_alerting(headers)
+        or headers.get("X-Cache-Skip", "").lower() == "true"
+        or headers.get("http_X-Cache-Skip", "").lower() == "true"
+    )
+
+
+def is_alerting(headers: Mapping[str, str]) -> bool:
+    # Grafana's own datasources detect alerting by the presence of the key, whatever its value.
+    return "FromAlert" in headers
 
 
 @dataclass(frozen=True)
@@ -13,19 +29,16 @@ class RequestContext:
     from_alert: bool  # Grafana alerting evaluates this request: stable output, no cached values
     skip_cache: bool  # X-Cache-Skip: read nothing from the result cache (still refresh it)
     row_limit_override: int | None  # GF_SQL_ROW_LIMIT from the request's Grafana config
-    cancel: CancelToken
+    # The call's cancel token, asked for only by a query that has to wait for a run: a request the
+    # result cache answers never pays for one (and for its gRPC callback).
+    cancel: Callable[[], CancelToken]
 
     @staticmethod
     def from_headers(
-        headers: Mapping[str, str], grafana_config: Mapping[str, str], cancel: CancelToken
+        headers: Mapping[str, str], grafana_config: Mapping[str, str], cancel: Callable[[], CancelToken]
     ) -> RequestContext:
-        # Grafana's own datasources detect alerting by the presence of the key, whatever its value.
-        from_alert = "FromAlert" in headers
-        skip = (
-            from_alert
-            or headers.get("X-Cache-Skip", "").lower() == "true"
-            or (headers.get("http_X-Cache-Skip", "").lower() == "true")
-        )
-        limit_text = grafana_config.get("GF_SQL_ROW_LIMIT", "").strip()
+        limit_text = grafana_config.get(ROW_LIMIT_KEY, "").strip()
         limit = int(limit_text) if limit_text.isdigit() and int(limit_text) > 0 else None
-        return RequestContext(from_alert=from_alert, skip_cache=skip, row_limit_override=limit, cancel=cancel)
+        return RequestContext(
+            from_alert=is_alerting(headers), skip_cache=skips_cache(headers), row_limit_override=limit, cancel=cancel
+        )

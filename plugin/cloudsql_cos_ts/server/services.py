@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import grpc
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.errors import PluginError
+from cloudsql_cos_ts.errors import InternalError, PluginError
 from cloudsql_cos_ts.instances import InstanceManager
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2 as ctl
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
+from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
 from cloudsql_cos_ts.server.logging import log
 
 if TYPE_CHECKING:
@@ -30,12 +31,42 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def request_token(context: grpc.ServicerContext) -> CancelToken:
-    """A token that fires when Grafana cancels the call or its gRPC deadline passes."""
-    remaining = context.time_remaining()
-    token = CancelToken(remaining if remaining is not None and remaining < 1e9 else None, expiry="deadline")
-    context.add_callback(lambda: token.cancel("deadline" if (context.time_remaining() or 1) <= 0 else "cancelled"))
-    return token
+class CallToken:
+    """The cancel token of one gRPC call, made on first use.
+
+    A token costs a lock, an event and a grpcio callback (and a timer thread when Grafana set a
+    deadline); a request the result cache answers never asks for one. Callable from any thread.
+    """
+
+    _making = threading.Lock()  # shared: tokens are made rarely, calls are many
+
+    def __init__(self, context: grpc.ServicerContext) -> None:
+        self._context = context
+        self._token: CancelToken | None = None
+
+    def __call__(self) -> CancelToken:
+        with self._making:
+            if self._token is None:
+                self._token = self._make()
+            return self._token
+
+    def _make(self) -> CancelToken:
+        """A token that fires when Grafana cancels the call or its gRPC deadline passes."""
+        context = self._context
+        remaining = context.time_remaining()
+        token = CancelToken(remaining if remaining is not None and remaining < 1e9 else None, expiry="deadline")
+
+        def stop() -> None:
+            token.cancel("deadline" if (context.time_remaining() or 1) <= 0 else "cancelled")
+
+        if not context.add_callback(stop):  # the call already ended: Grafana left before we asked
+            stop()
+        return token
+
+    def close(self) -> None:
+        token = self._token  # read once: set at most once, under the lock, before any query waits
+        if token is not None:
+            token.close()
 
 
 class _Lazy(Generic[T]):
@@ -47,6 +78,9 @@ class _Lazy(Generic[T]):
         self._lock = threading.Lock()
 
     def get(self) -> T:
+        value = self._value  # built once, never replaced: no lock needed to read it
+        if value is not None:
+            return value
         with self._lock:
             if self._value is None:
                 self._value = self._build()
@@ -70,34 +104,17 @@ class DataService(pb_grpc.DataServicer):
         self._pipeline = _Lazy(lambda: _pipeline(instances, executor))
 
     def QueryData(self, request: pb.QueryDataRequest, context: grpc.ServicerContext) -> pb.QueryDataResponse:
-        from cloudsql_cos_ts.query.request import RequestContext
-
-        token = request_token(context)
+        cancel = CallToken(context)
         try:
-            req = RequestContext.from_headers(dict(request.headers), dict(request.pluginContext.grafanaConfig), token)
-            answers = self._pipeline.get().run(request.pluginContext, request.queries, req)
+            return self._pipeline.get().run(request, cancel).response
         except Exception as exc:  # never fail the whole call: answer every refId with the error
             reference = uuid.uuid4().hex[:12]
             log.error("QueryData failed", reference=reference, error=f"{type(exc).__name__}: {exc}")
-            message = f"internal error in the plugin (reference {reference})"
-            return pb.QueryDataResponse(
-                responses={
-                    q.refId or "A": pb.DataResponse(error=message, status=500, errorSource="plugin")
-                    for q in request.queries
-                }
-            )
+            error = InternalError(f"internal error in the plugin (reference {reference})")
+            failures = {q.refId or "A": QueryAnswer.failure(error) for q in request.queries}
+            return RequestAnswers("none", failures).response
         finally:
-            token.close()
-        response = pb.QueryDataResponse()
-        for ref, answer in answers.items():
-            item = response.responses[ref]
-            item.status = answer.status
-            item.frames.extend(answer.frames)
-            item.format = pb.ARROW
-            if answer.error:
-                item.error = answer.error
-                item.errorSource = answer.source
-        return response
+            cancel.close()
 
 
 class DiagnosticsService(pb_grpc.DiagnosticsServicer):
