@@ -26,7 +26,7 @@ from cloudsql_cos_ts.flowlogs.fetch import fetch_objects
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.groups import entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
-from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -76,14 +76,14 @@ def _hours_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_groups_are_days_inside_the_range_and_hours_at_its_edges(three_days: Path) -> None:
     store = LocalStore(three_days)
-    pruned = prune(
+    pruned = list_range(
         store,
         "",
         _range(START + timedelta(hours=12), END - timedelta(hours=18)),
         CancelToken(),
         vnic_cache=VnicPrefixCache(),
         context=f"{three_days}/",
-    )
+    ).prune()
     names = [g.name for g in entry_groups(pruned, now=END + timedelta(days=1))]
     first_day = [f"2026-02-01T{h:02d}:00:00+00:00" for h in range(11, 24)]
     last_day = [f"2026-02-03T{h:02d}:00:00+00:00" for h in range(8)]
@@ -156,14 +156,14 @@ def test_edge_hours_are_cut_from_day_entries_and_days_compacted_from_hours(
 def test_decoded_rows_have_the_entry_layout_with_object_strings_as_dictionaries(three_days: Path) -> None:
     objects = sorted(three_days.rglob("day=01/hour=07/*/*.gz"))
     store = LocalStore(three_days)
-    pruned = prune(
+    pruned = list_range(
         store,
         "",
         _range(START + timedelta(hours=7), START + timedelta(hours=7, minutes=59)),
         CancelToken(),
         vnic_cache=VnicPrefixCache(),
         context=f"{three_days}/",
-    )
+    ).prune()
     hour = START + timedelta(hours=7)
     table = decode_objects(list(fetch_objects(store, pruned.needed[hour], CancelToken())))
     assert table.schema.equals(ENTRY_SCHEMA) and len(pruned.needed[hour]) == len(objects)

@@ -20,7 +20,7 @@ from cloudsql_cos_ts.flowlogs.duckdb_source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.parallel import Job
-from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -33,7 +33,8 @@ def hour_objects(tmp_path: Path) -> tuple[LocalStore, list[SourceObject]]:
     generate(folder, vnics=2, start=HOUR, end=HOUR + timedelta(hours=1), records_per_object=5)
     store = LocalStore(folder)
     time_range = TimeRange(int(HOUR.timestamp() * 1000), int((HOUR + timedelta(hours=1)).timestamp() * 1000))
-    result = prune(store, "", time_range, CancelToken(), vnic_cache=VnicPrefixCache(), context=f"{folder}/")
+    listed = list_range(store, "", time_range, CancelToken(), vnic_cache=VnicPrefixCache(), context=f"{folder}/")
+    result = listed.prune()
     return store, result.listed[HOUR]
 
 

@@ -13,7 +13,7 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
 from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
-from cloudsql_cos_ts.flowlogs.pruning import Listing, VnicPrefixCache, find_vnic_prefixes, hours_for, prune
+from cloudsql_cos_ts.flowlogs.pruning import Listing, VnicPrefixCache, find_vnic_prefixes, hours_for, list_range
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -63,8 +63,9 @@ def test_one_hour_reads_at_most_a_twentieth_of_a_day(week_set: tuple[Path, Gener
     store, cache = LocalStore(folder), VnicPrefixCache()
 
     def needed(hours: int) -> int:
-        result = prune(store, "", _range(WEEK_END - timedelta(hours=hours), WEEK_END), CancelToken(),
-                       vnic_cache=cache, context=f"{folder}/")
+        listed = list_range(store, "", _range(WEEK_END - timedelta(hours=hours), WEEK_END), CancelToken(),
+                            vnic_cache=cache, context=f"{folder}/")
+        result = listed.prune()
         return sum(len(v) for v in result.needed.values())
 
     assert needed(1) * 20 <= needed(24)
@@ -76,8 +77,8 @@ def test_cancelled_listing_raises(week_set: tuple[Path, GenerationSummary], reas
     token = CancelToken()
     token.cancel(reason)  # type: ignore[arg-type]
     with pytest.raises(error):
-        prune(LocalStore(folder), "", _range(WEEK_END - timedelta(hours=3), WEEK_END), token,
-              vnic_cache=VnicPrefixCache(), context=f"{folder}/")
+        list_range(LocalStore(folder), "", _range(WEEK_END - timedelta(hours=3), WEEK_END), token,
+                   vnic_cache=VnicPrefixCache(), context=f"{folder}/")
 
 
 def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
@@ -87,8 +88,8 @@ def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
     store, vnics, listings = LocalStore(folder), VnicPrefixCache(), TtlCache[tuple[str, str], Listing](0.3)
 
     def pruned() -> tuple[int, int]:
-        result = prune(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
-                       context=f"{folder}/")
+        result = list_range(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
+                            context=f"{folder}/").prune()
         return sum(len(v) for v in result.listed.values()), result.list_calls
 
     listed, calls = pruned()

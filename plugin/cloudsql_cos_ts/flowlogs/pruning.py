@@ -260,18 +260,3 @@ def list_range(
         list_calls=list_calls + sum(found[job][1] for job in jobs),
     )
 
-
-def prune(
-    store: ObjectStore,
-    prefix: str,
-    time_range: TimeRange,
-    cancel: CancelToken,
-    *,
-    vnic_cache: VnicPrefixCache,
-    listings: ListingCache | None = None,
-    context: str = "",
-) -> PruneResult:
-    """The range's objects by hour (see ``list_range``)."""
-    return list_range(
-        store, prefix, time_range, cancel, vnic_cache=vnic_cache, listings=listings, context=context
-    ).prune()

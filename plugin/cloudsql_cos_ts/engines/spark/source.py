@@ -29,7 +29,7 @@ from cloudsql_cos_ts.engines.spark.schema import (
     partition_expressions,
 )
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, prune
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.schema import FLOW_COLUMNS, FLOW_FLAT_COLUMNS
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation
@@ -120,7 +120,8 @@ class FlowLogSparkSource:
         if not wanted:
             return SourceFrames({})
         began = time.monotonic()
-        pruned = prune(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, context=self.context)
+        listed = list_range(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, context=self.context)
+        pruned = listed.prune()
         # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
         folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
         flow, flat = self._frames(session, folders, pruned.cutoff)
