@@ -26,14 +26,16 @@ MAX_REQUESTS = 256
 
 Fingerprint = tuple[object, ...]
 
+_serialized = pb.DataQuery.SerializeToString
+
 
 def fingerprint(request: pb.QueryDataRequest) -> Fingerprint | None:
     """Everything of a request its answers depend on (secrets aside: a new secret is a new settings
     version), or None for a request that must not be answered from the cache.
 
     Read straight from the protobuf request, before anything else is made of it: on a replay this is
-    most of the work. The row limit is its raw text and each query its serialized bytes (every field
-    of it, in field order), so two spellings of the same thing only ever make two keys.
+    the largest single step. The row limit is its raw text and each query its serialized bytes
+    (every field of it, in field order), so two spellings of the same thing only ever make two keys.
     """
     if skips_cache(request.headers):
         return None
@@ -46,9 +48,6 @@ def fingerprint(request: pb.QueryDataRequest) -> Fingerprint | None:
         context.grafanaConfig.get(ROW_LIMIT_KEY, ""),
         tuple(map(_serialized, request.queries)),
     )
-
-
-_serialized = pb.DataQuery.SerializeToString
 
 
 @dataclass(frozen=True)
