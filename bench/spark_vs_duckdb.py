@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from cloudsql_cos_ts.flowlogs.generator import generate  # noqa: E402
 from cloudsql_cos_ts.timerange import force_utc  # noqa: E402
-from tests.dashboard.dashboard_doc import load_queries  # noqa: E402
+from tests.dashboard.shipped import load_queries  # noqa: E402
 from tests.engines.inprocess import InProcessPlugin  # noqa: E402
 from tests.plugin_host import data_query  # noqa: E402
 

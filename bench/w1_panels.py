@@ -26,7 +26,7 @@ from cloudsql_cos_ts.query.prepare import prepare_sql  # noqa: E402
 from cloudsql_cos_ts.settings.datasource import parse_datasource_settings  # noqa: E402
 from cloudsql_cos_ts.settings.plugin import PluginSettings  # noqa: E402
 from cloudsql_cos_ts.timerange import TimeRange  # noqa: E402
-from tests.dashboard.dashboard_doc import load_queries  # noqa: E402
+from tests.dashboard.shipped import load_queries  # noqa: E402
 
 DATA_END = datetime(2026, 11, 20, tzinfo=UTC)
 DATA_START = DATA_END - timedelta(days=7)

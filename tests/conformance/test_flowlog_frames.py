@@ -26,8 +26,8 @@ import pytest
 from test_conformance import REPO, HarnessRun, run_harness
 
 from cloudsql_cos_ts.flowlogs.generator import generate
-from tests.dashboard.dashboard_doc import load_queries
 from tests.dashboard.expected import epoch_ms, in_range, load_records
+from tests.dashboard.shipped import load_queries
 
 OUTPUT = REPO / "tests" / ".output" / "flowlog_frames.jsonl"
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ EXPECTED_CHECKS = ("flowlog_p3_timeseries", "flowlog_alert_timeseries")
 
 
 def harness_input(source: Path, destination: Path, target: str) -> dict[str, Any]:
-    """The -flowlogs file: folder, dashboard range and the document's SQL with ${target_ip} set."""
+    """The -flowlogs file: folder, dashboard range and the shipped SQL with ${target_ip} set."""
     queries = load_queries()
     chosen = {name: queries[name].replace("${target_ip}", target) for name in ("P3A", "P3B", "alert")}
     rejected = [
@@ -64,7 +64,7 @@ def flowlog_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HarnessRun
     yield run_harness("-flowlogs", str(spec), output=OUTPUT, label=" (-flowlogs)")
 
 
-def test_harness_input_is_the_documents_sql(tmp_path: Path) -> None:
+def test_harness_input_is_the_shipped_sql(tmp_path: Path) -> None:
     spec = harness_input(tmp_path, tmp_path / "dest", "10.240.0.9")
     queries = load_queries()
     assert spec["queries"]["P3A"] == queries["P3A"].replace("${target_ip}", "10.240.0.9")

@@ -1,4 +1,4 @@
-"""Every query of the shipped dashboard, unchanged, through QueryData over generated flow logs.
+"""Every query of the shipped dashboard and alert rule, as stored, through QueryData over generated flow logs.
 
 Each result is compared with an independent computation over the raw generated records
 (``expected.py``). Grafana substitutes ``${target_ip}`` in the browser before the query reaches
@@ -20,11 +20,11 @@ import pytest
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from tests.dashboard.dashboard_doc import load_queries
 from tests.dashboard.expected import Record, bucket_counts, counts_by, epoch_ms, in_range, load_records
+from tests.dashboard.shipped import load_models
 from tests.plugin_host import PluginProcess, data_query, datasource_context
 
-QUERIES = load_queries()
+MODELS = load_models()
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
 END = datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
 
@@ -67,19 +67,19 @@ def rows(table: pa.Table) -> list[tuple[Any, ...]]:
     return [tuple(row.values()) for row in table.to_pylist()]
 
 
-def test_the_document_has_every_query() -> None:
-    assert set(QUERIES) == {"target_ip", "target_ip_private", "P1", "P2", "P3A", "P3B", "P4", "P5", "P6", "alert"}
+def test_the_shipped_content_has_every_query() -> None:
+    assert set(MODELS) == {"target_ip", "target_ip_private", "P1", "P2", "P3A", "P3B", "P4", "P5", "P6", "alert"}
 
 
 def test_variable_target_ip(world: World) -> None:
-    table = world.table("V", {"rawSql": QUERIES["target_ip"]})
+    table = world.table("V", MODELS["target_ip"])
     inbound = [r for r in world.records if r.fields["direction"] == "I" and in_range(r, "start_time", START, END)]
     assert table.column_names == ["target_ip"]
     assert table.column("target_ip").to_pylist() == sorted({r.fields["target_ip"] for r in inbound})
 
 
 def test_variable_target_ip_private(world: World) -> None:
-    table = world.table("V", {"rawSql": QUERIES["target_ip_private"]})
+    table = world.table("V", MODELS["target_ip_private"])
     inbound = [r for r in world.records if r.fields["direction"] == "I"]
     expected = sorted(
         {(f"{r.fields['target_ip']} ({r.header['network_interface_id']})", r.fields["target_ip"]) for r in inbound}
@@ -88,13 +88,13 @@ def test_variable_target_ip_private(world: World) -> None:
 
 
 def test_p1_schema(world: World) -> None:
-    table = world.table("P1", {"rawSql": QUERIES["P1"]})
+    table = world.table("P1", MODELS["P1"])
     assert table.column_names[:2] == ["name", "type"]
     assert table.column("name").to_pylist() == [name for name, _ in FLOW_FLAT_COLUMNS]
 
 
 def test_p2_reject_accept_ratio(world: World) -> None:
-    table = world.table("P2", {"rawSql": QUERIES["P2"], "format": "table", "timeColumn": "start_time"})
+    table = world.table("P2", MODELS["P2"])
     target = [
         r
         for r in world.records
@@ -107,10 +107,8 @@ def test_p2_reject_accept_ratio(world: World) -> None:
 
 def test_p3_chained_time_series(world: World) -> None:
     answers = world.run(
-        world.query("A", {"rawSql": QUERIES["P3A"], "getResult": False}),
-        world.query(
-            "B", {"rawSql": QUERIES["P3B"], "format": "time_series", "timeColumn": "tt", "metricsColumn": "action"}
-        ),
+        world.query("A", MODELS["P3A"]),
+        world.query("B", MODELS["P3B"]),
     )
     assert answers["A"].status == 200 and not answers["A"].frames, answers["A"].error
     assert answers["B"].status == 200, answers["B"].error
@@ -142,7 +140,7 @@ def _top(counter: dict[str, int], result: list[tuple[Any, ...]], limit: int) -> 
 
 
 def test_p4_top_rejected_sources(world: World) -> None:
-    table = world.table("P4", {"rawSql": QUERIES["P4"]})
+    table = world.table("P4", MODELS["P4"])
     rejected = [
         r
         for r in world.records
@@ -154,7 +152,7 @@ def test_p4_top_rejected_sources(world: World) -> None:
 
 
 def test_p5_top_rejected_targets(world: World) -> None:
-    table = world.table("P5", {"rawSql": QUERIES["P5"]})
+    table = world.table("P5", MODELS["P5"])
     rejected = [
         r
         for r in world.records
@@ -168,7 +166,7 @@ def test_p5_top_rejected_targets(world: World) -> None:
 
 
 def test_p6_bad_actor(world: World) -> None:
-    table = world.table("P6", {"rawSql": QUERIES["P6"]})
+    table = world.table("P6", MODELS["P6"])
     rejected = [
         r
         for r in world.records
@@ -181,7 +179,7 @@ def test_p6_bad_actor(world: World) -> None:
 
 
 def test_alert_query_fires_for_the_scanned_target_only(world: World) -> None:
-    model = {"rawSql": QUERIES["alert"], "format": "time_series", "metricsColumn": "target_ip"}
+    model = MODELS["alert"]
     request = pb.QueryDataRequest(
         pluginContext=world.context,
         queries=[world.query("A", model)],
@@ -206,7 +204,7 @@ def test_alert_query_fires_for_the_scanned_target_only(world: World) -> None:
 
 
 def test_metrics_count_source_objects(world: World) -> None:
-    world.table("P5", {"rawSql": QUERIES["P5"], "cacheTtlSeconds": 0})
+    world.table("P5", {**MODELS["P5"], "cacheTtlSeconds": 0})
     touched = sum(world.plugin.metric("cloudsql_cos_ts_source_objects_total", event=e) for e in ("read", "cached"))
     assert touched >= world.summary.objects
 
@@ -215,7 +213,7 @@ def test_p1_reads_no_object(world: World, tmp_path: Path) -> None:
     """DESCRIBE needs the columns only: a cold plugin answers P1 without listing or ingesting anything."""
     plugin = PluginProcess(cache_dir=tmp_path / "cache").start()
     try:
-        answer = plugin.query(world.query("P1", {"rawSql": QUERIES["P1"]}), context=world.context)["P1"]
+        answer = plugin.query(world.query("P1", MODELS["P1"]), context=world.context)["P1"]
         assert answer.status == 200, answer.error
         assert plugin.metric("cloudsql_cos_ts_source_objects_total") == 0
         assert not list((tmp_path / "cache").rglob("*.parquet"))

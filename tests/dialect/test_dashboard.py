@@ -1,4 +1,4 @@
-"""Every query of the VPC flow-log dashboard (shared/dashboards/vpc-flow-logs.md) and the
+"""Every query of the VPC flow-log dashboard (content/dashboards/vpc-flow-logs.json) and the
 reconstructed IBM examples, expanded, translated and executed on DuckDB; values checked against a
 plain-Python computation over the same records."""
 

@@ -22,24 +22,24 @@ import pyarrow as pa
 import pytest
 
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
-from tests.dashboard.dashboard_doc import load_queries
 from tests.dashboard.expected import epoch_ms
+from tests.dashboard.shipped import load_models
 from tests.engines.inprocess import Answer, InProcessPlugin, answer_meta
 from tests.plugin_host import data_query
 
-QUERIES = load_queries()
+SHIPPED = load_models()
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
 END = datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
 SPARK_TYPE_NAMES = {"VARCHAR": "string", "INTEGER": "int", "BIGINT": "bigint", "BOOLEAN": "boolean",
                     "TIMESTAMP": "timestamp"}
-# query name -> (query model, ORDER BY key of a LIMIT query whose ties may differ, integer sums)
-MODELS: dict[str, tuple[dict[str, Any], str | None, frozenset[str]]] = {
-    "target_ip": ({}, None, frozenset()),
-    "target_ip_private": ({}, None, frozenset()),
-    "P2": ({"format": "table", "timeColumn": "start_time"}, None, frozenset({"rejected", "accepted"})),
-    "P4": ({}, "rejected", frozenset()),
-    "P5": ({}, "rejected", frozenset()),
-    "P6": ({}, "rejected", frozenset()),
+# shipped query name -> (ORDER BY key of a LIMIT query whose ties may differ, integer sums)
+SINGLE_QUERIES: dict[str, tuple[str | None, frozenset[str]]] = {
+    "target_ip": (None, frozenset()),
+    "target_ip_private": (None, frozenset()),
+    "P2": (None, frozenset({"rejected", "accepted"})),
+    "P4": ("rejected", frozenset()),
+    "P5": ("rejected", frozenset()),
+    "P6": ("rejected", frozenset()),
 }
 
 
@@ -98,10 +98,10 @@ def assert_same_rows_up_to_ties(duck: pa.Table, spark: pa.Table, key: str) -> No
     assert uncut[0] == uncut[1]
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", sorted(SINGLE_QUERIES))
 def test_panel_and_variable_queries(pair: Pair, name: str) -> None:
-    model, tie_key, integer_sums = MODELS[name]
-    duck, spark = pair.both(("A", {"rawSql": QUERIES[name], **model}))
+    tie_key, integer_sums = SINGLE_QUERIES[name]
+    duck, spark = pair.both(("A", SHIPPED[name]))
     assert_same_shape(duck, spark, integer_sums)
     for d, s in zip(duck.frames, spark.frames, strict=True):
         if tie_key:
@@ -112,7 +112,7 @@ def test_panel_and_variable_queries(pair: Pair, name: str) -> None:
 
 
 def test_p1_schema_names_agree_types_in_each_engines_spelling(pair: Pair) -> None:
-    duck, spark = pair.both(("P1", {"rawSql": QUERIES["P1"]}))
+    duck, spark = pair.both(("P1", SHIPPED["P1"]))
     assert_same_shape(duck, spark)
     (d,), (s,) = duck.frames, spark.frames
     assert d.column("name").to_pylist() == s.column("name").to_pylist()
@@ -122,8 +122,8 @@ def test_p1_schema_names_agree_types_in_each_engines_spelling(pair: Pair) -> Non
 
 def test_p3_chained_time_series(pair: Pair) -> None:
     duck, spark = pair.both(
-        ("A", {"rawSql": QUERIES["P3A"], "getResult": False}),
-        ("B", {"rawSql": QUERIES["P3B"], "format": "time_series", "timeColumn": "tt", "metricsColumn": "action"}),
+        ("A", SHIPPED["P3A"]),
+        ("B", SHIPPED["P3B"]),
     )
     assert (duck.status, spark.status) == (200, 200), (duck.error, spark.error)
     assert series_by_labels(duck) == series_by_labels(spark)
@@ -144,12 +144,11 @@ def series_by_labels(answer: Answer) -> list[tuple[bytes, Any, Any]]:
 
 
 def test_alert_query(pair: Pair) -> None:
-    model = {"rawSql": QUERIES["alert"], "format": "time_series", "metricsColumn": "target_ip"}
-    duck, spark = pair.both(("A", model), from_alert=True)
+    duck, spark = pair.both(("A", SHIPPED["alert"]), from_alert=True)
     assert (duck.status, spark.status) == (200, 200), (duck.error, spark.error)
     assert series_by_labels(duck) == series_by_labels(spark)
     assert answer_meta(duck.frames[0]) == answer_meta(spark.frames[0])
 
 
 def test_every_dashboard_query_is_covered() -> None:
-    assert set(QUERIES) == {*MODELS, "P1", "P3A", "P3B", "alert"}
+    assert set(SHIPPED) == {*SINGLE_QUERIES, "P1", "P3A", "P3B", "alert"}

@@ -10,7 +10,7 @@ import pytest
 from cloudsql_cos_ts import __version__
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from tests.dashboard.dashboard_doc import load_queries
+from tests.dashboard.shipped import load_queries
 from tests.plugin_host import PluginProcess, datasource_context
 
 RANGE = {"from": 1714953600000, "to": 1714975200000}  # 2024-05-06 00:00 .. 06:00 UTC
