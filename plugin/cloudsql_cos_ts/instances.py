@@ -1,9 +1,11 @@
-"""One live datasource instance per Grafana datasource ``uid``, rebuilt when its settings change.
+"""One live datasource instance per Grafana datasource, rebuilt when its settings change.
 
 Grafana sends the full instance settings with every call; parsing them and opening an engine per
-call would be wasteful, so instances are cached on ``uid`` and replaced when ``lastUpdatedMS``
-changes (as the Go SDK's instance manager does). Invalid settings are cached too, as the error
-every query of that datasource answers with.
+call would be wasteful, so instances are cached per datasource — org, numeric id and uid, since a
+uid is unique only within an org (:mod:`cloudsql_cos_ts.settings.identity`) — and replaced when
+their version changes: ``lastUpdatedMS`` or the settings themselves, so two edits within Grafana's
+one-second precision are not missed. Invalid settings are cached too, as the error every query of
+that datasource answers with.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.server.logging import log
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
+from cloudsql_cos_ts.settings.identity import settings_digest
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 
 if TYPE_CHECKING:
@@ -58,18 +61,18 @@ class DatasourceInstance:
 
 @dataclass
 class _Entry:
-    version: int
+    version: tuple[int, str]  # DatasourceIdentity.version
     instance: DatasourceInstance | None
     error: PluginError | None
 
 
 class InstanceManager:
-    """Thread-safe cache of datasource instances keyed by uid."""
+    """Thread-safe cache of datasource instances keyed by org, datasource id and uid."""
 
     def __init__(self, plugin: PluginSettings) -> None:
         self.plugin = plugin
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[tuple[int, int, str], _Entry] = {}
 
     def settings_for(self, context: pb.PluginContext) -> DatasourceSettings:
         """Parse settings without opening an engine (resource endpoints that only need settings)."""
@@ -80,17 +83,20 @@ class InstanceManager:
             last_updated_ms=raw.lastUpdatedMS,
             json_data=raw.jsonData,
             secure=dict(raw.decryptedSecureJsonData),
+            org_id=context.orgId,
+            datasource_id=raw.id,
         )
 
     def get(self, context: pb.PluginContext) -> DatasourceInstance:
         raw = _raw_settings(context)
-        key = raw.uid or f"id:{raw.id}"
+        key = (context.orgId, raw.id, raw.uid)
+        version = (raw.lastUpdatedMS, settings_digest(raw.jsonData, raw.decryptedSecureJsonData))
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry.version != raw.lastUpdatedMS:
+            if entry is None or entry.version != version:
                 if entry is not None and entry.instance is not None:
                     entry.instance.close()
-                entry = self._build(context, raw.lastUpdatedMS)
+                entry = self._build(context, version)
                 if isinstance(entry.error, InternalError):
                     self._entries.pop(key, None)  # not the settings' fault: the next request tries again
                 else:
@@ -100,12 +106,19 @@ class InstanceManager:
         assert entry.instance is not None
         return entry.instance
 
-    def _build(self, context: pb.PluginContext, version: int) -> _Entry:
+    def _build(self, context: pb.PluginContext, version: tuple[int, str]) -> _Entry:
         log.add_secrets(context.dataSourceInstanceSettings.decryptedSecureJsonData.values())
         try:
             settings = self.settings_for(context)
             instance = DatasourceInstance(settings=settings, engine=create_engine(settings, self.plugin))
-            log.info("datasource instance ready", uid=settings.uid, engine=settings.engine, version=version)
+            log.info(
+                "datasource instance ready",
+                org=settings.org_id,
+                id=settings.datasource_id,
+                uid=settings.uid,
+                engine=settings.engine,
+                version=settings.last_updated_ms,
+            )
             return _Entry(version, instance, None)
         except PluginError as exc:
             log.warn("datasource settings rejected", error=exc.message)

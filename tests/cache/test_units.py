@@ -19,12 +19,13 @@ from cloudsql_cos_ts.cache.freshness import SETTLED_TTL_S, time_to_live
 from cloudsql_cos_ts.cache.key import ResultIdentity
 from cloudsql_cos_ts.cache.store import ResultStore
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.settings.identity import DatasourceIdentity
 from cloudsql_cos_ts.timerange import TimeRange
 
 HOUR_MS = 3_600_000
+DATASOURCE = DatasourceIdentity(org_id=1, datasource_id=7, uid="ds", last_updated_ms=1, digest="d1")
 IDENTITY = ResultIdentity(
-    datasource_uid="ds",
-    settings_version=1,
+    datasource=DATASOURCE,
     engine="duckdb",
     sql="SELECT 1",
     fills="()",
@@ -46,8 +47,11 @@ def result(frames: list[bytes], table: pa.Table | None = None) -> CachedResult:
 @pytest.mark.parametrize(
     "change",
     [
-        {"datasource_uid": "other"},
-        {"settings_version": 2},
+        {"datasource": replace(DATASOURCE, org_id=2)},  # the same uid in another org
+        {"datasource": replace(DATASOURCE, datasource_id=8)},
+        {"datasource": replace(DATASOURCE, uid="other")},
+        {"datasource": replace(DATASOURCE, last_updated_ms=2)},
+        {"datasource": replace(DATASOURCE, digest="d2")},  # settings edited within one second, or another CLI source
         {"engine": "spark"},
         {"sql": "SELECT 2"},
         {"fills": "(fill,)"},

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.cli.timeparse import TimeSyntaxError, parse_time
+from tests.dashboard.expected import load_records
 
 CLI = Path(sys.executable).with_name("cloudsql-cos-ts")
 START, END = "2024-05-06T00:00:00Z", "2024-05-06T02:00:00Z"
@@ -51,6 +52,19 @@ def test_query_csv_json_and_table(data: Path, tmp_path: Path) -> None:
     assert [json.loads(line)["direction"] for line in as_json.stdout.splitlines()] == ["I", "O"]
     as_table = cli("query", sql + " ORDER BY 1", *common)
     assert as_table.stdout.splitlines()[0].split() == ["direction", "n"] and "(2 row(s))" in as_table.stdout
+
+
+def test_query_answers_from_the_source_it_names(data: Path, tmp_path: Path) -> None:
+    """Same SQL, range and cache folder, two --source values: each answer comes from its own source."""
+    other = tmp_path / "other"
+    made = cli("generate-flowlogs", str(other), "--vnics", "3", "--start", START, "--end", END, "--no-progress")
+    assert made.returncode == 0, made.stderr
+    sql = "SELECT count(*) AS n FROM FLOW_FLAT"
+    common = ["--from", START, "--to", END, "--cache-dir", str(tmp_path / "cache"), "--output", "csv"]
+    sources = (data, other, data)
+    counts = [int(cli("query", sql, "--source", str(source), *common).stdout.split()[1]) for source in sources]
+    assert counts == [len(load_records(source)) for source in sources]
+    assert counts[0] != counts[1]
 
 
 def test_query_time_series_names_series_like_grafana(data: Path, tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """The cache key: a digest of everything that decides a query's frames, and nothing secret.
 
-Two queries share an entry exactly when they would produce the same frames: same datasource and
-settings version, same engine, same SQL after macro expansion and translation, same fills, same
-shaping options, same effective time range, same row limit and the same inputs (for chained
-queries, the keys of the results they read). Only the hex digest is stored, so neither SQL text nor
-any setting appears in the store's key column, and diskcache keeps a ``str`` key as-is (no pickle).
+Two queries share an entry exactly when they would produce the same frames: same datasource (org,
+numeric id and uid: a uid alone is only unique within an org) and settings version, same engine,
+same SQL after macro expansion and translation, same fills, same shaping options, same effective
+time range, same row limit and the same inputs (for chained queries, the keys of the results they
+read). Only the hex digest is stored, so neither SQL text nor any setting appears in the store's key
+column, and diskcache keeps a ``str`` key as-is (no pickle).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import hashlib
 from dataclasses import dataclass
 
 from cloudsql_cos_ts import __version__
+from cloudsql_cos_ts.settings.identity import DatasourceIdentity
 from cloudsql_cos_ts.timerange import TimeRange
 
-KEY_VERSION = 1
+KEY_VERSION = 2
 """Bump when the entry layout or the meaning of a key part changes: old entries then never match."""
 
 
@@ -23,8 +25,7 @@ KEY_VERSION = 1
 class ResultIdentity:
     """What one query's result depends on; secrets are never part of it."""
 
-    datasource_uid: str
-    settings_version: int  # Grafana's lastUpdatedMS: any settings change gives new keys
+    datasource: DatasourceIdentity  # any settings change gives new keys
     engine: str
     sql: str  # the engine SQL after macro expansion and translation
     fills: str  # the $__timeGroup fill requests, which change rows the SQL does not show

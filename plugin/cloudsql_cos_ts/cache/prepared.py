@@ -1,7 +1,7 @@
 """Remember prepared SQL per query, so a cache hit costs no macro expansion and no translation.
 
 The cache key holds the translated SQL, and translating (sqlglot) takes milliseconds — more than
-serving the hit itself. Preparation is a pure function of the datasource's settings version, the
+serving the hit itself. Preparation is a pure function of the datasource and its settings version, the
 query text and the macro context the model gives, so its result is kept for exactly those inputs
 (in memory, bounded, least recently used dropped first). Failures are not kept.
 """
@@ -35,8 +35,7 @@ class PreparedSqlMemo:
     def get(self, instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]) -> Prepared:
         settings = instance.settings
         key = (
-            settings.uid,
-            settings.last_updated_ms,
+            settings.identity,
             instance.engine.dialect,
             model.raw_sql,
             model.time_range,

@@ -328,8 +328,7 @@ def _cache_key(job: _Job) -> str | None:
         return None
     settings, model = job.instance.settings, job.model
     return ResultIdentity(
-        datasource_uid=settings.uid,
-        settings_version=settings.last_updated_ms,
+        datasource=settings.identity,
         engine=job.instance.engine.name,
         sql=job.translation.sql,
         fills=repr(job.expansion.fills),

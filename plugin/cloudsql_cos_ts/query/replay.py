@@ -30,8 +30,8 @@ _serialized = pb.DataQuery.SerializeToString
 
 
 def fingerprint(request: pb.QueryDataRequest) -> Fingerprint | None:
-    """Everything of a request its answers depend on (secrets aside: a new secret is a new settings
-    version), or None for a request that must not be answered from the cache.
+    """Everything of a request its answers depend on, or None for a request that must not be
+    answered from the cache. The fingerprint lives only in memory, so it may hold the settings as sent.
 
     Read straight from the protobuf request, before anything else is made of it: on a replay this is
     the largest single step. The row limit is its raw text and each query its serialized bytes
@@ -41,10 +41,13 @@ def fingerprint(request: pb.QueryDataRequest) -> Fingerprint | None:
         return None
     context = request.pluginContext
     settings = context.dataSourceInstanceSettings
-    return (
+    return (  # the datasource as settings/identity.py defines it: org, numeric id, uid and the settings
         context.orgId,
+        settings.id,
         settings.uid,
         settings.lastUpdatedMS,
+        settings.jsonData,
+        tuple(sorted(settings.decryptedSecureJsonData.items())),
         context.grafanaConfig.get(ROW_LIMIT_KEY, ""),
         tuple(map(_serialized, request.queries)),
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.identity import DatasourceIdentity, settings_digest
 from cloudsql_cos_ts.settings.locations import CosLocation, Location, normalize_endpoint, parse_location
 from cloudsql_cos_ts.settings.secret import Secret
 
@@ -72,6 +74,14 @@ class DatasourceSettings:
     spark_token: Secret = field(default_factory=lambda: Secret(""))
     dataengine_instance_crn: str = ""
     dataengine_api_url: str = ""
+    org_id: int = 0
+    datasource_id: int = 0  # Grafana's numeric id, unique across orgs (the uid is not)
+    digest: str = ""  # settings_digest of the raw settings these were parsed from
+
+    @cached_property
+    def identity(self) -> DatasourceIdentity:
+        """The datasource and settings version everything kept per datasource is keyed by."""
+        return DatasourceIdentity(self.org_id, self.datasource_id, self.uid, self.last_updated_ms, self.digest)
 
     def secrets(self) -> tuple[Secret, ...]:
         """Every secret of these settings (for scrubbing text that might echo them)."""
@@ -80,7 +90,14 @@ class DatasourceSettings:
 
 
 def parse_datasource_settings(
-    *, uid: str, name: str, last_updated_ms: int, json_data: bytes, secure: Mapping[str, str]
+    *,
+    uid: str,
+    name: str,
+    last_updated_ms: int,
+    json_data: bytes,
+    secure: Mapping[str, str],
+    org_id: int = 0,
+    datasource_id: int = 0,
 ) -> DatasourceSettings:
     """Build and validate settings from Grafana's raw instance settings."""
     data = _json_object(json_data)
@@ -114,6 +131,9 @@ def parse_datasource_settings(
         spark_token=Secret(secure.get("sparkToken", "")),
         dataengine_instance_crn=_opt_str(data, "dataEngineInstanceCrn"),
         dataengine_api_url=_opt_str(data, "dataEngineApiUrl"),
+        org_id=org_id,
+        datasource_id=datasource_id,
+        digest=settings_digest(json_data, secure),
     )
     _check_engine_fields(settings)
     return settings
