@@ -9,7 +9,7 @@ Settled ranges (entirely in the past) are left exact: they repeat as they are.
 
 from __future__ import annotations
 
-from cloudsql_cos_ts.timerange import TimeRange
+from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 ALIGN_DIVISIONS = 100
 """The step is about span / ALIGN_DIVISIONS: each end moves by at most ~1% of the span."""
@@ -26,7 +26,11 @@ def alignment_step_ms(time_range: TimeRange, interval_ms: int, min_step_s: int) 
 
 
 def align_range(time_range: TimeRange, step_ms: int) -> TimeRange:
-    """Widen the range outward to multiples of ``step_ms`` (epoch-based, so all panels agree)."""
-    start = time_range.from_ms - time_range.from_ms % step_ms
-    end = time_range.to_ms + (-time_range.to_ms) % step_ms
+    """Widen the range outward to multiples of ``step_ms`` (epoch-based, so all panels agree).
+
+    Never past the years 1 and 9999: a range ending in 9999's last day would otherwise be widened
+    into the year 10000, which no macro can write.
+    """
+    start = max(time_range.from_ms - time_range.from_ms % step_ms, EARLIEST_MS)
+    end = min(time_range.to_ms + (-time_range.to_ms) % step_ms, LATEST_MS)
     return TimeRange(start, end)

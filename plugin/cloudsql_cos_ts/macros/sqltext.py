@@ -10,10 +10,10 @@ engine stores times (session time zone UTC).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.macros.model import MacroCall
+from cloudsql_cos_ts.timerange import moment
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_]\w*")
 
@@ -35,8 +35,7 @@ def bare_column_name(expression: str) -> str:
 
 def rfc3339(epoch_ms: int) -> str:
     """``2024-05-06T10:00:00.000Z`` for an epoch-milliseconds instant."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    return moment(epoch_ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
 def timestamp_literal(epoch_ms: int) -> str:

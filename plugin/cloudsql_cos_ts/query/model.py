@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.timerange import TimeRange
+from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 Format = Literal["table", "time_series"]
 
@@ -95,13 +95,9 @@ def _format(data: Mapping[str, Any]) -> Format:
     raise BadRequest(f"query field format must be 'table' or 'time_series', got {value!r}")
 
 
-# Years 1 to 9999: what Python's datetime (macros, shaping) can hold.
-_EARLIEST_MS, _LATEST_MS = -62_135_596_800_000, 253_402_300_799_999
-
-
 def _checked_range(time_range: TimeRange) -> TimeRange:
     for edge in (time_range.from_ms, time_range.to_ms):
-        if not _EARLIEST_MS <= edge <= _LATEST_MS:
+        if not EARLIEST_MS <= edge <= LATEST_MS:
             raise BadRequest(f"the time range must lie between the years 1 and 9999 (got {edge} ms since 1970)")
     return time_range
 
