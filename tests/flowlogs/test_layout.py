@@ -11,7 +11,6 @@ from cloudsql_cos_ts.flowlogs.layout import (
     VnicPartition,
     format_key,
     hour_suffix,
-    hours_between,
     parse_key,
     stream_id_for,
 )
@@ -63,5 +62,3 @@ def test_not_a_flow_log_key(bad: str) -> None:
 def test_hour_helpers() -> None:
     assert hour_suffix(datetime(2024, 3, 5, 7, 59, tzinfo=UTC)) == "year=2024/month=03/day=05/hour=07/"
     assert stream_id_for(datetime(2024, 3, 5, 7, 0, 12, tzinfo=UTC)) == "20240305T070012Z"
-    hours = hours_between(datetime(2024, 3, 5, 22, 30, tzinfo=UTC), datetime(2024, 3, 6, 1, 0, tzinfo=UTC))
-    assert [h.hour for h in hours] == [22, 23, 0, 1]

@@ -24,14 +24,28 @@ from tests.flowlogs.conftest import WEEK_END
 
 
 def _range(start: datetime, end: datetime) -> TimeRange:
-    return TimeRange(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+    return TimeRange(_ms(start), _ms(end))
 
 
-def test_hours_margin() -> None:
-    hours = hours_for(_range(datetime(2026, 5, 1, 10, 5, tzinfo=UTC), datetime(2026, 5, 1, 11, 30, tzinfo=UTC)))
-    assert [h.hour for h in hours] == [9, 10, 11, 12]
-    hours = hours_for(_range(datetime(2026, 5, 1, 10, 30, tzinfo=UTC), datetime(2026, 5, 1, 10, 40, tzinfo=UTC)))
-    assert [h.hour for h in hours] == [10, 11]
+def _ms(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "first", "last"),
+    [
+        (datetime(2026, 5, 1, 10, 5), datetime(2026, 5, 1, 11, 30), datetime(2026, 5, 1, 9), datetime(2026, 5, 1, 12)),
+        (datetime(2026, 5, 1, 10, 30), datetime(2026, 5, 1, 10, 40), datetime(2026, 5, 1, 10),
+         datetime(2026, 5, 1, 11)),
+        # the margins stop at the years 1 and 9999 instead of failing
+        (datetime(1, 1, 1), datetime(1, 1, 1, 0, 5), datetime(1, 1, 1), datetime(1, 1, 1, 1)),
+        (datetime(9999, 12, 31, 23), datetime(9999, 12, 31, 23, 59, 59, 999000), datetime(9999, 12, 31, 22),
+         datetime(9999, 12, 31, 23)),
+    ],
+)
+def test_hours_margin(start: datetime, end: datetime, first: datetime, last: datetime) -> None:
+    span = hours_for(_range(start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)))
+    assert (span.first, span.last) == (first.replace(tzinfo=UTC), last.replace(tzinfo=UTC))
 
 
 def test_vnic_prefixes_found_by_delimiter_walk(week_set: tuple[Path, GenerationSummary]) -> None:

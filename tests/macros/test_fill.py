@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros import TimeGroupFill, apply_fills
+from cloudsql_cos_ts.macros import TimeGroupFill, apply_fills, check_bucket_counts
 from cloudsql_cos_ts.timerange import TimeRange
 
 MINUTE = 60_000
@@ -159,3 +159,36 @@ def test_decimal_fill_that_does_not_fit_is_a_400(value: float) -> None:
     )
     with pytest.raises(BadRequest, match=r"column v holds decimal128\(2, 1\), the fill .* does not fit it"):
         apply_fills(table, (TimeGroupFill(MINUTE, "value", value, "time"),), RANGE, 100)
+
+
+YEAR_1 = -62_135_596_800_000  # 0001-01-01T00:00:00Z
+
+
+@pytest.mark.parametrize(
+    ("interval_ms", "time_range", "row_limit", "refused"),
+    [
+        (1000, TimeRange(T0, T0 + 999_999), 1000, False),  # exactly the limit
+        (1000, TimeRange(T0, T0 + 1_000_000), 1000, True),
+        (MINUTE, TimeRange(YEAR_1, 253_402_300_799_999), 1_000_000, True),  # years 1 to 9999
+        (100 * 86_400_000, TimeRange(YEAR_1, 253_402_300_799_999), 1_000_000, False),
+    ],
+)
+def test_bucket_counts_are_checked_before_the_query_runs(
+    interval_ms: int, time_range: TimeRange, row_limit: int, refused: bool
+) -> None:
+    fills = (TimeGroupFill(MINUTE, "null", None, None), TimeGroupFill(interval_ms, "value", 0.0, None))
+    if refused:
+        with pytest.raises(BadRequest, match=f"more than the row limit of {row_limit} rows"):
+            check_bucket_counts(fills, time_range, row_limit)
+    else:
+        check_bucket_counts(fills[1:], time_range, row_limit)
+
+
+def test_buckets_of_the_year_0_are_kept_and_none_is_added_there() -> None:
+    """Issue 25: a bucket before the year 1 (DuckDB floors into the year 0) failed to_pylist() with a 500."""
+    step = 100 * 86_400_000
+    first = YEAR_1 // step * step  # in the year 0
+    table = pa.table({"time": pa.array([first], pa.int64()).cast(pa.timestamp("ms")), "v": pa.array([1])})
+    filled = apply_fills(table, (TimeGroupFill(step, "value", 0.0, None),), TimeRange(YEAR_1, YEAR_1 + 2 * step), 10)
+    assert filled.column("time").cast(pa.int64()).to_pylist() == [first, first + step, first + 2 * step]
+    assert filled.column("v").to_pylist() == [1, 0, 0]

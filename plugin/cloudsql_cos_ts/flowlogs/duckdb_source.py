@@ -23,7 +23,14 @@ from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
-from cloudsql_cos_ts.flowlogs.pruning import PruneResult, RangeListing, VnicPrefixCache, list_range, listing_cache
+from cloudsql_cos_ts.flowlogs.pruning import (
+    PruneResult,
+    RangeListing,
+    VnicPrefixCache,
+    folder_cache,
+    list_range,
+    listing_cache,
+)
 from cloudsql_cos_ts.flowlogs.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -96,6 +103,7 @@ class FlowLogSource:
         self.allowed_directories: tuple[str, ...] = (str(cache.root),)
         self._vnics = VnicPrefixCache()
         self._listings = listing_cache()
+        self._folders = folder_cache()
         self._plans = PlanMemo()
 
     def relations(
@@ -119,6 +127,7 @@ class FlowLogSource:
             cancel,
             vnic_cache=self._vnics,
             listings=self._listings,
+            folders=self._folders,
             context=self.context,
         )
         listed_at = time.monotonic()
@@ -134,7 +143,7 @@ class FlowLogSource:
                 "objects_listed": plan.objects_listed,
                 "objects_read": stats.objects_read,
                 "objects_cached": stats.objects_cached,
-                "hours_listed": len(listed.hours),
+                "hours_listed": len(listed.span),
                 "list_calls": listed.list_calls,
                 "entries": len(plan.paths),
                 "bytes_read": stats.bytes_read,

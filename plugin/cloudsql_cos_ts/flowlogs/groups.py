@@ -49,11 +49,10 @@ def day_group(day: datetime) -> str:
 
 def entry_groups(pruned: PruneResult, now: datetime) -> list[EntryGroup]:
     """The entries of the pruned hours that hold needed objects, in time order."""
-    wanted = set(pruned.hours)
     groups: list[EntryGroup] = []
     for day in sorted({hour.replace(hour=0) for hour in pruned.needed}):
         hours = [day + offset for offset in _DAY_HOURS]
-        if wanted.issuperset(hours) and day + ONE_DAY + DAY_SETTLE <= now:
+        if pruned.span.covers_day(day) and day + ONE_DAY + DAY_SETTLE <= now:
             groups.append(_day(pruned, day, hours))
             continue
         groups.extend(

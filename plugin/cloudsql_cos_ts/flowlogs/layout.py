@@ -108,13 +108,3 @@ def stream_id_for(moment: datetime) -> str:
 
 def floor_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def hours_between(first: datetime, last: datetime) -> list[datetime]:
-    """Every hour start from ``floor_hour(first)`` to ``floor_hour(last)``, both included."""
-    hour, end = floor_hour(first), floor_hour(last)
-    hours: list[datetime] = []
-    while hour <= end:
-        hours.append(hour)
-        hour += ONE_HOUR
-    return hours

@@ -59,4 +59,4 @@ class PlanMemo:
 
 
 def _key(listed: RangeListing) -> tuple[datetime, datetime, datetime]:
-    return listed.hours[0], listed.hours[-1], listed.cutoff
+    return listed.span.first, listed.span.last, listed.cutoff

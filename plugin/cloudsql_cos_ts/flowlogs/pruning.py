@@ -14,36 +14,31 @@ Which hours can hold a record whose times fall in ``[from, to]``?
   that. So objects modified before ``from - 1 min`` (clock skew) are skipped without being read.
   Objects copied into a bucket later only get a later ``LastModified``, which reads more, never less.
 
-Listing cost grows with the range, not the bucket: the vNIC-level prefixes (``…/record-type=…/``)
-are found by delimiter listing and cached for a minute; then each vNIC is listed per hour
-(``…/year=/month=/day=/hour=/``), or per day when the whole day is in range. Those listings are
-shared for ``LISTING_TTL_S`` seconds when the caller passes a listing cache (the panels of one
+The vNIC-level prefixes (``…/record-type=…/``) are found by delimiter listing and cached for a
+minute; then each vNIC is listed per hour (``…/year=/month=/day=/hour=/``), or per day when the
+whole day is in range, for the days and hours that exist (``partitions.py``: a wide range walks the
+``year=``/``month=``/``day=`` folders present instead of naming every hour it spans). Those listings
+are shared for ``LISTING_TTL_S`` seconds when the caller passes a listing cache (the panels of one
 dashboard load ask for the same prefixes at once; objects arrive every five minutes per vNIC, so a
 few seconds of sharing hides nothing a user could notice).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.decode import Manifest, SourceObject, object_ids
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
-from cloudsql_cos_ts.flowlogs.layout import (
-    ROOT,
-    VNIC_LEVELS,
-    day_suffix,
-    hour_suffix,
-    hours_between,
-    parse_key,
-)
+from cloudsql_cos_ts.flowlogs.layout import ROOT, VNIC_LEVELS, floor_hour, parse_key
+from cloudsql_cos_ts.flowlogs.partitions import HourSpan, partition_jobs
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.storage.base import ObjectStore
-from cloudsql_cos_ts.timerange import TimeRange
+from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange, moment
 
 MARGIN_AFTER = timedelta(hours=1)
 MARGIN_BEFORE = timedelta(minutes=10)
@@ -67,12 +62,12 @@ class HourObjects:
 class PruneResult:
     """Objects per hour: ``listed`` (everything in the hour) and ``needed`` (may hold matches).
 
-    ``hours`` are all the hours the range can touch, also those without objects (a day is only
+    ``span`` holds all the hours the range can touch, also those without objects (a day is only
     read as a whole when every one of its hours is wanted). ``listed_ids`` and ``needed_ids`` are
     the hours' (key, ETag) sets, which warm queries compare with the ingest cache's manifests.
     """
 
-    hours: list[datetime] = field(default_factory=list)
+    span: HourSpan
     listed: dict[datetime, list[SourceObject]] = field(default_factory=dict)
     needed: dict[datetime, list[SourceObject]] = field(default_factory=dict)
     listed_ids: dict[datetime, Manifest] = field(default_factory=dict)
@@ -82,17 +77,23 @@ class PruneResult:
 
     @property
     def hours_listed(self) -> int:
-        return len(self.hours)
+        return len(self.span)
 
 
-def hours_for(time_range: TimeRange) -> list[datetime]:
+def _shifted(epoch_ms: int, delta: timedelta) -> datetime:
+    """``epoch_ms + delta`` as a UTC datetime, kept within the years 1 to 9999."""
+    return moment(min(max(epoch_ms + delta // timedelta(milliseconds=1), EARLIEST_MS), LATEST_MS))
+
+
+def hours_for(time_range: TimeRange) -> HourSpan:
     """The hour partitions that can hold records of ``time_range`` (see the module docstring)."""
-    return hours_between(time_range.start - MARGIN_BEFORE, time_range.end + MARGIN_AFTER)
+    first = floor_hour(_shifted(time_range.from_ms, -MARGIN_BEFORE))
+    return HourSpan(first, max(first, floor_hour(_shifted(time_range.to_ms, MARGIN_AFTER))))
 
 
 def modified_cutoff(time_range: TimeRange) -> datetime:
     """Objects last modified before this hold no record of ``time_range``."""
-    return time_range.start - CLOCK_SKEW
+    return _shifted(time_range.from_ms, -CLOCK_SKEW)
 
 
 def _segment_name(prefix: str) -> str:
@@ -115,10 +116,17 @@ class VnicPrefixCache(TtlCache[tuple[str, str], tuple[list[str], int]]):
 
 Listing = dict[datetime, HourObjects]  # one prefix's objects by hour
 ListingCache = TtlCache[tuple[str, str], Listing]
+FolderCache = TtlCache[tuple[str, str], list[str]]  # the year=/month=/day= folders below a prefix
+_V = TypeVar("_V")
 
 
 def listing_cache() -> ListingCache:
     """Listings of hour or day prefixes by (store, prefix), shared for ``LISTING_TTL_S``."""
+    return TtlCache(LISTING_TTL_S)
+
+
+def folder_cache() -> FolderCache:
+    """Delimiter listings of time folders by (store, prefix), shared like the object listings."""
     return TtlCache(LISTING_TTL_S)
 
 
@@ -142,20 +150,6 @@ def find_vnic_prefixes(store: ObjectStore, prefix: str, context: str = "") -> tu
             break
         frontier = next_frontier
     return sorted(found), calls
-
-
-def _listing_jobs(vnic_prefixes: list[str], hours: list[datetime]) -> list[str]:
-    """One prefix per vNIC and day when all 24 hours of the day are wanted, else one per hour."""
-    by_day: dict[datetime, list[datetime]] = defaultdict(list)
-    for hour in hours:
-        by_day[hour.replace(hour=0)].append(hour)
-    suffixes = []
-    for day, day_hours in by_day.items():
-        if len(day_hours) == 24:
-            suffixes.append(day_suffix(day))
-        else:
-            suffixes.extend(hour_suffix(h) for h in day_hours)
-    return [p + s for p in vnic_prefixes for s in suffixes]
 
 
 def _by_hour(objects: list[SourceObject]) -> Listing:
@@ -199,22 +193,29 @@ class RangeListing:
     within ``LISTING_TTL_S`` get the very same ones: callers may key what they derive on identity.
     """
 
-    hours: list[datetime]
+    span: HourSpan
     cutoff: datetime
     listings: tuple[Listing, ...]
     list_calls: int
 
     def prune(self) -> PruneResult:
-        wanted = set(self.hours)
-        result = PruneResult(hours=self.hours, cutoff=self.cutoff, list_calls=self.list_calls)
+        result = PruneResult(span=self.span, cutoff=self.cutoff, list_calls=self.list_calls)
         parts: dict[datetime, list[HourObjects]] = {}
         for listing in self.listings:
             for hour, objects in listing.items():
-                if hour in wanted:
+                if hour in self.span:
                     parts.setdefault(hour, []).append(objects)
         for hour in sorted(parts):
             _add_hour(result, hour, parts[hour])
         return result
+
+
+def _in_parallel(items: list[str], run: Callable[[str], tuple[_V, bool]]) -> list[tuple[_V, bool]]:
+    """``run`` over ``items`` on up to ``LIST_WORKERS`` threads (list calls wait on the network)."""
+    if not items:  # a warm dashboard finds every listing shared and starts no thread
+        return []
+    with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(items))) as pool:
+        return list(pool.map(run, items))
 
 
 def list_range(
@@ -225,12 +226,27 @@ def list_range(
     *,
     vnic_cache: VnicPrefixCache,
     listings: ListingCache | None = None,
+    folders: FolderCache | None = None,
     context: str = "",
 ) -> RangeListing:
     """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots)."""
-    hours = hours_for(time_range)
+    span = hours_for(time_range)
     vnic_prefixes, list_calls = vnic_cache.prefixes(store, prefix, context)
-    jobs = _listing_jobs(vnic_prefixes, hours)
+    folder_calls = 0
+
+    def list_folder(folder: str) -> tuple[list[str], bool]:
+        raise_if_cancelled(cancel)
+        if folders is None:
+            return store.list(folder, "/").prefixes, True
+        return folders.get((store.identity, folder), lambda: store.list(folder, "/").prefixes)
+
+    def list_folders(paths: list[str]) -> list[list[str]]:
+        nonlocal folder_calls
+        answers = _in_parallel(paths, list_folder)
+        folder_calls += sum(computed for _, computed in answers)
+        return [children for children, _ in answers]
+
+    jobs = partition_jobs(vnic_prefixes, span, list_folders)
 
     def list_job(job: str) -> Listing:
         objects = []
@@ -248,15 +264,11 @@ def list_range(
 
     found = _shared_listings(listings, store, jobs)
     unknown = [job for job in jobs if job not in found]
-    if unknown:  # a warm dashboard finds every listing shared and starts no thread
-        run: Callable[[str], tuple[Listing, bool]] = list_one
-        with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(unknown))) as pool:
-            found.update(zip(unknown, pool.map(run, unknown), strict=True))
+    found.update(zip(unknown, _in_parallel(unknown, list_one), strict=True))
     raise_if_cancelled(cancel)
     return RangeListing(
-        hours=hours,
+        span=span,
         cutoff=modified_cutoff(time_range),
         listings=tuple(found[job][0] for job in jobs),
-        list_calls=list_calls + sum(found[job][1] for job in jobs),
+        list_calls=list_calls + folder_calls + sum(found[job][1] for job in jobs),
     )
-

@@ -5,6 +5,7 @@ Public API (used by the query pipeline and the resource endpoints)::
     expand_macros(sql: str, ctx: MacroContext) -> Expansion
     find_prev_refs(sql: str) -> tuple[str, ...]          # refIds of $__source_prev(...), nothing expanded
     prev_relation_name(ref_id: str) -> str               # "A" -> "__PREV_A"
+    check_bucket_counts(fills, time_range, row_limit)     # $__timeGroup fill: 400 before execution
     apply_fills(table, fills, time_range, row_limit) -> pa.Table   # $__timeGroup fill, after execution
     macro_reference() -> dict                            # {"macros": [...], "functions": [...]}
     MacroContext, Expansion, DestSpec, TimeGroupFill     # dataclasses (see model.py)
@@ -37,7 +38,7 @@ macro and its line and column.
 """
 
 from cloudsql_cos_ts.macros.expand import expand_macros
-from cloudsql_cos_ts.macros.fill import apply_fills
+from cloudsql_cos_ts.macros.fill import apply_fills, check_bucket_counts
 from cloudsql_cos_ts.macros.model import DestSpec, Expansion, MacroContext, TimeGroupFill
 from cloudsql_cos_ts.macros.reference import macro_reference
 from cloudsql_cos_ts.macros.relations import find_prev_refs, prev_relation_name
@@ -48,6 +49,7 @@ __all__ = [
     "MacroContext",
     "TimeGroupFill",
     "apply_fills",
+    "check_bucket_counts",
     "expand_macros",
     "find_prev_refs",
     "macro_reference",

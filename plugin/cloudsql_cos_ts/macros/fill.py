@@ -14,6 +14,9 @@ Filling that would produce more rows than the row limit is a 400: the user shoul
 interval instead of getting a silently cut graph. The rows are counted before any is built: the
 bucket count is the dashboard range over the interval, which a user controls (a 1 s interval over
 years is hundreds of millions of buckets), and building them first took the process's memory.
+More buckets than the row limit is refused before the query runs at all
+(:func:`check_bucket_counts`): every group would get a row per bucket, and reading a year of flow
+logs only to refuse the answer took a minute.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pyarrow as pa
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.macros.model import TimeGroupFill
-from cloudsql_cos_ts.timerange import TimeRange
+from cloudsql_cos_ts.timerange import EARLIEST_MS, TimeRange
 
 
 def _time_column(table: pa.Table, fill: TimeGroupFill) -> str:
@@ -91,6 +94,28 @@ def _decimal_fill(value: float | None, kind: pa.DataType, name: str) -> Decimal 
     return scaled
 
 
+def _buckets(fill: TimeGroupFill, time_range: TimeRange) -> range:
+    """The bucket starts of the range: multiples of the interval, none before the year 1."""
+    first = time_range.from_ms // fill.interval_ms * fill.interval_ms
+    if first < EARLIEST_MS:  # Arrow holds it, but no frame reader can show a time of the year 0
+        first += fill.interval_ms
+    return range(first, time_range.to_ms + 1, fill.interval_ms)
+
+
+def _too_many(row_limit: int) -> BadRequest:
+    return BadRequest(
+        f"$__timeGroup fill would return more than the row limit of {row_limit} rows; "
+        "use a larger interval or a shorter time range"
+    )
+
+
+def check_bucket_counts(fills: tuple[TimeGroupFill, ...], time_range: TimeRange, row_limit: int) -> None:
+    """Refuse a fill with more buckets than the row limit, before the query reads anything."""
+    for fill in fills:
+        if _length(_buckets(fill, time_range)) > row_limit:
+            raise _too_many(row_limit)
+
+
 def _check_row_limit(
     groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]], buckets: range, undated: int, row_limit: int
 ) -> None:
@@ -100,10 +125,7 @@ def _check_row_limit(
         present = {epoch_ms for epoch_ms, _ in members if epoch_ms in buckets}  # O(1) for a range
         total += len(members) + _length(buckets) - len(present)
         if total > row_limit:
-            raise BadRequest(
-                f"$__timeGroup fill would return more than the row limit of {row_limit} rows; "
-                "use a larger interval or a shorter time range"
-            )
+            raise _too_many(row_limit)
 
 
 def _length(buckets: range) -> int:
@@ -115,12 +137,11 @@ def _fill_one(table: pa.Table, fill: TimeGroupFill, time_range: TimeRange, row_l
     time_name = _time_column(table, fill)
     label_columns = [f.name for f in table.schema if f.name != time_name and _is_label(f)]
     value_columns = [f.name for f in table.schema if f.name != time_name and f.name not in label_columns]
-    rows = table.to_pylist()
+    rows = _counts(table).to_pylist()
     times = _epoch_ms(table.column(time_name))
     for row, epoch_ms in zip(rows, times, strict=True):
         row[time_name] = epoch_ms
-    first = time_range.from_ms // fill.interval_ms * fill.interval_ms
-    buckets = range(first, time_range.to_ms + 1, fill.interval_ms)
+    buckets = _buckets(fill, time_range)
 
     groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
     for row, epoch_ms in zip(rows, times, strict=True):
@@ -149,12 +170,24 @@ def _fill_one(table: pa.Table, fill: TimeGroupFill, time_range: TimeRange, row_l
     return _to_table(table, time_name, [row for *_, row in output])
 
 
+def _counts(table: pa.Table) -> pa.Table:
+    """The table with its timestamps as integer counts of their unit.
+
+    ``to_pylist()`` makes ``datetime`` objects, which end at the years 1 and 9999 where DuckDB's
+    timestamps do not: a ``$__timeGroup`` bucket of a range starting in the year 1 falls in the year 0.
+    """
+    columns = [column.cast(pa.int64()) if pa.types.is_timestamp(column.type) else column for column in table.columns]
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
 def _to_table(template: pa.Table, time_name: str, rows: list[dict[str, Any]]) -> pa.Table:
     columns = []
     for field in template.schema:
         values = [row[field.name] for row in rows]
         if field.name == time_name:
             array = pa.array(values, pa.int64()).cast(pa.timestamp("ms", tz=field.type.tz)).cast(field.type)
+        elif pa.types.is_timestamp(field.type):
+            array = pa.array(values, pa.int64()).cast(field.type)
         else:
             array = pa.array(values, field.type)
         columns.append(array)

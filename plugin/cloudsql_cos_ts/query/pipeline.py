@@ -33,7 +33,7 @@ from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.model import add_notice
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
-from cloudsql_cos_ts.macros import Expansion, apply_fills, find_prev_refs, prev_relation_name
+from cloudsql_cos_ts.macros import Expansion, apply_fills, check_bucket_counts, find_prev_refs, prev_relation_name
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
 from cloudsql_cos_ts.query.graph import plan_waves
@@ -237,6 +237,7 @@ class QueryPipeline:
             row_limit=request.row_limit_override or settings.row_limit,
             inputs=inputs,
         )
+        check_bucket_counts(expansion.fills, model.time_range, job.row_limit)
         policy = self._cache.policy(
             _cache_key(job),
             model,
