@@ -44,10 +44,11 @@ type Instance struct {
 
 // RuleResult is one evaluation of one rule.
 type RuleResult struct {
-	UID       string     `json:"uid"`
-	Title     string     `json:"title"`
-	Error     string     `json:"error,omitempty"`
-	Instances []Instance `json:"instances"`
+	UID         string     `json:"uid"`
+	Title       string     `json:"title"`
+	EvaluatedAt int64      `json:"evaluatedAt"` // epoch ms: the "now" of the relative time ranges
+	Error       string     `json:"error,omitempty"`
+	Instances   []Instance `json:"instances"`
 }
 
 // Evaluator evaluates the provisioned rules against the plugin.
@@ -68,7 +69,7 @@ func (e *Evaluator) EvaluateAll(ctx context.Context, now time.Time) ([]RuleResul
 // Evaluate runs the rule's queries and expressions and maps the condition to instances; an
 // evaluation error gives one Error instance (then the rule's execErrState applies).
 func (e *Evaluator) Evaluate(ctx context.Context, rule provisioning.AlertRule, now time.Time) RuleResult {
-	result := RuleResult{UID: rule.UID, Title: rule.Title}
+	result := RuleResult{UID: rule.UID, Title: rule.Title, EvaluatedAt: now.UnixMilli()}
 	condition, err := e.condition(ctx, rule, now)
 	if err != nil {
 		result.Error = err.Error()
