@@ -18,6 +18,22 @@ ANY_JSON: st.SearchStrategy[Any] = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
     max_leaves=10,
 )
+BAD_CHARACTERS = st.sampled_from(["\x00", "\ud800", "\udfff", "\udc80"])
+"""What a JSON string can carry that no path, URL, header or SQL engine takes: NUL and lone surrogates."""
+
+
+def poisoned(texts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``texts``, some with a NUL or a lone surrogate inserted at any place."""
+
+    @st.composite
+    def insert(draw: st.DrawFn) -> str:
+        text = draw(texts)
+        at = draw(st.integers(0, len(text)))
+        return text[:at] + draw(BAD_CHARACTERS) + text[at:]
+
+    return st.one_of(texts, insert())
+
+
 BROKEN_JSON = st.one_of(
     st.binary(max_size=64),
     st.integers(1, 200_000).map(lambda depth: b"[" * depth + b"]" * depth),

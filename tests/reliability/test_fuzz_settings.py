@@ -20,7 +20,7 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.settings.datasource import SECURE_KEYS, parse_datasource_settings
 from tests.plugin_host import data_query, datasource_context
-from tests.reliability.json_inputs import TEXT, json_bytes
+from tests.reliability.json_inputs import TEXT, json_bytes, poisoned
 from tests.reliability.modes import FUZZ, FUZZ_SLOW_HANDLER
 from tests.reliability.servicers import Servicers
 
@@ -31,7 +31,7 @@ LOCATIONS = st.sampled_from(
 NUMBERS = st.one_of(
     st.integers(), st.integers(10**300, 10**400), st.floats(), st.sampled_from(["10", "abc", "", "1e3", "nan"])
 )
-SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+TEXT_FIELDS: dict[str, st.SearchStrategy[str]] = {
     "engine": st.sampled_from(["duckdb", "DuckDB", "spark", "dataengine", "sqlite", ""]),
     "source": LOCATIONS,
     "destination": LOCATIONS,
@@ -39,6 +39,15 @@ SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "authType": st.sampled_from(["none", "iam", "hmac", "kerberos"]),
     "cosEndpoint": st.sampled_from([f"http://{CLOSED_PORT}", "ftp://x", "not a url", ""]),
     "iamEndpoint": st.sampled_from([f"http://{CLOSED_PORT}", "nope"]),
+    "serviceInstanceId": st.sampled_from(["0123-abcd", ""]),
+    "memoryLimit": st.sampled_from(["512MB", "4GB", "1.5GB", "GB", "12", "-1MB", "1e9GB"]),
+    "sparkUrl": st.sampled_from([f"sc://{CLOSED_PORT}", "http://x", ""]),
+    "dataEngineInstanceCrn": st.sampled_from(["crn:v1:x", "nope"]),
+    "dataEngineApiUrl": st.sampled_from([f"http://{CLOSED_PORT}", "nope"]),
+}
+"""Every text setting; the fuzzer also puts a NUL or a lone surrogate anywhere in each (``poisoned``)."""
+SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    **{key: poisoned(values) for key, values in TEXT_FIELDS.items()},
     "allowAnonymous": st.booleans(),
     "queryTimeoutSeconds": NUMBERS,
     "rowLimit": NUMBERS,
@@ -47,12 +56,10 @@ SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "cacheSettleSeconds": NUMBERS,
     "cacheAlignStepSeconds": NUMBERS,
     "threads": NUMBERS,
-    "memoryLimit": st.sampled_from(["512MB", "4GB", "1.5GB", "GB", "12", "-1MB", "1e9GB"]),
-    "sparkUrl": st.sampled_from([f"sc://{CLOSED_PORT}", "http://x", ""]),
-    "dataEngineInstanceCrn": st.sampled_from(["crn:v1:x", "nope"]),
     "apiKey": TEXT,  # a secret in jsonData must be refused
 }
-SECURE = st.dictionaries(st.sampled_from(SECURE_KEYS), TEXT, max_size=4)
+SECRETS = st.one_of(TEXT, TEXT.map(lambda text: text + "\x00"))  # protobuf strings carry NUL, never a surrogate
+SECURE = st.dictionaries(st.sampled_from(SECURE_KEYS), SECRETS, max_size=4)
 PINNED = {
     "cosEndpoint": f"http://{CLOSED_PORT}",
     "iamEndpoint": f"http://{CLOSED_PORT}",
@@ -149,3 +156,26 @@ def test_lone_surrogates_in_json_data_are_refused_with_text(servicers: Servicers
     context.dataSourceInstanceSettings.jsonData = raw
     health = servicers.health(context)
     assert health.status == pb.CheckHealthResponse.ERROR and "not valid Unicode" in health.message, health.message
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\ud800"])
+@pytest.mark.parametrize("key", sorted(TEXT_FIELDS))
+def test_nul_or_lone_surrogate_in_any_text_setting_is_a_400_naming_it(servicers: Servicers, key: str, bad: str) -> None:
+    """Issue 25: a NUL in ``source`` was "internal error" at Save & test and a 500 for queries."""
+    raw = json.dumps({key: f"/data/a{bad}b"}).encode()
+    context = datasource_context(uid=f"bad-{key}", version=next(_versions))
+    context.dataSourceInstanceSettings.jsonData = raw
+    health = servicers.health(context)
+    assert health.status == pb.CheckHealthResponse.ERROR and health.message.startswith(f"settings failed: {key} holds")
+    request = pb.QueryDataRequest(pluginContext=context, queries=[data_query("A", {"rawSql": "SELECT 1 AS x"})])
+    answer = servicers.query(request).responses["A"]
+    assert answer.status == 400 and answer.error.startswith(f"{key} holds"), answer.error
+
+
+@pytest.mark.parametrize("key", SECURE_KEYS)
+def test_nul_in_a_secret_is_a_400_naming_the_secret_not_its_value(servicers: Servicers, key: str) -> None:
+    context = datasource_context({"source": "cos://us-south/bucket/p"}, secure={key: "s3cret\x00"}, uid=f"nul-{key}",
+                                 version=next(_versions))
+    health = servicers.health(context)
+    assert health.status == pb.CheckHealthResponse.ERROR and f"{key} holds a NUL" in health.message
+    assert "s3cret" not in health.message

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.macros.tokenizer import line_col
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 Format = Literal["table", "time_series"]
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # (our key, the original plugin's key)
 _ALIASES = {
@@ -57,6 +60,22 @@ def _string(data: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"query field {key} must be a string, got {type(value).__name__}")
     return value
+
+
+def _sql(data: Mapping[str, Any]) -> str:
+    """The query's SQL, refused when it holds a lone surrogate.
+
+    JSON lets a query carry ``"\\ud800"`` (half of a UTF-16 pair, no character on its own); no
+    engine can encode it, and DuckDB's own message ("Python Conversion Failure") does not say where.
+    """
+    sql = _string(data, "rawSql")
+    bad = _LONE_SURROGATE.search(sql)
+    if bad is not None:
+        raise BadRequest(
+            f"the SQL holds an invalid character at {line_col(sql, bad.start())}: {bad.group()!r} is half of a "
+            "UTF-16 surrogate pair, not a character; retype that part of the query"
+        )
+    return sql
 
 
 def _boolean(data: Mapping[str, Any], key: str, default: bool) -> bool:
@@ -114,7 +133,7 @@ def parse_query(
         raise BadRequest("the query must be a JSON object")
     return QueryModel(
         ref_id=ref_id or _string(data, "refId") or "A",
-        raw_sql=_string(data, "rawSql"),
+        raw_sql=_sql(data),
         format=_format(data),
         time_column=_string(data, "timeColumn").strip(),
         metrics_column=_string(data, "metricsColumn").strip(),

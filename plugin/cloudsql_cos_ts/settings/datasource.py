@@ -102,6 +102,7 @@ def parse_datasource_settings(
     """Build and validate settings from Grafana's raw instance settings."""
     data = _json_object(json_data)
     _refuse_secrets_in_json(data)
+    _refuse_nul_in_secrets(secure)
     endpoint_raw = _opt_str(data, "cosEndpoint")
     endpoint = normalize_endpoint(endpoint_raw, field="cosEndpoint") if endpoint_raw else None
     source_text = _opt_str(data, "source")
@@ -150,11 +151,25 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise BadRequest("datasource jsonData must be a JSON object")
-    try:  # JSON's "\\ud800" (or its bytes) would reach paths and URLs, which cannot encode a lone surrogate
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except (UnicodeEncodeError, RecursionError):
-        raise BadRequest("datasource jsonData holds text that is not valid Unicode (a lone surrogate)") from None
+    for key, item in value.items():  # JSON's "\\ud800" (or its bytes) would reach paths and URLs
+        try:
+            json.dumps({key: item}, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise BadRequest(f"{key} holds text that is not valid Unicode (a lone surrogate): retype it") from None
     return value
+
+
+def _refuse_nul(key: str, value: str) -> None:
+    """A NUL character ends C strings: paths, URLs and headers built from it fail deep inside a library."""
+    position = value.find("\x00") + 1
+    if position:
+        raise BadRequest(f"{key} holds a NUL character (\\x00) at position {position}: remove it")
+
+
+def _refuse_nul_in_secrets(secure: Mapping[str, str]) -> None:
+    for key, value in secure.items():
+        if "\x00" in value:
+            raise BadRequest(f"{key} holds a NUL character (\\x00): paste the secret again")
 
 
 def _refuse_secrets_in_json(data: Mapping[str, Any]) -> None:
@@ -172,6 +187,7 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str):
         raise BadRequest(f"{key} must be a string")
+    _refuse_nul(key, value)
     return value.strip()
 
 
