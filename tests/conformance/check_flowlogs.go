@@ -20,6 +20,8 @@ import (
 	"github.com/grafana/dataplane/sdata/timeseries"
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/cloudsql-cos-ts/host/launch"
 )
 
 const (
@@ -137,12 +139,12 @@ func runFlowlogs(executable, inputPath string, checkTimeout time.Duration, repor
 	defer os.RemoveAll(cacheDir)
 
 	started := time.Now()
-	p, err := startLikeGrafana(executable, cacheDir)
+	p, err := launch.Start(executable, launch.GrafanaEnv(cacheDir))
 	if err != nil {
 		failAll(fmt.Errorf("not run: the plugin did not start: %w", err))
 		return
 	}
-	defer p.client.Kill()
+	defer p.Client.Kill()
 	report.measure("flowlog_handshake", time.Since(started).Seconds(), "s")
 	for _, c := range flowlogChecks(in) {
 		checkStarted := time.Now()

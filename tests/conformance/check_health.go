@@ -18,7 +18,7 @@ type healthStage struct {
 }
 
 func checkHealth(ctx context.Context, p *pluginUnderTest) (string, error) {
-	protoResp, err := p.diagnostics.CheckHealth(ctx, &pluginv2.CheckHealthRequest{
+	protoResp, err := p.Diagnostics.CheckHealth(ctx, &pluginv2.CheckHealthRequest{
 		PluginContext: backend.ToProto().PluginContext(pluginContext()),
 	})
 	if err != nil {

@@ -19,7 +19,7 @@ const (
 )
 
 func checkCollectMetrics(ctx context.Context, p *pluginUnderTest) (string, error) {
-	protoResp, err := p.diagnostics.CollectMetrics(ctx, &pluginv2.CollectMetricsRequest{
+	protoResp, err := p.Diagnostics.CollectMetrics(ctx, &pluginv2.CollectMetricsRequest{
 		PluginContext: backend.ToProto().PluginContext(pluginContext()),
 	})
 	if err != nil {

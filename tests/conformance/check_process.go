@@ -52,9 +52,9 @@ const gracefulExitLimit = 1500 * time.Millisecond
 // connection, wait up to 2 s, then SIGKILL).
 func checkShutdown(p *pluginUnderTest) (string, error) {
 	started := time.Now()
-	p.client.Kill()
+	p.Client.Kill()
 	took := time.Since(started)
-	if !p.client.Exited() {
+	if !p.Client.Exited() {
 		return "", errors.New("the process is still running after Kill")
 	}
 	if took >= gracefulExitLimit {

@@ -26,7 +26,7 @@ func callResource(ctx context.Context, p *pluginUnderTest, method, path string) 
 		URL:           path,
 		Headers:       map[string][]string{"Accept": {"application/json"}},
 	})
-	stream, err := p.resource.CallResource(ctx, req)
+	stream, err := p.Resource.CallResource(ctx, req)
 	if err != nil {
 		return resourceAnswer{}, fmt.Errorf("CallResource %s %s failed: %w", method, path, err)
 	}

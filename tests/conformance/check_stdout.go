@@ -17,6 +17,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/cloudsql-cos-ts/host/launch"
 )
 
 // sigtermExitLimit bounds the wait for the process to end after SIGTERM; the stdout audit
@@ -30,7 +32,7 @@ const sigtermExitLimit = 5 * time.Second
 func checkStdoutOnlyHandshake(ctx context.Context, executable, cacheDir string) (string, error) {
 	cmd := exec.Command(executable)
 	cmd.Dir = "/"
-	cmd.Env = append(grafanaEnv(cacheDir), goPluginEnv()...)
+	cmd.Env = append(launch.GrafanaEnv(cacheDir), goPluginEnv()...)
 	// The plugin's logs from this run only matter when this check fails.
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
@@ -119,9 +121,9 @@ func exerciseOverHandshake(ctx context.Context, line string) error {
 	}
 	defer conn.Close()
 	p := &pluginUnderTest{
-		data:        pluginv2.NewDataClient(conn),
-		diagnostics: pluginv2.NewDiagnosticsClient(conn),
-		resource:    pluginv2.NewResourceClient(conn),
+		Data:        pluginv2.NewDataClient(conn),
+		Diagnostics: pluginv2.NewDiagnosticsClient(conn),
+		Resource:    pluginv2.NewResourceClient(conn),
 	}
 	for _, c := range rpcChecks {
 		_, _ = c.run(ctx, p)

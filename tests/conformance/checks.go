@@ -1,6 +1,10 @@
 package main
 
-import "context"
+import (
+	"context"
+
+	"github.com/cloudsql-cos-ts/host/launch"
+)
 
 // A check returns a human-readable detail on success, or an error saying what Grafana would
 // have got wrong.
@@ -31,3 +35,7 @@ var rpcChecks = []namedCheck{
 	{"collect_metrics", checkCollectMetrics},
 	{"concurrent_queries", checkConcurrentQueries},
 }
+
+// pluginUnderTest is a plugin process started the way Grafana does (tests/host/launch), or a
+// fake served in-process by the self-tests: the checks only use its gRPC clients.
+type pluginUnderTest = launch.Plugin

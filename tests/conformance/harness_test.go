@@ -200,9 +200,9 @@ func serveFake(t *testing.T, answers *fakeAnswers) *pluginUnderTest {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return &pluginUnderTest{
-		data:        pluginv2.NewDataClient(conn),
-		diagnostics: pluginv2.NewDiagnosticsClient(conn),
-		resource:    pluginv2.NewResourceClient(conn),
+		Data:        pluginv2.NewDataClient(conn),
+		Diagnostics: pluginv2.NewDiagnosticsClient(conn),
+		Resource:    pluginv2.NewResourceClient(conn),
 	}
 }
 

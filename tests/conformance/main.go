@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cloudsql-cos-ts/host/launch"
 )
 
 func main() {
@@ -74,7 +76,7 @@ func run(executable string, checkTimeout time.Duration, report *reporter) {
 	defer os.RemoveAll(cacheDir)
 
 	started := time.Now()
-	p, err := startLikeGrafana(executable, cacheDir)
+	p, err := launch.Start(executable, launch.GrafanaEnv(cacheDir))
 	if err != nil {
 		report.fail(handshakeCheck, err)
 		notRun := errors.New("not run: the plugin did not start")
@@ -84,7 +86,7 @@ func run(executable string, checkTimeout time.Duration, report *reporter) {
 		report.fail(shutdownCheck, notRun)
 	} else {
 		report.measure("handshake", time.Since(started).Seconds(), "s")
-		report.pass(handshakeCheck, p.describe())
+		report.pass(handshakeCheck, p.Describe())
 		for _, c := range rpcChecks {
 			detail, err := runWithTimeout(c.run, p, checkTimeout)
 			report.result(c.name, detail, err)

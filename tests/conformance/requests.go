@@ -105,7 +105,7 @@ func queryData(ctx context.Context, p *pluginUnderTest, queries ...backend.DataQ
 // sendQueryData is queryData for a request built by the caller (another datasource, headers).
 func sendQueryData(ctx context.Context, p *pluginUnderTest, request *backend.QueryDataRequest) (backend.Responses, error) {
 	req := backend.ToProto().QueryDataRequest(request)
-	protoResp, err := p.data.QueryData(ctx, req)
+	protoResp, err := p.Data.QueryData(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("QueryData call failed: %w", err)
 	}
