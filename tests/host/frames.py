@@ -1,4 +1,4 @@
-"""Read the data frames Grafana returns from ``POST /api/ds/query`` (its JSON encoding of Arrow frames).
+"""Read the data frames ``POST /api/ds/query`` returns (the SDK's JSON encoding of Arrow frames, as Grafana sends it).
 
 Each frame is ``{"schema": {"fields": [{"name", "type", "labels"}...]}, "data": {"values": [column...]}}``
 with times as epoch milliseconds. The helpers turn that into rows and series so the tests compare

@@ -222,6 +222,45 @@ def test_a_broken_macro_is_our_400_through_the_host(world: HostWorld) -> None:
     assert results["A"].error.startswith("unknown macro $__bogus at line 1, column 8; known macros:"), results["A"]
 
 
+def test_a_saved_config_reaches_the_plugin(world: HostWorld) -> None:
+    """PUT as the config editor saves: a new version, and the plugin's next health check uses the new settings."""
+    path = f"/api/datasources/uid/{DATASOURCE_UID}"
+    before = world.host.get(path)
+    moved = world.flow_logs.destination.parent / "results-moved"
+    try:
+        saved = world.host.request("PUT", path, {"jsonData": {**before["jsonData"], "destination": str(moved)},
+                                                 "secureJsonData": {"apiKey": "another-test-key"}})
+        assert saved.status == 200 and saved.body["message"] == "Datasource updated", saved.body
+        assert saved.body["datasource"]["version"] == before["version"] + 1
+        assert saved.body["datasource"]["secureJsonFields"] == {"apiKey": True}
+        health = world.host.get(f"{path}/health")
+        (destination,) = [s for s in health["details"]["stages"] if s["name"] == "destination"]
+        assert str(moved) in destination["detail"], destination
+    finally:
+        restored = world.host.request("PUT", path, {"jsonData": before["jsonData"]})
+        assert restored.status == 200, restored.body
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "health", 200),
+    ("GET", "does/not/exist", 404),
+])
+def test_resources_pass_through(world: HostWorld, method: str, path: str, status: int) -> None:
+    answer = world.host.request(method, f"/api/datasources/uid/{DATASOURCE_UID}/resources/{path}")
+    assert answer.status == status, answer.body
+    assert answer.headers.get("Access-Control-Allow-Origin") == "*"
+    assert ("status" if status == 200 else "error") in answer.body
+
+
+def test_cors_preflight(world: HostWorld) -> None:
+    answer = world.host.request("OPTIONS", "/api/ds/query", headers={"Origin": "http://127.0.0.1:1",
+                                                                      "Access-Control-Request-Method": "POST",
+                                                                      "Access-Control-Request-Headers": "content-type"})
+    assert answer.status == 204
+    assert answer.headers.get("Access-Control-Allow-Origin") == "*"
+    assert "POST" in answer.headers.get("Access-Control-Allow-Methods", "")
+
+
 def expected_alert_states(world: HostWorld, evaluated_at_ms: int) -> dict[str, str]:
     """The rule in plain Python: rejected records of the last 30 minutes in 5-minute buckets per
     target, the last bucket's count against the threshold."""
