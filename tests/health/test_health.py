@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -258,15 +259,56 @@ def test_hung_iam_endpoint_does_not_hang_the_check(
     )
 
 
-def test_hung_cos_endpoint_is_cut_at_the_stage_timeout(instances: InstanceManager, silent_endpoint: str) -> None:
-    json_data = {"source": f"cos://us-south/{BUCKET}/x/", "cosEndpoint": silent_endpoint, "authType": "hmac"}
+@pytest.fixture
+def refusing_endpoint() -> str:
+    """A loopback port nobody listens on: the connection is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+REFUSED = (
+    "cannot reach the COS endpoint {url}: check the region or endpoint of the location and that the plugin's machine "
+    "can connect to it"
+)
+SILENT = (
+    "no answer within 5.0 s from the COS endpoint {url}: check the endpoint settings (COS region or endpoint, IAM "
+    "endpoint) and that the plugin's machine can reach them"
+)
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    endpoint: str  # the fixture serving it
+    auth: str
+    message: str  # {url} is the endpoint
+    seconds: tuple[float, float]  # how long Save & test may take, with slack for a busy machine
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # refused: no retry, no back-off; the COS layer names the endpoint
+        Unreachable("refusing_endpoint", "hmac", "credentials failed: " + REFUSED, (0, 1.5)),
+        Unreachable("refusing_endpoint", "none", "source failed: " + REFUSED, (0, 1.5)),
+        # silent: only the stage's limit ends the wait, and its message still names the endpoint
+        Unreachable("silent_endpoint", "hmac", "credentials failed: " + SILENT, (4.5, 6.5)),
+        Unreachable("silent_endpoint", "none", "source failed: " + SILENT, (4.5, 6.5)),
+    ],
+    ids=["refused-hmac", "refused-anonymous", "silent-hmac", "silent-anonymous"],
+)
+def test_a_refused_endpoint_fails_at_once_and_a_silent_one_at_the_stage_limit(
+    instances: InstanceManager, request: pytest.FixtureRequest, case: Unreachable
+) -> None:
+    """Issue 25: a refused connection was retried for 2-5 s, and at the 5 s limit the message lost the endpoint."""
+    url = request.getfixturevalue(case.endpoint)
+    json_data = {"source": f"cos://us-south/{BUCKET}/x/", "cosEndpoint": url, "authType": case.auth,
+                 "allowAnonymous": True}
     started = time.monotonic()
-    report = check(instances, json_data, HMAC_SECURE)
-    assert time.monotonic() - started < 6.5
-    assert report.message == (
-        "credentials failed: no answer within 5.0 s: check the endpoint settings (COS region or endpoint, IAM "
-        "endpoint) and that the plugin's machine can reach them"
-    )
+    report = check(instances, json_data, HMAC_SECURE if case.auth == "hmac" else {})
+    elapsed = time.monotonic() - started
+    assert report.message == case.message.format(url=url)
+    assert case.seconds[0] <= elapsed < case.seconds[1], elapsed
 
 
 def test_check_health_over_grpc(plugin: PluginProcess, local_flowlogs: Path) -> None:

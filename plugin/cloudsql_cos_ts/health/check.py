@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.health.credentials import check_credentials
+from cloudsql_cos_ts.health.credentials import check_credentials, cos_locations
 from cloudsql_cos_ts.health.destination import check_destination
 from cloudsql_cos_ts.health.scan import scan_newest
 from cloudsql_cos_ts.health.source import SourceProbe, describe_probe, probe_source
@@ -20,6 +20,7 @@ from cloudsql_cos_ts.health.stages import HealthReport, Stage, run_stages
 from cloudsql_cos_ts.instances import InstanceManager
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
+from cloudsql_cos_ts.storage.iam import token_url
 
 HEALTH_TIMEOUT_S = 15.0
 CREDENTIALS_TIMEOUT_S = 5.0
@@ -68,13 +69,25 @@ class _Walk:
     def engine_stage(self) -> str:
         return self.instances.get(self.context).engine.health(self.budget)
 
+    def endpoints(self) -> str:
+        """The endpoints a COS stage talks to, named in its timeout message (they are the thing to check)."""
+        settings = self.settings
+        if settings is None:
+            return ""
+        endpoints = sorted({location.endpoint for location in cos_locations(settings)})
+        named = [f"the COS endpoint {endpoint}" for endpoint in endpoints]
+        if named and settings.credentials.auth == "iam":  # the SDK fetches its token there first
+            named.append(f"the IAM endpoint {token_url(settings.credentials.iam_endpoint)}")
+        return " or ".join(named)
+
     def stages(self) -> list[Stage]:
+        hint, named = _ENDPOINT_HINT, self.endpoints
         return [
             Stage("settings", self.settings_stage),
-            Stage("credentials", self.credentials_stage, CREDENTIALS_TIMEOUT_S, _ENDPOINT_HINT),
-            Stage("source", self.source_stage, SOURCE_TIMEOUT_S, _ENDPOINT_HINT),
-            Stage("scan", self.scan_stage, SCAN_TIMEOUT_S, _ENDPOINT_HINT),
-            Stage("destination", self.destination_stage, DESTINATION_TIMEOUT_S, _ENDPOINT_HINT),
+            Stage("credentials", self.credentials_stage, CREDENTIALS_TIMEOUT_S, hint, named),
+            Stage("source", self.source_stage, SOURCE_TIMEOUT_S, hint, named),
+            Stage("scan", self.scan_stage, SCAN_TIMEOUT_S, hint, named),
+            Stage("destination", self.destination_stage, DESTINATION_TIMEOUT_S, hint, named),
             Stage("engine", self.engine_stage, ENGINE_TIMEOUT_S, "check that the engine is running and reachable"),
         ]
 

@@ -18,7 +18,7 @@ import requests
 from cloudsql_cos_ts.errors import DownstreamError, DownstreamTimeout, NotFound
 from cloudsql_cos_ts.settings.datasource import Credentials, DatasourceSettings
 from cloudsql_cos_ts.settings.locations import CosLocation
-from cloudsql_cos_ts.storage.factory import open_store
+from cloudsql_cos_ts.storage.factory import probe_store
 from cloudsql_cos_ts.storage.iam import key_refused, token_url
 
 _API_KEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
@@ -86,7 +86,7 @@ def _iam_code(answer: requests.Response) -> str | None:
 
 
 def _hmac_detail(location: CosLocation, credentials: Credentials) -> str:
-    store, prefix = open_store(location, credentials)
+    store, prefix = probe_store(location, credentials)
     # A missing bucket is reported after the signature was checked; the source stage names it.
     with contextlib.suppress(NotFound):
         store.list(prefix, "/")

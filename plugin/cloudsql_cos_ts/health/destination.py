@@ -16,7 +16,7 @@ from cloudsql_cos_ts.settings.datasource import Credentials, DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.storage.cos import CosStore, client_for
-from cloudsql_cos_ts.storage.factory import open_store
+from cloudsql_cos_ts.storage.factory import probe_store
 from cloudsql_cos_ts.storage.local import LocalStore
 
 PROBE_NAME = "_cloudsql-cos-ts-health-probe"
@@ -26,7 +26,7 @@ def check_destination(settings: DatasourceSettings) -> str:
     destination = settings.destination
     if destination is None:
         return "not configured ($__dest is unavailable until a destination is set)"
-    store, prefix = open_store(destination, settings.credentials)
+    store, prefix = probe_store(destination, settings.credentials)
     key = f"{prefix}{PROBE_NAME}-{uuid.uuid4().hex[:12]}"
     local = isinstance(destination, LocalLocation)
     try:

@@ -16,7 +16,7 @@ from cloudsql_cos_ts.health.stages import StageWarning
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation, Location
 from cloudsql_cos_ts.storage.base import ObjectInfo, ObjectStore
-from cloudsql_cos_ts.storage.factory import open_store
+from cloudsql_cos_ts.storage.factory import probe_store
 
 EXPECTED_LAYOUT = (
     "ibm_vpc_flowlogs_v1/account=…/region=…/vpc-id=…/subnet-id=…/endpoint-type=…/instance-id=…/vnic-id=…/"
@@ -43,7 +43,7 @@ def probe_source(settings: DatasourceSettings) -> SourceProbe:
     if settings.source is None:
         raise StageWarning("no source configured: $__source, FLOW and FLOW_FLAT are unavailable")
     _refuse_missing_folder(settings.source)
-    store, prefix = open_store(settings.source, settings.credentials)
+    store, prefix = probe_store(settings.source, settings.credentials)
     flowlogs = settings.source_format == "flowlogs"
     probe = SourceProbe(store)
     folder = prefix

@@ -38,12 +38,17 @@ class StageWarning(Exception):
     """A stage passed with a caveat the user should read (e.g. no flow logs found yet)."""
 
 
+def _nothing_named() -> str:
+    return ""
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
     run: Callable[[], str]  # returns the success detail; raises PluginError / StageWarning
     timeout_s: float = DEFAULT_STAGE_TIMEOUT_S
     on_timeout: str = "check that the plugin's machine can reach it"  # what to do when the stage hangs
+    waits_on: Callable[[], str] = _nothing_named  # what a hung stage waits for, e.g. "the COS endpoint …"
 
 
 @dataclass
@@ -80,7 +85,9 @@ def _run_bounded(stage: Stage, budget: CancelToken) -> str:
     worker.start()
     worker.join(limit)
     if worker.is_alive():
-        raise DownstreamTimeout(f"no answer within {limit:.1f} s: {stage.on_timeout}")
+        waited_for = stage.waits_on()
+        source = f" from {waited_for}" if waited_for else ""
+        raise DownstreamTimeout(f"no answer within {limit:.1f} s{source}: {stage.on_timeout}")
     if outcome.error is not None:
         raise outcome.error
     return outcome.detail

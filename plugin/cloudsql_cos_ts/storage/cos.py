@@ -38,17 +38,20 @@ from cloudsql_cos_ts.storage.iam import iam_refused, iam_unreachable, token_url
 _T = TypeVar("_T")
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 30
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 4  # the first try and three retries (botocore's "max_attempts" counts retries only)
+PROBE_ATTEMPTS = 1
+"""Save & test's stores try each request once: it reports what the endpoint does now, and the retries'
+back-off turned a refused connection into 2-5 s of waiting that could end in the stage's time limit."""
 
-_clients: dict[tuple[str, Credentials], Any] = {}
+_clients: dict[tuple[str, Credentials, int], Any] = {}
 _clients_lock = threading.Lock()
 
 
-def _make_client(endpoint: str, credentials: Credentials) -> Any:
+def _make_client(endpoint: str, credentials: Credentials, attempts: int) -> Any:
     config = Config(
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        retries={"total_max_attempts": attempts, "mode": "standard"},
         max_pool_connections=16,
         s3={"addressing_style": "path"},
         signature_version={"iam": "oauth", "hmac": "s3v4", "none": UNSIGNED}[credentials.auth],
@@ -65,23 +68,24 @@ def _make_client(endpoint: str, credentials: Credentials) -> Any:
     return ibm_boto3.client("s3", **kwargs)
 
 
-def client_for(endpoint: str, credentials: Credentials) -> Any:
-    """One shared client per endpoint and credentials: clients are thread-safe and costly to build."""
-    key = (endpoint, credentials)
+def client_for(endpoint: str, credentials: Credentials, attempts: int = MAX_ATTEMPTS) -> Any:
+    """One shared client per endpoint, credentials and attempts: clients are thread-safe and costly to build."""
+    key = (endpoint, credentials, attempts)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = _make_client(endpoint, credentials)
+            client = _clients[key] = _make_client(endpoint, credentials, attempts)
         return client
 
 
 class CosStore:
-    """A bucket; keys are full object keys inside it."""
+    """A bucket; keys are full object keys inside it. ``attempts`` bounds the tries of each request."""
 
-    def __init__(self, endpoint: str, bucket: str, credentials: Credentials) -> None:
+    def __init__(self, endpoint: str, bucket: str, credentials: Credentials, attempts: int = MAX_ATTEMPTS) -> None:
         self.endpoint = endpoint
         self.bucket = bucket
         self._credentials = credentials
+        self._attempts = attempts
 
     @property
     def identity(self) -> str:
@@ -89,7 +93,7 @@ class CosStore:
 
     def _call(self, action: Callable[[Any], _T], key: str | None = None) -> _T:
         with _mapped_errors(self.endpoint, self.bucket, key, self._credentials):
-            return action(client_for(self.endpoint, self._credentials))
+            return action(client_for(self.endpoint, self._credentials, self._attempts))
 
     def list(self, prefix: str, delimiter: str | None = None) -> Listing:
         def run(client: Any) -> Listing:
