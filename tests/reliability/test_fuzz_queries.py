@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS
 from tests.macros.test_tokenizer_properties import CODE, MACRO_TEXT, PROTECTED, SQLISH
 from tests.plugin_host import datasource_context
-from tests.reliability.json_inputs import TEXT, json_bytes
-from tests.reliability.modes import FUZZ
+from tests.reliability.flows import flow_context
+from tests.reliability.json_inputs import TEXT, json_bytes, poisoned
+from tests.reliability.modes import FUZZ, FUZZ_SLOW_HANDLER
 from tests.reliability.servicers import Servicers
 
 MACRO_CALLS = st.sampled_from(
@@ -50,7 +53,7 @@ RUNNABLE = st.sampled_from(
     ]
 )
 SQL = st.one_of(
-    RUNNABLE,
+    poisoned(RUNNABLE),
     SQLISH,
     st.lists(st.one_of(PROTECTED, CODE, MACRO_TEXT, MACRO_CALLS), max_size=10).map(" ".join),
     st.sampled_from(["SELECT 1 AS x", "SELECT range AS n FROM range(3)", "VALUES (1, 'a')"]),
@@ -69,9 +72,11 @@ QUERY_FIELDS = {
     "refId": TEXT,
 }
 INT64 = st.integers(-(2**63), 2**63 - 1)
+EDGES_MS = st.sampled_from([EARLIEST_MS, EARLIEST_MS + 1, LATEST_MS - 1, LATEST_MS])  # years 1 and 9999
 EPOCH_MS = st.one_of(
-    st.integers(-62_135_596_800_000, 253_402_300_799_999),  # years 1 to 9999
-    st.sampled_from([-62_135_596_800_001, 253_402_300_800_000, 0, -1]),
+    st.integers(EARLIEST_MS, LATEST_MS),
+    EDGES_MS,
+    st.sampled_from([EARLIEST_MS - 1, LATEST_MS + 1, 0, -1]),
     INT64,
 )
 DATA_QUERIES = st.builds(
@@ -99,6 +104,38 @@ def test_every_query_is_answered_with_200_or_a_4xx_with_text(servicers: Servicer
     assert set(response.responses) == {q.refId or "A" for q in queries}
     for ref, answer in response.responses.items():
         assert answer.status == 200 or (400 <= answer.status < 500 and answer.error), (ref, answer.status, answer.error)
+
+
+FLOW_SQL = st.sampled_from(
+    [
+        "SELECT count(*) AS n FROM FLOW_FLAT WHERE $__timeFilter(string)",
+        "SELECT $__timeGroup(start_time, $__interval, 0) AS time, count(*) AS n FROM FLOW_FLAT "
+        "WHERE $__timeFilterColumn(start_time, string) GROUP BY 1",
+        "SELECT $__timeGroupAlias(start_time, 100d, previous), count(*) AS n FROM FLOW_FLAT GROUP BY 1",
+        "SELECT $__timeFrom() AS a, $__timeTo() AS b, count(*) AS n FROM FLOW WHERE $__timeFilter(string)",
+    ]
+)
+# the data's own years, the ends of what the plugin takes, and a century before the data
+RANGE_ENDS_MS = st.one_of(EDGES_MS, st.sampled_from([-2_208_988_800_000, 1_778_198_400_000]), st.integers(0, 2**42))
+
+
+@FUZZ_SLOW_HANDLER
+@given(poisoned(FLOW_SQL), st.tuples(RANGE_ENDS_MS, RANGE_ENDS_MS).map(sorted), st.sampled_from([1_000, 86_400_000]))
+def test_flow_log_queries_at_the_ends_of_time_are_answered_with_200_or_a_4xx(
+    servicers: Servicers, flow_folder: Path, sql: str, ends: list[int], interval: int
+) -> None:
+    """Issue 25: a range ending in the year 9999 was a 500 (year 10000), and a century of hours took a minute."""
+    query = pb.DataQuery(
+        refId="A",
+        json=json.dumps({"rawSql": sql, "timeColumn": "start_time"}).encode(),
+        timeRange=pb.TimeRange(fromEpochMS=ends[0], toEpochMS=ends[1]),
+        intervalMS=interval,
+    )
+    context = flow_context(flow_folder, uid="fuzz-flows")
+    started = time.process_time()
+    answer = servicers.query(pb.QueryDataRequest(pluginContext=context, queries=[query])).responses["A"]
+    assert answer.status == 200 or (400 <= answer.status < 500 and answer.error), (answer.status, answer.error)
+    assert time.process_time() - started < 5
 
 
 def _answer(servicers: Servicers, query: pb.DataQuery) -> pb.DataResponse:
