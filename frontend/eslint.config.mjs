@@ -9,6 +9,7 @@ const nodeGlobals = {
   clearTimeout: 'readonly',
   URL: 'readonly',
   Headers: 'readonly',
+  fetch: 'readonly',
 };
 
 export default tseslint.config(

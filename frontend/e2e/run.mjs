@@ -1,5 +1,6 @@
 // Browser tests: the real editors (harness) in Debian's chromium, driven by playwright-core.
-// Every spec gets a fresh page, saves a screenshot and fails on console errors.
+// Every spec gets a fresh page, saves a screenshot and fails on console errors. The real-backend
+// specs run against the Grafana-less host serving the plugin built in dist/ (e2e/host.mjs).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,23 +9,34 @@ import { chromium } from 'playwright-core';
 
 import { buildHarness, harnessOutDir } from '../harness/build.mjs';
 import { startStaticServer } from '../harness/server.mjs';
+import { startHost } from './host.mjs';
 import configSpecs from './specs/configEditor.mjs';
 import builtModuleSpecs from './specs/builtModule.mjs';
 import querySpecs from './specs/queryEditor.mjs';
+import realBackendSpecs from './specs/realBackend.mjs';
 
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.resolve(frontendDir, '..');
 const outputDir = path.join(frontendDir, '.test-output');
 const screenshotDir = path.join(outputDir, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SPEC_TIMEOUT_MS = 60000;
+// `node e2e/run.mjs [part of a spec name ...]` runs only the specs named (all by default).
+const only = process.argv.slice(2);
+const specs = [...querySpecs, ...configSpecs, ...builtModuleSpecs, ...realBackendSpecs].filter(
+  (spec) => only.length === 0 || only.some((part) => spec.name.includes(part))
+);
+const needsHost = specs.some((spec) => realBackendSpecs.includes(spec));
 
 // Cosmetic only: Grafana's fonts, and the spinner icon that Grafana's own build adds to the icon set
 // shipped in @grafana/ui. Anything else logged as an error fails the spec.
 const IGNORED_RESOURCE_ERRORS = [/\/public\/fonts\//, /\/public\/build\/img\/icons\/unicons\/spinner\.svg$/];
 
-function isIgnored(message) {
+// A spec may expect some requests to fail (a 400 it provokes): `expectedResourceErrors`, URL patterns.
+function isIgnored(message, spec) {
   const url = message.location()?.url ?? '';
-  return message.text().startsWith('Failed to load resource') && IGNORED_RESOURCE_ERRORS.some((re) => re.test(url));
+  const expected = [...IGNORED_RESOURCE_ERRORS, ...(spec.expectedResourceErrors ?? [])];
+  return message.text().startsWith('Failed to load resource') && expected.some((re) => re.test(url));
 }
 
 function withTimeout(promise, ms, name) {
@@ -35,11 +47,11 @@ function withTimeout(promise, ms, name) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function runSpec(context, spec, baseUrl) {
+async function runSpec(context, spec, baseUrl, host) {
   const page = await context.newPage();
   const consoleErrors = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' && !isIgnored(message)) {
+    if (message.type() === 'error' && !isIgnored(message, spec)) {
       consoleErrors.push(`console: ${message.text()} ${message.location()?.url ?? ''}`);
     }
   });
@@ -47,7 +59,7 @@ async function runSpec(context, spec, baseUrl) {
   const started = Date.now();
   let failure;
   try {
-    await withTimeout(spec.run(page, { baseUrl, screenshotDir }), SPEC_TIMEOUT_MS, spec.name);
+    await withTimeout(spec.run(page, { baseUrl, screenshotDir, host }), SPEC_TIMEOUT_MS, spec.name);
     if (consoleErrors.length > 0) {
       failure = new Error(`console errors:\n  ${consoleErrors.join('\n  ')}`);
     }
@@ -59,44 +71,77 @@ async function runSpec(context, spec, baseUrl) {
   return { name: spec.name, ms: Date.now() - started, failure };
 }
 
+/** Runs every spec in one browser; the real-backend ones only when the host started. */
+async function runSpecs({ host, error: hostError }) {
+  const server = await startStaticServer(
+    harnessOutDir,
+    {
+      '/public/build/img/icons/': path.join(frontendDir, 'node_modules/@grafana/ui/dist/public/img/icons'),
+      '/dist/': path.join(repoRoot, 'dist'),
+    },
+    host ? { '/api/': host.url } : {}
+  );
+  const profileDir = await mkdtemp(path.join(os.tmpdir(), 'cloudsql-chromium-'));
+  const results = [];
+  try {
+    const context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      for (const spec of specs) {
+        const result =
+          realBackendSpecs.includes(spec) && !host
+            ? { name: spec.name, ms: 0, failure: new Error(`the Grafana-less host did not start: ${hostError.message}`) }
+            : await runSpec(context, spec, server.url, host);
+        results.push(result);
+        console.log(`${result.failure ? 'FAIL' : 'ok  '} ${result.name} (${result.ms} ms)`);
+        if (result.failure) {
+          console.log(`     ${String(result.failure.stack ?? result.failure).split('\n').join('\n     ')}`);
+        }
+      }
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await server.close();
+    await rm(profileDir, { recursive: true, force: true });
+  }
+  return results;
+}
+
 async function main() {
   await rm(screenshotDir, { recursive: true, force: true });
   await mkdir(screenshotDir, { recursive: true });
-  await buildHarness();
-  const server = await startStaticServer(harnessOutDir, {
-    '/public/build/img/icons/': path.join(frontendDir, 'node_modules/@grafana/ui/dist/public/img/icons'),
-    '/dist/': path.join(frontendDir, '..', 'dist'),
-  });
-  const profileDir = await mkdtemp(path.join(os.tmpdir(), 'cloudsql-chromium-'));
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const results = [];
+  // The host starts (plugin handshake, sample data) while esbuild bundles the pages.
+  const hostStart = needsHost
+    ? startHost({ repoRoot, logFile: path.join(outputDir, 'host.log') }).then(
+        (host) => ({ host }),
+        (error) => ({ error })
+      )
+    : Promise.resolve({});
+  const stopHost = () => hostStart.then(({ host }) => host?.stop());
+  // Killed from outside (CI timeout, Ctrl+C): the host and its plugin go too.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => stopHost().finally(() => process.exit(130)));
+  }
+  let results;
   try {
-    for (const spec of [...querySpecs, ...configSpecs, ...builtModuleSpecs]) {
-      const result = await runSpec(context, spec, server.url);
-      results.push(result);
-      console.log(`${result.failure ? 'FAIL' : 'ok  '} ${result.name} (${result.ms} ms)`);
-      if (result.failure) {
-        console.log(`     ${String(result.failure.stack ?? result.failure).split('\n').join('\n     ')}`);
-      }
-    }
+    await buildHarness();
+    results = await runSpecs(await hostStart);
   } finally {
-    await context.close();
-    await server.close();
-    await rm(profileDir, { recursive: true, force: true });
+    await stopHost();
   }
   const failed = results.filter((result) => result.failure).length;
   const summary = { passed: results.length - failed, failed, screenshots: screenshotDir };

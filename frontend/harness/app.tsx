@@ -1,9 +1,10 @@
 import React, { ComponentType, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { lastValueFrom } from 'rxjs';
 
-import { CoreApp, createTheme, dateTime, ThemeContext } from '@grafana/data';
+import { CoreApp, createTheme, DataFrame, DataQueryRequest, DataQueryResponse, dateTime, ThemeContext } from '@grafana/data';
 import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
-import { GlobalStyles } from '@grafana/ui';
+import { Alert, Button, GlobalStyles } from '@grafana/ui';
 
 import type { ConfigEditor } from '../src/components/ConfigEditor';
 import type { QueryEditor } from '../src/components/QueryEditor';
@@ -21,6 +22,23 @@ export interface HarnessPlugin {
   ConfigEditor: ComponentType<React.ComponentProps<typeof ConfigEditor>>;
 }
 
+/** What Save & test reports: Grafana's testDatasource result, or its rejection. */
+export interface TestResult {
+  status: 'success' | 'error';
+  message: string;
+  details?: unknown;
+}
+
+/**
+ * A page on a real backend: the config editor starts from the stored datasource and gets a
+ * Save & test button, and the query editor's Run sends the query and shows the frames.
+ */
+export interface HarnessBackend {
+  settings: CloudSqlSettings;
+  /** Saves the settings, then tests the saved datasource; answers the settings as saved. */
+  saveAndTest(options: CloudSqlSettings): Promise<{ saved: CloudSqlSettings; result: TestResult }>;
+}
+
 /** Grafana services the editors reach through @grafana/runtime, answered by canned JSON. */
 export function installStubServices() {
   const stub = createStubBackendSrv();
@@ -35,12 +53,99 @@ const range = {
   raw: { from: 'now-6h', to: 'now' },
 };
 
+const INTERVAL = { text: '1m', ms: 60000 };
+
+/** The request a dashboard panel's query runner hands the datasource (filtered as Grafana does). */
+function panelRequest(datasource: DataSource, query: CloudSqlQuery, run: number, app: CoreApp): DataQueryRequest<CloudSqlQuery> {
+  return {
+    requestId: `harness-${run}`,
+    app,
+    timezone: 'utc',
+    range,
+    interval: INTERVAL.text,
+    intervalMs: INTERVAL.ms,
+    maxDataPoints: 1000,
+    scopedVars: {
+      __interval: { text: INTERVAL.text, value: INTERVAL.text },
+      __interval_ms: { text: String(INTERVAL.ms), value: INTERVAL.ms },
+    },
+    targets: [query].filter((target) => datasource.filterQuery(target)),
+    startTime: Date.now(),
+  };
+}
+
+/** The frames of a query response as plain tables, or its errors (what a table panel would show). */
+function QueryResult({ response }: { response: DataQueryResponse }) {
+  const errors = response.errors ?? (response.error ? [response.error] : []);
+  return (
+    <section data-testid="query-result">
+      {errors.map((error, index) => (
+        <Alert key={index} severity="error" title="Query failed" data-testid="query-error">
+          {error.message}
+        </Alert>
+      ))}
+      {(response.data as DataFrame[]).map((frame, index) => (
+        <table key={index} data-testid="result-frame" data-name={frame.name ?? ''} style={{ marginTop: 8 }}>
+          <thead>
+            <tr>
+              {frame.fields.map((field) => (
+                <th key={field.name} style={{ paddingRight: 16, textAlign: 'left' }}>
+                  {field.name}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {Array.from({ length: frame.length }, (_, row) => (
+              <tr key={row}>
+                {frame.fields.map((field) => (
+                  <td key={field.name}>{String(field.values[row])}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ))}
+    </section>
+  );
+}
+
+/** Grafana's "Save & test" row: the button and what the health check said. */
+function SaveAndTest({ onClick, result }: { onClick: () => void; result?: TestResult }) {
+  const stages = (result?.details as { stages?: Array<{ name: string; status: string; detail: string }> } | undefined)?.stages;
+  return (
+    <section style={{ marginTop: 16 }}>
+      <Button onClick={onClick}>Save &amp; test</Button>
+      {result && (
+        <div data-testid="test-result" data-status={result.status} style={{ marginTop: 8 }}>
+          <Alert severity={result.status} title={result.message}>
+            {stages && (
+              <ul>
+                {stages.map((stage) => (
+                  <li key={stage.name}>
+                    {stage.name}: {stage.status} {stage.detail}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Alert>
+        </div>
+      )}
+    </section>
+  );
+}
+
 /**
  * Renders one editor inside Grafana's dark theme (?view=query|config; ?app=explore or
  * unified-alerting for the compact layout) and dumps its state into <pre data-testid="state">
- * for the browser specs to read.
+ * for the browser specs to read. With a `backend`, Run and Save & test do what Grafana's panel
+ * and datasource page do.
  */
-export function mountHarness({ datasource, QueryEditor, ConfigEditor }: HarnessPlugin, requests: Array<{ method: string; url: string }>) {
+export function mountHarness(
+  { datasource, QueryEditor, ConfigEditor }: HarnessPlugin,
+  requests: Array<{ method: string; url: string }>,
+  backend?: HarnessBackend
+) {
   const params = new URLSearchParams(window.location.search);
   const view = params.get('view') ?? 'query';
   const app = (params.get('app') as CoreApp | null) ?? CoreApp.Dashboard;
@@ -56,26 +161,36 @@ export function mountHarness({ datasource, QueryEditor, ConfigEditor }: HarnessP
   function QueryView() {
     const [query, setQuery] = useState<CloudSqlQuery>({ refId: 'A', ...datasource.getDefaultQuery() });
     const [runs, setRuns] = useState(0);
+    const [response, setResponse] = useState<DataQueryResponse>();
+    const run = async () => {
+      const count = runs + 1;
+      setRuns(count);
+      if (backend) {
+        setResponse(await lastValueFrom(datasource.query(panelRequest(datasource, query, count, app))));
+      }
+    };
     return (
       <>
-        <QueryEditor
-          query={query}
-          onChange={setQuery}
-          onRunQuery={() => setRuns((count) => count + 1)}
-          datasource={datasource}
-          range={range}
-          app={app}
-        />
+        <QueryEditor query={query} onChange={setQuery} onRunQuery={run} datasource={datasource} range={range} app={app} />
+        {response && <QueryResult response={response} />}
         <StateDump state={{ query, runs }} />
       </>
     );
   }
 
   function ConfigView() {
-    const [options, setOptions] = useState<CloudSqlSettings>(createSettings({}, { sparkToken: true }));
+    const [options, setOptions] = useState<CloudSqlSettings>(backend?.settings ?? createSettings({}, { sparkToken: true }));
+    const [result, setResult] = useState<TestResult>();
+    const saveAndTest = async (current: CloudSqlSettings) => {
+      setResult(undefined);
+      const { saved, result } = await backend!.saveAndTest(current);
+      setOptions(saved);
+      setResult(result);
+    };
     return (
       <>
         <ConfigEditor options={options} onOptionsChange={setOptions} />
+        {backend && <SaveAndTest onClick={() => saveAndTest(options)} result={result} />}
         <StateDump
           state={{
             jsonData: options.jsonData,

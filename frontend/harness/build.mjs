@@ -1,4 +1,4 @@
-// Bundles the harness pages (real editors + stubbed backend) into .test-output/harness/ with esbuild.
+// Bundles the harness pages (real editors on the stubbed or the real backend) into .test-output/harness/ with esbuild.
 import { build } from 'esbuild';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +33,7 @@ function pageHtml(links, script) {
 const PAGES = [
   { html: 'index.html', entry: 'main.tsx', folder: 'source' }, // the editors from the sources
   { html: 'systemjs.html', entry: 'systemjs.tsx', folder: 'built' }, // dist/module.js via SystemJS
+  { html: 'backend.html', entry: 'backend.tsx', folder: 'backend' }, // the same on the real backend
 ];
 
 async function buildPage({ html, entry, folder }) {

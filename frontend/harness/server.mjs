@@ -1,4 +1,5 @@
-// A static file server on 127.0.0.1 for the browser harness (no network beyond loopback).
+// A static file server on 127.0.0.1 for the browser harness (no network beyond loopback), which may
+// also hand some paths to another loopback server (the Grafana-less host's /api/*).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -16,8 +17,26 @@ const TYPES = {
   '.woff2': 'font/woff2',
 };
 
-/** Serves `root`, plus each `mounts` prefix from its own folder (e.g. Grafana's icon URLs). */
-export async function startStaticServer(root, mounts = {}) {
+/**
+ * Forwards `request` to the same path on `target` (an http://127.0.0.1:PORT origin) and streams
+ * the answer back; so the page's relative `/api/...` calls reach the host as they reach Grafana.
+ */
+function forward(request, response, target) {
+  const upstream = http.request(new URL(request.url, target), { method: request.method, headers: request.headers }, (answer) => {
+    response.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(response);
+  });
+  upstream.on('error', (error) => {
+    response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `host: ${error.message}` }));
+  });
+  request.pipe(upstream);
+}
+
+/**
+ * Serves `root`, plus each `mounts` prefix from its own folder (e.g. Grafana's icon URLs); requests
+ * under a `proxies` prefix go to that origin instead.
+ */
+export async function startStaticServer(root, mounts = {}, proxies = {}) {
   const resolve = (urlPath) => {
     for (const [prefix, folder] of Object.entries(mounts)) {
       if (urlPath.startsWith(prefix)) {
@@ -28,6 +47,11 @@ export async function startStaticServer(root, mounts = {}) {
   };
   const server = http.createServer(async (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url, 'http://127.0.0.1').pathname);
+    const proxy = Object.keys(proxies).find((prefix) => urlPath.startsWith(prefix));
+    if (proxy) {
+      forward(request, response, proxies[proxy]);
+      return;
+    }
     const file = resolve(path.posix.normalize(urlPath));
     try {
       if (!(await stat(file)).isFile()) {
