@@ -96,7 +96,7 @@ func serve(args []string) error {
 	evaluator := &alerting.Evaluator{Rules: provisioned.AlertRules, Query: registry.QueryData}
 	server := &front.Server{
 		Plugin: plugin, Supervisor: sup, Datasources: registry, Dashboards: provisioned.Dashboards,
-		Evaluate: func(r *http.Request) (any, error) { return evaluator.EvaluateAll(r.Context(), time.Now()) },
+		Evaluate: func(ctx context.Context) any { return evaluator.EvaluateAll(ctx, time.Now()) },
 	}
 	listener, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -58,12 +58,12 @@ type Evaluator struct {
 }
 
 // EvaluateAll evaluates every rule once at `now`, as one scheduler tick would.
-func (e *Evaluator) EvaluateAll(ctx context.Context, now time.Time) ([]RuleResult, error) {
+func (e *Evaluator) EvaluateAll(ctx context.Context, now time.Time) []RuleResult {
 	out := make([]RuleResult, 0, len(e.Rules))
 	for _, rule := range e.Rules {
 		out = append(out, e.Evaluate(ctx, rule, now))
 	}
-	return out, nil
+	return out
 }
 
 // Evaluate runs the rule's queries and expressions and maps the condition to instances; an

@@ -36,15 +36,19 @@ func (i Instance) View() map[string]any {
 	for k := range i.SecureJSONData {
 		secure[k] = true
 	}
-	jsonData := i.JSONData
-	if jsonData == nil {
-		jsonData = map[string]any{}
-	}
 	return map[string]any{
 		"id": i.ID, "uid": i.UID, "orgId": i.OrgID, "name": i.Name, "type": i.Type, "access": i.Access,
-		"isDefault": i.IsDefault, "jsonData": jsonData, "secureJsonFields": secure, "version": i.Version,
+		"isDefault": i.IsDefault, "jsonData": i.jsonData(), "secureJsonFields": secure, "version": i.Version,
 		"readOnly": !i.Editable,
 	}
+}
+
+// jsonData is the settings object, {} when the datasource has none (never JSON null).
+func (i Instance) jsonData() map[string]any {
+	if i.JSONData == nil {
+		return map[string]any{}
+	}
+	return i.JSONData
 }
 
 // Update is the part of a PUT body the config editor sends.
@@ -155,7 +159,7 @@ func (i Instance) clone() Instance {
 
 // PluginContext is what Grafana attaches to every call for this datasource.
 func (r *Registry) PluginContext(inst Instance) (backend.PluginContext, error) {
-	jsonData, err := json.Marshal(inst.View()["jsonData"])
+	jsonData, err := json.Marshal(inst.jsonData())
 	if err != nil {
 		return backend.PluginContext{}, err
 	}

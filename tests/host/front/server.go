@@ -4,6 +4,7 @@
 package front
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -25,7 +26,7 @@ type Server struct {
 	Datasources *datasource.Registry
 	Dashboards  map[string]map[string]any
 	// Evaluate runs every provisioned alert rule once and returns the results as JSON-able data.
-	Evaluate func(r *http.Request) (any, error)
+	Evaluate func(ctx context.Context) any
 }
 
 // Handler routes Grafana's paths.
@@ -198,10 +199,5 @@ func (s *Server) hostPlugin(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
-	results, err := s.Evaluate(r)
-	if err != nil {
-		fail(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, results)
+	writeJSON(w, http.StatusOK, s.Evaluate(r.Context()))
 }
