@@ -28,9 +28,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cloudsql_cos_ts.flowlogs.generator import generate  # noqa: E402
-from cloudsql_cos_ts.proto import backend_pb2 as pb  # noqa: E402
-from tests.plugin_host import PluginProcess, data_query, datasource_context  # noqa: E402
+from cloudsql_cos_ts.flowlogs.generator import generate
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from tests.plugin_host import PluginProcess, data_query, datasource_context
 
 DATA_END = datetime(2026, 5, 8, 2, tzinfo=UTC)
 DATA_START = DATA_END - timedelta(hours=2)
