@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Frontend tests: build (when inputs changed), dist checks, vitest unit/component tests, then the
 # browser specs in Debian's chromium. Ends with "frontend: N passed, N failed"; non-zero on failure.
+# The real-backend specs run the Grafana-less host on dist/: they need the plugin executable there
+# (scripts/build.sh), the repository's .venv (sample flow logs) and Go (scripts/host_build.sh builds
+# the host when it is missing or stale); scripts/test.sh provides all three before calling this.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -47,7 +50,7 @@ node scripts/check-dist.mjs || status=1
 echo "frontend: unit and component tests (vitest)"
 npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$OUTPUT_DIR/vitest.json" || status=1
 
-echo "frontend: browser tests (playwright-core + $CHROMIUM)"
+echo "frontend: browser tests (playwright-core + $CHROMIUM; real backend: Grafana-less host on dist/)"
 ensure_chromium
 node e2e/run.mjs || status=1
 
