@@ -106,6 +106,16 @@ def test_the_plugin_is_loaded_unsigned_and_its_backend_runs(world: HostWorld) ->
     assert metrics.status == 200 and "cloudsql_cos_ts_queries_total" in metrics.body, metrics
 
 
+def test_the_plugin_runs_with_grafanas_environment_from_the_root(world: HostWorld) -> None:
+    """Grafana skips its own environment: no PATH, no HOME, none of the host's secrets; cwd is /."""
+    plugin = psutil.Process(world.host.get("/api/host/plugin")["pid"])
+    environment = plugin.environ()
+    assert plugin.cwd() == "/"
+    assert {"PATH", "HOME", *SECRET_ENV}.isdisjoint(environment), sorted(environment)
+    assert environment["GF_VERSION"] and environment["GF_PLUGIN_CACHE_DIR"]
+    assert environment["grafana_plugin_type"] == "datasource" and environment["PLUGIN_PROTOCOL_VERSIONS"] == "2"
+
+
 def test_the_datasource_is_provisioned(world: HostWorld) -> None:
     datasource = world.host.get(f"/api/datasources/uid/{DATASOURCE_UID}")
     assert datasource["type"] == PLUGIN_ID and datasource["name"] == "VPC flow logs"
