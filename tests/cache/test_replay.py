@@ -47,6 +47,9 @@ def _set(path: str, value: object) -> Callable[[pb.QueryDataRequest], None]:
         _set("pluginContext.orgId", 2),
         _set("pluginContext.dataSourceInstanceSettings.uid", "other"),
         _set("pluginContext.dataSourceInstanceSettings.lastUpdatedMS", 6),
+        _set("pluginContext.dataSourceInstanceSettings.id", 99),  # the same uid in another org
+        _set("pluginContext.dataSourceInstanceSettings.jsonData", b'{"source": "/other"}'),  # edited in one second
+        lambda built: built.pluginContext.dataSourceInstanceSettings.decryptedSecureJsonData.update({"apiKey": "k2"}),
         _set("queries.0.refId", "B"),
         _set("queries.0.queryType", "x"),
         _set("queries.0.json", b'{"rawSql": "SELECT 2"}'),

@@ -31,7 +31,8 @@ _serialized = pb.DataQuery.SerializeToString
 
 def fingerprint(request: pb.QueryDataRequest) -> Fingerprint | None:
     """Everything of a request its answers depend on, or None for a request that must not be
-    answered from the cache. The fingerprint lives only in memory, so it may hold the settings as sent.
+    answered from the cache. The fingerprint lives only in memory, so it may hold the settings as sent
+    (``deterministic`` orders the secure map's keys, so equal settings always give equal bytes).
 
     Read straight from the protobuf request, before anything else is made of it: on a replay this is
     the largest single step. The row limit is its raw text and each query its serialized bytes
@@ -41,13 +42,9 @@ def fingerprint(request: pb.QueryDataRequest) -> Fingerprint | None:
         return None
     context = request.pluginContext
     settings = context.dataSourceInstanceSettings
-    return (  # the datasource as settings/identity.py defines it: org, numeric id, uid and the settings
+    return (  # the datasource (settings/identity.py): its org, and id, uid, version and settings in one C call
         context.orgId,
-        settings.id,
-        settings.uid,
-        settings.lastUpdatedMS,
-        settings.jsonData,
-        tuple(sorted(settings.decryptedSecureJsonData.items())),
+        settings.SerializeToString(deterministic=True),
         context.grafanaConfig.get(ROW_LIMIT_KEY, ""),
         tuple(map(_serialized, request.queries)),
     )
