@@ -3,7 +3,8 @@
 The Go tests cover the alert evaluator (reduce modes, threshold types, the shipped rule's states),
 the plugin.json rules and provisioning's ``$VAR`` expansion. The loader cases here start the built
 host on a copy of dist/ (its entries linked, not copied) with one thing wrong and expect it to refuse
-to load, naming the problem, before any plugin process runs.
+to load, naming the problem, before any plugin process runs; a last one checks that SIGTERM stops
+the plugin and the host exits 0.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
-from tests.host.host import BUILD_TIMEOUT_S, EXECUTABLE, REPO, dist_folder, host_binary
+from tests.host.host import BUILD_TIMEOUT_S, EXECUTABLE, REPO, HostProcess, dist_folder, host_binary
 
 HOST_SOURCE = REPO / "tests" / "host"
 REFUSAL_TIMEOUT_S = 60
@@ -86,3 +88,14 @@ def test_the_loader_refuses_a_broken_plugin_folder(tmp_path: Path, break_it: Cal
     assert run.returncode == 1 and run.stdout == "", (run.returncode, run.stdout, run.stderr)
     assert named in run.stderr, run.stderr
     assert "plugin started" not in run.stderr, "a plugin process ran although the folder is broken"
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT_S + REFUSAL_TIMEOUT_S)
+def test_sigterm_stops_the_plugin_and_exits_0(tmp_path: Path) -> None:
+    """The contract of ``serve``: on SIGTERM the host stops the plugin process, then exits 0."""
+    (tmp_path / "provisioning").mkdir()
+    host = HostProcess(binary=host_binary(), plugin_dir=dist_folder(), provisioning=tmp_path / "provisioning",
+                       log=tmp_path / "host.log").start()
+    plugin = psutil.Process(host.get("/api/host/plugin")["pid"])
+    assert host.stop() == 0, host.log_tail()
+    assert not plugin.is_running() or plugin.status() == psutil.STATUS_ZOMBIE
