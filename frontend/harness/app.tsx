@@ -2,9 +2,9 @@ import React, { ComponentType, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { lastValueFrom } from 'rxjs';
 
-import { CoreApp, createTheme, DataFrame, DataQueryRequest, DataQueryResponse, dateTime, ThemeContext } from '@grafana/data';
+import { CoreApp, createTheme, DataQueryResponse, ThemeContext } from '@grafana/data';
 import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
-import { Alert, Button, GlobalStyles } from '@grafana/ui';
+import { GlobalStyles } from '@grafana/ui';
 
 import type { ConfigEditor } from '../src/components/ConfigEditor';
 import type { QueryEditor } from '../src/components/QueryEditor';
@@ -14,19 +14,14 @@ import { CloudSqlQuery } from '../src/types';
 import { createFakeTemplateSrv } from '../testing/fakeTemplateSrv';
 import { createSettings } from '../testing/settings';
 import { createStubBackendSrv } from '../testing/stubBackendSrv';
+import { panelRequest, QueryResult, range } from './panel';
+import { SaveAndTest, TestResult } from './saveAndTest';
 
 /** What a harness page renders: the editors and datasource, from the sources or from dist/module.js. */
 export interface HarnessPlugin {
   datasource: DataSource;
   QueryEditor: ComponentType<React.ComponentProps<typeof QueryEditor>>;
   ConfigEditor: ComponentType<React.ComponentProps<typeof ConfigEditor>>;
-}
-
-/** What Save & test reports: Grafana's testDatasource result, or its rejection. */
-export interface TestResult {
-  status: 'success' | 'error';
-  message: string;
-  details?: unknown;
 }
 
 /**
@@ -45,94 +40,6 @@ export function installStubServices() {
   setBackendSrv(stub.backendSrv);
   setTemplateSrv(createFakeTemplateSrv({ target_ip: '10.240.0.4', hosts: ['10.0.0.1', '10.0.0.2'] }));
   return stub;
-}
-
-const range = {
-  from: dateTime(Date.UTC(2026, 0, 1)),
-  to: dateTime(Date.UTC(2026, 0, 1, 6)),
-  raw: { from: 'now-6h', to: 'now' },
-};
-
-const INTERVAL = { text: '1m', ms: 60000 };
-
-/** The request a dashboard panel's query runner hands the datasource (filtered as Grafana does). */
-function panelRequest(datasource: DataSource, query: CloudSqlQuery, run: number, app: CoreApp): DataQueryRequest<CloudSqlQuery> {
-  return {
-    requestId: `harness-${run}`,
-    app,
-    timezone: 'utc',
-    range,
-    interval: INTERVAL.text,
-    intervalMs: INTERVAL.ms,
-    maxDataPoints: 1000,
-    scopedVars: {
-      __interval: { text: INTERVAL.text, value: INTERVAL.text },
-      __interval_ms: { text: String(INTERVAL.ms), value: INTERVAL.ms },
-    },
-    targets: [query].filter((target) => datasource.filterQuery(target)),
-    startTime: Date.now(),
-  };
-}
-
-/** The frames of a query response as plain tables, or its errors (what a table panel would show). */
-function QueryResult({ response }: { response: DataQueryResponse }) {
-  const errors = response.errors ?? (response.error ? [response.error] : []);
-  return (
-    <section data-testid="query-result">
-      {errors.map((error, index) => (
-        <Alert key={index} severity="error" title="Query failed" data-testid="query-error">
-          {error.message}
-        </Alert>
-      ))}
-      {(response.data as DataFrame[]).map((frame, index) => (
-        <table key={index} data-testid="result-frame" data-name={frame.name ?? ''} style={{ marginTop: 8 }}>
-          <thead>
-            <tr>
-              {frame.fields.map((field) => (
-                <th key={field.name} style={{ paddingRight: 16, textAlign: 'left' }}>
-                  {field.name}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {Array.from({ length: frame.length }, (_, row) => (
-              <tr key={row}>
-                {frame.fields.map((field) => (
-                  <td key={field.name}>{String(field.values[row])}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ))}
-    </section>
-  );
-}
-
-/** Grafana's "Save & test" row: the button and what the health check said. */
-function SaveAndTest({ onClick, result }: { onClick: () => void; result?: TestResult }) {
-  const stages = (result?.details as { stages?: Array<{ name: string; status: string; detail: string }> } | undefined)?.stages;
-  return (
-    <section style={{ marginTop: 16 }}>
-      <Button onClick={onClick}>Save &amp; test</Button>
-      {result && (
-        <div data-testid="test-result" data-status={result.status} style={{ marginTop: 8 }}>
-          <Alert severity={result.status} title={result.message}>
-            {stages && (
-              <ul>
-                {stages.map((stage) => (
-                  <li key={stage.name}>
-                    {stage.name}: {stage.status} {stage.detail}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Alert>
-        </div>
-      )}
-    </section>
-  );
 }
 
 /**

@@ -8,8 +8,9 @@ import { CloudSqlOptions } from '../src/types';
 import { createFakeTemplateSrv } from '../testing/fakeTemplateSrv';
 import { createHttpBackendSrv } from '../testing/httpBackendSrv';
 import { createSettings } from '../testing/settings';
-import { mountHarness, TestResult } from './app';
+import { mountHarness } from './app';
 import { loadBuiltPlugin } from './builtPlugin';
+import { TestResult } from './saveAndTest';
 
 /** The datasource as Grafana's API shows it (GET /api/datasources/uid/<uid>). */
 interface StoredDatasource {
