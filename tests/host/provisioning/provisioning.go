@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Datasource is one entry of datasources/*.yaml after $VAR expansion.
