@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 time; None for "" or text that is no time, as IBM SQL Query (Spark, ANSI off) read them."""
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class Record:
     header: dict[str, Any]
     fields: dict[str, Any]
 
-    def time(self, name: str) -> datetime:
+    def time(self, name: str) -> datetime | None:
         source = self.header if name.startswith("capture_") else self.fields
         return parse_time(source[name])
 
@@ -33,14 +37,17 @@ class Record:
 def load_records(folder: Path) -> list[Record]:
     records = []
     for path in sorted(folder.rglob("*.gz")):
-        document = json.loads(gzip.decompress(path.read_bytes()))
+        body = path.read_bytes()
+        document = json.loads(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
         header = {k: v for k, v in document.items() if k != "flow_logs"}
         records += [Record(header, fields) for fields in document["flow_logs"]]
     return records
 
 
 def in_range(record: Record, column: str, start: datetime, end: datetime) -> bool:
-    return start <= record.time(column) <= end
+    """A record without that time (NULL) is in no range."""
+    moment = record.time(column)
+    return moment is not None and start <= moment <= end
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -55,6 +62,9 @@ def bucket_counts(records: list[Record], key: str, time_column: str, width_ms: i
     """{key value: {bucket start (epoch ms): count}} with epoch-aligned buckets, empty ones absent."""
     series: dict[str, Counter[int]] = defaultdict(Counter)
     for record in records:
-        moment = epoch_ms(record.time(time_column))
+        when = record.time(time_column)
+        if when is None:  # a NULL time belongs to no bucket
+            continue
+        moment = epoch_ms(when)
         series[record.fields[key]][moment - moment % width_ms] += 1
     return {k: dict(v) for k, v in series.items()}

@@ -1,8 +1,11 @@
-"""Every query of the shipped dashboard and alert rule, as stored, through QueryData over generated flow logs.
+"""Every query of the shipped dashboard and alert rule, as stored, through QueryData over flow logs.
 
-Each result is compared with an independent computation over the raw generated records
-(``expected.py``). Grafana substitutes ``${target_ip}`` in the browser before the query reaches
-the plugin; the test does the same with the scanned target.
+Two buckets: the sample generator's, and the hand-made objects shaped like IBM's real ones
+(``tests/real_objects``: empty and bad record times, a count mismatch, an hour-straddling window,
+pretty-printed and unzipped bodies, ...). Each result is compared with an independent computation
+over the raw records (``expected.py``), where an empty or unparseable time is NULL as at IBM SQL
+Query. Grafana substitutes ``${target_ip}`` in the browser before the query reaches the plugin;
+the test does the same with the scanned target.
 """
 
 from __future__ import annotations
@@ -17,25 +20,31 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
+from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from tests.dashboard.expected import Record, bucket_counts, counts_by, epoch_ms, in_range, load_records
 from tests.dashboard.shipped import load_models
 from tests.plugin_host import PluginProcess, data_query, datasource_context
+from tests.real_objects import cases as real_objects
 
 MODELS = load_models()
-START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
-END = datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
+GENERATED = (datetime(2024, 5, 6, 0, 0, tzinfo=UTC), datetime(2024, 5, 6, 6, 0, tzinfo=UTC))
+REAL_OBJECTS = (datetime(2020, 7, 1, 20, 0, tzinfo=UTC), datetime(2020, 7, 1, 22, 0, tzinfo=UTC))
 
 
 @dataclass
 class World:
+    name: str
     plugin: PluginProcess
-    summary: GenerationSummary
     records: list[Record]
     context: pb.PluginContext
     destination: Path
+    start: datetime
+    end: datetime
+    target: str  # the scanned target, put in for ${target_ip}
+    scanner: str
+    objects: int
 
     def run(self, *queries: pb.DataQuery) -> dict[str, pb.DataResponse]:
         request = pb.QueryDataRequest(pluginContext=self.context, queries=queries)
@@ -48,18 +57,32 @@ class World:
         return pa.ipc.open_file(pa.py_buffer(frame)).read_all()
 
     def query(self, ref: str, model: dict[str, Any]) -> pb.DataQuery:
-        sql = model["rawSql"].replace("${target_ip}", self.summary.scanned_target)
-        return data_query(ref, {**model, "rawSql": sql}, from_ms=epoch_ms(START), to_ms=epoch_ms(END))
+        sql = model["rawSql"].replace("${target_ip}", self.target)
+        return data_query(ref, {**model, "rawSql": sql}, from_ms=epoch_ms(self.start), to_ms=epoch_ms(self.end))
+
+    def in_range(self, record: Record, column: str) -> bool:
+        return in_range(record, column, self.start, self.end)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def _write_bucket(name: str, data: Path) -> tuple[tuple[datetime, datetime], str, str, int]:
+    """The bucket's range, scanned target, scanner and object count."""
+    if name == "generated":
+        summary = generate(data, vnics=3, start=GENERATED[0], end=GENERATED[1], records_per_object=20, seed=7)
+        return GENERATED, summary.scanned_target, summary.scanner_ip, summary.objects
+    written = real_objects.write(data)
+    return REAL_OBJECTS, real_objects.TARGET_IP, real_objects.SCANNER_IP, len(written)
+
+
+@pytest.fixture(scope="module", params=["generated", "real_objects"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("dashboard")
     data, destination = root / "flowlogs", root / "results"
-    summary = generate(data, vnics=3, start=START, end=END, records_per_object=20, seed=7)
+    (start, end), target, scanner, objects = _write_bucket(request.param, data)
     context = datasource_context({"source": str(data), "destination": str(destination)}, uid="flowlogs")
     plugin = PluginProcess(cache_dir=root / "cache").start()
-    yield World(plugin, summary, load_records(data), context, destination)
+    yield World(
+        request.param, plugin, load_records(data), context, destination, start, end, target, scanner, objects
+    )
     plugin.stop()
 
 
@@ -73,7 +96,7 @@ def test_the_shipped_content_has_every_query() -> None:
 
 def test_variable_target_ip(world: World) -> None:
     table = world.table("V", MODELS["target_ip"])
-    inbound = [r for r in world.records if r.fields["direction"] == "I" and in_range(r, "start_time", START, END)]
+    inbound = [r for r in world.records if r.fields["direction"] == "I" and world.in_range(r, "start_time")]
     assert table.column_names == ["target_ip"]
     assert table.column("target_ip").to_pylist() == sorted({r.fields["target_ip"] for r in inbound})
 
@@ -98,7 +121,7 @@ def test_p2_reject_accept_ratio(world: World) -> None:
     target = [
         r
         for r in world.records
-        if r.fields["target_ip"] == world.summary.scanned_target and in_range(r, "start_time", START, END)
+        if r.fields["target_ip"] == world.target and world.in_range(r, "start_time")
     ]
     actions = counts_by(target, "action")
     assert rows(table) == [(actions["rejected"], actions["accepted"])]
@@ -115,7 +138,7 @@ def test_p3_chained_time_series(world: World) -> None:
     target = [
         r
         for r in world.records
-        if r.fields["target_ip"] == world.summary.scanned_target and in_range(r, "start_time", START, END)
+        if r.fields["target_ip"] == world.target and world.in_range(r, "start_time")
     ]
     expected = bucket_counts(target, "action", "start_time", 3_600_000)
     got = {}
@@ -144,9 +167,9 @@ def test_p4_top_rejected_sources(world: World) -> None:
     rejected = [
         r
         for r in world.records
-        if r.fields["target_ip"] == world.summary.scanned_target
+        if r.fields["target_ip"] == world.target
         and r.fields["action"] == "rejected"
-        and in_range(r, "start_time", START, END)
+        and world.in_range(r, "start_time")
     ]
     _top(counts_by(rejected, "initiator_ip"), rows(table), 25)
 
@@ -158,11 +181,11 @@ def test_p5_top_rejected_targets(world: World) -> None:
         for r in world.records
         if r.fields["action"] == "rejected"
         and r.fields["direction"] == "I"
-        and in_range(r, "capture_start_time", START, END)
+        and world.in_range(r, "capture_start_time")
     ]
     counts = counts_by(rejected, "target_ip")
     _top(counts, rows(table), 10)
-    assert rows(table)[0][0] == world.summary.scanned_target
+    assert rows(table)[0][0] == world.target
 
 
 def test_p6_bad_actor(world: World) -> None:
@@ -170,11 +193,11 @@ def test_p6_bad_actor(world: World) -> None:
     rejected = [
         r
         for r in world.records
-        if r.fields["action"] == "rejected" and in_range(r, "connection_start_time", START, END)
+        if r.fields["action"] == "rejected" and world.in_range(r, "connection_start_time")
     ]
     counts = counts_by(rejected, "initiator_ip")
     ((ip, n, ports),) = rows(table)
-    assert ip == world.summary.scanner_ip and n == max(counts.values()) == counts[ip]
+    assert ip == world.scanner and n == max(counts.values()) == counts[ip]
     assert ports == len({r.fields["target_port"] for r in rejected if r.fields["initiator_ip"] == ip})
 
 
@@ -187,7 +210,7 @@ def test_alert_query_fires_for_the_scanned_target_only(world: World) -> None:
     )
     answer = world.plugin.data.QueryData(request, timeout=120).responses["A"]
     assert answer.status == 200, answer.error
-    rejected = [r for r in world.records if r.fields["action"] == "rejected" and in_range(r, "start_time", START, END)]
+    rejected = [r for r in world.records if r.fields["action"] == "rejected" and world.in_range(r, "start_time")]
     expected = bucket_counts(rejected, "target_ip", "start_time", 300_000)
     last_values = {}
     for frame in answer.frames:
@@ -200,13 +223,14 @@ def test_alert_query_fires_for_the_scanned_target_only(world: World) -> None:
         }
         last_values[target] = table.column(1)[-1].as_py()
     threshold = 20
-    assert {t for t, v in last_values.items() if v > threshold} == {world.summary.scanned_target}
+    firing = {t for t, v in last_values.items() if v > threshold}
+    assert firing == ({world.target} if world.name == "generated" else set())
 
 
 def test_metrics_count_source_objects(world: World) -> None:
     world.table("P5", {**MODELS["P5"], "cacheTtlSeconds": 0})
     touched = sum(world.plugin.metric("cloudsql_cos_ts_source_objects_total", event=e) for e in ("read", "cached"))
-    assert touched >= world.summary.objects
+    assert touched >= world.objects
 
 
 def test_p1_reads_no_object(world: World, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ REGION = "us-south"
 VPC_CRN = f"crn:v1:bluemix:public:is:us-south:a/{ACCOUNT}::vpc:r006-f6045065-8a82-44fc-ae1e-4817f499c9c6"
 COLLECTOR_CRN = f"crn:v1:bluemix:public:is:us-south:a/{ACCOUNT}::flow-log-collector:r006-789fce8c-2c1e-4b1c-9c3e-0c1f"
 TARGET_IP = "10.240.64.4"  # the web server (vNIC "web") that the scanner probes
+SCANNER_IP = "198.51.100.23"
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def _syn(second: str, port: int, *, start: str | None = None) -> dict[str, Any]:
     """A rejected inbound SYN from the scanner to the web server at 20:<second>, or with ``start`` as given."""
     moment = f"2020-07-01T{second}Z"
     begin = moment if start is None else start
-    return flow((begin, begin, moment), f"I rejected 198.51.100.23:40000 -> {TARGET_IP}:{port}", 6, (60, 1, 0, 0))
+    return flow((begin, begin, moment), f"I rejected {SCANNER_IP}:40000 -> {TARGET_IP}:{port}", 6, (60, 1, 0, 0))
 
 
 _SCAN_WINDOW = ("2020-07-01T20:31:43Z", "2020-07-01T20:36:43Z")
@@ -186,7 +187,7 @@ CASES: tuple[Case, ...] = (
             _syn("20:33:06", 23, start=""),
             _syn("20:33:07", 25, start=""),
             _syn("20:33:08", 80, start="01/07/2020 20:33"),
-            flow(("", "", ""), f"I rejected 198.51.100.23:40001 -> {TARGET_IP}:3389", 6, (60, 1, 0, 0)),
+            flow(("", "", ""), f"I rejected {SCANNER_IP}:40001 -> {TARGET_IP}:3389", 6, (60, 1, 0, 0)),
             _HTTPS,
         ]))),
     ),

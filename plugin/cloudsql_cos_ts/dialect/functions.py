@@ -12,7 +12,11 @@ Checked against DuckDB 2.0 results (tests/dialect/test_functions.py):
 * ``to_timestamp('…+02:00')`` and ``CAST('…+02:00' AS TIMESTAMP)`` convert the offset to the session
   zone (UTC) in Spark, while DuckDB's cast to TIMESTAMP drops the offset — DuckDB gets
   ``CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)``, exact for offset text, plain text and timestamps
-  because the plugin process runs in UTC (:func:`cloudsql_cos_ts.timerange.force_utc`).
+  because the plugin process runs in UTC (:func:`cloudsql_cos_ts.timerange.force_utc`);
+* a conversion that fails is NULL in Spark with ANSI off (IBM SQL Query): ``to_timestamp('')``,
+  ``CAST('n/a' AS INT)``, ``to_timestamp(s, fmt)`` on text of another shape. DuckDB raises a
+  Conversion Error instead, which failed every query over IBM's own sample object (it holds
+  ``"start_time": ""``) — so every cast becomes ``TRY_CAST`` and every parse ``TRY_STRPTIME``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ import sqlglot
 from sqlglot import exp
 
 _DEFAULT_UNIX_FORMAT = sqlglot.parse_one("unix_timestamp(x)", read="spark").args.get("format")
+# Functions whose DuckDB form casts these arguments to DATE while being written (no node to make safe).
+_DATE_ARGUMENTS: dict[type[exp.Expr], tuple[str, ...]] = {
+    exp.TsOrDsAdd: ("this",),
+    exp.MonthsBetween: ("this", "expression"),
+}
 _INTEGER_TYPES = {
     exp.DataType.Type.BIGINT,
     exp.DataType.Type.INT,
@@ -53,15 +62,35 @@ def normalize_functions(tree: exp.Expr) -> exp.Expr:
 
 def fix_for_duckdb(tree: exp.Expr) -> exp.Expr:
     """Fixes for DuckDB as the target (see the module docstring)."""
+    for text in list(tree.find_all(exp.TimeStrToTime)):  # date_format(s, ...): a cast sqlglot writes itself
+        text.replace(exp.cast(text.this.copy(), "TIMESTAMP"))
     for unix in list(tree.find_all(exp.StrToUnix)):
         if unix.args.get("format") in (None, _DEFAULT_UNIX_FORMAT):
             seconds = exp.TimeToUnix(this=exp.cast(unix.this.copy(), "TIMESTAMP"))
             unix.replace(exp.cast(exp.Floor(this=seconds), "BIGINT"))
+        else:  # sqlglot writes EPOCH(STRPTIME(...)) and ignores "safe" on StrToUnix
+            parsed = exp.StrToTime(this=unix.this.copy(), format=unix.args["format"].copy())
+            unix.replace(exp.TimeToUnix(this=parsed))
     for cast in list(tree.find_all(exp.Cast)):
         if isinstance(cast.this, exp.Div) and cast.to.this in _INTEGER_TYPES:
             cast.this.replace(exp.Anonymous(this="TRUNC", expressions=[cast.this.copy()]))
         elif cast.to.this is exp.DataType.Type.TIMESTAMP and not _is_zoned_cast(cast.this):
             cast.set("this", exp.cast(cast.this.copy(), "TIMESTAMPTZ"))
+    return _conversions_never_fail(tree)
+
+
+def _conversions_never_fail(tree: exp.Expr) -> exp.Expr:
+    """Every cast a ``TRY_CAST`` and every parse a ``TRY_STRPTIME``: NULL where Spark (ANSI off) gives NULL."""
+    for cast in list(tree.find_all(exp.Cast)):
+        if not isinstance(cast, exp.TryCast):
+            cast.replace(exp.TryCast(this=cast.this, to=cast.to, format=cast.args.get("format")))
+    for parse in tree.find_all(exp.StrToTime, exp.TsOrDsToDate):
+        parse.set("safe", True)
+    for node in list(tree.find_all(*_DATE_ARGUMENTS)):  # date_add(s, n), months_between(s, t): cast when written
+        for name in _DATE_ARGUMENTS[type(node)]:
+            value = node.args.get(name)
+            if value is not None and not isinstance(value, exp.Cast):
+                node.set(name, exp.TryCast(this=value, to=exp.DataType.build("DATE")))
     return tree
 
 

@@ -15,7 +15,8 @@ one of:
   positions per key (``row_number``), segment j holds positions ``j*step … j*step+size-1``; only
   complete segments; the segment's tick is its first observation's tick.
 
-Only windows/segments holding observations appear (as at IBM). ``tt`` is BIGINT epoch ms, the value
+Only windows/segments holding observations appear (as at IBM); a row whose timetick is NULL (an
+empty or unparseable time string) is no observation. ``tt`` is BIGINT epoch ms, the value
 a DOUBLE. The other select items are grouped by, together with the hidden key, so each key is its
 own series. ``<AGG>``: COUNT, SUM, AVG, MIN, MAX, SD (sample standard deviation). The differences
 from IBM are listed in ``docs/time-series-functions.md``.
@@ -89,6 +90,9 @@ def _lower_format(select: exp.Select) -> None:
         value.copy().as_(_hidden("value", series).name),
         _spark(key_sql).as_(_hidden("key", series).name),
     )
+    # An observation needs a tick: a row whose timetick is NULL (an empty or unparseable time
+    # string, NULL as in IBM SQL Query) is no observation and joins no window or segment.
+    select.where(exp.Not(this=exp.Is(this=_hidden("tick", series), expression=exp.Null())), copy=False)
     items: list[exp.Expr] = []
     for item in select.expressions:
         if isinstance(item, exp.Column) and item.name.lower() == series.lower():

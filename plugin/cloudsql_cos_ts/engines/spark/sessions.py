@@ -19,6 +19,10 @@ MAX_IDLE = 4
 SESSION_CONF = {
     # The plugin's SQL is UTC throughout (RFC 3339 strings, Grafana's epoch times).
     "spark.sql.session.timeZone": "UTC",
+    # IBM SQL Query ran Spark 3 with ANSI off: a conversion that fails (to_timestamp(''), a cast of
+    # text that is no number) is NULL, never an error. Spark 4 servers default to ANSI on; the
+    # answer must not depend on the server's default.
+    "spark.sql.ansi.enabled": "false",
 }
 
 
