@@ -12,8 +12,8 @@ hours, which listed nothing for a minute of CPU. So the range is cut down level 
   exist and overlap the range.
 
 An empty century therefore costs one delimiter listing per vNIC; ten years over two hours of data a
-few. Months and days always reach the direct case (a month is at most 31 day listings plus two
-edges), so nothing below ``day=`` is walked.
+few more. A day always reaches the direct case (at most 24 hour listings), so nothing below ``day=``
+is walked.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from cloudsql_cos_ts.flowlogs.layout import ONE_HOUR, TIME_LEVELS, day_suffix, h
 ENUMERATE_LIMIT = 64
 """Name at most this many day/hour prefixes of one folder directly; list the folder's children beyond."""
 
-ONE_DAY = timedelta(days=1)
+_ONE_DAY = timedelta(days=1)
 _LAST_HOUR = timedelta(hours=23)
 
 
@@ -60,7 +60,7 @@ class _Folder:
     def hours(self) -> HourSpan | None:
         """The hours the folder can hold; None for a folder naming no date (``month=13``)."""
         if not self.values:
-            return ALL_HOURS
+            return _ALL_HOURS
         year, month, day = (*self.values, 1, 1)[:3]
         try:
             first = datetime(year, month, day, tzinfo=UTC)
@@ -80,7 +80,7 @@ class _Folder:
         return _Folder(self.vnic, prefix, (*self.values, int(value)))
 
 
-ALL_HOURS = HourSpan(datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC))
+_ALL_HOURS = HourSpan(datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC))
 
 
 def _clip(span: HourSpan, within: HourSpan) -> HourSpan | None:
@@ -110,7 +110,7 @@ def _suffixes(span: HourSpan) -> list[str]:
             suffixes.extend(hour_suffix(cut.first + offset * ONE_HOUR) for offset in range(len(cut)))
         if day + _LAST_HOUR >= span.last:
             return suffixes
-        day += ONE_DAY
+        day += _ONE_DAY
 
 
 def partition_jobs(
