@@ -9,6 +9,7 @@ import pytest
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.macros import DestSpec, MacroContext, TimeGroupFill, expand_macros, find_prev_refs
+from cloudsql_cos_ts.timerange import TimeRange
 
 FROM = "to_timestamp('2024-05-06T10:00:00.000Z')"
 TO = "to_timestamp('2024-05-06T11:00:00.250Z')"
@@ -284,3 +285,20 @@ KNOWN = (
 )
 def test_errors(context: Callable[..., MacroContext], sql: str, changes: dict[str, Any], message: str) -> None:
     assert _raises(context(**changes), sql) == message
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # the first and last millisecond a range may hold: exact, four-digit years (Spark needs them)
+        (-62_135_596_800_000, 253_402_300_799_999,
+         "to_timestamp('0001-01-01T00:00:00.000Z') to_timestamp('9999-12-31T23:59:59.999Z')"),
+        (-1, 0, "to_timestamp('1969-12-31T23:59:59.999Z') to_timestamp('1970-01-01T00:00:00.000Z')"),
+        (-61_000_000_000_000, 100, "to_timestamp('0036-12-26T11:33:20.000Z') to_timestamp('1970-01-01T00:00:00.100Z')"),
+    ],
+)
+def test_time_bounds_at_the_ends_of_time(
+    context: Callable[..., MacroContext], start: int, end: int, expected: str
+) -> None:
+    """Issue 25: 9999-12-31T23:59:59.999Z went through a float and became the year 10000 (a 500)."""
+    assert expand_macros("$__timeFrom() $__timeTo()", context(time_range=TimeRange(start, end))).sql == expected

@@ -35,7 +35,8 @@ def bare_column_name(expression: str) -> str:
 
 def rfc3339(epoch_ms: int) -> str:
     """``2024-05-06T10:00:00.000Z`` for an epoch-milliseconds instant."""
-    return moment(epoch_ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    at = moment(epoch_ms)  # the year padded by hand: strftime's %Y writes the year 1 as "1"
+    return f"{at.year:04d}-" + at.strftime("%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
 def timestamp_literal(epoch_ms: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from cloudsql_cos_ts import __version__
 from cloudsql_cos_ts.errors import BadRequest
@@ -41,8 +42,10 @@ def _time_range(body: dict[str, object]) -> TimeRange:
         or isinstance(end, bool)
         or not isinstance(start, int | float)
         or not isinstance(end, int | float)
+        or not math.isfinite(start)
+        or not math.isfinite(end)
     ):
-        raise BadRequest("range.from and range.to must be epoch milliseconds (numbers)")
+        raise BadRequest("range.from and range.to must be epoch milliseconds (finite numbers)")
     return TimeRange(int(start), int(end))
 
 
