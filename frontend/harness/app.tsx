@@ -1,4 +1,4 @@
-import React, { ComponentType, useState } from 'react';
+import React, { ComponentType, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { lastValueFrom } from 'rxjs';
 
@@ -69,16 +69,23 @@ export function mountHarness(
     const [query, setQuery] = useState<CloudSqlQuery>({ refId: 'A', ...datasource.getDefaultQuery() });
     const [runs, setRuns] = useState(0);
     const [response, setResponse] = useState<DataQueryResponse>();
+    // Editors call onChange and then onRunQuery in one go; like Grafana's query runner, Run reads
+    // the latest query, not the one of the last render.
+    const latest = useRef({ query, runs });
+    const change = (next: CloudSqlQuery) => {
+      latest.current.query = next;
+      setQuery(next);
+    };
     const run = async () => {
-      const count = runs + 1;
+      const count = ++latest.current.runs;
       setRuns(count);
       if (backend) {
-        setResponse(await lastValueFrom(datasource.query(panelRequest(datasource, query, count, app))));
+        setResponse(await lastValueFrom(datasource.query(panelRequest(datasource, latest.current.query, count, app))));
       }
     };
     return (
       <>
-        <QueryEditor query={query} onChange={setQuery} onRunQuery={run} datasource={datasource} range={range} app={app} />
+        <QueryEditor query={query} onChange={change} onRunQuery={run} datasource={datasource} range={range} app={app} />
         {response && <QueryResult response={response} />}
         <StateDump state={{ query, runs }} />
       </>

@@ -25,9 +25,10 @@ async function listFiles(dir) {
 
 /**
  * The expected answer computed straight from the sample objects (gzip JSON, IBM's layout), not by
- * the plugin: inbound flow records per target_ip whose start_time lies in the range (both ends in).
+ * the plugin: records kept by `keep` whose start_time lies in the range (both ends in), counted per
+ * `groupBy(record)`, as [key, count] text pairs sorted by key.
  */
-async function inboundFlowsByTarget(flowlogsDir) {
+async function countFlows(flowlogsDir, keep, groupBy) {
   const from = Date.parse(FLOWLOGS_RANGE.start);
   const to = Date.parse(FLOWLOGS_RANGE.end);
   const counts = new Map();
@@ -35,12 +36,21 @@ async function inboundFlowsByTarget(flowlogsDir) {
     const object = JSON.parse(gunzipSync(await readFile(file)).toString('utf8'));
     for (const record of object.flow_logs ?? []) {
       const start = Date.parse(record.start_time);
-      if (record.direction === 'I' && start >= from && start <= to) {
-        counts.set(record.target_ip, (counts.get(record.target_ip) ?? 0) + 1);
+      if (keep(record) && start >= from && start <= to) {
+        counts.set(groupBy(record), (counts.get(groupBy(record)) ?? 0) + 1);
       }
     }
   }
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([ip, count]) => [ip, String(count)]);
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([key, count]) => [key, String(count)]);
+}
+
+/** Runs the query in the editor (Shift+Enter) and returns the /api/ds/query request and answer. */
+async function runQuery(page) {
+  const answer = page.waitForResponse((response) => response.url().includes('/api/ds/query'), { timeout: LOAD_TIMEOUT_MS });
+  await page.locator('.monaco-editor').first().click();
+  await page.keyboard.press('Shift+Enter');
+  const response = await answer;
+  return { sent: response.request().postDataJSON(), response };
 }
 
 /** The rows of the first frame the page shows, as text cells; and its column names. */
@@ -78,13 +88,11 @@ export default [
       await page.getByTestId('sql-preview').screenshot({ path: `${screenshotDir}/real-backend-preview.png` });
 
       // Run: one POST /api/ds/query, a frame whose rows match the sample data.
-      const answer = page.waitForResponse((response) => response.url().includes('/api/ds/query'), { timeout: LOAD_TIMEOUT_MS });
-      await page.locator('.monaco-editor').first().click();
-      await page.keyboard.press('Shift+Enter');
-      assert.equal((await answer).status(), 200);
+      const { response } = await runQuery(page);
+      assert.equal(response.status(), 200);
       const frame = await readFrame(page);
       assert.deepEqual(frame.columns, ['target_ip', 'flows']);
-      const expected = await inboundFlowsByTarget(host.flowlogsDir);
+      const expected = await countFlows(host.flowlogsDir, (record) => record.direction === 'I', (record) => record.target_ip);
       assert.equal(expected.length, 2, 'two vNICs receive inbound flows');
       assert.deepEqual(frame.rows, expected);
       await page.getByTestId('query-result').screenshot({ path: `${screenshotDir}/real-backend-frame.png` });
@@ -100,6 +108,32 @@ export default [
     },
   },
   {
+    name: 'real-backend-template-variable',
+    async run(page, { baseUrl, host }) {
+      await openQueryView(page, baseUrl);
+      // The page's dashboard variable target_ip is 10.240.0.4 (harness/backend.tsx).
+      await typeSql(
+        page,
+        'SELECT action, count(*) AS flows FROM FLOW_FLAT WHERE target_ip = "${target_ip}" AND $__timeFilterColumn(start_time, string) GROUP BY action ORDER BY action'
+      );
+      const { sent, response } = await runQuery(page);
+      assert.equal(response.status(), 200);
+      // The frontend filled the variable in before sending; the macro is the backend's to expand.
+      assert.equal(sent.queries.length, 1);
+      assert.equal(
+        sent.queries[0].rawSql,
+        'SELECT action, count(*) AS flows FROM FLOW_FLAT WHERE target_ip = "10.240.0.4" AND $__timeFilterColumn(start_time, string) GROUP BY action ORDER BY action'
+      );
+      assert.deepEqual(sent.queries[0].datasource, { type: 'ibm-cloudsqlcos-datasource', uid: DATASOURCE_UID });
+      assert.deepEqual([sent.from, sent.to], [String(Date.parse(FLOWLOGS_RANGE.start)), String(Date.parse(FLOWLOGS_RANGE.end))]);
+      const frame = await readFrame(page);
+      assert.deepEqual(frame.columns, ['action', 'flows']);
+      const expected = await countFlows(host.flowlogsDir, (record) => record.target_ip === '10.240.0.4', (record) => record.action);
+      assert.ok(expected.length > 0, 'the sample data has flows to 10.240.0.4');
+      assert.deepEqual(frame.rows, expected);
+    },
+  },
+  {
     name: 'real-backend-broken-macro',
     expectedResourceErrors: [/\/resources\/expand$/, /\/api\/ds\/query\?/],
     async run(page, { baseUrl, screenshotDir }) {
@@ -109,10 +143,7 @@ export default [
       await page.getByText('The query cannot be expanded').waitFor({ timeout: LOAD_TIMEOUT_MS });
       const previewError = await page.getByTestId('sql-preview').textContent();
 
-      const answer = page.waitForResponse((response) => response.url().includes('/api/ds/query'), { timeout: LOAD_TIMEOUT_MS });
-      await page.locator('.monaco-editor').first().click();
-      await page.keyboard.press('Shift+Enter');
-      const response = await answer;
+      const { response } = await runQuery(page);
       assert.equal(response.status(), 400);
       const body = await response.json();
       assert.equal(body.results.A.status, 400);
