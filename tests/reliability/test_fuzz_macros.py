@@ -19,7 +19,7 @@ from tests.macros.test_tokenizer_properties import CODE, MACRO_TEXT, PROTECTED, 
 from tests.plugin_host import datasource_context
 from tests.reliability.modes import FUZZ
 from tests.reliability.servicers import Servicers
-from tests.reliability.test_fuzz_queries import MACRO_CALLS
+from tests.reliability.test_fuzz_queries import EPOCH_MS, MACRO_CALLS
 
 CONTEXT = datasource_context({"destination": "/tmp/cloudsql-fuzz-dest"}, uid="fuzz-macros")
 PROTECTED_KINDS = (TokenKind.STRING, TokenKind.QUOTED_NAME, TokenKind.COMMENT)
@@ -35,16 +35,23 @@ def _in_order(kept: list[str], within: list[str]) -> bool:
     return all(any(item == candidate for candidate in rest) for item in kept)
 
 
+# the editor's usual range, the ends of the years 1 and 9999 and beyond, and numbers JSON lets through
+RANGE_ENDS = st.one_of(st.just(1714953600000), EPOCH_MS, st.floats())
+
+
 @FUZZ
 @given(
     st.one_of(
         st.lists(st.one_of(PROTECTED, CODE, MACRO_CALLS), max_size=10).map(" ".join),
         st.lists(st.one_of(PROTECTED, CODE, MACRO_TEXT, SQLISH, MACRO_CALLS), max_size=8).map(" ".join),
         st.text(),
-    )
+    ),
+    st.tuples(RANGE_ENDS, st.one_of(st.just(1715040000000), RANGE_ENDS)),
 )
-def test_expand_keeps_strings_and_comments_and_answers_with_text(servicers: Servicers, sql: str) -> None:
-    body = {"query": {"refId": "B", "rawSql": sql}, "range": {"from": 1714953600000, "to": 1715040000000}}
+def test_expand_keeps_strings_and_comments_and_answers_with_text(
+    servicers: Servicers, sql: str, ends: tuple[float, float]
+) -> None:
+    body = {"query": {"refId": "B", "rawSql": sql}, "range": {"from": ends[0], "to": ends[1]}}
     status, answer = servicers.call_resource("expand", "POST", json.dumps(body).encode(), CONTEXT)
     if status == 200:
         assert _in_order(_protected_texts(sql), _protected_texts(answer["expandedSql"])), answer["expandedSql"]
