@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.partitions import ENUMERATE_LIMIT, HourSpan, partition_jobs
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.settings.datasource import DatasourceSettings
+from cloudsql_cos_ts.settings.locations import LocalLocation
+from cloudsql_cos_ts.settings.plugin import PluginSettings
 from cloudsql_cos_ts.storage.local import LocalStore
-from cloudsql_cos_ts.timerange import TimeRange
+from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 VNIC = "v/"
 MAY = [f"v/year=2026/month=05/day={day:02d}/" for day in range(1, 32)]
@@ -104,3 +108,15 @@ def test_an_empty_century_lists_in_milliseconds_and_finds_the_same_objects(tmp_p
     assert wide_keys == near_keys and len(near_keys) == 2 * 24
     assert calls <= 2 * (2 + 31) + 12  # per vNIC: its years, a year's months, a month's days; + finding the vNICs
     assert cpu_s < 0.5
+
+
+def test_objects_in_the_years_1_and_9999_are_read_by_a_range_over_all_of_time(tmp_path: Path) -> None:
+    """The first and last hour a range may touch: no margin, day entry or cutoff steps past them."""
+    for start in (_utc(1, 1, 1, 1), _utc(9999, 12, 31, 21)):
+        generate(tmp_path / "data", vnics=1, start=start, end=start + timedelta(hours=1), records_per_object=1)
+    settings = DatasourceSettings(uid="p", name="p", last_updated_ms=0, source=LocalLocation(tmp_path / "data"))
+    source = build_duckdb_source(settings, PluginSettings(cache_dir=tmp_path / "cache"))
+    assert source is not None
+    everything = TimeRange(EARLIEST_MS, LATEST_MS)
+    stats = source.relations(everything, frozenset({FLOW_FLAT}), CancelToken()).stats
+    assert (stats["objects_listed"], stats["objects_read"], stats["entries"]) == (24, 24, 2)

@@ -52,7 +52,7 @@ def entry_groups(pruned: PruneResult, now: datetime) -> list[EntryGroup]:
     groups: list[EntryGroup] = []
     for day in sorted({hour.replace(hour=0) for hour in pruned.needed}):
         hours = [day + offset for offset in _DAY_HOURS]
-        if pruned.span.covers_day(day) and day + ONE_DAY + DAY_SETTLE <= now:
+        if pruned.span.covers_day(day) and now - day >= ONE_DAY + DAY_SETTLE:  # no day after 9999-12-31
             groups.append(_day(pruned, day, hours))
             continue
         groups.extend(
