@@ -45,7 +45,7 @@ ENGINE_EXECUTIONS = Counter(
 CACHE_BYTES = Gauge("cloudsql_cos_ts_result_cache_bytes", "Bytes held by the result cache", registry=REGISTRY)
 OBJECTS_READ = Counter(
     "cloudsql_cos_ts_source_objects",
-    "Source objects listed, read from the store or served from the ingest cache",
+    "Source objects listed, read from the store, served from the ingest cache, or damaged (left out)",
     ["event"],
     registry=REGISTRY,
 )

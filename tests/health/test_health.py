@@ -29,6 +29,7 @@ from cloudsql_cos_ts.settings.plugin import PluginSettings
 from cloudsql_cos_ts.settings.secret import Secret
 from cloudsql_cos_ts.storage.cos import CosStore
 from tests.plugin_host import PluginProcess, datasource_context
+from tests.real_objects import cases as real_objects
 from tests.storage.conftest import BUCKET, GOOD_API_KEY, HMAC_ID, HMAC_SECRET
 
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
@@ -189,6 +190,28 @@ def test_object_that_is_not_a_flow_log_fails_the_scan(instances: InstanceManager
         "instance_crn, vpc_crn, capture_start_time, capture_end_time, state, number_of_flow_logs): point the "
         "source at flow logs, or set the source format to what the objects hold"
     )
+
+
+@pytest.mark.parametrize(
+    ("case", "policy", "detail"),
+    [
+        ("truncated_gzip", "skip", "is not valid gzip: flow-log objects are gzip-compressed JSON; queries leave "
+         "damaged objects out and say so in a warning"),
+        ("invalid_json", "skip", "is not valid JSON: flow-log objects are gzip-compressed JSON; queries leave "
+         "damaged objects out and say so in a warning"),
+        ("invalid_json", "fail", "is not valid JSON: flow-log objects are gzip-compressed JSON; queries fail "
+         "on damaged objects (damagedObjects: fail)"),
+    ],
+)
+def test_damaged_newest_object_is_reported_by_the_scan(
+    instances: InstanceManager, tmp_path: Path, case: str, policy: str, detail: str
+) -> None:
+    """Damaged is a warning while queries skip such objects (the default), an error when they fail on them."""
+    (written,) = real_objects.write(tmp_path / "src", names=[case])
+    report = check(instances, {"source": str(tmp_path / "src"), "damagedObjects": policy})
+    assert report.ok is (policy == "skip")
+    assert statuses(report)["scan"] == ("warning" if policy == "skip" else "error")
+    assert report.stages[3].detail == f"{written.key} {detail}"
 
 
 def test_unwritable_destination_folder(instances: InstanceManager, local_flowlogs: Path, tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ class ExecutionResult:
     truncated: bool = False  # more rows existed than row_limit
     stats: dict[str, Any] = field(default_factory=dict)  # objects listed/read, bytes, timings
     written: str | None = None  # where the engine stored the result for ExecutionRequest.dest
+    damaged: tuple[str, ...] = ()  # keys of source objects that could not be read and were left out
 
 
 class Engine(Protocol):

@@ -28,6 +28,7 @@ from cloudsql_cos_ts.errors import (
     InternalError,
     PluginError,
 )
+from cloudsql_cos_ts.flowlogs.duckdb_source import SourceRelations
 from cloudsql_cos_ts.flowlogs.schema import RELATIONS, quote_identifier
 
 if TYPE_CHECKING:
@@ -92,9 +93,11 @@ class DuckDBEngine:
             cursor = self._conn.cursor()
         release = request.cancel.on_cancel(cursor.interrupt)
         try:
-            stats = self._prepare(cursor, request)
+            relations = self._prepare(cursor, request)
             table, truncated = self._run(cursor, request)
-            return ExecutionResult(table=table, truncated=truncated, stats=stats)
+            return ExecutionResult(
+                table=table, truncated=truncated, stats=dict(relations.stats), damaged=relations.damaged
+            )
         except duckdb.InterruptException:
             raise stopped_error(request.cancel, self._timeout_s) from None
         except PluginError:
@@ -118,7 +121,7 @@ class DuckDBEngine:
             release()
             cursor.close()
 
-    def _prepare(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> dict[str, object]:
+    def _prepare(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> SourceRelations:
         """Register earlier results and the (pruned) source views this statement reads.
 
         Every relation the statement names must be one registered here: DuckDB's own catalog
@@ -129,7 +132,7 @@ class DuckDBEngine:
             cursor.register(name, table)
         wanted = request.referenced - {name.upper() for name in request.tables}
         if not wanted:
-            return {}
+            return SourceRelations(views={})
         if self._source is None:
             raise _unknown_relations(wanted, available=set(request.tables), has_source=False)
         relations = self._source.relations(
@@ -140,7 +143,7 @@ class DuckDBEngine:
             raise _unknown_relations(unknown, available={*request.tables, *RELATIONS}, has_source=True)
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
-        return dict(relations.stats)
+        return relations
 
     def _run(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> tuple[pa.Table, bool]:
         reader = cursor.sql(request.sql)

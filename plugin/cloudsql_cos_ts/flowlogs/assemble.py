@@ -31,6 +31,7 @@ from cloudsql_cos_ts.flowlogs.decode import (
     KEY,
     Manifest,
     SourceObject,
+    damaged_keys,
     decode_objects,
     empty_entry,
     object_id,
@@ -48,10 +49,16 @@ DECODE_AHEAD = 2
 
 @dataclass(frozen=True)
 class Entry:
-    """An entry on disk: its file and the exact (key, ETag) set of its rows."""
+    """An entry on disk: its file, the exact (key, ETag) set of its rows, and which of them are damaged.
+
+    A damaged object is in the manifest (it was read; reading the same ETag again gives the same
+    bytes) but has only a marker row (``decode.DAMAGED``): a re-uploaded object has a new ETag, is
+    not in the manifest and is read again.
+    """
 
     path: Path
     manifest: Manifest
+    damaged: Manifest = frozenset()
 
 
 @dataclass
@@ -60,6 +67,7 @@ class Assembled:
 
     temp: Path
     manifest: Manifest
+    damaged: Manifest = frozenset()
     copied: int = 0  # needed objects whose rows came from a source
     fetched: int = 0
     bytes_read: int = 0
@@ -97,6 +105,7 @@ def assemble(
     result = Assembled(temp, frozenset(), copied=len(needed_ids & taken))
     writer = _EntryWriter(temp)
     fetched_ids: set[str] = set()
+    damaged = {item for _, take, _ in plan for item in take} & {d for source in sources for d in source.damaged}
     try:
         for handle, take, whole in plan:
             for table in _rows_of(handle, None if whole else take):
@@ -107,6 +116,7 @@ def assemble(
                 result.fetched += len(hour.ids)
                 result.bytes_read += hour.bytes_read
                 fetched_ids.update(hour.ids)
+                damaged.update(hour.damaged)
                 writer.add(hour.table)
                 raise_if_cancelled(cancel)
         writer.close()
@@ -117,6 +127,7 @@ def assemble(
         for handle, _, _ in plan:
             handle.close()
     result.manifest = frozenset(taken | fetched_ids)
+    result.damaged = frozenset(damaged)
     return result
 
 
@@ -134,6 +145,7 @@ def _rows_of(handle: pq.ParquetFile, take: Manifest | None) -> Iterator[pa.Table
 @dataclass(frozen=True)
 class _FreshHour:
     ids: list[str]  # with the ETag as read
+    damaged: list[str]  # ids of the objects that could not be decoded
     bytes_read: int
     table: pa.Table
 
@@ -170,10 +182,13 @@ def _fresh_hours(
 
 def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: CancelToken) -> _FreshHour:
     fetched = list(fetch_objects(store, chunk, cancel))
+    table = decode_objects(fetched)
+    damaged = set(damaged_keys(table))
     return _FreshHour(
         ids=[object_id(obj.key, obj.etag) for obj, _ in fetched],
+        damaged=[object_id(obj.key, obj.etag) for obj, _ in fetched if obj.key in damaged],
         bytes_read=sum(len(data) for _, data in fetched),
-        table=decode_objects(fetched),
+        table=table,
     )
 
 

@@ -30,7 +30,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from cloudsql_cos_ts.errors import DownstreamError
 from cloudsql_cos_ts.flowlogs.layout import FlowLogKey
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, PARTITIONS, RECORD_MEMBERS
 
@@ -43,6 +42,8 @@ TIMESTAMP = pa.timestamp("us")
 OBJECT_STRING = pa.dictionary(pa.int32(), pa.string())  # a per-object string, repeated on its record rows
 # Internal columns of a stored entry: which object a row came from, and the record's position in it.
 KEY, ETAG, LAST_MODIFIED, RECORD_INDEX = "__key", "__etag", "__last_modified", "__rec"
+# ``__rec`` of the one row a damaged object gets (records count from 1; an empty object's row is NULL).
+DAMAGED = 0
 CONNECTION_START_TS = "__connection_start_ts"
 
 
@@ -74,18 +75,18 @@ def object_ids(objects: Iterable[SourceObject]) -> Manifest:
     return frozenset(object_id(o.key, o.etag) for o in objects)
 
 
-def _document_text(obj: SourceObject, data: bytes) -> bytes:
-    """The object's JSON on one line (pretty-printed documents are re-serialised compactly)."""
+def _document_text(data: bytes) -> bytes | None:
+    """The object's JSON on one line (pretty-printed documents re-serialised compactly); None if damaged."""
     try:
         text = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
     except (OSError, EOFError, zlib.error):
-        raise DownstreamError(f"flow-log object {obj.key!r} is not valid gzip") from None
+        return None
     text = text.strip()
     if b"\n" in text or b"\r" in text:
         try:
             text = json.dumps(json.loads(text), separators=(",", ":")).encode()
         except ValueError:
-            raise DownstreamError(f"flow-log object {obj.key!r} is not valid JSON") from None
+            return None
     return text
 
 
@@ -114,20 +115,22 @@ def _utc_or_none(text: str | None) -> datetime | None:
 
 
 def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
-    """One table (stored-entry layout) for the given objects and their downloaded bytes."""
+    """One table (stored-entry layout) for the given objects and their downloaded bytes.
+
+    A damaged object (not gzip, not one JSON document, not shaped like a flow-log document) never
+    fails the hour: it gets one row with its key, ETag and partition values, ``__rec`` =
+    :data:`DAMAGED` and nothing else, so the entry records it as read-and-damaged (a new ETag is
+    read again), the views leave it out and the answer can say which object was skipped.
+    """
     if not objects:
         return empty_entry()
-    lines = b"\n".join(_document_text(obj, data) for obj, data in objects)
-    try:
-        documents = pa_json.read_json(
-            io.BytesIO(lines),
-            read_options=pa_json.ReadOptions(block_size=max(1 << 20, min(len(lines) + 1, 1 << 26))),
-            parse_options=pa_json.ParseOptions(explicit_schema=DOCUMENT_SCHEMA, unexpected_field_behavior="ignore"),
-        )
-    except pa.ArrowInvalid as exc:
-        raise DownstreamError(f"a flow-log object in this hour is not a valid flow-log document ({exc})") from None
-    if documents.num_rows != len(objects):
-        raise DownstreamError("a flow-log object held more than one JSON document")
+    texts = [_document_text(data) for _, data in objects]
+    documents = _read_documents(texts)
+    if documents is None:  # one document spoils the batch: find it, and read the others
+        texts = [text if text is not None and _read_documents([text]) is not None else None for text in texts]
+        documents = _read_documents(texts)
+        assert documents is not None  # every remaining document was read on its own
+    damaged = pa.array([text is None for text in texts], pa.bool_())
     per_object = documents.drop_columns(["flow_logs"])
     per_object = per_object.set_column(
         per_object.schema.get_field_index("capture_start_time"), "capture_start_time",
@@ -144,10 +147,34 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
     record_columns = [
         pa.concat_arrays([records.field(name), pa.nulls(len(empty), _ARROW[kind])]) for name, kind in RECORD_MEMBERS
     ]
-    table = table.append_column(RECORD_INDEX, pa.concat_arrays([positions, pa.nulls(len(empty), pa.int32())]))
+    marks = pc.if_else(damaged.take(empty), pa.scalar(DAMAGED, pa.int32()), pa.scalar(None, pa.int32()))
+    table = table.append_column(RECORD_INDEX, pa.concat_arrays([positions, marks]))
     for (name, _), column in zip(RECORD_MEMBERS, record_columns, strict=True):
         table = table.append_column(name, column)
     return table.append_column(CONNECTION_START_TS, utc_timestamps(table.column("connection_start_time")))
+
+
+_PLACEHOLDER = b"{}"  # a damaged object's line: all header fields NULL, no records
+
+
+def _read_documents(texts: Sequence[bytes | None]) -> pa.Table | None:
+    """One row per text (a placeholder for None), or None when some text is not one flow-log document."""
+    lines = b"\n".join(_PLACEHOLDER if text is None else text for text in texts)
+    try:
+        documents = pa_json.read_json(
+            io.BytesIO(lines),
+            read_options=pa_json.ReadOptions(block_size=max(1 << 20, min(len(lines) + 1, 1 << 26))),
+            parse_options=pa_json.ParseOptions(explicit_schema=DOCUMENT_SCHEMA, unexpected_field_behavior="ignore"),
+        )
+    except pa.ArrowInvalid:
+        return None
+    return documents if documents.num_rows == len(texts) else None
+
+
+def damaged_keys(table: pa.Table) -> list[str]:
+    """The keys of the objects ``table`` (stored-entry layout) marks as damaged."""
+    marked = table.filter(pc.equal(table.column(RECORD_INDEX), DAMAGED))
+    return sorted(set(marked.column(KEY).cast(pa.string()).to_pylist()))
 
 
 def _repeated(per_object: pa.Table, owners: pa.Array) -> pa.Table:

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.decode import object_key
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
 from cloudsql_cos_ts.flowlogs.pruning import (
-    PruneResult,
     RangeListing,
     VnicPrefixCache,
     folder_cache,
@@ -53,6 +53,7 @@ _READERS = {
 class SourceRelations:
     views: dict[str, str]  # upper-case relation name -> DuckDB SELECT body
     stats: dict[str, int | float] = field(default_factory=dict)
+    damaged: tuple[str, ...] = ()  # keys of objects the views needed but could not read (left out)
 
 
 class DuckDBSource(Protocol):
@@ -139,8 +140,10 @@ class FlowLogSource:
             plan = self._plan(listed, cancel, stats)
         return SourceRelations(
             views=self._views(wanted, plan.paths, listed.cutoff),
+            damaged=plan.damaged,
             stats={
                 "objects_listed": plan.objects_listed,
+                "objects_damaged": len(plan.damaged),
                 "objects_read": stats.objects_read,
                 "objects_cached": stats.objects_cached,
                 "hours_listed": len(listed.span),
@@ -155,14 +158,17 @@ class FlowLogSource:
     def _plan(self, listed: RangeListing, cancel: CancelToken, stats: IngestStats) -> Plan:
         """Find or build the range's entries, and remember them for the queries sharing these listings."""
         pruned = listed.prune()
-        paths = self._entries(pruned, cancel, stats)
+        groups = entry_groups(pruned, now=datetime.now(UTC))
+        paths = self._entries(groups, cancel, stats)
         if stats.entries_written:
             self.cache.evict(protect=paths)
+        damaged = (self.cache.damaged_in(path) & group.needed_ids for group, path in zip(groups, paths, strict=True))
         plan = Plan(
             listed.listings,
             paths,
             objects_listed=sum(len(v) for v in pruned.listed.values()),
             objects_needed=sum(len(v) for v in pruned.needed.values()),
+            damaged=tuple(sorted({object_key(item) for ids in damaged for item in ids})),
         )
         self._plans.put(listed, plan)
         return plan
@@ -177,9 +183,8 @@ class FlowLogSource:
             views.update({name: flow for name in wanted & {FLOW, SOURCE}})
         return views
 
-    def _entries(self, pruned: PruneResult, cancel: CancelToken, stats: IngestStats) -> list[Path]:
-        """The range's entries in time order: cached ones looked up inline, the others built in parallel."""
-        groups = entry_groups(pruned, now=datetime.now(UTC))
+    def _entries(self, groups: list[EntryGroup], cancel: CancelToken, stats: IngestStats) -> list[Path]:
+        """The groups' entries in order: cached ones looked up inline, the others built in parallel."""
         paths: dict[str, Path] = {}
         for group in groups:
             hit = self.cache.cached_entry(

@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.assemble import Entry, assemble
-from cloudsql_cos_ts.flowlogs.decode import ETAG, KEY, Manifest, SourceObject, object_ids
+from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ETAG, KEY, RECORD_INDEX, Manifest, SourceObject, object_ids
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 _ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.parquet$")
@@ -127,7 +127,7 @@ class IngestCache:
             stats.bytes_read += built.bytes_read
             stats.entries_written += 1
             with self._lock:
-                self._index[group_dir] = Entry(final, built.manifest)
+                self._index[group_dir] = Entry(final, built.manifest, built.damaged)
             return final
 
     def cached_entry(
@@ -146,6 +146,12 @@ class IngestCache:
             self.touch(entry.path)
             return entry.path
         return None
+
+    def damaged_in(self, path: Path) -> Manifest:
+        """The ids of the damaged objects the entry at ``path`` records (empty when it is not the current one)."""
+        with self._lock:
+            entry = self._index.get(path.parent)
+        return entry.damaged if entry is not None and entry.path == path else frozenset()
 
     def _current(self, group_dir: Path, reload: bool = False) -> Entry | None:
         with self._lock:
@@ -227,15 +233,16 @@ def _newest_on_disk(group_dir: Path) -> Entry | None:
     )
     for path in candidates:
         try:
-            columns = pq.read_table(path, columns=[KEY, ETAG])
+            columns = pq.read_table(path, columns=[KEY, ETAG, RECORD_INDEX])
         except (OSError, pa.ArrowInvalid):
             path.unlink(missing_ok=True)  # unreadable: never serve it
             continue
         keys, etags = columns[KEY].cast(pa.string()), columns[ETAG].cast(pa.string())
-        ids = pc.unique(pc.binary_join_element_wise(keys, etags, "\0"))  # one per object
-        manifest = frozenset(ids.to_pylist())
+        ids = pc.binary_join_element_wise(keys, etags, "\0")
+        manifest = frozenset(pc.unique(ids).to_pylist())  # one per object
         if manifest_hash(manifest) == path.name.removesuffix(".parquet"):
-            return Entry(path, manifest)
+            damaged = ids.filter(pc.equal(columns[RECORD_INDEX], DAMAGED))
+            return Entry(path, manifest, frozenset(damaged.to_pylist()))
         path.unlink(missing_ok=True)
     return None
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, KEY, LAST_MODIFIED, RECORD_INDEX
+from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, DAMAGED, KEY, LAST_MODIFIED, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.schema import (
     FLOW_COLUMNS,
     FLOW_FLAT_COLUMNS,
@@ -39,8 +39,12 @@ def empty_relation(columns: Sequence[Column]) -> str:
 
 
 def _source(paths: Sequence[Path], cutoff: datetime) -> str:
+    """The entries' rows of objects modified since ``cutoff``, without the rows marking damaged objects."""
     stamp = cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return f"read_parquet({file_list(paths)}) WHERE {q(LAST_MODIFIED)} >= TIMESTAMP '{stamp}'"
+    return (
+        f"read_parquet({file_list(paths)}) WHERE {q(LAST_MODIFIED)} >= TIMESTAMP '{stamp}' "
+        f"AND {q(RECORD_INDEX)} IS DISTINCT FROM {DAMAGED}"
+    )
 
 
 def flow_flat_sql(paths: Sequence[Path], cutoff: datetime) -> str:

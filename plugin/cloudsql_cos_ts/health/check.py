@@ -61,7 +61,8 @@ class _Walk:
         return describe_probe(self.probe)
 
     def scan_stage(self) -> str:
-        return scan_newest(self.probe, self.checked_settings().source_format)
+        settings = self.checked_settings()
+        return scan_newest(self.probe, settings.source_format, settings.damaged_objects)
 
     def destination_stage(self) -> str:
         return check_destination(self.checked_settings())

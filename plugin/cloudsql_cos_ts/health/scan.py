@@ -3,6 +3,10 @@
 One small GET, no engine job: a flow-log object must be gzip JSON with IBM's header fields and a
 ``flow_logs`` array whose records carry the record fields; other formats get a cheap sniff of their
 first bytes. Objects larger than :data:`MAX_SCAN_BYTES` are not downloaded (Save & test must stay quick).
+
+A flow-log object that is not valid gzip or JSON is *damaged*, not a wrong setting: queries leave
+such objects out with a warning (``damagedObjects: skip``, the default), so the stage warns too;
+with ``damagedObjects: fail`` queries fail on them, and so does the stage.
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ from cloudsql_cos_ts.errors import DownstreamError
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, RECORD_MEMBERS
 from cloudsql_cos_ts.health.source import SourceProbe
 from cloudsql_cos_ts.health.stages import StageWarning
-from cloudsql_cos_ts.settings.datasource import SourceFormat
+from cloudsql_cos_ts.settings.datasource import DamagedObjects, SourceFormat
 
 MAX_SCAN_BYTES = 32 * 1024 * 1024
 _HEADER_FIELDS = tuple(name for name, _ in HEADER_JSON)
 _RECORD_FIELDS = tuple(name for name, _ in RECORD_MEMBERS)
 
 
-def scan_newest(probe: SourceProbe | None, source_format: SourceFormat) -> str:
+def scan_newest(probe: SourceProbe | None, source_format: SourceFormat, damaged: DamagedObjects = "skip") -> str:
     if probe is None or probe.newest is None:
         raise StageWarning("nothing to read: the source stage found no object")
     info = probe.newest
@@ -31,8 +35,17 @@ def scan_newest(probe: SourceProbe | None, source_format: SourceFormat) -> str:
         raise StageWarning(f"not read: {info.key} is {info.size} bytes, more than a quick check downloads")
     data, _ = probe.store.get(info.key)
     if source_format == "flowlogs":
-        return _check_flow_log(info.key, data)
+        try:
+            return _check_flow_log(info.key, data)
+        except _Damaged as exc:
+            if damaged == "fail":
+                raise DownstreamError(f"{exc}; queries fail on damaged objects (damagedObjects: fail)") from None
+            raise StageWarning(f"{exc}; queries leave damaged objects out and say so in a warning") from None
     return _sniff(info.key, data, source_format)
+
+
+class _Damaged(DownstreamError):
+    """The object's bytes are not gzip JSON at all (as opposed to JSON of the wrong shape)."""
 
 
 def _check_flow_log(key: str, data: bytes) -> str:
@@ -57,11 +70,14 @@ def _check_flow_log(key: str, data: bytes) -> str:
 
 
 def _json_document(key: str, data: bytes) -> dict[str, Any]:
-    text = _gunzipped(key, data)
+    try:
+        text = _gunzipped(key, data)
+    except DownstreamError as exc:
+        raise _Damaged(str(exc)) from None
     try:
         document = json.loads(text)
     except (UnicodeDecodeError, ValueError):
-        raise DownstreamError(f"{key} is not valid JSON: flow-log objects are gzip-compressed JSON") from None
+        raise _Damaged(f"{key} is not valid JSON: flow-log objects are gzip-compressed JSON") from None
     if not isinstance(document, dict):
         raise DownstreamError(f"{key} holds JSON that is not an object: it is not an IBM flow-log document")
     return document

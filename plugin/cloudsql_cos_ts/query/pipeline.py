@@ -36,6 +36,7 @@ from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
 from cloudsql_cos_ts.macros import Expansion, apply_fills, check_bucket_counts, find_prev_refs, prev_relation_name
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
+from cloudsql_cos_ts.query.damaged import damaged_notice
 from cloudsql_cos_ts.query.graph import plan_waves
 from cloudsql_cos_ts.query.model import QueryModel, parse_query
 from cloudsql_cos_ts.query.prepare import prepare_sql
@@ -276,6 +277,7 @@ class QueryPipeline:
             )
         )
         _count_source_objects(result.stats)
+        damaged = damaged_notice(result.damaged, instance.settings.damaged_objects)
         created = time.time()
         table = (
             apply_fills(result.table, expansion.fills, model.time_range, job.row_limit)
@@ -302,6 +304,8 @@ class QueryPipeline:
             custom["cache"] = cache_meta(hit=False, age_s=0.0, queried_range=model.time_range)
             if result.stats:
                 custom["source"] = result.stats
+            if damaged:
+                add_notice(meta, "warning", damaged)
             if written:
                 add_notice(meta, "info", f"the result was also written to {written}")
             if result.truncated:
@@ -315,8 +319,8 @@ class QueryPipeline:
 
 
 def _count_source_objects(stats: dict[str, object]) -> None:
-    """Source objects listed, downloaded and parsed, or served by the ingest cache, for CollectMetrics."""
-    for event in ("listed", "read", "cached"):
+    """Source objects listed, downloaded and parsed, served by the ingest cache, or damaged, for CollectMetrics."""
+    for event in ("listed", "read", "cached", "damaged"):
         count = stats.get(f"objects_{event}")
         if isinstance(count, int | float) and count > 0:
             metrics.OBJECTS_READ.labels(event=event).inc(count)

@@ -23,10 +23,12 @@ _Choice = TypeVar("_Choice", bound=str)
 Engine = Literal["duckdb", "spark", "dataengine"]
 AuthType = Literal["none", "iam", "hmac"]
 SourceFormat = Literal["flowlogs", "json", "parquet", "csv"]
+DamagedObjects = Literal["skip", "fail"]
 
 ENGINES: tuple[Engine, ...] = ("duckdb", "spark", "dataengine")
 AUTH_TYPES: tuple[AuthType, ...] = ("none", "iam", "hmac")
 SOURCE_FORMATS: tuple[SourceFormat, ...] = ("flowlogs", "json", "parquet", "csv")
+DAMAGED_OBJECTS: tuple[DamagedObjects, ...] = ("skip", "fail")
 SECURE_KEYS = ("apiKey", "hmacAccessKeyId", "hmacSecretAccessKey", "sparkToken")
 
 DEFAULT_QUERY_TIMEOUT_S = 120.0
@@ -60,6 +62,8 @@ class DatasourceSettings:
     engine: Engine = "duckdb"
     source: Location | None = None
     source_format: SourceFormat = "flowlogs"
+    # A flow-log object that is not gzip JSON: left out with a warning notice (skip), or the query's error (fail).
+    damaged_objects: DamagedObjects = "skip"
     destination: Location | None = None
     credentials: Credentials = field(default_factory=Credentials)
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
@@ -118,6 +122,7 @@ def parse_datasource_settings(
         engine=engine,
         source=source,
         source_format=_choice(data, "sourceFormat", SOURCE_FORMATS, "flowlogs"),
+        damaged_objects=_choice(data, "damagedObjects", DAMAGED_OBJECTS, "skip"),
         destination=destination,
         credentials=_credentials(data, secure, uses_cos=uses_cos),
         query_timeout_s=_number(data, "queryTimeoutSeconds", DEFAULT_QUERY_TIMEOUT_S, low=1, high=3600),

@@ -146,9 +146,13 @@ class FlowLogSparkSource:
             reader.schema(DOCUMENT_SCHEMA)
             .option("multiLine", True)
             .option("recursiveFileLookup", True)
+            # A damaged object never fails the query: unreadable gzip is skipped, and invalid JSON
+            # (PERMISSIVE mode) gives a row of NULLs, dropped below.
+            .option("ignoreCorruptFiles", True)
             .load([self.location.uri(self._relative(folder)) for folder in folders])
             .selectExpr("*", f"_metadata.file_path AS {FILE_PATH}", f"_metadata.file_modification_time AS {MODIFIED}")
             .where(f"{MODIFIED} >= {_timestamp_literal(cutoff)}")
+            .where("flow_logs IS NOT NULL OR coalesce(version, capture_start_time, capture_end_time) IS NOT NULL")
             .selectExpr("*", *partition_expressions())
         )
         flow = documents.selectExpr(*flow_select())
