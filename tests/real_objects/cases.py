@@ -288,6 +288,18 @@ CASES: tuple[Case, ...] = (
 DAMAGED = tuple(case for case in CASES if case.damaged)
 
 
+def document_of(case: Case) -> dict[str, Any]:
+    """The JSON document of a readable case (gzip or not); raises for a damaged one."""
+    body = gzip.decompress(case.body) if case.body[:2] == b"\x1f\x8b" else case.body
+    loaded: dict[str, Any] = json.loads(body)
+    return loaded
+
+
+def readable_records() -> list[dict[str, Any]]:
+    """Every record of the readable cases."""
+    return [record for case in CASES if not case.damaged for record in document_of(case)["flow_logs"]]
+
+
 def write(folder: Path, *, damaged: bool = False, names: Iterable[str] | None = None) -> list[Case]:
     """Write the cases below ``folder`` (the damaged ones only with ``damaged``, or only ``names``); returns them."""
     wanted = set(names) if names is not None else None

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
 from cloudsql_cos_ts.flowlogs.layout import parse_key
-from tests.real_objects.cases import CASES, DAMAGED, Case, write
-
-
-def _document(body: bytes) -> dict[str, object]:
-    text = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-    loaded: dict[str, object] = json.loads(text)
-    return loaded
+from tests.real_objects.cases import CASES, DAMAGED, Case, document_of, write
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -30,14 +22,14 @@ def test_case_key_is_ibm_shaped(case: Case) -> None:
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.damaged], ids=lambda c: c.name)
 def test_readable_case_is_one_document(case: Case) -> None:
-    document = _document(case.body)
+    document = document_of(case)
     assert isinstance(document["flow_logs"], list)
 
 
 @pytest.mark.parametrize("case", DAMAGED, ids=lambda c: c.name)
 def test_damaged_case_cannot_be_read(case: Case) -> None:
     with pytest.raises((OSError, EOFError, ValueError)):
-        _document(case.body)
+        document_of(case)
 
 
 def test_write_is_deterministic_and_leaves_damaged_out(tmp_path: Path) -> None:

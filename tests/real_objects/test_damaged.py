@@ -8,7 +8,6 @@ a re-uploaded object (new ETag) is read again and the notice goes.
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import pytest
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from tests.dashboard.shipped import load_models
 from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames, frame_meta
-from tests.real_objects.cases import CASES, DAMAGED, TARGET_IP, gz, write
+from tests.real_objects.cases import CASES, DAMAGED, TARGET_IP, gz, readable_records, write
 from tests.real_objects.test_empty_times import FROM_MS, TO_MS
 
 FIRST_DAMAGED = min(case.key for case in DAMAGED)
@@ -28,11 +27,7 @@ NOTICE = (
     f"2 flow-log objects in the query's range could not be read (not gzip JSON) and were left out "
     f"(the first: {FIRST_DAMAGED}); the result may be short"
 )
-READABLE_RECORDS = sum(
-    len(json.loads(case.body if case.body[:1] == b"{" else gzip.decompress(case.body))["flow_logs"])
-    for case in CASES
-    if not case.damaged
-)
+READABLE_RECORDS = len(readable_records())
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """``translate``: IBM SQL Query text (after macro expansion) -> one read-only statement for an engine.
 
 Steps: IBM-only syntax rewritten on tokens (``ibm_syntax.py``) -> parsed as Spark SQL by sqlglot
-(a syntax error is a 400 with line and column) -> statement kind checked -> time-series functions
+(a syntax error is a 400 with line and column) -> statement kind checked -> IBM's misspelt column
+names pointed at the real fields (``ibm_names.py``) -> time-series functions
 lowered (``timeseries.py``) -> function fixes (``functions.py``) -> DESCRIBE shaped
 (``describe.py``) -> read-only check of the final tree (``readonly.py``) -> SQL of the target
 dialect.
@@ -15,6 +16,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from cloudsql_cos_ts.dialect.describe import shape_describe
 from cloudsql_cos_ts.dialect.functions import fix_for_duckdb, normalize_functions
+from cloudsql_cos_ts.dialect.ibm_names import resolve_ibm_names
 from cloudsql_cos_ts.dialect.ibm_syntax import rewrite_ibm_syntax
 from cloudsql_cos_ts.dialect.model import Translation
 from cloudsql_cos_ts.dialect.readonly import check_reads_only, check_statement_keyword, check_statement_kind
@@ -73,7 +75,7 @@ def _translate(sql: str, dialect: str) -> Translation:
     text, externals = rewrite_ibm_syntax(sql)
     tree = _parse_one_statement(text)
     check_statement_kind(tree, text)
-    tree = normalize_functions(lower_time_series(tree))
+    tree = normalize_functions(lower_time_series(resolve_ibm_names(tree)))
     if dialect == "duckdb":
         tree = fix_for_duckdb(tree)
     tree = shape_describe(tree, dialect)
