@@ -33,12 +33,15 @@ export const DEFAULT_QUERY: Partial<CloudSqlQuery> = {
 export type Engine = 'duckdb' | 'spark' | 'dataengine';
 export type AuthType = 'none' | 'iam' | 'hmac';
 export type SourceFormat = 'flowlogs' | 'json' | 'parquet' | 'csv';
+/** What a query does with a flow-log object that is not gzip JSON: leave it out with a warning, or fail. */
+export type DamagedObjects = 'skip' | 'fail';
 
 /** Datasource settings visible to every viewer: never a secret in here. */
 export interface CloudSqlOptions extends DataSourceJsonData {
   engine?: Engine;
   source?: string;
   sourceFormat?: SourceFormat;
+  damagedObjects?: DamagedObjects;
   destination?: string;
   cosEndpoint?: string;
   authType?: AuthType;

@@ -51,6 +51,15 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(/A cos:\/\/ location needs credentials/)).toBeInTheDocument();
   });
 
+  it('leaves damaged flow-log objects out by default and can make them errors', async () => {
+    const { current } = setup(createSettings());
+    expect(screen.getByLabelText('Leave out with a warning')).toBeChecked();
+    await userEvent.click(screen.getByLabelText('Fail the query'));
+    expect(current().jsonData.damagedObjects).toBe('fail');
+    await userEvent.click(screen.getByLabelText('Parquet'));
+    expect(screen.queryByLabelText('Fail the query')).not.toBeInTheDocument();
+  });
+
   it('shows Spark Connect fields for the Spark engine and checks the sc:// URL', async () => {
     const { current } = setup(createSettings());
     await userEvent.click(screen.getByLabelText('Spark Connect'));

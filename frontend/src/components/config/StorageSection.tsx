@@ -3,7 +3,7 @@ import React from 'react';
 import { Field, FieldSet, RadioButtonGroup } from '@grafana/ui';
 
 import { withJsonData } from '../../config/settingsUpdate';
-import { SourceFormat } from '../../types';
+import { DamagedObjects, SourceFormat } from '../../types';
 import { TextSettingField } from './fields';
 import { SectionProps } from './sectionProps';
 
@@ -12,6 +12,11 @@ const SOURCE_FORMATS: Array<{ label: string; value: SourceFormat }> = [
   { label: 'JSON', value: 'json' },
   { label: 'Parquet', value: 'parquet' },
   { label: 'CSV', value: 'csv' },
+];
+
+const DAMAGED_OBJECTS: Array<{ label: string; value: DamagedObjects }> = [
+  { label: 'Leave out with a warning', value: 'skip' },
+  { label: 'Fail the query', value: 'fail' },
 ];
 
 export function StorageSection({ settings, onChange, errors }: SectionProps) {
@@ -33,6 +38,18 @@ export function StorageSection({ settings, onChange, errors }: SectionProps) {
           onChange={(value) => onChange(withJsonData(settings, 'sourceFormat', value))}
         />
       </Field>
+      {(settings.jsonData.sourceFormat ?? 'flowlogs') === 'flowlogs' && (
+        <Field
+          label="Damaged objects"
+          description="A flow-log object that is not gzip JSON (truncated, invalid): left out, with a warning naming it, or an error"
+        >
+          <RadioButtonGroup<DamagedObjects>
+            options={DAMAGED_OBJECTS}
+            value={settings.jsonData.damagedObjects ?? 'skip'}
+            onChange={(value) => onChange(withJsonData(settings, 'damagedObjects', value))}
+          />
+        </Field>
+      )}
       <TextSettingField
         settings={settings}
         onChange={onChange}
