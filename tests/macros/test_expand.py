@@ -81,6 +81,20 @@ BUCKET_5M = "timestamp_millis(CAST(floor(unix_millis(to_timestamp({c})) / 300000
             "SELECT $__timeGroup(to_timestamp(concat(a, 'Z')), '5m')",
             "SELECT " + BUCKET_5M.format(c="to_timestamp(concat(a, 'Z'))"),
         ),
+        # Grafana's epoch macros
+        (
+            "SELECT $__unixEpochGroup(secs, '5m')",
+            "SELECT timestamp_millis(CAST(floor(CAST(secs AS BIGINT) * 1000 / 300000) AS BIGINT) * 300000)",
+        ),
+        (
+            "SELECT $__unixEpochGroupAlias(secs, 1h)",
+            "SELECT timestamp_millis(CAST(floor(CAST(secs AS BIGINT) * 1000 / 3600000) AS BIGINT) * 3600000) AS `time`",
+        ),
+        (
+            "SELECT $__timeEpoch(start_time)",
+            "SELECT CAST(floor(unix_millis(to_timestamp(start_time)) / 1000) AS BIGINT) AS `time`",
+        ),
+        ("SELECT $__timeEpoch(epoch)", "SELECT CAST(floor(epoch / 1000) AS BIGINT) AS `time`"),
         # macros inside strings, names and comments are text
         (
             "SELECT '$__source', \"$__timeFilter\", `$__x` -- $__bogus\n/* $__dest */",
@@ -152,8 +166,9 @@ def _raises(context: MacroContext, sql: str) -> str:
 
 
 KNOWN = (
-    "$__dest, $__interval, $__interval_ms, $__source, $__source_prev, $__timeFilter, $__timeFilterColumn, "
-    "$__timeFrom, $__timeGroup, $__timeGroupAlias, $__timeTo, $__unixEpochFilter, $__unixEpochFrom, $__unixEpochTo"
+    "$__dest, $__interval, $__interval_ms, $__source, $__source_prev, $__timeEpoch, $__timeFilter, "
+    "$__timeFilterColumn, $__timeFrom, $__timeGroup, $__timeGroupAlias, $__timeTo, $__unixEpochFilter, "
+    "$__unixEpochFrom, $__unixEpochGroup, $__unixEpochGroupAlias, $__unixEpochTo"
 )
 
 

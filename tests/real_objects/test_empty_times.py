@@ -24,6 +24,7 @@ FROM_MS = int(datetime(2020, 7, 1, 20, tzinfo=UTC).timestamp() * 1000)
 TO_MS = int(datetime(2020, 7, 1, 22, tzinfo=UTC).timestamp() * 1000)
 HOUR_20 = datetime(2020, 7, 1, 20, tzinfo=UTC)
 HOUR_20_MS = FROM_MS
+HOUR_20_S = FROM_MS // 1000
 
 TS_QUERY = """WITH series AS (
   SELECT direction, ts FROM FLOW_FLAT
@@ -54,6 +55,13 @@ CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
     ("connection_start_time", (
         "SELECT count(connection_start_time) FROM FLOW_FLAT WHERE direction = 'I'"
     ), [(5,)]),
+    ("timeEpoch", "SELECT $__timeEpoch(start_time) FROM FLOW_FLAT ORDER BY 1 NULLS LAST LIMIT 4", [
+        (HOUR_20_S + 32 * 60 + 10,), (HOUR_20_S + 33 * 60 + 5,), (HOUR_20_S + 34 * 60 + 2,), (None,),
+    ]),
+    ("unixEpochGroupAlias", (
+        "SELECT $__unixEpochGroupAlias(unix_timestamp(to_timestamp(start_time)), 1h), count(*) FROM FLOW_FLAT "
+        "GROUP BY 1 ORDER BY 1 NULLS LAST"
+    ), [(HOUR_20, 3), (None, 5)]),
     ("TIME_SERIES_FORMAT tick", TS_QUERY, [("I", HOUR_20_MS, 2.0), ("O", HOUR_20_MS, 1.0)]),
 ]
 

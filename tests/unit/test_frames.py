@@ -115,6 +115,19 @@ def test_time_series_long_becomes_multi_frames_sorted_with_labels() -> None:
     assert accepted.fields[1].config == {"displayNameFromDS": "accepted"}
 
 
+def test_a_null_label_is_a_series_without_the_label_apart_from_the_empty_string() -> None:
+    table = pa.table({
+        "t": pa.array([T0, T0, T0, T0], pa.timestamp("us")),
+        "host": ["b", None, "", "b"],
+        "v": [1, 2, 3, 4],
+    })
+    frames = shape(table, ShapeOptions("A", "time_series", "t", "host"), "")
+    assert [(f.fields[1].labels, f.fields[1].values.to_pylist()) for f in frames] == [
+        ({"host": ""}, [3.0]), ({"host": "b"}, [1.0, 4.0]), ({}, [2.0]),
+    ]
+    assert [f.fields[1].config["displayNameFromDS"] for f in frames] == ["v", "b", "NULL"]
+
+
 def test_defaults_pick_first_timestamp_and_first_text_column() -> None:
     table = pa.table({"host": ["a", "b"], "t": pa.array([T0, T0], pa.timestamp("us")), "v": [1, 2]})
     frames = shape(table, ShapeOptions("A", "time_series"), "")

@@ -6,7 +6,9 @@
   and the Metrics column (plus any other text column) splits rows into series. Each numeric column
   of each label set is one frame of kind ``timeseries-multi`` with float64 values and the labels on
   the value field — the shape Grafana's alerting reads without reshaping. A result without any text
-  column is already wide and stays one ``timeseries-wide`` frame.
+  column is already wide and stays one ``timeseries-wide`` frame. A NULL label value is a series
+  of its own *without* that label (``{}``, where an empty string gives ``{"action": ""}``), shown
+  as ``NULL`` in its display name: a missing value and an empty one are different series.
 """
 
 from __future__ import annotations
@@ -151,6 +153,11 @@ def _wide_frame(
     return Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields, meta=meta)
 
 
+def _label_order(key: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
+    """Label values in text order, a NULL after every text (so the order is total and stable)."""
+    return tuple((value is None, value or "") for value in key)
+
+
 def _multi_frames(
     table: pa.Table,
     *,
@@ -162,21 +169,21 @@ def _multi_frames(
 ) -> list[Frame]:
     label_names = [table.column_names[i] for i in label_indices]
     label_values = [table.column(i).combine_chunks().cast(pa.string()).to_pylist() for i in label_indices]
-    groups: dict[tuple[str, ...], list[int]] = {}
+    groups: dict[tuple[str | None, ...], list[int]] = {}
     for row in range(table.num_rows):
-        key = tuple("" if values[row] is None else values[row] for values in label_values)
+        key = tuple(values[row] for values in label_values)
         groups.setdefault(key, []).append(row)
     frames: list[Frame] = []
     time_name = table.column_names[time_index]
     several_values = len(value_indices) > 1
     # Series in label order, not in order of appearance: engines order tied rows differently, and a
     # panel's series (and an alert's instances) should not reshuffle between refreshes or engines.
-    for key, rows in sorted(groups.items()):
+    for key, rows in sorted(groups.items(), key=lambda item: _label_order(item[0])):
         part = table.take(pa.array(rows, type=pa.int64()))
-        labels = dict(zip(label_names, key, strict=True))
+        labels = {name: value for name, value in zip(label_names, key, strict=True) if value is not None}
         for i in value_indices:
             value_name = table.column_names[i]
-            display = " ".join(key) or value_name
+            display = " ".join("NULL" if value is None else value for value in key) or value_name
             fields = [
                 Field(time_name, part.column(time_index).combine_chunks(), nullable=False),
                 Field(

@@ -136,6 +136,31 @@ MACROS: tuple[Macro, ...] = (
         "SELECT $__timeGroupAlias(start_time, $__interval), count(*) AS n FROM FLOW_FLAT GROUP BY 1",
         time.time_group_alias,
     ),
+    Macro(
+        "$__unixEpochGroup",
+        "$__unixEpochGroup(column, interval[, fill])",
+        "$__timeGroup for a column holding seconds since 1970 (Grafana's SQL macro): the bucket is a "
+        "TIMESTAMP (UTC), where Grafana's SQL datasources return seconds; a panel shows both alike.",
+        "SELECT $__unixEpochGroup(unix_timestamp(to_timestamp(start_time)), '5m') AS time, count(*) AS n "
+        "FROM FLOW_FLAT GROUP BY 1",
+        time.unix_epoch_group,
+    ),
+    Macro(
+        "$__unixEpochGroupAlias",
+        "$__unixEpochGroupAlias(column, interval[, fill])",
+        "$__unixEpochGroup(...) AS `time`.",
+        "SELECT $__unixEpochGroupAlias(unix_timestamp(to_timestamp(start_time)), 1h, 0), count(*) AS n "
+        "FROM FLOW_FLAT GROUP BY 1",
+        time.unix_epoch_group_alias,
+    ),
+    Macro(
+        "$__timeEpoch",
+        "$__timeEpoch(column)",
+        "The column's time in whole seconds since 1970, named time (Grafana's SQL macro). column: "
+        "timestamp, RFC 3339 text (NULL when empty or not a time) or epoch-ms integer.",
+        "SELECT $__timeEpoch(start_time), bytes_from_initiator FROM FLOW_FLAT WHERE $__timeFilter(string)",
+        time.time_epoch,
+    ),
 )
 
 _BY_NAME = {macro.name: macro for macro in MACROS}

@@ -17,6 +17,7 @@ an unknown column is treated as ``timestamp``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from cloudsql_cos_ts.errors import BadRequest
@@ -134,27 +135,48 @@ def _fill(text: str, call: MacroCall) -> tuple[FillMode, float | None]:
         raise BadRequest(f"{call.describe()}: fill must be NULL, previous or a number, got {text!r}") from None
 
 
-def _bucket(column: str, milliseconds: int, ctx: MacroContext) -> str:
+def _epoch_ms(column: str, ctx: MacroContext) -> str:
+    """Milliseconds since 1970 of a timestamp, RFC 3339 text or epoch-ms column (NULL for text that is no time)."""
     if infer_time_type(ctx.column_type(bare_column_name(column))) == "epoch_ms":
-        epoch_ms = column
-    else:  # to_timestamp() is the identity on timestamps and parses RFC 3339 text
-        epoch_ms = f"unix_millis(to_timestamp({column}))"
-    return f"timestamp_millis(CAST(floor({epoch_ms} / {milliseconds}) AS BIGINT) * {milliseconds})"
+        return column
+    return f"unix_millis(to_timestamp({column}))"  # to_timestamp() is the identity on timestamps
 
 
-def _time_group(call: MacroCall, ctx: MacroContext, found: Findings, alias: str | None) -> str:
+def _epoch_s_as_ms(column: str, ctx: MacroContext) -> str:
+    return f"CAST({column} AS BIGINT) * 1000"
+
+
+def _time_group(
+    call: MacroCall, ctx: MacroContext, found: Findings, alias: str | None, epoch_ms: Callable[[str, MacroContext], str]
+) -> str:
     usage = f"{call.name}(column, interval) or {call.name}(column, interval, fill)"
     args = arguments(call, 2, 3, usage)
     milliseconds = parse_interval_ms(args[1], where=f"{call.describe()}, interval")
     if len(args) == 3:
         mode, value = _fill(args[2], call)
         found.fills.append(TimeGroupFill(milliseconds, mode, value, alias))
-    return _bucket(args[0], milliseconds, ctx)
+    moment = epoch_ms(args[0], ctx)
+    return f"timestamp_millis(CAST(floor({moment} / {milliseconds}) AS BIGINT) * {milliseconds})"
 
 
 def time_group(call: MacroCall, ctx: MacroContext, found: Findings) -> str:
-    return _time_group(call, ctx, found, call.alias)
+    return _time_group(call, ctx, found, call.alias, _epoch_ms)
 
 
 def time_group_alias(call: MacroCall, ctx: MacroContext, found: Findings) -> str:
-    return _time_group(call, ctx, found, "time") + " AS `time`"
+    return _time_group(call, ctx, found, "time", _epoch_ms) + " AS `time`"
+
+
+def unix_epoch_group(call: MacroCall, ctx: MacroContext, found: Findings) -> str:
+    """``$__timeGroup`` for a column of seconds since 1970 (Grafana's SQL macro of that name)."""
+    return _time_group(call, ctx, found, call.alias, _epoch_s_as_ms)
+
+
+def unix_epoch_group_alias(call: MacroCall, ctx: MacroContext, found: Findings) -> str:
+    return _time_group(call, ctx, found, "time", _epoch_s_as_ms) + " AS `time`"
+
+
+def time_epoch(call: MacroCall, ctx: MacroContext, found: Findings) -> str:
+    """The column as seconds since 1970, named ``time`` (Grafana's ``$__timeEpoch``)."""
+    (column,) = arguments(call, 1, 1, "$__timeEpoch(column)")
+    return f"CAST(floor({_epoch_ms(column, ctx)} / 1000) AS BIGINT) AS `time`"
