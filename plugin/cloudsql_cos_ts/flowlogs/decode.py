@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from cloudsql_cos_ts.errors import InternalError
 from cloudsql_cos_ts.flowlogs.layout import FlowLogKey
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, PARTITIONS, RECORD_MEMBERS
 
@@ -129,7 +130,8 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
     if documents is None:  # one document spoils the batch: find it, and read the others
         texts = [text if text is not None and _read_documents([text]) is not None else None for text in texts]
         documents = _read_documents(texts)
-        assert documents is not None  # every remaining document was read on its own
+    if documents is None:  # each remaining document was read on its own, so together they read too
+        raise InternalError("flow-log documents that decode one by one failed to decode together")
     damaged = pa.array([text is None for text in texts], pa.bool_())
     per_object = documents.drop_columns(["flow_logs"])
     per_object = per_object.set_column(
