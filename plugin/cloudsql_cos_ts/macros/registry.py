@@ -158,7 +158,7 @@ MACROS: tuple[Macro, ...] = (
         "$__timeEpoch(column)",
         "The column's time in whole seconds since 1970, named time (Grafana's SQL macro). column: "
         "timestamp, RFC 3339 text (NULL when empty or not a time) or epoch-ms integer.",
-        "SELECT $__timeEpoch(start_time), bytes_from_initiator FROM FLOW_FLAT WHERE $__timeFilter(string)",
+        "SELECT $__timeEpoch(start_time), target_port FROM FLOW_FLAT WHERE $__timeFilter(string)",
         time.time_epoch,
     ),
 )
