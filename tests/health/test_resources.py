@@ -62,9 +62,12 @@ def test_expand_the_dashboards_p2_query(plugin: PluginProcess, context: pb.Plugi
         (b"[1, 2]", "the request body must be a JSON object"),
         (json.dumps({"range": RANGE}).encode(), 'expand needs "query": the query model as the editor saves it'),
         (json.dumps({"query": {"rawSql": "SELECT 1"}}).encode(), 'expand needs "range": {"from": <epoch ms>'),
-        (
-            json.dumps({"query": {"rawSql": "SELECT 1"}, "range": {"from": "a", "to": 1}}).encode(),
-            "range.from and range.to must be epoch milliseconds (numbers)",
+        *(
+            (
+                json.dumps({"query": {"rawSql": "SELECT 1"}, "range": {"from": start, "to": 1}}).encode(),
+                "range.from and range.to must be epoch milliseconds (finite numbers)",
+            )
+            for start in ("a", float("nan"), float("inf"))  # int() of NaN and Infinity was a 500
         ),
         (
             json.dumps({"query": {"rawSql": "SELECT $__nope(x)"}, "range": RANGE}).encode(),
