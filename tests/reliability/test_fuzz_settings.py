@@ -44,6 +44,7 @@ TEXT_FIELDS: dict[str, st.SearchStrategy[str]] = {
     "sparkUrl": st.sampled_from([f"sc://{CLOSED_PORT}", "http://x", ""]),
     "dataEngineInstanceCrn": st.sampled_from(["crn:v1:x", "nope"]),
     "dataEngineApiUrl": st.sampled_from([f"http://{CLOSED_PORT}", "nope"]),
+    "damagedObjects": st.sampled_from(["skip", "fail", "ignore"]),
 }
 """Every text setting; the fuzzer also puts a NUL or a lone surrogate anywhere in each (``poisoned``)."""
 SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {
