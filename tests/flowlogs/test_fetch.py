@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -14,6 +15,7 @@ from cloudsql_cos_ts.flowlogs.decode import SourceObject
 from cloudsql_cos_ts.flowlogs.fetch import fetch_objects
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
 from cloudsql_cos_ts.flowlogs.layout import parse_key
+from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.storage.local import LocalStore
 
 WeekSet = tuple[Path, GenerationSummary]
@@ -85,3 +87,21 @@ def test_cancellation_stops_between_objects(week_set: WeekSet) -> None:
     token.cancel()
     with pytest.raises(QueryCancelled):
         next(reader)
+
+
+class _CutShort:
+    """An object store (not a local folder) whose GETs lose the last byte in transit, same ETag as listed."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+
+    def get(self, key: str) -> tuple[bytes, str]:
+        data, etag = self.store.get(key)
+        return data[:-1], etag
+
+
+def test_a_body_cut_short_in_transit_is_an_error_not_a_damaged_object(tmp_path: Path, week_set: WeekSet) -> None:
+    store, obj, _ = _single_object_store(tmp_path, week_set)
+    cut = cast(ObjectStore, _CutShort(store))
+    with pytest.raises(DownstreamError, match=rf"stopped after {obj.size - 1} of {obj.size} bytes; try again"):
+        list(fetch_objects(cut, [obj], CancelToken()))

@@ -59,10 +59,24 @@ def _download(store: ObjectStore, objects: list[SourceObject], cancel: CancelTok
                 for future in done:
                     obj = pending.pop(future)
                     data, etag = future.result()
+                    _check_complete(obj, etag, data)
                     yield _with_etag(obj, etag), data
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _check_complete(obj: SourceObject, etag: str, data: bytes) -> None:
+    """A body shorter than the listed size of the same version was cut in transit, not damaged at rest.
+
+    It must not be decoded: the ingest cache would record that version as damaged for good, while
+    reading it again would give the whole object.
+    """
+    if etag == obj.etag and len(data) != obj.size:
+        raise DownstreamError(
+            f"reading {obj.key!r} stopped after {len(data)} of {obj.size} bytes; try again (the object is "
+            "not recorded as read)"
+        )
 
 
 def _read_local(store: LocalStore, objects: list[SourceObject], cancel: CancelToken) -> Iterator[Fetched]:
