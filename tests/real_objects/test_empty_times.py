@@ -31,7 +31,7 @@ TS_QUERY = """WITH series AS (
   USING TIME_SERIES_FORMAT(key="direction", timetick="start_time", value="bytes_from_initiator") IN ts
 )
 SELECT direction, TS_EXPLODE(TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))) AS (tt, value)
-FROM series ORDER BY direction"""
+FROM series ORDER BY direction, tt"""
 
 # (id, SQL, expected rows); the Time Column is start_time.
 CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
@@ -47,7 +47,7 @@ CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
     ), [(3, 3, 3, 3, 3, 3, 0)]),
     ("timeGroup filtered", (
         "SELECT $__timeGroup(start_time, '1h') AS t, count(*) FROM FLOW_FLAT "
-        "WHERE $__timeFilterColumn(start_time, string) GROUP BY 1"
+        "WHERE $__timeFilterColumn(start_time, string) GROUP BY 1 ORDER BY 1"
     ), [(HOUR_20, 3)]),
     ("timeGroup NULL bucket", (
         "SELECT $__timeGroup(start_time, '1h') AS t, count(*) FROM FLOW_FLAT GROUP BY 1 ORDER BY 1 NULLS LAST"
