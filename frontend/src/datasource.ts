@@ -1,8 +1,18 @@
-import { DataSourceInstanceSettings, ScopedVars, TimeRange } from '@grafana/data';
+import { Observable, Subject } from 'rxjs';
+
+import {
+  DataQueryRequest,
+  DataQueryResponse,
+  DataSourceInstanceSettings,
+  ScopedVars,
+  TimeRange,
+} from '@grafana/data';
 import { BackendSrvRequest, DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
 import { annotationSupport } from './annotationSupport';
+import { queryDisplayText } from './query/displayText';
 import { migrateQuery } from './query/migrate';
+import { stoppable } from './query/stoppable';
 import { formatVariableValue } from './query/sqlLiterals';
 import { ExpandResult, MacroReference, SchemaInfo } from './resources';
 import { CloudSqlOptions, CloudSqlQuery, DEFAULT_QUERY } from './types';
@@ -12,6 +22,9 @@ import { CloudSqlVariableSupport } from './variableSupport';
 const INLINE_ERRORS: Partial<BackendSrvRequest> = { showErrorAlert: false };
 
 export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOptions> {
+  /** requestIds the query editor's Stop button asked to stop. */
+  private readonly stops = new Subject<string>();
+
   constructor(instanceSettings: DataSourceInstanceSettings<CloudSqlOptions>) {
     super(instanceSettings);
     this.variables = new CloudSqlVariableSupport(this);
@@ -20,6 +33,24 @@ export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOpt
 
   getDefaultQuery(): Partial<CloudSqlQuery> {
     return DEFAULT_QUERY;
+  }
+
+  /**
+   * Runs the request on the backend like DataSourceWithBackend, and lets `stop(requestId)` end it:
+   * dropping the subscription aborts the HTTP request, Grafana then cancels the plugin's gRPC call
+   * and the backend stops its scan.
+   */
+  query(request: DataQueryRequest<CloudSqlQuery>): Observable<DataQueryResponse> {
+    return stoppable(super.query(request), this.stops, request);
+  }
+
+  /** Stops the running request `requestId` (the Stop button of the query editor). */
+  stop(requestId: string): void {
+    this.stops.next(requestId);
+  }
+
+  getQueryDisplayText(query: CloudSqlQuery): string {
+    return queryDisplayText(query);
   }
 
   filterQuery(query: CloudSqlQuery): boolean {

@@ -1,6 +1,8 @@
 import { DataSourceJsonData } from '@grafana/data';
 import { DataQuery } from '@grafana/schema';
 
+import type { FlowBuilderState } from './builder/model';
+
 /** Result shaping the backend applies (docs/architecture.md, "Query model"). */
 export type QueryFormat = 'table' | 'time_series';
 
@@ -14,6 +16,10 @@ export interface CloudSqlQuery extends DataQuery {
   getResult?: boolean;
   /** Per-query override of the datasource's result-cache TTL. */
   cacheTtlSeconds?: number;
+  /** Editor-only: the flow query builder wrote `rawSql` ('builder') or it is hand-written SQL. */
+  editorMode?: 'builder' | 'code';
+  /** Editor-only: the builder's choices behind `rawSql`; the backend never reads it. */
+  builder?: FlowBuilderState;
 }
 
 /** Keys written by IBM's original plugin; read once and rewritten to the keys above. */
