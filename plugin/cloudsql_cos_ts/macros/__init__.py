@@ -37,11 +37,41 @@ listing the known macros. Every error is a :class:`~cloudsql_cos_ts.errors.BadRe
 macro and its line and column.
 """
 
-from cloudsql_cos_ts.macros.expand import expand_macros
-from cloudsql_cos_ts.macros.fill import apply_fills, check_bucket_counts
-from cloudsql_cos_ts.macros.model import DestSpec, Expansion, MacroContext, TimeGroupFill
-from cloudsql_cos_ts.macros.reference import macro_reference
-from cloudsql_cos_ts.macros.relations import find_prev_refs, prev_relation_name
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cloudsql_cos_ts.macros.expand import expand_macros
+    from cloudsql_cos_ts.macros.fill import apply_fills, check_bucket_counts
+    from cloudsql_cos_ts.macros.model import DestSpec, Expansion, MacroContext, TimeGroupFill
+    from cloudsql_cos_ts.macros.reference import macro_reference
+    from cloudsql_cos_ts.macros.relations import find_prev_refs, prev_relation_name
+
+# Where each public name lives. The names are loaded on first use (PEP 562) because importing
+# ``cloudsql_cos_ts.macros.model`` runs this file first, and the plugin process imports the model
+# before Grafana's handshake: the fill (pyarrow, numpy) and the reference (sqlglot) must wait.
+_HOMES = {
+    "expand_macros": "expand",
+    "apply_fills": "fill",
+    "check_bucket_counts": "fill",
+    "DestSpec": "model",
+    "Expansion": "model",
+    "MacroContext": "model",
+    "TimeGroupFill": "model",
+    "macro_reference": "reference",
+    "find_prev_refs": "relations",
+    "prev_relation_name": "relations",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
 
 __all__ = [
     "DestSpec",
