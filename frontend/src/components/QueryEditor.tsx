@@ -1,17 +1,22 @@
 import { css } from '@emotion/css';
 import React, { useEffect, useMemo, useState } from 'react';
 
-import { CoreApp, getDefaultTimeRange, GrafanaTheme2, QueryEditorProps } from '@grafana/data';
-import { Button, InlineField, InlineFieldRow, InlineSwitch, useStyles2 } from '@grafana/ui';
+import { CoreApp, getDefaultTimeRange, GrafanaTheme2, LoadingState, QueryEditorProps } from '@grafana/data';
+import { Alert, InlineField, InlineFieldRow, InlineSwitch, useStyles2 } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
+import { applyBuilder, builderStateOf, EditorMode, isBuilderSql, openingMode } from '../builder/mode';
 import { completionCandidates } from '../editor/sqlCompletion';
 import { useEditorReference } from '../editor/useEditorReference';
 import { useSqlPreview } from '../editor/useSqlPreview';
+import { formatSql } from '../query/formatSql';
 import { hasLegacyKeys, migrateQuery } from '../query/migrate';
 import { CloudSqlOptions, CloudSqlQuery } from '../types';
+import { EditorModeSwitch } from './EditorModeSwitch';
+import { FlowQueryBuilder } from './FlowQueryBuilder';
 import { MacroHelp } from './MacroHelp';
 import { QueryOptions } from './QueryOptions';
+import { RunControls } from './RunControls';
 import { SqlCodeEditor } from './SqlCodeEditor';
 import { SqlPreview } from './SqlPreview';
 import { QUERY_TOOLTIPS } from './tooltips';
@@ -25,6 +30,9 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
   const styles = useStyles2(getStyles);
   const compact = app !== undefined && COMPACT_APPS.includes(app);
   const current = migrateQuery(query);
+  // Where the query opens is decided once: later edits switch modes only through the toggle.
+  const [opening] = useState(() => openingMode(current));
+  const [mode, setMode] = useState<EditorMode>(opening.mode);
   const [showHelp, setShowHelp] = useState(false);
   const editorReference = useEditorReference(datasource);
   const { state: previewState, preview, close: closePreview } = useSqlPreview(datasource);
@@ -32,6 +40,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
     () => completionCandidates(editorReference.reference, editorReference.columns),
     [editorReference]
   );
+  const running = data?.state === LoadingState.Loading;
+  const requestId = data?.request?.requestId;
 
   // Dashboards from the original plugin carry queryText/time_column/...: store them under the new keys.
   useEffect(() => {
@@ -42,28 +52,74 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
 
   const onSqlChange = (rawSql: string) => {
     if (rawSql !== (current.rawSql ?? '')) {
-      onChange({ ...current, rawSql });
+      onChange({ ...current, rawSql, editorMode: 'code' });
     }
   };
   const onSqlRun = (rawSql: string) => {
-    onChange({ ...current, rawSql });
+    onChange({ ...current, rawSql, editorMode: 'code' });
     onRunQuery();
+  };
+  const onModeChange = (next: EditorMode) => {
+    setMode(next);
+    onChange(next === 'builder' ? applyBuilder(current, builderStateOf(current)) : { ...current, editorMode: 'code' });
+  };
+  const onFormat = () => {
+    const rawSql = formatSql(current.rawSql ?? '');
+    if (rawSql !== current.rawSql) {
+      onChange({ ...current, rawSql, editorMode: 'code' });
+    }
+  };
+  const onStop = () => {
+    if (requestId) {
+      datasource.stop(requestId);
+    }
   };
   const onPreview = () => {
     preview(current, range ?? getDefaultTimeRange(), data?.request?.intervalMs);
   };
+  const sqlIsEmpty = (current.rawSql ?? '').trim() === '';
 
   return (
-    <div data-testid="query-editor" data-layout={compact ? 'compact' : 'full'}>
-      <SqlCodeEditor
-        value={current.rawSql ?? ''}
-        height={compact ? 120 : 220}
-        candidates={candidates}
-        onChange={onSqlChange}
-        onRun={onSqlRun}
-      />
+    <div data-testid="query-editor" data-layout={compact ? 'compact' : 'full'} data-mode={mode}>
+      <InlineFieldRow className={styles.header}>
+        <EditorModeSwitch mode={mode} confirmToBuilder={!sqlIsEmpty && !isBuilderSql(current)} onChange={onModeChange} />
+        <RunControls
+          running={running}
+          onRun={onRunQuery}
+          onStop={onStop}
+          onFormat={mode === 'code' ? onFormat : undefined}
+          onPreview={onPreview}
+        />
+      </InlineFieldRow>
+      {mode === 'code' && opening.note && (
+        <Alert severity="info" title="Opened in the code editor" data-testid="hand-edited-note">
+          {opening.note}
+        </Alert>
+      )}
+      {mode === 'builder' ? (
+        <FlowQueryBuilder
+          state={builderStateOf(current)}
+          format={current.format ?? 'table'}
+          sql={current.rawSql ?? ''}
+          onChange={(state, format) => onChange(applyBuilder(current, state, format))}
+        />
+      ) : (
+        <SqlCodeEditor
+          value={current.rawSql ?? ''}
+          height={compact ? 120 : 220}
+          candidates={candidates}
+          onChange={onSqlChange}
+          onRun={onSqlRun}
+        />
+      )}
       <InlineFieldRow className={styles.toolbar}>
-        <QueryOptions query={current} compact={compact} onChange={onChange} onRunQuery={onRunQuery} />
+        <QueryOptions
+          query={current}
+          compact={compact}
+          builderOwned={mode === 'builder'}
+          onChange={onChange}
+          onRunQuery={onRunQuery}
+        />
         <InlineField label="Show help" tooltip={QUERY_TOOLTIPS.showHelp}>
           <InlineSwitch
             aria-label="Show help"
@@ -71,9 +127,6 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
             onChange={(event) => setShowHelp(event.currentTarget.checked)}
           />
         </InlineField>
-        <Button variant="secondary" icon="eye" tooltip={QUERY_TOOLTIPS.preview} onClick={onPreview}>
-          Preview SQL
-        </Button>
       </InlineFieldRow>
       <SqlPreview state={previewState} onClose={closePreview} />
       {showHelp && (
@@ -88,5 +141,6 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
+  header: css({ marginBottom: theme.spacing(1), alignItems: 'center', gap: theme.spacing(1) }),
   toolbar: css({ marginTop: theme.spacing(1) }),
 });

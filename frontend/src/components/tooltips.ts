@@ -16,5 +16,11 @@ export const QUERY_TOOLTIPS = {
     'Turn off when this query only prepares data for a later query ($__source_prev(refId)) and its rows ' +
     'should not be returned to the panel.',
   showHelp: 'Macros and time-series functions this datasource understands, with examples.',
+  run: 'Runs the queries of the panel (also Shift+Enter or Ctrl/Cmd+Enter in the SQL editor).',
+  stop: 'Stops the running query: the request is dropped and the backend cancels its scan.',
+  formatSql:
+    'Lays the SQL out one clause per line with upper-case keywords; macros, template variables, strings ' +
+    'and comments are kept exactly as written.',
+  mode: 'Builder: pick a measure, grouping and filters over the flow logs and let the editor write the SQL. Code: write SQL.',
   preview: 'Shows the SQL after macro expansion for the current time range, as the engine will receive it.',
 } as const;

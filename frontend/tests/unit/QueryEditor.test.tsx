@@ -2,9 +2,10 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event';
 import React, { useState } from 'react';
 
-import { CoreApp, dateTime } from '@grafana/data';
+import { CoreApp, dateTime, LoadingState, PanelData } from '@grafana/data';
 import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
 
+import { applyBuilder, HAND_EDITED_NOTE } from '../../src/builder/mode';
 import { QueryEditor } from '../../src/components/QueryEditor';
 import { CloudSqlQuery } from '../../src/types';
 import { createDataSource } from '../../testing/createDataSource';
@@ -21,7 +22,7 @@ const settled = () => act(async () => {});
 
 const RANGE = { from: dateTime(Date.UTC(2026, 0, 1)), to: dateTime(Date.UTC(2026, 0, 2)), raw: { from: 'now-1d', to: 'now' } };
 
-function setup(initial: Record<string, unknown>, options: { app?: CoreApp; backend?: StubOptions } = {}) {
+function setup(initial: object, options: { app?: CoreApp; backend?: StubOptions; data?: PanelData } = {}) {
   const stub = createStubBackendSrv(options.backend);
   setBackendSrv(stub.backendSrv);
   setTemplateSrv(createFakeTemplateSrv({}));
@@ -42,12 +43,13 @@ function setup(initial: Record<string, unknown>, options: { app?: CoreApp; backe
         datasource={datasource}
         range={RANGE}
         app={options.app}
+        data={options.data}
       />
     );
   }
   render(<Stateful />);
   const last = () => changes[changes.length - 1];
-  return { changes, last, onRunQuery, requests: stub.requests };
+  return { changes, last, onRunQuery, requests: stub.requests, datasource };
 }
 
 describe('QueryEditor', () => {
@@ -158,5 +160,84 @@ describe('QueryEditor', () => {
     setup({ refId: 'A', rawSql: '' }, { app });
     expect(screen.getByTestId('query-editor')).toHaveAttribute('data-layout', layout);
     await settled();
+  });
+
+  describe('flow query builder', () => {
+    const inbound = { measure: 'connections' as const, groupBy: ['target_ip' as const], filters: [{ column: 'direction' as const, operator: '=' as const, value: 'I' }] };
+
+    it('opens a builder query in the builder and rewrites the SQL on each change', async () => {
+      const { last } = setup(applyBuilder({ refId: 'A', cacheTtlSeconds: 30 }, inbound, 'table'));
+      expect(screen.getByTestId('query-editor')).toHaveAttribute('data-mode', 'builder');
+      expect(screen.queryByLabelText('SQL editor')).not.toBeInTheDocument();
+      expect(screen.queryByLabelText('Time Column')).not.toBeInTheDocument();
+      await userEvent.click(screen.getByLabelText('Bytes'));
+      expect(last()).toMatchObject({ builder: { ...inbound, measure: 'bytes' }, editorMode: 'builder', cacheTtlSeconds: 30 });
+      expect(last().rawSql).toContain('sum(bytes_from_initiator + bytes_from_target) AS bytes');
+      await userEvent.type(screen.getByLabelText('Top N'), '5');
+      expect(last().rawSql).toMatch(/ORDER BY bytes DESC\nLIMIT 5$/);
+      await userEvent.type(screen.getByLabelText('Filter 1 value'), 'x');
+      expect(last().rawSql).toContain("direction = 'Ix'");
+      await userEvent.click(screen.getByLabelText('Remove filter 1'));
+      expect(last().builder?.filters).toEqual([]);
+      await userEvent.click(screen.getByLabelText('Time series'));
+      expect(last()).toMatchObject({ format: 'time_series', timeColumn: 'time', metricsColumn: 'target_ip' });
+      expect(screen.getByTestId('builder-sql')).toHaveTextContent('$__timeGroupAlias(start_time, $__interval)');
+      await settled();
+    });
+
+    it('opens a hand-edited builder query in the code editor with a note', async () => {
+      const saved = applyBuilder({ refId: 'A' }, inbound, 'table');
+      setup({ ...saved, rawSql: `${saved.rawSql} AND 1 = 1` });
+      expect(screen.getByTestId('query-editor')).toHaveAttribute('data-mode', 'code');
+      expect(screen.getByTestId('hand-edited-note')).toHaveTextContent(HAND_EDITED_NOTE);
+      await settled();
+    });
+
+    it('asks before the builder replaces hand-written SQL, and replaces it on confirm', async () => {
+      const { last, changes } = setup({ refId: 'A', rawSql: 'SELECT 1' });
+      await userEvent.click(screen.getByLabelText('Builder'));
+      expect(changes).toHaveLength(0);
+      await userEvent.click(await screen.findByRole('button', { name: 'Switch to builder' }));
+      expect(last()).toMatchObject({ editorMode: 'builder', builder: { measure: 'connections', groupBy: [], filters: [] } });
+      expect(last().rawSql).toMatch(/^SELECT count\(\*\) AS connections\nFROM FLOW_FLAT/);
+      expect(screen.getByTestId('query-editor')).toHaveAttribute('data-mode', 'builder');
+      await userEvent.click(screen.getByLabelText('Code'));
+      expect(last().editorMode).toBe('code');
+      expect(screen.getByLabelText('SQL editor')).toHaveValue(last().rawSql);
+    });
+
+    it('switches an empty query to the builder without asking', async () => {
+      const { last } = setup({ refId: 'A', rawSql: '' });
+      await userEvent.click(screen.getByLabelText('Builder'));
+      expect(last().editorMode).toBe('builder');
+      await settled();
+    });
+  });
+
+  describe('Run, Stop and Format', () => {
+    it('formats the SQL, keeping its macros', async () => {
+      const { last } = setup({ refId: 'A', rawSql: 'select count(*) from FLOW_FLAT where $__timeFilterColumn(start_time, string)' });
+      await userEvent.click(screen.getByRole('button', { name: /Format SQL/ }));
+      expect(last().rawSql).toBe('SELECT\n  count(*)\nFROM\n  FLOW_FLAT\nWHERE\n  $__timeFilterColumn(start_time, string)');
+      await settled();
+    });
+
+    it('runs on Run; Stop is off while nothing runs', async () => {
+      const { onRunQuery } = setup({ refId: 'A', rawSql: 'SELECT 1' });
+      await settled();
+      expect(screen.getByRole('button', { name: /Stop/ })).toHaveAttribute('aria-disabled', 'true');
+      await userEvent.click(screen.getByRole('button', { name: /Run query/ }));
+      expect(onRunQuery).toHaveBeenCalledTimes(1);
+    });
+
+    it('stops the running request of the panel', async () => {
+      const data = { state: LoadingState.Loading, series: [], request: { requestId: 'Q42' }, timeRange: RANGE } as unknown as PanelData;
+      const { datasource } = setup({ refId: 'A', rawSql: 'SELECT 1' }, { data });
+      const stop = vi.spyOn(datasource, 'stop');
+      await settled();
+      expect(screen.getByRole('button', { name: /Run query/ })).toHaveAttribute('aria-disabled', 'true');
+      await userEvent.click(screen.getByRole('button', { name: /Stop/ }));
+      expect(stop).toHaveBeenCalledWith('Q42');
+    });
   });
 });
