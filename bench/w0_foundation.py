@@ -1,9 +1,11 @@
-"""Foundation figures: handshake time, QueryData round trip for a 1,000-row frame, dist/ size.
+"""Foundation figures: handshake time, idle memory, QueryData round trip, dist/ and release zip size.
 
 Run: .venv/bin/python bench/w0_foundation.py [--executable dist/gpx_cloudsql_cos_ts_linux_amd64]
 The plugin is started exactly as Grafana starts it (tests/plugin_host.py); figures are medians.
 For scale, the same round trip is measured for a 1-row frame in the same run, so the cost of the
-frame itself is visible next to the fixed cost of a call.
+frame itself is visible next to the fixed cost of a call. The handshake and the idle memory are
+also measured, in the same run and the same way, for a minimal Go SDK plugin (bench/goplugin,
+built here with `go build` unless --go-plugin names a binary): the floor a plugin can reach.
 """
 
 from __future__ import annotations
@@ -11,16 +13,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
+
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb  # noqa: E402
-from tests.plugin_host import PluginProcess, data_query, datasource_context  # noqa: E402
+from tests.plugin_host import PluginProcess, data_query, datasource_context, grafana_env  # noqa: E402
 
 TS_1000 = (
     "SELECT TIMESTAMP '2024-05-06 00:00:00' + range * INTERVAL 1 MINUTE AS time, "
@@ -32,15 +38,68 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def handshake_times(runs: int, cache: Path) -> list[float]:
+def start_like_grafana(executable: str, cache: Path) -> tuple[subprocess.Popen[bytes], float]:
+    """Start a plugin with go-plugin's environment; return it and the seconds to its handshake line.
+
+    Any plugin, ours or the Go SDK one (whose handshake line carries more fields), is timed the same.
+    """
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [executable],
+        env=grafana_env(cache),
+        cwd="/",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    elapsed = time.monotonic() - started
+    assert line.startswith("1|2|"), f"{executable} printed no handshake: {line!r}"
+    return process, elapsed
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(10)
+    assert process.stdout is not None
+    process.stdout.close()
+
+
+def handshake_times(executable: str, runs: int, cache: Path) -> list[float]:
     times = []
     for _ in range(runs):
-        plugin = PluginProcess(cache_dir=cache).start()
-        times.append(plugin.handshake_seconds)
-        plugin.shutdown()
-        plugin.wait(5)
-        plugin.stop()
+        process, elapsed = start_like_grafana(executable, cache)
+        times.append(elapsed)
+        stop(process)
     return times
+
+
+def idle_rss_bytes(executable: str, cache: Path, settle_s: float) -> int:
+    """Resident memory of the process tree once started and left alone (the warm-up imports done)."""
+    process, _ = start_like_grafana(executable, cache)
+    try:
+        time.sleep(settle_s)
+        root = psutil.Process(process.pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+    finally:
+        stop(process)
+
+
+def build_go_plugin(folder: Path) -> str:
+    binary = folder / "goplugin"
+    subprocess.run(["go", "build", "-o", str(binary), "./server"], cwd=REPO / "bench" / "goplugin", check=True)
+    return str(binary)
+
+
+def release_zip_sizes() -> tuple[Path, int, int] | None:
+    """The release zip, its size and the bytes it unpacks to (None when it is not built)."""
+    found = sorted((REPO / "build" / "release").glob("*.zip"))
+    if not found:
+        return None
+    with zipfile.ZipFile(found[-1]) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    return found[-1], found[-1].stat().st_size, unpacked
 
 
 def round_trips(plugin: PluginProcess, sql: str, calls: int) -> list[float]:
@@ -61,13 +120,19 @@ def round_trips(plugin: PluginProcess, sql: str, calls: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--executable", default=str(REPO / "dist" / "gpx_cloudsql_cos_ts_linux_amd64"))
+    parser.add_argument("--go-plugin", help="a built bench/goplugin server (default: build it with go)")
     parser.add_argument("--starts", type=int, default=10)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds before idle memory is read")
     args = parser.parse_args()
-    os.environ["CLOUDSQL_PLUGIN_EXECUTABLE"] = args.executable
     with tempfile.TemporaryDirectory() as temp:
         cache = Path(temp) / "cache"
-        starts = handshake_times(args.starts, cache)
+        go_plugin = args.go_plugin or build_go_plugin(Path(temp))
+        go_starts = handshake_times(go_plugin, args.starts, cache)
+        go_rss = idle_rss_bytes(go_plugin, cache, args.settle)
+        starts = handshake_times(args.executable, args.starts, cache)
+        rss = idle_rss_bytes(args.executable, cache, args.settle)
+        os.environ["CLOUDSQL_PLUGIN_EXECUTABLE"] = args.executable
         plugin = PluginProcess(cache_dir=cache).start()
         try:
             big = round_trips(plugin, TS_1000, args.calls)
@@ -76,15 +141,27 @@ def main() -> None:
             plugin.stop()
     ms = lambda values: statistics.median(values) * 1000  # noqa: E731
     p99 = lambda values: sorted(values)[int(len(values) * 0.99) - 1] * 1000  # noqa: E731
+    spread = lambda values: f"min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f}"  # noqa: E731
     print(f"executable: {args.executable}")
-    print(f"handshake, median of {len(starts)} starts: {ms(starts):.0f} ms (min {min(starts) * 1000:.0f}, "
-          f"max {max(starts) * 1000:.0f})")
-    print(f"QueryData round trip, 1,000-row time series (2 frames), {args.calls} calls: "
-          f"median {ms(big):.2f} ms, p99 {p99(big):.2f} ms")
-    print(f"QueryData round trip, 1-row time series (same query), {args.calls} calls: "
-          f"median {ms(small):.2f} ms, p99 {p99(small):.2f} ms")
+    print(
+        f"handshake, median of {len(starts)} starts: {ms(starts):.0f} ms ({spread(starts)}); "
+        f"Go SDK plugin {ms(go_starts):.0f} ms ({spread(go_starts)}); ratio {ms(starts) / ms(go_starts):.1f}x"
+    )
+    print(f"idle RSS after {args.settle:g} s: {rss / 2**20:.0f} MiB; Go SDK plugin {go_rss / 2**20:.0f} MiB")
+    print(
+        f"QueryData round trip, 1,000-row time series (2 frames), {args.calls} calls: "
+        f"median {ms(big):.2f} ms, p99 {p99(big):.2f} ms"
+    )
+    print(
+        f"QueryData round trip, 1-row time series (same query), {args.calls} calls: "
+        f"median {ms(small):.2f} ms, p99 {p99(small):.2f} ms"
+    )
     dist = REPO / "dist"
     print(f"dist/ size: {dir_size(dist) / 1e6:.1f} MB ({dir_size(dist / 'backend') / 1e6:.1f} MB Python runtime)")
+    sizes = release_zip_sizes()
+    if sizes is not None:
+        path, packed, unpacked = sizes
+        print(f"release zip {path.name}: {packed / 1e6:.1f} MB, unpacks to {unpacked / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":
