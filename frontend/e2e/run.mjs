@@ -13,7 +13,8 @@ import { startHost } from './host.mjs';
 import configSpecs from './specs/configEditor.mjs';
 import builtModuleSpecs from './specs/builtModule.mjs';
 import querySpecs from './specs/queryEditor.mjs';
-import realBackendSpecs from './specs/realBackend.mjs';
+import realBackendEditorSpecs from './specs/realBackendEditors.mjs';
+import realBackendQuerySpecs from './specs/realBackend.mjs';
 
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(frontendDir, '..');
@@ -23,6 +24,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SPEC_TIMEOUT_MS = 60000;
 // `node e2e/run.mjs [part of a spec name ...]` runs only the specs named (all by default).
 const only = process.argv.slice(2);
+const realBackendSpecs = [...realBackendQuerySpecs, ...realBackendEditorSpecs];
 const specs = [...querySpecs, ...configSpecs, ...builtModuleSpecs, ...realBackendSpecs].filter(
   (spec) => only.length === 0 || only.some((part) => spec.name.includes(part))
 );

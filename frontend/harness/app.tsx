@@ -2,7 +2,7 @@ import React, { ComponentType, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { lastValueFrom } from 'rxjs';
 
-import { CoreApp, createTheme, DataQueryResponse, ThemeContext } from '@grafana/data';
+import { CoreApp, createTheme, DataQueryResponse, LoadingState, PanelData, ThemeContext } from '@grafana/data';
 import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
 import { GlobalStyles } from '@grafana/ui';
 
@@ -44,7 +44,7 @@ export function installStubServices() {
 
 /**
  * Renders one editor inside Grafana's dark theme (?view=query|config; ?app=explore or
- * unified-alerting for the compact layout) and dumps its state into <pre data-testid="state">
+ * unified-alerting for the compact layout; ?query=<JSON> for the saved query the editor opens) and dumps its state into <pre data-testid="state">
  * for the browser specs to read. With a `backend`, Run and Save & test do what Grafana's panel
  * and datasource page do.
  */
@@ -56,6 +56,8 @@ export function mountHarness(
   const params = new URLSearchParams(window.location.search);
   const view = params.get('view') ?? 'query';
   const app = (params.get('app') as CoreApp | null) ?? CoreApp.Dashboard;
+  const saved = params.get('query');
+  const initialQuery: CloudSqlQuery = saved ? JSON.parse(saved) : { refId: 'A', ...datasource.getDefaultQuery() };
 
   function StateDump({ state }: { state: object }) {
     return (
@@ -66,9 +68,11 @@ export function mountHarness(
   }
 
   function QueryView() {
-    const [query, setQuery] = useState<CloudSqlQuery>({ refId: 'A', ...datasource.getDefaultQuery() });
+    const [query, setQuery] = useState<CloudSqlQuery>(initialQuery);
     const [runs, setRuns] = useState(0);
     const [response, setResponse] = useState<DataQueryResponse>();
+    // What Grafana's query runner hands the editor: the running request and its state (Stop needs both).
+    const [data, setData] = useState<PanelData>();
     // Editors call onChange and then onRunQuery in one go; like Grafana's query runner, Run reads
     // the latest query, not the one of the last render.
     const latest = useRef({ query, runs });
@@ -80,12 +84,24 @@ export function mountHarness(
       const count = ++latest.current.runs;
       setRuns(count);
       if (backend) {
-        setResponse(await lastValueFrom(datasource.query(panelRequest(datasource, latest.current.query, count, app))));
+        const request = panelRequest(datasource, latest.current.query, count, app);
+        setData({ state: LoadingState.Loading, series: [], request, timeRange: range });
+        const answer = await lastValueFrom(datasource.query(request));
+        setResponse(answer);
+        setData({ state: LoadingState.Done, series: answer.data, request, timeRange: range });
       }
     };
     return (
       <>
-        <QueryEditor query={query} onChange={change} onRunQuery={run} datasource={datasource} range={range} app={app} />
+        <QueryEditor
+          query={query}
+          onChange={change}
+          onRunQuery={run}
+          datasource={datasource}
+          range={range}
+          app={app}
+          data={data}
+        />
         {response && <QueryResult response={response} />}
         <StateDump state={{ query, runs }} />
       </>

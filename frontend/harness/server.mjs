@@ -20,6 +20,7 @@ const TYPES = {
 /**
  * Forwards `request` to the same path on `target` (an http://127.0.0.1:PORT origin) and streams
  * the answer back; so the page's relative `/api/...` calls reach the host as they reach Grafana.
+ * A request the page abandons is abandoned upstream as well.
  */
 function forward(request, response, target) {
   const upstream = http.request(new URL(request.url, target), { method: request.method, headers: request.headers }, (answer) => {
@@ -27,7 +28,16 @@ function forward(request, response, target) {
     answer.pipe(response);
   });
   upstream.on('error', (error) => {
-    response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `host: ${error.message}` }));
+    if (!response.headersSent && !response.destroyed) {
+      response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `host: ${error.message}` }));
+    }
+  });
+  // The page dropped the request (a stopped query): drop the upstream one too, as Grafana's server
+  // does, so the host cancels the plugin's call.
+  response.on('close', () => {
+    if (!response.writableFinished) {
+      upstream.destroy();
+    }
   });
   request.pipe(upstream);
 }

@@ -1,66 +1,8 @@
 // The built dist/module.js (SystemJS, @grafana/* as externals) on the real backend: each call the
 // plugin's code makes goes page → /api/* → Grafana-less host → the plugin process from dist/.
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
-
+import { countFlows, LOAD_TIMEOUT_MS, openQueryView, PAGE, readFrame, RESOURCES, runQuery } from '../backendHelpers.mjs';
 import { DATASOURCE_UID, FLOWLOGS_RANGE } from '../host.mjs';
 import { assert, typeSql, waitForState } from '../helpers.mjs';
-
-const PAGE = `backend.html?uid=${DATASOURCE_UID}`;
-const RESOURCES = `/api/datasources/uid/${DATASOURCE_UID}/resources`;
-// The first page load also starts the plugin's instance for this datasource (DuckDB, settings).
-const LOAD_TIMEOUT_MS = 30000;
-
-async function openQueryView(page, baseUrl) {
-  await page.goto(`${baseUrl}/${PAGE}&view=query`);
-  await page.locator('.monaco-editor textarea').waitFor({ state: 'attached', timeout: LOAD_TIMEOUT_MS });
-}
-
-/** Every file under `dir`, recursively. */
-async function listFiles(dir) {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath ?? entry.path, entry.name));
-}
-
-/**
- * The expected answer computed straight from the sample objects (gzip JSON, IBM's layout), not by
- * the plugin: records kept by `keep` whose start_time lies in the range (both ends in), counted per
- * `groupBy(record)`, as [key, count] text pairs sorted by key.
- */
-async function countFlows(flowlogsDir, keep, groupBy) {
-  const from = Date.parse(FLOWLOGS_RANGE.start);
-  const to = Date.parse(FLOWLOGS_RANGE.end);
-  const counts = new Map();
-  for (const file of await listFiles(flowlogsDir)) {
-    const object = JSON.parse(gunzipSync(await readFile(file)).toString('utf8'));
-    for (const record of object.flow_logs ?? []) {
-      const start = Date.parse(record.start_time);
-      if (keep(record) && start >= from && start <= to) {
-        counts.set(groupBy(record), (counts.get(groupBy(record)) ?? 0) + 1);
-      }
-    }
-  }
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([key, count]) => [key, String(count)]);
-}
-
-/** Runs the query in the editor (Shift+Enter) and returns the /api/ds/query request and answer. */
-async function runQuery(page) {
-  const answer = page.waitForResponse((response) => response.url().includes('/api/ds/query'), { timeout: LOAD_TIMEOUT_MS });
-  await page.locator('.monaco-editor').first().click();
-  await page.keyboard.press('Shift+Enter');
-  const response = await answer;
-  return { sent: response.request().postDataJSON(), response };
-}
-
-/** The rows of the first frame the page shows, as text cells; and its column names. */
-async function readFrame(page) {
-  const frame = page.getByTestId('result-frame').first();
-  await frame.waitFor({ timeout: LOAD_TIMEOUT_MS });
-  const columns = await frame.locator('th').allTextContents();
-  const rows = await frame.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
-  return { columns, rows };
-}
 
 export default [
   {

@@ -1,4 +1,4 @@
-import { format } from 'sql-formatter';
+import { formatDialect, spark } from 'sql-formatter';
 
 /**
  * Pieces of a query the formatter must hand back verbatim: the plugin's macros with their
@@ -42,8 +42,8 @@ export function formatSql(sql: string): string {
   }
   let formatted: string;
   try {
-    formatted = format(sql, {
-      language: 'spark',
+    formatted = formatDialect(sql, {
+      dialect: spark,
       keywordCase: 'upper',
       paramTypes: { custom: [{ regex: MACRO }, { regex: VARIABLE }] },
     });
