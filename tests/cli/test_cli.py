@@ -15,6 +15,7 @@ import pytest
 
 from cloudsql_cos_ts.cli.timeparse import TimeSyntaxError, parse_time
 from tests.dashboard.expected import load_records
+from tests.real_objects import cases as real_objects
 
 CLI = Path(sys.executable).with_name("cloudsql-cos-ts")
 START, END = "2024-05-06T00:00:00Z", "2024-05-06T02:00:00Z"
@@ -100,6 +101,20 @@ def test_query_error_exits_1_with_the_plugin_message(data: Path, tmp_path: Path)
     done = cli("query", "DROP TABLE FLOW_FLAT", "--source", str(data), "--cache-dir", str(tmp_path))
     assert done.returncode == 1
     assert done.stderr.startswith("cloudsql-cos-ts: query failed (400): ")
+
+
+def test_query_warns_of_damaged_objects_or_fails_on_them(tmp_path: Path) -> None:
+    (damaged,) = real_objects.write(tmp_path / "bucket", names=["invalid_json"])
+    common = ["--source", str(tmp_path / "bucket"), "--from", "2020-07-01T20:00:00Z", "--to", "2020-07-01T22:00:00Z",
+              "--cache-dir", str(tmp_path / "cache")]
+    skipped = cli("query", "SELECT count(*) AS n FROM FLOW_FLAT", *common, "--output", "csv")
+    warning = (
+        "warning: 1 flow-log object in the query's range could not be read (not gzip JSON) and was left out "
+        f"({damaged.key})"
+    )
+    assert skipped.returncode == 0 and skipped.stdout.splitlines() == ["n", "0"] and warning in skipped.stderr
+    failed = cli("query", "SELECT count(*) AS n FROM FLOW_FLAT", *common, "--damaged-objects", "fail")
+    assert failed.returncode == 1 and failed.stderr.startswith("cloudsql-cos-ts: query failed (502): 1 flow-log object")
 
 
 def test_check_prints_the_stages_and_fails_with_exit_1(data: Path, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ _FLAGS = {
     "destination": "destination",
     "engine": "engine",
     "source_format": "sourceFormat",
+    "damaged_objects": "damagedObjects",
     "cos_endpoint": "cosEndpoint",
     "auth_type": "authType",
     "iam_endpoint": "iamEndpoint",
@@ -41,6 +42,9 @@ def add_datasource_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--destination", help="where $__dest writes (cos://… or a folder)")
     group.add_argument("--engine", help="duckdb (default), spark or dataengine")
     group.add_argument("--source-format", help="flowlogs (default), json, parquet or csv")
+    group.add_argument(
+        "--damaged-objects", help="skip (default: leave damaged flow-log objects out, with a warning) or fail"
+    )
     group.add_argument("--cos-endpoint", help="COS endpoint override, e.g. http://127.0.0.1:9000")
     group.add_argument("--auth-type", help="none, iam or hmac")
     group.add_argument("--iam-endpoint", help="IAM endpoint override")
