@@ -16,7 +16,7 @@ import pytest
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamTimeout
 from cloudsql_cos_ts.flowlogs import duckdb_source
-from cloudsql_cos_ts.flowlogs.decode import SourceObject
+from cloudsql_cos_ts.flowlogs.decode import SourceObject, object_key
 from cloudsql_cos_ts.flowlogs.duckdb_source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
@@ -144,6 +144,9 @@ def test_a_damaged_object_is_left_out_recorded_and_read_again_once_replaced(tmp_
     assert len(list((tmp_path / "cache").rglob("*.parquet"))) == 6 and not list((tmp_path / "cache").rglob(".tmp-*"))
     rows = duckdb.sql(f"SELECT count(*) FROM ({answer.views['FLOW_FLAT']}) WHERE network_interface_id IS NULL")
     assert rows.fetchall() == [(0,)]  # the damaged object's marker row is no record
+    unindexed = IngestCache(tmp_path / "cache", 1 << 30)  # another query's entries: read from the files
+    entries = (tmp_path / "cache").rglob("*.parquet")
+    assert [object_key(item) for path in entries for item in unindexed.damaged_in(path)] == [key]
     # A restarted plugin finds the object recorded as damaged (same ETag): not read again, still reported.
     restarted = FlowLogSource(source.store, "", IngestCache(tmp_path / "cache", 1 << 30), f"{folder}/")
     again = restarted.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())

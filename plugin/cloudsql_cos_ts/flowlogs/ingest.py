@@ -148,10 +148,16 @@ class IngestCache:
         return None
 
     def damaged_in(self, path: Path) -> Manifest:
-        """The ids of the damaged objects the entry at ``path`` records (empty when it is not the current one)."""
+        """The ids of the damaged objects the entry at ``path`` records.
+
+        Known from the index for the group's current entry; read from the file when another query
+        replaced it in the meantime (the caller's views still read this one).
+        """
         with self._lock:
             entry = self._index.get(path.parent)
-        return entry.damaged if entry is not None and entry.path == path else frozenset()
+        if entry is None or entry.path != path:
+            entry = _read_entry(path)
+        return entry.damaged if entry is not None else frozenset()
 
     def _current(self, group_dir: Path, reload: bool = False) -> Entry | None:
         with self._lock:
@@ -232,19 +238,26 @@ def _newest_on_disk(group_dir: Path) -> Entry | None:
         (p for p in group_dir.iterdir() if _ENTRY_RE.match(p.name)), key=lambda p: p.stat().st_mtime, reverse=True
     )
     for path in candidates:
-        try:
-            columns = pq.read_table(path, columns=[KEY, ETAG, RECORD_INDEX])
-        except (OSError, pa.ArrowInvalid):
-            path.unlink(missing_ok=True)  # unreadable: never serve it
-            continue
-        keys, etags = columns[KEY].cast(pa.string()), columns[ETAG].cast(pa.string())
-        ids = pc.binary_join_element_wise(keys, etags, "\0")
-        manifest = frozenset(pc.unique(ids).to_pylist())  # one per object
-        if manifest_hash(manifest) == path.name.removesuffix(".parquet"):
-            damaged = ids.filter(pc.equal(columns[RECORD_INDEX], DAMAGED))
-            return Entry(path, manifest, frozenset(damaged.to_pylist()))
-        path.unlink(missing_ok=True)
+        entry = _read_entry(path)
+        if entry is not None:
+            return entry
+        path.unlink(missing_ok=True)  # unreadable, or not the entry its name says: never serve it
     return None
+
+
+def _read_entry(path: Path) -> Entry | None:
+    """The entry in ``path`` from its own rows, or None when it is unreadable or its name does not match them."""
+    try:
+        columns = pq.read_table(path, columns=[KEY, ETAG, RECORD_INDEX])
+    except (OSError, pa.ArrowInvalid):
+        return None
+    keys, etags = columns[KEY].cast(pa.string()), columns[ETAG].cast(pa.string())
+    ids = pc.binary_join_element_wise(keys, etags, "\0")
+    manifest = frozenset(pc.unique(ids).to_pylist())  # one per object
+    if manifest_hash(manifest) != path.name.removesuffix(".parquet"):
+        return None
+    damaged = ids.filter(pc.equal(columns[RECORD_INDEX], DAMAGED))
+    return Entry(path, manifest, frozenset(damaged.to_pylist()))
 
 
 @contextmanager
