@@ -192,6 +192,15 @@ def test_object_that_is_not_a_flow_log_fails_the_scan(instances: InstanceManager
     )
 
 
+def test_an_empty_newest_window_passes_the_scan(instances: InstanceManager, tmp_path: Path) -> None:
+    """IBM's collector writes an object with no records for a window without traffic: nothing is wrong."""
+    (written,) = real_objects.write(tmp_path / "src", names=["no_traffic"])
+    report = check(instances, {"source": str(tmp_path / "src")})
+    assert report.ok and statuses(report)["scan"] == "ok", report.message
+    assert report.stages[3].detail.startswith(f"read {written.key.rpartition('/')[2]} (")
+    assert "no records (a window without traffic)" in report.stages[3].detail
+
+
 @pytest.mark.parametrize(
     ("case", "policy", "detail"),
     [
