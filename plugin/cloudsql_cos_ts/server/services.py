@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+DEADLINE_SLACK_S = 0.25
+"""A cancel this close to the call's deadline is the deadline: Grafana's client cancels the call when
+its own deadline passes, which the server's clock (started when the call arrived) reaches a little
+later — more so on a busy machine."""
+
 
 class CallToken:
     """The cancel token of one gRPC call, made on first use.
@@ -57,7 +62,8 @@ class CallToken:
         token = CancelToken(remaining if remaining is not None and remaining < 1e9 else None, expiry="deadline")
 
         def stop() -> None:
-            token.cancel("deadline" if (context.time_remaining() or 1) <= 0 else "cancelled")
+            remaining = context.time_remaining()
+            token.cancel("deadline" if remaining is not None and remaining <= DEADLINE_SLACK_S else "cancelled")
 
         if not context.add_callback(stop):  # the call already ended: Grafana left before we asked
             stop()
