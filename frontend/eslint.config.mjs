@@ -13,7 +13,7 @@ const nodeGlobals = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.test-output/'] },
+  { ignores: ['**/node_modules/', '.test-output/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,14 +6,25 @@ export FRONTEND_DIR REPO_ROOT DIST_DIR
 
 # npm ci wipes node_modules, so run it only when node_modules is missing or was installed from a
 # different package-lock.json (the hash of the lock file used is kept inside node_modules).
-ensure_node_modules() {
-  local stamp="$FRONTEND_DIR/node_modules/.installed-lock-sha256"
+install_from_lock() {
+  local dir="$1" label="$2"
+  local stamp="$dir/node_modules/.installed-lock-sha256"
   local wanted
-  wanted="$(sha256sum "$FRONTEND_DIR/package-lock.json" | cut -d' ' -f1)"
+  wanted="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
     return 0
   fi
-  echo "frontend: installing packages from package-lock.json (npm ci)"
-  (cd "$FRONTEND_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "frontend: installing $label from its package-lock.json (npm ci)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$wanted" >"$stamp"
+}
+
+ensure_node_modules() {
+  install_from_lock "$FRONTEND_DIR" "the frontend packages"
+}
+
+# The packages of another Grafana major (compat/grafana-<major>: @grafana/*, React), for compat.sh
+# and the browser run on that major.
+ensure_compat_modules() {
+  install_from_lock "$FRONTEND_DIR/compat/grafana-$1" "the Grafana $1 packages"
 }

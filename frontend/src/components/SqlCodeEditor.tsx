@@ -18,7 +18,7 @@ export function SqlCodeEditor({ value, height, candidates, onChange, onRun }: Pr
   // Monaco keeps the callbacks registered at mount; refs let them see the latest props.
   const candidatesRef = useRef(candidates);
   const onRunRef = useRef(onRun);
-  const completionRef = useRef<monacoTypes.IDisposable>();
+  const completionRef = useRef<monacoTypes.IDisposable | undefined>(undefined);
 
   useEffect(() => {
     candidatesRef.current = candidates;
