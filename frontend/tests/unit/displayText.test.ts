@@ -1,11 +1,11 @@
 import { applyBuilder } from '../../src/builder/mode';
 import { queryDisplayText } from '../../src/query/displayText';
-import { CloudSqlQuery } from '../../src/types';
+import { CloudSqlQuery, LegacyQueryKeys } from '../../src/types';
 
 const inbound = { measure: 'connections' as const, groupBy: ['target_ip' as const], filters: [{ column: 'direction' as const, operator: '=' as const, value: 'I' }] };
 
 describe('queryDisplayText', () => {
-  it.each<{ name: string; query: CloudSqlQuery & Record<string, unknown>; text: string }>([
+  it.each<{ name: string; query: CloudSqlQuery & LegacyQueryKeys; text: string }>([
     {
       name: 'hand-written SQL on one line, comments out',
       query: { refId: 'A', rawSql: '-- per IP\nSELECT target_ip,\n  count(*)\nFROM FLOW_FLAT /* all */' },
