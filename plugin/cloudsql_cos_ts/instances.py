@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from cloudsql_cos_ts.engines.base import Engine
 from cloudsql_cos_ts.engines.registry import create_engine
 from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
+from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from cloudsql_cos_ts.server.logging import log
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
 from cloudsql_cos_ts.settings.identity import settings_digest
 from cloudsql_cos_ts.settings.plugin import PluginSettings

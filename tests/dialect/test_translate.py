@@ -8,7 +8,7 @@ import pytest
 from cloudsql_cos_ts.dialect import ExternalRef, translate
 from cloudsql_cos_ts.dialect.durations import duration_ms
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros import macro_reference
+from cloudsql_cos_ts.resources.reference import macro_reference
 from tests.dialect.conftest import context, run
 
 

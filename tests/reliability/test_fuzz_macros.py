@@ -14,12 +14,12 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudsql_cos_ts.macros.tokenizer import TokenKind, tokenize
-from tests.macros.test_tokenizer_properties import CODE, MACRO_TEXT, PROTECTED, SQLISH
+from cloudsql_cos_ts.lexer import TokenKind, tokenize
 from tests.plugin_host import datasource_context
 from tests.reliability.modes import FUZZ
 from tests.reliability.servicers import Servicers
 from tests.reliability.test_fuzz_queries import EPOCH_MS, MACRO_CALLS
+from tests.unit.test_lexer_properties import CODE, MACRO_TEXT, PROTECTED, SQLISH
 
 CONTEXT = datasource_context({"destination": "/tmp/cloudsql-fuzz-dest"}, uid="fuzz-macros")
 PROTECTED_KINDS = (TokenKind.STRING, TokenKind.QUOTED_NAME, TokenKind.COMMENT)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from cloudsql_cos_ts.macros import macro_reference
 from cloudsql_cos_ts.macros.registry import MACROS
+from cloudsql_cos_ts.resources.reference import macro_reference
 
 
 def test_reference_lists_every_registered_macro_and_ts_function() -> None:

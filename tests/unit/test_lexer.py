@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros.tokenizer import TokenKind, line_col, split_arguments, tokenize
+from cloudsql_cos_ts.lexer import TokenKind, line_col, split_arguments, tokenize
 
 K = TokenKind
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.lexer import TokenKind, tokenize
 from cloudsql_cos_ts.macros import expand_macros
-from cloudsql_cos_ts.macros.tokenizer import TokenKind, tokenize
 from tests.macros.conftest import base_context
 
 EXAMPLES = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,8 +9,8 @@ import warnings
 
 import pytest
 
-from cloudsql_cos_ts.server import logging as logging_module
-from cloudsql_cos_ts.server.logging import JsonLogger
+from cloudsql_cos_ts import log as logging_module
+from cloudsql_cos_ts.log import JsonLogger
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:

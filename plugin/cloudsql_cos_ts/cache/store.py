@@ -31,7 +31,7 @@ from cloudsql_cos_ts import metrics
 from cloudsql_cos_ts.cache.disk import BytesOnlyDisk
 from cloudsql_cos_ts.cache.entry import CachedResult, CorruptEntry, pack, unpack
 from cloudsql_cos_ts.cache.memory import RecentResults
-from cloudsql_cos_ts.server.logging import log
+from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.settings.plugin import ensure_private_dir
 
 SHARDS = 4

@@ -28,7 +28,7 @@ def _instances(args: argparse.Namespace) -> InstanceManager:
     from dataclasses import replace
 
     from cloudsql_cos_ts.instances import InstanceManager
-    from cloudsql_cos_ts.server.logging import log
+    from cloudsql_cos_ts.log import log
     from cloudsql_cos_ts.settings.plugin import load_plugin_settings
 
     log.set_level("error")  # the plugin's JSON logs go to stderr; a terminal user wants answers

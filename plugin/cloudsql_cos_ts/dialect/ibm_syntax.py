@@ -25,7 +25,7 @@ from typing import cast
 from cloudsql_cos_ts.dialect.durations import duration_ms
 from cloudsql_cos_ts.dialect.model import ExternalFormat, ExternalRef
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros.tokenizer import (
+from cloudsql_cos_ts.lexer import (
     Token,
     TokenKind,
     line_col,

@@ -21,7 +21,7 @@ import re
 from sqlglot import exp
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros.tokenizer import Token, TokenKind, next_significant, tokenize
+from cloudsql_cos_ts.lexer import Token, TokenKind, next_significant, tokenize
 
 _QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "DESCRIBE", "DESC", "FROM", "TABLE"})
 _QUERY_ROOTS = (exp.Select, exp.SetOperation, exp.Values, exp.Describe, exp.Subquery)

@@ -1,6 +1,6 @@
 """Editor help for IBM's time-series functions, as this plugin implements them.
 
-Served with the macros by ``cloudsql_cos_ts.macros.macro_reference()``; ``docs/time-series-functions.md``
+Served with the macros by ``cloudsql_cos_ts.resources.reference.macro_reference()``; ``docs/time-series-functions.md``
 explains the semantics and the differences from IBM's service at length.
 """
 

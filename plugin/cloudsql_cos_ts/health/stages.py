@@ -20,7 +20,7 @@ from typing import Literal
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamTimeout, PluginError
-from cloudsql_cos_ts.server.logging import log
+from cloudsql_cos_ts.log import log
 
 StageStatus = Literal["ok", "warning", "error", "skipped"]
 DEFAULT_STAGE_TIMEOUT_S = 5.0

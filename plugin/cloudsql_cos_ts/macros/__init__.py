@@ -7,7 +7,6 @@ Public API (used by the query pipeline and the resource endpoints)::
     prev_relation_name(ref_id: str) -> str               # "A" -> "__PREV_A"
     check_bucket_counts(fills, time_range, row_limit)     # $__timeGroup fill: 400 before execution
     apply_fills(table, fills, time_range, row_limit) -> pa.Table   # $__timeGroup fill, after execution
-    macro_reference() -> dict                            # {"macros": [...], "functions": [...]}
     MacroContext, Expansion, DestSpec, TimeGroupFill     # dataclasses (see model.py)
 
 Macros (the registry in ``registry.py`` is the single source of their help text):
@@ -46,12 +45,11 @@ if TYPE_CHECKING:
     from cloudsql_cos_ts.macros.expand import expand_macros
     from cloudsql_cos_ts.macros.fill import apply_fills, check_bucket_counts
     from cloudsql_cos_ts.macros.model import DestSpec, Expansion, MacroContext, TimeGroupFill
-    from cloudsql_cos_ts.macros.reference import macro_reference
     from cloudsql_cos_ts.macros.relations import find_prev_refs, prev_relation_name
 
 # Where each public name lives. The names are loaded on first use (PEP 562) because importing
 # ``cloudsql_cos_ts.macros.model`` runs this file first, and the plugin process imports the model
-# before Grafana's handshake: the fill (pyarrow, numpy) and the reference (sqlglot) must wait.
+# before Grafana's handshake: the fill (pyarrow, numpy) must wait.
 _HOMES = {
     "expand_macros": "expand",
     "apply_fills": "fill",
@@ -60,7 +58,6 @@ _HOMES = {
     "Expansion": "model",
     "MacroContext": "model",
     "TimeGroupFill": "model",
-    "macro_reference": "reference",
     "find_prev_refs": "relations",
     "prev_relation_name": "relations",
 }
@@ -82,6 +79,5 @@ __all__ = [
     "check_bucket_counts",
     "expand_macros",
     "find_prev_refs",
-    "macro_reference",
     "prev_relation_name",
 ]

@@ -8,9 +8,7 @@ Only ``MACRO`` tokens are touched — strings, quoted names and comments are cop
 from __future__ import annotations
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros.model import Expansion, Findings, MacroCall, MacroContext
-from cloudsql_cos_ts.macros.registry import lookup
-from cloudsql_cos_ts.macros.tokenizer import (
+from cloudsql_cos_ts.lexer import (
     Token,
     TokenKind,
     line_col,
@@ -19,6 +17,8 @@ from cloudsql_cos_ts.macros.tokenizer import (
     split_arguments,
     tokenize,
 )
+from cloudsql_cos_ts.macros.model import Expansion, Findings, MacroCall, MacroContext
+from cloudsql_cos_ts.macros.registry import lookup
 
 
 def _alias_after(tokens: list[Token], index: int) -> str | None:

@@ -1,7 +1,7 @@
 """The one registry of macros: how each expands and how the editor documents it.
 
 Every macro is one function ``(call, ctx, findings) -> str`` plus its help entry; the expander looks
-macros up here and :func:`cloudsql_cos_ts.macros.macro_reference` serves the same entries to the
+macros up here and :func:`cloudsql_cos_ts.resources.reference.macro_reference` serves the same entries to the
 query editor, so help and behaviour cannot drift apart.
 """
 

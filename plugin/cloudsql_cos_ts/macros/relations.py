@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.lexer import TokenKind, split_arguments, tokenize
 from cloudsql_cos_ts.macros.model import DestFormat, DestSpec, Findings, MacroCall, MacroContext
 from cloudsql_cos_ts.macros.sqltext import arguments, quote_name
-from cloudsql_cos_ts.macros.tokenizer import TokenKind, split_arguments, tokenize
 
 _DEST_FORMATS: tuple[DestFormat, ...] = ("parquet", "csv", "json")
 _SUFFIX = re.compile(r"[A-Za-z0-9_\-./=]*")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.macros.tokenizer import line_col
+from cloudsql_cos_ts.lexer import line_col
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 Format = Literal["table", "time_series"]

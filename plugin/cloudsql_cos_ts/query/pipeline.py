@@ -33,6 +33,7 @@ from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.model import add_notice
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
+from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.macros import Expansion, apply_fills, check_bucket_counts, find_prev_refs, prev_relation_name
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
@@ -42,7 +43,6 @@ from cloudsql_cos_ts.query.model import QueryModel, parse_query
 from cloudsql_cos_ts.query.prepare import prepare_sql
 from cloudsql_cos_ts.query.replay import RecentRequests, fingerprint
 from cloudsql_cos_ts.query.request import RequestContext
-from cloudsql_cos_ts.server.logging import log
 from cloudsql_cos_ts.timerange import TimeRange
 
 

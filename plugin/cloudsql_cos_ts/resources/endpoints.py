@@ -17,7 +17,7 @@ def _health(_: ResourceRequest) -> ResourceResponse:
 
 
 def _macros(_: ResourceRequest) -> ResourceResponse:
-    from cloudsql_cos_ts.macros import macro_reference
+    from cloudsql_cos_ts.resources.reference import macro_reference
 
     return ResourceResponse(200, macro_reference())
 

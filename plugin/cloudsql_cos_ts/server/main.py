@@ -19,9 +19,9 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from cloudsql_cos_ts.log import bridge_python_logging, log
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
-from cloudsql_cos_ts.server.logging import bridge_python_logging, log
 from cloudsql_cos_ts.server.socket_dir import make_socket_dir, sweep_stale_socket_dirs
 from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir, load_plugin_settings
 from cloudsql_cos_ts.timerange import force_utc

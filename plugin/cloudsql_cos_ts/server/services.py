@@ -17,12 +17,12 @@ import grpc
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import InternalError, PluginError
 from cloudsql_cos_ts.instances import InstanceManager
+from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2 as ctl
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
 from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
-from cloudsql_cos_ts.server.logging import log
 
 if TYPE_CHECKING:
     from cloudsql_cos_ts.query.pipeline import QueryPipeline
