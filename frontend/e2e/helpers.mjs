@@ -25,10 +25,13 @@ export async function waitForState(page, check, timeoutMs = 5000) {
   }
 }
 
-/** Grafana's Switch hides its checkbox; users click the label drawn next to it. */
+/**
+ * Grafana's Switch hides its checkbox; users click the label drawn right after it (the field's
+ * own label points at the checkbox too, in @grafana/ui 13).
+ */
 export async function toggleSwitch(page, ariaLabel) {
   const id = await page.getByLabel(ariaLabel, { exact: true }).getAttribute('id');
-  await page.locator(`label[for="${id}"]`).click();
+  await page.locator(`[id="${id}"] + label`).click();
 }
 
 /**

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-import { buildHarness, harnessOutDir } from '../harness/build.mjs';
+import { buildHarness, REACT_VARIANTS } from '../harness/build.mjs';
 import { startStaticServer } from '../harness/server.mjs';
 import { startHost } from './host.mjs';
 import configSpecs from './specs/configEditor.mjs';
@@ -22,8 +22,10 @@ const outputDir = path.join(frontendDir, '.test-output');
 const screenshotDir = path.join(outputDir, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SPEC_TIMEOUT_MS = 60000;
-// `node e2e/run.mjs [part of a spec name ...]` runs only the specs named (all by default).
+// `node e2e/run.mjs [part of a spec name ...]` runs only the specs named (all by default), once per
+// React major in REACT_MAJORS (default "18 19": React 18 with Grafana 12.4's packages, React 19 with 13.2's).
 const only = process.argv.slice(2);
+const reactMajors = (process.env.REACT_MAJORS ?? '18 19').split(/[\s,]+/).filter(Boolean);
 const realBackendSpecs = [...realBackendQuerySpecs, ...realBackendEditorSpecs];
 const specs = [...querySpecs, ...configSpecs, ...builtModuleSpecs, ...realBackendSpecs].filter(
   (spec) => only.length === 0 || only.some((part) => spec.name.includes(part))
@@ -49,7 +51,7 @@ function withTimeout(promise, ms, name) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function runSpec(context, spec, baseUrl, host) {
+async function runSpec(context, spec, { baseUrl, host, screenshotDir, label }) {
   const page = await context.newPage();
   const consoleErrors = [];
   page.on('console', (message) => {
@@ -70,15 +72,22 @@ async function runSpec(context, spec, baseUrl, host) {
   }
   await page.screenshot({ path: path.join(screenshotDir, `${spec.name}.png`), fullPage: true }).catch(() => {});
   await page.close();
-  return { name: spec.name, ms: Date.now() - started, failure };
+  return { name: `${spec.name}${label}`, ms: Date.now() - started, failure };
 }
 
-/** Runs every spec in one browser; the real-backend ones only when the host started. */
-async function runSpecs({ host, error: hostError }) {
+/**
+ * Runs every spec in one browser on the pages built for `reactMajor`; the real-backend ones only
+ * when the host started. React 18 screenshots go to screenshots/, React 19 ones to screenshots/react19/.
+ */
+async function runSpecs({ host, error: hostError }, reactMajor) {
+  const variant = REACT_VARIANTS[reactMajor];
+  const label = reactMajor === '18' ? '' : ` [React ${reactMajor}]`;
+  const shots = reactMajor === '18' ? screenshotDir : path.join(screenshotDir, `react${reactMajor}`);
+  await mkdir(shots, { recursive: true });
   const server = await startStaticServer(
-    harnessOutDir,
+    variant.outDir,
     {
-      '/public/build/img/icons/': path.join(frontendDir, 'node_modules/@grafana/ui/dist/public/img/icons'),
+      '/public/build/img/icons/': path.join(variant.modules, '@grafana/ui/dist/public/img/icons'),
       '/dist/': path.join(repoRoot, 'dist'),
     },
     host ? { '/api/': host.url } : {}
@@ -105,8 +114,8 @@ async function runSpecs({ host, error: hostError }) {
       for (const spec of specs) {
         const result =
           realBackendSpecs.includes(spec) && !host
-            ? { name: spec.name, ms: 0, failure: new Error(`the Grafana-less host did not start: ${hostError.message}`) }
-            : await runSpec(context, spec, server.url, host);
+            ? { name: `${spec.name}${label}`, ms: 0, failure: new Error(`the Grafana-less host did not start: ${hostError.message}`) }
+            : await runSpec(context, spec, { baseUrl: server.url, host, screenshotDir: shots, label });
         results.push(result);
         console.log(`${result.failure ? 'FAIL' : 'ok  '} ${result.name} (${result.ms} ms)`);
         if (result.failure) {
@@ -138,10 +147,15 @@ async function main() {
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, () => stopHost().finally(() => process.exit(130)));
   }
-  let results;
+  const results = [];
   try {
-    await buildHarness();
-    results = await runSpecs(await hostStart);
+    for (const reactMajor of reactMajors) {
+      if (!REACT_VARIANTS[reactMajor]) {
+        throw new Error(`REACT_MAJORS: no harness for React ${reactMajor} (have ${Object.keys(REACT_VARIANTS).join(', ')})`);
+      }
+      await buildHarness(REACT_VARIANTS[reactMajor]);
+      results.push(...(await runSpecs(await hostStart, reactMajor)));
+    }
   } finally {
     await stopHost();
   }

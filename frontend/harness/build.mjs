@@ -5,7 +5,47 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const harnessOutDir = path.join(frontendDir, '.test-output', 'harness');
+
+const SWAPPED = /^(@grafana\/(data|runtime|schema|ui)|react|react-dom|rxjs)(\/|$)/;
+
+/**
+ * An esbuild plugin resolving the @grafana/* packages, React and rxjs from `dir` (a compat/grafana-<major>
+ * folder) instead of the main node_modules, wherever they are imported from; resolved as if imported
+ * there, so package `exports` (e.g. @grafana/data/unstable) and browser builds still apply.
+ */
+function resolveFrom(dir) {
+  return {
+    name: 'compat-packages',
+    setup(build) {
+      build.onResolve({ filter: SWAPPED }, async (args) => {
+        if (args.pluginData === 'compat') {
+          return undefined;
+        }
+        const { path: resolved, external, sideEffects, errors } = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: dir,
+          pluginData: 'compat',
+        });
+        return { path: resolved, external, sideEffects, errors };
+      });
+    },
+  };
+}
+
+function compatVariant(major, outName) {
+  const dir = path.join(frontendDir, 'compat', `grafana-${major}`);
+  return { outDir: path.join(frontendDir, '.test-output', outName), modules: path.join(dir, 'node_modules'), plugins: [resolveFrom(dir)] };
+}
+
+/**
+ * The React majors the browser specs run on, each with the @grafana/* packages of a Grafana that
+ * ships it: React 18 with the main packages (12.4), React 19 with Grafana 13.2's. On the SystemJS
+ * pages these are the modules handed to dist/module.js, as Grafana 13.2 hands it React 19.
+ */
+export const REACT_VARIANTS = {
+  18: { outDir: path.join(frontendDir, '.test-output', 'harness'), modules: path.join(frontendDir, 'node_modules'), plugins: [] },
+  19: compatVariant('13', 'harness-react19'),
+};
 
 function pageHtml(links, script) {
   return `<!doctype html>
@@ -36,8 +76,8 @@ const PAGES = [
   { html: 'backend.html', entry: 'backend.tsx', folder: 'backend' }, // the same on the real backend
 ];
 
-async function buildPage({ html, entry, folder }) {
-  const outdir = path.join(harnessOutDir, folder);
+async function buildPage({ html, entry, folder }, variant) {
+  const outdir = path.join(variant.outDir, folder);
   await build({
     entryPoints: [path.join(frontendDir, 'harness', entry)],
     outdir,
@@ -51,23 +91,27 @@ async function buildPage({ html, entry, folder }) {
     logOverride: { 'package.json': 'silent' },
     define: { 'process.env.NODE_ENV': '"development"', global: 'globalThis' },
     loader: { '.ttf': 'file', '.woff': 'file', '.woff2': 'file', '.svg': 'file', '.png': 'file' },
+    plugins: variant.plugins,
   });
   // esbuild does not inject the CSS of lazily loaded chunks (Monaco's): link every stylesheet.
   const styles = (await readdir(outdir)).filter((name) => name.endsWith('.css'));
   const links = styles.map((name) => `<link rel="stylesheet" href="/${folder}/${name}">`).join('\n    ');
   const script = `/${folder}/${path.basename(entry, '.tsx')}.js`;
-  await writeFile(path.join(harnessOutDir, html), pageHtml(links, script));
+  await writeFile(path.join(variant.outDir, html), pageHtml(links, script));
 }
 
-export async function buildHarness() {
-  await rm(harnessOutDir, { recursive: true, force: true });
-  await mkdir(harnessOutDir, { recursive: true });
+/** Bundles every page for one entry of REACT_VARIANTS into its outDir. */
+export async function buildHarness(variant = REACT_VARIANTS[18]) {
+  await rm(variant.outDir, { recursive: true, force: true });
+  await mkdir(variant.outDir, { recursive: true });
   for (const page of PAGES) {
-    await buildPage(page);
+    await buildPage(page, variant);
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildHarness();
-  console.log(`harness built in ${harnessOutDir}`);
+  for (const variant of Object.values(REACT_VARIANTS)) {
+    await buildHarness(variant);
+    console.log(`harness built in ${variant.outDir}`);
+  }
 }

@@ -27,22 +27,23 @@ export function EditorModeSwitch({ mode, confirmToBuilder, onChange }: Props) {
       onChange(next);
     }
   };
+  // InlineField hands props such as `invalid` to its single child: the modal stays outside it.
   return (
-    <InlineField label="Editor" tooltip={QUERY_TOOLTIPS.mode}>
-      <>
+    <>
+      <InlineField label="Editor" tooltip={QUERY_TOOLTIPS.mode}>
         <RadioButtonGroup<EditorMode> options={MODE_OPTIONS} value={mode} onChange={select} size="sm" />
-        <ConfirmModal
-          isOpen={asking}
-          title="Replace the SQL with the builder's query?"
-          body="The builder cannot show hand-written SQL. Switching replaces the SQL with the query the builder writes; the current SQL is lost unless you copy it first."
-          confirmText="Switch to builder"
-          onConfirm={() => {
-            setAsking(false);
-            onChange('builder');
-          }}
-          onDismiss={() => setAsking(false)}
-        />
-      </>
-    </InlineField>
+      </InlineField>
+      <ConfirmModal
+        isOpen={asking}
+        title="Replace the SQL with the builder's query?"
+        body="The builder cannot show hand-written SQL. Switching replaces the SQL with the query the builder writes; the current SQL is lost unless you copy it first."
+        confirmText="Switch to builder"
+        onConfirm={() => {
+          setAsking(false);
+          onChange('builder');
+        }}
+        onDismiss={() => setAsking(false)}
+      />
+    </>
   );
 }
