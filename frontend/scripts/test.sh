@@ -50,7 +50,10 @@ node scripts/check-dist.mjs || status=1
 echo "frontend: unit and component tests (vitest)"
 npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$OUTPUT_DIR/vitest.json" || status=1
 
-echo "frontend: browser tests (playwright-core + $CHROMIUM; real backend: Grafana-less host on dist/)"
+echo "frontend: against Grafana 11.6 (React 18) and 13.2 (React 19) packages: type-check and unit tests"
+bash "$FRONTEND_DIR/scripts/compat.sh" 11 13 || status=1
+
+echo "frontend: browser tests, React 18 and 19 (playwright-core + $CHROMIUM; real backend: Grafana-less host on dist/)"
 ensure_chromium
 node e2e/run.mjs || status=1
 
@@ -60,10 +63,15 @@ summary="$(node --input-type=module -e '
   import { existsSync, readFileSync } from "node:fs";
   const [dir, lintFailed] = process.argv.slice(1);
   const read = (name) => (existsSync(`${dir}/${name}`) ? JSON.parse(readFileSync(`${dir}/${name}`, "utf8")) : null);
-  const vitest = read("vitest.json");
+  const vitest = (name) => {
+    const json = read(name);
+    return json && { passed: json.numPassedTests, failed: json.numFailedTests + (json.numRuntimeErrorTestSuites ?? 0) };
+  };
   const stages = [
     { passed: lintFailed === "1" ? 0 : 1, failed: Number(lintFailed) },
-    vitest && { passed: vitest.numPassedTests, failed: vitest.numFailedTests + (vitest.numRuntimeErrorTestSuites ?? 0) },
+    vitest("vitest.json"),
+    vitest("vitest-grafana-11.json"),
+    vitest("vitest-grafana-13.json"),
     read("dist-results.json"),
     read("browser-results.json"),
   ];
