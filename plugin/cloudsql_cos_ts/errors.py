@@ -8,7 +8,11 @@ panel still render. Grafana counts ``downstream`` errors against the user or the
 
 from __future__ import annotations
 
+import traceback
+import uuid
 from typing import Literal
+
+from cloudsql_cos_ts.log import log
 
 ErrorSource = Literal["plugin", "downstream"]
 
@@ -75,3 +79,21 @@ class InternalError(PluginError):
 
     status = 500
     source = "plugin"
+
+
+def reported_internal_error(what: str, exc: BaseException, *, told: str = "internal error in the plugin",
+                            **context: object) -> InternalError:
+    """Log an unexpected exception in full under a fresh reference, and give the error users see.
+
+    The user's message names only the reference: the details (type, text, traceback) can quote
+    settings or data, so they go to the Grafana server log, where the reference finds them.
+    """
+    reference = uuid.uuid4().hex[:12]
+    log.error(
+        what,
+        reference=reference,
+        error=f"{type(exc).__name__}: {exc}",
+        traceback="".join(traceback.format_exception(exc))[-8000:],
+        **context,
+    )
+    return InternalError(f"{told} (reference {reference}); the Grafana server log has the details")

@@ -11,13 +11,12 @@ that datasource answers with.
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cloudsql_cos_ts.engines.base import Engine
 from cloudsql_cos_ts.engines.registry import create_engine
-from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
+from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError, reported_internal_error
 from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
@@ -39,9 +38,9 @@ class DatasourceInstance:
         """Type of a flow-log column by name (``$__timeFilter`` infers its comparison from it)."""
         if self.settings.source_format != "flowlogs":
             return None
-        from cloudsql_cos_ts.flowlogs.schema import RELATIONS
+        from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT, RELATIONS
 
-        for relation in ("FLOW_FLAT", "FLOW"):
+        for relation in (FLOW_FLAT, FLOW):
             for column, kind in RELATIONS[relation]:
                 if column.lower() == name.lower():
                     return kind
@@ -124,16 +123,10 @@ class InstanceManager:
             log.warn("datasource settings rejected", error=exc.message)
             return _Entry(version, None, exc)
         except Exception as exc:  # a bug or a broken installation: answer per query, log the details
-            reference = uuid.uuid4().hex[:12]
-            log.error("opening the datasource failed", reference=reference, error=f"{type(exc).__name__}: {exc}")
-            return _Entry(
-                version,
-                None,
-                InternalError(
-                    f"the plugin could not open this datasource (reference {reference}); the Grafana server log has "
-                    "the details"
-                ),
+            error = reported_internal_error(
+                "opening the datasource failed", exc, told="the plugin could not open this datasource"
             )
+            return _Entry(version, None, error)
 
     def close(self) -> None:
         with self._lock:

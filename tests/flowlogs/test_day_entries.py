@@ -21,12 +21,13 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import QueryCancelled
 from cloudsql_cos_ts.flowlogs import assemble, groups
 from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, KEY, decode_objects
-from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW, FLOW_FLAT, FlowLogSource, SourceRelations
+from cloudsql_cos_ts.flowlogs.duckdb_source import FlowLogSource, SourceRelations
 from cloudsql_cos_ts.flowlogs.fetch import fetch_objects
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.groups import entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
+from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.partitions import ENUMERATE_LIMIT, HourSpan, partition_jobs
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings

@@ -11,11 +11,12 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs import duckdb_source
-from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, FlowLogSource
+from cloudsql_cos_ts.flowlogs.duckdb_source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
 from cloudsql_cos_ts.flowlogs.pruning import RangeListing, VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange

@@ -11,9 +11,10 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
-from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
+from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from cloudsql_cos_ts.flowlogs.pruning import Listing, VnicPrefixCache, find_vnic_prefixes, hours_for, list_range
+from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation

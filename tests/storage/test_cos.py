@@ -10,8 +10,9 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamError, NotFound
-from cloudsql_cos_ts.flowlogs.duckdb_source import FLOW_FLAT, build_duckdb_source
+from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
+from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.settings.datasource import Credentials, DatasourceSettings
 from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings

@@ -31,6 +31,7 @@ from cloudsql_cos_ts.flowlogs.pruning import (
     list_range,
     listing_cache,
 )
+from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT, SOURCE
 from cloudsql_cos_ts.flowlogs.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -39,9 +40,6 @@ from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.storage.factory import open_store
 from cloudsql_cos_ts.timerange import TimeRange
 
-SOURCE = "__SOURCE"
-FLOW = "FLOW"
-FLOW_FLAT = "FLOW_FLAT"
 _READERS = {
     "json": "read_json({files}, format='auto', union_by_name=true)",
     "parquet": "read_parquet({files}, union_by_name=true)",

@@ -71,7 +71,12 @@ FLOW_FLAT_COLUMNS: tuple[Column, ...] = (
     ),
 )
 
-RELATIONS: dict[str, tuple[Column, ...]] = {"FLOW": FLOW_COLUMNS, "FLOW_FLAT": FLOW_FLAT_COLUMNS}
+SOURCE = "__SOURCE"
+"""The relation ``$__source`` reads: the configured source as one table, whatever its format."""
+FLOW, FLOW_FLAT = "FLOW", "FLOW_FLAT"
+"""IBM's two views of flow logs: one row per object (records nested), one row per record."""
+
+RELATIONS: dict[str, tuple[Column, ...]] = {FLOW: FLOW_COLUMNS, FLOW_FLAT: FLOW_FLAT_COLUMNS}
 
 
 def quote_identifier(name: str) -> str:

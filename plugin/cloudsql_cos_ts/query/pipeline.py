@@ -13,7 +13,6 @@ request identical to a recent one that the cache answered entirely gets those an
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from cloudsql_cos_ts.cache.prepared import PreparedSqlMemo
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.dialect import Translation
 from cloudsql_cos_ts.engines.base import ExecutionRequest
-from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError
+from cloudsql_cos_ts.errors import BadRequest, PluginError, reported_internal_error
 from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.model import add_notice
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
@@ -194,21 +193,8 @@ class QueryPipeline:
         except PluginError as exc:
             outcome = _Outcome(QueryAnswer.failure(exc))
         except Exception as exc:  # a bug of ours: log it in full, tell the user where to look
-            reference = uuid.uuid4().hex[:12]
-            log.error(
-                "query failed with an internal error",
-                refId=model.ref_id,
-                reference=reference,
-                error=f"{type(exc).__name__}: {exc}",
-                traceback=_traceback(exc),
-            )
-            outcome = _Outcome(
-                QueryAnswer.failure(
-                    InternalError(
-                        f"internal error in the plugin (reference {reference}); the Grafana server log has the details"
-                    )
-                )
-            )
+            error = reported_internal_error("query failed with an internal error", exc, refId=model.ref_id)
+            outcome = _Outcome(QueryAnswer.failure(error))
         finally:
             metrics.IN_FLIGHT.dec()
         elapsed = time.monotonic() - started
@@ -348,9 +334,3 @@ def _cache_key(job: _Job) -> str | None:
         row_limit=job.row_limit,
         inputs=tuple(sorted((name, key) for name, key in input_keys.items() if key is not None)),
     ).digest()
-
-
-def _traceback(exc: BaseException) -> str:
-    import traceback
-
-    return "".join(traceback.format_exception(exc))[-8000:]

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from cloudsql_cos_ts.dialect import Translation, translate
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.flowlogs.schema import SOURCE
 from cloudsql_cos_ts.instances import DatasourceInstance
 from cloudsql_cos_ts.macros import Expansion, MacroContext, expand_macros
 from cloudsql_cos_ts.query.model import QueryModel
-
-SOURCE_RELATION = "__SOURCE"
 
 
 def macro_context(instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]) -> MacroContext:
@@ -22,7 +21,7 @@ def macro_context(instance: DatasourceInstance, model: QueryModel, ref_ids: froz
         interval_ms=model.interval_ms,
         max_data_points=model.max_data_points,
         time_column=model.time_column,
-        source_relation=SOURCE_RELATION if settings.source is not None else None,
+        source_relation=SOURCE if settings.source is not None else None,
         column_type=instance.column_type,
         destination_configured=settings.destination is not None,
         request_ref_ids=ref_ids,

@@ -7,7 +7,6 @@ exception would fail the whole call (every refId of a panel) instead of one quer
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import grpc
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.errors import InternalError, PluginError
+from cloudsql_cos_ts.errors import PluginError, reported_internal_error
 from cloudsql_cos_ts.instances import InstanceManager
 from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.proto import backend_pb2 as pb
@@ -114,9 +113,7 @@ class DataService(pb_grpc.DataServicer):
         try:
             return self._pipeline.get().run(request, cancel).response
         except Exception as exc:  # never fail the whole call: answer every refId with the error
-            reference = uuid.uuid4().hex[:12]
-            log.error("QueryData failed", reference=reference, error=f"{type(exc).__name__}: {exc}")
-            error = InternalError(f"internal error in the plugin (reference {reference})")
+            error = reported_internal_error("QueryData failed", exc)
             failures = {q.refId or "A": QueryAnswer.failure(error) for q in request.queries}
             return RequestAnswers("none", failures).response
         finally:

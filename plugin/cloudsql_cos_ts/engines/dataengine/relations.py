@@ -11,11 +11,18 @@ the type of ``flowlogs/schema.py`` so the relations have the same names and type
 from __future__ import annotations
 
 from cloudsql_cos_ts.engines.spark.schema import SPARK_TYPES, quote
-from cloudsql_cos_ts.flowlogs.schema import FLOW_COLUMNS, FLOW_FLAT_COLUMNS, RECORD_MEMBERS, Column
+from cloudsql_cos_ts.flowlogs.schema import (
+    FLOW,
+    FLOW_COLUMNS,
+    FLOW_FLAT,
+    FLOW_FLAT_COLUMNS,
+    RECORD_MEMBERS,
+    SOURCE,
+    Column,
+)
 from cloudsql_cos_ts.settings.datasource import SourceFormat
 from cloudsql_cos_ts.settings.locations import CosLocation
 
-SOURCE, FLOW, FLOW_FLAT = "__SOURCE", "FLOW", "FLOW_FLAT"
 RECORD = "__record"
 _MEMBERS = frozenset(name for name, _ in RECORD_MEMBERS)
 

@@ -30,14 +30,13 @@ from cloudsql_cos_ts.engines.spark.schema import (
 )
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
-from cloudsql_cos_ts.flowlogs.schema import FLOW_COLUMNS, FLOW_FLAT_COLUMNS
+from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.storage.factory import open_store
 from cloudsql_cos_ts.timerange import TimeRange
 
-SOURCE, FLOW, FLOW_FLAT = "__SOURCE", "FLOW", "FLOW_FLAT"
 _PLAIN_OPTIONS = {"csv": {"header": "true", "inferSchema": "true"}, "json": {}, "parquet": {}}
 
 
