@@ -86,7 +86,8 @@ export default [
       assert.deepEqual([...frame.rows].sort(([a], [b]) => a.localeCompare(b)), expected);
       const counts = frame.rows.map(([, count]) => Number(count));
       assert.deepEqual(counts, [...counts].sort((a, b) => b - a), 'largest first');
-      await page.screenshot({ path: `${screenshotDir}/builder.png`, fullPage: true });
+      await page.mouse.move(0, 0); // no tooltip in the picture
+      await page.getByTestId('query-editor').screenshot({ path: `${screenshotDir}/builder.png` });
 
       // Saved and opened again: the builder query opens in the builder with its choices...
       await openQueryView(page, baseUrl, { query, waitFor: '[data-testid="flow-builder"]' });
@@ -159,6 +160,7 @@ export default [
       );
       assert.equal(cancelled, cancelledBefore + 1);
       assert.ok(Date.now() - stoppedAt < 15000, 'stopped well before the query would have ended');
+      await page.mouse.move(0, 0);
       await page.screenshot({ path: `${screenshotDir}/stop.png`, fullPage: true });
       const { runs } = await readState(page);
       assert.equal(runs, 1);
