@@ -1,3 +1,4 @@
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const CopyWebpackPlugin = require('copy-webpack-plugin');
@@ -8,11 +9,42 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(REPO_ROOT, 'dist');
 const PLUGIN_ID = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'plugin.json'), 'utf8')).id;
 
-/** Root documents Grafana shows on the plugin page (and the license the release zip must carry). */
-const ROOT_DOCUMENTS = ['README.md', 'CHANGELOG.md', 'LICENSE'].map((name) => ({
-  from: path.join(REPO_ROOT, name),
-  to: name,
-}));
+/**
+ * Documents Grafana shows on the plugin page and the license the release zip must carry. The plugin
+ * page's README is the user-facing one in src/ (the root README is for developers). `toType: 'file'`
+ * because a target without an extension ("LICENSE") is otherwise taken for a folder.
+ */
+const DOCUMENTS = [
+  { from: path.join(__dirname, 'src', 'README.md'), to: 'README.md' },
+  { from: path.join(REPO_ROOT, 'CHANGELOG.md'), to: 'CHANGELOG.md' },
+  { from: path.join(REPO_ROOT, 'LICENSE'), to: 'LICENSE', toType: 'file' },
+];
+
+/** The package version, kept once in setup.cfg ([metadata] version) for the backend and the plugin. */
+function packageVersion() {
+  const match = /^version\s*=\s*(\S+)\s*$/m.exec(fs.readFileSync(path.join(REPO_ROOT, 'setup.cfg'), 'utf8'));
+  if (!match) {
+    throw new Error('setup.cfg has no [metadata] version');
+  }
+  return match[1];
+}
+
+/**
+ * The release date: SOURCE_DATE_EPOCH when set (reproducible builds), else the date of the last commit,
+ * so two builds of one commit write the same plugin.json.
+ */
+function releaseDate() {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch) {
+    return new Date(Number(epoch) * 1000).toISOString().slice(0, 10);
+  }
+  return execFileSync('git', ['log', '-1', '--format=%cs'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+}
+
+/** plugin.json as shipped: the %VERSION% and %TODAY% placeholders of the root copy filled in. */
+function stampPluginJson(content) {
+  return content.toString().replace('%VERSION%', packageVersion()).replace('%TODAY%', releaseDate());
+}
 
 module.exports = (_env, argv) => ({
   mode: argv.mode || 'production',
@@ -48,9 +80,9 @@ module.exports = (_env, argv) => ({
   plugins: [
     new CopyWebpackPlugin({
       patterns: [
-        { from: path.join(REPO_ROOT, 'plugin.json'), to: 'plugin.json' },
+        { from: path.join(REPO_ROOT, 'plugin.json'), to: 'plugin.json', transform: stampPluginJson },
         { from: 'img', to: 'img' },
-        ...ROOT_DOCUMENTS,
+        ...DOCUMENTS,
       ],
     }),
   ],

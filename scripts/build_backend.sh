@@ -28,21 +28,29 @@ else
     --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \
     --exclude-module grpc_tools --exclude-module pyarrow.flight --exclude-module pyarrow._flight \
     --collect-submodules pyspark.sql.connect --collect-data pyspark.errors \
-    --exclude-module pyarrow.cuda \
+    --exclude-module pyarrow.cuda --exclude-module pyarrow._s3fs \
     packaging/entry.py)
-  # Build-time files of pyarrow (C++ headers, Cython sources) and the Flight RPC library (unused;
-  # libarrow_substrait stays: pyarrow.dataset links it).
+  # Build-time files of pyarrow (C++ headers, Cython sources), its Flight RPC and S3 libraries
+  # (unused: COS is read with ibm-cos-sdk; pyarrow.fs reports S3 as not built when _s3fs is absent;
+  # libarrow_substrait stays: every pyarrow module links it), and the copies of libarrow_python*
+  # under names no module loads (the extensions load them by their soname, *.so.<major>).
   runtime="$REPO/build/pyinstaller/dist/$EXECUTABLE/runtime"
-  rm -rf "$runtime/pyarrow/include" "$runtime"/pyarrow/libarrow_flight.so*
-  # PyInstaller also links some libraries into runtime/; a link left dangling makes Grafana refuse
-  # to start ("stat …: no such file or directory"), so drop every link whose target is gone.
-  find "$runtime" -xtype l -delete
+  rm -rf "$runtime/pyarrow/include" "$runtime"/pyarrow/libarrow_flight.so* "$runtime"/pyarrow/libarrow_python_flight.so* \
+    "$runtime"/pyarrow/libarrow_s3.so* "$runtime"/pyarrow/libarrow_python*.so "$runtime"/pyarrow/libarrow_python*.so.*.*
+  # PyInstaller also links some libraries into runtime/ (libarrow*, numpy's OpenBLAS). Every link
+  # goes: a dangling one makes Grafana refuse to start ("stat …: no such file or directory"), zip
+  # tools store a link's target a second time (140 MB), and signing refuses links. The extension
+  # modules find these libraries next to themselves (their RPATH is $ORIGIN), not through the links.
+  find "$runtime" -type l -delete
+  # Symbol tables are for debuggers. The vendored folders of auditwheel (*.libs, e.g. numpy's
+  # OpenBLAS) stay as shipped: stripping them breaks the libraries that patchelf rewrote.
+  find "$runtime" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' -print0 |
+    xargs -0 strip --strip-unneeded
   find "$runtime" \( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' \) -delete
   mv "$REPO/build/pyinstaller/dist/$EXECUTABLE" "$REPO/dist/backend"
   echo "$want" > "$stamp"
 fi
 install -m 0755 "$REPO/packaging/launcher.sh" "$REPO/dist/${EXECUTABLE}_linux_${goarch}"
-cp "$REPO/plugin.json" "$REPO/dist/plugin.json"
 # The dashboards plugin.json "includes" lists, next to it as Grafana expects.
 mkdir -p "$REPO/dist/dashboards"
 cp "$REPO"/content/dashboards/*.json "$REPO/dist/dashboards/"

@@ -1,5 +1,6 @@
 // Checks the build output Grafana loads: an AMD module.js asking only for modules Grafana
-// provides, and plugin.json (plus README/CHANGELOG when they exist) identical to the root copies.
+// provides, plugin.json as the root copy with version and date filled in, and the documents as their
+// sources. The catalog rules on the whole folder and the zip are in tests/release/.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,8 +78,13 @@ check('module.js has a source map and no JSX runtime import', () => {
   expect(!read(path.join(dist, 'module.js')).includes('react/jsx-runtime'), 'module.js refers to react/jsx-runtime');
 });
 
-check('plugin.json in dist equals the root plugin.json', () => {
-  expect(read(path.join(dist, 'plugin.json')) === read(path.join(repoRoot, 'plugin.json')), 'dist/plugin.json differs');
+check('plugin.json in dist is the root plugin.json with version and date filled in', () => {
+  const shipped = read(path.join(dist, 'plugin.json'));
+  const { version, updated } = JSON.parse(shipped).info;
+  expect(/^\d+\.\d+\.\d+/.test(version), `info.version is not a version: ${version}`);
+  expect(/^\d{4}-\d{2}-\d{2}$/.test(updated), `info.updated is not a date: ${updated}`);
+  const root = read(path.join(repoRoot, 'plugin.json')).replace('%VERSION%', version).replace('%TODAY%', updated);
+  expect(shipped === root, 'dist/plugin.json differs from the root plugin.json beyond version and date');
 });
 
 check('the logo named in plugin.json is in dist', () => {
@@ -88,11 +94,14 @@ check('the logo named in plugin.json is in dist', () => {
   }
 });
 
-check('README.md and CHANGELOG.md in dist match the root ones (when present)', () => {
-  for (const name of ['README.md', 'CHANGELOG.md']) {
-    if (existsSync(path.join(repoRoot, name))) {
-      expect(read(path.join(dist, name)) === read(path.join(repoRoot, name)), `dist/${name} differs from the root copy`);
-    }
+check('README.md (the plugin page one from src/), CHANGELOG.md and LICENSE in dist match their sources', () => {
+  const sources = {
+    'README.md': path.join(frontendDir, 'src', 'README.md'),
+    'CHANGELOG.md': path.join(repoRoot, 'CHANGELOG.md'),
+    LICENSE: path.join(repoRoot, 'LICENSE'),
+  };
+  for (const [name, source] of Object.entries(sources)) {
+    expect(read(path.join(dist, name)) === read(source), `dist/${name} differs from ${path.relative(repoRoot, source)}`);
   }
 });
 

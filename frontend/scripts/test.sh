@@ -15,9 +15,9 @@ started=$SECONDS
 build_needed() {
   local module="$DIST_DIR/module.js"
   [[ -f "$module" ]] || return 0
-  cmp -s "$REPO_ROOT/plugin.json" "$DIST_DIR/plugin.json" || return 0
+  [[ -f "$DIST_DIR/LICENSE" && -f "$DIST_DIR/plugin.json" ]] || return 0
   [[ -n "$(find "$FRONTEND_DIR/src" "$FRONTEND_DIR/package-lock.json" "$FRONTEND_DIR/webpack.config.js" \
-    "$FRONTEND_DIR/grafanaExternals.js" "$REPO_ROOT/plugin.json" \
+    "$FRONTEND_DIR/grafanaExternals.js" "$REPO_ROOT/plugin.json" "$REPO_ROOT/setup.cfg" \
     "$REPO_ROOT/README.md" "$REPO_ROOT/CHANGELOG.md" "$REPO_ROOT/LICENSE" \
     -newer "$module" -print -quit 2>/dev/null)" ]]
 }

@@ -1,0 +1,191 @@
+"""The built plugin folder ``dist/`` and the release zip against the catalog's packaging rules.
+
+Grafana's plugin validator (``plugincheck2``) cannot be fetched on the build machines, so this
+module encodes the rules it applies to an archive, as documented for plugin.json and the plugin
+folder: the required plugin.json fields, a readable name and a catalog category, links and
+screenshots that exist, a LICENSE *file*, a plugin-page README without relative links, no symlinks,
+the backend executable with its executable bit, and the archive layout Grafana's installer expects
+(one top folder named after the plugin id). Its Go-only rules (the backend binary must be built
+with Go's plugin SDK) cannot be met by a Python backend and are not checked; docs/signing.md says
+why. The size budgets are the project's own (docs/packaging.md has the figures).
+
+Run after ``bash scripts/build.sh``: a missing build is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import stat
+import zipfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DIST = REPO / "dist"
+PLUGIN_ID = "ibm-cloudsqlcos-datasource"
+EXECUTABLE = "gpx_cloudsql_cos_ts_linux_amd64"
+# The categories the catalog files a data source under (plugin.json schema, "category").
+CATEGORIES = {"tsdb", "logging", "cloud", "tracing", "profiling", "sql", "enterprise", "iot", "other"}
+# The project's goals are a zip of at most 100 MB and 300 MB unpacked. The zip budget leaves room for
+# the Spark Connect client, which the bundle still carries (docs/packaging.md says what it costs).
+ZIP_BUDGET_BYTES = 115 * 1000 * 1000
+UNPACKED_BUDGET_BYTES = 300 * 1000 * 1000
+# Markdown links and images whose target has no scheme: the catalog page cannot resolve them.
+RELATIVE_LINK = re.compile(r"!?\[[^\]]*\]\((?!https?://|mailto:|#)([^)\s]+)")
+HTML_RELATIVE_LINK = re.compile(r"""(?:src|href)=["'](?!https?://|mailto:|#)([^"']+)""")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@cache
+def manifest() -> dict[str, Any]:
+    path = DIST / "plugin.json"
+    assert path.is_file(), "dist/ is not built: run bash scripts/build.sh"
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+@cache
+def release() -> zipfile.ZipFile:
+    path = REPO / "build" / "release" / f"{PLUGIN_ID}-{manifest()['info']['version']}.zip"
+    assert path.is_file(), f"{path.relative_to(REPO)} is not built: run bash scripts/build.sh"
+    return zipfile.ZipFile(path)
+
+
+def package_version() -> str:
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg")
+    return parser["metadata"]["version"]
+
+
+def is_absolute_url(value: object) -> bool:
+    return isinstance(value, str) and re.match(r"^https://[^\s/]+\.[^\s/]+", value) is not None
+
+
+def check_required_fields(plugin: dict[str, Any]) -> None:
+    missing = [key for key in ("id", "type", "name", "info", "dependencies") if not plugin.get(key)]
+    missing += [f"info.{key}" for key in ("keywords", "logos", "updated", "version") if not plugin["info"].get(key)]
+    missing += [f"info.logos.{key}" for key in ("small", "large") if not plugin["info"]["logos"].get(key)]
+    if not plugin["dependencies"].get("grafanaDependency"):
+        missing.append("dependencies.grafanaDependency")
+    assert missing == []
+
+
+def check_id_and_name(plugin: dict[str, Any]) -> None:
+    assert plugin["id"] == PLUGIN_ID and re.fullmatch(r"[a-z0-9]+-[a-z0-9]+-datasource", plugin["id"])
+    name = plugin["name"]
+    assert " " in name and name != name.lower(), f"{name!r} is not a readable catalog name"
+
+
+def check_category_and_capabilities(plugin: dict[str, Any]) -> None:
+    assert plugin["type"] == "datasource" and plugin.get("category") in CATEGORIES
+    assert plugin["backend"] is True and plugin["executable"] == EXECUTABLE.removesuffix("_linux_amd64")
+    assert not plugin.get("alerting") or plugin["backend"], "alerting needs a backend"
+
+
+def check_author_and_links(plugin: dict[str, Any]) -> None:
+    info = plugin["info"]
+    assert is_absolute_url(info["author"].get("url")), info["author"]
+    assert info["links"], "info.links is empty"
+    for link in info["links"]:
+        assert link.get("name") and is_absolute_url(link.get("url")), link
+
+
+def check_version_and_date_from_the_build(plugin: dict[str, Any]) -> None:
+    info = plugin["info"]
+    assert info["version"] == package_version()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", info["updated"]), info["updated"]
+    assert "%" not in json.dumps(plugin), "a build placeholder was left in plugin.json"
+
+
+def check_logos_and_screenshots(plugin: dict[str, Any]) -> None:
+    info = plugin["info"]
+    assert info["screenshots"], "info.screenshots is empty"
+    for shot in info["screenshots"]:
+        assert shot.get("name"), shot
+        assert (DIST / shot["path"]).read_bytes().startswith(PNG_SIGNATURE), shot["path"]
+    for logo in info["logos"].values():
+        assert "<svg" in (DIST / logo).read_text(), logo
+
+
+def check_includes_exist(plugin: dict[str, Any]) -> None:
+    for include in plugin.get("includes", []):
+        assert (DIST / include["path"]).is_file(), include
+
+
+MANIFEST_RULES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "required fields": check_required_fields,
+    "id and readable name": check_id_and_name,
+    "category and capabilities": check_category_and_capabilities,
+    "author url and links": check_author_and_links,
+    "version and date set by the build": check_version_and_date_from_the_build,
+    "logos and screenshots in dist": check_logos_and_screenshots,
+    "included dashboards in dist": check_includes_exist,
+}
+
+
+@pytest.mark.parametrize("rule", MANIFEST_RULES)
+def test_plugin_json(rule: str) -> None:
+    MANIFEST_RULES[rule](manifest())
+
+
+def test_license_changelog_and_readme_are_files() -> None:
+    for name in ("LICENSE", "CHANGELOG.md", "README.md"):
+        assert (DIST / name).is_file(), f"dist/{name} is not a file"
+    assert "Apache License" in (DIST / "LICENSE").read_text()
+
+
+@pytest.mark.parametrize("name", ["README.md", "CHANGELOG.md"])
+def test_plugin_page_documents_have_no_relative_links(name: str) -> None:
+    text = (DIST / name).read_text()
+    assert RELATIVE_LINK.findall(text) + HTML_RELATIVE_LINK.findall(text) == []
+
+
+def test_plugin_readme_is_the_user_facing_one() -> None:
+    """The catalog shows dist/README.md: the user README with screenshots, not the developer one."""
+    text = (DIST / "README.md").read_text()
+    assert text.startswith(f"# {manifest()['name']}\n")
+    assert "screenshots/" in text and "scripts/test.sh" not in text
+
+
+def test_dist_has_no_symlinks_and_an_executable_launcher() -> None:
+    links = [str(p.relative_to(DIST)) for p in DIST.rglob("*") if p.is_symlink()]
+    assert links == []
+    launcher = DIST / EXECUTABLE
+    assert launcher.is_file() and launcher.stat().st_mode & stat.S_IXUSR
+    assert (DIST / "backend" / EXECUTABLE.removesuffix("_linux_amd64")).stat().st_mode & stat.S_IXUSR
+
+
+def test_zip_layout() -> None:
+    """One top folder named after the id, holding what Grafana's installer and loader look for."""
+    names = release().namelist()
+    assert {name.split("/", 1)[0] for name in names} == {PLUGIN_ID}
+    for required in ("plugin.json", "module.js", "LICENSE", "README.md", "CHANGELOG.md", EXECUTABLE):
+        assert f"{PLUGIN_ID}/{required}" in names, required
+    assert json.loads(release().read(f"{PLUGIN_ID}/plugin.json")) == manifest()
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+
+
+def test_zip_entries_are_plain_files_with_their_modes() -> None:
+    infos = release().infolist()
+    kinds = {stat.S_IFMT(info.external_attr >> 16) for info in infos if not info.is_dir()}
+    assert kinds == {stat.S_IFREG}, "the zip holds symlinks or special files"
+    modes = {info.filename: info.external_attr >> 16 for info in infos}
+    assert modes[f"{PLUGIN_ID}/{EXECUTABLE}"] & stat.S_IXUSR
+    assert modes[f"{PLUGIN_ID}/backend/{EXECUTABLE.removesuffix('_linux_amd64')}"] & stat.S_IXUSR
+
+
+def test_zip_has_no_duplicated_files_and_fits_the_budget() -> None:
+    infos = [info for info in release().infolist() if not info.is_dir()]
+    names = [info.filename for info in infos]
+    assert len(names) == len(set(names))
+    on_disk = sum(p.stat().st_size for p in DIST.rglob("*") if p.is_file() and not p.is_symlink())
+    unpacked = sum(info.file_size for info in infos)
+    assert unpacked == on_disk, "the zip stores more (or less) than dist/ holds"
+    assert unpacked <= UNPACKED_BUDGET_BYTES, unpacked
+    assert Path(str(release().filename)).stat().st_size <= ZIP_BUDGET_BYTES
