@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { applyBuilder, HAND_EDITED_NOTE, openingMode } from '../../src/builder/mode';
 import { FlowBuilderState } from '../../src/builder/model';
 import { generateQuery } from '../../src/builder/sql';
-import { QueryFormat } from '../../src/types';
+import { CloudSqlQuery, QueryFormat } from '../../src/types';
 
 const WHERE_TIME = 'WHERE $__timeFilterColumn(start_time, string)';
 
@@ -128,4 +131,24 @@ describe('round trip', () => {
     expect(series).toMatchObject({ format: 'time_series', timeColumn: 'time', cacheTtlSeconds: 60, editorMode: 'builder' });
     expect(openingMode(series).mode).toBe('builder');
   });
+});
+
+describe('the bundled dashboard', () => {
+  const file = path.resolve(__dirname, '..', '..', '..', 'content', 'dashboards', 'vpc-flow-logs.json');
+  const dashboard = JSON.parse(readFileSync(file, 'utf8'));
+  type Item = { targets?: unknown[]; query?: unknown; target?: unknown };
+  const queries = [...dashboard.panels, ...dashboard.templating.list, ...dashboard.annotations.list]
+    .flatMap((item: Item) => item.targets ?? [item.query, item.target])
+    .filter((query: unknown): query is CloudSqlQuery => typeof query === 'object' && query !== null && 'rawSql' in query);
+
+  it('has panel, variable and annotation queries to check', () => {
+    expect(queries.length).toBeGreaterThan(5);
+  });
+
+  it.each(queries.map((query: CloudSqlQuery) => ({ query, sql: query.rawSql!.split('\n')[0] })))(
+    'opens in the code editor, without a note, as before the builder: $sql',
+    ({ query }) => {
+      expect(openingMode(query)).toEqual({ mode: 'code' });
+    }
+  );
 });
