@@ -10,11 +10,10 @@ and an entry too large for a fair share of the budget stays on disk only.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from cloudsql_cos_ts.cache.entry import CachedResult
+from cloudsql_cos_ts.lru import BoundedLru
 
 LARGEST_SHARE = 8
 """An entry may take at most 1/8 of the budget, so one big result cannot flush every panel's."""
@@ -38,48 +37,23 @@ class RecentResults:
     """A thread-safe, byte-bounded LRU of results by cache key."""
 
     def __init__(self, budget_bytes: int) -> None:
-        self._budget = max(0, budget_bytes)
-        self._largest = self._budget // LARGEST_SHARE
-        self._lock = threading.Lock()
-        self._held: OrderedDict[str, _Held] = OrderedDict()
-        self._bytes = 0
+        self._largest = max(0, budget_bytes) // LARGEST_SHARE
+        self._held: BoundedLru[str, _Held] = BoundedLru(budget_bytes, weigh=lambda held: held.size)
 
     def get(self, key: str, now: float) -> CachedResult | None:
-        with self._lock:
-            held = self._held.get(key)
-            if held is None:
-                return None
-            if held.expires_at <= now:
-                self._remove(key)
-                return None
-            self._held.move_to_end(key)
-            return held.result
+        held = self._held.get(key, valid=lambda held: held.expires_at > now)
+        return held.result if held is not None else None
 
     def put(self, key: str, result: CachedResult, *, expires_at: float, tag: str) -> None:
         size = result_size(result)
-        if size > self._largest:
-            return
-        with self._lock:
-            self._remove(key)
-            self._held[key] = _Held(result, expires_at, tag, size)
-            self._bytes += size
-            while self._bytes > self._budget:
-                self._remove(next(iter(self._held)))
+        if size <= self._largest:
+            self._held.put(key, _Held(result, expires_at, tag, size))
 
     def drop_tag(self, tag: str) -> None:
-        with self._lock:
-            for key in [key for key, held in self._held.items() if held.tag == tag]:
-                self._remove(key)
+        self._held.drop(lambda held: held.tag == tag)
 
     def clear(self) -> None:
-        with self._lock:
-            self._held.clear()
-            self._bytes = 0
+        self._held.clear()
 
     def held_bytes(self) -> int:
-        return self._bytes
-
-    def _remove(self, key: str) -> None:
-        held = self._held.pop(key, None)
-        if held is not None:
-            self._bytes -= held.size
+        return self._held.weight

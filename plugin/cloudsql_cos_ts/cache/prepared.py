@@ -8,12 +8,11 @@ query text and the macro context the model gives, so its result is kept for exac
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 from cloudsql_cos_ts.dialect import Translation
 from cloudsql_cos_ts.instances import DatasourceInstance
+from cloudsql_cos_ts.lru import BoundedLru
 from cloudsql_cos_ts.macros import Expansion
 from cloudsql_cos_ts.query.model import QueryModel
 
@@ -28,9 +27,7 @@ class PreparedSqlMemo:
 
     def __init__(self, prepare: Prepare, max_entries: int = MAX_REMEMBERED) -> None:
         self._prepare = prepare
-        self._max = max_entries
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[object, ...], Prepared] = OrderedDict()
+        self._entries: BoundedLru[tuple[object, ...], Prepared] = BoundedLru(max_entries)
 
     def get(self, instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]) -> Prepared:
         settings = instance.settings
@@ -44,14 +41,9 @@ class PreparedSqlMemo:
             model.time_column,
             ref_ids,
         )
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
+        found = self._entries.get(key)
+        if found is not None:
+            return found
         prepared = self._prepare(instance, model, ref_ids)
-        with self._lock:
-            self._entries[key] = prepared
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+        self._entries.put(key, prepared)
         return prepared

@@ -11,13 +11,13 @@ while all its entry files exist; entries are immutable, so an existing one is st
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from cloudsql_cos_ts.flowlogs.pruning import LISTING_TTL_S, Listing, RangeListing
+from cloudsql_cos_ts.lru import BoundedLru
 
 MAX_PLANS = 64
 
@@ -36,13 +36,12 @@ class PlanMemo:
 
     def __init__(self, ttl_s: float = LISTING_TTL_S) -> None:
         self._ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._plans: dict[tuple[datetime, datetime, datetime], tuple[float, Plan]] = {}
+        self._plans: BoundedLru[tuple[datetime, datetime, datetime], tuple[float, Plan]] = BoundedLru(MAX_PLANS)
 
     def get(self, listed: RangeListing) -> Plan | None:
-        with self._lock:
-            found = self._plans.get(_key(listed))
-        if found is None or time.monotonic() - found[0] >= self._ttl_s:
+        now = time.monotonic()
+        found = self._plans.get(_key(listed), valid=lambda made: now - made[0] < self._ttl_s)
+        if found is None:
             return None
         plan = found[1]
         same = len(plan.listings) == len(listed.listings) and all(
@@ -51,12 +50,7 @@ class PlanMemo:
         return plan if same else None
 
     def put(self, listed: RangeListing, plan: Plan) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._plans = {k: v for k, v in self._plans.items() if now - v[0] < self._ttl_s}
-            if len(self._plans) >= MAX_PLANS:
-                self._plans.pop(next(iter(self._plans)))
-            self._plans[_key(listed)] = (now, plan)
+        self._plans.put(_key(listed), (time.monotonic(), plan))
 
 
 def _key(listed: RangeListing) -> tuple[datetime, datetime, datetime]:

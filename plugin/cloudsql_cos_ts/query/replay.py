@@ -14,10 +14,9 @@ neither are requests with an error or a query that ran.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from cloudsql_cos_ts.lru import BoundedLru
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.query.answer import RequestAnswers
 from cloudsql_cos_ts.query.request import ROW_LIMIT_KEY, skips_cache
@@ -61,21 +60,12 @@ class RecentRequests:
     """The answers of the latest fully cached requests, bounded, least recently used dropped first."""
 
     def __init__(self, max_requests: int = MAX_REQUESTS) -> None:
-        self._max = max_requests
-        self._lock = threading.Lock()
-        self._held: OrderedDict[Fingerprint, _Replayable] = OrderedDict()
+        self._held: BoundedLru[Fingerprint, _Replayable] = BoundedLru(max_requests)
 
     def get(self, key: Fingerprint, *, now: float, generation: int) -> RequestAnswers | None:
         """The answers to replay, while they still hold."""
-        with self._lock:
-            held = self._held.get(key)
-            if held is None:
-                return None
-            if now >= held.until or generation != held.generation:
-                del self._held[key]
-                return None
-            self._held.move_to_end(key)
-            return held.answers
+        held = self._held.get(key, valid=lambda held: now < held.until and generation == held.generation)
+        return held.answers if held is not None else None
 
     def offer(self, key: Fingerprint, answers: RequestAnswers, *, generation: int) -> None:
         """Keep ``answers`` when every one of them is a cache hit that says until when it holds."""
@@ -83,8 +73,4 @@ class RecentRequests:
         if not untils or any(until is None for until in untils):
             return
         until = min(u for u in untils if u is not None)
-        with self._lock:
-            self._held[key] = _Replayable(answers, until, generation)
-            self._held.move_to_end(key)
-            while len(self._held) > self._max:
-                self._held.popitem(last=False)
+        self._held.put(key, _Replayable(answers, until, generation))
