@@ -17,7 +17,7 @@ import pytest
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.dialect import translate
 from cloudsql_cos_ts.engines.base import Engine, ExecutionRequest
-from cloudsql_cos_ts.engines.duckdb_engine import DuckDBEngine
+from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
 from cloudsql_cos_ts.engines.registry import create_engine
 from cloudsql_cos_ts.engines.spark import client
 from cloudsql_cos_ts.errors import BadRequest, DownstreamError, DownstreamTimeout, QueryCancelled

@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource, SourceRelations
 from cloudsql_cos_ts.errors import QueryCancelled
 from cloudsql_cos_ts.flowlogs import assemble, groups
 from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, KEY, decode_objects
-from cloudsql_cos_ts.flowlogs.duckdb_source import FlowLogSource, SourceRelations
 from cloudsql_cos_ts.flowlogs.fetch import fetch_objects
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.groups import entry_groups

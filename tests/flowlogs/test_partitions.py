@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
+from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.partitions import ENUMERATE_LIMIT, HourSpan, partition_jobs
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range

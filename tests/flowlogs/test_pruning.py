@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
-from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from cloudsql_cos_ts.flowlogs.pruning import Listing, VnicPrefixCache, find_vnic_prefixes, hours_for, list_range
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT

@@ -15,7 +15,7 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.base import ExecutionRequest
-from cloudsql_cos_ts.engines.duckdb_engine import DuckDBEngine
+from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.timerange import TimeRange

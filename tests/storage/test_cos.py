@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.errors import DownstreamError, NotFound
-from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.settings.datasource import Credentials, DatasourceSettings

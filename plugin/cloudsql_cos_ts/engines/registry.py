@@ -15,11 +15,11 @@ EngineFactory = Callable[[DatasourceSettings, PluginSettings], Engine]
 
 
 def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
-    from cloudsql_cos_ts.engines.duckdb_engine import DuckDBEngine
+    from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
 
     source = None
     if settings.source is not None:
-        from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
+        from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 
         source = build_duckdb_source(settings, plugin)
     temp = ensure_private_dir(plugin.cache_dir / "duckdb-tmp")

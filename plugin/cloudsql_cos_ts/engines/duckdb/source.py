@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.flowlogs.decode import object_key
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
@@ -32,7 +33,6 @@ from cloudsql_cos_ts.flowlogs.pruning import (
     listing_cache,
 )
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT, SOURCE
-from cloudsql_cos_ts.flowlogs.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings

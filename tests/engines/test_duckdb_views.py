@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs.duckdb_source import build_duckdb_source
+from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings

@@ -22,17 +22,17 @@ import pyarrow as pa
 
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
+from cloudsql_cos_ts.engines.duckdb.source import SourceRelations
 from cloudsql_cos_ts.errors import (
     BadRequest,
     DownstreamError,
     InternalError,
     PluginError,
 )
-from cloudsql_cos_ts.flowlogs.duckdb_source import SourceRelations
 from cloudsql_cos_ts.flowlogs.schema import RELATIONS, quote_identifier
 
 if TYPE_CHECKING:
-    from cloudsql_cos_ts.flowlogs.duckdb_source import DuckDBSource
+    from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource
 
 _BATCH_ROWS = 65_536
 _USER_ERRORS = (
