@@ -2,7 +2,8 @@
 
 Steps: IBM-only syntax rewritten on tokens (``ibm_syntax.py``) -> parsed as Spark SQL by sqlglot
 (a syntax error is a 400 with line and column) -> statement kind checked -> IBM's misspelt column
-names pointed at the real fields (``ibm_names.py``) -> time-series functions
+names pointed at the real fields (``ibm_names.py``) -> dashboard ad-hoc filters on the flow-log
+relations (``adhoc.py``) -> time-series functions
 lowered (``timeseries.py``) -> function fixes (``functions.py``) -> DESCRIBE shaped
 (``describe.py``) -> read-only check of the final tree (``readonly.py``) -> SQL of the target
 dialect.
@@ -10,10 +11,13 @@ dialect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
+from cloudsql_cos_ts.dialect.adhoc import AdhocFilter, apply_adhoc_filters
 from cloudsql_cos_ts.dialect.describe import shape_describe
 from cloudsql_cos_ts.dialect.functions import fix_for_duckdb, normalize_functions
 from cloudsql_cos_ts.dialect.ibm_names import resolve_ibm_names
@@ -60,22 +64,32 @@ def _relations_read(tree: exp.Expr) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset((described | scanned) - cte_names), frozenset(described - scanned - cte_names)
 
 
-def translate(sql: str, *, dialect: str) -> Translation:
-    """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark)."""
+def translate(
+    sql: str,
+    *,
+    dialect: str,
+    filters: tuple[AdhocFilter, ...] = (),
+    filter_columns: Mapping[str, frozenset[str]] | None = None,
+) -> Translation:
+    """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark);
+    ``filters`` apply to the relations of ``filter_columns`` (name -> columns) that have their key."""
     if dialect not in DIALECTS:
         raise BadRequest(f"engine dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}")
     try:
-        return _translate(sql, dialect)
+        return _translate(sql, dialect, filters, filter_columns or {})
     except RecursionError:
         raise BadRequest("the query nests parentheses or expressions too deeply") from None
 
 
-def _translate(sql: str, dialect: str) -> Translation:
+def _translate(
+    sql: str, dialect: str, filters: tuple[AdhocFilter, ...], filter_columns: Mapping[str, frozenset[str]]
+) -> Translation:
     check_statement_keyword(sql)
     text, externals = rewrite_ibm_syntax(sql)
     tree = _parse_one_statement(text)
     check_statement_kind(tree, text)
-    tree = normalize_functions(lower_time_series(resolve_ibm_names(tree)))
+    tree = apply_adhoc_filters(resolve_ibm_names(tree), filters, filter_columns)
+    tree = normalize_functions(lower_time_series(tree))
     if dialect == "duckdb":
         tree = fix_for_duckdb(tree)
     tree = shape_describe(tree, dialect)

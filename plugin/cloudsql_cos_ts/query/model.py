@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cloudsql_cos_ts.dialect.adhoc import AdhocFilter
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.lexer import line_col
+from cloudsql_cos_ts.query.adhoc import parse_adhoc_filters
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 Format = Literal["table", "time_series"]
@@ -44,6 +46,7 @@ class QueryModel:
     max_data_points: int
     time_range: TimeRange
     cache_ttl_s: int | None  # per-query override of the datasource TTL; None = use the datasource's
+    adhoc_filters: tuple[AdhocFilter, ...] = ()  # the dashboard's ad-hoc filters (query/adhoc.py)
 
 
 def _get(data: Mapping[str, Any], key: str) -> Any:
@@ -143,4 +146,5 @@ def parse_query(
         max_data_points=_integer(data, "maxDataPoints", None) or max_data_points,
         time_range=_checked_range(time_range),
         cache_ttl_s=_integer(data, "cacheTtlSeconds", None),
+        adhoc_filters=parse_adhoc_filters(data.get("adhocFilters")),
     )

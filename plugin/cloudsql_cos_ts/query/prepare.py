@@ -11,6 +11,7 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.schema import SOURCE
 from cloudsql_cos_ts.instances import DatasourceInstance
 from cloudsql_cos_ts.macros import Expansion, MacroContext, expand_macros
+from cloudsql_cos_ts.query.adhoc import FILTER_COLUMNS
 from cloudsql_cos_ts.query.model import QueryModel
 
 
@@ -32,7 +33,9 @@ def prepare_sql(
     instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]
 ) -> tuple[Expansion, Translation]:
     expansion = expand_macros(model.raw_sql, macro_context(instance, model, ref_ids))
-    translation = translate(expansion.sql, dialect=instance.engine.dialect)
+    translation = translate(
+        expansion.sql, dialect=instance.engine.dialect, filters=model.adhoc_filters, filter_columns=FILTER_COLUMNS
+    )
     if translation.external:
         raise BadRequest(
             "cos:// … STORED AS table references are not supported by this engine yet: set the location as the "
