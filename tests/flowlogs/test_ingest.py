@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb import source as duckdb_source
 from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource
 from cloudsql_cos_ts.errors import DownstreamTimeout
-from cloudsql_cos_ts.flowlogs import duckdb_source
 from cloudsql_cos_ts.flowlogs.decode import SourceObject, object_key
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats

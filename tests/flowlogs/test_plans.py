@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb import source as duckdb_source
 from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource
-from cloudsql_cos_ts.flowlogs import duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
