@@ -11,10 +11,13 @@ export const RESOURCES = `/api/datasources/uid/${DATASOURCE_UID}/resources`;
 // The first page load also starts the plugin's instance for this datasource (DuckDB, settings).
 export const LOAD_TIMEOUT_MS = 30000;
 
-/** The query editor on the real backend; `query` is the saved query it opens (default: a new one). */
-export async function openQueryView(page, baseUrl, { query, waitFor = '.monaco-editor textarea' } = {}) {
-  const saved = query ? `&query=${encodeURIComponent(JSON.stringify(query))}` : '';
-  await page.goto(`${baseUrl}/${PAGE}&view=query${saved}`);
+/**
+ * The query editor on the real backend; `query` is the saved query it opens (default: a new one),
+ * `adhoc` the dashboard's ad-hoc filters its runs carry.
+ */
+export async function openQueryView(page, baseUrl, { query, adhoc, waitFor = '.monaco-editor textarea' } = {}) {
+  const params = [query && `&query=${encodeURIComponent(JSON.stringify(query))}`, adhoc && `&adhoc=${encodeURIComponent(JSON.stringify(adhoc))}`];
+  await page.goto(`${baseUrl}/${PAGE}&view=query${params.filter(Boolean).join('')}`);
   await page.locator(waitFor).first().waitFor({ state: 'attached', timeout: LOAD_TIMEOUT_MS });
 }
 

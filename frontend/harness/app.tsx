@@ -2,7 +2,7 @@ import React, { ComponentType, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { lastValueFrom } from 'rxjs';
 
-import { CoreApp, createTheme, DataQueryResponse, LoadingState, PanelData, ThemeContext } from '@grafana/data';
+import { AdHocVariableFilter, CoreApp, createTheme, DataQueryResponse, LoadingState, PanelData, ThemeContext } from '@grafana/data';
 import { setBackendSrv, setTemplateSrv } from '@grafana/runtime';
 import { GlobalStyles } from '@grafana/ui';
 
@@ -44,7 +44,8 @@ export function installStubServices() {
 
 /**
  * Renders one editor inside Grafana's dark theme (?view=query|config; ?app=explore or
- * unified-alerting for the compact layout; ?query=<JSON> for the saved query the editor opens) and dumps its state into <pre data-testid="state">
+ * unified-alerting for the compact layout; ?query=<JSON> for the saved query the editor opens;
+ * ?adhoc=<JSON> for the dashboard's ad-hoc filters) and dumps its state into <pre data-testid="state">
  * for the browser specs to read. With a `backend`, Run and Save & test do what Grafana's panel
  * and datasource page do.
  */
@@ -58,6 +59,8 @@ export function mountHarness(
   const app = (params.get('app') as CoreApp | null) ?? CoreApp.Dashboard;
   const saved = params.get('query');
   const initialQuery: CloudSqlQuery = saved ? JSON.parse(saved) : { refId: 'A', ...datasource.getDefaultQuery() };
+  const adhoc = params.get('adhoc');
+  const filters: AdHocVariableFilter[] | undefined = adhoc ? JSON.parse(adhoc) : undefined;
 
   function StateDump({ state }: { state: object }) {
     return (
@@ -84,7 +87,7 @@ export function mountHarness(
       const count = ++latest.current.runs;
       setRuns(count);
       if (backend) {
-        const request = panelRequest(datasource, latest.current.query, count, app);
+        const request = panelRequest(datasource, latest.current.query, count, app, filters);
         setData({ state: LoadingState.Loading, series: [], request, timeRange: range });
         const answer = await lastValueFrom(datasource.query(request));
         setResponse(answer);

@@ -10,6 +10,7 @@ import { createHttpBackendSrv } from '../testing/httpBackendSrv';
 import { createSettings } from '../testing/settings';
 import { mountHarness } from './app';
 import { loadBuiltPlugin } from './builtPlugin';
+import { range } from './panel';
 import { TestResult } from './saveAndTest';
 
 /** The datasource as Grafana's API shows it (GET /api/datasources/uid/<uid>). */
@@ -72,6 +73,8 @@ async function main() {
   };
 
   const datasource = new DataSourceClass(toInstanceSettings(stored));
+  // For specs that call the datasource as Grafana's dashboard does (ad-hoc tag keys and values).
+  Object.assign(window, { harness: { datasource, range } });
   mountHarness({ datasource, QueryEditor, ConfigEditor }, requests, { settings: toSettings(stored), saveAndTest });
 }
 

@@ -1,6 +1,6 @@
 import React from 'react';
 
-import { CoreApp, DataFrame, DataQueryRequest, DataQueryResponse, dateTime } from '@grafana/data';
+import { AdHocVariableFilter, CoreApp, DataFrame, DataQueryRequest, DataQueryResponse, dateTime } from '@grafana/data';
 import { Alert } from '@grafana/ui';
 
 import type { DataSource } from '../src/datasource';
@@ -17,8 +17,17 @@ export const range = {
 
 const INTERVAL = { text: '1m', ms: 60000 };
 
-/** The request a dashboard panel's query runner hands the datasource (filtered as Grafana does). */
-export function panelRequest(datasource: DataSource, query: CloudSqlQuery, run: number, app: CoreApp): DataQueryRequest<CloudSqlQuery> {
+/**
+ * The request a dashboard panel's query runner hands the datasource (filtered as Grafana does), with
+ * the dashboard's ad-hoc filters.
+ */
+export function panelRequest(
+  datasource: DataSource,
+  query: CloudSqlQuery,
+  run: number,
+  app: CoreApp,
+  filters?: AdHocVariableFilter[]
+): DataQueryRequest<CloudSqlQuery> {
   return {
     requestId: `harness-${run}`,
     app,
@@ -32,6 +41,7 @@ export function panelRequest(datasource: DataSource, query: CloudSqlQuery, run: 
       __interval_ms: { text: String(INTERVAL.ms), value: INTERVAL.ms },
     },
     targets: [query].filter((target) => datasource.filterQuery(target)),
+    filters,
     startTime: Date.now(),
   };
 }

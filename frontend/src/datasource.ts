@@ -1,15 +1,22 @@
-import { Observable, Subject } from 'rxjs';
+import { lastValueFrom, Observable, Subject } from 'rxjs';
 
 import {
+  AdHocVariableFilter,
+  CoreApp,
   DataQueryRequest,
   DataQueryResponse,
+  DataSourceGetTagKeysOptions,
+  DataSourceGetTagValuesOptions,
   DataSourceInstanceSettings,
+  getDefaultTimeRange,
+  MetricFindValue,
   ScopedVars,
   TimeRange,
 } from '@grafana/data';
 import { BackendSrvRequest, DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
 import { annotationSupport } from './annotationSupport';
+import { framesToTagValues, tagKeys, tagValuesSql, toAdhocFilters } from './query/adhoc';
 import { queryDisplayText } from './query/displayText';
 import { migrateQuery } from './query/migrate';
 import { stoppable } from './query/stoppable';
@@ -57,7 +64,8 @@ export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOpt
     return !query.hide && Boolean(migrateQuery(query).rawSql?.trim());
   }
 
-  applyTemplateVariables(query: CloudSqlQuery, scopedVars: ScopedVars): CloudSqlQuery {
+  /** Variables filled in; the dashboard's ad-hoc filters go along for the backend to apply (never into the SQL text). */
+  applyTemplateVariables(query: CloudSqlQuery, scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): CloudSqlQuery {
     const templateSrv = getTemplateSrv();
     const interpolate = (text: string | undefined) =>
       text === undefined ? undefined : templateSrv.replace(text, scopedVars, formatVariableValue);
@@ -67,7 +75,34 @@ export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOpt
       rawSql: interpolate(current.rawSql),
       timeColumn: interpolate(current.timeColumn),
       metricsColumn: interpolate(current.metricsColumn),
+      adhocFilters: toAdhocFilters(filters),
     };
+  }
+
+  /** Ad-hoc filter keys: the flow-log columns. */
+  async getTagKeys(_options?: DataSourceGetTagKeysOptions<CloudSqlQuery>): Promise<MetricFindValue[]> {
+    return tagKeys(await this.fetchSchema()).map((text) => ({ text }));
+  }
+
+  /** A key's distinct values in the dashboard range (bounded), under the dashboard's other filters. */
+  async getTagValues(options: DataSourceGetTagValuesOptions<CloudSqlQuery>): Promise<MetricFindValue[]> {
+    if (!tagKeys(await this.fetchSchema()).includes(options.key)) {
+      return [];
+    }
+    const request: DataQueryRequest<CloudSqlQuery> = {
+      requestId: `adhoc-values-${options.key}`,
+      app: CoreApp.Dashboard,
+      timezone: 'utc',
+      range: options.timeRange ?? getDefaultTimeRange(),
+      interval: '1m',
+      intervalMs: 60000,
+      scopedVars: {},
+      targets: [{ refId: 'tagValues', rawSql: tagValuesSql(options.key), format: 'table' }],
+      filters: options.filters,
+      startTime: Date.now(),
+    };
+    const response = await lastValueFrom(this.query(request));
+    return framesToTagValues(response.data);
   }
 
   fetchMacroReference(): Promise<MacroReference> {

@@ -2,6 +2,7 @@ import { DataSourceJsonData } from '@grafana/data';
 import { DataQuery } from '@grafana/schema';
 
 import type { FlowBuilderState } from './builder/model';
+import type { AdhocFilter } from './query/adhoc';
 
 /** Result shaping the backend applies (docs/architecture.md, "Query model"). */
 export type QueryFormat = 'table' | 'time_series';
@@ -20,6 +21,8 @@ export interface CloudSqlQuery extends DataQuery {
   editorMode?: 'builder' | 'code';
   /** Editor-only: the builder's choices behind `rawSql`; the backend never reads it. */
   builder?: FlowBuilderState;
+  /** Set on the way out only (applyTemplateVariables): the dashboard's ad-hoc filters, applied by the backend. */
+  adhocFilters?: AdhocFilter[];
 }
 
 /** Keys written by IBM's original plugin; read once and rewritten to the keys above. */

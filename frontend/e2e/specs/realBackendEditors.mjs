@@ -43,6 +43,19 @@ async function monacoText(page) {
   return (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
 }
 
+/** Grafana's dashboard asking the datasource for ad-hoc keys and values, in the page (harness/backend.tsx). */
+async function tagKeysAndValues(page, key, filters) {
+  return page.evaluate(
+    async ({ key, filters }) => {
+      const { datasource, range } = globalThis.harness;
+      const keys = (await datasource.getTagKeys()).map((item) => item.text);
+      const values = (await datasource.getTagValues({ key, filters, timeRange: range })).map((item) => item.text);
+      return { keys, values };
+    },
+    { key, filters }
+  );
+}
+
 export default [
   {
     name: 'real-backend-builder-run-round-trip',
@@ -202,5 +215,51 @@ export default [
       const expected = await countFlows(host.flowlogsDir, (record) => record.direction === 'I', (record) => record.action);
       assert.deepEqual(frame.rows, expected);
     },
+  },
+  {
+    name: 'real-backend-adhoc-filters',
+    async run(page, { baseUrl, screenshotDir, host }) {
+      const inbound = [{ key: 'direction', operator: '=', value: 'I' }];
+      await openQueryView(page, baseUrl, { adhoc: inbound });
+      // Keys: the flow-log columns; values: from the data in the range, under the other filters.
+      const expected = await countFlows(host.flowlogsDir, (record) => record.direction === 'I', (record) => record.target_ip);
+      const { keys, values } = await tagKeysAndValues(page, 'target_ip', inbound);
+      for (const key of ['target_ip', 'initiator_ip', 'target_port', 'action', 'direction']) {
+        assert.ok(keys.includes(key), `${key} in ${keys}`);
+      }
+      assert.deepEqual(values, expected.map(([ip]) => ip));
+
+      // A panel query of the dashboard: the backend applies the filter (the SQL does not mention it).
+      await typeSql(
+        page,
+        'SELECT target_ip, count(*) AS flows FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string) GROUP BY target_ip ORDER BY target_ip'
+      );
+      const { sent, response } = await runQuery(page, () => page.getByRole('button', { name: 'Run query' }).click());
+      assert.equal(response.status(), 200);
+      assert.deepEqual(sent.queries[0].adhocFilters, inbound);
+      assert.doesNotMatch(sent.queries[0].rawSql, /direction/);
+      assert.deepEqual((await readFrame(page)).rows, expected);
+      await page.screenshot({ path: `${screenshotDir}/adhoc-filter.png`, fullPage: true });
+    },
+  },
+  {
+    name: 'real-backend-adhoc-hostile-value',
+    async run(page, { baseUrl }) {
+      // Values that would widen the filter if they reached the SQL as text: they must match nothing.
+      for (const value of ["10.240.0.4' OR '1'='1", "10.240.0.4\\' OR 1=1 --", '10.240.0.4" OR "1"="1']) {
+        await openQueryView(page, baseUrl, { adhoc: [{ key: 'target_ip', operator: '=', value }] });
+        await typeSql(page, 'SELECT count(*) AS n FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string)');
+        const { response } = await runQuery(page, () => page.getByRole('button', { name: 'Run query' }).click());
+        assert.equal(response.status(), 200, value);
+        assert.deepEqual((await readFrame(page)).rows, [['0']], value);
+      }
+      // A key that is not a flow-log column is refused by the backend, not run.
+      await openQueryView(page, baseUrl, { adhoc: [{ key: 'target_ip = target_ip OR 1', operator: '=', value: 'x' }] });
+      await typeSql(page, 'SELECT count(*) AS n FROM FLOW_FLAT');
+      const { response } = await runQuery(page, () => page.getByRole('button', { name: 'Run query' }).click());
+      assert.equal(response.status(), 400);
+      assert.match((await response.json()).results.A.error, /is not a flow-log column/);
+    },
+    expectedResourceErrors: [/\/api\/ds\/query\?/],
   },
 ];
