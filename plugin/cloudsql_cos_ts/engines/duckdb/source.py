@@ -139,18 +139,16 @@ class FlowLogSource:
         return SourceRelations(
             views=self._views(wanted, plan.paths, listed.cutoff),
             damaged=plan.damaged,
-            stats={
-                "objects_listed": plan.objects_listed,
-                "objects_damaged": len(plan.damaged),
-                "objects_read": stats.objects_read,
-                "objects_cached": stats.objects_cached,
-                "hours_listed": len(listed.span),
-                "list_calls": listed.list_calls,
-                "entries": len(plan.paths),
-                "bytes_read": stats.bytes_read,
-                "ms_listing": round((listed_at - began) * 1000, 1),
-                "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
-            },
+            stats=_source_stats(
+                stats,
+                began,
+                listed_at,
+                objects_listed=plan.objects_listed,
+                objects_damaged=len(plan.damaged),
+                hours_listed=len(listed.span),
+                list_calls=listed.list_calls,
+                entries=len(plan.paths),
+            ),
         )
 
     def _plan(self, listed: RangeListing, cancel: CancelToken, stats: IngestStats) -> Plan:
@@ -253,15 +251,7 @@ class FileSource:
             body = "SELECT * FROM " + _READERS[self.fmt].format(files=file_list(paths))
         return SourceRelations(
             views={SOURCE: body},
-            stats={
-                "objects_listed": len(objects),
-                "objects_read": stats.objects_read,
-                "objects_cached": stats.objects_cached,
-                "hours_listed": 0,
-                "bytes_read": stats.bytes_read,
-                "ms_listing": round((listed_at - began) * 1000, 1),
-                "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
-            },
+            stats=_source_stats(stats, began, listed_at, objects_listed=len(objects), hours_listed=0),
         )
 
     def _mirror(self, key: str, etag: str, cancel: CancelToken, stats: IngestStats) -> Path:
@@ -281,3 +271,16 @@ class FileSource:
         stats.objects_read += 1
         stats.bytes_read += len(data)
         return path
+
+
+def _source_stats(stats: IngestStats, began: float, listed_at: float, **listing: int) -> dict[str, int | float]:
+    """What a query's source read, as its frame meta shows it (``custom.source``): the listing's
+    counts, then the ingest's, then how long each took (monotonic seconds in, milliseconds out)."""
+    return {
+        **listing,
+        "objects_read": stats.objects_read,
+        "objects_cached": stats.objects_cached,
+        "bytes_read": stats.bytes_read,
+        "ms_listing": round((listed_at - began) * 1000, 1),
+        "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
+    }
