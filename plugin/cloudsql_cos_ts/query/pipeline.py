@@ -53,6 +53,18 @@ class _Outcome:
 
 
 @dataclass(frozen=True)
+class _Ask:
+    """One query of a request as its wave hands it over: what ``_run_one`` times and ``_execute`` answers."""
+
+    instance: DatasourceInstance
+    model: QueryModel
+    request: RequestContext
+    inputs: dict[str, _Outcome]  # refId -> result read through $__source_prev
+    ref_ids: frozenset[str]  # every refId of the request ($__source_prev may name any of them)
+    read_by_others: bool  # a later query of the request reads this one's table
+
+
+@dataclass(frozen=True)
 class _Job:
     """One query, prepared and ready to run: everything its result depends on."""
 
@@ -159,7 +171,7 @@ class QueryPipeline:
             def run(ref: str) -> _Outcome:
                 inputs = {d: results[d] for d in dependencies[ref]}
                 return self._run_one(
-                    instance, models[ref], request, inputs, frozenset(models), read_by_others=ref in read_by_others
+                    _Ask(instance, models[ref], request, inputs, frozenset(models), ref in read_by_others)
                 )
 
             # The wave's last query runs on this thread: a panel's single query (the usual case, and
@@ -173,48 +185,28 @@ class QueryPipeline:
                     results[ref] = outcome
         return answers
 
-    def _run_one(
-        self,
-        instance: DatasourceInstance,
-        model: QueryModel,
-        request: RequestContext,
-        inputs: dict[str, _Outcome],
-        ref_ids: frozenset[str],
-        *,
-        read_by_others: bool,
-    ) -> _Outcome:
+    def _run_one(self, ask: _Ask) -> _Outcome:
         started = time.monotonic()
-        engine = instance.engine.name
+        engine, ref_id = ask.instance.engine.name, ask.model.ref_id
         metrics.IN_FLIGHT.inc()
         try:
-            outcome = self._execute(
-                instance, model, request, inputs=inputs, ref_ids=ref_ids, read_by_others=read_by_others
-            )
+            outcome = self._execute(ask)
         except PluginError as exc:
             outcome = _Outcome(QueryAnswer.failure(exc))
         except Exception as exc:  # a bug of ours: log it in full, tell the user where to look
-            error = reported_internal_error("query failed with an internal error", exc, refId=model.ref_id)
+            error = reported_internal_error("query failed with an internal error", exc, refId=ref_id)
             outcome = _Outcome(QueryAnswer.failure(error))
         finally:
             metrics.IN_FLIGHT.dec()
         elapsed = time.monotonic() - started
         metrics.labelled(metrics.QUERY_DURATION, engine).observe(elapsed)
-        log.debug("query answered", refId=model.ref_id, status=outcome.answer.status, ms=round(elapsed * 1000, 1))
+        log.debug("query answered", refId=ref_id, status=outcome.answer.status, ms=round(elapsed * 1000, 1))
         return outcome
 
-    def _execute(
-        self,
-        instance: DatasourceInstance,
-        model: QueryModel,
-        request: RequestContext,
-        *,
-        inputs: dict[str, _Outcome],
-        ref_ids: frozenset[str],
-        read_by_others: bool,
-    ) -> _Outcome:
-        settings = instance.settings
-        model = self._cache.effective_model(model, settings, for_alerting=request.from_alert)
-        expansion, translation = self._prepared.get(instance, model, ref_ids)
+    def _execute(self, ask: _Ask) -> _Outcome:
+        instance, request, settings = ask.instance, ask.request, ask.instance.settings
+        model = self._cache.effective_model(ask.model, settings, for_alerting=request.from_alert)
+        expansion, translation = self._prepared.get(instance, model, ask.ref_ids)
         job = _Job(
             instance,
             model,
@@ -222,7 +214,7 @@ class QueryPipeline:
             expansion,
             translation,
             row_limit=request.row_limit_override or settings.row_limit,
-            inputs=inputs,
+            inputs=ask.inputs,
         )
         check_bucket_counts(expansion.fills, model.time_range, job.row_limit)
         policy = self._cache.policy(
@@ -230,7 +222,7 @@ class QueryPipeline:
             model,
             settings,
             read=not request.skip_cache,
-            keep_table=read_by_others or not model.get_result,
+            keep_table=ask.read_by_others or not model.get_result,
         )
         served = self._cache.stored(policy)
         if served is None:
