@@ -1,7 +1,7 @@
 """Which ingest entries a pruned range reads: one per settled day inside it, one per hour elsewhere.
 
-DuckDB pays per file opened on every query (about 0.2 ms each, measured on W1's 7-day range: the
-same rows as 168 hourly files cost twice the CPU of 7 day files), so a day whose 24 hours all lie in
+DuckDB pays per file opened on every query (W1's 7-day range: the same rows as 168 hourly files
+cost about twice the CPU of 7 day files; docs/benchmarks.md), so a day whose 24 hours all lie in
 the range is read from one *day entry*. Only settled days are compacted: objects of a day's last
 hour are written up to about an hour after midnight (``pruning.MARGIN_AFTER``), so a day that ended
 ``DAY_SETTLE`` ago no longer changes in practice, and the current day, which gains objects every

@@ -3,8 +3,8 @@
 When a dashboard loads, its panels ask for the same range within a second and get the very same
 listing objects (``pruning.LISTING_TTL_S``). Cutting them into hours and days and checking every
 entry's manifest against them again would give the same entries each time, yet cost a warm panel
-more CPU than anything else but DuckDB itself (~10 ms for a 7-day range of 20k objects, with the
-GIL held, while the other panels wait). So the answer is kept, keyed by the listings' identity:
+more CPU than anything else but DuckDB itself (with the GIL held, while the other panels wait;
+W1 in docs/benchmarks.md). So the answer is kept, keyed by the listings' identity:
 new listings (after the TTL, or objects listed anew) never find an old plan. A plan is only used
 while all its entry files exist; entries are immutable, so an existing one is still exact.
 """

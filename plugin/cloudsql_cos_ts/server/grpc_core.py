@@ -4,10 +4,8 @@ grpcio 1.85 accepts connections through EventEngine listeners by default. Their 
 read and written on EventEngine's own threads, and every event is handed over to the Python thread
 waiting on the server's completion queue: one more thread wake-up per event. With iomgr's listener
 (``GRPC_EXPERIMENTS=-event_engine_listener``, gRPC's documented switch for its experiments) the
-thread that polls the completion queue does that I/O itself. Measured with the W2 bench (a cache hit
-of a 1,000-row series over go-plugin's unix socket, A/B runs on the same machine), that cut
-grpcio's own round trip by 0.01-0.03 ms and the plugin's by 0.05-0.12 ms at p50; see
-docs/benchmarks.md.
+thread that polls the completion queue does that I/O itself, which shortens a cache hit's round
+trip (the W2 bench; figures in docs/benchmarks.md).
 
 gRPC core reads the variable once, when it initialises, so it is set on the first import of the
 ``cloudsql_cos_ts`` package (every way into the plugin process passes there before ``grpc`` loads),
