@@ -113,10 +113,10 @@ export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOpt
     return this.getResource<SchemaInfo>('schema', undefined, INLINE_ERRORS);
   }
 
-  /** The SQL the backend would run for `query` over `range`, template variables already applied. */
-  expandSql(query: CloudSqlQuery, range: TimeRange, intervalMs?: number): Promise<ExpandResult> {
+  /** The SQL the backend would run for `query` over `range`, template variables and ad-hoc filters applied. */
+  expandSql(query: CloudSqlQuery, range: TimeRange, intervalMs?: number, filters?: AdHocVariableFilter[]): Promise<ExpandResult> {
     const body = {
-      query: this.applyTemplateVariables(query, {}),
+      query: this.applyTemplateVariables(query, {}, filters),
       range: { from: range.from.valueOf(), to: range.to.valueOf() },
       intervalMs,
     };

@@ -239,6 +239,10 @@ export default [
       assert.deepEqual(sent.queries[0].adhocFilters, inbound);
       assert.doesNotMatch(sent.queries[0].rawSql, /direction/);
       assert.deepEqual((await readFrame(page)).rows, expected);
+      // Preview SQL shows what ran: the scan of FLOW_FLAT filtered by the plugin.
+      await page.getByRole('button', { name: 'Preview SQL' }).click();
+      const engineSql = await page.getByTestId('preview-sql').textContent({ timeout: LOAD_TIMEOUT_MS });
+      assert.match(engineSql, /FROM \(SELECT \* FROM FLOW_FLAT WHERE "direction" = 'I'\) AS FLOW_FLAT/);
       await page.screenshot({ path: `${screenshotDir}/adhoc-filter.png`, fullPage: true });
     },
   },

@@ -75,7 +75,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
     }
   };
   const onPreview = () => {
-    preview(current, range ?? getDefaultTimeRange(), data?.request?.intervalMs);
+    preview(current, range ?? getDefaultTimeRange(), data?.request?.intervalMs, data?.request?.filters);
   };
   const sqlIsEmpty = (current.rawSql ?? '').trim() === '';
 

@@ -1,6 +1,6 @@
 import { useCallback, useRef, useState } from 'react';
 
-import { TimeRange } from '@grafana/data';
+import { AdHocVariableFilter, TimeRange } from '@grafana/data';
 
 import type { DataSource } from '../datasource';
 import { ExpandResult, resourceErrorMessage } from '../resources';
@@ -18,11 +18,11 @@ export function useSqlPreview(datasource: DataSource) {
   const latest = useRef(0);
 
   const preview = useCallback(
-    async (query: CloudSqlQuery, range: TimeRange, intervalMs?: number) => {
+    async (query: CloudSqlQuery, range: TimeRange, intervalMs?: number, filters?: AdHocVariableFilter[]) => {
       const request = ++latest.current;
       setState({ status: 'loading' });
       try {
-        const result = await datasource.expandSql(query, range, intervalMs);
+        const result = await datasource.expandSql(query, range, intervalMs, filters);
         if (request === latest.current) {
           setState({ status: 'done', result });
         }

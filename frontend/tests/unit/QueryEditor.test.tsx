@@ -230,6 +230,15 @@ describe('QueryEditor', () => {
       expect(onRunQuery).toHaveBeenCalledTimes(1);
     });
 
+    it('previews with the ad-hoc filters of the panel request', async () => {
+      const filters = [{ key: 'action', operator: '=', value: 'rejected' }];
+      const data = { state: LoadingState.Done, series: [], request: { requestId: 'Q1', filters }, timeRange: RANGE } as unknown as PanelData;
+      const { requests } = setup({ refId: 'A', rawSql: 'SELECT 1' }, { data });
+      await userEvent.click(screen.getByRole('button', { name: /Preview SQL/ }));
+      await screen.findByTestId('preview-sql');
+      expect(requests.find((r) => r.url.endsWith('/expand'))?.data).toMatchObject({ query: { adhocFilters: filters } });
+    });
+
     it('stops the running request of the panel', async () => {
       const data = { state: LoadingState.Loading, series: [], request: { requestId: 'Q42' }, timeRange: RANGE } as unknown as PanelData;
       const { datasource } = setup({ refId: 'A', rawSql: 'SELECT 1' }, { data });
