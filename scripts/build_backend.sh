@@ -29,7 +29,10 @@ else
     --exclude-module grpc_tools --exclude-module pyarrow.flight --exclude-module pyarrow._flight \
     --collect-submodules pyspark.sql.connect --collect-data pyspark.errors \
     --exclude-module pyarrow.cuda --exclude-module pyarrow._s3fs \
+    --exclude-module setuptools --exclude-module _distutils_hack --exclude-module numpy.distutils \
     packaging/entry.py)
+  # setuptools is excluded above: nothing the plugin runs imports it, and with it bundled PyInstaller's
+  # runtime hook for it imports it on every start, before our code (a large part of the handshake time).
   # Build-time files of pyarrow (C++ headers, Cython sources), its Flight RPC and S3 libraries
   # (unused: COS is read with ibm-cos-sdk; pyarrow.fs reports S3 as not built when _s3fs is absent;
   # libarrow_substrait stays: every pyarrow module links it), and the copies of libarrow_python*
