@@ -66,12 +66,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.stdout.close()
 
 
-def handshake_times(executable: str, runs: int, cache: Path) -> list[float]:
-    times = []
+def handshake_times(executables: list[str], runs: int, cache: Path) -> list[list[float]]:
+    """Seconds to the handshake of each executable, started in turn so that load on a shared machine
+    weighs on all of them alike."""
+    times: list[list[float]] = [[] for _ in executables]
     for _ in range(runs):
-        process, elapsed = start_like_grafana(executable, cache)
-        times.append(elapsed)
-        stop(process)
+        for executable, series in zip(executables, times, strict=True):
+            process, elapsed = start_like_grafana(executable, cache)
+            series.append(elapsed)
+            stop(process)
     return times
 
 
@@ -128,9 +131,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         cache = Path(temp) / "cache"
         go_plugin = args.go_plugin or build_go_plugin(Path(temp))
-        go_starts = handshake_times(go_plugin, args.starts, cache)
+        starts, go_starts = handshake_times([args.executable, go_plugin], args.starts, cache)
         go_rss = idle_rss_bytes(go_plugin, cache, args.settle)
-        starts = handshake_times(args.executable, args.starts, cache)
         rss = idle_rss_bytes(args.executable, cache, args.settle)
         os.environ["CLOUDSQL_PLUGIN_EXECUTABLE"] = args.executable
         plugin = PluginProcess(cache_dir=cache).start()
