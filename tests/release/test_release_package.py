@@ -54,6 +54,9 @@ def manifest() -> dict[str, Any]:
 def release() -> zipfile.ZipFile:
     path = REPO / "build" / "release" / f"{PLUGIN_ID}-{manifest()['info']['version']}.zip"
     assert path.is_file(), f"{path.relative_to(REPO)} is not built: run bash scripts/build.sh"
+    # The frontend tests rebuild dist/ on their own without zipping it again.
+    newest = max(entry.stat().st_mtime for entry in DIST.iterdir() if entry.is_file())
+    assert path.stat().st_mtime >= newest, "the zip is older than dist/: run bash scripts/package_release.sh"
     return zipfile.ZipFile(path)
 
 
