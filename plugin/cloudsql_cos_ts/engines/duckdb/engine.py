@@ -10,6 +10,11 @@ layer additionally admits only read statements, because the DuckDB sandbox alone
 Each query gets its own cursor (its own DuckDB connection on the shared database), so temporary
 views and registered intermediate results of concurrent panels never meet, and cancelling one
 query interrupts only its cursor.
+
+Closing (the datasource's settings changed, or the plugin stops) interrupts the queries still
+running and closes the database when the last of them has let go of its cursor: DuckDB refuses to
+close a connection that is busy, and that refusal used to escape into the request that replaced the
+instance, or end the plugin with a traceback at shutdown.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource
 
 _BATCH_ROWS = 65_536
+_RECONFIGURED = "the datasource was reconfigured (or the plugin is stopping) while this query {when}: run it again"
 _USER_ERRORS = (
     duckdb.ParserException,
     duckdb.BinderException,
@@ -68,6 +74,8 @@ class DuckDBEngine:
         self._source = source
         self._timeout_s = query_timeout_s
         self._lock = threading.Lock()
+        self._running: set[duckdb.DuckDBPyConnection] = set()  # cursors of queries not yet finished
+        self._closing = False
         self._conn = duckdb.connect(
             ":memory:",
             config={
@@ -89,8 +97,7 @@ class DuckDBEngine:
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
         if request.cancel.is_cancelled():
             raise stopped_error(request.cancel, self._timeout_s)
-        with self._lock:
-            cursor = self._conn.cursor()
+        cursor = self._open_cursor()
         release = request.cancel.on_cancel(cursor.interrupt)
         try:
             relations = self._prepare(cursor, request)
@@ -99,6 +106,8 @@ class DuckDBEngine:
                 table=table, truncated=truncated, stats=dict(relations.stats), damaged=relations.damaged
             )
         except duckdb.InterruptException:
+            if self._closing and not request.cancel.is_cancelled():
+                raise DownstreamError(_RECONFIGURED.format(when="ran")) from None
             raise stopped_error(request.cancel, self._timeout_s) from None
         except PluginError:
             raise
@@ -119,7 +128,7 @@ class DuckDBEngine:
             raise InternalError(f"the DuckDB engine failed: {_first_line(exc)}") from None
         finally:
             release()
-            cursor.close()
+            self._close_cursor(cursor)
 
     def _prepare(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> SourceRelations:
         """Register earlier results and the (pruned) source views this statement reads.
@@ -161,17 +170,36 @@ class DuckDBEngine:
         return pa.Table.from_batches(batches, schema=stream.schema), False
 
     def health(self, cancel: CancelToken) -> str:
-        with self._lock:
-            cursor = self._conn.cursor()
+        cursor = self._open_cursor()
         try:
             version = cursor.execute("SELECT version()").fetchone()
         finally:
-            cursor.close()
+            self._close_cursor(cursor)
         return f"DuckDB {version[0] if version else duckdb.__version__} (embedded)"
 
     def close(self) -> None:
+        """Stop the running queries; the database closes as the last of them ends (or now, if none runs)."""
         with self._lock:
-            self._conn.close()
+            self._closing = True
+            for cursor in self._running:
+                cursor.interrupt()
+            if not self._running:
+                self._conn.close()
+
+    def _open_cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._closing:  # a request that still held the replaced instance
+                raise DownstreamError(_RECONFIGURED.format(when="started"))
+            cursor = self._conn.cursor()
+            self._running.add(cursor)
+            return cursor
+
+    def _close_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.close()
+        with self._lock:
+            self._running.discard(cursor)
+            if self._closing and not self._running:
+                self._conn.close()
 
 
 def _unknown_relations(names: set[str] | frozenset[str], *, available: set[str], has_source: bool) -> BadRequest:
