@@ -55,7 +55,11 @@ class DatasourceInstance:
         return write_result(table, self.settings.destination, dest.format, dest.suffix, self.settings.credentials)
 
     def close(self) -> None:
-        self.engine.close()
+        """Release the engine; a failure is logged, never raised into the request or stop that closes it."""
+        try:
+            self.engine.close()
+        except Exception as exc:
+            log.warn("closing a datasource's engine failed", uid=self.settings.uid, error=f"{type(exc).__name__}: {exc}")
 
 
 @dataclass
