@@ -59,7 +59,8 @@ class DatasourceInstance:
         try:
             self.engine.close()
         except Exception as exc:
-            log.warn("closing a datasource's engine failed", uid=self.settings.uid, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            log.warn("closing a datasource's engine failed", uid=self.settings.uid, error=error)
 
 
 @dataclass
