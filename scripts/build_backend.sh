@@ -11,7 +11,7 @@ case "$arch" in
   *) echo "unsupported machine $arch" >&2; exit 1 ;;
 esac
 stamp="$REPO/build/backend.stamp"
-want="$( (cd "$REPO" && find plugin packaging -type f -name '*.py' -o -name '*.sh' | sort | xargs cat; cat setup.cfg scripts/build_backend.sh) | sha256sum | cut -d' ' -f1)"
+want="$( (cd "$REPO" && find plugin packaging -type f -name '*.py' -o -name '*.sh' | sort | xargs cat; cat setup.cfg requirements.lock scripts/build_backend.sh) | sha256sum | cut -d' ' -f1)"
 if [[ -x "$REPO/dist/backend/$EXECUTABLE" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   step "backend bundle up to date"
 else

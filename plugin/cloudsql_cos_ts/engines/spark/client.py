@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -95,12 +94,10 @@ def connect_url(url: str, token: Secret) -> str:
 def load_pyspark() -> Pyspark:
     """Import the Spark Connect client, or explain with a 400 how to install it."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pyspark warns about pandas 3 on import; nothing we use
-            session_module = importlib.import_module("pyspark.sql.connect.session")
-            errors = importlib.import_module("pyspark.errors")
-            connect_errors = importlib.import_module("pyspark.errors.exceptions.connect")
-            retries = importlib.import_module("pyspark.sql.connect.client.retries")
+        session_module = importlib.import_module("pyspark.sql.connect.session")
+        errors = importlib.import_module("pyspark.errors")
+        connect_errors = importlib.import_module("pyspark.errors.exceptions.connect")
+        retries = importlib.import_module("pyspark.sql.connect.client.retries")
     except ImportError as exc:
         raise BadRequest(
             "the Spark engine needs the Spark Connect client, which is not installed with this plugin build "
