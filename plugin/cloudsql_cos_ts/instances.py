@@ -20,7 +20,6 @@ from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError, repor
 from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
-from cloudsql_cos_ts.settings.identity import settings_digest
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 
 if TYPE_CHECKING:
@@ -65,7 +64,9 @@ class DatasourceInstance:
 
 @dataclass
 class _Entry:
-    version: tuple[int, str]  # DatasourceIdentity.version
+    # The settings message as Grafana sent it (lastUpdatedMS, jsonData, secure fields, …), serialized with
+    # sorted map keys: compared in memory only, like the replay fingerprint, and cheaper than a digest.
+    version: bytes
     instance: DatasourceInstance | None
     error: PluginError | None
 
@@ -94,7 +95,7 @@ class InstanceManager:
     def get(self, context: pb.PluginContext) -> DatasourceInstance:
         raw = _raw_settings(context)
         key = (context.orgId, raw.id, raw.uid)
-        version = (raw.lastUpdatedMS, settings_digest(raw.jsonData, raw.decryptedSecureJsonData))
+        version = raw.SerializeToString(deterministic=True)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry.version != version:
@@ -110,7 +111,7 @@ class InstanceManager:
         assert entry.instance is not None
         return entry.instance
 
-    def _build(self, context: pb.PluginContext, version: tuple[int, str]) -> _Entry:
+    def _build(self, context: pb.PluginContext, version: bytes) -> _Entry:
         log.add_secrets(context.dataSourceInstanceSettings.decryptedSecureJsonData.values())
         try:
             settings = self.settings_for(context)

@@ -40,13 +40,3 @@ class DatasourceIdentity:
     uid: str
     last_updated_ms: int
     digest: str  # settings_digest of the raw settings this version was built from
-
-    @property
-    def instance_key(self) -> tuple[int, int, str]:
-        """The datasource itself, whatever its version (what one live instance stands for)."""
-        return (self.org_id, self.datasource_id, self.uid)
-
-    @property
-    def version(self) -> tuple[int, str]:
-        """What changes when its settings change."""
-        return (self.last_updated_ms, self.digest)
