@@ -84,6 +84,13 @@ func serve(args []string) error {
 	}
 	defer os.RemoveAll(cacheDir)
 
+	// Listen for signals before the plugin starts: a caller may send SIGTERM as soon as it reads the
+	// address, and a signal that arrived before Notify would kill the host with the default action,
+	// leaving the plugin process behind.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(stop)
+
 	sup, err := supervisor.Start(func() (*launch.Plugin, error) {
 		return launch.Start(plugin.Executable, launch.GrafanaEnv(cacheDir, env...))
 	})
@@ -112,8 +119,6 @@ func serve(args []string) error {
 	}
 	fmt.Println(string(announce))
 
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	select {
 	case sig := <-stop:
 		log.Printf("host: %s, stopping", sig)
