@@ -36,6 +36,12 @@ export interface ExpandResult {
   expandedSql: string;
 }
 
+/** The two endpoints the editors' help and completion read; the datasource implements them. */
+export interface ReferenceSource {
+  fetchMacroReference(): Promise<MacroReference>;
+  fetchSchema(): Promise<SchemaInfo>;
+}
+
 export const EMPTY_REFERENCE: MacroReference = { macros: [], functions: [] };
 
 /** The text to show for a failed resource call: the backend's `{"error": ...}` when there is one. */

@@ -1,8 +1,10 @@
 import { DataSourceJsonData } from '@grafana/data';
+import type { DataSourceWithBackend } from '@grafana/runtime';
 import { DataQuery } from '@grafana/schema';
 
 import type { FlowBuilderState } from './builder/model';
 import type { AdhocFilter } from './query/adhoc';
+import type { ReferenceSource } from './resources';
 
 /** Result shaping the backend applies (docs/architecture.md, "Query model"). */
 export type QueryFormat = 'table' | 'time_series';
@@ -71,3 +73,9 @@ export interface CloudSqlSecureOptions {
 }
 
 export type SecureKey = keyof CloudSqlSecureOptions;
+
+/**
+ * The datasource as the variable editor and variable support see it. Naming this shape here, instead of
+ * the DataSource class, keeps datasource.ts → variableSupport.ts → VariableQueryEditor.tsx from looping back.
+ */
+export type CloudSqlDataSourceApi = DataSourceWithBackend<CloudSqlQuery, CloudSqlOptions> & ReferenceSource;

@@ -2,19 +2,18 @@ import { CustomVariableSupport, DataQueryRequest, DataQueryResponse } from '@gra
 import { map, Observable } from 'rxjs';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
-import type { DataSource } from './datasource';
 import { toVariableQuery } from './query/migrate';
 import { framesToMetricFindValues } from './query/variableValues';
-import { CloudSqlQuery } from './types';
+import { CloudSqlDataSourceApi, CloudSqlQuery } from './types';
 
 /**
  * Runs the variable's SQL through the backend and answers with MetricFindValue objects, which
  * Grafana takes as they are (no guessing of text/value fields by name).
  */
-export class CloudSqlVariableSupport extends CustomVariableSupport<DataSource, CloudSqlQuery> {
+export class CloudSqlVariableSupport extends CustomVariableSupport<CloudSqlDataSourceApi, CloudSqlQuery> {
   editor = VariableQueryEditor;
 
-  constructor(private readonly datasource: DataSource) {
+  constructor(private readonly datasource: CloudSqlDataSourceApi) {
     super();
   }
 

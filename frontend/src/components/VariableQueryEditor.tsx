@@ -2,14 +2,13 @@ import React, { useMemo } from 'react';
 
 import { QueryEditorProps } from '@grafana/data';
 
-import type { DataSource } from '../datasource';
 import { completionCandidates } from '../editor/sqlCompletion';
 import { useEditorReference } from '../editor/useEditorReference';
 import { toVariableQuery } from '../query/migrate';
-import { CloudSqlOptions, CloudSqlQuery } from '../types';
+import { CloudSqlDataSourceApi, CloudSqlOptions, CloudSqlQuery } from '../types';
 import { SqlCodeEditor } from './SqlCodeEditor';
 
-type Props = QueryEditorProps<DataSource, CloudSqlQuery, CloudSqlOptions, CloudSqlQuery>;
+type Props = QueryEditorProps<CloudSqlDataSourceApi, CloudSqlQuery, CloudSqlOptions, CloudSqlQuery>;
 
 /** Only the SQL matters for a variable: its first column is the text, the second (if any) the value. */
 export function VariableQueryEditor({ query, onChange, datasource }: Props) {

@@ -1,5 +1,4 @@
-import type { DataSource } from '../datasource';
-import { ColumnInfo, EMPTY_REFERENCE, MacroReference, resourceErrorMessage } from '../resources';
+import { ColumnInfo, EMPTY_REFERENCE, MacroReference, ReferenceSource, resourceErrorMessage } from '../resources';
 
 /** What the query editor needs from the backend for help and completion. */
 export interface EditorReference {
@@ -12,9 +11,9 @@ export interface EditorReference {
 const FLOW_FLAT = 'FLOW_FLAT';
 
 // Every query row of a dashboard mounts an editor: share one request per datasource instance.
-const pending = new WeakMap<DataSource, Promise<EditorReference>>();
+const pending = new WeakMap<ReferenceSource, Promise<EditorReference>>();
 
-async function fetchEditorReference(datasource: DataSource): Promise<EditorReference> {
+async function fetchEditorReference(datasource: ReferenceSource): Promise<EditorReference> {
   const [macros, schema] = await Promise.allSettled([datasource.fetchMacroReference(), datasource.fetchSchema()]);
   const problems: string[] = [];
   let reference = EMPTY_REFERENCE;
@@ -33,7 +32,7 @@ async function fetchEditorReference(datasource: DataSource): Promise<EditorRefer
 }
 
 /** Loads once per datasource; a result with problems is not kept, so the next editor retries. */
-export function loadEditorReference(datasource: DataSource): Promise<EditorReference> {
+export function loadEditorReference(datasource: ReferenceSource): Promise<EditorReference> {
   const cached = pending.get(datasource);
   if (cached) {
     return cached;

@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 
-import type { DataSource } from '../datasource';
-import { EMPTY_REFERENCE } from '../resources';
+import { EMPTY_REFERENCE, ReferenceSource } from '../resources';
 import { EditorReference, loadEditorReference } from './editorReference';
 
 export interface EditorReferenceState extends EditorReference {
@@ -10,9 +9,9 @@ export interface EditorReferenceState extends EditorReference {
 
 const INITIAL: EditorReferenceState = { reference: EMPTY_REFERENCE, columns: [], problems: [], loading: true };
 
-export function useEditorReference(datasource: DataSource): EditorReferenceState {
+export function useEditorReference(datasource: ReferenceSource): EditorReferenceState {
   // Kept with the datasource it belongs to, so a switch of datasource shows "loading" again.
-  const [loaded, setLoaded] = useState<{ datasource: DataSource; reference: EditorReference }>();
+  const [loaded, setLoaded] = useState<{ datasource: ReferenceSource; reference: EditorReference }>();
   useEffect(() => {
     let active = true;
     loadEditorReference(datasource).then((reference) => {
