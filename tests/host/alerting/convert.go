@@ -49,18 +49,24 @@ func dataplaneKind(frames data.Frames) (data.FrameTypeKind, bool) {
 	return meta.Type.Kind(), true
 }
 
+// readCollection opens a dataplane collection of either kind the way Grafana's alerting does:
+// validateData=true panics in sdata v0.0.9 for numeric kinds, and Grafana passes false too.
+func readCollection[C interface{ NoData() bool }, R interface{ GetCollection(bool) (C, error) }](
+	reader R, err error,
+) (c C, noData bool, _ error) {
+	if err != nil {
+		return c, false, err
+	}
+	if c, err = reader.GetCollection(false); err != nil {
+		return c, false, err
+	}
+	return c, c.NoData(), nil
+}
+
 func fromNumeric(frames data.Frames) (Results, error) {
-	r, err := numeric.CollectionReaderFromFrames(frames)
-	if err != nil {
-		return Results{}, err
-	}
-	// validateData=true panics in sdata v0.0.9 for numeric kinds; Grafana passes false too.
-	c, err := r.GetCollection(false)
-	if err != nil {
-		return Results{}, err
-	}
-	if c.NoData() {
-		return Results{NoData: true}, nil
+	c, noData, err := readCollection[numeric.Collection](numeric.CollectionReaderFromFrames(frames))
+	if err != nil || noData {
+		return Results{NoData: noData}, err
 	}
 	out := Results{}
 	for _, ref := range c.Refs {
@@ -77,16 +83,9 @@ func fromNumeric(frames data.Frames) (Results, error) {
 }
 
 func fromTimeSeries(frames data.Frames) (Results, error) {
-	r, err := timeseries.CollectionReaderFromFrames(frames)
-	if err != nil {
-		return Results{}, err
-	}
-	c, err := r.GetCollection(false)
-	if err != nil {
-		return Results{}, err
-	}
-	if c.NoData() {
-		return Results{NoData: true}, nil
+	c, noData, err := readCollection[timeseries.Collection](timeseries.CollectionReaderFromFrames(frames))
+	if err != nil || noData {
+		return Results{NoData: noData}, err
 	}
 	out := Results{}
 	for _, ref := range c.Refs {
