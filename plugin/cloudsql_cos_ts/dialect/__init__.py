@@ -5,6 +5,7 @@ Public API::
     translate(sql: str, *, dialect: str) -> Translation   # dialect: "duckdb" (now) or "spark"
     Translation(sql, referenced, external)                # see model.py
     ExternalRef(url, format, relation)
+    Schemas                                               # relation -> typed columns (coercion.py)
 
 ``translate`` parses the (macro-expanded) SQL as Spark SQL with sqlglot and writes it in the
 target dialect: double-quoted strings stay strings, back-quoted names stay identifiers, Spark
@@ -18,7 +19,8 @@ UPPER-cased relation names the statement reads (CTE names excluded); the engine 
 that it has not registered. Every failure is a :class:`~cloudsql_cos_ts.errors.BadRequest`.
 """
 
+from cloudsql_cos_ts.dialect.coercion import Schemas
 from cloudsql_cos_ts.dialect.model import ExternalRef, Translation
 from cloudsql_cos_ts.dialect.translate import translate
 
-__all__ = ["ExternalRef", "Translation", "translate"]
+__all__ = ["ExternalRef", "Schemas", "Translation", "translate"]

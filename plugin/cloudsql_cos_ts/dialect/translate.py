@@ -2,8 +2,8 @@
 
 Steps: IBM-only syntax rewritten on tokens (``ibm_syntax.py``) -> parsed as Spark SQL by sqlglot
 (a syntax error is a 400 with line and column) -> statement kind checked -> IBM's misspelt column
-names pointed at the real fields (``ibm_names.py``) -> dashboard ad-hoc filters on the flow-log
-relations (``adhoc.py``) -> time-series functions
+names pointed at the real fields (``ibm_names.py``) -> Spark's implicit casts written out
+(``coercion.py``) -> dashboard ad-hoc filters on the flow-log relations (``adhoc.py``) -> time-series functions
 lowered (``timeseries.py``) -> function fixes (``functions.py``) -> DESCRIBE shaped
 (``describe.py``) -> read-only check of the final tree (``readonly.py``) -> SQL of the target
 dialect.
@@ -18,6 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from cloudsql_cos_ts.dialect.adhoc import AdhocFilter, apply_adhoc_filters
+from cloudsql_cos_ts.dialect.coercion import Schemas, coerce_implicitly
 from cloudsql_cos_ts.dialect.describe import shape_describe
 from cloudsql_cos_ts.dialect.functions import fix_for_duckdb, normalize_functions
 from cloudsql_cos_ts.dialect.ibm_names import resolve_ibm_names
@@ -70,25 +71,31 @@ def translate(
     dialect: str,
     filters: tuple[AdhocFilter, ...] = (),
     filter_columns: Mapping[str, frozenset[str]] | None = None,
+    schemas: Schemas | None = None,
 ) -> Translation:
     """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark);
-    ``filters`` apply to the relations of ``filter_columns`` (name -> columns) that have their key."""
+    ``filters`` apply to the relations of ``filter_columns`` (name -> columns) that have their key;
+    ``schemas`` (name -> typed columns) are the relations whose types Spark's implicit casts follow."""
     if dialect not in DIALECTS:
         raise BadRequest(f"engine dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}")
     try:
-        return _translate(sql, dialect, filters, filter_columns or {})
+        return _translate(sql, dialect, filters, filter_columns or {}, schemas or {})
     except RecursionError:
         raise BadRequest("the query nests parentheses or expressions too deeply") from None
 
 
 def _translate(
-    sql: str, dialect: str, filters: tuple[AdhocFilter, ...], filter_columns: Mapping[str, frozenset[str]]
+    sql: str,
+    dialect: str,
+    filters: tuple[AdhocFilter, ...],
+    filter_columns: Mapping[str, frozenset[str]],
+    schemas: Schemas,
 ) -> Translation:
     check_statement_keyword(sql)
     text, externals = rewrite_ibm_syntax(sql)
     tree = _parse_one_statement(text)
     check_statement_kind(tree, text)
-    tree = apply_adhoc_filters(resolve_ibm_names(tree), filters, filter_columns)
+    tree = apply_adhoc_filters(coerce_implicitly(resolve_ibm_names(tree), schemas), filters, filter_columns)
     tree = normalize_functions(lower_time_series(tree))
     if dialect == "duckdb":
         tree = fix_for_duckdb(tree)

@@ -6,9 +6,9 @@ preview is exactly what would run.
 
 from __future__ import annotations
 
-from cloudsql_cos_ts.dialect import Translation, translate
+from cloudsql_cos_ts.dialect import Schemas, Translation, translate
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.flowlogs.schema import SOURCE
+from cloudsql_cos_ts.flowlogs.schema import FLOW_COLUMNS, RELATIONS, SOURCE
 from cloudsql_cos_ts.instances import DatasourceInstance
 from cloudsql_cos_ts.macros import Expansion, MacroContext, expand_macros
 from cloudsql_cos_ts.query.adhoc import FILTER_COLUMNS
@@ -29,12 +29,24 @@ def macro_context(instance: DatasourceInstance, model: QueryModel, ref_ids: froz
     )
 
 
+def known_schemas(instance: DatasourceInstance) -> Schemas:
+    """The relations whose column types the dialect knows before the engine reads anything: the
+    flow-log views, and ``$__source`` when it reads flow logs (it is ``FLOW`` then)."""
+    if instance.settings.source_format != "flowlogs":
+        return RELATIONS
+    return {**RELATIONS, SOURCE: FLOW_COLUMNS}
+
+
 def prepare_sql(
     instance: DatasourceInstance, model: QueryModel, ref_ids: frozenset[str]
 ) -> tuple[Expansion, Translation]:
     expansion = expand_macros(model.raw_sql, macro_context(instance, model, ref_ids))
     translation = translate(
-        expansion.sql, dialect=instance.engine.dialect, filters=model.adhoc_filters, filter_columns=FILTER_COLUMNS
+        expansion.sql,
+        dialect=instance.engine.dialect,
+        filters=model.adhoc_filters,
+        filter_columns=FILTER_COLUMNS,
+        schemas=known_schemas(instance),
     )
     if translation.external:
         raise BadRequest(

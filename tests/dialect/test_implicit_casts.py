@@ -1,0 +1,79 @@
+"""Spark's implicit casts, through the plugin process, over objects shaped like IBM's real ones.
+
+IBM SQL Query (Spark 3, ANSI off) cast a string operand silently where a timestamp, date or number
+was needed; IBM's own examples rely on it because ``FLOW_FLAT`` keeps the record times as text.
+Over two hand-made objects (``tests/real_objects``): 8 records, 3 with a usable ``start_time``
+(20:32:10 and 20:33:05 inbound to the web server, 20:34:02 outbound DHCP), 4 with ``""`` and 1 with
+``01/07/2020 20:33``; target ports 67, 67, 22, 23, 25, 80, 3389 and 443; the web server's object
+ends its capture at 20:36:43, the DHCP client's at 20:38:18. ``CASES`` also runs on Spark in
+``tests/engines/test_spark_parity.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames
+from tests.real_objects.cases import write
+
+FROM_MS = int(datetime(2020, 7, 1, 20, tzinfo=UTC).timestamp() * 1000)
+TO_MS = int(datetime(2020, 7, 1, 22, tzinfo=UTC).timestamp() * 1000)
+HOUR_20 = datetime(2020, 7, 1, 20, tzinfo=UTC)
+OBJECTS = ["empty_and_bad_times", "count_mismatch_empty_times"]
+
+# (id, SQL, expected rows)
+CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
+    ("hour of a string column", (
+        "SELECT hour(start_time) AS h, count(*) AS n FROM FLOW_FLAT GROUP BY 1 ORDER BY 1 NULLS LAST"
+    ), [(20, 3), (None, 5)]),
+    ("minute and second", (
+        "SELECT minute(start_time) AS m, second(start_time) AS s FROM FLOW_FLAT "
+        "WHERE minute(start_time) IS NOT NULL ORDER BY 1, 2"
+    ), [(32, 10), (33, 5), (34, 2)]),
+    ("string > IBM's double-quoted TIMESTAMP", (
+        'SELECT count(*) AS n FROM FLOW_FLAT WHERE start_time > TIMESTAMP "2020-07-01 20:33:00"'
+    ), [(2,)]),
+    ("string BETWEEN timestamps", (
+        "SELECT count(*) AS n FROM FLOW_FLAT "
+        "WHERE start_time BETWEEN TIMESTAMP '2020-07-01 20:32:00' AND TIMESTAMP '2020-07-01 20:33:30'"
+    ), [(2,)]),
+    ("timeFilterColumn of capture_end_time as timestamp", (
+        "SELECT count(*) AS n FROM FLOW_FLAT WHERE $__timeFilterColumn(capture_end_time, timestamp) "
+        "AND capture_end_time < TIMESTAMP '2020-07-01 20:37:00'"
+    ), [(6,)]),
+    ("string >= DATE", "SELECT count(*) AS n FROM FLOW_FLAT WHERE start_time >= DATE '2020-07-01'", [(3,)]),
+    ("string = timestamp column", (
+        "SELECT count(*) AS n FROM FLOW_FLAT WHERE connection_start_time = start_time"
+    ), [(3,)]),
+    ("date_trunc and quarter of a string", (
+        "SELECT date_trunc('HOUR', start_time) AS t, quarter(start_time) AS q, count(*) AS n FROM FLOW_FLAT "
+        "GROUP BY 1, 2 ORDER BY 1 NULLS LAST"
+    ), [(HOUR_20, 3, 3), (None, None, 5)]),
+    ("string operand in arithmetic", "SELECT sum(target_port + '1') AS s FROM FLOW_FLAT", [(4124.0,)]),
+]
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PluginProcess, pb.PluginContext]]:
+    root = tmp_path_factory.mktemp("implicit-casts")
+    write(root / "bucket", names=OBJECTS)
+    process = PluginProcess(cache_dir=root / "cache").start()
+    yield process, datasource_context({"source": str(root / "bucket")}, uid="implicit-casts")
+    process.stop()
+
+
+@pytest.mark.parametrize(("sql", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_spark_casts_string_operands(
+    plugin: tuple[PluginProcess, pb.PluginContext], sql: str, expected: list[tuple[Any, ...]]
+) -> None:
+    process, context = plugin
+    model = {"rawSql": sql, "format": "table", "timeColumn": "start_time"}
+    answer = process.query(data_query("A", model, from_ms=FROM_MS, to_ms=TO_MS), context=context)["A"]
+    assert answer.status == 200, answer.error
+    (table,) = decode_frames(answer)
+    assert [tuple(row.values()) for row in table.to_pylist()] == expected
