@@ -23,7 +23,15 @@ import pytest
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from tests.dashboard.expected import Record, bucket_counts, counts_by, epoch_ms, in_range, load_records
+from tests.dashboard.expected import (
+    Record,
+    bucket_counts,
+    counts_at_first_observation,
+    counts_by,
+    epoch_ms,
+    in_range,
+    load_records,
+)
 from tests.dashboard.shipped import load_models
 from tests.plugin_host import PluginProcess, data_query, datasource_context
 from tests.real_objects import cases as real_objects
@@ -140,7 +148,7 @@ def test_p3_chained_time_series(world: World) -> None:
         for r in world.records
         if r.fields["target_ip"] == world.target and world.in_range(r, "start_time")
     ]
-    expected = bucket_counts(target, "action", "start_time", 3_600_000)
+    expected = counts_at_first_observation(target, "action", "start_time", 3_600_000)
     got = {}
     for frame in answers["B"].frames:
         table = pa.ipc.open_file(pa.py_buffer(frame)).read_all()

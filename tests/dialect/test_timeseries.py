@@ -67,9 +67,10 @@ def _hours(*points: tuple[str, float, float | None]) -> list[tuple[str, int, flo
 
 
 CASES = [
+    # TS_SEG_COUNT's tick is the first observation of the window (IBM), the others' the window start
     (
         "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",
-        _hours(("a", 0, 2.0), ("a", 1, 1.0), ("a", 3, 1.0), ("b", 1, 2.0)),
+        [("a", _ms("00:10"), 2.0), ("a", _ms("01:20"), 1.0), ("a", _ms("03:05"), 1.0), ("b", _ms("01:00"), 2.0)],
     ),
     (
         "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, hour, per_hour))",
@@ -98,23 +99,16 @@ CASES = [
             ("a", -1, 3.0), ("a", 0, 6.0), ("a", 1, 3.0), ("a", 2, 4.0), ("a", 3, 4.0), ("b", 0, 30.0), ("b", 1, 30.0)
         ),
     ),
-    # 90 min windows every 30 min
+    # 90 min windows every 30 min; each count at its window's first observation
     (
         "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, PT90M, PT30M))",
-        _hours(
-            ("a", -1, 1.0),
-            ("a", -0.5, 2.0),
-            ("a", 0, 3.0),
-            ("a", 0.5, 2.0),
-            ("a", 1, 1.0),
-            ("a", 2, 1.0),
-            ("a", 2.5, 1.0),
-            ("a", 3, 1.0),
-            ("b", 0, 1.0),
-            ("b", 0.5, 2.0),
-            ("b", 1, 2.0),
-            ("b", 1.5, 1.0),
-        ),
+        [
+            *(("a", _ms(clock), count) for clock, count in (("00:10", 1.0), ("00:10", 2.0), ("00:10", 3.0))),
+            *(("a", _ms(clock), count) for clock, count in (("00:50", 2.0), ("01:20", 1.0))),
+            *(("a", _ms("03:05"), 1.0) for _ in range(3)),
+            *(("b", _ms(clock), count) for clock, count in (("01:00", 1.0), ("01:00", 2.0), ("01:00", 2.0))),
+            ("b", _ms("01:30"), 1.0),
+        ],
     ),
     # hopping: 30 min windows every hour (gaps between windows)
     (
@@ -151,7 +145,7 @@ def test_without_key_all_rows_are_one_series(obs: duckdb.DuckDBPyConnection) -> 
         'WITH series AS (SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t", value="v") IN ts) '
         "SELECT TS_EXPLODE(TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))) AS (tt, n) FROM series"
     )
-    assert _run(obs, sql) == [(T0, 2.0), (T0 + H, 3.0), (T0 + 3 * H, 1.0)]
+    assert _run(obs, sql) == [(_ms("00:10"), 2.0), (_ms("01:00"), 3.0), (_ms("03:05"), 1.0)]
 
 
 def test_default_series_name_and_one_select(obs: duckdb.DuckDBPyConnection) -> None:
@@ -171,7 +165,10 @@ def test_exploded_columns_are_epoch_ms_and_double(obs: duckdb.DuckDBPyConnection
 @pytest.mark.parametrize(
     ("inner", "message"),
     [
-        ("TS_SEG_KURTOSIS(TS_SEGMENT_BY_TIME(ts, 1000, 1000))", "TS_SEG_KURTOSIS inside TS_EXPLODE is not supported"),
+        (
+            "TS_SEG_DTW(TS_SEGMENT_BY_TIME(ts, 1000, 1000))",
+            "TS_SEG_DTW(TS_SEGMENT_BY_TIME(ts, 1000, 1000)) is not a series",
+        ),
         (
             "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, v, 1000))",
             "TS_SEGMENT_BY_TIME(ts, window, step): window must be a positive whole number",
@@ -180,11 +177,19 @@ def test_exploded_columns_are_epoch_ms_and_double(obs: duckdb.DuckDBPyConnection
             "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, 1000, 0))",
             "TS_SEGMENT_BY_TIME(ts, window, step): step must be a positive whole number",
         ),
-        ("TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, 1000))", "TS_SEGMENT_BY_TIME(ts, window, step) takes three arguments"),
-        ("TS_SEG_SUM(TS_SEGMENT(ts, 2))", "TS_SEGMENT(ts, size, step) takes three arguments"),
-        ("TS_SEG_SUM(TS_SEGMENT_BY_TIME(upper(k), 1000, 1000))", "the first argument must be the series column"),
-        ("TS_SEG_SUM(TS_SEGMENT_BY_SILENCE(ts, 1000))", "unsupported time-series expression"),
-        ("TS_DIFF(ts)", "unsupported time-series expression"),
+        ("TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, 1000))", "write TS_SEGMENT_BY_TIME(ts, window, step)"),
+        ("TS_SEG_SUM(TS_SEGMENT(ts, 2))", "write TS_SEGMENT(ts, size, step)"),
+        (
+            "TS_SEG_SUM(TS_SEGMENT_BY_TIME(upper(k), 1000, 1000))",
+            "UPPER(k) is not a series: write the series column named in TIME_SERIES_FORMAT",
+        ),
+        (
+            "TS_SEG_SUM(TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, 0.5, 2, 1000))",
+            "how the smoothed inter-arrival time is seeded",
+        ),
+        ("TS_FORECAST(ts, TS_FORECAST_AUTO(10), 5)", "TS_FORECAST(ts, TS_FORECAST_AUTO(10), 5) is not a series"),
+        ("TS_FILLNA(ts, TS_INTERPOLATOR_SPLINE(0, 1, 1))", "IBM never documented which spline it fits"),
+        ("TS_RESAMPLE(ts, 0, TS_INTERPOLATOR_PREV(0))", "TS_RESAMPLE's period (ticks) must be at least 1"),
     ],
 )
 def test_unsupported_forms(inner: str, message: str) -> None:
@@ -214,11 +219,21 @@ def test_unsupported_forms(inner: str, message: str) -> None:
             'SELECT ts FROM a JOIN b ON true USING TIME_SERIES_FORMAT(timetick="t", value="v") IN ts',
             "need exactly one table in FROM",
         ),
-        ("SELECT TS_AVG(ts) AS m FROM s", "TS_AVG is only supported in these forms"),
+        ("SELECT TS_FORECAST(ts, TS_FORECAST_AUTO(10), 5) AS m FROM s", "IBM never described the forecasting"),
+        ("SELECT TS_AWGN(ts, 0, 1) AS m FROM s", "TS_AWGN is not supported: adds random Gaussian noise"),
+        ("SELECT TS_AVG(ts), TS_SD(TS_DIFF(ts)) FROM s", "must all reduce the same series"),
         ('SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t")', "timetick and value are required"),
         (
-            'SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t", value="v", granularity="PT1M")',
-            "unsupported option 'granularity'",
+            'SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t", value="v", period="PT1M")',
+            "unsupported option 'period'",
+        ),
+        (
+            'SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t", value="v", granularity="PT0.0005S")',
+            "must be an ISO 8601 duration of whole milliseconds",
+        ),
+        (
+            'SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t", value="v", starttime="yesterday")',
+            "is not an ISO 8601 time",
         ),
         (
             "SELECT ts FROM obs USING TIME_SERIES_FORMAT timetick",
@@ -240,3 +255,34 @@ def test_spark_output_uses_spark_generators() -> None:
     sql = translate(_series("TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, 2hour, hour))"), dialect="spark").sql
     assert "EXPLODE(SEQUENCE(0, 1)) AS __ts_lag" in sql
     assert "UNIX_MILLIS(CAST(`t` AS TIMESTAMP)) AS __ts_tick_ts" in sql
+
+
+def _trs_series(options: str, inner: str) -> str:
+    return (
+        f'WITH series AS (SELECT k, ts FROM obs USING TIME_SERIES_FORMAT(key="k", timetick="t", value="v", {options}) '
+        f"IN ts) SELECT k, TS_EXPLODE({inner}) AS (tt, value) FROM series"
+    )
+
+
+HOURS_SINCE_T0 = 'starttime="2024-05-06T00:00:00", granularity="PT1H"'
+
+
+@pytest.mark.parametrize(
+    ("options", "inner", "expected"),
+    [
+        # a tick is floor((time - starttime) / granularity): hours since T0 here
+        (HOURS_SINCE_T0, "ts", [("a", 0, 1.0), ("a", 0, 2.0), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 10.0), ("b", 1, 20.0)]),
+        # window and step count ticks (hours)
+        (HOURS_SINCE_T0, "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, 2, 2))", [("a", 0, 6.0), ("a", 2, 4.0), ("b", 0, 30.0)]),
+        # granularity alone: the start is 1970-01-01T00:00Z
+        ('granularity="P1D"', "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 1, 1))", [("a", T0 // 86_400_000, 4.0), ("b", T0 // 86_400_000, 2.0)]),
+        # starttime alone (with a zone): 1 ms ticks from the start
+        (
+            "starttime='2024-05-06T01:00:00+00:00'",
+            "TS_SEG_MAX(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",
+            [("a", -H, 2.0), ("a", 0, 3.0), ("a", 2 * H, 4.0), ("b", 0, 20.0)],
+        ),
+    ],
+)
+def test_time_reference_system(obs: duckdb.DuckDBPyConnection, options: str, inner: str, expected: list[Any]) -> None:
+    assert _run(obs, _trs_series(options, inner)) == _rounded(expected)

@@ -7,9 +7,9 @@ Runs on the lossless token stream (strings, quoted names and comments are never 
 * ``DESCRIBE(x)`` -> ``(DESCRIBE x)``, a subquery sqlglot parses wherever a table may stand, or
   ``DESCRIBE x`` as a whole statement (the dialect-specific column shape is applied after parsing,
   see ``describe.py``);
-* ``USING TIME_SERIES_FORMAT(key=…, timetick=…, value=…) IN name`` -> a marker
-  ``LATERAL VIEW __TS_FORMAT(key, timetick, value) name`` that carries the clause into the parse
-  tree at the SELECT it belongs to (``timeseries.py`` lowers it);
+* ``USING TIME_SERIES_FORMAT(key=…, timetick=…, value=…[, starttime=…, granularity=…]) IN name`` ->
+  a marker ``LATERAL VIEW __TS_FORMAT(key, timetick, value, 'starttime', 'granularity') name`` that
+  carries the clause into the parse tree at the SELECT it belongs to (``timeseries/`` lowers it);
 * the window and step of ``TS_SEGMENT_BY_TIME`` in human units (``hour``, ``5minute``, ``PT15M``)
   -> milliseconds, as IBM's client did (``durations.py``).
 
@@ -39,7 +39,8 @@ TS_FORMAT_MARKER = "__TS_FORMAT"
 _EXTERNAL_FORMATS = ("json", "parquet", "csv")
 _COS_URL = re.compile(r"cos://[^/\s]+/[^/\s]+(/.*)?", re.IGNORECASE)
 _OPTION = re.compile(r"(\w+)\s*=\s*(.+)", re.DOTALL)
-_TS_OPTIONS = ("key", "timetick", "value")
+_TS_OPTIONS = ("key", "timetick", "value", "starttime", "granularity")
+_TS_TRS_OPTIONS = ("starttime", "granularity")  # text values (a time, a duration), not column names
 
 # (replacement text, index of the first token after the replaced ones) or None: no match here
 Match = tuple[str, int] | None
@@ -114,11 +115,19 @@ def _describe_call(sql: str) -> Callable[[list[Token], int], Match]:
     return match_at
 
 
+def _unquoted(text: str) -> str:
+    value = text.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"`":
+        value = value[1:-1]
+    return value
+
+
 def _column_option(text: str) -> str:
-    name = text.strip()
-    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"`":
-        name = name[1:-1]
-    return "`" + name.replace("`", "``") + "`"
+    return "`" + _unquoted(text).replace("`", "``") + "`"
+
+
+def _text_option(text: str) -> str:
+    return "'" + _unquoted(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _time_series_format(sql: str) -> Callable[[list[Token], int], Match]:
@@ -136,8 +145,9 @@ def _time_series_format(sql: str) -> Callable[[list[Token], int], Match]:
             option = _OPTION.fullmatch(arg)
             name = option.group(1).lower() if option else arg
             if option is None or name not in _TS_OPTIONS:
-                raise BadRequest(f"{where}: unsupported option {name!r}; supported: key, timetick, value")
-            options[name] = _column_option(option.group(2))
+                raise BadRequest(f"{where}: unsupported option {name!r}; supported: {', '.join(_TS_OPTIONS)}")
+            text = option.group(2)
+            options[name] = _text_option(text) if name in _TS_TRS_OPTIONS else _column_option(text)
         if "timetick" not in options or "value" not in options:
             raise BadRequest(f'{where}: timetick and value are required, e.g. timetick="time", value="v"')
         series = "time_series"  # IBM's name when IN is left out
@@ -147,8 +157,9 @@ def _time_series_format(sql: str) -> Callable[[list[Token], int], Match]:
             if name_index >= len(tokens) or tokens[name_index].kind not in (TokenKind.WORD, TokenKind.QUOTED_NAME):
                 raise BadRequest(f"{where}: IN must be followed by the name of the series column")
             series, end = tokens[name_index].text, name_index + 1
-        key = options.get("key", "NULL")
-        return f" LATERAL VIEW {TS_FORMAT_MARKER}({key}, {options['timetick']}, {options['value']}) {series}", end
+        key, start, granularity = (options.get(name, "NULL") for name in ("key", *_TS_TRS_OPTIONS))
+        arguments = f"{key}, {options['timetick']}, {options['value']}, {start}, {granularity}"
+        return f" LATERAL VIEW {TS_FORMAT_MARKER}({arguments}) {series}", end
 
     return match_at
 

@@ -1,0 +1,156 @@
+"""The lowering's driver: each SELECT's series, ``TS_EXPLODE`` item and reducers become plain SQL.
+
+Order: ``TS_TIMESTAMP`` calls, then every SELECT's ``TIME_SERIES_FORMAT`` (``format.py``), then
+each SELECT's uses of series:
+
+* ``TS_EXPLODE(x) AS (tick, value)`` (or ``TS_S_/TS_DA_/TS_SA_EXPLODE``) — ``x`` a series or a
+  transform of one (``transforms.py``): one row per observation; ``x`` a segment reducer
+  ``TS_SEG_<STAT>(segmenter(...))`` (``segments.py``): one row per segment, a GROUP BY over the other
+  selected items, the series key and the segment;
+* whole-series reducers (``TS_AVG(ts)`` …, ``TS_COUNT``, ``TS_COUNT_ANCHOR``) anywhere in the select
+  items: a GROUP BY over the other items and the series key, one row per series.
+
+A TS function left over after this is a 400 that names it and says why (``refused.py``).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from cloudsql_cos_ts.dialect.ibm_syntax import TS_FORMAT_MARKER
+from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
+from cloudsql_cos_ts.dialect.timeseries.format import lower_format, lower_timestamps
+from cloudsql_cos_ts.dialect.timeseries.refused import refusal
+from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of
+from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, arguments, function_name, spark, sql
+from cloudsql_cos_ts.dialect.timeseries.statistics import NAMES, needs_deviation, statistic
+from cloudsql_cos_ts.dialect.timeseries.transforms import series_of
+from cloudsql_cos_ts.errors import BadRequest
+
+EXPLODES = frozenset({"TS_EXPLODE", "TS_S_EXPLODE", "TS_DA_EXPLODE", "TS_SA_EXPLODE"})
+SEGMENT_REDUCERS = {f"TS_SEG_{name}": name for name in NAMES}
+SERIES_REDUCERS = {f"TS_{name}": name for name in NAMES if name != "COUNT"} | {"TS_COUNT": "", "TS_COUNT_ANCHOR": ""}
+
+
+def _unaliased(item: exp.Expr) -> exp.Expr:
+    return item.this if isinstance(item, exp.Alias | exp.Aliases) else item
+
+
+class _Exploded:
+    """One ``TS_EXPLODE(...) AS (a, b)`` item and the SELECT it sits in."""
+
+    def __init__(self, select: exp.Select, index: int, item: exp.Aliases) -> None:
+        self.select = select
+        self.index = index
+        self.tick_name, self.value_name = item.expressions
+        self.argument = item.this.expressions[0]
+        self.others = [other for i, other in enumerate(select.expressions) if i != index]
+
+    def replace_item(self, tick: str, value: str) -> None:
+        items = list(self.others)
+        items[self.index : self.index] = [spark(tick).as_(self.tick_name), spark(value).as_(self.value_name)]
+        self.select.set("expressions", items)
+
+    def group_by(self, *keys: str) -> None:
+        _check_groupable(self.select, self.others, "TS_EXPLODE of segments")
+        grouped = [_unaliased(other).copy() for other in self.others]
+        self.select.group_by(*grouped, *(spark(key) for key in keys), copy=False)
+
+
+def _check_groupable(select: exp.Select, others: list[exp.Expr], what: str) -> None:
+    if select.args.get("group") or select.args.get("having"):
+        raise BadRequest(f"{what} cannot be combined with GROUP BY or HAVING; aggregate in an outer query")
+    if any(other.find(exp.AggFunc) for other in others):
+        raise BadRequest(f"aggregate functions cannot stand next to {what}; aggregate in an outer query")
+
+
+def _explode_item(select: exp.Select) -> tuple[int, exp.Aliases] | None:
+    found = [
+        (index, item) for index, item in enumerate(select.expressions) if function_name(_unaliased(item)) in EXPLODES
+    ]
+    if not found:
+        return None
+    index, item = found[0]
+    if len(found) > 1:
+        raise BadRequest("only one TS_EXPLODE per SELECT is supported")
+    if not isinstance(item, exp.Aliases) or len(item.expressions) != 2 or len(item.this.expressions) != 1:
+        raise BadRequest("write TS_EXPLODE(series) AS (time_name, value_name)")
+    return index, item
+
+
+def _lower_explode(scope: Scope) -> None:
+    found = _explode_item(scope.select)
+    if found is None:
+        return
+    exploded = _Exploded(scope.select, *found)
+    name = function_name(exploded.argument)
+    if name not in SEGMENT_REDUCERS:
+        series = series_of(scope, exploded.argument)
+        exploded.replace_item(series.tick, series.value)
+        return
+    (segmentation,) = arguments(exploded.argument, f"{name}(segments)", 1)
+    kind = SEGMENT_REDUCERS[name]
+    segments = segments_of(scope, segmentation, deviation=needs_deviation(kind))
+    tick = f"min({segments.series.tick})" if kind == "COUNT" else segments.tick
+    exploded.replace_item(tick, statistic(kind, segments.series.value, segments.deviation))
+    exploded.group_by(segments.series.key, segments.bucket)
+
+
+def _reducer_calls(select: exp.Select) -> list[exp.Anonymous]:
+    return [
+        node
+        for item in select.expressions
+        for node in item.find_all(exp.Anonymous)
+        if function_name(node) in SERIES_REDUCERS and node.find_ancestor(exp.Select) is select
+    ]
+
+
+def _lower_reducers(scope: Scope) -> None:
+    calls = _reducer_calls(scope.select)
+    if not calls:
+        return
+    firsts = {sql(call.expressions[0]) if call.expressions else "" for call in calls}
+    if len(firsts) != 1 or "" in firsts:
+        raise BadRequest(
+            "the time-series reducers of one SELECT must all reduce the same series, e.g. TS_AVG(ts), TS_SD(ts)"
+        )
+    series = series_of(scope, calls[0].expressions[0])
+    deviation = (
+        deviation_of(scope, series) if any(needs_deviation(SERIES_REDUCERS[function_name(c)]) for c in calls) else ""
+    )
+    others = [
+        item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
+    ]
+    _check_groupable(scope.select, others, "time-series reducers")
+    for call in calls:
+        name = function_name(call)
+        if name == "TS_COUNT":
+            arguments(call, "TS_COUNT(ts)", 1)
+            replacement = "count(*)"
+        elif name == "TS_COUNT_ANCHOR":
+            _, condition = arguments(call, "TS_COUNT_ANCHOR(ts, condition)", 2)
+            replacement = f"CAST(sum(CASE WHEN {expression_sql(condition, series.value)} THEN 1 ELSE 0 END) AS BIGINT)"
+        else:
+            arguments(call, f"{name}(ts)", 1)
+            replacement = statistic(SERIES_REDUCERS[name], series.value, deviation)
+        call.replace(spark(replacement))
+    scope.select.group_by(*(_unaliased(item).copy() for item in others), spark(series.key), copy=False)
+
+
+def lower_time_series(tree: exp.Expr) -> exp.Expr:
+    """The tree with every time-series construct lowered; a TS function left over is a 400."""
+    names = Names()
+    lower_timestamps(tree)
+    for select in list(tree.find_all(exp.Select)):
+        lower_format(select, names)
+    for select in list(tree.find_all(exp.Select)):
+        scope = Scope(select, names)
+        _lower_explode(scope)
+        _lower_reducers(scope)
+    for node in tree.find_all(exp.Anonymous):
+        name = function_name(node)
+        if name == TS_FORMAT_MARKER:
+            raise BadRequest("USING TIME_SERIES_FORMAT must follow the single table of a SELECT's FROM")
+        if name.startswith(("TS_", "TIME_SERIES")):
+            raise BadRequest(refusal(name))
+    return tree
