@@ -29,6 +29,7 @@ from tests.dashboard.shipped import load_models
 from tests.engines.inprocess import Answer, InProcessPlugin, answer_meta
 from tests.plugin_host import data_query
 from tests.real_objects import cases as real_objects
+from tests.dialect.test_implicit_casts import CASES as IMPLICIT_CAST_CASES
 from tests.real_objects.test_empty_times import CASES as EMPTY_TIME_CASES
 
 SHIPPED = load_models()
@@ -167,9 +168,13 @@ def test_every_dashboard_query_is_covered() -> None:
     assert set(SHIPPED) == {*SINGLE_QUERIES, "P1", "P3A", "P3B", "alert"}
 
 
-@pytest.mark.parametrize("sql", [c[1] for c in EMPTY_TIME_CASES], ids=[c[0] for c in EMPTY_TIME_CASES])
-def test_empty_times_are_null_on_both_engines(pair: Pair, sql: str) -> None:
-    """The values themselves are checked on DuckDB in tests/real_objects/test_empty_times.py."""
+SPARK_SEMANTICS = EMPTY_TIME_CASES + IMPLICIT_CAST_CASES
+
+
+@pytest.mark.parametrize("sql", [c[1] for c in SPARK_SEMANTICS], ids=[c[0] for c in SPARK_SEMANTICS])
+def test_spark_semantics_on_both_engines(pair: Pair, sql: str) -> None:
+    """Empty times are NULL and strings are cast implicitly on both engines; the values themselves are
+    checked on DuckDB in tests/real_objects/test_empty_times.py and tests/dialect/test_implicit_casts.py."""
     duck, spark = pair.both(("A", {"rawSql": sql, "format": "table", "timeColumn": "start_time"}))
     assert (duck.status, spark.status) == (200, 200), (duck.error, spark.error)
     (d,), (s,) = duck.frames, spark.frames
