@@ -271,11 +271,19 @@ HOURS_SINCE_T0 = 'starttime="2024-05-06T00:00:00", granularity="PT1H"'
     ("options", "inner", "expected"),
     [
         # a tick is floor((time - starttime) / granularity): hours since T0 here
-        (HOURS_SINCE_T0, "ts", [("a", 0, 1.0), ("a", 0, 2.0), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 10.0), ("b", 1, 20.0)]),
+        (
+            HOURS_SINCE_T0,
+            "ts",
+            [("a", 0, 1.0), ("a", 0, 2.0), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 10.0), ("b", 1, 20.0)],
+        ),
         # window and step count ticks (hours)
         (HOURS_SINCE_T0, "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, 2, 2))", [("a", 0, 6.0), ("a", 2, 4.0), ("b", 0, 30.0)]),
         # granularity alone: the start is 1970-01-01T00:00Z
-        ('granularity="P1D"', "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 1, 1))", [("a", T0 // 86_400_000, 4.0), ("b", T0 // 86_400_000, 2.0)]),
+        (
+            'granularity="P1D"',
+            "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 1, 1))",
+            [("a", T0 // 86_400_000, 4.0), ("b", T0 // 86_400_000, 2.0)],
+        ),
         # starttime alone (with a zone): 1 ms ticks from the start
         (
             "starttime='2024-05-06T01:00:00+00:00'",

@@ -1,0 +1,253 @@
+"""Plain-Python reference implementations of IBM's time-series functions, with the plugin's documented choices.
+
+A series is a list of ``(tick, value)`` with ``value`` ``None`` for NULL, in the lowering's order:
+by tick, equal ticks by value with NULL last. Each function is written from the semantics in
+``docs/time-series-functions.md``, independently of the SQL, so the tests compare two derivations.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable
+from itertools import groupby, pairwise
+
+Value = float | None
+Point = tuple[int, Value]
+Series = list[Point]
+
+
+def ordered(points: Iterable[Point]) -> Series:
+    return sorted(points, key=lambda p: (p[0], p[1] is None, p[1] or 0.0))
+
+
+def _present(values: Iterable[Value]) -> list[float]:
+    return [v for v in values if v is not None]
+
+
+# ---- statistics -------------------------------------------------------------------------------
+
+
+def count(values: list[Value]) -> float:
+    return float(len(values))
+
+
+def total(values: list[Value]) -> Value:
+    present = _present(values)
+    return math.fsum(present) if present else None
+
+
+def mean(values: list[Value]) -> Value:
+    present = _present(values)
+    return math.fsum(present) / len(present) if present else None
+
+
+def smallest(values: list[Value]) -> Value:
+    present = _present(values)
+    return min(present) if present else None
+
+
+def largest(values: list[Value]) -> Value:
+    present = _present(values)
+    return max(present) if present else None
+
+
+def sd(values: list[Value]) -> Value:
+    present = _present(values)
+    return float(statistics.stdev(present)) if len(present) > 1 else None
+
+
+def _central(present: list[float], power: int) -> float:
+    centre = math.fsum(present) / len(present)
+    return math.fsum((x - centre) ** power for x in present) / len(present)
+
+
+def skewness(values: list[Value]) -> Value:
+    """Sample-corrected G1."""
+    x = _present(values)
+    n = len(x)
+    if n <= 2 or _central(x, 2) <= 1e-12 * math.fsum(v * v for v in x) / n:
+        return None
+    g1: float = _central(x, 3) / _central(x, 2) ** 1.5
+    return g1 * math.sqrt(n * (n - 1)) / (n - 2)
+
+
+def kurtosis(values: list[Value]) -> Value:
+    """Sample-corrected excess kurtosis G2."""
+    x = _present(values)
+    n = len(x)
+    if n <= 3 or _central(x, 2) <= 1e-12 * math.fsum(v * v for v in x) / n:
+        return None
+    g2 = _central(x, 4) / _central(x, 2) ** 2 - 3
+    return ((n + 1) * g2 + 6) * (n - 1) / ((n - 2) * (n - 3))
+
+
+STATISTICS: dict[str, Callable[[list[Value]], Value]] = {
+    "COUNT": count,
+    "SUM": total,
+    "AVG": mean,
+    "MIN": smallest,
+    "MAX": largest,
+    "SD": sd,
+    "SKEWNESS": skewness,
+    "KURTOSIS": kurtosis,
+}
+
+# ---- transforms -------------------------------------------------------------------------------
+
+
+def diff(series: Series) -> Series:
+    return [(t, None if v is None or p is None else v - p) for (_, p), (t, v) in pairwise(series)]
+
+
+def zscore(series: Series, centre: float, spread: float) -> Series:
+    return [(t, None if v is None or spread == 0 else (v - centre) / spread) for t, v in series]
+
+
+def sliced(series: Series, start: int, end: int) -> Series:
+    return [(t, v) for t, v in series if start <= t <= end]
+
+
+def dropna(series: Series) -> Series:
+    return [(t, v) for t, v in series if v is not None]
+
+
+def extremes(series: Series, sign: int) -> Series:
+    found = []
+    for (_, p), (t, v), (_, n) in zip(series, series[1:], series[2:], strict=False):
+        if None not in (p, v, n) and sign * (v - p) > 0 and sign * (v - n) > 0:  # type: ignore[operator]
+            found.append((t, v))
+    return found
+
+
+def remove_consecutive_duplicates(series: Series) -> Series:
+    return [point for i, point in enumerate(series) if i == 0 or point[1] != series[i - 1][1]]
+
+
+def combine(series: Series, how: str) -> Series:
+    combined = []
+    for tick, group in groupby(series, key=lambda p: p[0]):
+        values = [v for _, v in group]
+        present = _present(values)
+        result: Value
+        if how == "FIRST":
+            result = values[0]
+        elif how == "LAST":
+            result = values[-1]
+        elif how == "MUL":
+            result = math.prod(present) if present else None
+        else:
+            result = {"ADD": total, "MIN": smallest, "MAX": largest, "AVG": mean}[how](values)
+        combined.append((tick, result))
+    return combined
+
+
+# ---- interpolators ----------------------------------------------------------------------------
+
+
+def _line(points: list[Point], target: int, default: float) -> Value:
+    if any(v is None for _, v in points):
+        return default
+    xs = [float(t - target) for t, _ in points]
+    ys = [v for _, v in points if v is not None]
+    n = len(points)
+    denominator = n * math.fsum(x * x for x in xs) - math.fsum(xs) ** 2
+    if denominator == 0:
+        return default
+    slope = (n * math.fsum(x * y for x, y in zip(xs, ys, strict=True)) - math.fsum(xs) * math.fsum(ys)) / denominator
+    return (math.fsum(ys) - slope * math.fsum(xs)) / n
+
+
+def interpolate(
+    kind: str, default: float, before: list[Point], after: list[Point], *, target: int, n: tuple[int, int]
+) -> Value:
+    """The value at ``target`` from the observations ``before`` (nearest last) and ``after`` (nearest first)."""
+    if kind == "FILL":
+        return default
+    if kind == "PREV":
+        return before[-1][1] if before else default
+    if kind == "NEXT":
+        return after[0][1] if after else default
+    if kind == "NEAREST":
+        if not before and not after:
+            return default
+        if not after or (before and target - before[-1][0] <= after[0][0] - target):
+            return before[-1][1]
+        return after[0][1]
+    previous, following = n
+    if len(before) < previous or len(after) < following:
+        return default
+    return _line(before[len(before) - previous :] + after[:following], target, default)
+
+
+def fillna(series: Series, kind: str, default: float, n: tuple[int, int] = (1, 1)) -> Series:
+    filled: Series = []
+    for i, (t, v) in enumerate(series):
+        if v is not None:
+            filled.append((t, v))
+            continue
+        before, after = series[:i], series[i + 1 :]
+        if kind in ("PREV", "NEXT"):  # fill mode: the nearest neighbour with a value
+            before, after = dropna(before), dropna(after)
+        filled.append((t, interpolate(kind, default, before, after, target=t, n=n)))
+    return filled
+
+
+def resample(series: Series, period: int, kind: str, default: float, n: tuple[int, int] = (1, 1)) -> Series:
+    if not series:
+        return []
+    out = []
+    grid = series[0][0] // period * period
+    while grid <= series[-1][0]:
+        at = [v for t, v in series if t == grid]
+        if at:
+            out.append((grid, at[-1]))
+        else:
+            before = [p for p in series if p[0] < grid]
+            after = [p for p in series if p[0] > grid]
+            out.append((grid, interpolate(kind, default, before, after, target=grid, n=n)))
+        grid += period
+    return out
+
+
+# ---- segments ---------------------------------------------------------------------------------
+
+Segment = tuple[int, Series]  # (segment tick, members)
+
+
+def by_time(series: Series, window: int, step: int) -> list[Segment]:
+    segments: dict[int, Series] = {}
+    for t, v in series:
+        k = t // step
+        while k * step + window > t:
+            if k * step <= t:
+                segments.setdefault(k * step, []).append((t, v))
+            k -= 1
+    return sorted(segments.items())
+
+
+def by_count(series: Series, size: int, step: int) -> list[Segment]:
+    return [(series[j][0], series[j : j + size]) for j in range(0, len(series) - size + 1, step)]
+
+
+def by_silence(series: Series, gap: int) -> list[Segment]:
+    segments: list[Segment] = []
+    for i, point in enumerate(series):
+        if i == 0 or point[0] - series[i - 1][0] > gap:
+            segments.append((point[0], []))
+        segments[-1][1].append(point)
+    return segments
+
+
+def by_anchor(series: Series, condition: Callable[[Value], bool], before: int, after: int) -> list[Segment]:
+    anchors = sorted({t for t, v in series if condition(v)})
+    segments = [(a, [(t, v) for t, v in series if a - before <= t <= a + after]) for a in anchors]
+    return [(a, members) for a, members in segments if members]
+
+
+def reduce_segments(segments: list[Segment], name: str) -> Series:
+    """``TS_SEG_<name>``: COUNT at the first member's tick, the others at the segment's tick."""
+    return [
+        (members[0][0] if name == "COUNT" else tick, STATISTICS[name]([v for _, v in members]))
+        for tick, members in segments
+    ]
