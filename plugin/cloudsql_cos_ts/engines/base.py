@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.answer_memory import AnswerMemory
 from cloudsql_cos_ts.macros.model import DestSpec
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -28,6 +29,7 @@ class ExecutionRequest:
     time_range: TimeRange  # used for partition pruning of the configured source
     cancel: CancelToken
     row_limit: int
+    memory: AnswerMemory | None = None  # the query's answer-memory account; the engine reports the result's bytes
     referenced: frozenset[str] = frozenset()  # upper-cased relation names the SQL reads
     schema_only: frozenset[str] = frozenset()  # of those, the ones only DESCRIBE reads (no rows needed)
     tables: Mapping[str, pa.Table] = field(default_factory=dict)  # results of earlier queries by name

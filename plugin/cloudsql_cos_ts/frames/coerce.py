@@ -192,3 +192,21 @@ def to_grafana(values: pa.Array | pa.ChunkedArray) -> Coerced:
     if _is_nested(typ):
         return Coerced(_to_json_column(arr))
     return Coerced(_to_text(arr, str))
+
+
+@dataclass
+class CoercedChunks:
+    values: pa.ChunkedArray
+    config: dict[str, Any] | None = None
+
+
+def to_grafana_chunks(values: pa.Array | pa.ChunkedArray) -> CoercedChunks:
+    """:func:`to_grafana` chunk by chunk, so a big result's column is never combined into one more copy.
+
+    The mapping depends on the type alone, so every chunk comes out with the same type and config.
+    """
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    if not chunks:  # a chunked column without chunks: the type of an empty one
+        chunks = [pa.array([], type=values.type)]
+    coerced = [to_grafana(chunk) for chunk in chunks]
+    return CoercedChunks(pa.chunked_array([c.values for c in coerced], coerced[0].values.type), coerced[0].config)

@@ -15,7 +15,7 @@ class Field:
     ignores the validity bitmap, and alerting requires it for the time field)."""
 
     name: str
-    values: pa.Array
+    values: pa.Array | pa.ChunkedArray  # chunked as the engine returned it: encoding copies no column
     labels: dict[str, str] | None = None
     config: dict[str, Any] | None = None
     nullable: bool = True

@@ -71,7 +71,7 @@ def table_frames(table: pa.Table, options: ShapeOptions, executed_sql: str) -> l
         meta.update({"type": "numeric-long", "typeVersion": TYPE_VERSION})
     else:
         meta["preferredVisualisationType"] = "table"
-    fields = [Field(name, table.column(i).combine_chunks()) for i, name in enumerate(table.column_names)]
+    fields = [Field(name, table.column(i)) for i, name in enumerate(table.column_names)]  # no copy: see encode
     return [Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields, meta=meta)]
 
 

@@ -26,6 +26,7 @@ from cloudsql_cos_ts.cache.meta import cache_meta
 from cloudsql_cos_ts.cache.prepared import PreparedSqlMemo
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.dialect import Translation
+from cloudsql_cos_ts.engines.answer_memory import AnswerBudget, AnswerMemory
 from cloudsql_cos_ts.engines.base import ExecutionRequest
 from cloudsql_cos_ts.errors import BadRequest, PluginError, reported_internal_error
 from cloudsql_cos_ts.frames.encode import encode_frame
@@ -94,6 +95,7 @@ class QueryPipeline:
         self._cache = open_result_cache(instances.plugin)
         self._prepared = PreparedSqlMemo(prepare_sql)
         self._recent = RecentRequests()
+        self._answers = AnswerBudget(instances.plugin.answer_memory_bytes)
 
     def run(self, request: pb.QueryDataRequest, cancel: Callable[[], CancelToken]) -> RequestAnswers:
         """Answer every refId; each answer, rejected ones included, is counted in the metrics."""
@@ -238,6 +240,14 @@ class QueryPipeline:
         return _Outcome(answer, served.table, policy.key)
 
     def _compute(self, job: _Job, token: CancelToken) -> CachedResult:
+        """Run and encode the query with its answer-memory account, given back once the frames are encoded."""
+        memory = AnswerMemory(self._answers, job.instance.settings.query_memory_limit_bytes)
+        try:
+            return self._compute_within(job, token, memory)
+        finally:
+            memory.release()
+
+    def _compute_within(self, job: _Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
         """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""
         instance, model, expansion = job.instance, job.model, job.expansion
         metrics.ENGINE_EXECUTIONS.labels(engine=instance.engine.name).inc()
@@ -247,6 +257,7 @@ class QueryPipeline:
                 time_range=model.time_range,
                 cancel=token,
                 row_limit=job.row_limit,
+                memory=memory,
                 referenced=job.translation.referenced,
                 schema_only=job.translation.schema_only,
                 tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
@@ -262,6 +273,7 @@ class QueryPipeline:
             if expansion.fills
             else result.table
         )
+        memory.cover(table.nbytes)  # engines that return a whole table (and fill rows) are checked here
         written = result.written
         if expansion.dest is not None and written is None:
             written = instance.write_destination(expansion.dest, table)

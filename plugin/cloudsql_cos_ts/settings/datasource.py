@@ -38,6 +38,10 @@ DEFAULT_CACHE_SETTLE_S = 3600  # a range that ended this long ago gets no new da
 DEFAULT_CACHE_ALIGN_STEP_S = 10  # the smallest step live ranges are aligned to
 DEFAULT_THREADS = 2
 DEFAULT_MEMORY_LIMIT = "4GB"
+# queryMemoryLimitMB's default: 2 KiB per row of the row limit (a 1,000,000-row limit allows 2,000 MB, a result of
+# about 500 MB, held a few times while it is sent), never below 256 MB so small row limits keep wide answers.
+QUERY_MEMORY_BYTES_PER_ROW = 2048
+MIN_QUERY_MEMORY_MB = 256
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class DatasourceSettings:
     cache_align_step_s: int = DEFAULT_CACHE_ALIGN_STEP_S
     threads: int = DEFAULT_THREADS
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    query_memory_limit_bytes: int = DEFAULT_ROW_LIMIT * QUERY_MEMORY_BYTES_PER_ROW
     spark_url: str = ""
     spark_token: Secret = field(default_factory=lambda: Secret(""))
     dataengine_instance_crn: str = ""
@@ -133,6 +138,7 @@ def parse_datasource_settings(
         cache_align_step_s=int(_number(data, "cacheAlignStepSeconds", DEFAULT_CACHE_ALIGN_STEP_S, low=1, high=86400)),
         threads=int(_number(data, "threads", DEFAULT_THREADS, low=1, high=64)),
         memory_limit=_memory(data),
+        query_memory_limit_bytes=_query_memory_bytes(data),
         spark_url=_opt_str(data, "sparkUrl"),
         spark_token=Secret(secure.get("sparkToken", "")),
         dataengine_instance_crn=_opt_str(data, "dataEngineInstanceCrn"),
@@ -235,6 +241,14 @@ def _memory(data: Mapping[str, Any]) -> str:
     if not number.replace(".", "", 1).isdigit() or not value.upper().endswith(("KB", "MB", "GB", "TB")):
         raise BadRequest(f"memoryLimit must look like 512MB or 4GB (got {value!r})")
     return value.upper()
+
+
+def _query_memory_bytes(data: Mapping[str, Any]) -> int:
+    """queryMemoryLimitMB in bytes; by default derived from the row limit (see QUERY_MEMORY_BYTES_PER_ROW)."""
+    row_limit = _number(data, "rowLimit", DEFAULT_ROW_LIMIT, low=1, high=100_000_000)
+    derived = max(MIN_QUERY_MEMORY_MB << 20, int(row_limit) * QUERY_MEMORY_BYTES_PER_ROW)
+    megabytes = _number(data, "queryMemoryLimitMB", derived / (1 << 20), low=1, high=1 << 30)
+    return int(megabytes * (1 << 20))
 
 
 def _credentials(data: Mapping[str, Any], secure: Mapping[str, str], *, uses_cos: bool) -> Credentials:

@@ -24,6 +24,7 @@ class PluginSettings:
     cache_size_bytes: int = 2 * 1024**3
     cache_memory_bytes: int = 64 * 1024**2  # the newest results also kept in memory: hits skip the disk
     ingest_cache_size_bytes: int = 8 * 1024**3
+    answer_memory_bytes: int = 4 * 1024**3  # all answers held at once (engines/answer_memory.py)
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -54,7 +55,23 @@ def load_plugin_settings(env: Mapping[str, str] | None = None) -> PluginSettings
         # By default a sixteenth of the disk limit, at most 64 MiB: memory never holds what disk would not.
         cache_memory_bytes=_int(env, "GF_PLUGIN_CACHE_MEMORY_BYTES", min(64 * 1024**2, cache_size // 16)),
         ingest_cache_size_bytes=_int(env, "GF_PLUGIN_INGEST_CACHE_SIZE_BYTES", 8 * 1024**3),
+        answer_memory_bytes=max(1, _int(env, "GF_PLUGIN_ANSWER_MEMORY_BYTES", _half_of_memory())),
     )
+
+
+def _half_of_memory() -> int:
+    """Half the memory this process may use: the cgroup's limit in a container, else the machine's RAM.
+
+    Why half: the rest is the ingest, DuckDB's own buffers (memoryLimit) and the interpreter.
+    """
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        with open("/sys/fs/cgroup/memory.max") as handle:
+            text = handle.read().strip()
+    except OSError:
+        text = "max"
+    limit = int(text) if text.isdigit() else physical
+    return min(limit, physical) // 2
 
 
 def ensure_private_dir(path: Path) -> Path:

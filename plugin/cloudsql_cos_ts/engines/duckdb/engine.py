@@ -159,14 +159,18 @@ class DuckDBEngine:
         if reader is None:  # a statement without a result set (the dialect layer should prevent this)
             raise BadRequest("the statement returned no result set; only read queries can run")
         batches: list[pa.RecordBatch] = []
-        rows = 0
+        rows = nbytes = 0
         stream = reader.to_arrow_reader(_BATCH_ROWS)
-        for batch in stream:
-            if rows + batch.num_rows > request.row_limit:
-                batches.append(batch.slice(0, request.row_limit - rows))
-                return pa.Table.from_batches(batches, schema=stream.schema), True
+        for whole in stream:
+            cut = rows + whole.num_rows > request.row_limit
+            batch = whole.slice(0, request.row_limit - rows) if cut else whole
+            nbytes += batch.nbytes
+            if request.memory is not None:  # refuse an oversized answer before holding all of it
+                request.memory.cover(nbytes)
             batches.append(batch)
             rows += batch.num_rows
+            if cut:
+                return pa.Table.from_batches(batches, schema=stream.schema), True
         return pa.Table.from_batches(batches, schema=stream.schema), False
 
     def health(self, cancel: CancelToken) -> str:

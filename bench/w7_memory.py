@@ -1,0 +1,181 @@
+"""W7: memory of big answers — ``SELECT * FROM FLOW_FLAT`` over seven days through the real plugin.
+
+Usage: ``.venv/bin/python bench/w7_memory.py [--data DIR] [--concurrency 1,5,20] [--row-limit N]
+[--json-data '{...}'] [--seconds S]``. Uses W1's set (10 vNICs x 7 days, ~1.08M records; generated
+into ``DIR`` once). For each concurrency a fresh plugin process (started as Grafana starts it, the
+result cache off) first ingests the week with a ``COUNT(*)``, so the figures are the answer's memory
+and not the cold ingest's; then N different ``SELECT *`` queries (one request each, sent at once)
+run while a sampler reads the process's RSS from ``/proc`` every 50 ms.
+
+Printed per concurrency: the plugin's RSS before the queries, its peak (and the kernel's high-water
+mark), the Arrow IPC bytes of one answer's frame, peak / frame bytes (goal for one answer <= 2x),
+how many answers were 200 and how many were refused (status and message), and the RSS over time.
+The bench never waits past ``--seconds`` per step: a plugin that exceeds it is killed and reported.
+Each answer is dropped as soon as its size is read, so the bench's own memory stays small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from w1_panels import RANGE, ensure_data
+
+from cloudsql_cos_ts.proto import backend_pb2 as pb
+from tests.plugin_host import PluginProcess, data_query, datasource_context
+
+MIB = 1 << 20
+SAMPLE_S = 0.05
+RATIO_GOAL = 2.0
+
+
+def rss_bytes(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process in bytes."""
+    values = {}
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                values[name] = int(rest.split()[0]) * 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+@dataclass
+class Sampler:
+    """RSS of one process every SAMPLE_S seconds, in a thread, until stopped."""
+
+    pid: int
+    samples: list[tuple[float, int]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> Sampler:
+        began = time.monotonic()
+
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    self.samples.append((time.monotonic() - began, rss_bytes(self.pid)[0]))
+                except (FileNotFoundError, ProcessLookupError, KeyError):
+                    return
+                self._stop.wait(SAMPLE_S)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def peak(self) -> int:
+        return max((rss for _, rss in self.samples), default=0)
+
+    def timeline(self, points: int = 12) -> str:
+        """A few (seconds, MiB) points spread over the run."""
+        if not self.samples:
+            return ""
+        step = max(1, len(self.samples) // points)
+        chosen = [*self.samples[::step], self.samples[-1]]
+        return " ".join(f"{t:.1f}s:{rss / MIB:.0f}" for t, rss in chosen)
+
+
+@dataclass
+class Outcome:
+    status: int
+    frame_bytes: int
+    rows: int
+    error: str
+
+
+def ask(process: PluginProcess, context: pb.PluginContext, sql: str, timeout_s: float) -> Outcome:
+    query = data_query("A", {"rawSql": sql, "format": "table"}, from_ms=RANGE.from_ms, to_ms=RANGE.to_ms)
+    answer = process.data.QueryData(pb.QueryDataRequest(pluginContext=context, queries=[query]), timeout=timeout_s)
+    response = answer.responses["A"]
+    frame_bytes = sum(len(frame) for frame in response.frames)
+    return Outcome(response.status or 200, frame_bytes, sum(map(frame_rows, response.frames)), response.error)
+
+
+def frame_rows(frame: bytes) -> int:
+    """Rows of one Arrow IPC file frame (read from its batches' headers, the bytes are not copied)."""
+    reader = pa.ipc.open_file(pa.py_buffer(frame))
+    return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+
+
+def run_step(data: Path, scratch: Path, concurrency: int, json_data: dict[str, Any], timeout_s: float) -> str:
+    context = datasource_context({"source": str(data), "cacheTtlSeconds": 0, **json_data}, uid="w7")
+    process = PluginProcess(cache_dir=Path(tempfile.mkdtemp(prefix="w7-cache-", dir=scratch))).start()
+    assert process.process is not None
+    pid = process.process.pid
+    try:
+        warm = ask(process, context, "SELECT COUNT(*) AS n FROM FLOW_FLAT", timeout_s)
+        if warm.status != 200:
+            return f"concurrency {concurrency}: ingest failed ({warm.status}): {warm.error}"
+        baseline = rss_bytes(pid)[0]
+        sqls = [f"SELECT *, {i} AS q FROM FLOW_FLAT" for i in range(concurrency)]
+        began = time.monotonic()
+        with Sampler(pid) as sampler, ThreadPoolExecutor(concurrency) as pool:
+            outcomes = list(pool.map(lambda sql: ask(process, context, sql, timeout_s), sqls))
+        wall = time.monotonic() - began
+        high_water = rss_bytes(pid)[1]
+        alive = process.process.poll() is None
+    finally:
+        process.stop()
+    ok = [o for o in outcomes if o.status == 200]
+    refused: dict[str, int] = {}
+    for o in outcomes:
+        if o.status != 200:
+            refused[f"{o.status} {o.error[:160]}"] = refused.get(f"{o.status} {o.error[:160]}", 0) + 1
+    frame = max((o.frame_bytes for o in ok), default=0)
+    ratio = f"{sampler.peak / frame:.2f}x" if frame else "-"
+    lines = [
+        f"concurrency {concurrency}: {len(ok)} answered ({ok[0].rows if ok else 0} rows, frame {frame / MIB:.0f} MiB), "
+        f"{len(outcomes) - len(ok)} refused, {wall:.1f} s, plugin alive after: {alive}",
+        f"  RSS before {baseline / MIB:.0f} MiB, peak sampled {sampler.peak / MIB:.0f} MiB, high-water "
+        f"{high_water / MIB:.0f} MiB; peak / one frame {ratio}"
+        + (
+            f" (goal <= {RATIO_GOAL:g}x: {'MET' if sampler.peak <= RATIO_GOAL * frame else 'NOT MET'})"
+            if concurrency == 1 and frame
+            else ""
+        ),
+        f"  RSS over time (MiB): {sampler.timeline()}",
+    ]
+    lines += [f"  refused x{count}: {message}" for message, count in refused.items()]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
+    parser.add_argument("--concurrency", default="1,5,20")
+    parser.add_argument("--row-limit", type=int, default=1_000_000)
+    parser.add_argument("--json-data", default="{}", help="more datasource jsonData, e.g. a memory cap")
+    parser.add_argument("--seconds", type=float, default=300.0, help="the longest one step may take")
+    args = parser.parse_args()
+    data = args.data.resolve()
+    ensure_data(data)
+    json_data = {"rowLimit": args.row_limit, **json.loads(args.json_data)}
+    scratch = Path(tempfile.mkdtemp(prefix="w7-"))
+    print(f"W7: SELECT * FROM FLOW_FLAT, 7 days, jsonData {json.dumps(json_data)}; load {os.getloadavg()[0]:.1f}")
+    try:
+        for concurrency in (int(n) for n in args.concurrency.split(",")):
+            print(run_step(data, scratch, concurrency, json_data, args.seconds), flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""The answer-memory accounts: a query's cap, the process-wide budget, and the settings they come from."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cloudsql_cos_ts.engines.answer_memory import (
+    ANSWER_COPIES,
+    AnswerBudget,
+    AnswerMemory,
+    AnswersBusy,
+    AnswerTooLarge,
+)
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.datasource import parse_datasource_settings
+from cloudsql_cos_ts.settings.plugin import load_plugin_settings
+
+MB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("cap_mb", "budget_mb", "results_mb", "refusal"),
+    [
+        (100, 1000, [1, 5, 25], None),  # 25 MB held ANSWER_COPIES times = 100 MB: just fits
+        (100, 1000, [1, 26], AnswerTooLarge),
+        (1000, 50, [5, 13], AnswersBusy),  # the process has less left than this query's cap
+    ],
+)
+def test_a_growing_result_is_covered_or_refused(
+    cap_mb: int, budget_mb: int, results_mb: list[int], refusal: type[Exception] | None
+) -> None:
+    budget = AnswerBudget(budget_mb * MB)
+    memory = AnswerMemory(budget, cap_mb * MB)
+    *growing, last = results_mb
+    for size in growing:
+        memory.cover(size * MB)
+    if refusal is None:
+        memory.cover(last * MB)
+        assert budget.used_bytes == last * MB * ANSWER_COPIES
+    else:
+        with pytest.raises(refusal):
+            memory.cover(last * MB)
+        assert budget.used_bytes == memory.held_bytes == growing[-1] * MB * ANSWER_COPIES
+    memory.release()
+    memory.release()  # idempotent
+    assert budget.used_bytes == 0
+
+
+def test_refusals_say_what_to_change_and_are_downstream_4xx() -> None:
+    with pytest.raises(AnswerTooLarge) as too_large:
+        AnswerMemory(AnswerBudget(10**12), 10 * MB).cover(3 * MB)
+    assert too_large.value.status == 413 and too_large.value.source == "downstream"
+    assert "queryMemoryLimitMB" in too_large.value.message and "narrow the time range" in too_large.value.message
+    budget = AnswerBudget(10 * MB)
+    AnswerMemory(budget, 100 * MB).cover(2 * MB)
+    with pytest.raises(AnswersBusy) as busy:
+        AnswerMemory(budget, 100 * MB).cover(1 * MB)
+    assert busy.value.status == 429 and "GF_PLUGIN_ANSWER_MEMORY_BYTES" in busy.value.message
+
+
+def test_concurrent_accounts_never_take_more_than_the_budget() -> None:
+    budget = AnswerBudget(10 * MB * ANSWER_COPIES)
+    held = []
+    for _ in range(5):
+        memory = AnswerMemory(budget, 100 * MB)
+        try:
+            memory.cover(4 * MB)
+            held.append(memory)
+        except AnswersBusy:
+            pass
+    assert len(held) == 2 and budget.used_bytes <= budget.limit_bytes
+    for memory in held:
+        memory.release()
+    assert budget.used_bytes == 0
+
+
+def _settings(json_data: dict[str, object]) -> int:
+    raw = json.dumps(json_data).encode()
+    parsed = parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={})
+    return parsed.query_memory_limit_bytes
+
+
+@pytest.mark.parametrize(
+    ("json_data", "expected_mb"),
+    [
+        ({}, 1_000_000 * 2048 / MB),  # 2 KiB per row of the default row limit
+        ({"rowLimit": 50_000}, 256),  # never below 256 MB
+        ({"rowLimit": 50_000, "queryMemoryLimitMB": 64}, 64),
+        ({"queryMemoryLimitMB": "1024"}, 1024),
+    ],
+)
+def test_query_memory_limit_defaults_to_the_row_limit(json_data: dict[str, object], expected_mb: float) -> None:
+    assert _settings(json_data) == int(expected_mb * MB)
+
+
+def test_a_bad_query_memory_limit_names_the_field() -> None:
+    with pytest.raises(BadRequest, match="queryMemoryLimitMB"):
+        _settings({"queryMemoryLimitMB": 0})
+
+
+def test_the_process_budget_comes_from_the_environment() -> None:
+    assert load_plugin_settings({"GF_PLUGIN_ANSWER_MEMORY_BYTES": "123456"}).answer_memory_bytes == 123456
+    assert load_plugin_settings({}).answer_memory_bytes > 0
