@@ -29,15 +29,21 @@ from cloudsql_cos_ts.dialect.timeseries.interpolators import interpolator
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, formatted, function_name, sql, whole_number
 from cloudsql_cos_ts.errors import BadRequest
 
+# Spark SQL has no product aggregate: a product is its sign times exp(sum(ln|v|)), 0 when a value is 0.
+_PRODUCT = (
+    "CASE WHEN count({v}) {w} = 0 THEN NULL WHEN sum(CASE WHEN {v} = 0 THEN 1 ELSE 0 END) {w} > 0 THEN 0.0 "
+    "ELSE (CASE WHEN sum(CASE WHEN {v} < 0 THEN 1 ELSE 0 END) {w} % 2 = 1 THEN -1 ELSE 1 END) "
+    "* exp(sum(ln(CASE WHEN {v} <> 0 THEN abs({v}) END)) {w}) END"
+)
 _COMBINERS = {
-    "TS_COMBINER_ADD": "sum({v})",
-    "TS_COMBINER_MUL": "product({v})",
-    "TS_COMBINER_MIN": "min({v})",
-    "TS_COMBINER_MAX": "max({v})",
-    "TS_COMBINER_AVG": "avg({v})",
-    "TS_COMBINER_AVERAGE": "avg({v})",
-    "TS_COMBINER_FIRST": "first_value({v})",
-    "TS_COMBINER_LAST": "last_value({v})",
+    "TS_COMBINER_ADD": "sum({v}) {w}",
+    "TS_COMBINER_MUL": _PRODUCT,
+    "TS_COMBINER_MIN": "min({v}) {w}",
+    "TS_COMBINER_MAX": "max({v}) {w}",
+    "TS_COMBINER_AVG": "avg({v}) {w}",
+    "TS_COMBINER_AVERAGE": "avg({v}) {w}",
+    "TS_COMBINER_FIRST": "first_value({v}) {w}",
+    "TS_COMBINER_LAST": "last_value({v}) {w}",
 }
 _WHOLE_GROUP = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
 
@@ -107,23 +113,25 @@ def _remove_consecutive_duplicates(scope: Scope, series: Series, args: list[exp.
     return _filtered(scope, series, f"{position} = 1 OR NOT ({series.value} <=> {previous})")
 
 
-def _combine(scope: Scope, series: Series, args: list[exp.Expr]) -> Series:
-    combiner = args[0]
+def _combined(combiner: exp.Expr, series: Series) -> str:
+    """The combined value of the row's group of equal ticks, for a ``TS_COMBINER_*`` call."""
     name = function_name(combiner)
+    group = series.window(_WHOLE_GROUP, by_tick=True)
     if name == "TS_COMBINER_CONCATENATE":
         (delimiter,) = arguments(combiner, "TS_COMBINER_CONCATENATE(delimiter)", 1)
-        combined = f"array_join(collect_list({series.value}) {{w}}, {sql(delimiter)})"
-    elif name in _COMBINERS:
-        arguments(combiner, f"{name}()", 0)
-        combined = _COMBINERS[name].format(v=series.value) + " {w}"
-    else:
+        return f"array_join(collect_list({series.value}) {group}, {sql(delimiter)})"
+    if name not in _COMBINERS:
         raise BadRequest(
-            f"expected a combiner (TS_COMBINER_{{ADD,MUL,MIN,MAX,AVG,FIRST,LAST}}() or "
+            "expected a combiner (TS_COMBINER_ADD(), _MUL, _MIN, _MAX, _AVG, _FIRST, _LAST or "
             f"TS_COMBINER_CONCATENATE(delimiter)), not {sql(combiner)}"
         )
+    arguments(combiner, f"{name}()", 0)
+    return _COMBINERS[name].format(v=series.value, w=group)
+
+
+def _combine(scope: Scope, series: Series, args: list[exp.Expr]) -> Series:
     first, value = scope.names.fresh("first"), scope.names.fresh("value")
-    group = series.window(_WHOLE_GROUP, by_tick=True)
-    scope.wrap({first: f"row_number() {series.window(by_tick=True)}", value: combined.format(w=group)})
+    scope.wrap({first: f"row_number() {series.window(by_tick=True)}", value: _combined(args[0], series)})
     return _filtered(scope, series.with_value(value), f"{first} = 1")
 
 

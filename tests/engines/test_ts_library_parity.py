@@ -1,0 +1,76 @@
+"""IBM's time-series functions on the real Spark Connect server and on DuckDB: both equal the Python references.
+
+All functions of ``tests/dialect/ts_cases.py`` run as one UNION ALL query per engine (each labelled
+by its case), so Spark pays its planning and job start once; the whole-series reducers are a second
+query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.dialect import translate
+from cloudsql_cos_ts.engines.base import Engine, ExecutionRequest
+from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
+from cloudsql_cos_ts.timerange import TimeRange
+from tests.dialect import ts_cases
+from tests.dialect.test_ts_library import close
+from tests.engines.test_spark_engine import spark_engine
+
+RANGE = TimeRange(ts_cases.T0, ts_cases.T0 + 86_400_000)
+OBS = ts_cases.table()
+
+
+@pytest.fixture(scope="module")
+def engines(spark_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
+    root: Path = tmp_path_factory.mktemp("ts-library")
+    spark = spark_engine(spark_url, root / "spark")
+    duck = DuckDBEngine(threads=1, memory_limit="1GB", query_timeout_s=120, temp_directory=str(root / "duck"))
+    yield {"spark": spark, "duckdb": duck}
+    spark.close()
+    duck.close()
+
+
+def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    translation = translate(sql, dialect=engine.dialect)
+    table: pa.Table = engine.execute(
+        ExecutionRequest(
+            sql=translation.sql,
+            time_range=RANGE,
+            cancel=CancelToken(),
+            row_limit=100_000,
+            referenced=translation.referenced,
+            tables={"OBS": OBS},
+        )
+    ).table
+    return [tuple(row.values()) for row in table.to_pylist()]
+
+
+def _all_cases_sql() -> str:
+    selects = ",\n".join(
+        f"c{index} AS (SELECT '{case_id}' AS fn, k, TS_EXPLODE({inner}) AS (tt, value) FROM series)"
+        for index, (case_id, inner, _) in enumerate(ts_cases.EXPLODE_CASES)
+    )
+    union = " UNION ALL ".join(f"SELECT * FROM c{index}" for index in range(len(ts_cases.EXPLODE_CASES)))
+    return ts_cases.SERIES_CTE.rstrip() + ",\n" + selects + "\n" + union
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_every_function_against_reference(engines: dict[str, Engine], engine: str) -> None:
+    by_case: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for fn, *row in _rows(engines[engine], _all_cases_sql()):
+        by_case[fn].append(tuple(row))
+    for case_id, _, reference in ts_cases.EXPLODE_CASES:
+        close(by_case[case_id], ts_cases.expected_explode(reference))
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_whole_series_reducers(engines: dict[str, Engine], engine: str) -> None:
+    close(_rows(engines[engine], ts_cases.REDUCERS_SQL), ts_cases.expected_reducers())
