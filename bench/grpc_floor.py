@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from cloudsql_cos_ts.frames.encode import encode_frame
-from cloudsql_cos_ts.frames.model import TYPE_VERSION, Field, Frame
+from cloudsql_cos_ts.frames.meta import FrameMeta
+from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
@@ -40,7 +41,7 @@ def prebuilt_response() -> pb.QueryDataResponse:
         "A",
         "A",
         [Field("time", times, nullable=False), Field("a", values)],
-        meta={"type": "timeseries-multi", "typeVersion": TYPE_VERSION},
+        meta=FrameMeta().of_type("timeseries-multi"),
     )
     response = pb.QueryDataResponse()
     answer = response.responses["A"]

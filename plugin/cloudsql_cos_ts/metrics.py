@@ -45,8 +45,25 @@ ENGINE_EXECUTIONS = Counter(
 CACHE_BYTES = Gauge("cloudsql_cos_ts_result_cache_bytes", "Bytes held by the result cache", registry=REGISTRY)
 OBJECTS_READ = Counter(
     "cloudsql_cos_ts_source_objects",
-    "Source objects listed, read from the store, served from the ingest cache, or damaged (left out)",
+    "Source objects listed, pruned (outside the range), read from the store, served from the ingest cache, "
+    "or damaged (left out)",
     ["event"],
+    registry=REGISTRY,
+)
+SOURCE_BYTES = Counter("cloudsql_cos_ts_source_bytes", "Bytes downloaded from source objects", registry=REGISTRY)
+SOURCE_RECORDS = Counter("cloudsql_cos_ts_source_records", "Flow-log records decoded", registry=REGISTRY)
+QUERY_QUEUED = Histogram(
+    "cloudsql_cos_ts_query_queued_seconds",
+    "Time from a request's arrival to its engine run's start (engine runs only)",
+    ["engine"],
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30),
+    registry=REGISTRY,
+)
+QUERY_RUNNING = Histogram(
+    "cloudsql_cos_ts_query_running_seconds",
+    "Time of an engine run with its shaping and encoding (engine runs only)",
+    ["engine"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
     registry=REGISTRY,
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 
 from cloudsql_cos_ts.cache.entry import CachedResult
 from cloudsql_cos_ts.cache.memory import LARGEST_SHARE, RecentResults, result_size
-from cloudsql_cos_ts.cache.service import served_from_store
 from cloudsql_cos_ts.cache.store import ResultStore
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -94,17 +92,3 @@ def test_a_clear_reaches_the_memory_of_another_store_on_the_same_directory(tmp_p
         assert other.get(f"{1:064x}") is not None  # the other datasource's entry is still served
     first.close()
     second.close()
-
-
-def test_hits_within_one_second_share_their_frames_and_a_later_hit_says_its_new_age() -> None:
-    table = pa.table({"n": pa.array([1, 2], pa.int64())})
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    entry = CachedResult([sink.getvalue().to_pybytes()], None, time.time() - 5.5, TimeRange(1, 2))
-    first, second = served_from_store(entry), served_from_store(entry)
-    assert second.frames[0] is first.frames[0]
-    entry.created -= 2
-    later = served_from_store(entry)
-    ages = [pa.ipc.open_file(pa.py_buffer(s.frames[0])).schema.metadata[b"meta"] for s in (first, later)]
-    assert [json.loads(meta)["custom"]["cache"]["ageSeconds"] for meta in ages] == [5, 7]

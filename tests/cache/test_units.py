@@ -19,11 +19,10 @@ from cloudsql_cos_ts.cache.freshness import SETTLED_TTL_S, time_to_live
 from cloudsql_cos_ts.cache.key import ResultIdentity
 from cloudsql_cos_ts.cache.store import ResultStore
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.settings.identity import DatasourceIdentity
 from cloudsql_cos_ts.timerange import TimeRange
 
 HOUR_MS = 3_600_000
-DATASOURCE = DatasourceIdentity(org_id=1, datasource_id=7, uid="ds", last_updated_ms=1, digest="d1")
+DATASOURCE = (1, 7, "ds", 1, "d1")  # org, datasource id, uid, lastUpdatedMS, settings digest
 IDENTITY = ResultIdentity(
     datasource=DATASOURCE,
     engine="duckdb",
@@ -47,11 +46,11 @@ def result(frames: list[bytes], table: pa.Table | None = None) -> CachedResult:
 @pytest.mark.parametrize(
     "change",
     [
-        {"datasource": replace(DATASOURCE, org_id=2)},  # the same uid in another org
-        {"datasource": replace(DATASOURCE, datasource_id=8)},
-        {"datasource": replace(DATASOURCE, uid="other")},
-        {"datasource": replace(DATASOURCE, last_updated_ms=2)},
-        {"datasource": replace(DATASOURCE, digest="d2")},  # settings edited within one second, or another CLI source
+        {"datasource": (2, 7, "ds", 1, "d1")},  # the same uid in another org
+        {"datasource": (1, 8, "ds", 1, "d1")},
+        {"datasource": (1, 7, "other", 1, "d1")},
+        {"datasource": (1, 7, "ds", 2, "d1")},
+        {"datasource": (1, 7, "ds", 1, "d2")},  # settings edited within one second, or another CLI source
         {"engine": "spark"},
         {"sql": "SELECT 2"},
         {"fills": "(fill,)"},

@@ -117,6 +117,23 @@ def test_query_warns_of_damaged_objects_or_fails_on_them(tmp_path: Path) -> None
     assert failed.returncode == 1 and failed.stderr.startswith("cloudsql-cos-ts: query failed (502): 1 flow-log object")
 
 
+def test_query_stats_say_what_was_read_then_that_the_cache_answered(tmp_path: Path) -> None:
+    (sample,) = real_objects.write(tmp_path / "bucket", names=["ibm_sample"])
+    records = len(real_objects.document_of(sample)["flow_logs"])
+    args = ["query", "SELECT count(*) AS n FROM FLOW_FLAT", "--source", str(tmp_path / "bucket"), "--output", "csv",
+            "--from", "2020-07-01T20:00:00Z", "--to", "2020-07-01T22:00:00Z", "--cache-dir", str(tmp_path / "cache"),
+            "--stats"]
+    first, again = cli(*args), cli(*args)
+    assert first.returncode == 0 and first.stdout.splitlines() == ["n", str(records)], first.stderr
+    lines = first.stderr.splitlines()
+    for line in ("Objects read: 1", f"Bytes downloaded: {len(sample.body)} bytes", f"Records decoded: {records}",
+                 "Result-cache hit: 0", "Engine runs (duckdb): 1"):
+        assert line in lines
+    assert any(line.startswith("Time running: ") and line.endswith(" ms") for line in lines)
+    assert again.stdout == first.stdout  # the data on stdout is the same; the stats say where it came from
+    assert {"Objects read: 0", "Result-cache hit: 1", "Engine runs (duckdb): 0"} <= set(again.stderr.splitlines())
+
+
 def test_check_prints_the_stages_and_fails_with_exit_1(data: Path, tmp_path: Path) -> None:
     good = cli("check", "--source", str(data), "--cache-dir", str(tmp_path))
     assert good.returncode == 0, good.stdout

@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/dataplane/sdata/numeric"
 	"github.com/grafana/dataplane/sdata/reader"
 	"github.com/grafana/dataplane/sdata/timeseries"
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 )
 
@@ -146,8 +147,18 @@ func collectTimeSeriesLikeSSE(frames data.Frames) (timeseries.Collection, error)
 	return collection, nil
 }
 
+// checkNumeric asks for a table of labels and numbers as an alert rule does (FromAlert): that gets
+// the numeric shape; a panel's table query gets a plain table frame (tests/query).
 func checkNumeric(ctx context.Context, p *pluginUnderTest) (string, error) {
-	res, err := singleResponse(ctx, p, sqlQuery("N", numericSQL, formatTable).dataQuery())
+	responses, err := sendQueryData(ctx, p, &backend.QueryDataRequest{
+		PluginContext: pluginContext(),
+		Headers:       maps.Clone(alertHeaders),
+		Queries:       []backend.DataQuery{sqlQuery("N", numericSQL, formatTable).dataQuery()},
+	})
+	if err != nil {
+		return "", err
+	}
+	res, err := okResponse(responses, "N")
 	if err != nil {
 		return "", err
 	}

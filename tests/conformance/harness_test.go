@@ -31,12 +31,12 @@ type fakeAnswers struct {
 func conformantAnswers() *fakeAnswers {
 	return &fakeAnswers{
 		responses: map[string]backend.DataResponse{
-			"T":     {Status: backend.StatusOK, Frames: data.Frames{coercionFrame()}},
-			"TS":    {Status: backend.StatusOK, Frames: timeSeriesFrames()},
-			"N":     {Status: backend.StatusOK, Frames: data.Frames{numericFrame()}},
-			"BAD":   failure(backend.ErrorSourceDownstream, "syntax error"),
-			"JSON":  failure(backend.ErrorSourcePlugin, "the query is not valid JSON"),
-			"EMPTY": failure(backend.ErrorSourcePlugin, "the query has no SQL"),
+			"T":                {Status: backend.StatusOK, Frames: data.Frames{coercionFrame()}},
+			"TS":               {Status: backend.StatusOK, Frames: timeSeriesFrames()},
+			fromAlertKey + "N": {Status: backend.StatusOK, Frames: data.Frames{numericFrame()}},
+			"BAD":              failure(backend.ErrorSourceDownstream, "syntax error"),
+			"JSON":             failure(backend.ErrorSourcePlugin, "the query is not valid JSON"),
+			"EMPTY":            failure(backend.ErrorSourcePlugin, "the query has no SQL"),
 			// The flow-log group: P3's A (Get Queried Result off) and B, and the alert query
 			// (refId A too, told apart by alerting's FromAlert header).
 			"A":                {Status: backend.StatusOK},
@@ -244,7 +244,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 			a.responses["T"].Frames[0].Fields[9].Set(0, time.Unix(1714989600, 0))
 		}, "query_table_coercions"},
 		{"numeric frame without typeVersion", func(a *fakeAnswers) {
-			a.responses["N"].Frames[0].Meta.TypeVersion = data.FrameTypeVersion{}
+			a.responses[fromAlertKey+"N"].Frames[0].Meta.TypeVersion = data.FrameTypeVersion{}
 		}, "query_numeric"},
 		{"status 0 on a failure", func(a *fakeAnswers) {
 			a.responses["BAD"] = backend.DataResponse{Error: errorString("syntax error"), ErrorSource: backend.ErrorSourceDownstream}

@@ -19,10 +19,11 @@ import pyarrow as pa
 import pytest
 from test_conformance import REPO, RUN_TIMEOUT_S, _build_harness
 
-from cloudsql_cos_ts.cache.meta import cache_meta, with_cache_meta
 from cloudsql_cos_ts.frames.encode import encode_frame
-from cloudsql_cos_ts.frames.model import TYPE_VERSION, Field, Frame, add_notice
+from cloudsql_cos_ts.frames.meta import TYPE_VERSION, FrameMeta, QueryStat, restamp
+from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
+from cloudsql_cos_ts.query.answer_meta import cache_info
 from cloudsql_cos_ts.timerange import TimeRange
 from tests.frame_cases import COERCION_CASES, NS, T0_NS, CoercionCase
 
@@ -42,16 +43,17 @@ def _ns_times(*nanoseconds: int) -> pa.Array:
 
 def _series_frame() -> Frame:
     """A time series frame with everything Grafana reads besides values: labels, config, meta."""
-    meta: dict[str, Any] = {
-        "type": "timeseries-multi",
-        "typeVersion": TYPE_VERSION,
-        "executedQueryString": "SELECT tt, action, value FROM flows",
-        "preferredVisualisationType": "graph",
-        "custom": {"expandedSql": "SELECT 1", "source": {"rows": 2}},
-    }
-    add_notice(meta, "warning", "2 rows without a time value were left out")
-    add_notice(meta, "info", "columns that are neither numbers nor labels were left out: s")
-    add_notice(meta, "error", "über-long text ✓")
+    meta = FrameMeta(
+        type="timeseries-multi",
+        type_version=TYPE_VERSION,
+        executed_query_string="SELECT tt, action, value FROM flows",
+        preferred_visualisation_type="graph",
+        stats=[QueryStat("Objects read", 3), QueryStat("Bytes downloaded", 2048.5, "decbytes")],
+        custom={"expandedSql": "SELECT 1", "source": {"rows": 2}},
+    )
+    meta.add_notice("warning", "2 rows without a time value were left out")
+    meta.add_notice("info", "columns that are neither numbers nor labels were left out: s")
+    meta.add_notice("error", "über-long text ✓")
     return Frame(
         name="value",
         ref_id="B",
@@ -78,15 +80,20 @@ def _shaped_frames() -> list[Frame]:
         }
     )
     series = shape(long, ShapeOptions("S", "time_series", "tt", "action"), "SELECT tt, action, value")
-    table = shape(pa.table({"host": ["a", "b"], "n": [1.5, 2.5]}), ShapeOptions("N", "table"), "SELECT host, n")
+    alert_table = ShapeOptions("N", "table", for_alerting=True)
+    table = shape(pa.table({"host": ["a", "b"], "n": [1.5, 2.5]}), alert_table, "SELECT host, n")
     return [*series, *table]
 
 
 def _cached_frame() -> bytes:
-    """A frame as the result cache serves it: re-encoded with meta.custom.cache."""
-    frame = Frame("", "C", [Field("n", pa.array([42], pa.int64()))], meta={"executedQueryString": "SELECT 42"})
+    """A frame as the result cache serves it: re-stamped with meta.custom.cache."""
+    frame = Frame("", "C", [Field("n", pa.array([42], pa.int64()))], meta=FrameMeta(executed_query_string="SELECT 42"))
     queried = TimeRange(from_ms=H0_MS, to_ms=H0_MS + HOUR_MS)
-    return with_cache_meta(encode_frame(frame), cache_meta(hit=True, age_s=12.3456, queried_range=queried))
+
+    def update(meta: FrameMeta) -> None:
+        meta.custom["cache"] = cache_info(hit=True, age_s=12, queried_range=queried)
+
+    return restamp(encode_frame(frame), update)
 
 
 def _raw_file(table: pa.Table) -> bytes:
@@ -178,6 +185,10 @@ def test_go_reads_labels_config_and_meta(decoded: dict[str, dict[str, Any]]) -> 
     assert meta["executedQueryString"] == "SELECT tt, action, value FROM flows"
     assert meta["preferredVisualisationType"] == "graph"
     assert meta["custom"] == {"expandedSql": "SELECT 1", "source": {"rows": 2}}
+    assert meta["stats"] == [  # the SDK's QueryStat: a field config (displayName, unit) plus the value
+        {"displayName": "Objects read", "unit": "none", "value": 3},
+        {"displayName": "Bytes downloaded", "unit": "decbytes", "value": 2048.5},
+    ]
     assert meta["notices"] == [
         {"severity": "warning", "text": "2 rows without a time value were left out"},
         {"severity": "info", "text": "columns that are neither numbers nor labels were left out: s"},
@@ -221,7 +232,7 @@ def test_go_reads_the_cache_meta_of_a_served_frame(decoded: dict[str, dict[str, 
     assert line["meta"]["executedQueryString"] == "SELECT 42"
     assert line["meta"]["custom"]["cache"] == {
         "hit": True,
-        "ageSeconds": 12.346,
+        "ageSeconds": 12,
         "queriedRange": {"from": H0_MS, "to": H0_MS + HOUR_MS},
     }
     assert [(f["type"], f["values"]) for f in line["fields"]] == [("[]*int64", [42])]

@@ -11,6 +11,7 @@ import pytest
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.frames.coerce import to_grafana
 from cloudsql_cos_ts.frames.encode import encode_frame
+from cloudsql_cos_ts.frames.meta import FrameMeta
 from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.frames.timecol import to_time_column
@@ -46,7 +47,7 @@ def test_schema_and_field_metadata() -> None:
     frame = Frame(
         name="n",
         ref_id="R",
-        meta={"executedQueryString": "SELECT 1"},
+        meta=FrameMeta(executed_query_string="SELECT 1"),
         fields=[Field("v", pa.array([1.0]), labels={"host": "a"}, config={"unit": "ms"}, nullable=False)],
     )
     schema = decode(encode_frame(frame)).schema
@@ -102,7 +103,7 @@ def test_time_series_long_becomes_multi_frames_sorted_with_labels() -> None:
     frames = shape(LONG, ShapeOptions("B", "time_series", "tt", "action"), "SQL")
     assert [f.fields[1].labels for f in frames] == [{"action": "accepted"}, {"action": "rejected"}]
     accepted = frames[0]
-    assert accepted.meta["type"] == "timeseries-multi" and accepted.meta["typeVersion"] == [0, 1]
+    assert accepted.meta.type == "timeseries-multi" and accepted.meta.type_version == (0, 1)
     assert accepted.fields[0].nullable is False
     hour_ns = 3_600_000_000_000
     assert accepted.fields[0].values.cast(pa.int64()).to_pylist() == [
@@ -149,7 +150,7 @@ def test_several_value_columns_give_one_series_each() -> None:
 def test_wide_results_stay_wide() -> None:
     table = pa.table({"t": pa.array([T0], pa.timestamp("us")), "a": [1], "b": [2.5]})
     (frame,) = shape(table, ShapeOptions("A", "time_series"), "")
-    assert frame.meta["type"] == "timeseries-wide"
+    assert frame.meta.type == "timeseries-wide"
     assert [f.name for f in frame.fields] == ["t", "a", "b"]
 
 
@@ -157,7 +158,7 @@ def test_rows_without_time_are_dropped_with_a_notice() -> None:
     table = pa.table({"t": pa.array([None, T0], pa.timestamp("us")), "v": [1, 2]})
     (frame,) = shape(table, ShapeOptions("A", "time_series"), "")
     assert frame.row_count == 1
-    assert frame.meta["notices"][0]["severity"] == "warning"
+    assert frame.meta.notices[0].severity == "warning"
 
 
 @pytest.mark.parametrize(
@@ -184,28 +185,32 @@ def test_case_insensitive_column_names() -> None:
 
 
 @pytest.mark.parametrize(
-    ("table", "kind"),
+    ("table", "for_alerting", "kind"),
     [
-        (pa.table({"host": ["a"], "n": [1]}), "numeric-long"),
-        (pa.table({"n": [1.5]}), "numeric-long"),
-        (pa.table({"host": ["a"]}), None),
-        (pa.table({"t": pa.array([T0], pa.timestamp("us")), "n": [1]}), None),
+        (pa.table({"host": ["a"], "n": [1]}), True, "numeric-long"),
+        (pa.table({"n": [1.5]}), True, "numeric-long"),
+        # Without FromAlert a table is a plain table frame, whatever its columns (issue 15 item 8).
+        (pa.table({"host": ["a"], "n": [1]}), False, None),
+        (pa.table({"n": [1.5]}), False, None),
+        (pa.table({"host": ["a"]}), False, None),
+        (pa.table({"t": pa.array([T0], pa.timestamp("us")), "n": [1]}), False, None),
     ],
 )
-def test_table_kinds(table: pa.Table, kind: str | None) -> None:
-    (frame,) = shape(table, ShapeOptions("A", "table"), "SELECT")
-    assert frame.meta.get("type") == kind
-    assert frame.meta["executedQueryString"] == "SELECT"
+def test_table_kinds(table: pa.Table, for_alerting: bool, kind: str | None) -> None:
+    (frame,) = shape(table, ShapeOptions("A", "table", for_alerting=for_alerting), "SELECT")
+    assert frame.meta.type == kind
+    assert frame.meta.preferred_visualisation_type == (None if kind else "table")
+    assert frame.meta.executed_query_string == "SELECT"
 
 
 def test_alerting_turns_a_table_with_time_into_series_and_refuses_unusable_shapes() -> None:
     table = pa.table({"t": pa.array([T0], pa.timestamp("us")), "host": ["a"], "n": [1]})
     (frame,) = shape(table, ShapeOptions("A", "table", for_alerting=True), "")
-    assert frame.meta["type"] == "timeseries-multi"
+    assert frame.meta.type == "timeseries-multi"
     with pytest.raises(BadRequest, match="alerting needs either a time series"):
         shape(pa.table({"ok": [True]}), ShapeOptions("A", "table", for_alerting=True), "")
 
 
 def test_empty_time_series_is_an_empty_typed_frame() -> None:
     (frame,) = shape(LONG.slice(0, 0), ShapeOptions("A", "time_series", "tt", "action"), "")
-    assert frame.row_count == 0 and frame.meta["type"] == "timeseries-multi"
+    assert frame.row_count == 0 and frame.meta.type == "timeseries-multi"

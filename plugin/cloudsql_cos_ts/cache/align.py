@@ -9,6 +9,7 @@ Settled ranges (entirely in the past) are left exact: they repeat as they are.
 
 from __future__ import annotations
 
+from cloudsql_cos_ts.cache.freshness import CacheTerms, entry_ttl, is_settled
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 ALIGN_DIVISIONS = 100
@@ -34,3 +35,18 @@ def align_range(time_range: TimeRange, step_ms: int) -> TimeRange:
     start = max(time_range.from_ms - time_range.from_ms % step_ms, EARLIEST_MS)
     end = min(time_range.to_ms + (-time_range.to_ms) % step_ms, LATEST_MS)
     return TimeRange(start, end)
+
+
+def cached_range(
+    time_range: TimeRange, *, interval_ms: int, query_ttl_s: int | None, terms: CacheTerms, exact: bool, now_ms: int
+) -> TimeRange:
+    """The range a query is expanded with: ``time_range`` aligned when that lets refreshes share entries.
+
+    An ``exact`` query (alerting) keeps its window (stable output); settled ranges repeat as they
+    are; and with caching off there is nothing to share.
+    """
+    if exact or not terms.align_ranges or entry_ttl(terms, query_ttl_s, time_range, now_ms) == 0:
+        return time_range
+    if is_settled(time_range, now_ms, terms.settle_s):
+        return time_range
+    return align_range(time_range, alignment_step_ms(time_range, interval_ms, terms.align_step_s))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +37,9 @@ class CachedResult:
     table: pa.Table | None  # the result table, for queries chained on it with $__source_prev
     created: float  # epoch seconds when the engine produced it
     queried_range: TimeRange  # the (aligned) range the SQL was expanded with
-    # The frames last served as a hit, with the whole-second age their meta says: hits within the
-    # same second (a dashboard's panels, a repeated request) reuse them instead of re-encoding.
-    served_as_hit: tuple[int, list[bytes]] | None = field(default=None, compare=False, repr=False)
+    # The frames last served from the store, with the stamp their meta was rewritten for (the age
+    # in whole seconds and what the asking query said): hits with the same stamp reuse them.
+    restamped: tuple[Hashable, list[bytes]] | None = field(default=None, compare=False, repr=False)
     # When the store drops the entry (epoch seconds); set by the store that holds it.
     expires_at: float | None = field(default=None, compare=False, repr=False)
 

@@ -7,9 +7,22 @@ is the user's decision and is used as given.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cloudsql_cos_ts.timerange import TimeRange
 
 SETTLED_TTL_S = 86_400
+
+
+@dataclass(frozen=True)
+class CacheTerms:
+    """A datasource's result-cache settings, as plain values (``cacheTtlSeconds``, ``cacheAlignRanges``,
+    ``cacheSettleSeconds``, ``cacheAlignStepSeconds``)."""
+
+    ttl_s: int
+    align_ranges: bool
+    settle_s: int
+    align_step_s: int
 
 
 def is_settled(time_range: TimeRange, now_ms: int, settle_s: int) -> bool:
@@ -26,3 +39,14 @@ def time_to_live(
     if datasource_ttl_s > 0 and is_settled(time_range, now_ms, settle_s):
         return max(datasource_ttl_s, SETTLED_TTL_S)
     return datasource_ttl_s
+
+
+def entry_ttl(terms: CacheTerms, query_ttl_s: int | None, time_range: TimeRange, now_ms: int) -> int:
+    """Seconds the entry of a query over ``time_range`` may be served under ``terms``; 0: do not store."""
+    return time_to_live(
+        datasource_ttl_s=terms.ttl_s,
+        query_ttl_s=query_ttl_s,
+        time_range=time_range,
+        now_ms=now_ms,
+        settle_s=terms.settle_s,
+    )

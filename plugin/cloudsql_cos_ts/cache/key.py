@@ -14,10 +14,9 @@ import hashlib
 from dataclasses import dataclass
 
 from cloudsql_cos_ts import __version__
-from cloudsql_cos_ts.settings.identity import DatasourceIdentity
 from cloudsql_cos_ts.timerange import TimeRange
 
-KEY_VERSION = 2
+KEY_VERSION = 3
 """Bump when the entry layout or the meaning of a key part changes: old entries then never match."""
 
 
@@ -25,7 +24,9 @@ KEY_VERSION = 2
 class ResultIdentity:
     """What one query's result depends on; secrets are never part of it."""
 
-    datasource: DatasourceIdentity  # any settings change gives new keys
+    # The datasource and its settings version as plain values (org, id, uid, lastUpdatedMS, settings
+    # digest: settings/identity.py): any settings change gives new keys.
+    datasource: tuple[int, int, str, int, str]
     engine: str
     sql: str  # the engine SQL after macro expansion and translation
     fills: str  # the $__timeGroup fill requests, which change rows the SQL does not show

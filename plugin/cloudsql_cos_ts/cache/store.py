@@ -3,7 +3,8 @@
 Why diskcache: SQLite in WAL mode makes every entry's row appear atomically, and values above
 32 KiB are written to their own file *before* the row that points at them is committed, so a
 process killed mid-write leaves at worst an unreferenced file, never a row with a partial value;
-the entry checksum covers anything else. Several plugin processes (Grafana HA on one host) may open
+the entry checksum covers anything else. The opener makes the directory private (results may hold
+sensitive rows). Several plugin processes (Grafana HA on one host) may open
 the same directory; SQLite serialises their writes and a lock timeout is answered as a miss.
 
 Entries are tagged with the datasource uid (indexed), which is how one datasource's entries are
@@ -32,7 +33,6 @@ from cloudsql_cos_ts.cache.disk import BytesOnlyDisk
 from cloudsql_cos_ts.cache.entry import CachedResult, CorruptEntry, pack, unpack
 from cloudsql_cos_ts.cache.memory import RecentResults
 from cloudsql_cos_ts.log import log
-from cloudsql_cos_ts.settings.plugin import ensure_private_dir
 
 SHARDS = 4
 LOCK_TIMEOUT_S = 2.0
@@ -43,7 +43,6 @@ class ResultStore:
     """Packed entries by key, with a TTL per entry, a size limit and a tag per datasource."""
 
     def __init__(self, directory: Path, size_limit: int, memory_bytes: int) -> None:
-        ensure_private_dir(directory)
         self._marker = directory / CLEARED_MARKER
         self._marker_path = str(self._marker)  # os.stat on a str: this runs on every lookup
         self._marker_seen = self._marker_stamp()

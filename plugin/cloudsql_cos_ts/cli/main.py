@@ -39,7 +39,7 @@ def _instances(args: argparse.Namespace) -> InstanceManager:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from cloudsql_cos_ts.cli.query import QueryFailed, print_frames, run_query
+    from cloudsql_cos_ts.cli.query import QueryFailed, print_frames, print_stats, run_query
     from cloudsql_cos_ts.errors import PluginError
 
     instances = _instances(args)
@@ -51,6 +51,8 @@ def _query(args: argparse.Namespace) -> int:
     finally:
         instances.close()
     print_frames(frames, args.output)
+    if args.stats:
+        print_stats(frames)
     return 0
 
 
@@ -147,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_query_arguments(query)
     query.add_argument("--output", choices=("table", "csv", "json"), default="table", help="output form")
     query.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
+    query.add_argument("--stats", action="store_true", help="print what the query read and cost on stderr")
     query.set_defaults(handler=_query)
 
     check = commands.add_parser("check", help="run the Save & test stages; exit 1 on failure")

@@ -101,3 +101,14 @@ def print_frames(frames: list[DecodedFrame], output: str) -> None:
         notices = frame.meta.get("notices")
         for notice in notices if isinstance(notices, list) else []:
             print(f"{notice.get('severity')}: {notice.get('text')}", file=sys.stderr)
+
+
+_UNIT_WORDS = {"decbytes": " bytes", "ms": " ms"}
+
+
+def print_stats(frames: list[DecodedFrame]) -> None:
+    """What the query read and cost (the answer's ``meta.stats``, docs/stats.md) on stderr, one per line,
+    so the data on stdout stays as it is."""
+    stats = frames[0].meta.get("stats") if frames else None
+    for stat in stats if isinstance(stats, list) else []:
+        print(f"{stat['displayName']}: {stat['value']:g}{_UNIT_WORDS.get(stat['unit'], '')}", file=sys.stderr)

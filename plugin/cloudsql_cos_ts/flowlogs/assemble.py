@@ -27,8 +27,10 @@ import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.decode import (
+    DAMAGED,
     ENTRY_SCHEMA,
     KEY,
+    RECORD_INDEX,
     Manifest,
     SourceObject,
     damaged_keys,
@@ -71,6 +73,7 @@ class Assembled:
     copied: int = 0  # needed objects whose rows came from a source
     fetched: int = 0
     bytes_read: int = 0
+    records: int = 0  # flow-log records decoded from the fetched objects
 
 
 def assemble(
@@ -115,6 +118,7 @@ def assemble(
             for hour in fresh:
                 result.fetched += len(hour.ids)
                 result.bytes_read += hour.bytes_read
+                result.records += hour.records
                 fetched_ids.update(hour.ids)
                 damaged.update(hour.damaged)
                 writer.add(hour.table)
@@ -147,6 +151,7 @@ class _FreshHour:
     ids: list[str]  # with the ETag as read
     damaged: list[str]  # ids of the objects that could not be decoded
     bytes_read: int
+    records: int  # rows that are records: not an empty object's NULL row, not a damaged object's marker
     table: pa.Table
 
 
@@ -188,6 +193,7 @@ def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: Can
         ids=[object_id(obj.key, obj.etag) for obj, _ in fetched],
         damaged=[object_id(obj.key, obj.etag) for obj, _ in fetched if obj.key in damaged],
         bytes_read=sum(len(data) for _, data in fetched),
+        records=int(pc.sum(pc.greater(table.column(RECORD_INDEX), DAMAGED)).as_py() or 0),
         table=table,
     )
 

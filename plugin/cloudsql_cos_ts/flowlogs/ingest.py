@@ -56,6 +56,7 @@ class IngestStats:
     objects_read: int = 0
     objects_cached: int = 0
     bytes_read: int = 0
+    records_decoded: int = 0
     entries_written: int = 0
 
     def absorb(self, other: IngestStats) -> None:
@@ -63,6 +64,7 @@ class IngestStats:
         self.objects_read += other.objects_read
         self.objects_cached += other.objects_cached
         self.bytes_read += other.bytes_read
+        self.records_decoded += other.records_decoded
         self.entries_written += other.entries_written
 
 
@@ -125,6 +127,7 @@ class IngestCache:
             stats.objects_cached += built.copied
             stats.objects_read += built.fetched
             stats.bytes_read += built.bytes_read
+            stats.records_decoded += built.records
             stats.entries_written += 1
             with self._lock:
                 self._index[group_dir] = Entry(final, built.manifest, built.damaged)

@@ -40,8 +40,9 @@ def encode_frame(frame: Frame) -> bytes:
             )
         )
     schema_metadata = {b"name": frame.name.encode(), b"refId": frame.ref_id.encode()}
-    if frame.meta:
-        schema_metadata[b"meta"] = json.dumps(frame.meta, default=str).encode()
+    meta = frame.meta.to_json()
+    if meta:
+        schema_metadata[b"meta"] = json.dumps(meta, default=str).encode()
     return ipc_file(pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=schema_metadata)))
 
 

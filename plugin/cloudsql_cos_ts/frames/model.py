@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cloudsql_cos_ts.frames.meta import FrameMeta
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -26,17 +28,8 @@ class Frame:
     name: str
     ref_id: str
     fields: list[Field]
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: FrameMeta = field(default_factory=FrameMeta)
 
     @property
     def row_count(self) -> int:
         return len(self.fields[0].values) if self.fields else 0
-
-
-TYPE_VERSION = [0, 1]
-"""The only dataplane contract version Grafana's readers know."""
-
-
-def add_notice(meta: dict[str, Any], severity: str, text: str) -> None:
-    """Append a notice (``severity`` is info, warning or error — anything else breaks decoding)."""
-    meta.setdefault("notices", []).append({"severity": severity, "text": text})

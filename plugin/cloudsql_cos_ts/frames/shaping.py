@@ -1,7 +1,9 @@
 """Shape a query result into the frames a panel (or Grafana alerting) expects.
 
-- **Table**: one frame with the columns as returned. A result of label (string) columns plus
-  numbers and no time is marked ``numeric-long`` so alert rules can use it directly.
+- **Table**: one plain table frame with the columns as returned. For alert rules (``FromAlert``)
+  a result of label (string) columns plus numbers and no time is marked ``numeric-long``, the
+  shape alerting reads directly; a panel gets a table (a typed numeric frame there only made
+  Grafana treat the table as numbers).
 - **Time series**: the Time Column becomes a non-nullable ns time field, rows are sorted by time,
   and the Metrics column (plus any other text column) splits rows into series. Each numeric column
   of each label set is one frame of kind ``timeseries-multi`` with float64 values and the labels on
@@ -14,13 +16,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.frames.model import TYPE_VERSION, Field, Frame, add_notice
+from cloudsql_cos_ts.frames.meta import FrameMeta
+from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.frames.timecol import is_time_like, to_time_column
 
 
@@ -57,20 +59,17 @@ def _column_index(table: pa.Table, name: str, role: str) -> int:
     raise BadRequest(f"{role} {name!r} is not a column of the result; the result has: {', '.join(names)}")
 
 
-def _base_meta(options: ShapeOptions, executed_sql: str) -> dict[str, Any]:
-    return {"executedQueryString": executed_sql} if executed_sql else {}
+def _is_numeric_long(types: list[pa.DataType]) -> bool:
+    """Text label columns and at least one number, nothing else: what alerting reads as numbers."""
+    return any(_is_number(t) for t in types) and all(_is_number(t) or _is_text(t) for t in types)
 
 
 def table_frames(table: pa.Table, options: ShapeOptions, executed_sql: str) -> list[Frame]:
-    meta = _base_meta(options, executed_sql)
-    types = [f.type for f in table.schema]
-    numeric_long = (
-        bool(types) and any(_is_number(t) for t in types) and all(_is_number(t) or _is_text(t) for t in types)
-    )
-    if numeric_long:
-        meta.update({"type": "numeric-long", "typeVersion": TYPE_VERSION})
+    meta = FrameMeta(executed_query_string=executed_sql)
+    if options.for_alerting and _is_numeric_long([f.type for f in table.schema]):
+        meta = meta.of_type("numeric-long")
     else:
-        meta["preferredVisualisationType"] = "table"
+        meta.preferred_visualisation_type = "table"
     fields = [Field(name, table.column(i)) for i, name in enumerate(table.column_names)]  # no copy: see encode
     return [Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields, meta=meta)]
 
@@ -100,9 +99,9 @@ def time_series_frames(table: pa.Table, options: ShapeOptions, executed_sql: str
     time_index = _pick_time_column(table, options)
     time_name = table.column_names[time_index]
     times = to_time_column(table.column(time_index), time_name)
-    meta = _base_meta(options, executed_sql)
+    meta = FrameMeta(executed_query_string=executed_sql)
     if times.null_count:
-        add_notice(meta, "warning", f"{times.null_count} rows without a time value were left out")
+        meta.add_notice("warning", f"{times.null_count} rows without a time value were left out")
     table = table.set_column(time_index, time_name, times).filter(pc.is_valid(times))
     table = table.take(pc.sort_indices(table.column(time_index)))  # stable: ties keep their order
     label_indices = _label_columns(table, time_index, options)
@@ -117,7 +116,7 @@ def time_series_frames(table: pa.Table, options: ShapeOptions, executed_sql: str
         if i != time_index and i not in label_indices and i not in value_indices
     ]
     if dropped:
-        add_notice(meta, "info", f"columns that are neither numbers nor labels were left out: {', '.join(dropped)}")
+        meta.add_notice("info", f"columns that are neither numbers nor labels were left out: {', '.join(dropped)}")
     if not value_indices:
         raise BadRequest(
             "a time series needs at least one numeric value column besides the time column"
@@ -145,11 +144,11 @@ def _float_values(column: pa.ChunkedArray) -> pa.Array:
 
 
 def _wide_frame(
-    table: pa.Table, time_index: int, value_indices: list[int], options: ShapeOptions, meta: dict[str, Any]
+    table: pa.Table, time_index: int, value_indices: list[int], options: ShapeOptions, meta: FrameMeta
 ) -> Frame:
     fields = [Field(table.column_names[time_index], table.column(time_index).combine_chunks(), nullable=False)]
     fields += [Field(table.column_names[i], _float_values(table.column(i))) for i in value_indices]
-    meta = {**meta, "type": "timeseries-wide", "typeVersion": TYPE_VERSION}
+    meta = meta.of_type("timeseries-wide")
     return Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields, meta=meta)
 
 
@@ -165,7 +164,7 @@ def _multi_frames(
     label_indices: list[int],
     value_indices: list[int],
     options: ShapeOptions,
-    meta: dict[str, Any],
+    meta: FrameMeta,
 ) -> list[Frame]:
     label_names = [table.column_names[i] for i in label_indices]
     label_values = [table.column(i).combine_chunks().cast(pa.string()).to_pylist() for i in label_indices]
@@ -193,7 +192,7 @@ def _multi_frames(
                     config={"displayNameFromDS": f"{value_name} {display}" if several_values else display},
                 ),
             ]
-            frame_meta = {**meta, "type": "timeseries-multi", "typeVersion": TYPE_VERSION}
+            frame_meta = meta.of_type("timeseries-multi")
             frames.append(Frame(name=options.ref_id, ref_id=options.ref_id, fields=fields, meta=frame_meta))
     if not frames:  # no rows: an empty typed frame means "no data" to alerting and panels alike
         fields = [Field(time_name, pa.array([], type=pa.timestamp("ns", tz="UTC")), nullable=False)]
@@ -203,7 +202,7 @@ def _multi_frames(
                 name=options.ref_id,
                 ref_id=options.ref_id,
                 fields=fields,
-                meta={**meta, "type": "timeseries-multi", "typeVersion": TYPE_VERSION},
+                meta=meta.of_type("timeseries-multi"),
             )
         )
     return frames
@@ -214,8 +213,7 @@ def _alerting_table(table: pa.Table, options: ShapeOptions, executed_sql: str) -
     types = [f.type for f in table.schema]
     if any(is_time_like(t) for t in types) or options.time_column:
         return time_series_frames(table, options, executed_sql)
-    numbers = [t for t in types if _is_number(t)]
-    if numbers and all(_is_number(t) or _is_text(t) for t in types):
+    if _is_numeric_long(types):
         return table_frames(table, options, executed_sql)
     raise BadRequest(
         "alerting needs either a time series (a time column, label columns and numeric values; set Format to "

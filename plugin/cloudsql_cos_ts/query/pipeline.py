@@ -4,10 +4,10 @@ Every query is answered, each on its own: a broken query gets its own 4xx/5xx an
 still run. Queries chained with ``$__source_prev`` run after the query they read, whose result
 table is handed to the engine under :func:`prev_relation_name`; independent queries run
 concurrently on a pool separate from gRPC's workers (so a request can never wait on itself).
-Each query asks the result cache first (:mod:`cloudsql_cos_ts.cache`), which serves a stored
-answer, shares an identical run already going on, or lets this query run and keeps its result. A
-request identical to a recent one that the cache answered entirely gets those answers again
-(:mod:`cloudsql_cos_ts.query.replay`).
+Each query is one call to the result cache (:mod:`cloudsql_cos_ts.cache`) with its key and its
+run: the cache serves a stored answer, shares an identical run already going on, or runs this one
+and keeps its result. A request identical to a recent one that the cache answered entirely gets
+those answers again (:mod:`cloudsql_cos_ts.query.replay`).
 """
 
 from __future__ import annotations
@@ -15,34 +15,34 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 
 import pyarrow as pa
 
 from cloudsql_cos_ts import metrics
-from cloudsql_cos_ts.cache import CachedResult, ResultIdentity, open_result_cache
-from cloudsql_cos_ts.cache.flight import WaiterLeft
-from cloudsql_cos_ts.cache.meta import cache_meta
-from cloudsql_cos_ts.cache.prepared import PreparedSqlMemo
-from cloudsql_cos_ts.cancel import CancelToken, stopped_error
+from cloudsql_cos_ts.cache import CachedResult, Lookup, ResultIdentity, cached_range, entry_ttl
+from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.dialect import Translation
 from cloudsql_cos_ts.engines.answer_memory import AnswerBudget, AnswerMemory
-from cloudsql_cos_ts.engines.base import ExecutionRequest
+from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.errors import BadRequest, PluginError, reported_internal_error
 from cloudsql_cos_ts.frames.encode import encode_frame
-from cloudsql_cos_ts.frames.model import add_notice
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
 from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.macros import Expansion, apply_fills, check_bucket_counts, find_prev_refs, prev_relation_name
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
+from cloudsql_cos_ts.query.answer_meta import describe_run, served_frames
+from cloudsql_cos_ts.query.caching import cache_terms, result_cache
 from cloudsql_cos_ts.query.damaged import damaged_notice
 from cloudsql_cos_ts.query.graph import plan_waves
 from cloudsql_cos_ts.query.model import QueryModel, parse_query
 from cloudsql_cos_ts.query.prepare import prepare_sql
+from cloudsql_cos_ts.query.prepared import PreparedSqlMemo
 from cloudsql_cos_ts.query.replay import RecentRequests, fingerprint
 from cloudsql_cos_ts.query.request import RequestContext
+from cloudsql_cos_ts.query.stats import AnswerStats
 from cloudsql_cos_ts.timerange import TimeRange
 
 
@@ -92,7 +92,7 @@ class QueryPipeline:
     def __init__(self, instances: InstanceManager, executor: Executor) -> None:
         self._instances = instances
         self._executor = executor
-        self._cache = open_result_cache(instances.plugin)
+        self._cache = result_cache(instances.plugin)
         self._prepared = PreparedSqlMemo(prepare_sql)
         self._recent = RecentRequests()
         self._answers = AnswerBudget(instances.plugin.answer_memory_bytes)
@@ -206,8 +206,18 @@ class QueryPipeline:
         return outcome
 
     def _execute(self, ask: _Ask) -> _Outcome:
+        """Prepare the query, key it, and hand its run to the cache: one call that serves, shares or runs."""
         instance, request, settings = ask.instance, ask.request, ask.instance.settings
-        model = self._cache.effective_model(ask.model, settings, for_alerting=request.from_alert)
+        now_ms, terms = int(time.time() * 1000), cache_terms(settings)
+        time_range = cached_range(
+            ask.model.time_range,
+            interval_ms=ask.model.interval_ms,
+            query_ttl_s=ask.model.cache_ttl_s,
+            terms=terms,
+            exact=request.from_alert,
+            now_ms=now_ms,
+        )
+        model = replace(ask.model, time_range=time_range)
         expansion, translation = self._prepared.get(instance, model, ask.ref_ids)
         job = _Job(
             instance,
@@ -219,25 +229,20 @@ class QueryPipeline:
             inputs=ask.inputs,
         )
         check_bucket_counts(expansion.fills, model.time_range, job.row_limit)
-        policy = self._cache.policy(
-            _cache_key(job),
-            model,
-            settings,
+        lookup = Lookup(
+            key=_cache_key(job),
+            ttl_s=entry_ttl(terms, model.cache_ttl_s, model.time_range, now_ms),
             read=not request.skip_cache,
             keep_table=ask.read_by_others or not model.get_result,
+            tag=settings.uid,
+            timeout_s=settings.query_timeout_s,
         )
-        served = self._cache.stored(policy)
-        if served is None:
-            # The query's own deadline timer (a thread) is started only when it has to wait for a run.
-            token = request.cancel().child(settings.query_timeout_s)
-            try:
-                served = self._cache.run(policy, token, lambda run_token: self._compute(job, run_token))
-            except WaiterLeft:
-                raise stopped_error(token, settings.query_timeout_s) from None
-            finally:
-                token.close()
-        answer = QueryAnswer(frames=served.frames, reusable_until=served.reusable_until)
-        return _Outcome(answer, served.table, policy.key)
+        served = self._cache.get_or_run(lookup, request.cancel, lambda token: self._compute(job, token))
+        frames = served_frames(
+            served, executed_sql=translation.sql, expanded_sql=expansion.sql, engine=instance.engine.name
+        )
+        answer = QueryAnswer(frames=frames, reusable_until=served.reusable_until)
+        return _Outcome(answer, served.result.table, lookup.key)
 
     def _compute(self, job: _Job, token: CancelToken) -> CachedResult:
         """Run and encode the query with its answer-memory account, given back once the frames are encoded."""
@@ -251,6 +256,7 @@ class QueryPipeline:
         """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""
         instance, model, expansion = job.instance, job.model, job.expansion
         metrics.ENGINE_EXECUTIONS.labels(engine=instance.engine.name).inc()
+        began = time.monotonic()
         result = instance.engine.execute(
             ExecutionRequest(
                 sql=job.translation.sql,
@@ -265,7 +271,6 @@ class QueryPipeline:
                 dest=None if expansion.fills else expansion.dest,
             )
         )
-        _count_source_objects(result.stats)
         damaged = damaged_notice(result.damaged, instance.settings.damaged_objects)
         created = time.time()
         table = (
@@ -278,6 +283,7 @@ class QueryPipeline:
         if expansion.dest is not None and written is None:
             written = instance.write_destination(expansion.dest, table)
         if not model.get_result:
+            self._stats(job, result, began).count()
             return CachedResult([], table, created, model.time_range)
         options = ShapeOptions(
             ref_id=model.ref_id,
@@ -289,31 +295,34 @@ class QueryPipeline:
         frames = shape(table, options, job.translation.sql)
         if frames:
             meta = frames[0].meta
-            custom = meta.setdefault("custom", {})
-            custom["expandedSql"] = expansion.sql
-            custom["cache"] = cache_meta(hit=False, age_s=0.0, queried_range=model.time_range)
             if result.stats:
-                custom["source"] = result.stats
+                meta.custom["source"] = result.stats
             if damaged:
-                add_notice(meta, "warning", damaged)
+                meta.add_notice("warning", damaged)
             if written:
-                add_notice(meta, "info", f"the result was also written to {written}")
+                meta.add_notice("info", f"the result was also written to {written}")
             if result.truncated:
-                add_notice(
-                    meta,
+                meta.add_notice(
                     "warning",
                     f"the result was cut at {job.row_limit} rows (the row limit); "
                     "aggregate more or narrow the time range",
                 )
+        stats = self._stats(job, result, began)
+        stats.count()
+        if frames:
+            describe_run(frames[0].meta, expanded_sql=expansion.sql, queried_range=model.time_range, stats=stats)
         return CachedResult([encode_frame(f) for f in frames], table, created, model.time_range)
 
-
-def _count_source_objects(stats: dict[str, object]) -> None:
-    """Source objects listed, downloaded and parsed, served by the ingest cache, or damaged, for CollectMetrics."""
-    for event in ("listed", "read", "cached", "damaged"):
-        count = stats.get(f"objects_{event}")
-        if isinstance(count, int | float) and count > 0:
-            metrics.OBJECTS_READ.labels(event=event).inc(count)
+    @staticmethod
+    def _stats(job: _Job, result: ExecutionResult, began: float) -> AnswerStats:
+        """The run's figures; its time runs until its frames are about to be encoded."""
+        return AnswerStats.of_run(
+            job.instance.engine.name,
+            result.stats,
+            damaged=len(result.damaged),
+            queued_s=began - job.request.received,
+            running_s=time.monotonic() - began,
+        )
 
 
 def _cache_key(job: _Job) -> str | None:
@@ -323,7 +332,7 @@ def _cache_key(job: _Job) -> str | None:
         return None
     settings, model = job.instance.settings, job.model
     return ResultIdentity(
-        datasource=settings.identity,
+        datasource=astuple(settings.identity),
         engine=job.instance.engine.name,
         sql=job.translation.sql,
         fills=repr(job.expansion.fills),

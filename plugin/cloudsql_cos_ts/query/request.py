@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cloudsql_cos_ts.cancel import CancelToken
 
@@ -32,6 +33,8 @@ class RequestContext:
     # The call's cancel token, asked for only by a query that has to wait for a run: a request the
     # result cache answers never pays for one (and for its gRPC callback).
     cancel: Callable[[], CancelToken]
+    # When the request arrived (monotonic seconds): a run's "time queued" starts here.
+    received: float = field(default_factory=time.monotonic)
 
     @staticmethod
     def from_headers(

@@ -80,12 +80,12 @@ def _expand_handler(instances: InstanceManager) -> Handler:
 def _clear_cache_handler(instances: InstanceManager) -> Handler:
     def clear_cache(request: ResourceRequest) -> ResourceResponse:
         """Drop the calling datasource's result cache entries (all settings versions)."""
-        from cloudsql_cos_ts.cache import open_result_cache
+        from cloudsql_cos_ts.query.caching import result_cache
 
         if not request.context.HasField("dataSourceInstanceSettings"):
             raise BadRequest("cache/clear must be called through a configured datasource")
         uid = request.context.dataSourceInstanceSettings.uid
-        return ResourceResponse(200, {"cleared": open_result_cache(instances.plugin).clear_datasource(uid)})
+        return ResourceResponse(200, {"cleared": result_cache(instances.plugin).clear_datasource(uid)})
 
     return clear_cache
 

@@ -144,6 +144,7 @@ class FlowLogSource:
                 began,
                 listed_at,
                 objects_listed=plan.objects_listed,
+                objects_needed=plan.objects_needed,
                 objects_damaged=len(plan.damaged),
                 hours_listed=len(listed.span),
                 list_calls=listed.list_calls,
@@ -281,6 +282,7 @@ def _source_stats(stats: IngestStats, began: float, listed_at: float, **listing:
         "objects_read": stats.objects_read,
         "objects_cached": stats.objects_cached,
         "bytes_read": stats.bytes_read,
+        "records_decoded": stats.records_decoded,
         "ms_listing": round((listed_at - began) * 1000, 1),
         "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
     }
