@@ -35,7 +35,7 @@ from tests.storage.conftest import BUCKET, GOOD_API_KEY, HMAC_ID, HMAC_SECRET
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
 END = datetime(2024, 5, 6, 1, 0, tzinfo=UTC)
 BAD_KEY = "wrong-api-key-must-not-show"
-STAGES = ["settings", "credentials", "source", "scan", "destination", "engine"]
+STAGES = ["settings", "credentials", "source", "scan", "destination", "enrichment", "engine"]
 HMAC_SECURE = {"hmacAccessKeyId": HMAC_ID, "hmacSecretAccessKey": HMAC_SECRET}
 
 
@@ -136,6 +136,7 @@ def test_bad_api_key(instances: InstanceManager, flow_bucket: str, iam_endpoint:
         "source": "skipped",
         "scan": "skipped",
         "destination": "skipped",
+        "enrichment": "skipped",
         "engine": "skipped",
     }
 

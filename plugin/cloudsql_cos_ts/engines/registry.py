@@ -29,6 +29,7 @@ def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
         query_timeout_s=settings.query_timeout_s,
         temp_directory=str(temp),
         source=source,
+        enrichment=settings.enrichment,
     )
 
 

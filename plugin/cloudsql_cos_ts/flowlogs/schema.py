@@ -76,7 +76,20 @@ SOURCE = "__SOURCE"
 FLOW, FLOW_FLAT = "FLOW", "FLOW_FLAT"
 """IBM's two views of flow logs: one row per object (records nested), one row per record."""
 
-RELATIONS: dict[str, tuple[Column, ...]] = {FLOW: FLOW_COLUMNS, FLOW_FLAT: FLOW_FLAT_COLUMNS}
+FLOW_ENRICHED = "FLOW_ENRICHED"
+"""``FLOW_FLAT`` plus the enrichment of both ends (``enrichment/view.py`` computes these columns)."""
+ENRICHED_COLUMNS: tuple[Column, ...] = (
+    *(
+        (f"{end}_{name}", _LONG if name == "asn" else _STRING)
+        for end in ("initiator", "target")
+        for name in ("country", "asn", "as_name", "scope", "subnet")
+    ),
+    ("target_service", _STRING), ("protocol_name", _STRING),
+)
+
+RELATIONS: dict[str, tuple[Column, ...]] = {
+    FLOW: FLOW_COLUMNS, FLOW_FLAT: FLOW_FLAT_COLUMNS, FLOW_ENRICHED: FLOW_FLAT_COLUMNS + ENRICHED_COLUMNS
+}
 
 
 def quote_identifier(name: str) -> str:

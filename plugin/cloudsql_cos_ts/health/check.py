@@ -1,4 +1,4 @@
-"""The datasource's health walk: settings → credentials → source → scan → destination → engine.
+"""The datasource's health walk: settings → credentials → source → scan → destination → enrichment → engine.
 
 Each stage proves one link of the path a query takes, so the first failure tells the user which
 setting to fix. Nothing here starts a query job on a paid service: the credentials stage only asks
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.health.credentials import check_credentials, cos_locations
 from cloudsql_cos_ts.health.destination import check_destination
+from cloudsql_cos_ts.health.enrichment import check_enrichment
 from cloudsql_cos_ts.health.scan import scan_newest
 from cloudsql_cos_ts.health.source import SourceProbe, describe_probe, probe_source
 from cloudsql_cos_ts.health.stages import HealthReport, Stage, run_stages
@@ -28,6 +29,7 @@ SOURCE_TIMEOUT_S = 5.0
 SCAN_TIMEOUT_S = 4.0
 DESTINATION_TIMEOUT_S = 4.0
 ENGINE_TIMEOUT_S = 5.0
+ENRICHMENT_TIMEOUT_S = 5.0
 _ENDPOINT_HINT = (
     "check the endpoint settings (COS region or endpoint, IAM endpoint) and that the plugin's machine can reach them"
 )
@@ -67,6 +69,9 @@ class _Walk:
     def destination_stage(self) -> str:
         return check_destination(self.checked_settings())
 
+    def enrichment_stage(self) -> str:
+        return check_enrichment(self.checked_settings())
+
     def engine_stage(self) -> str:
         return self.instances.get(self.context).engine.health(self.budget)
 
@@ -89,6 +94,7 @@ class _Walk:
             Stage("source", self.source_stage, SOURCE_TIMEOUT_S, hint, named),
             Stage("scan", self.scan_stage, SCAN_TIMEOUT_S, hint, named),
             Stage("destination", self.destination_stage, DESTINATION_TIMEOUT_S, hint, named),
+            Stage("enrichment", self.enrichment_stage, ENRICHMENT_TIMEOUT_S, "check the enrichment files' size"),
             Stage("engine", self.engine_stage, ENGINE_TIMEOUT_S, "check that the engine is running and reachable"),
         ]
 

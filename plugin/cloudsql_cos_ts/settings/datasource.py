@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
 from cloudsql_cos_ts.settings.identity import DatasourceIdentity, settings_digest
 from cloudsql_cos_ts.settings.locations import CosLocation, Location, normalize_endpoint, parse_location
 from cloudsql_cos_ts.settings.secret import Secret
@@ -83,6 +84,7 @@ class DatasourceSettings:
     spark_token: Secret = field(default_factory=lambda: Secret(""))
     dataengine_instance_crn: str = ""
     dataengine_api_url: str = ""
+    enrichment: EnrichmentFiles = field(default_factory=EnrichmentFiles)
     org_id: int = 0
     datasource_id: int = 0  # Grafana's numeric id, unique across orgs (the uid is not)
     digest: str = ""  # settings_digest of the raw settings these were parsed from
@@ -143,6 +145,7 @@ def parse_datasource_settings(
         spark_token=Secret(secure.get("sparkToken", "")),
         dataengine_instance_crn=_opt_str(data, "dataEngineInstanceCrn"),
         dataengine_api_url=_opt_str(data, "dataEngineApiUrl"),
+        enrichment=parse_enrichment_files(data),
         org_id=org_id,
         datasource_id=datasource_id,
         digest=settings_digest(json_data, secure),

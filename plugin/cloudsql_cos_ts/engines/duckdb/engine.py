@@ -27,14 +27,18 @@ import pyarrow as pa
 
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
+from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
 from cloudsql_cos_ts.engines.duckdb.source import SourceRelations
+from cloudsql_cos_ts.enrichment.data import load
+from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, source_relations
 from cloudsql_cos_ts.errors import (
     BadRequest,
     DownstreamError,
     InternalError,
     PluginError,
 )
-from cloudsql_cos_ts.flowlogs.schema import RELATIONS, quote_identifier
+from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT, RELATIONS, quote_identifier
+from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 
 if TYPE_CHECKING:
     from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource
@@ -70,8 +74,10 @@ class DuckDBEngine:
         temp_directory: str,
         allowed_directories: tuple[str, ...] = (),
         source: DuckDBSource | None = None,
+        enrichment: EnrichmentFiles | None = None,
     ) -> None:
         self._source = source
+        self._enrichment = enrichment or EnrichmentFiles()
         self._timeout_s = query_timeout_s
         self._lock = threading.Lock()
         self._running: set[duckdb.DuckDBPyConnection] = set()  # cursors of queries not yet finished
@@ -91,6 +97,7 @@ class DuckDBEngine:
         self._conn.execute("SET allowed_directories = ?", [dirs])
         # Warm queries open the same ingest-cache Parquet files again and again: keep their footers.
         self._conn.execute("SET parquet_metadata_cache = true")
+        register_functions(self._conn, self._enrichment)
         self._conn.execute("SET enable_external_access = false")
         self._conn.execute("SET lock_configuration = true")
 
@@ -139,17 +146,23 @@ class DuckDBEngine:
         """
         for name, table in request.tables.items():
             cursor.register(name, table)
+        if enriches(request.sql):  # a user's enrichment file that cannot be used: this query's 400, named
+            load(self._enrichment)
         wanted = request.referenced - {name.upper() for name in request.tables}
+        enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
+        wanted, schema_only = source_relations(wanted, request.schema_only)
         if not wanted:
             return SourceRelations(views={})
         if self._source is None:
             raise _unknown_relations(wanted, available=set(request.tables), has_source=False)
         relations = self._source.relations(
-            request.time_range, frozenset(wanted), request.cancel, schema_only=request.schema_only
+            request.time_range, frozenset(wanted), request.cancel, schema_only=schema_only
         )
         unknown = wanted - set(relations.views)
         if unknown:
             raise _unknown_relations(unknown, available={*request.tables, *RELATIONS}, has_source=True)
+        if enriched:
+            relations.views[FLOW_ENRICHED] = enriched_select(quote_identifier(FLOW_FLAT))
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
         return relations

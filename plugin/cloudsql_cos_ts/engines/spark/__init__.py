@@ -2,7 +2,8 @@
 
 ``client.py`` loads the optional pyspark client, ``sessions.py`` leases Spark Connect sessions,
 ``schema.py`` and ``source.py`` give Spark the same FLOW / FLOW_FLAT / __SOURCE relations as DuckDB,
-``errors.py`` maps Spark's failures to the plugin's errors, ``engine.py`` ties them together.
+``errors.py`` maps Spark's failures to the plugin's errors, ``enrich.py`` registers the enrichment
+functions, ``engine.py`` ties them together.
 """
 
 from __future__ import annotations
@@ -28,4 +29,5 @@ def create_spark_engine(settings: DatasourceSettings, plugin: PluginSettings) ->
         url=settings.spark_url,
         query_timeout_s=settings.query_timeout_s,
         source=build_spark_source(settings),
+        enrichment=settings.enrichment,
     )

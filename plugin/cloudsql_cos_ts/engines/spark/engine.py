@@ -22,11 +22,16 @@ from cloudsql_cos_ts.dialect.describe import DESCRIBED_PREFIX
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Pyspark, Session
 from cloudsql_cos_ts.engines.spark.describe import describe_table
+from cloudsql_cos_ts.engines.spark.enrich import ensure_functions
 from cloudsql_cos_ts.engines.spark.errors import map_spark_error
 from cloudsql_cos_ts.engines.spark.sessions import SessionPool
 from cloudsql_cos_ts.engines.spark.source import SparkSource
+from cloudsql_cos_ts.enrichment.data import load
+from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, source_relations
 from cloudsql_cos_ts.errors import PluginError
+from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT
 from cloudsql_cos_ts.frames.coerce import to_time
+from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 
 
 class SparkEngine:
@@ -43,12 +48,14 @@ class SparkEngine:
         url: str,
         query_timeout_s: float,
         source: SparkSource | None = None,
+        enrichment: EnrichmentFiles | None = None,
     ) -> None:
         self._pyspark = pyspark
         self._pool = SessionPool(open_session)
         self._address = urlsplit(url.split("/;", 1)[0]).netloc  # for messages: never the token
         self._timeout_s = query_timeout_s
         self._source = source
+        self._enrichment = enrichment or EnrichmentFiles()
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
         if request.cancel.is_cancelled():
@@ -72,17 +79,23 @@ class SparkEngine:
     def _register(self, session: Session, request: ExecutionRequest) -> _Views:
         """Temporary views for every relation the SQL reads that Spark does not know by itself."""
         views = _Views()
+        if enriches(request.sql):
+            ensure_functions(session, load(self._enrichment))
         for name, table in request.tables.items():
             views.add(session.createDataFrame(table), name)
         described = {
             name.removeprefix(DESCRIBED_PREFIX) for name in request.referenced if name.startswith(DESCRIBED_PREFIX)
         }
         wanted = (request.referenced | described) - {name.upper() for name in request.tables}
+        enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
+        wanted, _ = source_relations(wanted, frozenset())
         if self._source is not None and wanted:
             relations = self._source.relations(session, request.time_range, frozenset(wanted), request.cancel)
             for name, frame in relations.frames.items():
                 views.add(frame, name)
             views.stats.update(relations.stats)
+            if enriched and FLOW_FLAT in relations.frames:
+                views.add(session.sql(enriched_select(FLOW_FLAT)), FLOW_ENRICHED)
         for name in sorted(described):
             views.add(
                 session.createDataFrame(describe_table(session.sql(f"SELECT * FROM `{name}`"))), DESCRIBED_PREFIX + name

@@ -1,0 +1,49 @@
+"""The enrichment functions on Spark: Arrow UDFs registered in a session before its first query
+that enriches.
+
+Spark runs them in its Python workers, one Arrow batch per call. The enrichment modules travel by
+value with the function (the workers need numpy and pyarrow, as for any Arrow UDF, not this
+plugin), and each function carries only the lookup table it reads.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+
+import cloudsql_cos_ts.enrichment as enrichment_package
+from cloudsql_cos_ts.engines.spark.client import Session
+from cloudsql_cos_ts.enrichment.data import EnrichmentData
+from cloudsql_cos_ts.enrichment.functions import FUNCTIONS, EnrichmentFunction
+
+_TYPES = {"text": "StringType", "integer": "LongType"}  # pyspark.sql.types classes
+_REGISTERED = "_cloudsql_enrichment"  # marks a session whose functions are registered
+
+
+def ensure_functions(session: Session, data: EnrichmentData) -> None:
+    """Register the functions in ``session`` unless an earlier query did."""
+    if getattr(session, _REGISTERED, False):
+        return
+    functions = importlib.import_module("pyspark.sql.functions")
+    types = importlib.import_module("pyspark.sql.types")
+    importlib.import_module("pyspark.cloudpickle").register_pickle_by_value(enrichment_package)
+    for function in FUNCTIONS:
+        kind = getattr(types, _TYPES[function.result])()
+        udf = functions.arrow_udf(_per_batch(function, data.only(function.uses)), kind)
+        session.udf.register(function.name, udf)
+    setattr(session, _REGISTERED, True)
+
+
+def _per_batch(function: EnrichmentFunction, data: EnrichmentData) -> Callable[..., Any]:
+    """Spark reads an Arrow UDF's kind from its type hints, one signature per arity."""
+
+    def one(value: pa.Array) -> pa.Array:
+        return function.evaluate(data, (value,))
+
+    def two(first: pa.Array, second: pa.Array) -> pa.Array:
+        return function.evaluate(data, (first, second))
+
+    return one if len(function.parameters) == 1 else two

@@ -1,0 +1,44 @@
+"""``FLOW_ENRICHED``: ``FLOW_FLAT`` with both ends of every flow enriched, as plain SQL.
+
+The view is the enrichment functions applied to ``FLOW_FLAT``'s columns, so one text serves every
+engine that registers the functions; its columns and their types are declared with the other views
+in ``flowlogs/schema.py`` (``ENRICHED_COLUMNS``), and ``EXPRESSIONS`` names one call per column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set as AbstractSet
+
+from cloudsql_cos_ts.enrichment.functions import NAMES
+from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT
+
+_PER_END = {"country": "geo_country", "asn": "asn", "as_name": "as_name", "scope": "ip_scope", "subnet": "subnet_name"}
+EXPRESSIONS: dict[str, str] = {
+    **{f"{end}_{column}": f"{function}({end}_ip)" for end in ("initiator", "target") for column, function in
+       _PER_END.items()},
+    "target_service": "service_name(target_port, transport_protocol)",
+    "protocol_name": "protocol_name(transport_protocol)",
+}
+_CALL = re.compile(r"\b(" + "|".join(sorted(NAMES)) + r")\s*\(|\b" + FLOW_ENRICHED + r"\b", re.IGNORECASE)
+
+
+def enriched_select(flat: str) -> str:
+    """The view's SELECT over the relation ``flat`` (``FLOW_FLAT`` as the engine registered it)."""
+    columns = ", ".join(f"{call} AS {name}" for name, call in EXPRESSIONS.items())
+    return f"SELECT *, {columns} FROM {flat}"
+
+
+def enriches(sql: str) -> bool:
+    """Whether SQL calls an enrichment function or reads ``FLOW_ENRICHED`` (so the data must be loaded)."""
+    return _CALL.search(sql) is not None
+
+
+def source_relations(wanted: AbstractSet[str], schema_only: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """What to ask the source for when a query reads ``FLOW_ENRICHED``: ``FLOW_FLAT`` in its place,
+    needed for its rows unless both are only described."""
+    if FLOW_ENRICHED not in wanted:
+        return frozenset(wanted), schema_only
+    flat_rows = FLOW_ENRICHED not in schema_only or (FLOW_FLAT in wanted and FLOW_FLAT not in schema_only)
+    described = schema_only - {FLOW_ENRICHED, FLOW_FLAT}
+    return frozenset((wanted - {FLOW_ENRICHED}) | {FLOW_FLAT}), described if flat_rows else described | {FLOW_FLAT}

@@ -1,0 +1,52 @@
+"""Addresses whose country and AS the bundled data states, picked from the data itself, and the
+user files the tests configure instead."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cloudsql_cos_ts.enrichment.data import BUNDLED
+
+
+def _middle_of_first(name: str, column: str, value: object) -> str:
+    """An IPv4 address inside the first range of ``name`` whose ``column`` is ``value``."""
+    table = pq.read_table(BUNDLED / name)
+    rows = table.filter(pc.and_(pc.equal(table["family"], 4), pc.equal(table[column], value)))
+    first, last = rows["first"][0].as_py(), rows["last"][0].as_py()
+    return str(ipaddress.IPv4Address((first + last) // 2))
+
+
+def _as_name(asn: int) -> str:
+    table = pq.read_table(BUNDLED / "asn.parquet", columns=["asn", "as_name"])
+    return str(table.filter(pc.equal(table["asn"], asn))["as_name"][0].as_py())
+
+
+# (address, country) and (address, ASN, AS name) as the bundled files hold them
+COUNTRIES = [(_middle_of_first("country.parquet", "country", code), code) for code in ("DE", "JP", "BR")]
+ASNS = [(_middle_of_first("asn.parquet", "asn", asn), asn, _as_name(asn)) for asn in (15169, 13335, 36351)]
+DOCUMENTATION = ["192.0.2.10", "198.51.100.23", "203.0.113.7", "2001:db8::1"]
+
+SCOPES = [
+    ("10.240.64.4", "private"), ("172.16.5.5", "private"), ("192.168.1.1", "private"), ("100.64.0.9", "private"),
+    ("fd12:3456::1", "private"), ("161.26.0.10", "ibm-service"), ("166.9.12.1", "ibm-endpoint"),
+    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
+    ("224.0.0.251", "multicast"), ("ff02::1", "multicast"), ("192.0.2.10", "documentation"),
+    ("2001:db8::1", "documentation"), ("0.1.2.3", "reserved"), ("250.1.1.1", "reserved"), ("8.8.8.8", "public"),
+    ("2001:4860:4860::8888", "public"), ("not an ip", None), ("256.1.1.1", None), ("1.2.3", None), ("", None),
+]
+
+
+def write_user_files(folder: Path) -> dict[str, str]:
+    """A country file, an ASN file (both ways of writing a range) and nested subnets: jsonData keys."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "country.csv").write_text("network,country\n8.8.8.0/24,ZZ\n2001:4860::/32,ZY\n")
+    (folder / "asn.csv").write_text("first_ip,last_ip,asn,as_name\n8.8.8.0,8.8.8.255,AS64500,Example Net\n")
+    (folder / "subnets.csv").write_text(
+        "# our address plan\n10.240.0.0/16,vpc-us-south\n10.240.64.0/24,web-tier\n10.240.64.4/32,web-1\n"
+    )
+    return {key: str(folder / name) for key, name in
+            (("geoCountryFile", "country.csv"), ("asnFile", "asn.csv"), ("subnetsFile", "subnets.csv"))}
