@@ -33,11 +33,11 @@ def test_health_and_macros(plugin: PluginProcess) -> None:
     assert "TS_SEGMENT_BY_TIME" in {entry["name"] for entry in body["functions"]}
 
 
-def test_schema_lists_both_views_with_types(plugin: PluginProcess) -> None:
+def test_schema_lists_the_views_with_types(plugin: PluginProcess) -> None:
     status, body = plugin.call_resource("schema")
     assert status == 200
     relations = {r["name"]: r["columns"] for r in body["relations"]}
-    assert set(relations) == {"FLOW", "FLOW_FLAT"}
+    assert set(relations) == {"FLOW", "FLOW_FLAT", "FLOW_ENRICHED"}
     assert relations["FLOW_FLAT"] == [{"name": n, "type": t} for n, t in FLOW_FLAT_COLUMNS]
 
 
