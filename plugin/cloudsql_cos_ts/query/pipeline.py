@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
@@ -330,9 +330,9 @@ def _cache_key(job: _Job) -> str | None:
     input_keys = {prev_relation_name(ref): outcome.cache_key for ref, outcome in job.inputs.items()}
     if job.expansion.dest is not None or any(key is None for key in input_keys.values()):
         return None
-    settings, model = job.instance.settings, job.model
+    model, identity = job.model, job.instance.settings.identity
     return ResultIdentity(
-        datasource=astuple(settings.identity),
+        datasource=(identity.org_id, identity.datasource_id, identity.uid, identity.last_updated_ms, identity.digest),
         engine=job.instance.engine.name,
         sql=job.translation.sql,
         fills=repr(job.expansion.fills),
