@@ -1,11 +1,10 @@
-"""Dashboard ad-hoc filters: checked at the query model, applied by the dialect layer as a filtered
-subquery of FLOW_FLAT, executed on DuckDB and compared with a plain-Python filter of the records.
-Hostile keys and values must stay data: a value never becomes SQL, a key never names anything but a
-flow-log column."""
+"""Dashboard ad-hoc filters: checked at the query model (tests/query/test_adhoc.py), applied by the
+dialect layer as a filtered subquery of FLOW_FLAT, executed on DuckDB and compared with a
+plain-Python filter of the records. Hostile keys and values must stay data: a value never becomes
+SQL, a key never names anything but a flow-log column."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +16,8 @@ from sqlglot import exp
 
 from cloudsql_cos_ts.dialect import translate
 from cloudsql_cos_ts.dialect.adhoc import AdhocFilter
-from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.query.adhoc import FILTER_COLUMNS, parse_adhoc_filters
-from cloudsql_cos_ts.query.model import parse_query
-from tests.dialect.conftest import FLOWS, RANGE, SCANNED, Flow
+from cloudsql_cos_ts.query.adhoc import FILTER_COLUMNS
+from tests.dialect.conftest import FLOWS, SCANNED, Flow
 
 
 def _rows(duck: duckdb.DuckDBPyConnection, sql: str, *filters: AdhocFilter, dialect: str = "duckdb") -> list[Any]:
@@ -117,31 +114,3 @@ def test_without_filters_the_sql_is_unchanged() -> None:
     sql = "SELECT count(*) FROM FLOW_FLAT"
     unfiltered = translate(sql, dialect="duckdb")
     assert translate(sql, dialect="duckdb", filters=(), filter_columns=FILTER_COLUMNS) == unfiltered
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("target_ip", "must be a list"),
-        ([["target_ip", "=", "x"]], "must be an object"),
-        ([{"key": "target_ip) OR (1=1", "operator": "=", "value": "x"}], "is not a flow-log column"),
-        ([{"key": "no_such_column", "value": "x"}], "is not a flow-log column"),
-        ([{"key": "target_ip", "operator": "LIKE", "value": "x"}], "operator 'LIKE' is not one of"),
-        ([{"key": "target_ip", "operator": "=", "value": None}], "must be text or a number"),
-        ([{"key": "target_ip", "operator": "=", "value": {"a": 1}}], "must be text or a number"),
-        ([{"key": "target_ip", "operator": "=", "value": "a\x00b"}], "NUL"),
-        ([{"key": "target_ip", "value": "x"}] * 51, "at most 50"),
-    ],
-)
-def test_bad_filters_are_a_400_naming_them(value: Any, message: str) -> None:
-    with pytest.raises(BadRequest, match=re.escape(message)):
-        parse_adhoc_filters(value)
-
-
-def test_the_query_model_reads_adhoc_filters() -> None:
-    filters = [{"key": "target_port", "operator": "!=", "value": 22}, {"key": "action", "value": "rejected"}]
-    raw = json.dumps({"rawSql": "SELECT 1", "adhocFilters": filters}).encode()
-    model = parse_query(raw, ref_id="A", time_range=RANGE, interval_ms=1000, max_data_points=100)
-    assert model.adhoc_filters == (AdhocFilter("target_port", "!=", "22"), AdhocFilter("action", "=", "rejected"))
-    plain = parse_query(b'{"rawSql": "SELECT 1"}', ref_id="A", time_range=RANGE, interval_ms=1000, max_data_points=100)
-    assert plain.adhoc_filters == ()
