@@ -24,8 +24,8 @@ from cloudsql_cos_ts.query.pipeline import QueryPipeline
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 from tests.plugin_host import datasource_context
 
-# Frame meta that names the engine's own work, not the answer: the SQL it ran and what it read.
-ENGINE_META = ("executedQueryString",)
+# Frame meta that names the engine's own work, not the answer: the SQL it ran, what it read and what that cost.
+ENGINE_META = ("executedQueryString", "stats")
 ENGINE_CUSTOM_META = ("source",)
 
 
