@@ -1,9 +1,11 @@
-"""W1's baseline: plain DuckDB reading the generated gzip JSON files directly, no plugin in between.
+"""W1's baselines: plain DuckDB over the generated gzip JSON files, and over one Parquet file of the same rows.
 
-Same DuckDB version and thread count as the plugin's engine, ``read_json`` with the same explicit
-columns the ingest path declares, hive partitioning for the key's ``name=value`` folders, and a
-``FLOW_FLAT`` view by ``unnest``: what a user of plain DuckDB would write. Every query reads the
-files again (there is no cache), which is what "cold" is compared with.
+Same DuckDB version and thread count as the plugin's engine. The JSON baseline is ``read_json`` with
+the same explicit columns the ingest path declares, hive partitioning for the key's ``name=value``
+folders, and a ``FLOW_FLAT`` view by ``unnest``: what a user of plain DuckDB would write. Every query
+reads the files again (there is no cache), which is what "cold" is compared with. The Parquet
+baseline is the engine's limit for a warm dashboard: ``FLOW_FLAT``'s rows, written once into one
+Parquet file, read by a view with nothing else in between (no listing, no per-object filter).
 """
 
 from __future__ import annotations
@@ -60,12 +62,32 @@ def flow_flat_view(data: Path) -> str:
     )
 
 
-class RawDuckDB:
-    """A plain DuckDB connection with the raw FLOW_FLAT view; runs engine SQL and times it."""
+def parquet_copy(data: Path, threads: int, memory_limit: str) -> Path:
+    """One Parquet file of the raw ``FLOW_FLAT`` rows, written next to the data set once and kept."""
+    path = data / ".w1-flow-flat.parquet"
+    if not path.exists():
+        raw = RawDuckDB(flow_flat_view(data), threads, memory_limit)
+        try:
+            raw.copy_to(path.with_suffix(".tmp"))
+        finally:
+            raw.close()
+        path.with_suffix(".tmp").rename(path)
+    return path
 
-    def __init__(self, data: Path, threads: int, memory_limit: str) -> None:
+
+def parquet_view(path: Path) -> str:
+    return f"CREATE OR REPLACE VIEW FLOW_FLAT AS SELECT * FROM read_parquet('{path}')"
+
+
+class RawDuckDB:
+    """A plain DuckDB connection with a FLOW_FLAT view (``flow_flat_view`` or ``parquet_view``); runs engine SQL."""
+
+    def __init__(self, view: str, threads: int, memory_limit: str) -> None:
         self._conn = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
-        self._conn.execute(flow_flat_view(data))
+        self._conn.execute(view)
+
+    def copy_to(self, path: Path) -> None:
+        self._conn.execute(f"COPY (SELECT * FROM FLOW_FLAT) TO '{path}' (FORMAT parquet)")
 
     def run(self, sql: str, previous: dict[str, pa.Table]) -> tuple[pa.Table, Cost]:
         """The result and its cost; ``previous`` results are registered as ``$__source_prev``."""

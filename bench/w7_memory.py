@@ -10,7 +10,8 @@ run while a sampler reads the process's RSS from ``/proc`` every 50 ms.
 Printed per concurrency: the plugin's RSS before the queries, its peak (and the kernel's high-water
 mark), the Arrow IPC bytes of one answer's frame, peak / frame bytes (goal for one answer <= 2x),
 how many answers were 200 and how many were refused (status and message), and the RSS over time.
-The bench never waits past ``--seconds`` per step: a plugin that exceeds it is killed and reported.
+The bench never waits past ``--seconds`` for an answer: one that does not come is reported (status -1)
+and the plugin is killed at the end of its step.
 Each answer is dropped as soon as its size is read, so the bench's own memory stays small.
 """
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pyarrow as pa
 from w1_panels import RANGE, ensure_data
 
@@ -102,7 +104,10 @@ class Outcome:
 
 def ask(process: PluginProcess, context: pb.PluginContext, sql: str, timeout_s: float) -> Outcome:
     query = data_query("A", {"rawSql": sql, "format": "table"}, from_ms=RANGE.from_ms, to_ms=RANGE.to_ms)
-    answer = process.data.QueryData(pb.QueryDataRequest(pluginContext=context, queries=[query]), timeout=timeout_s)
+    try:
+        answer = process.data.QueryData(pb.QueryDataRequest(pluginContext=context, queries=[query]), timeout=timeout_s)
+    except grpc.RpcError as exc:  # past the time bound, or the process died
+        return Outcome(-1, 0, 0, f"no answer: {exc.code()}")
     response = answer.responses["A"]
     frame_bytes = sum(len(frame) for frame in response.frames)
     return Outcome(response.status or 200, frame_bytes, sum(map(frame_rows, response.frames)), response.error)
@@ -114,9 +119,22 @@ def frame_rows(frame: bytes) -> int:
     return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
 
 
-def run_step(data: Path, scratch: Path, concurrency: int, json_data: dict[str, Any], timeout_s: float) -> str:
-    context = datasource_context({"source": str(data), "cacheTtlSeconds": 0, **json_data}, uid="w7")
-    process = PluginProcess(cache_dir=Path(tempfile.mkdtemp(prefix="w7-cache-", dir=scratch))).start()
+@dataclass(frozen=True)
+class Setup:
+    """What every step shares: the data, a scratch folder, the datasource and plugin settings, the time bound."""
+
+    data: Path
+    scratch: Path
+    json_data: dict[str, Any]
+    env: dict[str, str]
+    timeout_s: float
+
+
+def run_step(setup: Setup, concurrency: int) -> str:
+    context = datasource_context({"source": str(setup.data), "cacheTtlSeconds": 0, **setup.json_data}, uid="w7")
+    cache_dir = Path(tempfile.mkdtemp(prefix="w7-cache-", dir=setup.scratch))
+    process = PluginProcess(cache_dir=cache_dir, extra_env=setup.env).start()
+    timeout_s = setup.timeout_s
     assert process.process is not None
     pid = process.process.pid
     try:
@@ -163,15 +181,21 @@ def main() -> int:
     parser.add_argument("--row-limit", type=int, default=1_000_000)
     parser.add_argument("--json-data", default="{}", help="more datasource jsonData, e.g. a memory cap")
     parser.add_argument("--seconds", type=float, default=300.0, help="the longest one step may take")
+    parser.add_argument("--answer-memory-mb", type=int, help="GF_PLUGIN_ANSWER_MEMORY_BYTES, in MiB")
     args = parser.parse_args()
     data = args.data.resolve()
     ensure_data(data)
     json_data = {"rowLimit": args.row_limit, **json.loads(args.json_data)}
+    env = {"GF_PLUGIN_ANSWER_MEMORY_BYTES": str(args.answer_memory_mb * MIB)} if args.answer_memory_mb else {}
     scratch = Path(tempfile.mkdtemp(prefix="w7-"))
-    print(f"W7: SELECT * FROM FLOW_FLAT, 7 days, jsonData {json.dumps(json_data)}; load {os.getloadavg()[0]:.1f}")
+    print(
+        f"W7: SELECT * FROM FLOW_FLAT, 7 days, jsonData {json.dumps(json_data)}, environment {env}; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     try:
         for concurrency in (int(n) for n in args.concurrency.split(",")):
-            print(run_step(data, scratch, concurrency, json_data, args.seconds), flush=True)
+            setup = Setup(data, scratch, json_data, env, args.seconds)
+            print(run_step(setup, concurrency), flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
