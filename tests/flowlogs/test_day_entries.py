@@ -27,6 +27,7 @@ from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.groups import entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
@@ -59,7 +60,7 @@ def _query(
 ) -> SourceRelations:
     """A fresh source (no shared listing, no remembered plan), as after a restart or in another process."""
     source = FlowLogSource(LocalStore(folder), "", cache, f"{folder}/")
-    return source.relations(_range(start, end), BOTH, token or CancelToken())
+    return source.relations(SourceScan(_range(start, end)), BOTH, token or CancelToken())
 
 
 def _rows(relations: SourceRelations, name: str) -> list[str]:

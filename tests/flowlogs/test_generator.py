@@ -12,6 +12,7 @@ import duckdb
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate, main
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -58,7 +59,7 @@ def test_alert_fires_for_the_scanned_target_only(day_set: tuple[Path, Generation
     source = build_duckdb_source(settings, PluginSettings(cache_dir=tmp_path))
     assert source is not None
     time_range = TimeRange(int(summary.start.timestamp() * 1000), int(summary.end.timestamp() * 1000))
-    view = source.relations(time_range, frozenset({FLOW_FLAT}), CancelToken()).views[FLOW_FLAT]
+    view = source.relations(SourceScan(time_range), frozenset({FLOW_FLAT}), CancelToken()).views[FLOW_FLAT]
     buckets = duckdb.sql(
         f"SELECT time_bucket(INTERVAL 5 MINUTE, CAST(start_time AS TIMESTAMP)) AS t, target_ip, count(*) AS n "
         f"FROM ({view}) WHERE action = 'rejected' GROUP BY ALL"

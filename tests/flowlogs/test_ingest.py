@@ -22,6 +22,7 @@ from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.parallel import Job
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -120,8 +121,8 @@ def _six_hour_source(tmp_path: Path) -> tuple[Path, FlowLogSource, TimeRange]:
 def test_parallel_hours_under_concurrent_queries_build_each_entry_once(tmp_path: Path) -> None:
     _, source, time_range = _six_hour_source(tmp_path)
     with ThreadPoolExecutor(6) as pool:
-        answers = list(pool.map(lambda _: source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken()),
-                                range(6)))
+        scan = SourceScan(time_range)
+        answers = list(pool.map(lambda _: source.relations(scan, frozenset({"FLOW_FLAT"}), CancelToken()), range(6)))
     assert len({a.views["FLOW_FLAT"] for a in answers}) == 1
     assert sum(int(a.stats["objects_read"]) for a in answers) == 2 * 12 * 6
     entries = list((tmp_path / "cache").rglob("*.parquet"))
@@ -138,7 +139,7 @@ def test_a_damaged_object_is_left_out_recorded_and_read_again_once_replaced(tmp_
     good = broken.read_bytes()
     broken.write_bytes(damage)
     key = str(broken.relative_to(folder))
-    answer = source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    answer = source.relations(SourceScan(time_range), frozenset({"FLOW_FLAT"}), CancelToken())
     assert answer.damaged == (key,) and answer.stats["objects_damaged"] == 1
     assert int(answer.stats["objects_read"]) == 2 * 12 * 6
     assert len(list((tmp_path / "cache").rglob("*.parquet"))) == 6 and not list((tmp_path / "cache").rglob(".tmp-*"))
@@ -149,11 +150,11 @@ def test_a_damaged_object_is_left_out_recorded_and_read_again_once_replaced(tmp_
     assert [object_key(item) for path in entries for item in unindexed.damaged_in(path)] == [key]
     # A restarted plugin finds the object recorded as damaged (same ETag): not read again, still reported.
     restarted = FlowLogSource(source.store, "", IngestCache(tmp_path / "cache", 1 << 30), f"{folder}/")
-    again = restarted.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    again = restarted.relations(SourceScan(time_range), frozenset({"FLOW_FLAT"}), CancelToken())
     assert (again.damaged, again.stats["objects_read"]) == ((key,), 0)
     broken.write_bytes(good)  # re-uploaded: a new ETag
     fixed = FlowLogSource(source.store, "", IngestCache(tmp_path / "cache", 1 << 30), f"{folder}/")
-    answer = fixed.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    answer = fixed.relations(SourceScan(time_range), frozenset({"FLOW_FLAT"}), CancelToken())
     assert (answer.damaged, answer.stats["objects_read"], answer.stats["objects_damaged"]) == ((), 1, 0)
 
 
@@ -162,13 +163,13 @@ def test_cancelling_a_parallel_ingest_stops_it(tmp_path: Path) -> None:
     token = CancelToken()
     token.cancel("timeout")
     with pytest.raises(DownstreamTimeout):
-        source.relations(time_range, frozenset({"FLOW_FLAT"}), token)
+        source.relations(SourceScan(time_range), frozenset({"FLOW_FLAT"}), token)
     assert not list((tmp_path / "cache").rglob("*.parquet"))
 
 
 def test_a_warm_query_looks_entries_up_without_ingest_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, source, time_range = _six_hour_source(tmp_path)
-    source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    source.relations(SourceScan(time_range), frozenset({"FLOW_FLAT"}), CancelToken())
     job_counts: list[int] = []
     real_run_jobs = duckdb_source.run_jobs
 
@@ -177,7 +178,7 @@ def test_a_warm_query_looks_entries_up_without_ingest_jobs(tmp_path: Path, monke
         return real_run_jobs(jobs, cancel)
 
     monkeypatch.setattr(duckdb_source, "run_jobs", counting)
-    answer = source.relations(time_range, frozenset({"FLOW_FLAT"}), CancelToken())
+    answer = source.relations(SourceScan(time_range), frozenset({"FLOW_FLAT"}), CancelToken())
     assert sum(job_counts) == 0  # no job at all (the entries may even come from the plan memo)
     assert (answer.stats["objects_read"], answer.stats["objects_cached"]) == (0, 2 * 12 * 6)
 

@@ -13,6 +13,7 @@ from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.partitions import ENUMERATE_LIMIT, HourSpan, partition_jobs
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -119,5 +120,5 @@ def test_objects_in_the_years_1_and_9999_are_read_by_a_range_over_all_of_time(tm
     source = build_duckdb_source(settings, PluginSettings(cache_dir=tmp_path / "cache"))
     assert source is not None
     everything = TimeRange(EARLIEST_MS, LATEST_MS)
-    stats = source.relations(everything, frozenset({FLOW_FLAT}), CancelToken()).stats
+    stats = source.relations(SourceScan(everything), frozenset({FLOW_FLAT}), CancelToken()).stats
     assert (stats["objects_listed"], stats["objects_read"], stats["entries"]) == (24, 24, 2)

@@ -16,6 +16,7 @@ from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
 from cloudsql_cos_ts.flowlogs.pruning import RangeListing, VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.storage.local import LocalStore
@@ -41,13 +42,13 @@ def test_panels_sharing_the_listings_reuse_the_plan(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = _source(folder, tmp_path / "cache")
-    first = source.relations(RANGE, frozenset({FLOW_FLAT}), CancelToken())
+    first = source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     checks: list[Path] = []
     real = source.cache.cached_entry
     monkeypatch.setattr(
         source.cache, "cached_entry", lambda group_dir, **kw: checks.append(group_dir) or real(group_dir, **kw)
     )
-    second = source.relations(RANGE, frozenset({FLOW_FLAT}), CancelToken())
+    second = source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     assert checks == [] and second.views == first.views
     assert (second.stats["objects_read"], second.stats["objects_cached"], second.stats["list_calls"]) == (0, OBJECTS, 0)
 
@@ -57,20 +58,20 @@ def test_new_listings_are_planned_again_and_see_new_objects(
 ) -> None:
     monkeypatch.setattr(duckdb_source, "listing_cache", lambda: TtlCache(0.0))  # every query lists anew
     source = _source(folder, tmp_path / "cache")
-    before = source.relations(RANGE, frozenset({FLOW_FLAT}), CancelToken())
+    before = source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     template = sorted(folder.rglob("day=02/hour=03/*/*.gz"))[0]
     shutil.copy2(template, template.with_name("99999999.gz"))
-    after = source.relations(RANGE, frozenset({FLOW_FLAT}), CancelToken())
+    after = source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     assert after.stats["objects_listed"] == int(before.stats["objects_listed"]) + 1
     assert (after.stats["objects_read"], after.views == before.views) == (1, False)
 
 
 def test_a_plan_whose_entry_was_deleted_is_not_used(folder: Path, tmp_path: Path) -> None:
     source = _source(folder, tmp_path / "cache")
-    source.relations(RANGE, frozenset({FLOW_FLAT}), CancelToken())
+    source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     gone = sorted((tmp_path / "cache").rglob("*.parquet"))[0]
     gone.unlink()
-    again = source.relations(RANGE, frozenset({FLOW_FLAT}), CancelToken())
+    again = source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     assert again.stats["objects_read"] == OBJECTS // 2  # that day, downloaded again
     assert gone.exists()  # the same objects: the same entry name
 

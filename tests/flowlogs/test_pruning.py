@@ -14,6 +14,7 @@ from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from cloudsql_cos_ts.flowlogs.pruning import Listing, VnicPrefixCache, find_vnic_prefixes, hours_for, list_range
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
@@ -67,7 +68,7 @@ def test_objects_read_grow_with_range(
     source = build_duckdb_source(settings, PluginSettings(cache_dir=tmp_path))
     assert source is not None
     stats = source.relations(
-        _range(WEEK_END - timedelta(hours=hours), WEEK_END), frozenset({FLOW_FLAT}), CancelToken()
+        SourceScan(_range(WEEK_END - timedelta(hours=hours), WEEK_END)), frozenset({FLOW_FLAT}), CancelToken()
     ).stats
     assert 2 * 12 * hours <= stats["objects_read"] <= max_read
     assert stats["objects_listed"] <= 2 * 12 * (hours + 2)

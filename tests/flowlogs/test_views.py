@@ -11,6 +11,7 @@ import pytest
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -26,7 +27,7 @@ def _views(folder: Path, cache: Path, start: datetime, end: datetime, fmt: str =
     source = build_duckdb_source(settings, PluginSettings(cache_dir=cache))
     assert source is not None
     time_range = TimeRange(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
-    return source.relations(time_range, ALL, CancelToken()).views
+    return source.relations(SourceScan(time_range), ALL, CancelToken()).views
 
 
 def _describe(body: str) -> list[tuple[str, str]]:
@@ -51,8 +52,8 @@ def test_only_referenced_views_are_built(day_set: tuple[Path, GenerationSummary]
     source = build_duckdb_source(settings, PluginSettings(cache_dir=tmp_path))
     assert source is not None
     time_range = TimeRange(int(summary.start.timestamp() * 1000), int(summary.end.timestamp() * 1000))
-    assert set(source.relations(time_range, frozenset({FLOW_FLAT}), CancelToken()).views) == {FLOW_FLAT}
-    assert source.relations(time_range, frozenset({"OTHER"}), CancelToken()).views == {}
+    assert set(source.relations(SourceScan(time_range), frozenset({FLOW_FLAT}), CancelToken()).views) == {FLOW_FLAT}
+    assert source.relations(SourceScan(time_range), frozenset({"OTHER"}), CancelToken()).views == {}
 
 
 def test_flow_rows_match_objects_including_empty_ones(tmp_path: Path) -> None:

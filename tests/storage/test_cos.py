@@ -12,6 +12,7 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.errors import DownstreamError, NotFound
 from cloudsql_cos_ts.flowlogs.generator import generate
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.settings.datasource import Credentials, DatasourceSettings
 from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation
@@ -89,7 +90,7 @@ def _rows(settings: DatasourceSettings, cache_dir: Path) -> list[tuple[object, .
     source = build_duckdb_source(settings, PluginSettings(cache_dir=cache_dir))
     assert source is not None
     time_range = TimeRange(int(START.timestamp() * 1000) - 3600_000, int(END.timestamp() * 1000))
-    views = source.relations(time_range, frozenset({FLOW_FLAT}), CancelToken()).views
+    views = source.relations(SourceScan(time_range), frozenset({FLOW_FLAT}), CancelToken()).views
     return duckdb.sql(f"SELECT * FROM ({views[FLOW_FLAT]}) ORDER BY ALL").fetchall()
 
 

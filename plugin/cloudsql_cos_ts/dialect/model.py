@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from cloudsql_cos_ts.dialect.time_bounds import RelationBounds
 
 ExternalFormat = Literal["json", "parquet", "csv"]
 
@@ -27,3 +29,5 @@ class Translation:
     referenced: frozenset[str]  # UPPER-cased relation names the statement reads; CTE names excluded
     external: tuple[ExternalRef, ...]
     schema_only: frozenset[str] = frozenset()  # of ``referenced``: read only by DESCRIBE (columns, no rows)
+    # of ``referenced``: the record times the query's own predicates allow (``time_bounds.py``)
+    time_bounds: RelationBounds = field(default_factory=dict)

@@ -25,6 +25,7 @@ from cloudsql_cos_ts.dialect.ibm_names import resolve_ibm_names
 from cloudsql_cos_ts.dialect.ibm_syntax import rewrite_ibm_syntax
 from cloudsql_cos_ts.dialect.model import Translation
 from cloudsql_cos_ts.dialect.readonly import check_reads_only, check_statement_keyword, check_statement_kind
+from cloudsql_cos_ts.dialect.time_bounds import relation_bounds
 from cloudsql_cos_ts.dialect.timeseries import lower_time_series
 from cloudsql_cos_ts.errors import BadRequest
 
@@ -95,7 +96,10 @@ def _translate(
     text, externals = rewrite_ibm_syntax(sql)
     tree = _parse_one_statement(text)
     check_statement_kind(tree, text)
-    tree = apply_adhoc_filters(coerce_implicitly(resolve_ibm_names(tree), schemas), filters, filter_columns)
+    tree = resolve_ibm_names(tree)
+    # before the ad-hoc filters wrap the flow-log relations in subqueries: only the user's predicates bound reads
+    bounds = relation_bounds(tree, frozenset(cte.alias.upper() for cte in tree.find_all(exp.CTE)))
+    tree = apply_adhoc_filters(coerce_implicitly(tree, schemas), filters, filter_columns)
     tree = normalize_functions(lower_time_series(tree))
     if dialect == "duckdb":
         tree = fix_for_duckdb(tree)
@@ -106,4 +110,10 @@ def _translate(
     except SqlglotError as error:
         raise BadRequest(f"the query cannot be written for the {dialect} engine: {error}") from None
     referenced, schema_only = _relations_read(tree)
-    return Translation(sql=output, referenced=referenced, external=externals, schema_only=schema_only)
+    return Translation(
+        sql=output,
+        referenced=referenced,
+        external=externals,
+        schema_only=schema_only,
+        time_bounds={name: bounds.get(name) for name in referenced},
+    )

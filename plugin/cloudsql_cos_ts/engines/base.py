@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.answer_memory import AnswerMemory
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.macros.model import DestSpec
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -26,7 +27,7 @@ class ExecutionRequest:
     """One read statement, ready for the engine."""
 
     sql: str  # in the engine's dialect; a single read-only statement
-    time_range: TimeRange  # used for partition pruning of the configured source
+    time_range: TimeRange  # the dashboard range
     cancel: CancelToken
     row_limit: int
     memory: AnswerMemory | None = None  # the query's answer-memory account; the engine reports the result's bytes
@@ -36,6 +37,11 @@ class ExecutionRequest:
     # INTO $__dest(...): an engine whose service stores results itself (Data Engine) may write it there and
     # say so in ExecutionResult.written; other engines ignore it and the pipeline writes the table.
     dest: DestSpec | None = None
+    scan: SourceScan | None = None  # what the configured source reads; None: the dashboard range, as is
+
+    def source_scan(self) -> SourceScan:
+        """The part of the configured source the query reads (``flowlogs/scan.py``)."""
+        return self.scan or SourceScan(self.time_range)
 
 
 @dataclass

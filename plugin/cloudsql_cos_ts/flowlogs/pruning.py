@@ -79,6 +79,10 @@ class PruneResult:
     def hours_listed(self) -> int:
         return len(self.span)
 
+    @property
+    def objects_needed(self) -> int:
+        return sum(len(objects) for objects in self.needed.values())
+
 
 def _shifted(epoch_ms: int, delta: timedelta) -> datetime:
     """``epoch_ms + delta`` as a UTC datetime, kept within the years 1 to 9999."""

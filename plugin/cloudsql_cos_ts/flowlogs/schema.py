@@ -75,6 +75,7 @@ SOURCE = "__SOURCE"
 """The relation ``$__source`` reads: the configured source as one table, whatever its format."""
 FLOW, FLOW_FLAT = "FLOW", "FLOW_FLAT"
 """IBM's two views of flow logs: one row per object (records nested), one row per record."""
+FLOW_RELATIONS = frozenset({FLOW, FLOW_FLAT, SOURCE})  # what a flow-log source serves
 
 FLOW_ENRICHED = "FLOW_ENRICHED"
 """``FLOW_FLAT`` plus the enrichment of both ends (``enrichment/view.py`` computes these columns)."""

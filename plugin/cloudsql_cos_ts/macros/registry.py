@@ -59,7 +59,10 @@ MACROS: tuple[Macro, ...] = (
         "$__timeFilter[(type)]",
         "Dashboard range filter on the query's Time Column: (col >= from AND col <= to), UTC. "
         "type: timestamp, string (RFC 3339 text), epoch_ms (also long) or epoch_s; without a type "
-        "it is inferred from the column's type (unknown columns count as timestamp).",
+        "it is inferred from the column's type (unknown columns count as timestamp). The flow-log "
+        "objects read are chosen from the query's own time predicates (this macro, or plain ones on "
+        "start_time, end_time, capture_start_time, capture_end_time, year/month/day/hour); a query "
+        "with none reads the dashboard range exactly and says so in a notice.",
         "SELECT * FROM FLOW_FLAT WHERE $__timeFilter(string)",
         time.time_filter,
     ),

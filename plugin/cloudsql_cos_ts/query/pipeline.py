@@ -26,6 +26,8 @@ from cloudsql_cos_ts.dialect import Translation
 from cloudsql_cos_ts.engines.answer_memory import AnswerBudget, AnswerMemory
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.errors import BadRequest, PluginError, reported_internal_error
+from cloudsql_cos_ts.flowlogs.scan import SourceScan, choose_scan
+from cloudsql_cos_ts.flowlogs.schema import FLOW_RELATIONS
 from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
@@ -255,6 +257,7 @@ class QueryPipeline:
     def _compute_within(self, job: _Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
         """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""
         instance, model, expansion = job.instance, job.model, job.expansion
+        scan = _source_scan(job)
         metrics.ENGINE_EXECUTIONS.labels(engine=instance.engine.name).inc()
         began = time.monotonic()
         result = instance.engine.execute(
@@ -269,6 +272,7 @@ class QueryPipeline:
                 tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
                 # fill rows are added after the engine: then the plugin writes the filled table itself
                 dest=None if expansion.fills else expansion.dest,
+                scan=scan,
             )
         )
         damaged = damaged_notice(result.damaged, instance.settings.damaged_objects)
@@ -299,6 +303,9 @@ class QueryPipeline:
                 meta.custom["source"] = result.stats
             if damaged:
                 meta.add_notice("warning", damaged)
+            scan_notice = scan.notice()
+            if scan_notice:
+                meta.add_notice("info", scan_notice)
             if written:
                 meta.add_notice("info", f"the result was also written to {written}")
             if result.truncated:
@@ -323,6 +330,21 @@ class QueryPipeline:
             queued_s=began - job.request.received,
             running_s=time.monotonic() - began,
         )
+
+
+
+def _source_scan(job: _Job) -> SourceScan:
+    """What the configured flow-log source reads for this query: its own time predicates decide."""
+    settings, translation = job.instance.settings, job.translation
+    if settings.source_format != "flowlogs" or settings.engine == "dataengine":  # Data Engine reads by itself
+        return SourceScan(job.model.time_range)
+    return choose_scan(
+        translation.time_bounds,
+        sorted((translation.referenced - translation.schema_only) & FLOW_RELATIONS),
+        job.model.time_range,
+        unfiltered=settings.unfiltered_queries,
+        limit=settings.scan_limit_objects,
+    )
 
 
 def _cache_key(job: _Job) -> str | None:

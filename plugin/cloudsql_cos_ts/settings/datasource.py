@@ -25,11 +25,13 @@ Engine = Literal["duckdb", "spark", "dataengine"]
 AuthType = Literal["none", "iam", "hmac"]
 SourceFormat = Literal["flowlogs", "json", "parquet", "csv"]
 DamagedObjects = Literal["skip", "fail"]
+UnfilteredQueries = Literal["dashboardRange", "wholeSource"]
 
 ENGINES: tuple[Engine, ...] = ("duckdb", "spark", "dataengine")
 AUTH_TYPES: tuple[AuthType, ...] = ("none", "iam", "hmac")
 SOURCE_FORMATS: tuple[SourceFormat, ...] = ("flowlogs", "json", "parquet", "csv")
 DAMAGED_OBJECTS: tuple[DamagedObjects, ...] = ("skip", "fail")
+UNFILTERED_QUERIES: tuple[UnfilteredQueries, ...] = ("dashboardRange", "wholeSource")
 SECURE_KEYS = ("apiKey", "hmacAccessKeyId", "hmacSecretAccessKey", "sparkToken")
 
 DEFAULT_QUERY_TIMEOUT_S = 120.0
@@ -43,6 +45,7 @@ DEFAULT_MEMORY_LIMIT = "4GB"
 # about 500 MB, held a few times while it is sent), never below 256 MB so small row limits keep wide answers.
 QUERY_MEMORY_BYTES_PER_ROW = 2048
 MIN_QUERY_MEMORY_MB = 256
+DEFAULT_SCAN_LIMIT_OBJECTS = 100_000  # a week of 50 vNICs' ingress and egress objects
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class DatasourceSettings:
     source_format: SourceFormat = "flowlogs"
     # A flow-log object that is not gzip JSON: left out with a warning notice (skip), or the query's error (fail).
     damaged_objects: DamagedObjects = "skip"
+    # A flow-log query without a time predicate reads the dashboard range (dashboardRange) or, as IBM SQL Query
+    # did, the whole source (wholeSource); a scan that reaches an end of the source stops at scan_limit_objects.
+    unfiltered_queries: UnfilteredQueries = "dashboardRange"
+    scan_limit_objects: int = DEFAULT_SCAN_LIMIT_OBJECTS
     destination: Location | None = None
     credentials: Credentials = field(default_factory=Credentials)
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
@@ -130,6 +137,10 @@ def parse_datasource_settings(
         source=source,
         source_format=_choice(data, "sourceFormat", SOURCE_FORMATS, "flowlogs"),
         damaged_objects=_choice(data, "damagedObjects", DAMAGED_OBJECTS, "skip"),
+        unfiltered_queries=_choice(data, "unfilteredQueries", UNFILTERED_QUERIES, "dashboardRange"),
+        scan_limit_objects=int(
+            _number(data, "scanLimitObjects", DEFAULT_SCAN_LIMIT_OBJECTS, low=1, high=1_000_000_000)
+        ),
         destination=destination,
         credentials=_credentials(data, secure, uses_cos=uses_cos),
         query_timeout_s=_number(data, "queryTimeoutSeconds", DEFAULT_QUERY_TIMEOUT_S, low=1, high=3600),

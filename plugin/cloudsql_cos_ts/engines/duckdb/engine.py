@@ -156,7 +156,7 @@ class DuckDBEngine:
         if self._source is None:
             raise _unknown_relations(wanted, available=set(request.tables), has_source=False)
         relations = self._source.relations(
-            request.time_range, frozenset(wanted), request.cancel, schema_only=schema_only
+            request.source_scan(), frozenset(wanted), request.cancel, schema_only=schema_only
         )
         unknown = wanted - set(relations.views)
         if unknown:

@@ -32,6 +32,7 @@ from cloudsql_cos_ts.flowlogs.pruning import (
     list_range,
     listing_cache,
 )
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT, SOURCE
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -59,7 +60,7 @@ class DuckDBSource(Protocol):
 
     def relations(
         self,
-        time_range: TimeRange,
+        scan: SourceScan,
         referenced: frozenset[str],
         cancel: CancelToken,
         *,
@@ -107,7 +108,7 @@ class FlowLogSource:
 
     def relations(
         self,
-        time_range: TimeRange,
+        scan: SourceScan,
         referenced: frozenset[str],
         cancel: CancelToken,
         *,
@@ -117,12 +118,12 @@ class FlowLogSource:
         if not wanted:
             return SourceRelations(views={})
         if wanted <= schema_only:  # DESCRIBE(FLOW_FLAT) needs the columns: no listing, no ingest
-            return SourceRelations(views=self._views(wanted, [], time_range.start))
+            return SourceRelations(views=self._views(wanted, [], scan.time_range.start, None))
         began = time.monotonic()
         listed = list_range(
             self.store,
             self.prefix,
-            time_range,
+            scan.time_range,
             cancel,
             vnic_cache=self._vnics,
             listings=self._listings,
@@ -130,6 +131,8 @@ class FlowLogSource:
             context=self.context,
         )
         listed_at = time.monotonic()
+        if scan.object_limit is not None:
+            scan.check_limit(listed.prune().objects_needed)
         stats = IngestStats()
         plan = self._plans.get(listed)
         if plan is not None and all(self.cache.touch(path) for path in plan.paths):
@@ -137,7 +140,7 @@ class FlowLogSource:
         else:
             plan = self._plan(listed, cancel, stats)
         return SourceRelations(
-            views=self._views(wanted, plan.paths, listed.cutoff),
+            views=self._views(wanted, plan.paths, listed.cutoff, scan.time_range if scan.dashboard_applied else None),
             damaged=plan.damaged,
             stats=_source_stats(
                 stats,
@@ -171,12 +174,12 @@ class FlowLogSource:
         return plan
 
     @staticmethod
-    def _views(wanted: set[str], paths: list[Path], cutoff: datetime) -> dict[str, str]:
+    def _views(wanted: set[str], paths: list[Path], cutoff: datetime, window: TimeRange | None) -> dict[str, str]:
         views = {}
         if FLOW_FLAT in wanted:
-            views[FLOW_FLAT] = flow_flat_sql(paths, cutoff)
+            views[FLOW_FLAT] = flow_flat_sql(paths, cutoff, window)
         if wanted & {FLOW, SOURCE}:
-            flow = flow_sql(paths, cutoff)
+            flow = flow_sql(paths, cutoff, window)
             views.update({name: flow for name in wanted & {FLOW, SOURCE}})
         return views
 
@@ -230,7 +233,7 @@ class FileSource:
 
     def relations(
         self,
-        time_range: TimeRange,
+        scan: SourceScan,
         referenced: frozenset[str],
         cancel: CancelToken,
         *,

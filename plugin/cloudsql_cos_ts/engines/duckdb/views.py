@@ -21,6 +21,7 @@ from cloudsql_cos_ts.flowlogs.schema import (
     Column,
     quote_identifier,
 )
+from cloudsql_cos_ts.timerange import TimeRange
 
 q = quote_identifier
 
@@ -38,16 +39,24 @@ def empty_relation(columns: Sequence[Column]) -> str:
     return "SELECT " + ", ".join(f"CAST(NULL AS {kind}) AS {q(name)}" for name, kind in columns) + " WHERE false"
 
 
-def _source(paths: Sequence[Path], cutoff: datetime) -> str:
-    """The entries' rows of objects modified since ``cutoff``, without the rows marking damaged objects."""
-    stamp = cutoff.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return (
-        f"read_parquet({file_list(paths)}) WHERE {q(LAST_MODIFIED)} >= TIMESTAMP '{stamp}' "
-        f"AND {q(RECORD_INDEX)} IS DISTINCT FROM {DAMAGED}"
-    )
+def _timestamp(moment: datetime) -> str:
+    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
 
 
-def flow_flat_sql(paths: Sequence[Path], cutoff: datetime) -> str:
+def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None) -> str:
+    """The entries' rows of objects modified since ``cutoff`` (and, with ``window``, whose capture
+    window overlaps it: ``flowlogs/scan.py``), without the rows marking damaged objects."""
+    where = f"{q(LAST_MODIFIED)} >= {_timestamp(cutoff)} AND {q(RECORD_INDEX)} IS DISTINCT FROM {DAMAGED}"
+    if window is not None:  # a header without one of the times counts as a window of one moment
+        start, end = q("capture_start_time"), f"timezone('UTC', TRY_CAST({q('capture_end_time')} AS TIMESTAMPTZ))"
+        where += (
+            f" AND coalesce({start}, {end}) <= {_timestamp(window.end)}"
+            f" AND coalesce({end}, {start}) >= {_timestamp(window.start)}"
+        )
+    return f"read_parquet({file_list(paths)}) WHERE {where}"
+
+
+def flow_flat_sql(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None = None) -> str:
     """One row per record, columns exactly as ``FLOW_FLAT_COLUMNS``."""
     if not paths:
         return empty_relation(FLOW_FLAT_COLUMNS)
@@ -55,10 +64,10 @@ def flow_flat_sql(paths: Sequence[Path], cutoff: datetime) -> str:
         f"{q(CONNECTION_START_TS)} AS {q(name)}" if name == "connection_start_time" else q(name)
         for name, _ in FLOW_FLAT_COLUMNS
     ]
-    return f"SELECT {', '.join(select)} FROM {_source(paths, cutoff)} AND {q(RECORD_INDEX)} IS NOT NULL"
+    return f"SELECT {', '.join(select)} FROM {_source(paths, cutoff, window)} AND {q(RECORD_INDEX)} IS NOT NULL"
 
 
-def flow_sql(paths: Sequence[Path], cutoff: datetime) -> str:
+def flow_sql(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None = None) -> str:
     """One row per object, ``flow_logs`` rebuilt in record order; columns as ``FLOW_COLUMNS``."""
     if not paths:
         return empty_relation(FLOW_COLUMNS)
@@ -75,4 +84,4 @@ def flow_sql(paths: Sequence[Path], cutoff: datetime) -> str:
             select.append(f"timezone('UTC', CAST(any_value({q(name)}) AS TIMESTAMPTZ)) AS {q(name)}")
         else:
             select.append(f"CAST(any_value({q(name)}) AS {kind}) AS {q(name)}")
-    return f"SELECT {', '.join(select)} FROM {_source(paths, cutoff)} GROUP BY {q(KEY)}"
+    return f"SELECT {', '.join(select)} FROM {_source(paths, cutoff, window)} GROUP BY {q(KEY)}"

@@ -90,7 +90,7 @@ class SparkEngine:
         enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
         wanted, _ = source_relations(wanted, frozenset())
         if self._source is not None and wanted:
-            relations = self._source.relations(session, request.time_range, frozenset(wanted), request.cancel)
+            relations = self._source.relations(session, request.source_scan(), frozenset(wanted), request.cancel)
             for name, frame in relations.frames.items():
                 views.add(frame, name)
             views.stats.update(relations.stats)

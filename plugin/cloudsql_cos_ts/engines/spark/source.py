@@ -30,6 +30,7 @@ from cloudsql_cos_ts.engines.spark.schema import (
 )
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation
@@ -48,7 +49,7 @@ class SourceFrames:
 
 class SparkSource(Protocol):
     def relations(
-        self, session: Session, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken
+        self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
     ) -> SourceFrames: ...
 
 
@@ -113,17 +114,20 @@ class FlowLogSparkSource:
         self._vnics = VnicPrefixCache()
 
     def relations(
-        self, session: Session, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken
+        self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
     ) -> SourceFrames:
         wanted = {FLOW, FLOW_FLAT, SOURCE} & referenced
         if not wanted:
             return SourceFrames({})
         began = time.monotonic()
-        listed = list_range(self.store, self.prefix, time_range, cancel, vnic_cache=self._vnics, context=self.context)
+        listed = list_range(
+            self.store, self.prefix, scan.time_range, cancel, vnic_cache=self._vnics, context=self.context
+        )
         pruned = listed.prune()
+        scan.check_limit(pruned.objects_needed)
         # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
         folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
-        flow, flat = self._frames(session, folders, pruned.cutoff)
+        flow, flat = self._frames(session, folders, pruned.cutoff, scan.time_range if scan.dashboard_applied else None)
         frames = {FLOW: flow, SOURCE: flow, FLOW_FLAT: flat}
         return SourceFrames(
             {name: frames[name] for name in wanted},
@@ -137,7 +141,9 @@ class FlowLogSparkSource:
             },
         )
 
-    def _frames(self, session: Session, folders: list[str], cutoff: datetime) -> tuple[DataFrame, DataFrame]:
+    def _frames(
+        self, session: Session, folders: list[str], cutoff: datetime, window: TimeRange | None
+    ) -> tuple[DataFrame, DataFrame]:
         if not folders:
             return session.sql(empty_relation(FLOW_COLUMNS)), session.sql(empty_relation(FLOW_FLAT_COLUMNS))
         reader = self.location.reader(session, "json")
@@ -154,6 +160,12 @@ class FlowLogSparkSource:
             .where("flow_logs IS NOT NULL OR coalesce(version, capture_start_time, capture_end_time) IS NOT NULL")
             .selectExpr("*", *partition_expressions())
         )
+        if window is not None:  # no time predicate: the objects whose capture window overlaps the range
+            start, end = "try_to_timestamp(capture_start_time)", "try_to_timestamp(capture_end_time)"
+            documents = documents.where(
+                f"coalesce({start}, {end}) <= {_timestamp_literal(window.end)} "
+                f"AND coalesce({end}, {start}) >= {_timestamp_literal(window.start)}"
+            )
         flow = documents.selectExpr(*flow_select())
         flat = documents.selectExpr("*", f"explode(flow_logs) AS {RECORD}").selectExpr(*flow_flat_select())
         return flow, flat
@@ -170,7 +182,7 @@ class PlainSparkSource:
         self.location, self.fmt = location, fmt
 
     def relations(
-        self, session: Session, time_range: TimeRange, referenced: frozenset[str], cancel: CancelToken
+        self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
     ) -> SourceFrames:
         if SOURCE not in referenced:
             return SourceFrames({})
