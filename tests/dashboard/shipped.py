@@ -3,7 +3,7 @@
 The bundled dashboard (its panels' targets and its two variables) and the provisioned alert rule
 are the queries users run first, so the tests run them exactly as stored — SQL and shaping options
 alike — instead of a copy that could drift from what ships. Names follow the dashboard's layout:
-the variables by name, panels ``P1`` … ``P6`` by id (panel 3's chained pair as ``P3A``/``P3B``) and
+the variables by name, panels ``P1`` … ``P9`` by id (panel 3's chained pair as ``P3A``/``P3B``) and
 the alert rule's query A as ``alert``.
 """
 

@@ -11,6 +11,7 @@ the test does the same with the scanned target.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from tests.dashboard.expected import (
     load_records,
 )
 from tests.dashboard.shipped import load_models
+from tests.enrichment.samples import Reference
 from tests.plugin_host import PluginProcess, data_query, datasource_context
 from tests.real_objects import cases as real_objects
 
@@ -94,12 +96,19 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     plugin.stop()
 
 
+@pytest.fixture(scope="module")
+def reference() -> Reference:
+    return Reference()
+
+
 def rows(table: pa.Table) -> list[tuple[Any, ...]]:
     return [tuple(row.values()) for row in table.to_pylist()]
 
 
 def test_the_shipped_content_has_every_query() -> None:
-    assert set(MODELS) == {"target_ip", "target_ip_private", "P1", "P2", "P3A", "P3B", "P4", "P5", "P6", "alert"}
+    assert set(MODELS) == {
+        "target_ip", "target_ip_private", "P1", "P2", "P3A", "P3B", "P4", "P5", "P6", "P7", "P8", "P9", "alert"
+    }
 
 
 def test_variable_target_ip(world: World) -> None:
@@ -166,6 +175,8 @@ def _top(counter: dict[str, int], result: list[tuple[Any, ...]], limit: int) -> 
     assert [n for _, n, *_ in result] == sorted((n for _, n, *_ in result), reverse=True)
     for key, n, *_ in result:
         assert counter[key] == n
+    if not result:  # nothing to rank (e.g. no public address in the bucket for a country panel)
+        return
     cutoff = result[-1][1]
     assert all(n <= cutoff for k, n in counter.items() if k not in {r[0] for r in result})
 
@@ -194,6 +205,37 @@ def test_p5_top_rejected_targets(world: World) -> None:
     counts = counts_by(rejected, "target_ip")
     _top(counts, rows(table), 10)
     assert rows(table)[0][0] == world.target
+
+
+def test_p7_rejected_traffic_by_country(world: World, reference: Reference) -> None:
+    table = world.table("P7", MODELS["P7"])
+    countries = [
+        reference.country_of(r.fields["initiator_ip"])
+        for r in world.records
+        if r.fields["action"] == "rejected" and world.in_range(r, "capture_start_time")
+    ]
+    assert table.column_names == ["country", "rejected"]
+    _top(Counter(c for c in countries if c is not None), rows(table), 15)
+
+
+def test_p8_top_source_networks(world: World, reference: Reference) -> None:
+    table = world.table("P8", MODELS["P8"])
+    networks = [reference.asn_of(r.fields["initiator_ip"]) for r in world.records
+                if world.in_range(r, "capture_start_time")]
+    expected = Counter(f"AS{asn} {reference.as_names.get(asn, '')}" for asn in networks if asn is not None)
+    assert table.column_names == ["source_network", "flows"]
+    _top(expected, rows(table), 10)
+
+
+def test_p9_top_target_services(world: World, reference: Reference) -> None:
+    table = world.table("P9", MODELS["P9"])
+    services = Counter(
+        reference.service_of(r.fields["target_port"], r.fields["transport_protocol"])
+        for r in world.records
+        if r.fields["direction"] == "I" and world.in_range(r, "capture_start_time")
+    )
+    assert table.column_names == ["service", "flows"]
+    _top(services, rows(table), 10)
 
 
 def test_p6_bad_actor(world: World) -> None:

@@ -3,8 +3,11 @@ user files the tests configure instead."""
 
 from __future__ import annotations
 
+import bisect
+import csv
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -16,12 +19,12 @@ def _middle_of_first(name: str, column: str, value: object) -> str:
     """An IPv4 address inside the first range of ``name`` whose ``column`` is ``value``."""
     table = pq.read_table(BUNDLED / name)
     rows = table.filter(pc.and_(pc.equal(table["family"], 4), pc.equal(table[column], value)))
-    first, last = rows["first"][0].as_py(), rows["last"][0].as_py()
-    return str(ipaddress.IPv4Address((first + last) // 2))
+    first, span = rows["first"][0].as_py(), rows["span"][0].as_py()
+    return str(ipaddress.IPv4Address(first + span // 2))
 
 
 def _as_name(asn: int) -> str:
-    table = pq.read_table(BUNDLED / "asn.parquet", columns=["asn", "as_name"])
+    table = pq.read_table(BUNDLED / "as_names.parquet")
     return str(table.filter(pc.equal(table["asn"], asn))["as_name"][0].as_py())
 
 
@@ -50,3 +53,49 @@ def write_user_files(folder: Path) -> dict[str, str]:
     )
     return {key: str(folder / name) for key, name in
             (("geoCountryFile", "country.csv"), ("asnFile", "asn.csv"), ("subnetsFile", "subnets.csv"))}
+
+
+class Reference:
+    """A plain-Python reading of the bundled files (bisect per address), the oracle for panel tests."""
+
+    def __init__(self) -> None:
+        self.country = self._ranges("country.parquet", "country")
+        self.asn = self._ranges("asn.parquet", "asn")
+        names = pq.read_table(BUNDLED / "as_names.parquet").to_pydict()
+        self.as_names = dict(zip(names["asn"], names["as_name"], strict=True))
+        with (BUNDLED / "services.csv").open(encoding="utf-8") as handle:
+            self.services = {(int(r["port"]), r["protocol"]): r["name"] for r in csv.DictReader(handle)}
+        with (BUNDLED / "protocols.csv").open(encoding="utf-8") as handle:
+            self.protocols = {int(r["number"]): r["name"] for r in csv.DictReader(handle)}
+
+    @staticmethod
+    def _ranges(name: str, column: str) -> tuple[list[int], list[int], list[Any]]:
+        table = pq.read_table(BUNDLED / name).filter(pc.equal(pc.field("family"), 4)).to_pydict()
+        return table["first"], [f + s for f, s in zip(table["first"], table["span"], strict=True)], table[column]
+
+    @staticmethod
+    def _find(ranges: tuple[list[int], list[int], list[Any]], ip: str) -> Any:
+        try:
+            address = ipaddress.IPv4Address(ip)
+        except ValueError:
+            return None
+        if not address.is_global or address in ipaddress.ip_network("161.26.0.0/16") \
+                or address in ipaddress.ip_network("166.8.0.0/14"):
+            return None
+        firsts, lasts, values = ranges
+        at = bisect.bisect_right(firsts, int(address)) - 1
+        return values[at] if at >= 0 and lasts[at] >= int(address) else None
+
+    def country_of(self, ip: str) -> str | None:
+        found: str | None = self._find(self.country, ip)
+        return found
+
+    def asn_of(self, ip: str) -> int | None:
+        found: int | None = self._find(self.asn, ip)
+        return found
+
+    def service_of(self, port: int, protocol: int) -> str:
+        """The P9 label: the IANA name, else ``port/protocol name``."""
+        transport = {6: "tcp", 17: "udp", 132: "sctp", 33: "dccp"}.get(protocol)
+        name = self.services.get((port, transport)) if transport else None
+        return name or f"{port}/{self.protocols.get(protocol, protocol)}"

@@ -16,8 +16,10 @@ from tests.dashboard.shipped import DASHBOARD, REPO
 def test_dashboard_shaping_and_datasource() -> None:
     dashboard = load_dashboard(DASHBOARD)
     panels = {panel.id: panel for panel in dashboard.panels}
-    assert sorted(panels) == [1, 2, 3, 4, 5, 6]
-    assert [p.type for p in dashboard.panels] == ["table", "gauge", "timeseries", "bargauge", "bargauge", "gauge"]
+    assert sorted(panels) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [p.type for p in dashboard.panels] == [
+        "table", "gauge", "timeseries", "bargauge", "bargauge", "gauge", "bargauge", "bargauge", "bargauge"
+    ]
     assert panels[2].targets[0]["timeColumn"] == "start_time" and panels[2].targets[0]["format"] == "table"
     a, b = panels[3].targets
     assert (a["refId"], a["getResult"]) == ("A", False)

@@ -39,7 +39,7 @@ def test_main_job_writes_six_panel_images(tmp_path: Path) -> None:
     assert "=== variable target_ip ===" in done.stdout and "=== variable target_ip_private ===" in done.stdout
     assert "alert fires for: rejected {target_ip=" in done.stdout
     images = sorted(out.glob("panel-*.png"))
-    assert [p.name for p in images] == [f"panel-{n}.png" for n in range(1, 7)]
+    assert [p.name for p in images] == [f"panel-{n}.png" for n in range(1, 10)]
     for image in images:
         assert image.stat().st_size > 5_000, image
         with Image.open(image) as picture:

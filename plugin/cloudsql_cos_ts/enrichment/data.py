@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.enrichment.names import Names, load_protocols, load_services
@@ -94,18 +96,36 @@ def _stamp(kind: _Kind, path: Path | None) -> tuple[object, ...]:
 
 def _build(files: EnrichmentFiles) -> EnrichmentData:
     return EnrichmentData(
-        country=_user_table(_COUNTRY, files.country) if files.country else _bundled("country.parquet", _COUNTRY),
-        asn=_user_table(_ASN, files.asn) if files.asn else _bundled("asn.parquet", _ASN),
+        country=_user_table(_COUNTRY, files.country) if files.country else _bundled_country(),
+        asn=_user_table(_ASN, files.asn) if files.asn else _bundled_asn(),
         subnets=_user_table(_SUBNETS, files.subnets) if files.subnets else None,
         services=_bundled_names("services.csv"),
         protocols=_bundled_names("protocols.csv"),
     )
 
 
+def _ranges(name: str) -> pa.Table:
+    """A bundled range file with ``last`` rebuilt from ``first`` and ``span`` (stored so to stay small)."""
+    table = pq.read_table(BUNDLED / name)
+    return table.append_column("last", pc.add(table["first"], table["span"]))
+
+
 @cache
-def _bundled(name: str, kind: _Kind) -> RangeTable:
+def _bundled_country() -> RangeTable:
     """Read once per process, whichever datasources use it."""
-    return RangeTable.from_arrow(pq.read_table(BUNDLED / name), kind.names)
+    return RangeTable.from_arrow(_ranges("country.parquet"), _COUNTRY.names)
+
+
+@cache
+def _bundled_asn() -> RangeTable:
+    """The ranges carry AS numbers; the names are stored once per number and joined here."""
+    ranges = _ranges("asn.parquet")
+    names = pq.read_table(BUNDLED / "as_names.parquet")
+    numbers, wanted = names["asn"].to_numpy(), ranges["asn"].to_numpy()
+    at = np.minimum(np.searchsorted(numbers, wanted), len(numbers) - 1)
+    as_name = names["as_name"].combine_chunks().take(pa.array(at, mask=numbers[at] != wanted))
+    ranges = ranges.set_column(ranges.column_names.index("asn"), "asn", pc.cast(ranges["asn"], pa.int64()))
+    return RangeTable.from_arrow(ranges.append_column("as_name", as_name), _ASN.names)
 
 
 @cache
