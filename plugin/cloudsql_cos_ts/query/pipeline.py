@@ -244,7 +244,9 @@ class QueryPipeline:
             served, executed_sql=translation.sql, expanded_sql=expansion.sql, engine=instance.engine.name
         )
         answer = QueryAnswer(frames=frames, reusable_until=served.reusable_until)
-        return _Outcome(answer, served.result.table, lookup.key)
+        # Only a table another query of the request reads is kept: a big answer's table is freed before the
+        # response is built from its frames (docs/benchmarks.md, W7).
+        return _Outcome(answer, served.result.table if ask.read_by_others else None, lookup.key)
 
     def _compute(self, job: _Job, token: CancelToken) -> CachedResult:
         """Run and encode the query with its answer-memory account, given back once the frames are encoded."""
