@@ -155,7 +155,8 @@ def test_every_macro_example_runs(duck: duckdb.DuckDBPyConnection, entry: dict[s
 @pytest.mark.parametrize("entry", macro_reference()["functions"], ids=lambda e: e["name"])
 def test_every_function_example_runs(duck: duckdb.DuckDBPyConnection, entry: dict[str, str]) -> None:
     duck.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS bytes_flows AS SELECT *, 1.0::DOUBLE AS bytes_from_initiator FROM FLOW_FLAT"
+        "CREATE TEMP TABLE IF NOT EXISTS bytes_flows AS SELECT *, target_port * 100000.0 AS bytes_from_initiator, "
+        "2.0::DOUBLE AS bytes_from_receiver FROM FLOW_FLAT"
     )
     sql = translate(entry["example"].replace("FROM FLOW_FLAT", "FROM bytes_flows"), dialect="duckdb").sql
     assert duck.execute(sql).fetchall()

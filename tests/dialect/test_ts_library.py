@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from cloudsql_cos_ts.dialect import translate
-from tests.dialect import ts_cases
+from tests.dialect import ts_cases, ts_python
 from tests.dialect.ts_python import Series
 
 
@@ -50,15 +50,9 @@ def _run(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...
     return connection.execute(translate(sql, dialect="duckdb").sql).fetchall()
 
 
-@pytest.mark.parametrize(
-    ("inner", "reference"),
-    [case[1:] for case in ts_cases.EXPLODE_CASES],
-    ids=[case[0] for case in ts_cases.EXPLODE_CASES],
-)
-def test_function_against_reference(
-    obs: duckdb.DuckDBPyConnection, inner: str, reference: Callable[[Series], Series]
-) -> None:
-    close(_run(obs, ts_cases.explode_sql(inner)), ts_cases.expected_explode(reference))
+@pytest.mark.parametrize("case", ts_cases.CASES, ids=[case.id for case in ts_cases.CASES])
+def test_function_against_reference(obs: duckdb.DuckDBPyConnection, case: ts_cases.Case) -> None:
+    close(_run(obs, case.sql()), case.expected)
 
 
 def test_whole_series_reducers(obs: duckdb.DuckDBPyConnection) -> None:
@@ -74,26 +68,6 @@ def test_typed_explodes_are_explode(obs: duckdb.DuckDBPyConnection, explode: str
 def test_no_observations_no_rows(obs: duckdb.DuckDBPyConnection, inner: str, _reference: object) -> None:
     sql = ts_cases.explode_sql(inner).replace("IN ts)", "IN ts WHERE k = 'none')")
     assert _run(obs, sql) == []
-
-
-def test_string_and_array_series(obs: duckdb.DuckDBPyConnection) -> None:
-    """String values through the order-only functions; TS_INDEX counts array elements from 0."""
-    sql = (
-        "WITH s AS (SELECT k, ts FROM (SELECT k, t, CAST(v > 50 AS STRING) AS flag, array(v, v * 2) AS pair FROM obs) "
-        'USING TIME_SERIES_FORMAT(key="k", timetick="t", value="{}") IN ts) SELECT k, {}({}) AS (tt, value) FROM s'
-    )
-    strings = _run(obs, sql.format("flag", "TS_S_EXPLODE", "TS_REMOVE_CONSECUTIVE_DUPLICATES(ts)"))
-    flags = {
-        key: [(t, None if v is None else str(v > 50).lower()) for t, v in series]
-        for key, series in ts_cases.SERIES.items()
-    }
-    expected: list[tuple[Any, ...]] = []
-    for key, series in flags.items():
-        ordered = sorted(series, key=lambda p: (p[0], p[1] is None, p[1] or ""))
-        expected += [(key, t, v) for i, (t, v) in enumerate(ordered) if i == 0 or v != ordered[i - 1][1]]
-    close(strings, expected)
-    doubled = _run(obs, sql.format("pair", "TS_EXPLODE", "TS_INDEX(ts, 1)"))
-    close(doubled, ts_cases.expected_explode(lambda s: [(t, None if v is None else v * 2) for t, v in s]))
 
 
 def test_ibm_documented_examples(obs: duckdb.DuckDBPyConnection) -> None:
@@ -124,3 +98,34 @@ def test_ibm_documented_examples(obs: duckdb.DuckDBPyConnection) -> None:
     assert sorted(_run(obs, base.format(f"TS_RESAMPLE(ts, 3, {prev})"))) == [(0, -1.0), (3, 2.0), (6, 3.5)]
     segments = sorted(_run(obs, base.format("TS_SEG_AVG(TS_SEGMENT(TS_DROPNA(ts), 2, 1))")))
     assert segments == [(3, 2.75), (5, 4.75), (7, 6.55)]
+
+
+@pytest.mark.parametrize(
+    ("creation", "reference"),
+    [
+        ("TIME_SERIES(TS_TIMESTAMP(t), v)", ts_python.diff),
+        ("TS_TIME_SERIES(TS_TIMESTAMP(t), v)", ts_python.diff),
+        ("TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS_DEFAULT())", ts_python.diff),
+        (
+            "TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS('PT1H', '2024-05-06T00:00:00'))",
+            lambda s: ts_python.diff(ts_python.ordered((hours_since_t0(t), v) for t, v in s)),
+        ),
+        (
+            "TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS_DEFAULT_STARTTIME('PT1M'))",
+            lambda s: ts_python.diff(ts_python.ordered((t // 60_000, v) for t, v in s)),
+        ),
+    ],
+)
+def test_creation_aggregates(
+    obs: duckdb.DuckDBPyConnection, creation: str, reference: Callable[[Series], Series]
+) -> None:
+    """IBM's ``SELECT k, TIME_SERIES(...) AS ts ... GROUP BY k``: one series per group, as rows."""
+    sql = (
+        f"WITH s AS (SELECT k, {creation} AS ts FROM obs GROUP BY k) "
+        "SELECT k, TS_EXPLODE(TS_DIFF(ts)) AS (tt, value) FROM s"
+    )
+    close(_run(obs, sql), ts_cases.expected_explode(reference))
+
+
+def hours_since_t0(tick: int) -> int:
+    return (tick - ts_cases.T0) // ts_cases.HOUR

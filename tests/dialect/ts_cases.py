@@ -5,9 +5,12 @@ function, its SQL and its plain-Python reference (``ts_python.py``). Used on Duc
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -176,6 +179,77 @@ EXPLODE_CASES: list[tuple[str, str, Callable[[Series], Series]]] = [
     ),
 ]
 
+ID = "TS_EXP_ID()"
+# (TS expression of the value, the same in Python); maps skip NULL values, as SQL does
+_MAPS: list[tuple[str, Callable[[float], float | None]]] = [
+    ("TS_EXP_ABS(TS_EXP_ID())", abs),
+    ("TS_EXP_EXP(TS_EXP_DIVIDE(TS_EXP_ID(), 100))", lambda v: math.exp(v / 100)),
+    ("TS_EXP_LOG(TS_EXP_ADD(TS_EXP_ABS(TS_EXP_ID()), 1))", lambda v: math.log(abs(v) + 1)),
+    ("TS_EXP_LOG10(TS_EXP_ADD(TS_EXP_ABS(TS_EXP_ID()), 1))", lambda v: math.log10(abs(v) + 1)),
+    ("TS_EXP_SQRT(TS_EXP_ABS(TS_EXP_ID()))", lambda v: math.sqrt(abs(v))),
+    *((f"TS_EXP_{f.upper()}(TS_EXP_ID())", getattr(math, f)) for f in ("sin", "cos", "tan", "atan")),
+    *(
+        (f"TS_EXP_{f.upper()}(TS_EXP_DIVIDE(TS_EXP_ID(), 200))", lambda v, f=f: getattr(math, f)(v / 200))
+        for f in ("asin", "acos")
+    ),
+    *(
+        (f"TS_EXP_{f.upper()}(TS_EXP_DIVIDE(TS_EXP_ID(), 100))", lambda v, f=f: getattr(math, f)(v / 100))
+        for f in ("sinh", "cosh", "tanh")
+    ),
+    ("TS_EXP_SUBTRACT(TS_EXP_ID(), 7)", lambda v: v - 7),
+    ("TS_EXP_MULTIPLY(TS_EXP_ID(), -2.5)", lambda v: v * -2.5),
+    ("TS_EXP_MOD(TS_EXP_ID(), 7)", lambda v: math.fmod(v, 7)),
+    ("TS_EXP_POW(TS_EXP_ABS(TS_EXP_ID()), 1.5)", lambda v: abs(v) ** 1.5),
+    ("TS_EXP_ATAN2(TS_EXP_ID(), 3)", lambda v: math.atan2(v, 3)),
+]
+# conditionals on a NULL value: the condition is not met (as a NaN fails every comparison in Java)
+_CONDITIONALS: list[tuple[str, Callable[[float | None], float | None]]] = [
+    ("TS_EXP_IF_THEN_ELSE(TS_EXP_GT(TS_EXP_ID(), 0), TS_EXP_ID(), 0)", lambda v: v if v is not None and v > 0 else 0.0),
+    ("TS_EXP_IF_THEN(TS_EXP_LT(TS_EXP_ID(), 0), 1.0)", lambda v: 1.0 if v is not None and v < 0 else None),
+    (
+        "TS_EXP_MATCH_CASE(ARRAY(TS_EXP_IF_THEN(TS_EXP_LT(TS_EXP_ID(), 0), -1.0), "
+        "TS_EXP_IF_THEN(TS_EXP_GT(TS_EXP_ID(), 100), 1.0)), 0.0)",
+        lambda v: 0.0 if v is None else -1.0 if v < 0 else 1.0 if v > 100 else 0.0,
+    ),
+]
+# (condition, the same in Python on a present value); NULL values never satisfy a condition
+_CONDITIONS: list[tuple[str, Callable[[float], bool]]] = [
+    ("TS_EXP_LT(TS_EXP_ID(), 10)", lambda v: v < 10),
+    ("TS_EXP_LTE(TS_EXP_ID(), 10)", lambda v: v <= 10),
+    ("TS_EXP_GTE(TS_EXP_ID(), 10)", lambda v: v >= 10),
+    ("TS_EXP_EQUALS(TS_EXP_ID(), TS_EXP_ID())", lambda v: True),
+    ("TS_EXP_NOT(TS_EXP_GT(TS_EXP_ID(), 10))", lambda v: not v > 10),
+    ("TS_EXP_AND(TS_EXP_GT(TS_EXP_ID(), 0), TS_EXP_LT(TS_EXP_ID(), 50))", lambda v: 0 < v < 50),
+    ("TS_EXP_OR(TS_EXP_LT(TS_EXP_ID(), 0), TS_EXP_GT(TS_EXP_ID(), 100))", lambda v: v < 0 or v > 100),
+    ("TS_EXP_DIVISIBLE_BY(TS_EXP_MULTIPLY(TS_EXP_ID(), 100), 3)", lambda v: math.fmod(v * 100, 3) == 0),
+    ("TS_ANCHOR_EQ(5.0)", lambda v: v == 5.0),
+    ("TS_ANCHOR_GT(50.0)", lambda v: v > 50),
+    ("TS_ANCHOR_GTE(50.0)", lambda v: v >= 50),
+    ("TS_ANCHOR_LT(50.0)", lambda v: v < 50),
+    ("TS_ANCHOR_LTE(50.0)", lambda v: v <= 50),
+    ("TS_ANCHOR_DIVISIBLE_BY(2)", lambda v: math.fmod(v, 2) == 0),
+    ("TS_ANCHOR_AND(TS_ANCHOR_GT(0), TS_ANCHOR_LT(50))", lambda v: 0 < v < 50),
+    ("TS_ANCHOR_OR(TS_ANCHOR_LT(0), TS_ANCHOR_GT(100))", lambda v: v < 0 or v > 100),
+    ("TS_ANCHOR_NOT(TS_ANCHOR_GT(10))", lambda v: not v > 10),
+]
+
+
+def _mapped(f: Callable[[float], float | None]) -> Callable[[Series], Series]:
+    return lambda s: [(t, None if v is None else f(v)) for t, v in s]
+
+
+def _each(f: Callable[[float | None], float | None]) -> Callable[[Series], Series]:
+    return lambda s: [(t, f(v)) for t, v in s]
+
+
+def _kept(f: Callable[[float], bool]) -> Callable[[Series], Series]:
+    return lambda s: [(t, v) for t, v in s if v is not None and f(v)]
+
+
+EXPLODE_CASES += [(f"map_{i}", f"TS_MAP(ts, {e})", _mapped(f)) for i, (e, f) in enumerate(_MAPS)]
+EXPLODE_CASES += [(f"conditional_{i}", f"TS_MAP(ts, {e})", _each(f)) for i, (e, f) in enumerate(_CONDITIONALS)]
+EXPLODE_CASES += [(f"filter_{i}", f"TS_FILTER(ts, {e})", _kept(f)) for i, (e, f) in enumerate(_CONDITIONS)]
+
 REDUCERS = ("COUNT", "SUM", "AVG", "MIN", "MAX", "SD", "SKEWNESS", "KURTOSIS")
 REDUCERS_SQL = SERIES_CTE + (
     "SELECT k, "
@@ -197,3 +271,95 @@ def expected_reducers() -> list[tuple[object, ...]]:
 
 def expected_explode(reference: Callable[[Series], Series]) -> list[tuple[object, ...]]:
     return [(key, tick, value) for key, series in SERIES.items() for tick, value in reference(series)]
+
+
+# ---- string and array series ------------------------------------------------------------------
+
+ALL_SERIES_CTE = SERIES_CTE.rstrip() + (
+    ", text_series AS (SELECT k, ts FROM (SELECT k, t, CAST(v AS STRING) AS s FROM obs) "
+    'USING TIME_SERIES_FORMAT(key="k", timetick="t", value="s") IN ts), '
+    "array_series AS (SELECT k, ts FROM (SELECT k, t, array(v, v * 2) AS pair FROM obs) "
+    'USING TIME_SERIES_FORMAT(key="k", timetick="t", value="pair") IN ts) '
+)
+Text = list[tuple[int, str | None]]
+
+
+def _text(series: Series) -> Text:
+    texts = [(t, None if v is None else str(v)) for t, v in series]
+    return sorted(texts, key=lambda p: (p[0], p[1] is None, p[1] or ""))
+
+
+def _text_kept(f: Callable[[str], bool]) -> Callable[[Text], list[tuple[int, Any]]]:
+    return lambda s: [(t, v) for t, v in s if v is not None and f(v)]
+
+
+def _text_concatenated(s: Text) -> list[tuple[int, Any]]:
+    ticks = sorted({t for t, _ in s})
+    present = {tick: [v for t, v in s if t == tick and v is not None] for tick in ticks}
+    return [(tick, "_".join(present[tick]) if present[tick] else None) for tick in ticks]
+
+
+TEXT_CASES: list[tuple[str, str, Callable[[Text], list[tuple[int, Any]]]]] = [
+    ("s_explode", "ts", list),
+    ("s_contains", "TS_FILTER(ts, TS_EXP_CONTAINS(TS_EXP_ID(), '5'))", _text_kept(lambda v: "5" in v)),
+    ("s_starts", "TS_FILTER(ts, TS_EXP_STARTS_WITH(TS_EXP_ID(), '-'))", _text_kept(lambda v: v.startswith("-"))),
+    ("s_ends", "TS_FILTER(ts, TS_EXP_ENDS_WITH(TS_EXP_ID(), '5'))", _text_kept(lambda v: v.endswith("5"))),
+    ("s_contained", "TS_FILTER(ts, TS_EXP_CONTAINED_IN(TS_EXP_ID(), 'x5.0x'))", _text_kept(lambda v: v in "x5.0x")),
+    ("s_equals", "TS_FILTER(ts, TS_EXP_EQUALS(TS_EXP_ID(), '5.0'))", _text_kept(lambda v: v == "5.0")),
+    ("s_anchor_eq", "TS_FILTER(ts, TS_ANCHOR_EQ('5.0'))", _text_kept(lambda v: v == "5.0")),
+    ("s_anchor_contains", "TS_FILTER(ts, TS_ANCHOR_CONTAINS('3'))", _text_kept(lambda v: "3" in v)),
+    ("s_anchor_starts", "TS_FILTER(ts, TS_ANCHOR_STARTS_WITH('1'))", _text_kept(lambda v: v.startswith("1"))),
+    ("s_anchor_ends", "TS_FILTER(ts, TS_ANCHOR_ENDS_WITH('0'))", _text_kept(lambda v: v.endswith("0"))),
+    ("s_anchor_in", "TS_FILTER(ts, TS_ANCHOR_CONTAINED_IN('5.0;7'))", _text_kept(lambda v: v in "5.0;7")),
+    (
+        "s_length",
+        "TS_MAP(ts, TS_EXP_LENGTH(TS_EXP_ID()))",
+        lambda s: [(t, None if v is None else len(v)) for t, v in s],
+    ),
+    (
+        "s_concat",
+        "TS_MAP(ts, TS_EXP_CONCAT(TS_EXP_ID(), 'x'))",
+        lambda s: [(t, None if v is None else v + "x") for t, v in s],
+    ),
+    (
+        "s_remove_duplicates",
+        "TS_REMOVE_CONSECUTIVE_DUPLICATES(ts)",
+        lambda s: [p for i, p in enumerate(s) if i == 0 or p[1] != s[i - 1][1]],
+    ),
+    ("s_concatenate", "TS_COMBINE_DUPLICATE_TIMETICKS(ts, TS_COMBINER_CONCATENATE('_'))", _text_concatenated),
+]
+ARRAY_CASES: list[tuple[str, str, Callable[[Series], list[tuple[int, Any]]]]] = [
+    ("a_index", "TS_INDEX(ts, 1)", lambda s: [(t, None if v is None else v * 2) for t, v in s]),
+    ("a_id_index", "TS_MAP(ts, TS_EXP_ID_INDEX(0))", list),
+    (
+        "a_anchor_index",
+        "TS_INDEX(TS_FILTER(ts, TS_ANCHOR_INDEX(TS_ANCHOR_GT(100.0), 1)), 0)",
+        lambda s: [(t, v) for t, v in s if v is not None and v * 2 > 100],
+    ),
+]
+
+
+def expected_text(reference: Callable[[Text], list[tuple[int, Any]]]) -> list[tuple[object, ...]]:
+    return [(key, tick, value) for key, series in SERIES.items() for tick, value in reference(_text(series))]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One function use: the series it reads (a CTE of ``ALL_SERIES_CTE``), its SQL, the expected rows."""
+
+    id: str
+    source: str
+    inner: str
+    expected: list[tuple[object, ...]]
+    text: bool  # the exploded values are strings
+
+    def sql(self) -> str:
+        return ALL_SERIES_CTE + f"SELECT k, TS_EXPLODE({self.inner}) AS (tt, value) FROM {self.source}"
+
+
+CASES: list[Case] = [
+    *(Case(i, "series", inner, expected_explode(ref), text=False) for i, inner, ref in EXPLODE_CASES),
+    *(Case(i, "text_series", inner, expected_text(ref), text=i != "s_length") for i, inner, ref in TEXT_CASES),
+    *(Case(i, "array_series", inner, expected_explode(ref), text=False) for i, inner, ref in ARRAY_CASES),
+    Case("id_to_string", "series", "TS_MAP(ts, TS_EXP_ID_TO_STRING())", expected_text(list), text=True),
+]

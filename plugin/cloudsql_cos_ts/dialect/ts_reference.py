@@ -1,7 +1,9 @@
 """Editor help for IBM's time-series functions, as this plugin implements them.
 
-Served with the macros by ``cloudsql_cos_ts.resources.reference.macro_reference()``; ``docs/time-series-functions.md``
-explains the semantics and the differences from IBM's service at length.
+Served with the macros by ``cloudsql_cos_ts.resources.reference.macro_reference()``; only functions
+the lowering (``dialect/timeseries/``) supports are listed, each with an example that translates
+(tests/dialect/test_ts_reference.py). ``docs/time-series-functions.md`` explains the semantics, the
+choices where IBM left them open, and why the rest of IBM's reference is refused.
 """
 
 from __future__ import annotations
@@ -22,57 +24,307 @@ _SERIES_CTE = (
     'USING TIME_SERIES_FORMAT(key="action", timetick="connection_start_time", value="bytes_from_initiator") IN ts) '
 )
 
-TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
-    FunctionHelp(
-        "TIME_SERIES_FORMAT",
-        'FROM <table> USING TIME_SERIES_FORMAT(key="k", timetick="t", value="v") IN ts',
-        "Turns the rows of a table into one time series per key (key optional) in column ts. "
-        "timetick must be a TIMESTAMP or RFC 3339 text column; ticks are epoch milliseconds. "
-        "starttime/granularity are not supported. The series can only be used through TS_EXPLODE.",
-        _SERIES_CTE + "SELECT action, TS_EXPLODE(ts) AS (tt, value) FROM series",
-    ),
-    FunctionHelp(
-        "TS_EXPLODE",
-        "TS_EXPLODE(series) AS (time_name, value_name)",
-        "One row per observation: time_name is BIGINT epoch milliseconds (shown as time by the "
-        "plugin), value_name a DOUBLE. One TS_EXPLODE per SELECT; the other selected columns "
-        "(e.g. the key) are repeated on each row.",
-        _SERIES_CTE + "SELECT action, TS_EXPLODE(ts) AS (tt, value) FROM series",
-    ),
-    FunctionHelp(
+
+def _exploding(inner: str) -> str:
+    return _SERIES_CTE + f"SELECT action, TS_EXPLODE({inner}) AS (tt, value) FROM series"
+
+
+def _help(name: str, signature: str, description: str, inner: str) -> FunctionHelp:
+    return FunctionHelp(name, signature, description, _exploding(inner))
+
+
+_SOURCE = (
+    "TIME_SERIES_FORMAT",
+    'FROM <table> USING TIME_SERIES_FORMAT(key="k", timetick="t", value="v"[, starttime=…, granularity=…]) IN ts',
+    "Turns the rows of a table into one time series per key (key optional) in column ts. timetick is a "
+    "TIMESTAMP or RFC 3339 text column; ticks are epoch milliseconds, or with starttime/granularity "
+    "floor((time - starttime) / granularity). The WHERE of the same SELECT filters the rows first.",
+    "ts",
+)
+_CREATION = [
+    (
+        name,
+        f"{name}(tick, value{', trs' if name.endswith('_WITH_TRS') else ''}) AS ts … GROUP BY key",
+        "Aggregate building one series per group (the GROUP BY expressions are its key); tick is a number or "
+        "TS_TIMESTAMP(time) for epoch ms"
+        + (", mapped through the time reference system" if "TRS" in name else "")
+        + ".",
+    )
+    for name in (
+        "TIME_SERIES",
+        "TIME_SERIES_WITH_TRS",
+        "TIME_SERIES_S",
+        "TIME_SERIES_S_WITH_TRS",
+        "TIME_SERIES_DA",
+        "TIME_SERIES_DA_WITH_TRS",
+        "TIME_SERIES_SA",
+        "TIME_SERIES_SA_WITH_TRS",
+    )
+]
+_TRS = [
+    ("TS_TRS", "TS_TRS('PT1M', '2024-05-06T00:00:00')", "Time reference system: granularity and start (UTC)."),
+    ("TS_TRS_DEFAULT", "TS_TRS_DEFAULT()", "Time reference system of 1 ms ticks from 1970-01-01T00:00Z."),
+    ("TS_TRS_DEFAULT_STARTTIME", "TS_TRS_DEFAULT_STARTTIME('PT1H')", "The given granularity from 1970-01-01T00:00Z."),
+]
+_EXPLODES = [
+    (name, f"{name}(series) AS (time_name, value_name)", f"One row per observation{kind}; one per SELECT.")
+    for name, kind in (
+        ("TS_EXPLODE", ""),
+        ("TS_S_EXPLODE", " of a string series"),
+        ("TS_DA_EXPLODE", " of a double-array series"),
+        ("TS_SA_EXPLODE", " of a string-array series"),
+    )
+]
+_SEGMENTERS = [
+    (
         "TS_SEGMENT_BY_TIME",
         "TS_SEGMENT_BY_TIME(ts, window, step)",
-        "Time windows of window ms starting every step ms, aligned to multiples of step since "
-        "1970-01-01 UTC; window > step gives sliding windows, window = step tumbling buckets. "
-        "window/step also accept hour, day, week, <n>minute, <n>hour, <n>day and ISO 8601 "
-        "durations (PT15M, P1D). Only windows holding observations are returned; each window's "
-        "tick is its start.",
-        _SERIES_CTE
-        + "SELECT action, TS_EXPLODE(TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, hour, PT15M))) AS (tt, value) FROM series",
+        "Windows [k*step, k*step + window) aligned to multiples of step; window/step in ms or hour, 5minute, "
+        "PT15M, P1D. Each window's tick is its start.",
+        "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, hour, PT15M))",
     ),
-    FunctionHelp(
+    (
         "TS_SEGMENT",
         "TS_SEGMENT(ts, size, step)",
-        "Count-based segments: size consecutive observations, a new segment every step "
-        "observations (per key, in time order); only complete segments; each segment's tick is "
-        "its first observation's tick.",
-        _SERIES_CTE + "SELECT action, TS_EXPLODE(TS_SEG_AVG(TS_SEGMENT(ts, 10, 5))) AS (tt, value) FROM series",
+        "size consecutive observations every step observations; complete segments only; tick = first member.",
+        "TS_SEG_AVG(TS_SEGMENT(ts, 10, 5))",
+    ),
+    (
+        "TS_SEGMENT_BY_SILENCE",
+        "TS_SEGMENT_BY_SILENCE(ts, gap)",
+        "A new segment when more than gap ticks (ms) pass between observations; tick = first member.",
+        "TS_SEG_COUNT(TS_SEGMENT_BY_SILENCE(ts, 600000))",
+    ),
+    (
+        "TS_SEGMENT_BY_ANCHOR",
+        "TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)",
+        "One segment per tick where condition (TS_EXP_*/TS_ANCHOR_*) holds: ticks [anchor - before, anchor + after].",
+        "TS_SEG_SUM(TS_SEGMENT_BY_ANCHOR(ts, TS_EXP_GT(TS_EXP_ID(), 1000000), 60000, 60000))",
+    ),
+]
+_STATISTICS = (
+    ("COUNT", "the number of observations"),
+    ("SUM", "the sum of the values"),
+    ("AVG", "the mean of the values"),
+    ("MIN", "the smallest value"),
+    ("MAX", "the largest value"),
+    ("SD", "the sample standard deviation"),
+    ("SKEWNESS", "the sample skewness (G1)"),
+    ("KURTOSIS", "the sample excess kurtosis (G2)"),
+)
+_TRANSFORMS = [
+    ("TS_DIFF", "TS_DIFF(ts)", "Each value minus the previous one, at the later tick.", "TS_DIFF(ts)"),
+    ("TS_ZSCORE", "TS_ZSCORE(ts, mean, sd)", "(value - mean) / sd with the given numbers.", "TS_ZSCORE(ts, 1000, 500)"),
+    ("TS_PEAK", "TS_PEAK(ts)", "Observations strictly above both neighbours.", "TS_PEAK(ts)"),
+    ("TS_TROUGH", "TS_TROUGH(ts)", "Observations strictly below both neighbours.", "TS_TROUGH(ts)"),
+    (
+        "TS_SLICE",
+        "TS_SLICE(ts, start_tick, end_tick)",
+        "Observations with start <= tick <= end.",
+        "TS_SLICE(ts, TS_TIMESTAMP('2024-05-06T00:00:00Z'), TS_TIMESTAMP('2024-05-06T12:00:00Z'))",
+    ),
+    ("TS_DROPNA", "TS_DROPNA(ts)", "Drops observations whose value is NULL.", "TS_DROPNA(ts)"),
+    (
+        "TS_FILLNA",
+        "TS_FILLNA(ts, interpolator)",
+        "Replaces NULL values with the interpolator's value.",
+        "TS_FILLNA(ts, TS_INTERPOLATOR_PREV(0))",
+    ),
+    (
+        "TS_RESAMPLE",
+        "TS_RESAMPLE(ts, period, interpolator)",
+        "The series on the grid floor(first/period)*period … last tick; missing grid ticks interpolated.",
+        "TS_RESAMPLE(ts, 60000, TS_INTERPOLATOR_LINEAR(0, 1, 1))",
+    ),
+    (
+        "TS_MAP",
+        "TS_MAP(ts, expression)",
+        "Each value replaced by a TS_EXP_* expression.",
+        "TS_MAP(ts, TS_EXP_DIVIDE(TS_EXP_ID(), 1024))",
+    ),
+    (
+        "TS_FILTER",
+        "TS_FILTER(ts, condition)",
+        "Observations where a TS_EXP_* condition holds.",
+        "TS_FILTER(ts, TS_EXP_GT(TS_EXP_ID(), 0))",
+    ),
+    (
+        "TS_REMOVE_CONSECUTIVE_DUPLICATES",
+        "TS_REMOVE_CONSECUTIVE_DUPLICATES(ts)",
+        "Drops observations whose value equals the previous one's.",
+        "TS_REMOVE_CONSECUTIVE_DUPLICATES(ts)",
+    ),
+    (
+        "TS_COMBINE_DUPLICATE_TIMETICKS",
+        "TS_COMBINE_DUPLICATE_TIMETICKS(ts, combiner)",
+        "One observation per tick, the values combined (TS_COMBINER_*).",
+        "TS_COMBINE_DUPLICATE_TIMETICKS(ts, TS_COMBINER_ADD())",
+    ),
+]
+_INDEX = FunctionHelp(
+    "TS_INDEX",
+    "TS_INDEX(ts, i)",
+    "Element i (from 0) of each array value (NULL past the end).",
+    "WITH s AS (SELECT action, ts FROM (SELECT action, connection_start_time AS t, "
+    "array(bytes_from_initiator, bytes_from_receiver) AS bytes FROM FLOW_FLAT) "
+    'USING TIME_SERIES_FORMAT(key="action", timetick="t", value="bytes") IN ts) '
+    "SELECT action, TS_EXPLODE(TS_INDEX(ts, 1)) AS (tt, value) FROM s",
+)
+_INTERPOLATORS = [
+    ("TS_INTERPOLATOR_FILL", "TS_INTERPOLATOR_FILL(value)", "Always value."),
+    ("TS_INTERPOLATOR_PREV", "TS_INTERPOLATOR_PREV(default)", "The previous observation's value, else default."),
+    ("TS_INTERPOLATOR_NEXT", "TS_INTERPOLATOR_NEXT(default)", "The next observation's value, else default."),
+    (
+        "TS_INTERPOLATOR_NEAREST",
+        "TS_INTERPOLATOR_NEAREST(default)",
+        "The nearest observation's value (ties: previous).",
+    ),
+    (
+        "TS_INTERPOLATOR_LINEAR",
+        "TS_INTERPOLATOR_LINEAR(default, previous_count, next_count)",
+        "Least-squares line through that many previous and next observations, else default.",
+    ),
+]
+_COMBINERS = [
+    ("TS_COMBINER_ADD", "sum"),
+    ("TS_COMBINER_MUL", "product"),
+    ("TS_COMBINER_MIN", "minimum"),
+    ("TS_COMBINER_MAX", "maximum"),
+    ("TS_COMBINER_AVG", "mean"),
+    ("TS_COMBINER_FIRST", "smallest value of the tick (the plugin's order of equal ticks)"),
+    ("TS_COMBINER_LAST", "largest value of the tick"),
+    ("TS_COMBINER_CONCATENATE", "the values joined with the given delimiter"),
+]
+_EXPRESSIONS = {
+    "TS_EXP_ID": "the observation's value",
+    "TS_EXP_ID_INDEX": "element n (from 0) of the observation's array value",
+    "TS_EXP_ID_TO_STRING": "the value as text",
+    "TS_EXP_NOT": "NOT b",
+    "TS_EXP_AND": "b1 AND b2",
+    "TS_EXP_OR": "b1 OR b2",
+    "TS_EXP_LT": "a < b",
+    "TS_EXP_LTE": "a <= b",
+    "TS_EXP_GT": "a > b",
+    "TS_EXP_GTE": "a >= b",
+    "TS_EXP_EQUALS": "a = b",
+    "TS_EXP_DIVISIBLE_BY": "a is divisible by b",
+    "TS_EXP_CONTAINS": "text a contains b",
+    "TS_EXP_CONTAINED_IN": "text a is contained in b",
+    "TS_EXP_STARTS_WITH": "text a starts with b",
+    "TS_EXP_ENDS_WITH": "text a ends with b",
+    "TS_EXP_IF_THEN_ELSE": "x if b else y",
+    "TS_EXP_IF_THEN": "x if b else NULL",
+    "TS_EXP_MATCH_CASE": "the first TS_EXP_IF_THEN in ARRAY(...) that holds, else otherwise",
+    "TS_EXP_ADD": "a + b",
+    "TS_EXP_SUBTRACT": "a - b",
+    "TS_EXP_MULTIPLY": "a * b",
+    "TS_EXP_DIVIDE": "a / b",
+    "TS_EXP_MOD": "remainder of a / b (sign of a)",
+    "TS_EXP_POW": "a to the power b",
+    "TS_EXP_ATAN2": "atan2(a, b)",
+    "TS_EXP_LOG": "natural logarithm",
+    "TS_EXP_LENGTH": "length of the text",
+    "TS_EXP_CONCAT": "texts joined",
+    **{
+        f"TS_EXP_{name}": name.lower()
+        for name in ("ABS", "EXP", "LOG10", "SQRT", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN", "SINH", "COSH", "TANH")
+    },
+}
+_ANCHORS = {
+    "TS_ANCHOR_EQ": "value = x",
+    "TS_ANCHOR_CONTAINS": "value contains text",
+    "TS_ANCHOR_CONTAINED_IN": "value contained in text",
+    "TS_ANCHOR_STARTS_WITH": "value starts with text",
+    "TS_ANCHOR_ENDS_WITH": "value ends with text",
+    "TS_ANCHOR_GT": "value > x",
+    "TS_ANCHOR_GTE": "value >= x",
+    "TS_ANCHOR_LT": "value < x",
+    "TS_ANCHOR_LTE": "value <= x",
+    "TS_ANCHOR_DIVISIBLE_BY": "value divisible by x",
+    "TS_ANCHOR_AND": "both anchors",
+    "TS_ANCHOR_OR": "either anchor",
+    "TS_ANCHOR_NOT": "not the anchor",
+    "TS_ANCHOR_INDEX": "the anchor on element i of an array value",
+}
+
+TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
+    _help(*_SOURCE),
+    *(
+        FunctionHelp(
+            name,
+            signature,
+            description,
+            f"WITH s AS (SELECT action, {name}(TS_TIMESTAMP(connection_start_time), bytes_from_initiator"
+            + (", TS_TRS_DEFAULT()" if "TRS" in name else "")
+            + ") AS ts FROM FLOW_FLAT GROUP BY action) SELECT action, TS_EXPLODE(ts) AS (tt, value) FROM s",
+        )
+        for name, signature, description in _CREATION
     ),
     *(
         FunctionHelp(
+            name,
+            signature,
+            description,
+            "WITH s AS (SELECT action, TIME_SERIES_WITH_TRS(TS_TIMESTAMP(connection_start_time), "
+            f"bytes_from_initiator, {signature}) AS ts FROM FLOW_FLAT GROUP BY action) "
+            "SELECT action, TS_EXPLODE(ts) AS (tt, value) FROM s",
+        )
+        for name, signature, description in _TRS
+    ),
+    _help(
+        "TS_TIMESTAMP",
+        "TS_TIMESTAMP(time)",
+        "Epoch milliseconds of a TIMESTAMP or ISO 8601 text (UTC).",
+        "TS_SLICE(ts, TS_TIMESTAMP('2024-05-06T00:00:00Z'), TS_TIMESTAMP('2024-05-07T00:00:00Z'))",
+    ),
+    *(_help(name, signature, description, "ts") for name, signature, description in _EXPLODES),
+    *(_help(*segmenter) for segmenter in _SEGMENTERS),
+    *(
+        _help(
             f"TS_SEG_{name}",
             f"TS_SEG_{name}(segments)",
-            f"{what} of each segment, as a DOUBLE; use inside TS_EXPLODE.",
-            _SERIES_CTE + f"SELECT action, TS_EXPLODE(TS_SEG_{name}(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))) "
-            "AS (tt, value) FROM series",
+            f"Per segment, {what}, as a DOUBLE; inside TS_EXPLODE. "
+            + ("At the segment's first observation (IBM)." if name == "COUNT" else "At the segment's tick."),
+            f"TS_SEG_{name}(TS_SEGMENT_BY_TIME(ts, hour, hour))",
         )
-        for name, what in (
-            ("COUNT", "The number of observations"),
-            ("SUM", "The sum of the values"),
-            ("AVG", "The mean of the values"),
-            ("MIN", "The smallest value"),
-            ("MAX", "The largest value"),
-            ("SD", "The sample standard deviation of the values (NULL for one observation)"),
+        for name, what in _STATISTICS
+    ),
+    *(
+        FunctionHelp(
+            f"TS_{name}",
+            f"TS_{name}(ts)",
+            f"Per series, {what}; the other selected columns are grouped by.",
+            _SERIES_CTE + f"SELECT action, TS_{name}(ts) AS result FROM series",
         )
+        for name, what in _STATISTICS
+    ),
+    FunctionHelp(
+        "TS_COUNT_ANCHOR",
+        "TS_COUNT_ANCHOR(ts, condition)",
+        "Per series, the number of observations where the condition holds.",
+        _SERIES_CTE + "SELECT action, TS_COUNT_ANCHOR(ts, TS_ANCHOR_GT(1000000)) AS big FROM series",
+    ),
+    *(_help(*transform) for transform in _TRANSFORMS),
+    _INDEX,
+    *(
+        _help(name, signature, description, f"TS_FILLNA(ts, {name}({'0, 2, 2' if name.endswith('LINEAR') else '0'}))")
+        for name, signature, description in _INTERPOLATORS
+    ),
+    *(
+        _help(
+            name,
+            f"{name}({'delimiter' if name.endswith('CONCATENATE') else ''})",
+            f"Combines the values of equal ticks: {what}.",
+            f"TS_COMBINE_DUPLICATE_TIMETICKS(ts, {name}())" if not name.endswith("CONCATENATE") else "ts",
+        )
+        for name, what in _COMBINERS
+    ),
+    *(
+        _help(name, f"{name}(...)", f"Per-observation expression: {what}.", "TS_MAP(ts, TS_EXP_ABS(TS_EXP_ID()))")
+        for name, what in _EXPRESSIONS.items()
+    ),
+    *(
+        _help(name, f"{name}(...)", f"Condition on the observation's value: {what}.", "TS_FILTER(ts, TS_ANCHOR_GT(0))")
+        for name, what in _ANCHORS.items()
     ),
 )

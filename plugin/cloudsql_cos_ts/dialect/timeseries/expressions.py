@@ -81,6 +81,9 @@ def _fill(name: str, parts: list[str]) -> str:
 def expression_sql(node: exp.Expr, value: str) -> str:
     """The SQL of a TS expression or anchor evaluated on an observation whose value is ``value``."""
     name = function_name(node)
+    number = node.this if isinstance(node, exp.Neg) else node
+    if isinstance(number, exp.Literal) and not number.is_string:
+        return f"CAST({sql(node)} AS DOUBLE)"  # IBM's expressions compute in doubles; SQL would use DECIMAL
     if not name.startswith(("TS_EXP_", "TS_ANCHOR_")):
         if any(function_name(inner).startswith("TS_") for inner in node.find_all(exp.Anonymous)):
             raise BadRequest(f"{sql(node)}: write TS expressions with TS_EXP_* functions, e.g. TS_EXP_ADD(a, b)")

@@ -22,10 +22,17 @@ from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.durations import duration_ms
 from cloudsql_cos_ts.dialect.ibm_syntax import TS_FORMAT_MARKER
-from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, function_name, hidden, spark, sql
+from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, arguments, function_name, hidden, spark, sql, unaliased
 from cloudsql_cos_ts.errors import BadRequest
 
 _PARTS = ("tick", "value", "key")
+CREATION_AGGREGATES = frozenset(
+    f"{name}{suffix}"
+    for name in ("TIME_SERIES", "TIME_SERIES_S", "TIME_SERIES_DA", "TIME_SERIES_SA", "TS_TIME_SERIES")
+    for suffix in ("", "_WITH_TRS")
+    if (name, suffix) != ("TS_TIME_SERIES", "_WITH_TRS")
+)
+
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)S")
 
 
@@ -60,12 +67,27 @@ def _whole_ms(text: str) -> bool:
     return seconds is None or (Decimal(seconds.group(1)) * 1000) % 1 == 0
 
 
-def _tick(tick: exp.Expr, start: exp.Expr, granularity: exp.Expr) -> str:
-    millis = f"unix_millis(to_timestamp({sql(tick)}))"
-    origin, length = _start_ms(start), _granularity_ms(granularity)
+def _in_trs(millis: str, origin: int, length: int) -> str:
+    """Ticks of a time reference system from epoch milliseconds."""
     if (origin, length) == (0, 1):
         return millis
     return f"CAST(floor(({millis} - ({origin})) / {length}) AS BIGINT)"
+
+
+def _build(select: exp.Select, names: Names, series: str, parts: dict[str, str]) -> None:
+    """Add the series' hidden columns to the SELECT's rows (its WHERE applied first) and expand ``series``."""
+    where = select.args.get("where")
+    condition = f"{parts['tick']} IS NOT NULL" + (f" AND ({sql(where.this)})" if where else "")
+    if where:
+        where.pop()
+    Scope(select, names).wrap({hidden(part, series).name: parts[part] for part in _PARTS}, where=condition)
+    items: list[exp.Expr] = []
+    for item in select.expressions:
+        if isinstance(item, exp.Column) and item.name.lower() == series.lower():
+            items.extend(hidden(part, series, item.table) for part in _PARTS)
+        else:
+            items.append(item)
+    select.set("expressions", items)
 
 
 def lower_format(select: exp.Select, names: Names) -> None:
@@ -76,27 +98,55 @@ def lower_format(select: exp.Select, names: Names) -> None:
     if len(select.args["laterals"]) > 1:
         raise BadRequest("a SELECT can have only one USING TIME_SERIES_FORMAT(...) and no LATERAL VIEW")
     marker = markers[0]
-    series = marker.alias
     key, tick, value, start, granularity = marker.this.expressions
-    tick_sql = _tick(tick, start, granularity)
+    tick_sql = _in_trs(f"unix_millis(to_timestamp({sql(tick)}))", _start_ms(start), _granularity_ms(granularity))
     marker.pop()
-    where = select.args.get("where")
-    condition = f"{tick_sql} IS NOT NULL" + (f" AND ({sql(where.this)})" if where else "")
-    if where:
-        where.pop()
-    columns = {
-        hidden("tick", series).name: tick_sql,
-        hidden("value", series).name: sql(value),
-        hidden("key", series).name: "CAST(NULL AS STRING)" if isinstance(key, exp.Null) else sql(key),
+    key_sql = "CAST(NULL AS STRING)" if isinstance(key, exp.Null) else sql(key)
+    _build(select, names, marker.alias, {"tick": tick_sql, "value": sql(value), "key": key_sql})
+
+
+def _trs(node: exp.Expr) -> tuple[int, int]:
+    """(start ms, granularity ms) of ``TS_TRS(granularity, start)``, ``TS_TRS_DEFAULT()`` or
+    ``TS_TRS_DEFAULT_STARTTIME(granularity)``, each with literal text."""
+    name = function_name(node)
+    if name == "TS_TRS_DEFAULT":
+        arguments(node, "TS_TRS_DEFAULT()", 0)
+        return 0, 1
+    if name == "TS_TRS_DEFAULT_STARTTIME":
+        (granularity,) = arguments(node, "TS_TRS_DEFAULT_STARTTIME('PT1M')", 1)
+        return 0, _granularity_ms(granularity)
+    if name == "TS_TRS":
+        granularity, start = arguments(node, "TS_TRS('PT1M', '2024-05-06T00:00:00')", 2)
+        return _start_ms(start), _granularity_ms(granularity)
+    raise BadRequest(f"expected a time reference system (TS_TRS, TS_TRS_DEFAULT, ...), not {sql(node)}")
+
+
+def lower_creation(select: exp.Select, names: Names) -> None:
+    """``SELECT k, TIME_SERIES[_S|_DA|_SA][_WITH_TRS](tick, value[, trs]) AS ts ... GROUP BY k``: one
+    series per group, kept as rows (the GROUP BY goes; its expressions become the series key)."""
+    calls = [item for item in select.expressions if function_name(unaliased(item)) in CREATION_AGGREGATES]
+    if not calls:
+        return
+    item = calls[0]
+    if len(calls) > 1 or not isinstance(item, exp.Alias):
+        raise BadRequest("write one TIME_SERIES(tick, value) AS name per SELECT")
+    call = item.this
+    with_trs = function_name(call).endswith("_WITH_TRS")
+    shape = f"{function_name(call)}(tick, value{', trs' if with_trs else ''})"
+    tick, value, *trs = arguments(call, shape, 3 if with_trs else 2)
+    origin, length = _trs(trs[0]) if trs else (0, 1)
+    group = select.args.get("group")
+    keys = [sql(key) for key in group.expressions] if group else []
+    if group:
+        group.pop()
+    key = keys[0] if len(keys) == 1 else f"concat_ws('|', {', '.join(f'CAST({k} AS STRING)' for k in keys)})"
+    item.replace(exp.column(item.alias))
+    parts = {
+        "tick": _in_trs(f"CAST({sql(tick)} AS BIGINT)", origin, length),
+        "value": sql(value),
+        "key": key if keys else "CAST(NULL AS STRING)",
     }
-    Scope(select, names).wrap(columns, where=condition)
-    items: list[exp.Expr] = []
-    for item in select.expressions:
-        if isinstance(item, exp.Column) and item.name.lower() == series.lower():
-            items.extend(hidden(part, series, item.table) for part in _PARTS)
-        else:
-            items.append(item)
-    select.set("expressions", items)
+    _build(select, names, item.alias, parts)
 
 
 def lower_timestamps(tree: exp.Expr) -> None:

@@ -19,10 +19,10 @@ from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.ibm_syntax import TS_FORMAT_MARKER
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
-from cloudsql_cos_ts.dialect.timeseries.format import lower_format, lower_timestamps
+from cloudsql_cos_ts.dialect.timeseries.format import lower_creation, lower_format, lower_timestamps
 from cloudsql_cos_ts.dialect.timeseries.refused import refusal
 from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of
-from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, arguments, function_name, spark, sql
+from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, arguments, function_name, spark, sql, unaliased
 from cloudsql_cos_ts.dialect.timeseries.statistics import NAMES, needs_deviation, statistic
 from cloudsql_cos_ts.dialect.timeseries.transforms import series_of
 from cloudsql_cos_ts.errors import BadRequest
@@ -30,10 +30,6 @@ from cloudsql_cos_ts.errors import BadRequest
 EXPLODES = frozenset({"TS_EXPLODE", "TS_S_EXPLODE", "TS_DA_EXPLODE", "TS_SA_EXPLODE"})
 SEGMENT_REDUCERS = {f"TS_SEG_{name}": name for name in NAMES}
 SERIES_REDUCERS = {f"TS_{name}": name for name in NAMES if name != "COUNT"} | {"TS_COUNT": "", "TS_COUNT_ANCHOR": ""}
-
-
-def _unaliased(item: exp.Expr) -> exp.Expr:
-    return item.this if isinstance(item, exp.Alias | exp.Aliases) else item
 
 
 class _Exploded:
@@ -53,7 +49,7 @@ class _Exploded:
 
     def group_by(self, *keys: str) -> None:
         _check_groupable(self.select, self.others, "TS_EXPLODE of segments")
-        grouped = [_unaliased(other).copy() for other in self.others]
+        grouped = [unaliased(other).copy() for other in self.others]
         self.select.group_by(*grouped, *(spark(key) for key in keys), copy=False)
 
 
@@ -66,7 +62,7 @@ def _check_groupable(select: exp.Select, others: list[exp.Expr], what: str) -> N
 
 def _explode_item(select: exp.Select) -> tuple[int, exp.Aliases] | None:
     found = [
-        (index, item) for index, item in enumerate(select.expressions) if function_name(_unaliased(item)) in EXPLODES
+        (index, item) for index, item in enumerate(select.expressions) if function_name(unaliased(item)) in EXPLODES
     ]
     if not found:
         return None
@@ -134,7 +130,7 @@ def _lower_reducers(scope: Scope) -> None:
             arguments(call, f"{name}(ts)", 1)
             replacement = statistic(SERIES_REDUCERS[name], series.value, deviation)
         call.replace(spark(replacement))
-    scope.select.group_by(*(_unaliased(item).copy() for item in others), spark(series.key), copy=False)
+    scope.select.group_by(*(unaliased(item).copy() for item in others), spark(series.key), copy=False)
 
 
 def lower_time_series(tree: exp.Expr) -> exp.Expr:
@@ -143,6 +139,7 @@ def lower_time_series(tree: exp.Expr) -> exp.Expr:
     lower_timestamps(tree)
     for select in list(tree.find_all(exp.Select)):
         lower_format(select, names)
+        lower_creation(select, names)
     for select in list(tree.find_all(exp.Select)):
         scope = Scope(select, names)
         _lower_explode(scope)

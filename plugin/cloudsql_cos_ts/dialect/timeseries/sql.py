@@ -31,6 +31,11 @@ def function_name(node: exp.Expr | None) -> str:
     return node.name.upper() if isinstance(node, exp.Anonymous) else ""
 
 
+def unaliased(item: exp.Expr) -> exp.Expr:
+    """A select item without its alias (``x AS a`` and ``f(x) AS (a, b)`` alike)."""
+    return item.this if isinstance(item, exp.Alias | exp.Aliases) else item
+
+
 def arguments(node: exp.Expr, signature: str, *counts: int) -> list[exp.Expr]:
     """The arguments of a TS call, or a 400 showing ``signature`` when their number is not one of ``counts``."""
     found = list(node.expressions) if isinstance(node, exp.Anonymous) else []

@@ -119,7 +119,8 @@ def _combined(combiner: exp.Expr, series: Series) -> str:
     group = series.window(_WHOLE_GROUP, by_tick=True)
     if name == "TS_COMBINER_CONCATENATE":
         (delimiter,) = arguments(combiner, "TS_COMBINER_CONCATENATE(delimiter)", 1)
-        return f"array_join(collect_list({series.value}) {group}, {sql(delimiter)})"
+        joined = f"array_join(collect_list({series.value}) {group}, {sql(delimiter)})"
+        return f"CASE WHEN count({series.value}) {group} > 0 THEN {joined} END"  # only NULLs: NULL on both engines
     if name not in _COMBINERS:
         raise BadRequest(
             "expected a combiner (TS_COMBINER_ADD(), _MUL, _MIN, _MAX, _AVG, _FIRST, _LAST or "
