@@ -46,9 +46,14 @@ class DatasourceInstance:
         return None
 
     def write_destination(self, dest: DestSpec, table: pa.Table) -> str:
-        """Write a ``$__dest`` result where the datasource's destination points; returns its location."""
+        """Write a ``$__dest`` result where the datasource's destination points, or an ``INTO cos://…``
+        result where the statement said if that lies inside the datasource's locations; returns its location."""
         from cloudsql_cos_ts.storage.results import write_result
+        from cloudsql_cos_ts.storage.targets import write_target
 
+        if dest.location is not None:
+            location = self.settings.confinement.resolve(dest.location, purpose="INTO")
+            return write_target(table, location, dest, self.settings.credentials)
         if self.settings.destination is None:
             raise BadRequest("$__dest needs a destination: set the datasource's destination (cos://… or a folder)")
         return write_result(table, self.settings.destination, dest.format, dest.suffix, self.settings.credentials)

@@ -2,8 +2,10 @@
 
 Runs on the lossless token stream (strings, quoted names and comments are never touched):
 
-* ``cos://<region>/<bucket>/<prefix> STORED AS JSON|PARQUET|CSV`` -> a generated relation name
-  (``__EXTERNAL_1`` …) and an :class:`ExternalRef` the engine registers;
+* ``INTO cos://… STORED AS …`` -> removed, and returned as an :class:`ExternalTarget`
+  (``into_target.py``);
+* ``cos://<region>/<bucket>/<prefix> STORED AS JSON|PARQUET|CSV|ORC|AVRO`` -> a generated relation
+  name (``__EXTERNAL_1`` …) and an :class:`ExternalRef` the engine registers;
 * ``DESCRIBE(x)`` -> ``(DESCRIBE x)``, a subquery sqlglot parses wherever a table may stand, or
   ``DESCRIBE x`` as a whole statement (the dialect-specific column shape is applied after parsing,
   see ``describe.py``);
@@ -20,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import cast
 
 from cloudsql_cos_ts.dialect.durations import duration_ms
-from cloudsql_cos_ts.dialect.model import ExternalFormat, ExternalRef
+from cloudsql_cos_ts.dialect.into_target import COS_URL, IntoTargets
+from cloudsql_cos_ts.dialect.model import EXTERNAL_FORMATS, ExternalRef, ExternalTarget
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.lexer import (
     Token,
@@ -36,8 +38,6 @@ from cloudsql_cos_ts.lexer import (
 )
 
 TS_FORMAT_MARKER = "__TS_FORMAT"
-_EXTERNAL_FORMATS = ("json", "parquet", "csv")
-_COS_URL = re.compile(r"cos://[^/\s]+/[^/\s]+(/.*)?", re.IGNORECASE)
 _OPTION = re.compile(r"(\w+)\s*=\s*(.+)", re.DOTALL)
 _TS_OPTIONS = ("key", "timetick", "value", "starttime", "granularity")
 _TS_TRS_OPTIONS = ("starttime", "granularity")  # text values (a time, a duration), not column names
@@ -83,18 +83,17 @@ class _ExternalRefs:
         if token.kind is not TokenKind.COS_URL:
             return None
         where = line_col(self.sql, token.start)
-        if not _COS_URL.fullmatch(token.text):
+        if not COS_URL.fullmatch(token.text):
             raise BadRequest(f"{token.text} at {where} is not a cos://<region>/<bucket>/<prefix> URL")
         after_as = _words_follow(tokens, index + 1, "STORED", "AS")
         format_index = next_significant(tokens, after_as) if after_as is not None else len(tokens)
         fmt = tokens[format_index].text.lower() if format_index < len(tokens) else ""
-        if fmt not in _EXTERNAL_FORMATS:
-            raise BadRequest(
-                f"{token.text} at {where}: add STORED AS JSON, STORED AS PARQUET or STORED AS CSV after the URL"
-            )
+        if fmt not in EXTERNAL_FORMATS:
+            formats = "|".join(f.upper() for f in EXTERNAL_FORMATS)
+            raise BadRequest(f"{token.text} at {where}: add STORED AS {formats} after the URL")
         ref = next((r for r in self.refs if (r.url, r.format) == (token.text, fmt)), None)
         if ref is None:
-            ref = ExternalRef(token.text, cast(ExternalFormat, fmt), f"__EXTERNAL_{len(self.refs) + 1}")
+            ref = ExternalRef(token.text, fmt, f"__EXTERNAL_{len(self.refs) + 1}")
             self.refs.append(ref)
         return ref.relation, format_index + 1
 
@@ -180,10 +179,12 @@ def _segment_units(sql: str) -> Callable[[list[Token], int], Match]:
     return match_at
 
 
-def rewrite_ibm_syntax(sql: str) -> tuple[str, tuple[ExternalRef, ...]]:
-    """Spark-parsable text for IBM SQL, and the ``cos://`` references it replaced."""
-    externals = _ExternalRefs(sql)
-    text = _substitute(sql, externals)
+def rewrite_ibm_syntax(sql: str) -> tuple[str, tuple[ExternalRef, ...], ExternalTarget | None]:
+    """Spark-parsable text for IBM SQL, the ``cos://`` references it replaced and its INTO target."""
+    target = IntoTargets(sql)
+    text = _substitute(sql, target)
+    externals = _ExternalRefs(text)
+    text = _substitute(text, externals)
     for rewrite in (_describe_call, _time_series_format, _segment_units):
         text = _substitute(text, rewrite(text))
-    return text, tuple(externals.refs)
+    return text, tuple(externals.refs), target.target

@@ -11,7 +11,7 @@ dialect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlglot
 from sqlglot import exp
@@ -23,7 +23,7 @@ from cloudsql_cos_ts.dialect.describe import shape_describe
 from cloudsql_cos_ts.dialect.functions import fix_for_duckdb, normalize_functions
 from cloudsql_cos_ts.dialect.ibm_names import resolve_ibm_names
 from cloudsql_cos_ts.dialect.ibm_syntax import rewrite_ibm_syntax
-from cloudsql_cos_ts.dialect.model import Translation
+from cloudsql_cos_ts.dialect.model import ExternalRef, Translation
 from cloudsql_cos_ts.dialect.readonly import check_reads_only, check_statement_keyword, check_statement_kind
 from cloudsql_cos_ts.dialect.time_bounds import relation_bounds
 from cloudsql_cos_ts.dialect.timeseries import lower_time_series
@@ -73,14 +73,23 @@ def translate(
     filters: tuple[AdhocFilter, ...] = (),
     filter_columns: Mapping[str, frozenset[str]] | None = None,
     schemas: Schemas | None = None,
+    external_schema: Callable[[ExternalRef], Sequence[tuple[str, str]] | None] | None = None,
 ) -> Translation:
     """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark);
     ``filters`` apply to the relations of ``filter_columns`` (name -> columns) that have their key;
-    ``schemas`` (name -> typed columns) are the relations whose types Spark's implicit casts follow."""
+    ``schemas`` (name -> typed columns) are the relations whose types Spark's implicit casts follow,
+    ``external_schema`` gives those of a ``cos://`` location when they are known before reading it."""
     if dialect not in DIALECTS:
         raise BadRequest(f"engine dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}")
     try:
-        return _translate(sql, dialect, filters, filter_columns or {}, schemas or {})
+        return _translate(
+            sql,
+            dialect,
+            filters=filters,
+            filter_columns=filter_columns or {},
+            schemas=schemas or {},
+            external_schema=external_schema,
+        )
     except RecursionError:
         raise BadRequest("the query nests parentheses or expressions too deeply") from None
 
@@ -88,12 +97,17 @@ def translate(
 def _translate(
     sql: str,
     dialect: str,
+    *,
     filters: tuple[AdhocFilter, ...],
     filter_columns: Mapping[str, frozenset[str]],
     schemas: Schemas,
+    external_schema: Callable[[ExternalRef], Sequence[tuple[str, str]] | None] | None,
 ) -> Translation:
     check_statement_keyword(sql)
-    text, externals = rewrite_ibm_syntax(sql)
+    text, externals, target = rewrite_ibm_syntax(sql)
+    if external_schema is not None:
+        known = ((ref.relation, external_schema(ref)) for ref in externals)
+        schemas = {**schemas, **{name: columns for name, columns in known if columns is not None}}
     tree = _parse_one_statement(text)
     check_statement_kind(tree, text)
     tree = resolve_ibm_names(tree)
@@ -115,5 +129,6 @@ def _translate(
         referenced=referenced,
         external=externals,
         schema_only=schema_only,
+        target=target,
         time_bounds={name: bounds.get(name) for name in referenced},
     )

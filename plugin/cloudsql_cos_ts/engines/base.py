@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.dialect.model import ExternalRef
 from cloudsql_cos_ts.engines.answer_memory import AnswerMemory
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.macros.model import DestSpec
@@ -34,6 +35,8 @@ class ExecutionRequest:
     referenced: frozenset[str] = frozenset()  # upper-cased relation names the SQL reads
     schema_only: frozenset[str] = frozenset()  # of those, the ones only DESCRIBE reads (no rows needed)
     tables: Mapping[str, pa.Table] = field(default_factory=dict)  # results of earlier queries by name
+    # cos://… STORED AS relations the SQL reads (named in referenced), and what each reads of its location
+    external: Mapping[ExternalRef, SourceScan] = field(default_factory=dict)
     # INTO $__dest(...): an engine whose service stores results itself (Data Engine) may write it there and
     # say so in ExecutionResult.written; other engines ignore it and the pipeline writes the table.
     dest: DestSpec | None = None

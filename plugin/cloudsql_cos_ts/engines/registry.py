@@ -16,6 +16,7 @@ EngineFactory = Callable[[DatasourceSettings, PluginSettings], Engine]
 
 def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
     from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
+    from cloudsql_cos_ts.engines.duckdb.external import ExternalSources
 
     source = None
     if settings.source is not None:
@@ -29,6 +30,7 @@ def _duckdb(settings: DatasourceSettings, plugin: PluginSettings) -> Engine:
         query_timeout_s=settings.query_timeout_s,
         temp_directory=str(temp),
         source=source,
+        external=ExternalSources(settings, plugin),
         enrichment=settings.enrichment,
     )
 

@@ -48,6 +48,11 @@ class FlowLogKey:
     sequence: int
 
 
+def in_flow_log_layout(path: str) -> bool:
+    """Whether a location's path runs through IBM's flow-log root folder (``…/ibm_vpc_flowlogs_v1/…``)."""
+    return ROOT in path.split("/")
+
+
 def parse_key(key: str) -> FlowLogKey | None:
     """The flow-log key's fields, or None when ``key`` is not laid out like a flow-log object."""
     segments = key.split("/")

@@ -12,7 +12,7 @@ from typing import Literal
 
 from cloudsql_cos_ts.timerange import TimeRange
 
-DestFormat = Literal["parquet", "csv", "json"]
+DestFormat = Literal["parquet", "csv", "json", "orc"]  # $__dest writes the first three; INTO cos://… also ORC
 FillMode = Literal["null", "previous", "value"]
 
 
@@ -41,6 +41,13 @@ class DestSpec:
 
     format: DestFormat
     suffix: str  # relative path below the destination ('' = the destination itself)
+    # IBM's INTO cos://… clause instead (dialect/into_target.py): this location, checked against the
+    # datasource's locations when written, and how the objects are laid out below it
+    location: str | None = None
+    job_prefix: bool = False  # below jobid=<id>/
+    partition_by: tuple[str, ...] = ()  # one col=value/ folder per value, without those columns
+    objects: int | None = None  # this many objects
+    rows_per_object: int | None = None  # objects of at most this many rows
 
 
 @dataclass(frozen=True)

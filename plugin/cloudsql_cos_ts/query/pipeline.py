@@ -271,6 +271,7 @@ class QueryPipeline:
                 memory=memory,
                 referenced=job.translation.referenced,
                 schema_only=job.translation.schema_only,
+                external={ref: _scan(job, frozenset({ref.relation})) for ref in job.translation.external},
                 tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
                 # fill rows are added after the engine: then the plugin writes the filled table itself
                 dest=None if expansion.fills else expansion.dest,
@@ -337,12 +338,18 @@ class QueryPipeline:
 
 def _source_scan(job: _Job) -> SourceScan:
     """What the configured flow-log source reads for this query: its own time predicates decide."""
-    settings, translation = job.instance.settings, job.translation
+    settings = job.instance.settings
     if settings.source_format != "flowlogs" or settings.engine == "dataengine":  # Data Engine reads by itself
         return SourceScan(job.model.time_range)
+    return _scan(job, FLOW_RELATIONS)
+
+
+def _scan(job: _Job, relations: frozenset[str]) -> SourceScan:
+    """What a flow-log source read as ``relations`` (the configured one, a cos:// location) gives this query."""
+    settings, translation = job.instance.settings, job.translation
     return choose_scan(
         translation.time_bounds,
-        sorted((translation.referenced - translation.schema_only) & FLOW_RELATIONS),
+        sorted((translation.referenced - translation.schema_only) & relations),
         job.model.time_range,
         unfiltered=settings.unfiltered_queries,
         limit=settings.scan_limit_objects,

@@ -7,11 +7,11 @@ preview is exactly what would run.
 from __future__ import annotations
 
 from cloudsql_cos_ts.dialect import Schemas, Translation, translate
-from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.schema import FLOW_COLUMNS, RELATIONS, SOURCE
 from cloudsql_cos_ts.instances import DatasourceInstance
 from cloudsql_cos_ts.macros import Expansion, MacroContext, expand_macros
 from cloudsql_cos_ts.query.adhoc import FILTER_COLUMNS
+from cloudsql_cos_ts.query.ibm_locations import check_locations, external_schema
 from cloudsql_cos_ts.query.model import QueryModel
 
 
@@ -47,10 +47,6 @@ def prepare_sql(
         filters=model.adhoc_filters,
         filter_columns=FILTER_COLUMNS,
         schemas=known_schemas(instance),
+        external_schema=external_schema,
     )
-    if translation.external:
-        raise BadRequest(
-            "cos:// … STORED AS table references are not supported by this engine yet: set the location as the "
-            "datasource's source and read it with $__source"
-        )
-    return expansion, translation
+    return check_locations(instance, expansion, translation), translation

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.confinement import Confinement, parse_allowed_locations
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
 from cloudsql_cos_ts.settings.identity import DatasourceIdentity, settings_digest
 from cloudsql_cos_ts.settings.locations import CosLocation, Location, normalize_endpoint, parse_location
@@ -77,6 +78,8 @@ class DatasourceSettings:
     unfiltered_queries: UnfilteredQueries = "dashboardRange"
     scan_limit_objects: int = DEFAULT_SCAN_LIMIT_OBJECTS
     destination: Location | None = None
+    # what cos:// locations written in SQL may name: source, destination and allowedLocations
+    confinement: Confinement = field(default_factory=Confinement)
     credentials: Credentials = field(default_factory=Credentials)
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     row_limit: int = DEFAULT_ROW_LIMIT
@@ -127,7 +130,8 @@ def parse_datasource_settings(
     dest_text = _opt_str(data, "destination")
     source = parse_location(source_text, field="source", endpoint_override=endpoint) if source_text else None
     destination = parse_location(dest_text, field="destination", endpoint_override=endpoint) if dest_text else None
-    uses_cos = isinstance(source, CosLocation) or isinstance(destination, CosLocation)
+    locations = tuple(loc for loc in (source, destination) if loc is not None) + parse_allowed_locations(data, endpoint)
+    uses_cos = any(isinstance(location, CosLocation) for location in locations)
     engine = _choice(data, "engine", ENGINES, "duckdb")
     settings = DatasourceSettings(
         uid=uid,
@@ -142,6 +146,7 @@ def parse_datasource_settings(
             _number(data, "scanLimitObjects", DEFAULT_SCAN_LIMIT_OBJECTS, low=1, high=1_000_000_000)
         ),
         destination=destination,
+        confinement=Confinement(locations, endpoint),
         credentials=_credentials(data, secure, uses_cos=uses_cos),
         query_timeout_s=_number(data, "queryTimeoutSeconds", DEFAULT_QUERY_TIMEOUT_S, low=1, high=3600),
         row_limit=int(_number(data, "rowLimit", DEFAULT_ROW_LIMIT, low=1, high=100_000_000)),

@@ -22,13 +22,13 @@ from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation, Location
 from cloudsql_cos_ts.storage.factory import open_store
 
-ResultFormat = Literal["parquet", "csv", "json"]
-RESULT_FORMATS: tuple[ResultFormat, ...] = ("parquet", "csv", "json")
+ResultFormat = Literal["parquet", "csv", "json", "orc"]
+RESULT_FORMATS: tuple[ResultFormat, ...] = ("parquet", "csv", "json", "orc")
 RESULT_OBJECT = "part-00000"
 
 
 def encode_table(table: pa.Table, fmt: ResultFormat) -> bytes:
-    """``table`` as the bytes of one file: Parquet, CSV with a header, or JSON lines."""
+    """``table`` as the bytes of one file: Parquet, CSV with a header, JSON lines or ORC."""
     if fmt == "parquet":
         sink = io.BytesIO()
         pq.write_table(table, sink)
@@ -36,6 +36,12 @@ def encode_table(table: pa.Table, fmt: ResultFormat) -> bytes:
     if fmt == "csv":
         sink = io.BytesIO()
         pa_csv.write_csv(table, sink)
+        return sink.getvalue()
+    if fmt == "orc":  # only INTO cos://… STORED AS ORC asks for it: loaded then
+        import pyarrow.orc as pa_orc
+
+        sink = io.BytesIO()
+        pa_orc.write_table(table, sink)
         return sink.getvalue()
     if fmt == "json":
         lines = (json.dumps(row, default=_json_value, separators=(",", ":")) for row in table.to_pylist())

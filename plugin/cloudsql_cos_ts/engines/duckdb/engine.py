@@ -41,6 +41,7 @@ from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT, RELATIONS,
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 
 if TYPE_CHECKING:
+    from cloudsql_cos_ts.engines.duckdb.external import ExternalSources
     from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource
 
 _BATCH_ROWS = 65_536
@@ -74,9 +75,11 @@ class DuckDBEngine:
         temp_directory: str,
         allowed_directories: tuple[str, ...] = (),
         source: DuckDBSource | None = None,
+        external: ExternalSources | None = None,
         enrichment: EnrichmentFiles | None = None,
     ) -> None:
         self._source = source
+        self._external = external
         self._enrichment = enrichment or EnrichmentFiles()
         self._timeout_s = query_timeout_s
         self._lock = threading.Lock()
@@ -93,7 +96,8 @@ class DuckDBEngine:
                 "allow_community_extensions": False,
             },
         )
-        dirs = sorted({temp_directory, *allowed_directories, *(source.allowed_directories if source else ())})
+        sources = [s for s in (source, external) if s is not None]
+        dirs = sorted({temp_directory, *allowed_directories, *(d for s in sources for d in s.allowed_directories)})
         self._conn.execute("SET allowed_directories = ?", [dirs])
         # Warm queries open the same ingest-cache Parquet files again and again: keep their footers.
         self._conn.execute("SET parquet_metadata_cache = true")
@@ -148,7 +152,7 @@ class DuckDBEngine:
             cursor.register(name, table)
         if enriches(request.sql):  # a user's enrichment file that cannot be used: this query's 400, named
             load(self._enrichment)
-        wanted = request.referenced - {name.upper() for name in request.tables}
+        wanted = request.referenced - {name.upper() for name in request.tables} - self._externals(cursor, request)
         enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
         wanted, schema_only = source_relations(wanted, request.schema_only)
         if not wanted:
@@ -166,6 +170,16 @@ class DuckDBEngine:
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
         return relations
+
+    def _externals(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> set[str]:
+        """Register the statement's ``cos://… STORED AS`` relations (``external.py``); returns their names."""
+        for ref, scan in request.external.items():
+            if self._external is None:
+                raise BadRequest("this engine cannot read cos://… STORED AS locations")
+            only_columns = ref.relation in request.schema_only
+            body = self._external.view(ref, scan, request.cancel, schema_only=only_columns)
+            cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(ref.relation)} AS {body}")
+        return {ref.relation for ref in request.external}
 
     def _run(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> tuple[pa.Table, bool]:
         reader = cursor.sql(request.sql)
