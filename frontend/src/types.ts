@@ -54,6 +54,8 @@ export interface CloudSqlOptions extends DataSourceJsonData {
   sourceFormat?: SourceFormat;
   damagedObjects?: DamagedObjects;
   destination?: string;
+  /** Further cos:// locations statements may read and write (FROM/INTO cos://…); set by provisioning. */
+  allowedLocations?: string[];
   cosEndpoint?: string;
   authType?: AuthType;
   serviceInstanceId?: string;
