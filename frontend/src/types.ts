@@ -54,8 +54,6 @@ export interface CloudSqlOptions extends DataSourceJsonData {
   sourceFormat?: SourceFormat;
   damagedObjects?: DamagedObjects;
   destination?: string;
-  /** Further cos:// locations statements may read and write (FROM/INTO cos://…); set by provisioning. */
-  allowedLocations?: string[];
   cosEndpoint?: string;
   authType?: AuthType;
   serviceInstanceId?: string;
@@ -64,6 +62,8 @@ export interface CloudSqlOptions extends DataSourceJsonData {
   cacheTtlSeconds?: number;
   queryTimeoutSeconds?: number;
   rowLimit?: number;
+  /** The most memory one query's answer may take in the plugin, in MB (default: 2 KiB per row of rowLimit). */
+  queryMemoryLimitMB?: number;
 }
 
 /** Write-only settings Grafana stores encrypted and hands only to the backend. */

@@ -117,6 +117,7 @@ export function validateSettings(settings: CloudSqlSettings): SettingsErrors {
     cacheTtlSeconds: rangeError(jsonData.cacheTtlSeconds, 0, 30 * 86400, true),
     queryTimeoutSeconds: rangeError(jsonData.queryTimeoutSeconds, 1, 3600, false),
     rowLimit: rangeError(jsonData.rowLimit, 1, 100_000_000, true),
+    queryMemoryLimitMB: rangeError(jsonData.queryMemoryLimitMB, 1, 2 ** 30, false),
     ...authErrors(settings),
     ...engineErrors(jsonData),
   };

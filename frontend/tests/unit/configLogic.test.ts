@@ -71,6 +71,8 @@ describe('validateSettings', () => {
     ['a bad destination', [{ destination: 'results/' }], ['destination']],
     ['out-of-range numbers', [{ rowLimit: 0, queryTimeoutSeconds: 7200, cacheTtlSeconds: 1.5 }], ['cacheTtlSeconds', 'queryTimeoutSeconds', 'rowLimit']],
     ['numbers in range', [{ rowLimit: 5000, queryTimeoutSeconds: 30, cacheTtlSeconds: 0 }], []],
+    ['a query memory limit of 0 MB', [{ queryMemoryLimitMB: 0 }], ['queryMemoryLimitMB']],
+    ['a query memory limit of 1.5 GB', [{ queryMemoryLimitMB: 1536.5 }], []],
   ])('%s', (_name, args, fields) => {
     expect(Object.keys(validateSettings(createSettings(...args))).sort()).toEqual([...fields].sort());
   });

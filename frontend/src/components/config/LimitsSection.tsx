@@ -35,6 +35,15 @@ export function LimitsSection({ settings, onChange, errors }: SectionProps) {
         placeholder="1000000"
         error={errors.rowLimit}
       />
+      <NumberSettingField
+        settings={settings}
+        onChange={onChange}
+        settingKey="queryMemoryLimitMB"
+        label="Query memory limit (MB)"
+        description="The most memory one query's answer may take in the plugin; a bigger answer is refused with a message. Default: 2 KiB per row of the row limit, at least 256 MB"
+        placeholder="2000"
+        error={errors.queryMemoryLimitMB}
+      />
     </FieldSet>
   );
 }
