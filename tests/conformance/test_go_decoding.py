@@ -114,6 +114,7 @@ def _write_frames(folder: Path) -> None:
     (folder / "frame-cached.arrow").write_bytes(_cached_frame())
     empty = Frame("empty", "E", [Field("t", pa.array([], NS), nullable=False), Field("v", pa.array([], pa.float64()))])
     (folder / "frame-empty.arrow").write_bytes(encode_frame(empty))
+    (folder / "frame-batches.arrow").write_bytes(encode_frame(_batches_frame()))
     # Controls: what the coercions exist for. Without them Go must reject or misread the frame.
     (folder / "control-large_string.arrow").write_bytes(_raw_file(pa.table({"c": pa.array(["a"], pa.large_string())})))
     (folder / "control-decimal.arrow").write_bytes(_raw_file(pa.table({"c": pa.array([1], pa.decimal128(5, 0))})))
@@ -236,6 +237,22 @@ def test_go_reads_the_cache_meta_of_a_served_frame(decoded: dict[str, dict[str, 
         "queriedRange": {"from": H0_MS, "to": H0_MS + HOUR_MS},
     }
     assert [(f["type"], f["values"]) for f in line["fields"]] == [("[]*int64", [42])]
+
+
+def _batches_frame() -> Frame:
+    """A frame as a big answer is encoded: the engine's batches as they came, one record batch each."""
+    table = pa.Table.from_batches(
+        [
+            pa.record_batch({"n": pa.array([1, 2], pa.int64()), "s": pa.array(["a", "b"]).dictionary_encode()}),
+            pa.record_batch({"n": pa.array([3], pa.int64()), "s": pa.array(["c"]).dictionary_encode()}),
+        ]
+    )
+    return Frame("batches", "B", [Field(name, table.column(name)) for name in table.column_names])
+
+
+def test_go_reads_every_record_batch_of_a_frame(decoded: dict[str, dict[str, Any]]) -> None:
+    line = _decoded_ok(decoded, "frame-batches.arrow")
+    assert [(f["name"], f["values"]) for f in line["fields"]] == [("n", [1, 2, 3]), ("s", ["a", "b", "c"])]
 
 
 def test_go_reads_an_empty_frame(decoded: dict[str, dict[str, Any]]) -> None:
