@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlglot import exp
@@ -89,15 +89,13 @@ def _bounds_of_read(table: exp.Table) -> TimeBounds | None:
     where = select.args.get("where")
     if where is None:
         return None
-    names = {table.alias_or_name.lower(), table.name.lower()}
-    single = not select.args.get("joins")
+    read = _Read({table.alias_or_name.lower(), table.name.lower()}, single=not select.args.get("joins"))
     result: TimeBounds | None = None
-    parts: dict[str, int] = {}
     for term in _conjuncts(where.this):
-        bound = _term_bounds(term, names, single, parts)
+        bound = _term_bounds(term, read)
         if bound is not None:
             result = bound if result is None else result.narrowed(bound)
-    partition = _partition_bounds(parts)
+    partition = _partition_bounds(read.parts)
     if partition is not None:
         result = partition if result is None else result.narrowed(partition)
     return result
@@ -111,14 +109,22 @@ def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
     return [node]
 
 
-def _column(node: exp.Expr, names: set[str], single: bool) -> str | None:
-    """The lower-case name of a column of the read table, or None."""
-    if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
-        return None
-    qualifier = node.table.lower()
-    if (qualifier and qualifier not in names) or (not qualifier and not single):
-        return None
-    return node.name.lower()
+@dataclass
+class _Read:
+    """One read of a relation: the names its columns go by, and the partition values its terms fix."""
+
+    names: set[str]
+    single: bool  # the only table of its SELECT: unqualified columns are its own
+    parts: dict[str, int] = field(default_factory=dict)
+
+    def column(self, node: exp.Expr) -> str | None:
+        """The lower-case name of a column of the read table, or None."""
+        if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
+            return None
+        qualifier = node.table.lower()
+        if (qualifier and qualifier not in self.names) or (not qualifier and not self.single):
+            return None
+        return node.name.lower()
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ class _TimeSide:
     typed: bool  # compared as a time (cast, or a TIMESTAMP column), not as text
 
 
-def _time_side(node: exp.Expr, names: set[str], single: bool) -> _TimeSide | None:
+def _time_side(node: exp.Expr, read: _Read) -> _TimeSide | None:
     as_date = typed = False
     while isinstance(node, exp.Cast | exp.TsOrDsToDate | exp.Paren):
         if isinstance(node, exp.TsOrDsToDate) or (isinstance(node, exp.Cast) and node.to.is_type("date")):
@@ -136,7 +142,7 @@ def _time_side(node: exp.Expr, names: set[str], single: bool) -> _TimeSide | Non
         if not isinstance(node, exp.Paren):
             typed = True
         node = node.this
-    column = _column(node, names, single)
+    column = read.column(node)
     if column is None or column not in TWO_SIDED | EARLY_SIDE_ONLY:
         return None
     return _TimeSide(column, as_date, typed or column in TYPED)
@@ -181,22 +187,25 @@ def _constant(node: exp.Expr) -> _Constant | None:
 _FLIPPED: dict[type[exp.Expr], type[exp.Expr]] = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
 
 
-def _term_bounds(term: exp.Expr, names: set[str], single: bool, parts: dict[str, int]) -> TimeBounds | None:
+def _term_bounds(term: exp.Expr, read: _Read) -> TimeBounds | None:
+    """The bounds one ``AND`` term puts on the read's times (the tree is only read, never re-parented)."""
     if isinstance(term, exp.Between):
-        low = _term_bounds(exp.GTE(this=term.this, expression=term.args["low"]), names, single, parts)
-        high = _term_bounds(exp.LTE(this=term.this, expression=term.args["high"]), names, single, parts)
+        low = _comparison_bounds(exp.GTE, term.this, term.args["low"], read)
+        high = _comparison_bounds(exp.LTE, term.this, term.args["high"], read)
         return low.narrowed(high) if low and high else low or high
     if not isinstance(term, exp.EQ | exp.GT | exp.GTE | exp.LT | exp.LTE):
         return None
-    kind: type[exp.Expr] = type(term)
-    left, right = term.this, term.expression
-    side = _time_side(left, names, single)
+    return _comparison_bounds(type(term), term.this, term.expression, read)
+
+
+def _comparison_bounds(kind: type[exp.Expr], left: exp.Expr, right: exp.Expr, read: _Read) -> TimeBounds | None:
+    side = _time_side(left, read)
     if side is None:
-        side, left, right = _time_side(right, names, single), right, left
+        side, left, right = _time_side(right, read), right, left
         kind = _FLIPPED.get(kind, kind)
     if side is None:
-        if not _note_partition(left, right, names, single, parts):
-            _note_partition(right, left, names, single, parts)
+        if not _note_partition(left, right, read):
+            _note_partition(right, left, read)
         return None
     value = _constant(right)
     return None if value is None else _compare(side, kind, value)
@@ -218,9 +227,10 @@ def _compare(side: _TimeSide, kind: type[exp.Expr], value: _Constant) -> TimeBou
     return TimeBounds(lower, upper)
 
 
-def _note_partition(column: exp.Expr, value: exp.Expr, names: set[str], single: bool, parts: dict[str, int]) -> bool:
+def _note_partition(column: exp.Expr, value: exp.Expr, read: _Read) -> bool:
     """Remember ``year = 2020`` (or ``day = day(DATE "…")``) for the partition bounds."""
-    name = _column(column, names, single)
+    parts = read.parts
+    name = read.column(column)
     if name not in PARTS:
         return False
     number = _part_number(value, name)
