@@ -34,6 +34,7 @@ TO_MS = int(datetime(2020, 7, 1, 22, tzinfo=UTC).timestamp() * 1000)
 READABLE = [c for c in real_objects.CASES if not c.damaged and c.name != "not_gzipped"]
 RECORDS = sum(len(json.loads(gzip.decompress(c.body))["flow_logs"]) for c in READABLE)
 SHARED = f"cos://us-south/{BUCKET}/shared/ibm_vpc_flowlogs_v1/"
+DAMAGED_FOLDER = "shared/with-damaged/"
 
 # --- INTO cos://… parsed out of the statement --------------------------------------------------
 
@@ -162,6 +163,9 @@ def plugin(
     for folder in ("src/", "shared/", "secret/"):
         for case in READABLE:
             store.put(folder + case.key, case.body)
+    for case in real_objects.CASES:
+        if case.name in ("ibm_sample", "truncated_gzip"):
+            store.put(DAMAGED_FOLDER + case.key, case.body)
     json_data = {
         "source": f"cos://us-south/{BUCKET}/src/",
         "destination": f"cos://us-south/{BUCKET}/dest/",
@@ -176,8 +180,11 @@ def plugin(
     process.stop()
 
 
-def _ask(plugin: tuple[PluginProcess, pb.PluginContext, CosStore], sql: str) -> pb.DataResponse:
-    process, context, _ = plugin
+def _ask(
+    plugin: tuple[PluginProcess, pb.PluginContext, CosStore], sql: str, context: pb.PluginContext | None = None
+) -> pb.DataResponse:
+    process, default, _ = plugin
+    context = context or default
     model = {"rawSql": sql, "format": "table"}
     return process.query(data_query("A", model, from_ms=FROM_MS, to_ms=TO_MS), context=context, timeout=120)["A"]
 
@@ -285,3 +292,34 @@ def test_hostile_locations_are_400s(
     answer = _ask(plugin, sql)
     assert answer.status == 400 and message in answer.error, answer.error
     assert len(store.list("secret/").objects) == len(READABLE)  # nothing written there
+
+
+def _meta(answer: pb.DataResponse) -> str:
+    assert answer.status == 200, answer.error
+    (table,) = decode_frames(answer)
+    return table.schema.metadata[b"meta"].decode()
+
+
+def test_a_location_says_what_it_left_out(plugin: tuple[PluginProcess, pb.PluginContext, CosStore]) -> None:
+    damaged = f"cos://us-south/{BUCKET}/{DAMAGED_FOLDER}ibm_vpc_flowlogs_v1/ STORED AS JSON"
+    filtered = _ask(plugin, f"SELECT count(*) AS n FROM {damaged} WHERE capture_start_time >= TIMESTAMP '2020-07-01'")
+    assert _rows(filtered) == [(1,)]
+    assert "could not be read" in _meta(filtered)
+    unfiltered = _meta(_ask(plugin, f"SELECT count(*) AS n FROM {SHARED} STORED AS JSON"))
+    assert "the dashboard range was applied" in unfiltered
+
+
+def test_cached_answers_are_kept_per_location(plugin: tuple[PluginProcess, pb.PluginContext, CosStore]) -> None:
+    """Both statements are ``SELECT n FROM __EXTERNAL_1`` for the engine: the location is in the cache key."""
+    _, context, _ = plugin
+    settings = json.loads(context.dataSourceInstanceSettings.jsonData)
+    cached = datasource_context(
+        {**settings, "cacheTtlSeconds": 300},
+        {"hmacAccessKeyId": HMAC_ID, "hmacSecretAccessKey": HMAC_SECRET},
+        uid="ibm-cached",
+    )
+    for n in (1, 2):
+        _rows(_ask(plugin, f"SELECT {n} AS n INTO cos://us-south/{BUCKET}/dest/n{n}/ JOBPREFIX NONE STORED AS CSV"))
+    for n in (1, 2, 1, 2):
+        read = f"SELECT n FROM cos://us-south/{BUCKET}/dest/n{n}/ STORED AS CSV"
+        assert _rows(_ask(plugin, read, cached)) == [(n,)]

@@ -39,6 +39,8 @@ class ResultIdentity:
     time_range: TimeRange  # the effective (aligned) range the macros were expanded with
     row_limit: int
     inputs: tuple[tuple[str, str], ...] = ()  # (relation name, cache key) of $__source_prev results
+    # (relation name, URL, format) of cos://… STORED AS locations: the SQL names only the relation
+    locations: tuple[tuple[str, str, str], ...] = ()
     plugin_version: str = __version__  # shaping and encoding may change between releases
 
     def digest(self) -> str:

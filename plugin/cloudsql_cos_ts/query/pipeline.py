@@ -22,7 +22,7 @@ import pyarrow as pa
 from cloudsql_cos_ts import metrics
 from cloudsql_cos_ts.cache import CachedResult, Lookup, ResultIdentity, cached_range, entry_ttl
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.dialect import Translation
+from cloudsql_cos_ts.dialect import ExternalRef, Translation
 from cloudsql_cos_ts.engines.answer_memory import AnswerBudget, AnswerMemory
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.errors import BadRequest, PluginError, reported_internal_error
@@ -39,6 +39,7 @@ from cloudsql_cos_ts.query.answer_meta import describe_run, served_frames
 from cloudsql_cos_ts.query.caching import cache_terms, result_cache
 from cloudsql_cos_ts.query.damaged import damaged_notice
 from cloudsql_cos_ts.query.graph import plan_waves
+from cloudsql_cos_ts.query.ibm_locations import external_schema
 from cloudsql_cos_ts.query.model import QueryModel, parse_query
 from cloudsql_cos_ts.query.prepare import prepare_sql
 from cloudsql_cos_ts.query.prepared import PreparedSqlMemo
@@ -260,6 +261,7 @@ class QueryPipeline:
         """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""
         instance, model, expansion = job.instance, job.model, job.expansion
         scan = _source_scan(job)
+        external = _external_scans(job)
         metrics.ENGINE_EXECUTIONS.labels(engine=instance.engine.name).inc()
         began = time.monotonic()
         result = instance.engine.execute(
@@ -271,7 +273,7 @@ class QueryPipeline:
                 memory=memory,
                 referenced=job.translation.referenced,
                 schema_only=job.translation.schema_only,
-                external={ref: _scan(job, frozenset({ref.relation})) for ref in job.translation.external},
+                external=external,
                 tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
                 # fill rows are added after the engine: then the plugin writes the filled table itself
                 dest=None if expansion.fills else expansion.dest,
@@ -306,9 +308,9 @@ class QueryPipeline:
                 meta.custom["source"] = result.stats
             if damaged:
                 meta.add_notice("warning", damaged)
-            scan_notice = scan.notice()
-            if scan_notice:
-                meta.add_notice("info", scan_notice)
+            for scan_notice in dict.fromkeys(s.notice() for s in (scan, *external.values())):
+                if scan_notice:
+                    meta.add_notice("info", scan_notice)
             if written:
                 meta.add_notice("info", f"the result was also written to {written}")
             if result.truncated:
@@ -344,6 +346,15 @@ def _source_scan(job: _Job) -> SourceScan:
     return _scan(job, FLOW_RELATIONS)
 
 
+def _external_scans(job: _Job) -> dict[ExternalRef, SourceScan]:
+    """What each ``cos://… STORED AS`` location reads: a flow-log one by the same rule as the configured
+    source (its own time predicates decide), files whole."""
+    return {
+        ref: _scan(job, frozenset({ref.relation})) if external_schema(ref) else SourceScan(job.model.time_range)
+        for ref in job.translation.external
+    }
+
+
 def _scan(job: _Job, relations: frozenset[str]) -> SourceScan:
     """What a flow-log source read as ``relations`` (the configured one, a cos:// location) gives this query."""
     settings, translation = job.instance.settings, job.translation
@@ -377,4 +388,5 @@ def _cache_key(job: _Job) -> str | None:
         time_range=model.time_range,
         row_limit=job.row_limit,
         inputs=tuple(sorted((name, key) for name, key in input_keys.items() if key is not None)),
+        locations=tuple((ref.relation, ref.url, ref.format) for ref in job.translation.external),
     ).digest()

@@ -37,7 +37,7 @@ from cloudsql_cos_ts.errors import (
     InternalError,
     PluginError,
 )
-from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT, RELATIONS, quote_identifier
+from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT, RELATIONS, SOURCE, quote_identifier
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 
 if TYPE_CHECKING:
@@ -152,11 +152,12 @@ class DuckDBEngine:
             cursor.register(name, table)
         if enriches(request.sql):  # a user's enrichment file that cannot be used: this query's 400, named
             load(self._enrichment)
-        wanted = request.referenced - {name.upper() for name in request.tables} - self._externals(cursor, request)
+        external = self._externals(cursor, request)
+        wanted = request.referenced - {name.upper() for name in request.tables} - set(external.views)
         enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
         wanted, schema_only = source_relations(wanted, request.schema_only)
         if not wanted:
-            return SourceRelations(views={})
+            return external
         if self._source is None:
             raise _unknown_relations(wanted, available=set(request.tables), has_source=False)
         relations = self._source.relations(
@@ -169,17 +170,22 @@ class DuckDBEngine:
             relations.views[FLOW_ENRICHED] = enriched_select(quote_identifier(FLOW_FLAT))
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
+        relations.damaged += external.damaged
         return relations
 
-    def _externals(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> set[str]:
-        """Register the statement's ``cos://… STORED AS`` relations (``external.py``); returns their names."""
+    def _externals(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> SourceRelations:
+        """Register the statement's ``cos://… STORED AS`` relations (``external.py``): their views, and the
+        objects they had to leave out as damaged."""
+        registered = SourceRelations(views={})
         for ref, scan in request.external.items():
             if self._external is None:
                 raise BadRequest("this engine cannot read cos://… STORED AS locations")
             only_columns = ref.relation in request.schema_only
-            body = self._external.view(ref, scan, request.cancel, schema_only=only_columns)
-            cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(ref.relation)} AS {body}")
-        return {ref.relation for ref in request.external}
+            found = self._external.relation(ref, scan, request.cancel, schema_only=only_columns)
+            registered.views[ref.relation] = found.views[SOURCE]
+            registered.damaged += found.damaged
+            cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(ref.relation)} AS {found.views[SOURCE]}")
+        return registered
 
     def _run(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> tuple[pa.Table, bool]:
         reader = cursor.sql(request.sql)

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.dialect import ExternalRef
-from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource, build_duckdb_source, ingest_cache
+from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource, SourceRelations, build_duckdb_source, ingest_cache
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.layout import in_flow_log_layout
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
@@ -62,10 +62,10 @@ class ExternalSources:
             self._sources.put(key, found)
         return found
 
-    def view(self, ref: ExternalRef, scan: SourceScan, cancel: CancelToken, *, schema_only: bool) -> str:
-        """The SELECT body of ``ref``'s relation (``FLOW`` for flow logs, pruned by ``scan``; the files' rows
-        otherwise)."""
+    def relation(
+        self, ref: ExternalRef, scan: SourceScan, cancel: CancelToken, *, schema_only: bool
+    ) -> SourceRelations:
+        """``ref``'s relation as the view of ``SOURCE``: ``FLOW`` for flow logs (pruned by ``scan``), the
+        files' rows otherwise."""
         wanted = frozenset({SOURCE})
-        only_columns = wanted if schema_only else frozenset()
-        relations = self._source(ref).relations(scan, wanted, cancel, schema_only=only_columns)
-        return relations.views[SOURCE]
+        return self._source(ref).relations(scan, wanted, cancel, schema_only=wanted if schema_only else frozenset())
