@@ -121,6 +121,19 @@ def test_rejected_traffic_by_country(bundled: InProcessPlugin) -> None:
     assert {code: found[code] for code in expected} == expected
 
 
+def test_alert_series_carry_the_country_as_a_label(bundled: InProcessPlugin) -> None:
+    sql = ("SELECT $__timeGroup(start_time, '5m') AS time, target_ip, geo_country(initiator_ip) AS country, "
+           "count(*) AS rejected FROM FLOW_FLAT WHERE action = 'rejected' AND "
+           "$__timeFilterColumn(start_time, string) GROUP BY 1, 2, 3 ORDER BY 1")
+    model = {"rawSql": sql, "format": "time_series", "timeColumn": "time", "metricsColumn": "target_ip"}
+    answer = bundled.run(data_query("A", model, from_ms=FROM_MS, to_ms=TO_MS), from_alert=True)["A"]
+    assert answer.status == 200, answer.error
+    labels = [json.loads(frame.schema.field(1).metadata[b"labels"]) for frame in answer.frames]
+    countries = {code for _, code in COUNTRIES}
+    assert {label.get("country") for label in labels} >= countries | {None}
+    assert all(label["target_ip"] == SERVER for label in labels)
+
+
 def test_user_files_override_the_bundled_data(engine: dict[str, str], flows: Path, tmp_path: Path) -> None:
     files = write_user_files(tmp_path / "files")
     running = plugin({**engine, "source": str(flows), **files}, tmp_path / "cache")

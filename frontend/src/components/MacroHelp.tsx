@@ -64,7 +64,7 @@ export function MacroHelp({ reference, loading, problems }: Props) {
         </Alert>
       ))}
       <ReferenceTable title="Macros" entries={reference.macros} />
-      <ReferenceTable title="Time-series functions" entries={reference.functions} />
+      <ReferenceTable title="Functions (time series, enrichment)" entries={reference.functions} />
     </div>
   );
 }

@@ -12,7 +12,7 @@ import csv
 import ipaddress
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +37,9 @@ class EnrichmentData:
     subnets: RangeTable | None  # column "name"; None when the datasource names no subnets
     services: Names
     protocols: Names
+    # per function: address text -> answer; flows repeat their endpoints across batches, so most
+    # addresses of a batch were answered before (functions.py bounds its size)
+    memo: dict[str, dict[str, object]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def only(self, parts: tuple[str, ...]) -> EnrichmentData:
         """A copy holding only ``parts`` (the rest empty): what one function needs, to ship it small."""

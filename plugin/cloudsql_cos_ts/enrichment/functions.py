@@ -34,39 +34,59 @@ class EnrichmentFunction:
     uses: tuple[str, ...]  # the parts of EnrichmentData it reads (an engine that ships it sends only those)
 
 
-def _per_address(compute: Callable[[EnrichmentData, Addresses], pa.Array]) -> Evaluate:
-    """Compute once per distinct address of the batch (flows repeat their endpoints a lot), then
-    spread the answers back over the rows; NULL rows stay NULL."""
-
-    def evaluate(data: EnrichmentData, args: Sequence[pa.Array]) -> pa.Array:
-        values = args[0].combine_chunks() if isinstance(args[0], pa.ChunkedArray) else args[0]
-        encoded = values.dictionary_encode()
-        return compute(data, parse(encoded.dictionary)).take(encoded.indices)
-
-    return evaluate
+_MEMO_LIMIT = 200_000  # addresses remembered per function before the memo starts afresh
 
 
-@_per_address
+def _per_address(result: pa.DataType) -> Callable[[Callable[[EnrichmentData, Addresses], pa.Array]], Evaluate]:
+    """Answer each distinct address of a batch once: from the memo when an earlier batch asked, else
+    computed for all new addresses together; then spread the answers back over the rows."""
+
+    def wrap(compute: Callable[[EnrichmentData, Addresses], pa.Array]) -> Evaluate:
+        name = compute.__name__
+
+        def evaluate(data: EnrichmentData, args: Sequence[pa.Array]) -> pa.Array:
+            values = args[0].combine_chunks() if isinstance(args[0], pa.ChunkedArray) else args[0]
+            encoded = values.dictionary_encode()
+            texts = encoded.dictionary.to_pylist()
+            memo = data.memo.setdefault(name, {})
+            new = [text for text in texts if text not in memo]
+            if len(new) * 2 > len(texts):  # mostly unseen: compute the whole batch (remembered while there is room)
+                answers = compute(data, parse(encoded.dictionary))
+                if len(memo) < _MEMO_LIMIT // 2:
+                    memo.update(zip(texts, answers.to_pylist(), strict=True))
+                return answers.take(encoded.indices)
+            if len(memo) + len(new) > _MEMO_LIMIT:
+                memo.clear()
+            if new:
+                memo.update(zip(new, compute(data, parse(pa.array(new, pa.string()))).to_pylist(), strict=True))
+            return pa.array([memo.get(text) for text in texts], result).take(encoded.indices)
+
+        return evaluate
+
+    return wrap
+
+
+@_per_address(pa.string())
 def _country(data: EnrichmentData, addresses: Addresses) -> pa.Array:
     return data.country.lookup(addresses, "country", admit=is_public(addresses))
 
 
-@_per_address
+@_per_address(pa.int64())
 def _asn(data: EnrichmentData, addresses: Addresses) -> pa.Array:
     return data.asn.lookup(addresses, "asn", admit=is_public(addresses))
 
 
-@_per_address
+@_per_address(pa.string())
 def _as_name(data: EnrichmentData, addresses: Addresses) -> pa.Array:
     return data.asn.lookup(addresses, "as_name", admit=is_public(addresses))
 
 
-@_per_address
+@_per_address(pa.string())
 def _scope(data: EnrichmentData, addresses: Addresses) -> pa.Array:
     return ip_scope(addresses)
 
 
-@_per_address
+@_per_address(pa.string())
 def _subnet(data: EnrichmentData, addresses: Addresses) -> pa.Array:
     if data.subnets is None:
         return pa.nulls(len(addresses.key), pa.string())

@@ -24,14 +24,14 @@ class Names:
     """Names by number; one slot more than the numbers, left NULL, for anything out of range."""
 
     def __init__(self, names: list[str | None]) -> None:
-        self._names = pa.array([*names, None], pa.string()).dictionary_encode()
+        self._names = pa.array([*names, None], pa.string())
         self._missing = len(names)
 
     def take(self, numbers: pa.Array | pa.ChunkedArray) -> pa.Array:
         """The name of each number; NULL for NULL, negative or unassigned numbers."""
         slot = _integers(numbers)
         slot[(slot < 0) | (slot > self._missing)] = self._missing
-        return self._names.take(pa.array(slot)).cast(pa.string())
+        return self._names.take(pa.array(slot))
 
 
 def load_protocols(path: Path) -> Names:
@@ -67,5 +67,9 @@ def service_slots(ports: pa.Array | pa.ChunkedArray, protocols: pa.Array | pa.Ch
 
 def _integers(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     """The values as int64, NULL as -1 (every table here is indexed from 0)."""
-    filled = pc.fill_null(pc.cast(values, pa.int64(), safe=False), -1).to_numpy(zero_copy_only=False)
-    return np.array(filled, dtype=np.int64)
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if array.type != pa.int64():
+        array = pc.cast(array, pa.int64(), safe=False)
+    if array.null_count:
+        array = pc.fill_null(array, -1)
+    return np.array(array.to_numpy(zero_copy_only=False), dtype=np.int64)
