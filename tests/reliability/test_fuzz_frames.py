@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudsql_cos_ts.frames.encode import encode_frame
+from cloudsql_cos_ts.frames.meta import FrameMeta, Notice, QueryStat
 from cloudsql_cos_ts.frames.model import Field, Frame
 from tests.reliability.arrow_columns import ANY_COLUMN, TEXT
 from tests.reliability.modes import FUZZ
@@ -23,8 +24,9 @@ GRAFANA_TYPES = {
     pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64(),
     pa.float32(), pa.float64(), pa.bool_(), pa.string(), pa.binary(),
 }  # fmt: skip
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
+    st.none() | st.booleans() | st.integers() | FINITE | TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
     max_leaves=8,
 )
@@ -53,7 +55,13 @@ def frames(draw: st.DrawFn) -> Frame:
         )
         for column in columns
     ]
-    return Frame(draw(TEXT), draw(TEXT), fields, draw(st.dictionaries(TEXT, JSON_VALUES, max_size=3)))
+    meta = FrameMeta(
+        executed_query_string=draw(TEXT),
+        notices=[Notice("warning", draw(TEXT))],
+        stats=[QueryStat(draw(TEXT), draw(FINITE))],
+        custom=draw(st.dictionaries(TEXT, JSON_VALUES, max_size=3)),
+    )
+    return Frame(draw(TEXT), draw(TEXT), fields, meta)
 
 
 def _check_column(field: pa.Field, column: pa.ChunkedArray) -> None:
