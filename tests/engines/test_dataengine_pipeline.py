@@ -84,6 +84,27 @@ def test_dest_is_written_by_the_service_not_twice(plugin: PluginProcess, lab: La
     assert keys and all(key.startswith(f"results/by-port/jobid={job.job_id}/") for key in keys), keys
 
 
+def test_a_cos_location_goes_to_the_service_as_ibm_wrote_it(plugin: PluginProcess, lab: Lab) -> None:
+    location = f"cos://us-south/{BUCKET}/flows/ STORED AS JSON"
+    answers = plugin.query(
+        query("A", f"SELECT count(*) AS n FROM {location}"),
+        query("B", "SELECT count(*) AS n FROM FLOW"),
+        context=context(lab, uid="de-cos"),
+    )
+    assert (answers["A"].status, answers["B"].status) == (200, 200), (answers["A"].error, answers["B"].error)
+    assert any(f"FROM (SELECT * FROM {location})" in job.statement for job in lab.service.jobs.values())
+    counts = [decode_frames(answers[ref])[0].column("n").to_pylist() for ref in "AB"]
+    assert counts[0] == counts[1] and counts[0][0] > 0
+
+
+def test_a_cos_location_outside_never_reaches_the_service(plugin: PluginProcess, lab: Lab) -> None:
+    jobs = len(lab.service.jobs)
+    sql = f"SELECT * FROM cos://us-south/{BUCKET}/elsewhere/ STORED AS JSON"
+    answer = plugin.query(query("A", sql), context=context(lab, uid="de-cos-out"))["A"]
+    assert answer.status == 400 and "allowedLocations" in answer.error, answer.error
+    assert len(lab.service.jobs) == jobs
+
+
 def test_too_many_jobs_once_is_retried(plugin: PluginProcess, lab: Lab) -> None:
     lab.service.too_many_jobs = 1
     answer = plugin.query(query("A", "SELECT 3 AS three"), context=context(lab, uid="de-429"))["A"]

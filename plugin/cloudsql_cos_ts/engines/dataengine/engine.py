@@ -18,6 +18,7 @@ from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.engines.dataengine.api import DataEngineApi, Job
 from cloudsql_cos_ts.engines.dataengine.inputs import ResultBook, StoredResult, upload_input
+from cloudsql_cos_ts.engines.dataengine.relations import stored
 from cloudsql_cos_ts.engines.dataengine.results import read_result
 from cloudsql_cos_ts.engines.dataengine.statement import bind_relations, with_target
 from cloudsql_cos_ts.engines.dataengine.waiting import Backoff, Interrupted, pause
@@ -82,6 +83,8 @@ class DataEngineEngine:
         bodies = dict(self._source_relations)
         for name, table in request.tables.items():
             bodies[name.upper()] = self._input(table).relation()
+        for ref in request.external:  # IBM's own clause: the service reads the location itself
+            bodies[ref.relation] = f"(SELECT * FROM {stored(ref.url, ref.format)})"
         sql = bind_relations(request.sql, bodies)
         if request.dest is None:
             return with_target(sql, self._destination.describe(), RESULT_FORMAT), RESULT_FORMAT
