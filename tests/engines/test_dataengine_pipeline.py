@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cloudsql_cos_ts.engines.dataengine.statement import ibm_target
+from cloudsql_cos_ts.macros.model import DestSpec
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.storage.cos import CosStore
 from tests.engines.dataengine_fake import TOKEN
@@ -103,6 +105,33 @@ def test_a_cos_location_outside_never_reaches_the_service(plugin: PluginProcess,
     answer = plugin.query(query("A", sql), context=context(lab, uid="de-cos-out"))["A"]
     assert answer.status == 400 and "allowedLocations" in answer.error, answer.error
     assert len(lab.service.jobs) == jobs
+
+
+def test_into_a_cos_location_is_written_by_the_service(plugin: PluginProcess, lab: Lab) -> None:
+    target = f"cos://us-south/{BUCKET}/results/ibm/"
+    sql = f"{FLAT_SQL} INTO {target} STORED AS CSV"
+    answer = plugin.query(query("A", sql), context=context(lab, uid="de-into"))["A"]
+    assert answer.status == 200, answer.error
+    job = list(lab.service.jobs.values())[-1]
+    assert job.statement.endswith(f"INTO {target} STORED AS CSV")
+    keys = [obj.key for obj in CosStore(lab.s3, BUCKET, HMAC).list("results/ibm/").objects]
+    assert keys and all(key.startswith(f"results/ibm/jobid={job.job_id}/") for key in keys), keys
+
+
+@pytest.mark.parametrize(
+    ("dest", "clause"),
+    [
+        (DestSpec("csv", "", location="cos://r/b/p/", job_prefix=True), "INTO cos://r/b/p/ STORED AS CSV"),
+        (
+            DestSpec("parquet", "", location="cos://r/b/p/", partition_by=("year", "a`b")),
+            "INTO cos://r/b/p/ JOBPREFIX NONE STORED AS PARQUET PARTITIONED BY (`year`, `a``b`)",
+        ),
+        (DestSpec("json", "", location="cos://r/b/p/", objects=3), "NONE STORED AS JSON PARTITIONED INTO 3 OBJECTS"),
+        (DestSpec("csv", "", location="cos://r/b/p/", rows_per_object=9), "STORED AS CSV PARTITIONED EVERY 9 ROWS"),
+    ],
+)
+def test_ibm_into_clause_as_the_service_reads_it(dest: DestSpec, clause: str) -> None:
+    assert ibm_target("SELECT 1", dest).endswith(clause)
 
 
 def test_too_many_jobs_once_is_retried(plugin: PluginProcess, lab: Lab) -> None:

@@ -22,7 +22,8 @@ from cloudsql_cos_ts.macros.model import DestFormat
 
 # What each engine reads in FROM cos://… STORED AS; Data Engine passes the clause to IBM's service.
 _READS = {"duckdb": ("json", "parquet", "csv"), "dataengine": ("json", "parquet", "csv", "orc", "avro")}
-_WRITES = ("json", "parquet", "csv", "orc")
+_WRITES = ("json", "parquet", "csv", "orc")  # the plugin writes these (storage/targets.py)
+_SERVICE_WRITES = ("json", "parquet", "csv")  # Data Engine writes them and the plugin reads the result back
 
 
 def _names(formats: tuple[str, ...]) -> str:
@@ -54,11 +55,11 @@ def check_locations(instance: DatasourceInstance, expansion: Expansion, translat
         return expansion
     if expansion.dest is not None:
         raise BadRequest("a query has one INTO: either INTO $__dest(...) or INTO cos://…, not both")
-    if engine == "dataengine":
-        raise BadRequest("INTO cos://… is not supported on the dataengine engine yet; use INTO $__dest(format)")
     confinement.resolve(target.url, purpose="INTO")
-    if target.format not in _WRITES:
-        raise BadRequest(f"INTO … STORED AS {target.format.upper()} cannot be written; use {_names(_WRITES)}")
+    writable = _SERVICE_WRITES if engine == "dataengine" else _WRITES
+    if target.format not in writable:
+        written = target.format.upper()
+        raise BadRequest(f"INTO … STORED AS {written} cannot be written by the {engine} engine; use {_names(writable)}")
     dest = DestSpec(
         format=cast(DestFormat, target.format),
         suffix="",

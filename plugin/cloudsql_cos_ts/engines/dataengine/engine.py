@@ -20,7 +20,7 @@ from cloudsql_cos_ts.engines.dataengine.api import DataEngineApi, Job
 from cloudsql_cos_ts.engines.dataengine.inputs import ResultBook, StoredResult, upload_input
 from cloudsql_cos_ts.engines.dataengine.relations import stored
 from cloudsql_cos_ts.engines.dataengine.results import read_result
-from cloudsql_cos_ts.engines.dataengine.statement import bind_relations, with_target
+from cloudsql_cos_ts.engines.dataengine.statement import bind_relations, ibm_target, with_target
 from cloudsql_cos_ts.engines.dataengine.waiting import Backoff, Interrupted, pause
 from cloudsql_cos_ts.errors import BadRequest, DownstreamTimeout
 from cloudsql_cos_ts.settings.datasource import Credentials
@@ -88,6 +88,8 @@ class DataEngineEngine:
         sql = bind_relations(request.sql, bodies)
         if request.dest is None:
             return with_target(sql, self._destination.describe(), RESULT_FORMAT), RESULT_FORMAT
+        if request.dest.location is not None:  # IBM's INTO cos://…, checked against the datasource's locations
+            return ibm_target(sql, request.dest), request.dest.format
         target = result_location(self._destination, request.dest.suffix)
         return with_target(sql, target.describe(), request.dest.format), request.dest.format
 

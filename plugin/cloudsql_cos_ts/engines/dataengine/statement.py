@@ -23,6 +23,7 @@ from sqlglot.errors import SqlglotError
 from cloudsql_cos_ts.dialect.describe import DESCRIBED_PREFIX
 from cloudsql_cos_ts.engines.dataengine.relations import stored
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.macros.model import DestSpec
 
 _DESCRIBE_REFUSED = (
     "DESCRIBE is not available on the dataengine engine (the service describes only cos:// objects); "
@@ -58,6 +59,19 @@ def bind_relations(sql: str, bodies: Mapping[str, str]) -> str:
     for placeholder, body in placeholders.items():
         text = text.replace(placeholder, body)
     return text
+
+
+def ibm_target(statement: str, dest: DestSpec) -> str:
+    """The job statement for IBM's ``INTO cos://…`` clause: the service writes and lays out the objects."""
+    assert dest.location is not None  # only INTO cos://… requests carry one
+    clause = f"INTO {dest.location}{'' if dest.job_prefix else ' JOBPREFIX NONE'} STORED AS {dest.format.upper()}"
+    if dest.partition_by:
+        clause += " PARTITIONED BY (" + ", ".join("`" + c.replace("`", "``") + "`" for c in dest.partition_by) + ")"
+    elif dest.objects is not None:
+        clause += f" PARTITIONED INTO {dest.objects} OBJECTS"
+    elif dest.rows_per_object is not None:
+        clause += f" PARTITIONED EVERY {dest.rows_per_object} ROWS"
+    return f"{statement} {clause}"
 
 
 def with_target(statement: str, target_url: str, fmt: str) -> str:
