@@ -64,6 +64,10 @@ export interface CloudSqlOptions extends DataSourceJsonData {
   rowLimit?: number;
   /** The most memory one query's answer may take in the plugin, in MB (default: 2 KiB per row of rowLimit). */
   queryMemoryLimitMB?: number;
+  /** Absolute paths of the datasource's own enrichment CSV files (empty: the bundled data / no subnet names). */
+  geoCountryFile?: string;
+  asnFile?: string;
+  subnetsFile?: string;
 }
 
 /** Write-only settings Grafana stores encrypted and hands only to the backend. */

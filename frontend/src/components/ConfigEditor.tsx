@@ -6,6 +6,7 @@ import { validateSettings } from '../config/validation';
 import { CloudSqlOptions, CloudSqlSecureOptions } from '../types';
 import { AuthSection } from './config/AuthSection';
 import { EngineSection } from './config/EngineSection';
+import { EnrichmentSection } from './config/EnrichmentSection';
 import { LimitsSection } from './config/LimitsSection';
 import { StorageSection } from './config/StorageSection';
 
@@ -20,6 +21,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       <StorageSection {...sectionProps} />
       <AuthSection {...sectionProps} />
       <LimitsSection {...sectionProps} />
+      <EnrichmentSection {...sectionProps} />
     </div>
   );
 }

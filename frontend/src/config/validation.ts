@@ -56,6 +56,14 @@ export function endpointError(value: string | undefined): string | undefined {
   return undefined;
 }
 
+/** The backend's rule for the enrichment files (settings/enrichment.py): absolute paths only. */
+export function filePathError(value: string | undefined): string | undefined {
+  const text = value?.trim() ?? '';
+  return text && !text.startsWith('/')
+    ? 'Use an absolute path on the Grafana server, e.g. /var/lib/grafana/enrichment/subnets.csv'
+    : undefined;
+}
+
 function rangeError(value: number | undefined, low: number, high: number, integer: boolean): string | undefined {
   if (value === undefined) {
     return undefined;
@@ -118,6 +126,9 @@ export function validateSettings(settings: CloudSqlSettings): SettingsErrors {
     queryTimeoutSeconds: rangeError(jsonData.queryTimeoutSeconds, 1, 3600, false),
     rowLimit: rangeError(jsonData.rowLimit, 1, 100_000_000, true),
     queryMemoryLimitMB: rangeError(jsonData.queryMemoryLimitMB, 1, 2 ** 30, false),
+    geoCountryFile: filePathError(jsonData.geoCountryFile),
+    asnFile: filePathError(jsonData.asnFile),
+    subnetsFile: filePathError(jsonData.subnetsFile),
     ...authErrors(settings),
     ...engineErrors(jsonData),
   };

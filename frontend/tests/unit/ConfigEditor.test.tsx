@@ -45,6 +45,17 @@ describe('ConfigEditor', () => {
     expect(current().jsonData.source).toBe('/data/flowlogs');
   });
 
+  it('takes absolute paths of the enrichment files', async () => {
+    const { current } = setup(createSettings());
+    await userEvent.type(screen.getByLabelText('Subnet names file'), 'subnets.csv');
+    expect(screen.getByText(/Use an absolute path on the Grafana server/)).toBeInTheDocument();
+    await userEvent.clear(screen.getByLabelText('Subnet names file'));
+    await userEvent.type(screen.getByLabelText('Subnet names file'), '/etc/grafana/subnets.csv');
+    expect(screen.queryByText(/Use an absolute path on the Grafana server/)).not.toBeInTheDocument();
+    expect(current().jsonData.subnetsFile).toBe('/etc/grafana/subnets.csv');
+    expect(screen.getByLabelText('Country file')).toHaveValue('');
+  });
+
   it('asks for credentials when the source is in COS', async () => {
     setup(createSettings());
     await userEvent.type(screen.getByLabelText('Source'), 'cos://us-south/my-flowlogs/ibm_vpc_flowlogs_v1/');
