@@ -9,6 +9,8 @@
 #
 # STATE_DIR (default .cache/spark-connect) holds the URL, the pid file and the server logs, so a test
 # run keeps them with its output. SPARK_CONNECT_START_TIMEOUT bounds the wait (default 120 s).
+# The server gets the S3A connector and the AWS SDK bundle on its classpath (scripts/spark_jars.sh
+# fetches them once), so it reads COS (s3a://) as well as local folders.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 STATE_DIR="$(mkdir -p "${2:-$REPO/.cache/spark-connect}" && cd "${2:-$REPO/.cache/spark-connect}" && pwd)"
 URL_FILE="$STATE_DIR/url"
@@ -45,14 +47,15 @@ env_for() {
 
 start() {
   check_java
-  local home port began
+  local home port began jars
   home="$(spark_home)"
   if [[ -f "$URL_FILE" ]] && answers "$(sed 's/.*://' "$URL_FILE")"; then cat "$URL_FILE"; return; fi
+  jars="$(bash "$REPO/scripts/spark_jars.sh" path)"
   env_for "$home"
   mkdir -p "$SPARK_LOG_DIR"
   port="$(free_port)"
   began="$(date +%s.%N)"
-  "$home/sbin/start-connect-server.sh" --master "local[2]" \
+  "$home/sbin/start-connect-server.sh" --master "local[2]" --jars "$jars" \
     --conf spark.connect.grpc.binding.address=127.0.0.1 \
     --conf spark.connect.grpc.binding.port="$port" \
     --conf spark.driver.bindAddress=127.0.0.1 --conf spark.driver.host=127.0.0.1 \

@@ -54,11 +54,13 @@ def answer_meta(table: pa.Table) -> dict[str, Any]:
 class InProcessPlugin:
     """One datasource (its jsonData) answered by the in-process pipeline."""
 
-    def __init__(self, json_data: Mapping[str, Any], cache_dir: Path, uid: str) -> None:
+    def __init__(
+        self, json_data: Mapping[str, Any], cache_dir: Path, uid: str, secure: Mapping[str, str] | None = None
+    ) -> None:
         self.instances = InstanceManager(PluginSettings(cache_dir=cache_dir))
         self.executor = ThreadPoolExecutor(max_workers=4)
         self.pipeline = QueryPipeline(self.instances, self.executor)
-        self.context = datasource_context(json_data, uid=uid)
+        self.context = datasource_context(json_data, secure=secure, uid=uid)
 
     def run(self, *queries: pb.DataQuery, from_alert: bool = False, timeout_s: float = 120) -> dict[str, Answer]:
         cancel = CancelToken(timeout_s, expiry="deadline")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -158,18 +159,31 @@ def test_missing_pyspark_is_a_clear_400(monkeypatch: pytest.MonkeyPatch) -> None
         client.load_pyspark()
 
 
-def test_cos_needs_hmac_keys_for_s3a(tmp_path: Path) -> None:
+def test_cos_is_read_through_s3a_settings_of_the_datasources_own_sessions(tmp_path: Path) -> None:
     from cloudsql_cos_ts.engines.spark.source import spark_location
 
-    def settings(auth: dict[str, Any], secure: dict[str, str]) -> Any:
-        data = {"engine": "spark", "sparkUrl": "sc://h:1", "source": "cos://us-south/flowlogs/logs/", **auth}
+    def settings(auth: dict[str, Any], secure: dict[str, str], bucket: str = "flowlogs") -> Any:
+        data = {"engine": "spark", "sparkUrl": "sc://h:1", "source": f"cos://us-south/{bucket}/logs/", **auth}
         return parse_datasource_settings(uid="c", name="c", last_updated_ms=1, json_data=json.dumps(data).encode(),
                                          secure=secure)
 
-    hmac = spark_location(settings({"authType": "hmac"}, {"hmacAccessKeyId": "id", "hmacSecretAccessKey": "sk"}))
-    assert hmac.root == "s3a://flowlogs/logs"
-    assert hmac.options["fs.s3a.access.key"] == "id" and hmac.options["fs.s3a.secret.key"] == "sk"
-    assert hmac.options["fs.s3a.endpoint"].startswith("https://s3.us-south.")
+    keys = {"hmacAccessKeyId": "id", "hmacSecretAccessKey": "sk"}
+    hmac = spark_location(settings({"authType": "hmac"}, keys))
+    scheme, path = hmac.root.split("://")
+    assert re.fullmatch(r"s3a-[0-9a-f]{16}", scheme) and path == "flowlogs/logs"
+    conf = hmac.session_conf
+    assert conf[f"fs.{scheme}.impl"] == "org.apache.hadoop.fs.s3a.S3AFileSystem"
+    assert conf["fs.s3a.bucket.flowlogs.access.key"] == "id" and conf["fs.s3a.bucket.flowlogs.secret.key"] == "sk"
+    assert conf["fs.s3a.bucket.flowlogs.endpoint"].startswith("https://s3.us-south.")
+    assert conf["fs.s3a.bucket.flowlogs.path.style.access"] == "true"
+    assert not [key for key in conf if key.startswith("fs.s3a.") and not key.startswith("fs.s3a.bucket.flowlogs.")]
+    # the same settings share a cached connector on the server; other keys or endpoints never do
+    assert spark_location(settings({"authType": "hmac"}, keys)).root == hmac.root
+    others = [
+        spark_location(settings({"authType": "hmac"}, {**keys, "hmacSecretAccessKey": "sk2"})).root,
+        spark_location(settings({"authType": "hmac", "cosEndpoint": "http://127.0.0.1:9"}, keys)).root,
+    ]
+    assert all(other.split("://")[0] != scheme for other in others)
     with pytest.raises(BadRequest, match="needs HMAC keys"):
         spark_location(settings({"authType": "iam"}, {"apiKey": "k"}))
 

@@ -51,7 +51,7 @@ class SparkEngine:
         enrichment: EnrichmentFiles | None = None,
     ) -> None:
         self._pyspark = pyspark
-        self._pool = SessionPool(open_session)
+        self._pool = SessionPool(open_session, source.location.session_conf if source is not None else {})
         self._address = urlsplit(url.split("/;", 1)[0]).netloc  # for messages: never the token
         self._timeout_s = query_timeout_s
         self._source = source

@@ -3,7 +3,10 @@
 Messages keep Spark's own text (error class, position, suggestion) but not the server's JVM stack
 trace and not the analysed plan pyspark appends, which are long and may quote data. A failure of
 the gRPC channel itself is named by its status code only: its text is the transport's debug string
-(addresses, internal state), nothing a Grafana user can act on.
+(addresses, internal state), nothing a Grafana user can act on. A failure of S3A reading COS arrives
+the same way but names what went wrong (access denied, no such bucket, endpoint unreachable), so it
+keeps its first line and says what to check; the per-credential scheme (``s3a.py``) is shown as
+``s3a://``, so no digest of the keys reaches a message.
 """
 
 from __future__ import annotations
@@ -17,11 +20,17 @@ from cloudsql_cos_ts.errors import BadRequest, DownstreamError, PluginError
 _MESSAGE_LIMIT = 2000
 _CUT_MARKERS = ("\n\nJVM stacktrace:", ";\n'")
 _STATUS_IN_TEXT = re.compile(r"status = StatusCode\.(\w+)")
+_CREDENTIAL_SCHEME = re.compile(r"\bs3a-[0-9a-f]+://")
+# Spark Connect's text of a failure of S3A (or the AWS SDK under it) while listing or reading COS.
+_STORAGE_FAILURE = re.compile(
+    r"^\((java\.nio\.file\.AccessDeniedException|java\.io\.FileNotFoundException|java\.net\.[\w.]+|"
+    r"org\.apache\.hadoop\.fs\.s3a\.[\w.]+|software\.amazon\.awssdk\.[\w.]+)\) "
+)
 
 
 def spark_message(exc: BaseException) -> str:
     """Spark's message without the stack trace and the plan that follows ``; `` at the end."""
-    text = str(exc).strip() or type(exc).__name__
+    text = _CREDENTIAL_SCHEME.sub("s3a://", str(exc).strip() or type(exc).__name__)
     for marker in _CUT_MARKERS:
         text = text.split(marker, 1)[0]
     return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + " …"
@@ -47,12 +56,28 @@ def _connect_detail(exc: BaseException) -> str:
     return spark_message(exc)
 
 
+def _storage_failure(exc: BaseException) -> DownstreamError | None:
+    """S3A's failure to reach COS, with what to check; None for other failures."""
+    found = _STORAGE_FAILURE.match(str(exc).strip())
+    if found is None:
+        return None
+    detail = spark_message(exc).splitlines()[0]
+    if found.group(1) == "java.nio.file.AccessDeniedException":
+        hint = "COS refused the datasource's HMAC keys: check them and give them at least Content Reader on the bucket"
+    else:
+        hint = "check the datasource's COS endpoint, bucket and HMAC keys, and that the Spark cluster can reach COS"
+    return DownstreamError(f"Spark could not read COS through S3A ({hint}): {detail}")
+
+
 def map_spark_error(exc: Exception, pyspark: Pyspark, cancel: CancelToken, timeout_s: float) -> PluginError:
     """The plugin error for a failure of a Spark call made while ``cancel`` was watching it."""
     if cancel.is_cancelled():
         return stopped_error(cancel, timeout_s)
     if isinstance(exc, (pyspark.analysis_error, *pyspark.user_errors)):
         return BadRequest(f"Spark SQL error: {spark_message(exc)}")
+    storage = _storage_failure(exc)
+    if storage is not None:
+        return storage
     if isinstance(exc, pyspark.connect_error):
         return DownstreamError(f"the Spark Connect server failed or cannot be reached: {_connect_detail(exc)}")
     return DownstreamError(f"the Spark engine failed: {_connect_detail(exc)}")

@@ -5,12 +5,14 @@ to its time range) and ``$__source_prev`` tables under fixed names; concurrent p
 session would replace each other's views mid-query. So a datasource keeps a small pool: a query
 leases a session (a new one when none is idle), and gives it back with its views dropped. Creating
 a Spark Connect session costs one round trip; the pool keeps a few idle ones to avoid even that.
+A pool belongs to one datasource, so the settings it puts in its sessions (COS keys) are never in
+another datasource's session.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 
 from cloudsql_cos_ts.engines.spark.client import Session
@@ -23,14 +25,20 @@ SESSION_CONF = {
     # text that is no number) is NULL, never an error. Spark 4 servers default to ANSI on; the
     # answer must not depend on the server's default.
     "spark.sql.ansi.enabled": "false",
+    # Spark replaces ${name} in SQL text with the session's settings (${fs.s3a.bucket.b.secret.key}),
+    # the server's environment (${env:…}) and system properties: a query could read the COS keys.
+    "spark.sql.variable.substitute": "false",
 }
 
 
 class SessionPool:
     """Thread-safe: ``lease()`` from any thread; each leased session is used by one query at a time."""
 
-    def __init__(self, open_session: Callable[[], Session], max_idle: int = MAX_IDLE) -> None:
+    def __init__(
+        self, open_session: Callable[[], Session], datasource_conf: Mapping[str, str], max_idle: int = MAX_IDLE
+    ) -> None:
         self._open = open_session
+        self._conf = {**SESSION_CONF, **datasource_conf}  # the datasource's own (S3A settings), in its sessions only
         self._max_idle = max_idle
         self._idle: list[Session] = []
         self._lock = threading.Lock()
@@ -38,7 +46,7 @@ class SessionPool:
 
     def _new(self) -> Session:
         session = self._open()
-        for key, value in SESSION_CONF.items():
+        for key, value in self._conf.items():
             session.conf.set(key, value)
         return session
 

@@ -6,18 +6,20 @@ reads every object there (``recursiveFileLookup``) and drops objects modified be
 cutoff through ``_metadata.file_modification_time``, so the views hold the same rows as DuckDB's.
 Plain JSON / Parquet / CSV sources are read whole. Local folders are read by the Spark server at the
 same path (a server on this machine, as in the tests, or a shared mount); COS through S3A with HMAC
-keys, passed as read options so they stay with this read (see docs/engines.md).
+keys, set in the datasource's own sessions (``s3a.py``; see docs/engines.md).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Reader, Session
+from cloudsql_cos_ts.engines.spark.s3a import s3a_access
 from cloudsql_cos_ts.engines.spark.schema import (
     DOCUMENT_SCHEMA,
     FILE_PATH,
@@ -28,7 +30,6 @@ from cloudsql_cos_ts.engines.spark.schema import (
     flow_select,
     partition_expressions,
 )
-from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
@@ -48,6 +49,8 @@ class SourceFrames:
 
 
 class SparkSource(Protocol):
+    location: SparkLocation
+
     def relations(
         self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
     ) -> SourceFrames: ...
@@ -55,40 +58,26 @@ class SparkSource(Protocol):
 
 @dataclass(frozen=True)
 class SparkLocation:
-    """Where Spark finds the source (a URI root) and the reader options that give it access."""
+    """Where Spark finds the source (a URI root) and the session settings that give it access."""
 
-    root: str  # file:///folder or s3a://bucket/prefix, no trailing slash
-    options: dict[str, str]
+    root: str  # file:///folder or s3a-…://bucket/prefix (s3a.py), no trailing slash
+    session_conf: Mapping[str, str] = field(default_factory=dict)  # set in each session of the datasource
 
     def uri(self, key: str) -> str:
         return f"{self.root}/{key}" if key else self.root
 
     def reader(self, session: Session, fmt: str) -> Reader:
-        reader = session.read.format(fmt)
-        for name, value in self.options.items():
-            reader = reader.option(name, value)
-        return reader
+        return session.read.format(fmt)
 
 
 def spark_location(settings: DatasourceSettings) -> SparkLocation:
     """The configured source as Spark sees it; COS needs HMAC keys (S3A cannot use IBM API keys)."""
     source = settings.source
     if isinstance(source, LocalLocation):
-        return SparkLocation(f"file://{source.path}", {})
+        return SparkLocation(f"file://{source.path}")
     assert isinstance(source, CosLocation)
-    creds = settings.credentials
-    if creds.auth != "hmac":
-        raise BadRequest(
-            "the Spark engine reads COS through Hadoop's S3A connector, which needs HMAC keys: choose HMAC "
-            "authentication and enter the COS service credential's HMAC access key id and secret"
-        )
-    options = {
-        "fs.s3a.endpoint": source.endpoint,
-        "fs.s3a.path.style.access": "true",
-        "fs.s3a.access.key": creds.hmac_access_key_id.reveal(),
-        "fs.s3a.secret.key": creds.hmac_secret_access_key.reveal(),
-    }
-    return SparkLocation(f"s3a://{source.bucket}/{source.prefix}".rstrip("/"), options)
+    access = s3a_access(settings.credentials, [source])
+    return SparkLocation(access.uri(source), access.conf)
 
 
 def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
