@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.meta import FrameMeta
 from cloudsql_cos_ts.frames.model import Field, Frame
-from cloudsql_cos_ts.query.answer_meta import served_frames
+from cloudsql_cos_ts.query.answer_meta import describe_run, served_frames
+from cloudsql_cos_ts.query.stats import AnswerStats
 from cloudsql_cos_ts.timerange import TimeRange
 
 KEY = "k" * 64
@@ -65,3 +67,35 @@ def test_hits_within_one_second_share_their_frames_and_a_later_hit_says_its_new_
     assert ask(cache, "SELECT 1")[0] is not first[0]  # another asker's text: its own frames
     cache.get_or_run(LOOKUP, CancelToken, never_runs).result.created -= 2
     assert meta_of(ask(cache)[0])["custom"]["cache"]["ageSeconds"] == 7
+
+
+def test_a_query_that_joined_an_identical_run_shows_its_own_sql_and_that_runs_stats(tmp_path: Path) -> None:
+    cache = ResultCache(ResultStore(tmp_path / "results", 10**8, memory_bytes=10**6))
+    started, release = threading.Event(), threading.Event()
+    run_stats = AnswerStats.of_run("duckdb", {"objects_read": 3}, damaged=0, queued_s=0.001, running_s=0.5)
+
+    def run(_: CancelToken) -> CachedResult:
+        started.set()
+        release.wait(10)
+        frame = Frame("A", "A", [Field("n", pa.array([1]))], meta=FrameMeta(executed_query_string="SELECT 1"))
+        describe_run(frame.meta, expanded_sql="SELECT 1", queried_range=TimeRange(1, 2), stats=run_stats)
+        return CachedResult([encode_frame(frame)], None, time.time(), TimeRange(1, 2))
+
+    served: dict[str, Any] = {}
+    first = threading.Thread(target=lambda: served.update(first=cache.get_or_run(LOOKUP, CancelToken, run)))
+    second = threading.Thread(target=lambda: served.update(second=cache.get_or_run(LOOKUP, CancelToken, never_runs)))
+    first.start()
+    assert started.wait(10)
+    second.start()
+    deadline = time.monotonic() + 10
+    while cache._flights._flights[KEY].waiters < 2 and time.monotonic() < deadline:  # the second has joined
+        time.sleep(0.01)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert (served["first"].origin, served["second"].origin) == ("run", "shared")
+    meta = meta_of(
+        served_frames(served["second"], executed_sql="SELECT 1", expanded_sql="select 1", engine="duckdb")[0]
+    )
+    assert meta["custom"]["expandedSql"] == "select 1" and meta["custom"]["cache"]["hit"] is False
+    assert meta["stats"] == [stat.to_json() for stat in run_stats.query_stats()]  # what the shared run read
