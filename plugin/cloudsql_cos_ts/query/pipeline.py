@@ -338,7 +338,6 @@ class QueryPipeline:
         )
 
 
-
 def _source_scan(job: _Job) -> SourceScan:
     """What the configured flow-log source reads for this query: its own time predicates decide."""
     settings = job.instance.settings
