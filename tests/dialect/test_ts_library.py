@@ -129,3 +129,27 @@ def test_creation_aggregates(
 
 def hours_since_t0(tick: int) -> int:
     return (tick - ts_cases.T0) // ts_cases.HOUR
+
+
+def test_expressions_reduced_in_one_select(obs: duckdb.DuckDBPyConnection) -> None:
+    """Reducers of several row-keeping functions of one series share a SELECT (the Spark parity form)."""
+    close(_run(obs, ts_cases.EXPRESSIONS_SQL), ts_cases.expected_expressions())
+
+
+@pytest.mark.parametrize("statistic", ["COUNT", "AVG", "KURTOSIS"])
+def test_sliding_windows_keep_other_columns_and_where(obs: duckdb.DuckDBPyConnection, statistic: str) -> None:
+    """The pre-aggregated path (COUNT, AVG) and the general one (KURTOSIS) see the same columns and rows."""
+    sql = ts_cases.SERIES_CTE + (
+        f"SELECT upper(series.k) AS big, TS_EXPLODE(TS_SEG_{statistic}(TS_SEGMENT_BY_TIME(ts, 2hour, PT30M))) "
+        "AS (tt, value) FROM series WHERE k <> 'b'"
+    )
+    windows = ts_python.by_time
+    expected = [
+        (key.upper(), tick, value)
+        for key, series in ts_cases.SERIES.items()
+        if key != "b"
+        for tick, value in ts_python.reduce_segments(
+            windows(series, 2 * ts_cases.HOUR, 30 * ts_cases.MINUTE), statistic
+        )
+    ]
+    close(_run(obs, sql), expected)

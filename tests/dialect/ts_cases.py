@@ -146,7 +146,12 @@ EXPLODE_CASES: list[tuple[str, str, Callable[[Series], Series]]] = [
             f"TS_SEG_{name}(TS_SEGMENT_BY_TIME(ts, 2hour, PT30M))",
             _segments(_time(2 * HOUR, 30 * MINUTE), name),
         )
-        for name in ("COUNT", "SUM", "KURTOSIS")
+        for name in ("COUNT", "SUM", "AVG", "MIN", "MAX", "KURTOSIS")
+    ),
+    (  # a window that is no multiple of the step: every observation repeated, not pre-aggregated
+        "seg_sum_uneven",
+        "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, PT50M, PT20M))",
+        _segments(_time(50 * MINUTE, 20 * MINUTE), "SUM"),
     ),
     *(
         (
@@ -363,3 +368,30 @@ CASES: list[Case] = [
     *(Case(i, "array_series", inner, expected_explode(ref), text=False) for i, inner, ref in ARRAY_CASES),
     Case("id_to_string", "series", "TS_MAP(ts, TS_EXP_ID_TO_STRING())", expected_text(list), text=True),
 ]
+
+
+# Every expression and condition in one SELECT of reducers (per key: the sum of each mapped series and
+# the count of each condition), so the Spark parity test checks them all in one query.
+_EXPRESSION_COLUMNS = [
+    *(f"TS_SUM(TS_MAP(ts, {e}))" for e, _ in _MAPS),
+    *(f"TS_SUM(TS_MAP(ts, {e}))" for e, _ in _CONDITIONALS),
+    *(f"TS_COUNT_ANCHOR(ts, {e})" for e, _ in _CONDITIONS),
+]
+EXPRESSIONS_SQL = (
+    SERIES_CTE
+    + "SELECT k, "
+    + ", ".join(f"{column} AS e{i}" for i, column in enumerate(_EXPRESSION_COLUMNS))
+    + " FROM series"
+)
+
+
+def expected_expressions() -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for key, series in SERIES.items():
+        values = [v for _, v in series]
+        present = [v for v in values if v is not None]
+        mapped = [py.total([f(v) for v in present]) for _, f in _MAPS]
+        conditional = [py.total([f(v) for v in values]) for _, f in _CONDITIONALS]
+        counts = [float(sum(1 for v in present if f(v))) for _, f in _CONDITIONS]
+        rows.append((key, *mapped, *conditional, *counts))
+    return rows

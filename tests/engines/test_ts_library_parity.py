@@ -1,8 +1,8 @@
 """IBM's time-series functions on the real Spark Connect server and on DuckDB: both equal the Python references.
 
-All functions of ``tests/dialect/ts_cases.py`` run as one UNION ALL query per engine (each labelled
-by its case), so Spark pays its planning and job start once; the whole-series reducers are a second
-query.
+All cases of ``tests/dialect/ts_cases.py`` run as one UNION ALL query per value type and engine
+(each row labelled by its case), so Spark plans and starts jobs a few times, not once per function;
+the whole-series reducers are one more query.
 """
 
 from __future__ import annotations
@@ -53,24 +53,36 @@ def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
     return [tuple(row.values()) for row in table.to_pylist()]
 
 
-def _all_cases_sql() -> str:
+def _union(cases: list[ts_cases.Case]) -> str:
     selects = ",\n".join(
-        f"c{index} AS (SELECT '{case_id}' AS fn, k, TS_EXPLODE({inner}) AS (tt, value) FROM series)"
-        for index, (case_id, inner, _) in enumerate(ts_cases.EXPLODE_CASES)
+        f"c{index} AS (SELECT '{case.id}' AS fn, k, TS_EXPLODE({case.inner}) AS (tt, value) FROM {case.source})"
+        for index, case in enumerate(cases)
     )
-    union = " UNION ALL ".join(f"SELECT * FROM c{index}" for index in range(len(ts_cases.EXPLODE_CASES)))
-    return ts_cases.SERIES_CTE.rstrip() + ",\n" + selects + "\n" + union
+    union = " UNION ALL ".join(f"SELECT * FROM c{index}" for index in range(len(cases)))
+    return ts_cases.ALL_SERIES_CTE.rstrip() + ",\n" + selects + "\n" + union
 
 
+# one case per TS_EXP_*/TS_ANCHOR_* use: checked on Spark by test_expressions (one query), row by row on DuckDB
+EXPRESSION_CASES = ("map_", "conditional_", "filter_")
+
+
+@pytest.mark.parametrize("text", [False, True], ids=["numbers", "strings"])
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
-def test_every_function_against_reference(engines: dict[str, Engine], engine: str) -> None:
+def test_every_function_against_reference(engines: dict[str, Engine], engine: str, text: bool) -> None:
+    """One query per value type (a UNION needs one type): every case's rows equal its reference."""
+    cases = [case for case in ts_cases.CASES if case.text == text and not case.id.startswith(EXPRESSION_CASES)]
     by_case: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for fn, *row in _rows(engines[engine], _all_cases_sql()):
+    for fn, *row in _rows(engines[engine], _union(cases)):
         by_case[fn].append(tuple(row))
-    for case_id, _, reference in ts_cases.EXPLODE_CASES:
-        close(by_case[case_id], ts_cases.expected_explode(reference))
+    for case in cases:
+        close(by_case[case.id], case.expected)
 
 
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_whole_series_reducers(engines: dict[str, Engine], engine: str) -> None:
     close(_rows(engines[engine], ts_cases.REDUCERS_SQL), ts_cases.expected_reducers())
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_expressions(engines: dict[str, Engine], engine: str) -> None:
+    close(_rows(engines[engine], ts_cases.EXPRESSIONS_SQL), ts_cases.expected_expressions())

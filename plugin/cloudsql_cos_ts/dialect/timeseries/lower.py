@@ -18,13 +18,14 @@ from __future__ import annotations
 from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.ibm_syntax import TS_FORMAT_MARKER
+from cloudsql_cos_ts.dialect.timeseries import sliding
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
 from cloudsql_cos_ts.dialect.timeseries.format import lower_creation, lower_format, lower_timestamps
 from cloudsql_cos_ts.dialect.timeseries.refused import refusal
-from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of
-from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, arguments, function_name, spark, sql, unaliased
+from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of, time_windows
+from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, Series, arguments, function_name, spark, sql, unaliased
 from cloudsql_cos_ts.dialect.timeseries.statistics import NAMES, needs_deviation, statistic
-from cloudsql_cos_ts.dialect.timeseries.transforms import series_of
+from cloudsql_cos_ts.dialect.timeseries.transforms import ROW_KEEPING, series_of
 from cloudsql_cos_ts.errors import BadRequest
 
 EXPLODES = frozenset({"TS_EXPLODE", "TS_S_EXPLODE", "TS_DA_EXPLODE", "TS_SA_EXPLODE"})
@@ -86,6 +87,16 @@ def _lower_explode(scope: Scope) -> None:
         return
     (segmentation,) = arguments(exploded.argument, f"{name}(segments)", 1)
     kind = SEGMENT_REDUCERS[name]
+    windows = time_windows(segmentation)
+    if windows is not None and sliding.applies(kind, windows[1], windows[2]):
+        first, window, step = windows
+        series = series_of(scope, first)
+        tick, value, key, start = sliding.lower_sliding(
+            scope, series, exploded.others, kind, window=window, step=step
+        )
+        exploded.replace_item(tick, value)
+        exploded.group_by(key, start)
+        return
     segments = segments_of(scope, segmentation, deviation=needs_deviation(kind))
     tick = f"min({segments.series.tick})" if kind == "COUNT" else segments.tick
     exploded.replace_item(tick, statistic(kind, segments.series.value, segments.deviation))
@@ -101,36 +112,58 @@ def _reducer_calls(select: exp.Select) -> list[exp.Anonymous]:
     ]
 
 
+def _keeps_rows(node: exp.Expr) -> bool:
+    """Whether a series expression has one row per observation of its series (only added columns)."""
+    if isinstance(node, exp.Column):
+        return True
+    return function_name(node) in ROW_KEEPING and bool(node.expressions) and _keeps_rows(node.expressions[0])
+
+
+def _reduced_series(scope: Scope, calls: list[exp.Anonymous]) -> dict[str, Series]:
+    """The series each reducer reduces, by SQL text. Several are possible only when none drops or adds
+    rows (``TS_MAP``, ``TS_ZSCORE``, ``TS_FILLNA``, ``TS_INDEX`` of the same series): they share the rows."""
+    if any(not call.expressions for call in calls):
+        raise BadRequest("a time-series reducer needs the series as its first argument, e.g. TS_AVG(ts)")
+    firsts = {sql(call.expressions[0]): call.expressions[0] for call in calls}
+    if len(firsts) > 1 and not all(_keeps_rows(node) for node in firsts.values()):
+        raise BadRequest(
+            "the time-series reducers of one SELECT must all reduce the same series, e.g. TS_AVG(ts), TS_SD(ts), "
+            "or functions of it that keep every observation (TS_MAP, TS_ZSCORE, TS_FILLNA, TS_INDEX)"
+        )
+    return {text: series_of(scope, node) for text, node in firsts.items()}
+
+
+def _reduction(call: exp.Anonymous, series: Series, deviation: str) -> str:
+    name = function_name(call)
+    if name == "TS_COUNT":
+        arguments(call, "TS_COUNT(ts)", 1)
+        return "count(*)"
+    if name == "TS_COUNT_ANCHOR":
+        _, condition = arguments(call, "TS_COUNT_ANCHOR(ts, condition)", 2)
+        return f"CAST(sum(CASE WHEN {expression_sql(condition, series.value)} THEN 1 ELSE 0 END) AS BIGINT)"
+    arguments(call, f"{name}(ts)", 1)
+    return statistic(SERIES_REDUCERS[name], series.value, deviation)
+
+
 def _lower_reducers(scope: Scope) -> None:
     calls = _reducer_calls(scope.select)
     if not calls:
         return
-    firsts = {sql(call.expressions[0]) if call.expressions else "" for call in calls}
-    if len(firsts) != 1 or "" in firsts:
-        raise BadRequest(
-            "the time-series reducers of one SELECT must all reduce the same series, e.g. TS_AVG(ts), TS_SD(ts)"
-        )
-    series = series_of(scope, calls[0].expressions[0])
-    deviation = (
-        deviation_of(scope, series) if any(needs_deviation(SERIES_REDUCERS[function_name(c)]) for c in calls) else ""
-    )
+    reduced = _reduced_series(scope, calls)
+    deviations = {
+        text: deviation_of(scope, series)
+        for text, series in reduced.items()
+        if any(needs_deviation(SERIES_REDUCERS[function_name(c)]) for c in calls if sql(c.expressions[0]) == text)
+    }
     others = [
         item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
     ]
     _check_groupable(scope.select, others, "time-series reducers")
     for call in calls:
-        name = function_name(call)
-        if name == "TS_COUNT":
-            arguments(call, "TS_COUNT(ts)", 1)
-            replacement = "count(*)"
-        elif name == "TS_COUNT_ANCHOR":
-            _, condition = arguments(call, "TS_COUNT_ANCHOR(ts, condition)", 2)
-            replacement = f"CAST(sum(CASE WHEN {expression_sql(condition, series.value)} THEN 1 ELSE 0 END) AS BIGINT)"
-        else:
-            arguments(call, f"{name}(ts)", 1)
-            replacement = statistic(SERIES_REDUCERS[name], series.value, deviation)
-        call.replace(spark(replacement))
-    scope.select.group_by(*(unaliased(item).copy() for item in others), spark(series.key), copy=False)
+        text = sql(call.expressions[0])
+        call.replace(spark(_reduction(call, reduced[text], deviations.get(text, ""))))
+    key = next(iter(reduced.values())).key
+    scope.select.group_by(*(unaliased(item).copy() for item in others), spark(key), copy=False)
 
 
 def lower_time_series(tree: exp.Expr) -> exp.Expr:

@@ -47,9 +47,22 @@ def _positive(node: exp.Expr, what: str) -> int:
         raise BadRequest(f"{what} must be {_UNITS}") from None
 
 
-def _by_time(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
+def _window_step(args: list[exp.Expr]) -> tuple[int, int]:
     window = _positive(args[0], "TS_SEGMENT_BY_TIME(ts, window, step): window")
     step = _positive(args[1], "TS_SEGMENT_BY_TIME(ts, window, step): step")
+    return window, step
+
+
+def time_windows(node: exp.Expr) -> tuple[exp.Expr, int, int] | None:
+    """(series, window, step) of a ``TS_SEGMENT_BY_TIME`` call; None for the other segmenters."""
+    if function_name(node) != "TS_SEGMENT_BY_TIME":
+        return None
+    first, *rest = arguments(node, _SEGMENTERS["TS_SEGMENT_BY_TIME"][0], 3)
+    return first, *_window_step(rest)
+
+
+def _by_time(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
+    window, step = _window_step(args)
     bucket = f"CAST(floor({series.tick} / {step}) AS BIGINT)"
     if window > step:
         lag = scope.add("lag", f"explode(sequence(0, {math.ceil(window / step) - 1}))")

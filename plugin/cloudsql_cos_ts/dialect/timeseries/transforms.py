@@ -185,6 +185,8 @@ TRANSFORMS: dict[str, tuple[str, int, Transform]] = {
     "TS_RESAMPLE": ("TS_RESAMPLE(ts, period, interpolator)", 2, _resample),
     "TS_INDEX": ("TS_INDEX(ts, index)", 1, _index),
 }
+# transforms that only add columns: one row per observation of their series, as it came in
+ROW_KEEPING = frozenset({"TS_MAP", "TS_ZSCORE", "TS_FILLNA", "TS_INDEX", "TS_TAKE_INDEX"})
 ALIASES = {
     "TS_INTERPOLATE": "TS_RESAMPLE",
     "TS_TAKE_INDEX": "TS_INDEX",

@@ -1,0 +1,103 @@
+"""IBM time-series queries, as the plugin lowers them, against the plain SQL a person would write instead.
+
+Usage: ``.venv/bin/python bench/ts_functions.py [--data DIR] [--reps N] [--threads T]``. W1's set
+(10 vNICs x 7 days, ~1.08M records; generated into ``--data`` on first use) is read from one Parquet
+copy of ``FLOW_FLAT`` (``w1_raw.py``), so the figures compare the SQL, not the reading of objects.
+Both members of a pair are written in IBM's dialect and translated by the plugin, then run on one
+DuckDB connection with the plugin engine's thread count; both must
+return the same rows (checked) and the median wall time of ``--reps`` runs is printed side by side
+with the ratio. Figures go in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "plugin"), str(REPO / "bench")]
+
+import duckdb  # noqa: E402
+from w1_panels import ensure_data  # noqa: E402
+from w1_raw import parquet_copy, parquet_view  # noqa: E402
+
+from cloudsql_cos_ts.dialect import translate  # noqa: E402
+
+_SERIES = (
+    "WITH series AS (SELECT action, ts FROM FLOW_FLAT "
+    'USING TIME_SERIES_FORMAT(key="action", timetick="start_time", value="bytes_from_initiator") IN ts) '
+)
+_TICKS = (
+    "WITH obs AS (SELECT action, unix_millis(to_timestamp(start_time)) AS t, bytes_from_initiator AS v "
+    "FROM FLOW_FLAT) "
+)
+# name -> (IBM time-series SQL, the plain Spark SQL a person would write for the same rows); both
+# are translated by the plugin, so the comparison is between the two queries, not two dialects
+PAIRS: dict[str, tuple[str, str]] = {
+    "P3 hourly count": (
+        _SERIES + "SELECT action, TS_EXPLODE(TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, hour, hour))) AS (tt, value) "
+        "FROM series",
+        _TICKS + "SELECT action, min(t), CAST(count(*) AS DOUBLE) FROM obs GROUP BY action, floor(t / 3600000)",
+    ),
+    "15 min sliding sum every minute": (
+        _SERIES + "SELECT action, TS_EXPLODE(TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, PT15M, PT1M))) AS (tt, value) "
+        "FROM series",
+        _TICKS + ", minutes AS (SELECT action, CAST(floor(t / 60000) AS BIGINT) AS m, sum(v) AS s FROM obs "
+        "GROUP BY 1, 2) SELECT action, (m - lag) * 60000, CAST(sum(s) AS DOUBLE) FROM minutes "
+        "LATERAL VIEW explode(sequence(0, 14)) AS lag GROUP BY action, m - lag",
+    ),
+    "z-score": (
+        _SERIES + "SELECT action, TS_EXPLODE(TS_ZSCORE(ts, 5000, 2000)) AS (tt, value) FROM series",
+        _TICKS + "SELECT action, t, (v - 5000) / 2000 FROM obs",
+    ),
+    "difference": (
+        _SERIES + "SELECT action, TS_EXPLODE(TS_DIFF(ts)) AS (tt, value) FROM series",
+        _TICKS + ", d AS (SELECT action, t, v - lag(v) OVER (PARTITION BY action ORDER BY t, v) AS dv, "
+        "row_number() OVER (PARTITION BY action ORDER BY t, v) AS n FROM obs) SELECT action, t, dv FROM d WHERE n > 1",
+    ),
+}
+
+
+def _timed(connection: duckdb.DuckDBPyConnection, sql: str, reps: int) -> tuple[float, list[Any]]:
+    times, rows = [], []
+    for _ in range(reps):
+        started = time.perf_counter()
+        rows = connection.execute(sql).fetchall()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), rows
+
+
+def _canonical(rows: list[Any]) -> list[tuple[Any, ...]]:
+    return sorted(tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    ensure_data(args.data)
+    connection = duckdb.connect()
+    connection.execute(f"SET threads = {args.threads}")
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(parquet_view(parquet_copy(args.data, args.threads, "4GB")))
+    print(f"{'query':34} {'TS (s)':>8} {'plain (s)':>9} {'ratio':>6} {'rows':>8}")
+    for name, (ts_sql, plain_sql) in PAIRS.items():
+        lowered = translate(ts_sql, dialect="duckdb").sql
+        ts_seconds, ts_rows = _timed(connection, lowered, args.reps)
+        plain_seconds, plain_rows = _timed(connection, translate(plain_sql, dialect="duckdb").sql, args.reps)
+        if _canonical(ts_rows) != _canonical(plain_rows):
+            raise SystemExit(f"{name}: the TS query and the plain SQL disagree")
+        ratio = ts_seconds / plain_seconds
+        print(f"{name:34} {ts_seconds:8.3f} {plain_seconds:9.3f} {ratio:6.2f} {len(ts_rows):8}")
+    connection.close()
+
+
+if __name__ == "__main__":
+    main()

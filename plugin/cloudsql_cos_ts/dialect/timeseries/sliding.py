@@ -1,0 +1,69 @@
+"""Sliding time windows of decomposable statistics, aggregated per step before the windows are formed.
+
+``TS_SEG_<COUNT|SUM|AVG|MIN|MAX>(TS_SEGMENT_BY_TIME(ts, window, step))`` with ``window`` a multiple
+of ``step`` > ``step``: every observation of step bucket ``b`` lies in exactly the windows starting at
+``(b - lag)·step`` for ``lag < window/step``, so the rows are first grouped per key and bucket (count,
+sum, non-NULL count, min, max, first tick) and only those partial rows are repeated per window. A
+15-minute window every minute repeats one row per key and minute instead of every observation 15
+times (docs/benchmarks.md). The answer is the same as the general path's (``segments.py``); the
+columns the other select items (and the WHERE) use are grouped along, so they stay selectable.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, spark, sql
+
+DECOMPOSABLE = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX"})
+_COMBINED = {
+    "COUNT": "CAST(sum({n}) AS DOUBLE)",
+    "SUM": "CAST(sum({s}) AS DOUBLE)",
+    "AVG": "CAST(sum({s}) / nullif(sum({c}), 0) AS DOUBLE)",
+    "MIN": "CAST(min({low}) AS DOUBLE)",
+    "MAX": "CAST(max({high}) AS DOUBLE)",
+}
+
+
+def applies(kind: str, window: int, step: int) -> bool:
+    return kind in DECOMPOSABLE and window > step and window % step == 0
+
+
+def _used_columns(select: exp.Select, others: list[exp.Expr]) -> list[exp.Column]:
+    """The columns the other select items and the WHERE read: they must survive the grouping."""
+    where = select.args.get("where")
+    found: dict[str, exp.Column] = {}
+    for node in [*others, *([where] if where else [])]:
+        for column in node.find_all(exp.Column):
+            found.setdefault(column.name.lower(), column)
+    return list(found.values())
+
+
+def lower_sliding(
+    scope: Scope, series: Series, others: list[exp.Expr], kind: str, *, window: int, step: int
+) -> tuple[str, str, str, str]:
+    """Replace the FROM by per-bucket partials and repeat them per window; (tick, value, key, start) SQL."""
+    names = {part: scope.names.fresh(part) for part in ("key", "bucket", "n", "s", "c", "low", "high", "first")}
+    kept = _used_columns(scope.select, others)
+    groups = [*(sql(column) for column in kept), series.key, f"CAST(floor({series.tick} / {step}) AS BIGINT)"]
+    partials = {
+        names["n"]: "count(*)",
+        names["s"]: f"sum({series.value})",
+        names["c"]: f"count({series.value})",
+        names["low"]: f"min({series.value})",
+        names["high"]: f"max({series.value})",
+        names["first"]: f"min({series.tick})",
+    }
+    source = scope.select.args["from_"].this
+    inner = exp.select(
+        *(spark(sql(column)).as_(column.name) for column in kept),
+        spark(series.key).as_(names["key"]),
+        spark(groups[-1]).as_(names["bucket"]),
+        *(spark(text).as_(name) for name, text in partials.items()),
+    ).from_(source.copy())
+    inner = inner.group_by(*(spark(text) for text in groups), copy=False)
+    scope.select.args["from_"].set("this", inner.subquery(source.alias_or_name or "__ts_source"))
+    lag = scope.add("lag", f"explode(sequence(0, {window // step - 1}))")
+    start = scope.add("start", f"({names['bucket']} - {lag}) * {step}")
+    tick = f"min({names['first']})" if kind == "COUNT" else start
+    return tick, _COMBINED[kind].format(**names), names["key"], start
