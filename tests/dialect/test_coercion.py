@@ -42,6 +42,10 @@ CASES = [
     ("SELECT quarter(start_time), date_trunc('HOUR', start_time) FROM FLOW_FLAT", (
         f"SELECT QUARTER(CAST(start_time AS DATE)), DATE_TRUNC('HOUR', {TS}) FROM FLOW_FLAT"
     )),
+    ("SELECT add_months(start_time, 1), round(end_time, 1), pow(start_time, end_time) FROM FLOW_FLAT", (
+        "SELECT ADD_MONTHS(CAST(start_time AS DATE), 1), ROUND(CAST(end_time AS DOUBLE), 1), "
+        "POWER(CAST(start_time AS DOUBLE), CAST(end_time AS DOUBLE)) FROM FLOW_FLAT"
+    )),
     # a derived table, a CTE and FLOW's records keep their types
     ("SELECT hour(x) FROM (SELECT start_time AS x FROM FLOW_FLAT) t", (
         "SELECT HOUR(CAST(x AS TIMESTAMP)) FROM (SELECT start_time AS x FROM FLOW_FLAT) AS t"

@@ -55,6 +55,10 @@ CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
         "GROUP BY 1, 2 ORDER BY 1 NULLS LAST"
     ), [(HOUR_20, 3, 3), (None, None, 5)]),
     ("string operand in arithmetic", "SELECT sum(target_port + '1') AS s FROM FLOW_FLAT", [(4124.0,)]),
+    ("add_months and round of strings", (
+        "SELECT month(add_months(start_time, 1)) AS m, round(target_port || '.4') AS r FROM FLOW_FLAT "
+        "WHERE start_time LIKE '2020-07-01T20:34%'"
+    ), [(8, 67.0)]),
 ]
 
 

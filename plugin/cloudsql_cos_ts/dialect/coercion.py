@@ -3,8 +3,9 @@
 IBM SQL Query ran Spark 3 with ANSI off, whose analyser casts operands silently: a string compared
 with a timestamp, date, number or boolean becomes that type; a string given to ``hour``,
 ``minute``, ``second``, ``date_trunc`` or ``extract`` becomes a timestamp, to ``quarter``,
-``last_day`` or ``trunc`` a date; a string in arithmetic, ``sum``, ``avg`` or a negation becomes
-a double (a timestamp next to an interval). IBM's own examples rely on it —
+``last_day``, ``trunc``, ``add_months`` or ``next_day`` a date; a string in arithmetic, in
+``sum``/``avg``/``stddev``/``variance``, in ``abs``/``round``/``ceil``/``floor``/``sqrt``/``ln``/
+``exp``/``pow`` or a negation becomes a double (a timestamp next to an interval). IBM's own examples rely on it —
 ``hour(start_time)``, ``start_time > TIMESTAMP "2020-07-24 02:00:00"`` — because ``FLOW_FLAT``
 keeps the record times as text. DuckDB refuses those operands (a binder error), so every such cast
 is written into the tree here; the dialect's later steps make each cast a ``TRY_CAST``, so an
@@ -37,19 +38,17 @@ _DATE = exp.DataType.build("DATE")
 _DOUBLE = exp.DataType.build("DOUBLE")
 _BOOLEAN = exp.DataType.build("BOOLEAN")
 
-# Function -> (argument, the type Spark casts a string argument to).
-_STRING_ARGUMENTS: dict[type[exp.Expr], tuple[str, exp.DataType]] = {
-    exp.Hour: ("this", _TIMESTAMP),
-    exp.Minute: ("this", _TIMESTAMP),
-    exp.Second: ("this", _TIMESTAMP),
-    exp.TimestampTrunc: ("this", _TIMESTAMP),
-    exp.Extract: ("expression", _TIMESTAMP),
-    exp.Quarter: ("this", _DATE),
-    exp.LastDay: ("this", _DATE),
-    exp.DateTrunc: ("this", _DATE),
-    exp.Sum: ("this", _DOUBLE),
-    exp.Avg: ("this", _DOUBLE),
-    exp.Neg: ("this", _DOUBLE),
+# Function -> (its arguments Spark casts when they are strings, the type they become).
+_STRING_ARGUMENTS: dict[type[exp.Expr], tuple[tuple[str, ...], exp.DataType]] = {
+    **dict.fromkeys((exp.Hour, exp.Minute, exp.Second, exp.TimestampTrunc), (("this",), _TIMESTAMP)),
+    exp.Extract: (("expression",), _TIMESTAMP),
+    **dict.fromkeys((exp.Quarter, exp.LastDay, exp.DateTrunc, exp.AddMonths, exp.NextDay), (("this",), _DATE)),
+    **dict.fromkeys(
+        (exp.Sum, exp.Avg, exp.Stddev, exp.Variance, exp.Neg, exp.Abs, exp.Round, exp.Ceil, exp.Floor, exp.Sqrt,
+         exp.Ln, exp.Exp),
+        (("this",), _DOUBLE),
+    ),
+    exp.Pow: (("this", "expression"), _DOUBLE),
 }
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
@@ -102,10 +101,11 @@ def _casts(node: exp.Expr) -> Iterator[Cast]:
     elif isinstance(node, _ARITHMETIC):
         yield from _arithmetic(node)
     elif type(node) in _STRING_ARGUMENTS:
-        name, target = _STRING_ARGUMENTS[type(node)]
-        argument = node.args.get(name)
-        if isinstance(argument, exp.Expr) and _is_text(argument):
-            yield name, target
+        names, target = _STRING_ARGUMENTS[type(node)]
+        for name in names:
+            argument = node.args.get(name)
+            if isinstance(argument, exp.Expr) and _is_text(argument):
+                yield name, target
 
 
 def _qualify(tree: exp.Expr, schema: MappingSchema) -> None:
