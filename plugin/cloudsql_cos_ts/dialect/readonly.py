@@ -114,7 +114,7 @@ def _keyword_at(tokens: list[Token], start: int) -> str | None:
 def _refuse_statement(keyword: str | None) -> BadRequest:
     return BadRequest(
         f"{keyword or 'this'} statements are not allowed: only SELECT, WITH, VALUES and DESCRIBE queries "
-        "can run (use INTO $__dest(...) to save a result)"
+        "can run (use INTO $__dest(...) or INTO cos://… STORED AS … to save a result)"
     )
 
 
@@ -169,7 +169,7 @@ def _check_table(table: exp.Table) -> None:
     if not _TABLE_NAME.fullmatch(name):
         raise BadRequest(
             f"table name {name!r} is not allowed: files cannot be read by name; use $__source or "
-            "cos://<region>/<bucket>/<prefix> STORED AS JSON|PARQUET|CSV"
+            "cos://<region>/<bucket>/<prefix> STORED AS JSON|PARQUET|CSV|ORC|AVRO"
         )
     if name.lower().startswith(_SYSTEM_TABLE_PREFIXES):
         raise BadRequest(f"table {name} is not allowed: system tables are not available")
@@ -185,7 +185,10 @@ def check_reads_only(tree: exp.Expr) -> None:
         ):
             raise BadRequest("DESCRIBE takes the name of a table, e.g. DESCRIBE(FLOW_FLAT)")
         if isinstance(node, exp.Into):
-            raise BadRequest("INTO is only allowed as INTO $__dest(...): the plugin writes results, SQL cannot")
+            raise BadRequest(
+                "INTO is only allowed as INTO $__dest(...) or INTO cos://… STORED AS …: the plugin writes results, "
+                "SQL cannot"
+            )
         if isinstance(node, exp.Func):
             _check_function(node)
         if isinstance(node, exp.Table):
