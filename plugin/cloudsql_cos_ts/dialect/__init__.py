@@ -11,6 +11,7 @@ Public API::
 target dialect: double-quoted strings stay strings, back-quoted names stay identifiers, Spark
 functions are mapped (with fixes where sqlglot's mapping changes the meaning, ``functions.py``).
 IBM-only syntax is supported: ``cos://… STORED AS fmt`` table references (``Translation.external``),
+``INTO cos://… [JOBPREFIX …] STORED AS fmt [PARTITIONED …]`` (``Translation.target``, written by the plugin),
 ``DESCRIBE(x)`` as a table with columns ``name, type, nullable``, ``USING TIME_SERIES_FORMAT`` and
 the ``TS_*`` functions (lowered to plain SQL, ``timeseries.py``).
 
