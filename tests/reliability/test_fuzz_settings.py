@@ -45,6 +45,8 @@ TEXT_FIELDS: dict[str, st.SearchStrategy[str]] = {
     "dataEngineInstanceCrn": st.sampled_from(["crn:v1:x", "nope"]),
     "dataEngineApiUrl": st.sampled_from([f"http://{CLOSED_PORT}", "nope"]),
     "damagedObjects": st.sampled_from(["skip", "fail", "ignore"]),
+    **{key: st.sampled_from(["/nonexistent/enrichment.csv", "relative.csv", "/", ""])
+       for key in ("geoCountryFile", "asnFile", "subnetsFile")},
 }
 """Every text setting; the fuzzer also puts a NUL or a lone surrogate anywhere in each (``poisoned``)."""
 SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.confinement import Confinement, parse_allowed_locations
+from cloudsql_cos_ts.settings.enrichment import KEYS as ENRICHMENT_KEYS
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
 from cloudsql_cos_ts.settings.identity import DatasourceIdentity, settings_digest
 from cloudsql_cos_ts.settings.locations import CosLocation, Location, normalize_endpoint, parse_location
@@ -161,7 +162,7 @@ def parse_datasource_settings(
         spark_token=Secret(secure.get("sparkToken", "")),
         dataengine_instance_crn=_opt_str(data, "dataEngineInstanceCrn"),
         dataengine_api_url=_opt_str(data, "dataEngineApiUrl"),
-        enrichment=parse_enrichment_files(data),
+        enrichment=parse_enrichment_files({key: _opt_str(data, key) for key in ENRICHMENT_KEYS}),
         org_id=org_id,
         datasource_id=datasource_id,
         digest=settings_digest(json_data, secure),

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cloudsql_cos_ts.errors import BadRequest
 
@@ -25,18 +24,16 @@ class EnrichmentFiles:
     subnets: Path | None = None
 
 
-def parse_enrichment_files(data: Mapping[str, Any]) -> EnrichmentFiles:
-    country, asn, subnets = (_path(data, key) for key in KEYS)
+def parse_enrichment_files(values: Mapping[str, str]) -> EnrichmentFiles:
+    """From the jsonData texts of ``KEYS`` (already checked as strings without NUL by the caller)."""
+    country, asn, subnets = (_path(key, values.get(key, "")) for key in KEYS)
     return EnrichmentFiles(country=country, asn=asn, subnets=subnets)
 
 
-def _path(data: Mapping[str, Any], key: str) -> Path | None:
-    value = data.get(key)
-    if value is None or value == "":
+def _path(key: str, value: str) -> Path | None:
+    if not value:
         return None
-    if not isinstance(value, str) or "\x00" in value:
-        raise BadRequest(f"{key} must be the absolute path of a CSV file on the Grafana server")
-    path = Path(value.strip())
+    path = Path(value)
     if not path.is_absolute():
         raise BadRequest(f"{key} must be an absolute path (got {value!r}), e.g. /var/lib/grafana/enrichment/{key}.csv")
     return path
