@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from cloudsql_cos_ts.dialect.timeseries.refused import CANNOT_REPRODUCE, refusal
 from cloudsql_cos_ts.dialect.timeseries.sql import function_name, sql
 from cloudsql_cos_ts.errors import BadRequest
 
@@ -60,12 +61,6 @@ _ANCHORS = {
     "TS_ANCHOR_DIVISIBLE_BY": "TS_EXP_DIVISIBLE_BY",
 }
 _ANCHOR_COMBINATIONS = {"TS_ANCHOR_AND": "TS_EXP_AND", "TS_ANCHOR_OR": "TS_EXP_OR", "TS_ANCHOR_NOT": "TS_EXP_NOT"}
-SUPPORTED = frozenset(
-    {*_TEMPLATES, *_ANCHORS, *_ANCHOR_COMBINATIONS, "TS_EXP_ID", "TS_EXP_ID_INDEX", "TS_EXP_ID_TO_STRING"}
-    | {"TS_EXP_MATCH_CASE", "TS_ANCHOR_INDEX"}
-)
-
-
 def _element(value: str, index: exp.Expr) -> str:
     return f"{value}[{sql(index)}]"  # Spark's [] on an array counts from 0
 
@@ -105,6 +100,8 @@ def expression_sql(node: exp.Expr, value: str) -> str:
         return _fill(_ANCHOR_COMBINATIONS[name], [expression_sql(part, value) for part in parts])
     if name in _TEMPLATES:
         return _fill(name, [expression_sql(part, value) for part in parts])
+    if name in CANNOT_REPRODUCE:
+        raise BadRequest(refusal(name))
     raise BadRequest(f"{name} is not a supported TS expression; see docs/time-series-functions.md")
 
 

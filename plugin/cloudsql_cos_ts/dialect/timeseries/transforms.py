@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
 from cloudsql_cos_ts.dialect.timeseries.interpolators import interpolator
+from cloudsql_cos_ts.dialect.timeseries.refused import CANNOT_REPRODUCE, refusal
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, formatted, function_name, sql, whole_number
 from cloudsql_cos_ts.errors import BadRequest
 
@@ -199,6 +200,8 @@ def series_of(scope: Scope, node: exp.Expr) -> Series:
     if isinstance(node, exp.Column):
         return formatted(node)
     name = ALIASES.get(function_name(node), function_name(node))
+    if name in CANNOT_REPRODUCE:
+        raise BadRequest(refusal(name))
     if name not in TRANSFORMS:
         raise BadRequest(
             f"{sql(node)} is not a series: write the series column named in TIME_SERIES_FORMAT ... IN, "
