@@ -2,13 +2,14 @@
 
 Usage: ``.venv/bin/python bench/w8_enrichment.py [--data DIR] [--cache DIR] [--reps N]``.
 Each pair asks the same question of the same rows, once by raw columns (addresses, port and
-protocol numbers) and once by their enriched names, as the shipped panels 7-9 do: rejected sources
-vs rejected countries (P7), busiest sources vs busiest source networks (P8), inbound target ports vs
-target services (P9). Both run through the plugin's own translation on the DuckDB engine with a warm
-ingest cache (the first run of each query is a warm-up) and the result cache off; the table gives
-the median of the repetitions and the ratio. Goal: enriched <= 1.2 x plain. W1's generator writes
-documentation-range sources, so the country and ASN lookups find no range: each still parses every
-distinct address, classifies its scope and searches the ranges.
+protocol numbers) and once by their enriched names with the shipped panels 7-9 (which aggregate by
+address or port first and enrich the groups): rejected sources vs rejected countries (P7), busiest
+sources vs busiest source networks (P8), inbound target ports vs target services (P9). Both run
+through the plugin's own translation on the DuckDB engine with a warm ingest cache (the first run
+of each query is a warm-up) and the result cache off; the table gives the median of the
+repetitions and the ratio. Goal: enriched <= 1.2 x plain. W1's generator writes documentation-range
+sources, so the country and ASN lookups find no range: each still parses every distinct address,
+classifies its scope and searches the ranges.
 """
 
 from __future__ import annotations
