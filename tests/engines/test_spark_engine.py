@@ -160,7 +160,7 @@ def test_missing_pyspark_is_a_clear_400(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_cos_is_read_through_s3a_settings_of_the_datasources_own_sessions(tmp_path: Path) -> None:
-    from cloudsql_cos_ts.engines.spark.source import spark_location
+    from cloudsql_cos_ts.engines.spark.source import session_conf, spark_location
 
     def settings(auth: dict[str, Any], secure: dict[str, str], bucket: str = "flowlogs") -> Any:
         data = {"engine": "spark", "sparkUrl": "sc://h:1", "source": f"cos://us-south/{bucket}/logs/", **auth}
@@ -171,7 +171,7 @@ def test_cos_is_read_through_s3a_settings_of_the_datasources_own_sessions(tmp_pa
     hmac = spark_location(settings({"authType": "hmac"}, keys))
     scheme, path = hmac.root.split("://")
     assert re.fullmatch(r"s3a-[0-9a-f]{16}", scheme) and path == "flowlogs/logs"
-    conf = hmac.session_conf
+    conf = session_conf(settings({"authType": "hmac"}, keys))
     assert conf[f"fs.{scheme}.impl"] == "org.apache.hadoop.fs.s3a.S3AFileSystem"
     assert conf["fs.s3a.bucket.flowlogs.access.key"] == "id" and conf["fs.s3a.bucket.flowlogs.secret.key"] == "sk"
     assert conf["fs.s3a.bucket.flowlogs.endpoint"].startswith("https://s3.us-south.")
@@ -186,6 +186,9 @@ def test_cos_is_read_through_s3a_settings_of_the_datasources_own_sessions(tmp_pa
     assert all(other.split("://")[0] != scheme for other in others)
     with pytest.raises(BadRequest, match="needs HMAC keys"):
         spark_location(settings({"authType": "iam"}, {"apiKey": "k"}))
+    # an allowed location in another bucket gets its settings in the same sessions (Hadoop's cache is per bucket)
+    both = session_conf(settings({"authType": "hmac", "allowedLocations": ["cos://us-south/other/x/"]}, keys))
+    assert both["fs.s3a.bucket.other.secret.key"] == both["fs.s3a.bucket.flowlogs.secret.key"] == "sk"
 
 
 @pytest.mark.parametrize(

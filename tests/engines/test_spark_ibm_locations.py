@@ -2,7 +2,8 @@
 
 ``INTO cos://…`` is written by the plugin after the engine ran, so it behaves on Spark exactly as
 on DuckDB (``tests/dialect/test_ibm_locations.py``), inside the same confinement. ``FROM cos://…``
-is not read by the Spark engine yet: a 400 that says what to do instead.
+is read by Spark itself through S3A with the datasource's keys: a flow-log layout stored as JSON is
+``FLOW`` over those objects, other locations the files of their format.
 """
 
 from __future__ import annotations
@@ -71,10 +72,26 @@ def test_into_a_location_partitioned_by_a_column(spark: tuple[InProcessPlugin, C
         assert written == [row["target_port"] for row in expected if row["direction"] == direction]
 
 
+def test_from_locations_read_through_s3a(spark: tuple[InProcessPlugin, CosStore]) -> None:
+    plugin, store = spark
+    expected = rows(ask(plugin, PORTS))
+    ask(plugin, f"{PORTS} INTO {OUT}written/ JOBPREFIX NONE STORED AS PARQUET")
+    written = f"SELECT * FROM {OUT}written/ STORED AS PARQUET ORDER BY target_port, direction"
+    assert rows(ask(plugin, written)) == expected
+    described = rows(ask(plugin, f"SELECT name, type FROM DESCRIBE({OUT}written/ STORED AS PARQUET)"))
+    assert described == [{"name": "target_port", "type": "int"}, {"name": "direction", "type": "string"}]
+    for case in real_objects.CASES:  # the source's objects, now also in the bucket
+        if case.name in READABLE:
+            store.put(f"spark-out/flows/{case.key}", case.body)
+    flow = "SELECT count(*) AS objects, sum(number_of_flow_logs) AS records FROM {}"
+    in_bucket = rows(ask(plugin, flow.format(f"{OUT}flows/ibm_vpc_flowlogs_v1/ STORED AS JSON")))
+    assert in_bucket == rows(ask(plugin, flow.format("FLOW"))) and in_bucket[0]["objects"] > 0
+
+
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
-        (f"SELECT * FROM {OUT}ports/ STORED AS PARQUET", "the spark engine does not read cos://… STORED AS locations"),
+        (f"SELECT * FROM cos://us-south/{BUCKET}/elsewhere/ STORED AS JSON", "allowedLocations"),
         (f"{PORTS} INTO cos://us-south/{BUCKET}/elsewhere/ STORED AS CSV", "allowedLocations"),
         (f"{PORTS} INTO {OUT}../elsewhere/ STORED AS CSV", "'..'"),
     ],

@@ -21,7 +21,11 @@ from cloudsql_cos_ts.macros import DestSpec, Expansion
 from cloudsql_cos_ts.macros.model import DestFormat
 
 # What each engine reads in FROM cos://… STORED AS; Data Engine passes the clause to IBM's service.
-_READS = {"duckdb": ("json", "parquet", "csv"), "dataengine": ("json", "parquet", "csv", "orc", "avro")}
+_READS = {
+    "duckdb": ("json", "parquet", "csv"),
+    "spark": ("json", "parquet", "csv"),
+    "dataengine": ("json", "parquet", "csv", "orc", "avro"),
+}
 _WRITES = ("json", "parquet", "csv", "orc")  # the plugin writes these (storage/targets.py)
 _SERVICE_WRITES = ("json", "parquet", "csv")  # Data Engine writes them and the plugin reads the result back
 

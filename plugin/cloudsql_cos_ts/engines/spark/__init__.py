@@ -2,8 +2,9 @@
 
 ``client.py`` loads the optional pyspark client, ``sessions.py`` leases Spark Connect sessions,
 ``schema.py`` and ``source.py`` give Spark the same FLOW / FLOW_FLAT / __SOURCE relations as DuckDB,
-``errors.py`` maps Spark's failures to the plugin's errors, ``enrich.py`` registers the enrichment
-functions, ``engine.py`` ties them together.
+``s3a.py`` gives its sessions the datasource's COS settings, ``external.py`` reads ``cos://… STORED AS``
+locations, ``errors.py`` maps Spark's failures to the plugin's errors, ``enrich.py`` registers the
+enrichment functions, ``engine.py`` ties them together.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def create_spark_engine(settings: DatasourceSettings, plugin: PluginSettings) ->
     """The registry's factory; imports the engine (and pyspark) only when a datasource uses Spark."""
     from cloudsql_cos_ts.engines.spark.client import load_pyspark
     from cloudsql_cos_ts.engines.spark.engine import SparkEngine
-    from cloudsql_cos_ts.engines.spark.source import build_spark_source
+    from cloudsql_cos_ts.engines.spark.external import SparkExternalSources
+    from cloudsql_cos_ts.engines.spark.source import build_spark_source, session_conf
 
     pyspark = load_pyspark()
     return SparkEngine(
@@ -29,5 +31,7 @@ def create_spark_engine(settings: DatasourceSettings, plugin: PluginSettings) ->
         url=settings.spark_url,
         query_timeout_s=settings.query_timeout_s,
         source=build_spark_source(settings),
+        external=SparkExternalSources(settings),
+        session_conf=session_conf(settings),
         enrichment=settings.enrichment,
     )

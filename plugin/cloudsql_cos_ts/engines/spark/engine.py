@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit
 
@@ -24,11 +24,12 @@ from cloudsql_cos_ts.engines.spark.client import DataFrame, Pyspark, Session
 from cloudsql_cos_ts.engines.spark.describe import describe_table
 from cloudsql_cos_ts.engines.spark.enrich import ensure_functions
 from cloudsql_cos_ts.engines.spark.errors import map_spark_error
+from cloudsql_cos_ts.engines.spark.external import SparkExternalSources
 from cloudsql_cos_ts.engines.spark.sessions import SessionPool
 from cloudsql_cos_ts.engines.spark.source import SparkSource
 from cloudsql_cos_ts.enrichment.data import load
 from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, source_relations
-from cloudsql_cos_ts.errors import PluginError
+from cloudsql_cos_ts.errors import BadRequest, PluginError
 from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT
 from cloudsql_cos_ts.frames.coerce import to_time
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
@@ -48,13 +49,16 @@ class SparkEngine:
         url: str,
         query_timeout_s: float,
         source: SparkSource | None = None,
+        external: SparkExternalSources | None = None,
+        session_conf: Mapping[str, str] | None = None,
         enrichment: EnrichmentFiles | None = None,
     ) -> None:
         self._pyspark = pyspark
-        self._pool = SessionPool(open_session, source.location.session_conf if source is not None else {})
+        self._pool = SessionPool(open_session, session_conf or {})  # the datasource's S3A settings
         self._address = urlsplit(url.split("/;", 1)[0]).netloc  # for messages: never the token
         self._timeout_s = query_timeout_s
         self._source = source
+        self._external = external
         self._enrichment = enrichment or EnrichmentFiles()
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
@@ -86,7 +90,12 @@ class SparkEngine:
         described = {
             name.removeprefix(DESCRIBED_PREFIX) for name in request.referenced if name.startswith(DESCRIBED_PREFIX)
         }
+        for ref, scan in request.external.items():  # cos://… STORED AS, within the datasource's locations
+            if self._external is None:
+                raise BadRequest("this engine cannot read cos://… STORED AS locations")
+            views.add(self._external.frame(session, ref, scan, request.cancel), ref.relation)
         wanted = (request.referenced | described) - {name.upper() for name in request.tables}
+        wanted -= {ref.relation for ref in request.external}
         enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
         wanted, _ = source_relations(wanted, frozenset())
         if self._source is not None and wanted:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Reader, Session
-from cloudsql_cos_ts.engines.spark.s3a import s3a_access
+from cloudsql_cos_ts.engines.spark.s3a import S3aAccess, s3a_access
 from cloudsql_cos_ts.engines.spark.schema import (
     DOCUMENT_SCHEMA,
     FILE_PATH,
@@ -49,8 +49,6 @@ class SourceFrames:
 
 
 class SparkSource(Protocol):
-    location: SparkLocation
-
     def relations(
         self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
     ) -> SourceFrames: ...
@@ -58,10 +56,9 @@ class SparkSource(Protocol):
 
 @dataclass(frozen=True)
 class SparkLocation:
-    """Where Spark finds the source (a URI root) and the session settings that give it access."""
+    """Where Spark finds the source: a URI root."""
 
     root: str  # file:///folder or s3a-…://bucket/prefix (s3a.py), no trailing slash
-    session_conf: Mapping[str, str] = field(default_factory=dict)  # set in each session of the datasource
 
     def uri(self, key: str) -> str:
         return f"{self.root}/{key}" if key else self.root
@@ -70,14 +67,27 @@ class SparkLocation:
         return session.read.format(fmt)
 
 
+def _s3a(settings: DatasourceSettings) -> S3aAccess:
+    """S3A access to every COS location of the datasource: its source, destination and allowed locations
+    (a ``cos://`` URL a statement names lies inside one of them, ``settings/confinement.py``)."""
+    roots = (settings.source, *settings.confinement.roots)
+    return s3a_access(settings.credentials, [root for root in roots if isinstance(root, CosLocation)])
+
+
+def session_conf(settings: DatasourceSettings) -> Mapping[str, str]:
+    """The S3A settings each Spark session of this datasource carries: none without COS locations or
+    HMAC keys (then reading a COS location is the 400 of ``spark_location``)."""
+    uses_cos = any(isinstance(root, CosLocation) for root in (settings.source, *settings.confinement.roots))
+    return _s3a(settings).conf if uses_cos and settings.credentials.auth == "hmac" else {}
+
+
 def spark_location(settings: DatasourceSettings) -> SparkLocation:
     """The configured source as Spark sees it; COS needs HMAC keys (S3A cannot use IBM API keys)."""
     source = settings.source
     if isinstance(source, LocalLocation):
         return SparkLocation(f"file://{source.path}")
     assert isinstance(source, CosLocation)
-    access = s3a_access(settings.credentials, [source])
-    return SparkLocation(access.uri(source), access.conf)
+    return SparkLocation(_s3a(settings).uri(source))
 
 
 def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
