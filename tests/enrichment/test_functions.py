@@ -8,10 +8,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from cloudsql_cos_ts.enrichment import data as data_module
 from cloudsql_cos_ts.enrichment.data import EnrichmentData, load
 from cloudsql_cos_ts.enrichment.functions import FUNCTIONS
 from cloudsql_cos_ts.enrichment.view import EXPRESSIONS, enriches, source_relations
-from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.errors import BadRequest, InternalError
 from cloudsql_cos_ts.flowlogs.schema import ENRICHED_COLUMNS
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 from tests.enrichment.samples import ASNS, COUNTRIES, DOCUMENTATION, SCOPES, write_user_files
@@ -95,6 +96,14 @@ def test_bad_user_files_name_the_setting_and_the_line(tmp_path: Path, key: str, 
         load(files)
     assert key in str(raised.value)
     assert message in str(raised.value)
+
+
+def test_a_build_without_the_data_is_a_clear_500(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    subnets = tmp_path / "subnets.csv"  # a new set of files, so nothing loaded earlier answers
+    subnets.write_text("10.0.0.0/8,vpc\n")
+    monkeypatch.setattr(data_module, "BUNDLED", tmp_path / "data")
+    with pytest.raises(InternalError, match=r"lacks its enrichment data \(as_names.parquet, asn.parquet"):
+        load(EnrichmentFiles(subnets=subnets))
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

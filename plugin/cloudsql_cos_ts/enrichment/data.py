@@ -23,10 +23,11 @@ import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.enrichment.names import Names, load_protocols, load_services
 from cloudsql_cos_ts.enrichment.ranges import RangeTable
-from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.errors import BadRequest, InternalError
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 
 BUNDLED = Path(__file__).resolve().parent / "data"
+BUNDLED_FILES = ("country.parquet", "asn.parquet", "as_names.parquet", "services.csv", "protocols.csv")
 _MAX_USER_ROWS = 5_000_000
 
 
@@ -98,6 +99,12 @@ def _stamp(kind: _Kind, path: Path | None) -> tuple[object, ...]:
 
 
 def _build(files: EnrichmentFiles) -> EnrichmentData:
+    missing = sorted(name for name in BUNDLED_FILES if not (BUNDLED / name).is_file())
+    if missing:  # a build that left the data out: say so instead of failing deep inside a query
+        raise InternalError(
+            f"this plugin build lacks its enrichment data ({', '.join(missing)} in {BUNDLED}); "
+            "the enrichment functions cannot run until the plugin is rebuilt with its data files"
+        )
     return EnrichmentData(
         country=_user_table(_COUNTRY, files.country) if files.country else _bundled_country(),
         asn=_user_table(_ASN, files.asn) if files.asn else _bundled_asn(),
