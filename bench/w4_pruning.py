@@ -22,6 +22,7 @@ import duckdb
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.flowlogs.generator import generate
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
@@ -42,9 +43,10 @@ def run_range(data: Path, cache_dir: Path, label: str, start: datetime, end: dat
         source = build_duckdb_source(settings, PluginSettings(cache_dir=cache_dir))
         assert source is not None
         began = time.monotonic()
-        relations = source.relations(TimeRange(_ms(start), _ms(end)), frozenset({FLOW_FLAT}), CancelToken())
+        scan = SourceScan(TimeRange(_ms(start), _ms(end)))  # what a panel's $__timeFilter asks for
+        relations = source.relations(scan, frozenset({FLOW_FLAT}), CancelToken())
         count = duckdb.sql(
-            f"SELECT count(*) FROM ({relations.views[FLOW_FLAT]}) WHERE CAST(start_time AS TIMESTAMP) "
+            f"SELECT count(*) FROM ({relations.views[FLOW_FLAT]}) WHERE TRY_CAST(start_time AS TIMESTAMP) "
             f"BETWEEN TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}' AND TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'"
         ).fetchall()[0]
         seconds = time.monotonic() - began

@@ -34,15 +34,34 @@ from cloudsql_cos_ts.timerange import TimeRange
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
 END = START + timedelta(days=3)
-OBJECTS_PER_DAY = 2 * 12 * 24  # 2 vNICs, one object per five minutes each
 BOTH = frozenset({FLOW, FLOW_FLAT})
 
 
 @pytest.fixture(scope="module")
 def three_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("three-days")
-    generate(folder, vnics=2, start=START, end=END, records_per_object=2)
+    # windows end (and their objects are filed) by END: the three days' folders hold everything
+    generate(folder, vnics=2, start=START, end=END - timedelta(minutes=5), records_per_object=2)
     return folder
+
+
+def _objects(folder: Path, pattern: str = "*.gz") -> int:
+    return len(list(folder.rglob(pattern)))
+
+
+def _wanted_hours(folder: Path, start: datetime, end: datetime) -> list[datetime]:
+    """The hour folders holding an object written since ``start`` - 1 min, from ``start`` - 10 min to ``end`` + 1 h
+    (pruning's rule, stated here over the files themselves)."""
+    first = (start - timedelta(minutes=10)).replace(minute=0, second=0, microsecond=0)
+    last = end + timedelta(hours=1)
+    cutoff = (start - timedelta(minutes=1)).timestamp()
+    hours = set()
+    for path in folder.rglob("*.gz"):
+        y, mo, d, h = (int(str(path).split(f"/{n}=")[1].split("/")[0]) for n in ("year", "month", "day", "hour"))
+        hour = datetime(y, mo, d, h, tzinfo=UTC)
+        if first <= hour <= last and path.stat().st_mtime >= cutoff:
+            hours.add(hour)
+    return sorted(hours)
 
 
 @pytest.fixture
@@ -87,23 +106,26 @@ def test_groups_are_days_inside_the_range_and_hours_at_its_edges(three_days: Pat
         context=f"{three_days}/",
     ).prune()
     names = [g.name for g in entry_groups(pruned, now=END + timedelta(days=1))]
-    first_day = [f"2026-02-01T{h:02d}:00:00+00:00" for h in range(11, 24)]
-    last_day = [f"2026-02-03T{h:02d}:00:00+00:00" for h in range(8)]
+    hours = _wanted_hours(three_days, START + timedelta(hours=12), END - timedelta(hours=18))
+    first_day = [h.isoformat() for h in hours if h.day == 1]
+    last_day = [h.isoformat() for h in hours if h.day == 3]
+    assert first_day[-1] == "2026-02-01T23:00:00+00:00" and last_day[0] == "2026-02-03T00:00:00+00:00"
     assert names == [*first_day, "day/2026-02-02", *last_day]
     day = next(g for g in entry_groups(pruned, now=END + timedelta(days=1)) if g.name.startswith("day/"))
-    assert len(day.needed) == OBJECTS_PER_DAY and day.needed_ids == day.listed_ids
+    assert len(day.needed) == _objects(three_days, "day=02/*/*/*.gz") and day.needed_ids == day.listed_ids
     assert day.donors == tuple(f"2026-02-02T{h:02d}:00:00+00:00" for h in range(24))
     unsettled = entry_groups(pruned, now=START + timedelta(days=2, hours=1))  # Feb 2 ended an hour ago
-    assert [g.name for g in unsettled][13:15] == ["2026-02-02T00:00:00+00:00", "2026-02-02T01:00:00+00:00"]
-    assert unsettled[13].donors == ("day/2026-02-02",)
+    index = len(first_day)
+    assert [g.name for g in unsettled][index:index + 2] == ["2026-02-02T00:00:00+00:00", "2026-02-02T01:00:00+00:00"]
+    assert unsettled[index].donors == ("day/2026-02-02",)
 
 
 def test_day_entry_miss_then_hit(three_days: Path, tmp_path: Path) -> None:
     cache = IngestCache(tmp_path / "cache", 1 << 30)
     cold = _query(three_days, cache)
-    assert (cold.stats["entries"], cold.stats["objects_read"]) == (3, 3 * OBJECTS_PER_DAY)
+    assert (cold.stats["entries"], cold.stats["objects_read"]) == (3, _objects(three_days))
     warm = _query(three_days, cache)
-    assert (warm.stats["objects_read"], warm.stats["objects_cached"]) == (0, 3 * OBJECTS_PER_DAY)
+    assert (warm.stats["objects_read"], warm.stats["objects_cached"]) == (0, _objects(three_days))
     assert len(_entries(tmp_path / "cache")) == 3
     assert warm.views == cold.views
 
@@ -118,7 +140,7 @@ def test_a_changed_or_added_object_rebuilds_its_day_copying_the_other_rows(own_c
     added = template.with_name("99999999.gz")
     shutil.copy2(template, added)
     after = _query(own_copy, cache)
-    assert (after.stats["objects_read"], after.stats["objects_cached"]) == (2, 3 * OBJECTS_PER_DAY - 1)
+    assert (after.stats["objects_read"], after.stats["objects_cached"]) == (2, _objects(own_copy) - 2)
     assert len(_entries(tmp_path / "cache")) == 4  # the old Feb 2 entry stays until evicted
     fresh = _query(own_copy, IngestCache(tmp_path / "fresh", 1 << 30))
     assert _rows(after, FLOW_FLAT) == _rows(fresh, FLOW_FLAT)
@@ -130,10 +152,12 @@ def test_a_partial_range_reads_day_and_hour_entries_with_the_rows_of_hourly_entr
 ) -> None:
     start, end = START + timedelta(hours=12, minutes=30), END - timedelta(hours=17, minutes=45)
     compacted = _query(three_days, IngestCache(tmp_path / "days", 1 << 30), start, end)
-    assert compacted.stats["entries"] == 12 + 1 + 8  # Feb 1 from 12:00 (12:20 - 10 min), Feb 2, Feb 3 to 07:00
+    hours = _wanted_hours(three_days, start, end)
+    edges = sum(h.day != 2 for h in hours)  # Feb 1 from about 12:20, Feb 3 to 07:00: an entry per hour
+    assert compacted.stats["entries"] == edges + 1
     _hours_only(monkeypatch)
     hourly = _query(three_days, IngestCache(tmp_path / "hours", 1 << 30), start, end)
-    assert hourly.stats["entries"] == 12 + 24 + 8
+    assert hourly.stats["entries"] == edges + 24
     assert compacted.stats["objects_cached"] + compacted.stats["objects_read"] == hourly.stats["objects_read"]
     for name in (FLOW_FLAT, FLOW):
         assert _rows(compacted, name) == _rows(hourly, name)
@@ -145,7 +169,9 @@ def test_edge_hours_are_cut_from_day_entries_and_days_compacted_from_hours(
     days = IngestCache(tmp_path / "days", 1 << 30)
     _query(three_days, days)
     edges = _query(three_days, days, START + timedelta(hours=12), END - timedelta(hours=18))
-    assert (edges.stats["objects_read"], edges.stats["entries"]) == (0, 13 + 1 + 8)
+    wanted = _wanted_hours(three_days, START + timedelta(hours=12), END - timedelta(hours=18))
+    edge_hours = sum(h.day != 2 for h in wanted)
+    assert (edges.stats["objects_read"], edges.stats["entries"]) == (0, edge_hours + 1)
 
     hours = IngestCache(tmp_path / "hours", 1 << 30)
     with monkeypatch.context() as patch:
@@ -194,7 +220,7 @@ def test_concurrent_queries_build_each_day_once(three_days: Path, tmp_path: Path
     cache = IngestCache(tmp_path / "cache", 1 << 30)
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda _: _query(three_days, cache), range(6)))
-    assert sum(int(a.stats["objects_read"]) for a in answers) == 3 * OBJECTS_PER_DAY
+    assert sum(int(a.stats["objects_read"]) for a in answers) == _objects(three_days)
     assert len({a.views[FLOW_FLAT] for a in answers}) == 1
     assert len(_entries(tmp_path / "cache")) == 3 and not list((tmp_path / "cache").rglob(".tmp-*"))
 

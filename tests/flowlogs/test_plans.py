@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
@@ -25,7 +26,6 @@ from cloudsql_cos_ts.timerange import TimeRange
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = START + timedelta(days=2)
 RANGE = TimeRange(int(START.timestamp() * 1000), int(END.timestamp() * 1000))
-OBJECTS = 2 * 2 * 12 * 24
 
 
 @pytest.fixture
@@ -50,7 +50,9 @@ def test_panels_sharing_the_listings_reuse_the_plan(
     )
     second = source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     assert checks == [] and second.views == first.views
-    assert (second.stats["objects_read"], second.stats["objects_cached"], second.stats["list_calls"]) == (0, OBJECTS, 0)
+    objects = int(first.stats["objects_read"])
+    assert objects >= 2 * 2 * 2 * 12 * 24  # two days of two vNICs' ingress and egress windows
+    assert (second.stats["objects_read"], second.stats["objects_cached"], second.stats["list_calls"]) == (0, objects, 0)
 
 
 def test_new_listings_are_planned_again_and_see_new_objects(
@@ -70,9 +72,10 @@ def test_a_plan_whose_entry_was_deleted_is_not_used(folder: Path, tmp_path: Path
     source = _source(folder, tmp_path / "cache")
     source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
     gone = sorted((tmp_path / "cache").rglob("*.parquet"))[0]
+    in_entry = len(set(pq.read_table(gone, columns=["__key"])["__key"].to_pylist()))
     gone.unlink()
     again = source.relations(SourceScan(RANGE), frozenset({FLOW_FLAT}), CancelToken())
-    assert again.stats["objects_read"] == OBJECTS // 2  # that day, downloaded again
+    assert again.stats["objects_read"] == in_entry  # that entry's objects, downloaded again
     assert gone.exists()  # the same objects: the same entry name
 
 

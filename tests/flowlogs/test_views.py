@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,11 +63,13 @@ def test_flow_rows_match_objects_including_empty_ones(tmp_path: Path) -> None:
     summary = generate(tmp_path / "src", vnics=3, start=start, end=start + timedelta(hours=12), records_per_object=1)
     assert summary.empty_objects > 0
     views = _views(tmp_path / "src", tmp_path / "cache", start, start + timedelta(hours=12))
-    objects, empty, records = duckdb.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE len(flow_logs) = 0), sum(len(flow_logs)) FROM ({views[FLOW]}) "
-        "WHERE number_of_flow_logs = len(flow_logs)"
+    objects, empty, records, miscounted = duckdb.sql(
+        f"SELECT count(*), count(*) FILTER (WHERE len(flow_logs) = 0), sum(len(flow_logs)), "
+        f"count(*) FILTER (WHERE number_of_flow_logs <> len(flow_logs)) FROM ({views[FLOW]})"
     ).fetchall()[0]
+    documents = [json.loads(gzip.decompress(p.read_bytes())) for p in (tmp_path / "src").rglob("*.gz")]
     assert (objects, empty, records) == (summary.objects, summary.empty_objects, summary.records)
+    assert miscounted == sum(d["number_of_flow_logs"] != len(d["flow_logs"]) for d in documents)
     flat = duckdb.sql(f"SELECT count(*) FROM ({views[FLOW_FLAT]})").fetchall()[0][0]
     assert flat == summary.records
 

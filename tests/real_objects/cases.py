@@ -312,3 +312,31 @@ def write(folder: Path, *, damaged: bool = False, names: Iterable[str] | None = 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(case.body)
     return chosen
+
+
+def v0_key(vnic: Vnic, record_type: str, written: str, sequence: int) -> str:
+    """IBM's 2020 beta (v0) key: plain folders, a zone, raw CRNs (their ``a/<account>`` adds levels), no hour
+    folders, the object's own capture end as the last folder, a counter that runs on (S1)."""
+    return "/".join((
+        "ibm_vpc_flowlogs_v0", ACCOUNT, vnic.zone, VPC_CRN, vnic.crn("subnet", vnic.subnet), "vnics",
+        vnic.crn("instance", vnic.instance), vnic.vnic_id, record_type, written, f"{sequence:08d}.gz",
+    ))
+
+
+V0_OBJECTS = {  # two beta objects like S1's 00002630 (an empty ingress object) and one with a record
+    v0_key(WEB, "ingress", "20200608T132243Z", 2630): gz(compact(document(
+        WEB, ("2020-06-08T13:17:43Z", "2020-06-08T13:22:43Z"), []))),
+    v0_key(WEB, "egress", "20200608T144744Z", 2665): gz(compact(document(
+        WEB, ("2020-06-08T14:42:44Z", "2020-06-08T14:47:44Z"),
+        [flow(("2020-06-08T14:43:00Z", "2020-06-08T14:43:01Z", "2020-06-08T14:43:00Z"),
+              f"O accepted {TARGET_IP}:36919 -> 161.26.0.10:53", 17, (288, 4, 441, 3))]))),
+}
+
+
+def write_v0(folder: Path) -> list[str]:
+    """Write the v0 objects below ``folder``; returns their keys."""
+    for key, body in V0_OBJECTS.items():
+        path = folder / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return sorted(V0_OBJECTS)

@@ -32,11 +32,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.decode import Manifest, SourceObject, object_ids
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.layout import ROOT, VNIC_LEVELS, floor_hour, parse_key
 from cloudsql_cos_ts.flowlogs.partitions import HourSpan, partition_jobs
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
+from cloudsql_cos_ts.flowlogs.v0 import holds_v0, v0_not_supported
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange, moment
 
@@ -47,6 +49,7 @@ VNIC_CACHE_TTL_S = 60.0
 LISTING_TTL_S = 15.0
 LIST_WORKERS = 8
 _MAX_DEPTH = len(VNIC_LEVELS) + 2
+_V0_EVIDENCE = 64  # folders outside the v1 layout kept to recognise a v0 source by
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,14 @@ def folder_cache() -> FolderCache:
 
 
 def find_vnic_prefixes(store: ObjectStore, prefix: str, context: str = "") -> tuple[list[str], int]:
-    """Every ``…/record-type=…/`` prefix at or below ``prefix``, by delimiter listing."""
+    """Every ``…/record-type=…/`` prefix at or below ``prefix``, by delimiter listing.
+
+    A source with no such prefix but IBM's 2020 (v0) layout is a 400 that says so (``v0.py``).
+    """
     if _segment_name(context + prefix) == "record-type":
         return [prefix], 0
     walkable = {ROOT, *VNIC_LEVELS}
-    frontier, found, calls = [prefix], [], 0
+    frontier, found, calls, seen = [prefix], [], 0, [context + prefix]
     for _ in range(_MAX_DEPTH):
         next_frontier = []
         for parent in frontier:
@@ -150,9 +156,13 @@ def find_vnic_prefixes(store: ObjectStore, prefix: str, context: str = "") -> tu
                     found.append(child)
                 elif name in walkable:
                     next_frontier.append(child)
+                elif len(seen) < _V0_EVIDENCE:
+                    seen.append(child)
         if not next_frontier:
             break
         frontier = next_frontier
+    if not found and holds_v0(seen):
+        raise BadRequest(v0_not_supported("the source"))
     return sorted(found), calls
 
 

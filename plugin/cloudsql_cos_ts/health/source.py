@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.layout import PARTITION_NAMES, ROOT, TIME_LEVELS, parse_key
+from cloudsql_cos_ts.flowlogs.v0 import holds_v0, v0_not_supported
 from cloudsql_cos_ts.health.stages import StageWarning
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation, Location
@@ -109,6 +110,8 @@ def _time_value(prefix: str) -> tuple[int, str]:
 
 
 def _wrong_layout(source: Location, found: list[str]) -> str:
+    if holds_v0([source.describe(), *found]):
+        return v0_not_supported(f"the source {source.describe()}")
     examples = ", ".join(repr(f) for f in sorted(found)[:3])
     return (
         f"no flow-log key layout below {source.describe()} (found {examples}): point the source at the "
