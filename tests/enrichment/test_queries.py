@@ -109,6 +109,17 @@ def test_flow_enriched_has_both_ends(bundled: InProcessPlugin) -> None:
                    "initiator_scope": "public", "target_service": "https", "protocol_name": "TCP"}
 
 
+def test_flow_enriched_reads_the_range_of_its_own_time_predicate(bundled: InProcessPlugin) -> None:
+    """As for FLOW_FLAT: a dashboard range of another day does not hide flows the SQL asks for."""
+    sql = ("SELECT count(*) AS flows FROM FLOW_ENRICHED WHERE capture_start_time >= TIMESTAMP '2020-07-01 20:00:00' "
+           "AND capture_start_time < TIMESTAMP '2020-07-01 21:00:00'")
+    day_later = 86_400_000
+    model = {"rawSql": sql, "format": "table"}
+    answer = bundled.run(data_query("A", model, from_ms=FROM_MS + day_later, to_ms=TO_MS + day_later))["A"]
+    assert answer.status == 200, answer.error
+    assert answer.frames[0].column("flows").to_pylist() == [len(PEERS)]
+
+
 def test_rejected_traffic_by_country(bundled: InProcessPlugin) -> None:
     sql = ("SELECT initiator_country AS country, count(*) AS flows FROM FLOW_ENRICHED WHERE action = 'rejected' "
            "AND initiator_country IS NOT NULL GROUP BY initiator_country ORDER BY country")

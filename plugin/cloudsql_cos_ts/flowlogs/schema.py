@@ -75,10 +75,11 @@ SOURCE = "__SOURCE"
 """The relation ``$__source`` reads: the configured source as one table, whatever its format."""
 FLOW, FLOW_FLAT = "FLOW", "FLOW_FLAT"
 """IBM's two views of flow logs: one row per object (records nested), one row per record."""
-FLOW_RELATIONS = frozenset({FLOW, FLOW_FLAT, SOURCE})  # what a flow-log source serves
-
 FLOW_ENRICHED = "FLOW_ENRICHED"
 """``FLOW_FLAT`` plus the enrichment of both ends (``enrichment/view.py`` computes these columns)."""
+# What a flow-log source serves (FLOW_ENRICHED through FLOW_FLAT): their time predicates choose the scan.
+FLOW_RELATIONS = frozenset({FLOW, FLOW_FLAT, FLOW_ENRICHED, SOURCE})
+
 ENRICHED_COLUMNS: tuple[Column, ...] = (
     *(
         (f"{end}_{name}", _LONG if name == "asn" else _STRING)
