@@ -5,7 +5,7 @@ lateral marker (``ibm_syntax.py``). Its SELECT reads the table through a subquer
 tick, value and key columns (``sql.py``), and a selected ``ts`` becomes them. The SELECT's own WHERE
 moves into that subquery, so the series is built from the filtered rows (as at IBM) before any
 function of it looks at neighbours. A row whose timetick is NULL (an empty or unparseable time, NULL
-as in IBM SQL Query) is no observation.
+as in IBM SQL Query) is no observation: the uses of the series leave it out.
 
 Ticks are epoch milliseconds. With IBM's time reference system options a tick is instead
 ``floor((epoch ms - starttime) / granularity)``: ``starttime`` defaults to 1970-01-01T00:00Z and
@@ -75,9 +75,13 @@ def _in_trs(millis: str, origin: int, length: int) -> str:
 
 
 def _build(select: exp.Select, names: Names, series: str, parts: dict[str, str]) -> None:
-    """Add the series' hidden columns to the SELECT's rows (its WHERE applied first) and expand ``series``."""
+    """Add the series' hidden columns to the SELECT's rows (its WHERE applied first) and expand ``series``.
+
+    Rows whose tick is NULL stay: each use of the series drops them (``transforms.series_of``), except
+    time windows, whose NULL-tick group is dropped after grouping — a filter here would parse every
+    time text twice on DuckDB, which pushes it below the projection (docs/benchmarks.md)."""
     where = select.args.get("where")
-    condition = f"{parts['tick']} IS NOT NULL" + (f" AND ({sql(where.this)})" if where else "")
+    condition = sql(where.this) if where else ""
     if where:
         where.pop()
     Scope(select, names).wrap({hidden(part, series).name: parts[part] for part in _PARTS}, where=condition)

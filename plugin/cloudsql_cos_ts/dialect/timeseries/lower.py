@@ -48,10 +48,12 @@ class _Exploded:
         items[self.index : self.index] = [spark(tick).as_(self.tick_name), spark(value).as_(self.value_name)]
         self.select.set("expressions", items)
 
-    def group_by(self, *keys: str) -> None:
+    def group_by(self, *keys: str, having: str) -> None:
+        """Group by the other items and ``keys``; ``having`` drops the segment of rows without a tick."""
         _check_groupable(self.select, self.others, "TS_EXPLODE of segments")
         grouped = [unaliased(other).copy() for other in self.others]
         self.select.group_by(*grouped, *(spark(key) for key in keys), copy=False)
+        self.select.having(spark(having), copy=False)
 
 
 def _check_groupable(select: exp.Select, others: list[exp.Expr], what: str) -> None:
@@ -90,17 +92,17 @@ def _lower_explode(scope: Scope) -> None:
     windows = time_windows(segmentation)
     if windows is not None and sliding.applies(kind, windows[1], windows[2]):
         first, window, step = windows
-        series = series_of(scope, first)
-        tick, value, key, start = sliding.lower_sliding(
+        series = series_of(scope, first, null_ticks=True)
+        tick, value, key, start, observed = sliding.lower_sliding(
             scope, series, exploded.others, kind, window=window, step=step
         )
         exploded.replace_item(tick, value)
-        exploded.group_by(key, start)
+        exploded.group_by(key, start, having=observed)
         return
     segments = segments_of(scope, segmentation, deviation=needs_deviation(kind))
     tick = f"min({segments.series.tick})" if kind == "COUNT" else segments.tick
     exploded.replace_item(tick, statistic(kind, segments.series.value, segments.deviation))
-    exploded.group_by(segments.series.key, segments.bucket)
+    exploded.group_by(segments.series.key, segments.bucket, having=f"min({segments.series.tick}) IS NOT NULL")
 
 
 def _reducer_calls(select: exp.Select) -> list[exp.Anonymous]:

@@ -138,7 +138,7 @@ def segments_of(scope: Scope, node: exp.Expr, *, deviation: bool) -> Segments:
         raise BadRequest(f"{sql(node)} is not a segmentation; use one of {', '.join(sorted(_SEGMENTERS))}")
     signature, extra, lower = _SEGMENTERS[name]
     first, *rest = arguments(node, signature, extra + 1)
-    series = series_of(scope, first)
+    series = series_of(scope, first, null_ticks=name == "TS_SEGMENT_BY_TIME" and not deviation)
     centred = deviation_of(scope, series) if deviation else ""
     bucket, tick = lower(scope, series, rest)
     return Segments(series, bucket, tick, centred)

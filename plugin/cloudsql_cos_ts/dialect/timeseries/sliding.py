@@ -41,8 +41,10 @@ def _used_columns(select: exp.Select, others: list[exp.Expr]) -> list[exp.Column
 
 def lower_sliding(
     scope: Scope, series: Series, others: list[exp.Expr], kind: str, *, window: int, step: int
-) -> tuple[str, str, str, str]:
-    """Replace the FROM by per-bucket partials and repeat them per window; (tick, value, key, start) SQL."""
+) -> tuple[str, str, str, str, str]:
+    """Replace the FROM by per-bucket partials and repeat them per window: the SQL of the tick, value,
+    key and window start, and the HAVING that drops the window of NULL ticks (rows without a tick
+    reach here: ``transforms.series_of``)."""
     names = {part: scope.names.fresh(part) for part in ("key", "bucket", "n", "s", "c", "low", "high", "first")}
     kept = _used_columns(scope.select, others)
     groups = [*(sql(column) for column in kept), series.key, f"CAST(floor({series.tick} / {step}) AS BIGINT)"]
@@ -66,4 +68,4 @@ def lower_sliding(
     lag = scope.add("lag", f"explode(sequence(0, {window // step - 1}))")
     start = scope.add("start", f"({names['bucket']} - {lag}) * {step}")
     tick = f"min({names['first']})" if kind == "COUNT" else start
-    return tick, _COMBINED[kind].format(**names), names["key"], start
+    return tick, _COMBINED[kind].format(**names), names["key"], start, f"min({names['first']}) IS NOT NULL"

@@ -195,10 +195,14 @@ ALIASES = {
 }
 
 
-def series_of(scope: Scope, node: exp.Expr) -> Series:
-    """The columns of the series ``node`` denotes: a series column, or a transform of one (nested)."""
+def series_of(scope: Scope, node: exp.Expr, *, null_ticks: bool = False) -> Series:
+    """The columns of the series ``node`` denotes: a series column, or a transform of one (nested).
+
+    Rows with a NULL tick (no observation) are dropped first, unless ``null_ticks``: a caller that
+    drops them itself after grouping (time windows) saves DuckDB a second parse of the time text."""
     if isinstance(node, exp.Column):
-        return formatted(node)
+        columns = formatted(node)
+        return columns if null_ticks else _filtered(scope, columns, f"{columns.tick} IS NOT NULL")
     name = ALIASES.get(function_name(node), function_name(node))
     if name in CANNOT_REPRODUCE:
         raise BadRequest(refusal(name))
