@@ -223,10 +223,12 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str:
 
 
 def _choice(data: Mapping[str, Any], key: str, allowed: tuple[_Choice, ...], default: _Choice) -> _Choice:
-    value = _opt_str(data, key).lower() or default
-    if value not in allowed:
+    """The allowed value ``data[key]`` names, in any letter case (``wholesource`` is ``wholeSource``)."""
+    value = _opt_str(data, key).lower() or default.lower()
+    found = next((choice for choice in allowed if choice.lower() == value), None)
+    if found is None:
         raise BadRequest(f"{key} must be one of {', '.join(allowed)} (got {value!r})")
-    return value
+    return found
 
 
 def _number(data: Mapping[str, Any], key: str, default: float, *, low: float, high: float) -> float:
