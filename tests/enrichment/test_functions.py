@@ -10,8 +10,8 @@ import pytest
 
 from cloudsql_cos_ts.enrichment import data as data_module
 from cloudsql_cos_ts.enrichment.data import EnrichmentData, load
-from cloudsql_cos_ts.enrichment.functions import FUNCTIONS
-from cloudsql_cos_ts.enrichment.view import EXPRESSIONS, enriches, source_relations
+from cloudsql_cos_ts.enrichment.functions import FUNCTIONS, NAMES
+from cloudsql_cos_ts.enrichment.view import EXPRESSIONS, enriches, functions_used, source_relations
 from cloudsql_cos_ts.errors import BadRequest, InternalError
 from cloudsql_cos_ts.flowlogs.schema import ENRICHED_COLUMNS
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
@@ -122,6 +122,15 @@ def test_the_view_computes_the_declared_columns() -> None:
 )
 def test_which_queries_enrich(sql: str, expected: bool) -> None:
     assert enriches(sql) is expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [("SELECT geo_country(ip), ASN (ip) FROM t", {"geo_country", "asn"}), ("SELECT * FROM FLOW_ENRICHED", NAMES),
+     ("SELECT 1", set())],
+)
+def test_which_functions_a_query_needs(sql: str, expected: set[str]) -> None:
+    assert functions_used(sql) == expected
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,12 @@ def enriches(sql: str) -> bool:
     return _CALL.search(sql) is not None
 
 
+def functions_used(sql: str) -> frozenset[str]:
+    """The enrichment functions SQL needs: those it calls, and all of them when it reads ``FLOW_ENRICHED``."""
+    found = {match.lower() for match in _CALL.findall(sql)}
+    return NAMES if "" in found else frozenset(found)
+
+
 def source_relations(wanted: AbstractSet[str], schema_only: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """What to ask the source for when a query reads ``FLOW_ENRICHED``: ``FLOW_FLAT`` in its place,
     needed for its rows unless both are only described."""

@@ -28,7 +28,7 @@ from cloudsql_cos_ts.engines.spark.external import SparkExternalSources
 from cloudsql_cos_ts.engines.spark.sessions import SessionPool
 from cloudsql_cos_ts.engines.spark.source import SparkSource
 from cloudsql_cos_ts.enrichment.data import load
-from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, source_relations
+from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, functions_used, source_relations
 from cloudsql_cos_ts.errors import BadRequest, PluginError
 from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT
 from cloudsql_cos_ts.frames.coerce import to_time
@@ -84,7 +84,7 @@ class SparkEngine:
         """Temporary views for every relation the SQL reads that Spark does not know by itself."""
         views = _Views()
         if enriches(request.sql):
-            ensure_functions(session, load(self._enrichment))
+            ensure_functions(session, load(self._enrichment), functions_used(request.sql))
         for name, table in request.tables.items():
             views.add(session.createDataFrame(table), name)
         described = {

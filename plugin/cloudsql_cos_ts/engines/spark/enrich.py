@@ -1,5 +1,5 @@
-"""The enrichment functions on Spark: Arrow UDFs registered in a session before its first query
-that enriches.
+"""The enrichment functions on Spark: Arrow UDFs registered in a session before the first query
+that calls them.
 
 Spark runs them in its Python workers, one Arrow batch per call. The enrichment modules travel by
 value with the function (the workers need numpy and pyarrow, as for any Arrow UDF, not this
@@ -20,21 +20,25 @@ from cloudsql_cos_ts.enrichment.data import EnrichmentData
 from cloudsql_cos_ts.enrichment.functions import FUNCTIONS, EnrichmentFunction
 
 _TYPES = {"text": "StringType", "integer": "LongType"}  # pyspark.sql.types classes
-_REGISTERED = "_cloudsql_enrichment"  # marks a session whose functions are registered
+_REGISTERED = "_cloudsql_enrichment"  # the names of the functions registered in a session
 
 
-def ensure_functions(session: Session, data: EnrichmentData) -> None:
-    """Register the functions in ``session`` unless an earlier query did."""
-    if getattr(session, _REGISTERED, False):
+def ensure_functions(session: Session, data: EnrichmentData, names: frozenset[str]) -> None:
+    """Register the functions ``names`` in ``session`` that no earlier query registered there (each
+    carries its lookup table to Spark, so a query registers only what it calls)."""
+    registered: set[str] = getattr(session, _REGISTERED, set())
+    missing = [function for function in FUNCTIONS if function.name in names - registered]
+    if not missing:
         return
     functions = importlib.import_module("pyspark.sql.functions")
     types = importlib.import_module("pyspark.sql.types")
     importlib.import_module("pyspark.cloudpickle").register_pickle_by_value(enrichment_package)
-    for function in FUNCTIONS:
+    for function in missing:
         kind = getattr(types, _TYPES[function.result])()
         udf = functions.arrow_udf(_per_batch(function, data.only(function.uses)), kind)
         session.udf.register(function.name, udf)
-    setattr(session, _REGISTERED, True)
+        registered.add(function.name)
+    setattr(session, _REGISTERED, registered)
 
 
 def _per_batch(function: EnrichmentFunction, data: EnrichmentData) -> Callable[..., Any]:
