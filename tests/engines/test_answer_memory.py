@@ -103,3 +103,23 @@ def test_a_bad_query_memory_limit_names_the_field() -> None:
 def test_the_process_budget_comes_from_the_environment() -> None:
     assert load_plugin_settings({"GF_PLUGIN_ANSWER_MEMORY_BYTES": "123456"}).answer_memory_bytes == 123456
     assert load_plugin_settings({}).answer_memory_bytes > 0
+
+
+@pytest.mark.parametrize(
+    ("available", "json_data", "expected"),
+    [
+        (24 << 30, {}, "4GB"),  # a big machine keeps DuckDB's usual limit
+        (2 << 30, {}, "512MB"),  # a 2 GB container: a quarter of it
+        (256 << 20, {}, "128MB"),  # never below 128 MB
+        (2 << 30, {"memoryLimit": "1GB"}, "1GB"),  # a configured limit is kept
+    ],
+)
+def test_duckdb_memory_limit_fits_the_container(
+    monkeypatch: pytest.MonkeyPatch, available: int, json_data: dict[str, object], expected: str
+) -> None:
+    monkeypatch.setattr("cloudsql_cos_ts.settings.datasource.available_bytes", lambda: available)
+    raw = json.dumps(json_data).encode()
+    assert (
+        parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={}).memory_limit
+        == expected
+    )

@@ -17,6 +17,7 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.confinement import Confinement, parse_allowed_locations
 from cloudsql_cos_ts.settings.enrichment import KEYS as ENRICHMENT_KEYS
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
+from cloudsql_cos_ts.settings.host_memory import available_bytes
 from cloudsql_cos_ts.settings.identity import DatasourceIdentity, settings_digest
 from cloudsql_cos_ts.settings.locations import CosLocation, Location, normalize_endpoint, parse_location
 from cloudsql_cos_ts.settings.secret import Secret
@@ -257,8 +258,18 @@ def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
     return value
 
 
+def default_memory_limit() -> str:
+    """DuckDB's memoryLimit when the settings name none: 4GB, or a quarter of a smaller container's memory.
+
+    Why: DuckDB's buffers come on top of the answers' budget (also a quarter), so in a 2 GB container
+    a fixed 4GB would let one query's joins and sorts outgrow the container instead of spilling to disk.
+    """
+    quarter_mb = available_bytes() // 4 >> 20
+    return DEFAULT_MEMORY_LIMIT if quarter_mb >= 4096 else f"{max(quarter_mb, 128)}MB"
+
+
 def _memory(data: Mapping[str, Any]) -> str:
-    value = _opt_str(data, "memoryLimit") or DEFAULT_MEMORY_LIMIT
+    value = _opt_str(data, "memoryLimit") or default_memory_limit()
     number = value.upper().removesuffix("B").rstrip("KMGT")
     if not number.replace(".", "", 1).isdigit() or not value.upper().endswith(("KB", "MB", "GB", "TB")):
         raise BadRequest(f"memoryLimit must look like 512MB or 4GB (got {value!r})")

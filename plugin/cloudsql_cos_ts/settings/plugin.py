@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from cloudsql_cos_ts.settings.host_memory import available_bytes
+
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error")
 
 
@@ -60,20 +62,13 @@ def load_plugin_settings(env: Mapping[str, str] | None = None) -> PluginSettings
 
 
 def _quarter_of_memory() -> int:
-    """A quarter of the memory this process may use: the cgroup's limit in a container, else the machine's RAM.
+    """A quarter of the memory this process may use (``host_memory.py``).
 
     Why a quarter: answers are counted about four times their result, and the queries refused on the way
     still ran (W7 in docs/benchmarks.md: 20 refused at once held about the whole budget); the rest is the
     ingest, DuckDB's own buffers (memoryLimit), the interpreter, and Grafana itself in a shared container.
     """
-    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    try:
-        with open("/sys/fs/cgroup/memory.max") as handle:
-            text = handle.read().strip()
-    except OSError:
-        text = "max"
-    limit = int(text) if text.isdigit() else physical
-    return min(limit, physical) // 4
+    return available_bytes() // 4
 
 
 def ensure_private_dir(path: Path) -> Path:
