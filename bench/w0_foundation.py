@@ -96,8 +96,8 @@ def build_go_plugin(folder: Path) -> str:
 
 
 def release_zip_sizes() -> tuple[Path, int, int] | None:
-    """The release zip, its size and the bytes it unpacks to (None when it is not built)."""
-    found = sorted((REPO / "build" / "release").glob("*.zip"))
+    """The amd64 release zip, its size and the bytes it unpacks to (None when it is not built)."""
+    found = sorted((REPO / "build" / "release").glob("*.linux_amd64.zip"))
     if not found:
         return None
     with zipfile.ZipFile(found[-1]) as archive:

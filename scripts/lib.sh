@@ -10,6 +10,36 @@ BASE_PYTHON="${CLOUDSQL_BASE_PYTHON:-$(command -v python3.11 || command -v pytho
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
+# What a backend bundle is built from: the plugin's sources and data files, the packaging, the pins
+# and the build commands. A bundle whose stamp holds this hash is up to date, for every architecture.
+backend_inputs_hash() {
+  (cd "$REPO" && find plugin packaging -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -print0 |
+    sort -z | xargs -0 cat
+    cat setup.cfg requirements.lock scripts/bundle.sh) | sha256sum | cut -d' ' -f1
+}
+
+# The launcher Grafana starts on one platform: DIST/gpx_cloudsql_cos_ts_<platform>, which runs the
+# bundle DIST/backend/<platform>/ (packaging/launcher.sh reads the platform from its own name).
+install_launcher() {
+  install -m 0755 "$REPO/packaging/launcher.sh" "$1/${EXECUTABLE}_$2"
+}
+
+# Make this amd64 machine run arm64 programs: qemu-user registered with the kernel's binfmt_misc,
+# so an arm64 executable (or a chroot full of them) starts like a native one, emulated. Installs
+# the Debian packages (and debootstrap, for build_arm64.sh) when they are missing.
+ensure_arm64_emulation() {
+  step "arm64 emulation (qemu-user, binfmt_misc)"
+  if ! command -v debootstrap >/dev/null || [[ ! -x /usr/bin/qemu-aarch64-static ]]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap qemu-user-static binfmt-support >/dev/null
+  fi
+  [[ -e /proc/sys/fs/binfmt_misc/register ]] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || update-binfmts --enable qemu-aarch64
+  # Flag F: the kernel opened the emulator when it was registered, so it also runs inside a chroot.
+  grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64
+  grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64
+}
+
 # Create/refresh the venv when the lock file, setup.cfg or pyproject.toml changed since the last
 # install. Every package comes from requirements.lock, checked against its hashes (scripts/lock.sh
 # writes it); the project itself is installed editable without dependencies and without build

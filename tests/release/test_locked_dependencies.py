@@ -3,7 +3,8 @@
 The build installs the venv from the lock alone (hash-checked) and freezes the bundle from that
 venv, so the lock is what ships. These checks catch a venv that drifted (a package added by hand,
 an upgrade), a lock that no longer satisfies its own requirements, and a bundle frozen from another
-set. The bundle holds no pip; the metadata folders PyInstaller copies into it are compared instead.
+set. The bundle holds no pip; the metadata folders PyInstaller copies into it are compared instead,
+in the bundle of every platform built (the arm64 one is frozen from its own install of the same lock).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "requirements.lock"
-RUNTIME = REPO / "dist" / "backend" / "runtime"
+BUNDLES = REPO / "dist" / "backend"
+# The test command builds linux_amd64; the release script adds linux_arm64.
+PLATFORMS = sorted({"linux_amd64"} | ({p.name for p in BUNDLES.iterdir()} if BUNDLES.is_dir() else set()))
 PROJECT = "cloudsql-cos-ts"
 
 
@@ -47,8 +52,9 @@ def test_pip_check_is_clean_in_the_venv() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_bundle_carries_the_locked_versions() -> None:
-    folders = sorted(RUNTIME.glob("*.dist-info"))
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_bundle_carries_the_locked_versions(platform: str) -> None:
+    folders = sorted((BUNDLES / platform / "runtime").glob("*.dist-info"))
     assert folders, "dist/ is not built: run bash scripts/build.sh"
     pins = locked()
     for folder in folders:

@@ -4,18 +4,23 @@ Grafana's plugin validator (``plugincheck2``) cannot be fetched on the build mac
 module encodes the rules it applies to an archive, as documented for plugin.json and the plugin
 folder: the required plugin.json fields, a readable name and a catalog category, links and
 screenshots that exist, a LICENSE *file*, a plugin-page README without relative links, no symlinks,
-the backend executable with its executable bit, and the archive layout Grafana's installer expects
-(one top folder named after the plugin id). Its Go-only rules (the backend binary must be built
+the backend executable of every platform with its executable bit and built for that platform's
+CPU, and the archive layout Grafana's installer expects (one zip per platform, one top folder named
+after the plugin id, that platform's executable only). Its Go-only rules (the backend binary must be built
 with Go's plugin SDK) cannot be met by a Python backend and are not checked; docs/signing.md says
 why. The size budgets are the project's own (docs/packaging.md has the figures).
 
-Run after ``bash scripts/build.sh``: a missing build is a failure, not a skip.
+Run after ``bash scripts/build.sh``: a missing build is a failure, not a skip. The platforms that
+must be there are ``$CLOUDSQL_RELEASE_PLATFORMS`` (the release script asks for linux_amd64 and
+linux_arm64), by default linux_amd64, the one the test command builds; any other platform found in
+``dist/`` is checked as well.
 """
 
 from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import stat
 import zipfile
@@ -29,7 +34,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "dist"
 PLUGIN_ID = "ibm-cloudsqlcos-datasource"
-EXECUTABLE = "gpx_cloudsql_cos_ts_linux_amd64"
+EXECUTABLE = "gpx_cloudsql_cos_ts"
+# The ELF e_machine of each platform's CPU (x86-64, AArch64): an executable for the wrong one would
+# make Grafana fail with "exec format error".
+ELF_MACHINES = {"linux_amd64": 0x3E, "linux_arm64": 0xB7}
+PLATFORMS = sorted(
+    set(os.environ.get("CLOUDSQL_RELEASE_PLATFORMS", "linux_amd64").split())
+    | {p.name.removeprefix(f"{EXECUTABLE}_") for p in DIST.glob(f"{EXECUTABLE}_linux_*")}
+)
 # The categories the catalog files a data source under (plugin.json schema, "category").
 CATEGORIES = {"tsdb", "logging", "cloud", "tracing", "profiling", "sql", "enterprise", "iot", "other"}
 # The project's goals are a zip of at most 100 MB and 300 MB unpacked. The zip budget leaves room for
@@ -50,9 +62,13 @@ def manifest() -> dict[str, Any]:
     return loaded
 
 
+def release_path(platform: str) -> Path:
+    return REPO / "build" / "release" / f"{PLUGIN_ID}-{manifest()['info']['version']}.{platform}.zip"
+
+
 @cache
-def release() -> zipfile.ZipFile:
-    path = REPO / "build" / "release" / f"{PLUGIN_ID}-{manifest()['info']['version']}.zip"
+def release(platform: str) -> zipfile.ZipFile:
+    path = release_path(platform)
     assert path.is_file(), f"{path.relative_to(REPO)} is not built: run bash scripts/build.sh"
     # The frontend tests rebuild dist/ on their own without zipping it again.
     newest = max(entry.stat().st_mtime for entry in DIST.iterdir() if entry.is_file())
@@ -87,7 +103,7 @@ def check_id_and_name(plugin: dict[str, Any]) -> None:
 
 def check_category_and_capabilities(plugin: dict[str, Any]) -> None:
     assert plugin["type"] == "datasource" and plugin.get("category") in CATEGORIES
-    assert plugin["backend"] is True and plugin["executable"] == EXECUTABLE.removesuffix("_linux_amd64")
+    assert plugin["backend"] is True and plugin["executable"] == EXECUTABLE
     assert not plugin.get("alerting") or plugin["backend"], "alerting needs a backend"
 
 
@@ -156,39 +172,70 @@ def test_plugin_readme_is_the_user_facing_one() -> None:
     assert "screenshots/" in text and "scripts/test.sh" not in text
 
 
-def test_dist_has_no_symlinks_and_an_executable_launcher() -> None:
+def in_zip_of(platform: str, path: Path) -> bool:
+    """Whether a file of dist/ belongs in that platform's zip: all but the other platforms' backends."""
+    relative = path.relative_to(DIST).parts
+    if relative[0] == "backend":
+        return relative[1] == platform
+    return not relative[0].startswith(f"{EXECUTABLE}_linux_") or relative[0] == f"{EXECUTABLE}_{platform}"
+
+
+def test_dist_has_no_symlinks() -> None:
     links = [str(p.relative_to(DIST)) for p in DIST.rglob("*") if p.is_symlink()]
     assert links == []
-    launcher = DIST / EXECUTABLE
-    assert launcher.is_file() and launcher.stat().st_mode & stat.S_IXUSR
-    assert (DIST / "backend" / EXECUTABLE.removesuffix("_linux_amd64")).stat().st_mode & stat.S_IXUSR
 
 
-def test_zip_layout() -> None:
-    """One top folder named after the id, holding what Grafana's installer and loader look for."""
-    names = release().namelist()
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_backend_is_built_for_its_platform(platform: str) -> None:
+    """The launcher Grafana picks on that platform, and a bundle executable for that CPU."""
+    launcher = DIST / f"{EXECUTABLE}_{platform}"
+    assert launcher.is_file() and launcher.stat().st_mode & stat.S_IXUSR, f"{launcher.name} is not built"
+    binary = DIST / "backend" / platform / EXECUTABLE
+    assert binary.stat().st_mode & stat.S_IXUSR
+    header = binary.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and header[4] == 2, "not a 64-bit ELF executable"
+    assert int.from_bytes(header[18:20], "little") == ELF_MACHINES[platform]
+
+
+def test_one_zip_per_platform() -> None:
+    made = sorted(path.name for path in (REPO / "build" / "release").glob(f"{PLUGIN_ID}-*.zip"))
+    assert made == sorted(release_path(platform).name for platform in PLATFORMS)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_zip_layout(platform: str) -> None:
+    """One top folder named after the id, holding what Grafana's installer and loader look for on
+    that platform, and no other platform's executable."""
+    names = release(platform).namelist()
     assert {name.split("/", 1)[0] for name in names} == {PLUGIN_ID}
-    for required in ("plugin.json", "module.js", "LICENSE", "README.md", "CHANGELOG.md", EXECUTABLE):
-        assert f"{PLUGIN_ID}/{required}" in names, required
-    assert json.loads(release().read(f"{PLUGIN_ID}/plugin.json")) == manifest()
+    required = ("plugin.json", "module.js", "LICENSE", "README.md", "CHANGELOG.md", f"{EXECUTABLE}_{platform}")
+    for name in required:
+        assert f"{PLUGIN_ID}/{name}" in names, name
+    assert f"{PLUGIN_ID}/backend/{platform}/{EXECUTABLE}" in names
+    others = {name.split("/")[2] for name in names if name.startswith(f"{PLUGIN_ID}/backend/")}
+    assert others == {platform}
+    assert [n for n in names if f"/{EXECUTABLE}_linux_" in n] == [f"{PLUGIN_ID}/{EXECUTABLE}_{platform}"]
+    assert json.loads(release(platform).read(f"{PLUGIN_ID}/plugin.json")) == manifest()
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
-def test_zip_entries_are_plain_files_with_their_modes() -> None:
-    infos = release().infolist()
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_zip_entries_are_plain_files_with_their_modes(platform: str) -> None:
+    infos = release(platform).infolist()
     kinds = {stat.S_IFMT(info.external_attr >> 16) for info in infos if not info.is_dir()}
     assert kinds == {stat.S_IFREG}, "the zip holds symlinks or special files"
     modes = {info.filename: info.external_attr >> 16 for info in infos}
-    assert modes[f"{PLUGIN_ID}/{EXECUTABLE}"] & stat.S_IXUSR
-    assert modes[f"{PLUGIN_ID}/backend/{EXECUTABLE.removesuffix('_linux_amd64')}"] & stat.S_IXUSR
+    assert modes[f"{PLUGIN_ID}/{EXECUTABLE}_{platform}"] & stat.S_IXUSR
+    assert modes[f"{PLUGIN_ID}/backend/{platform}/{EXECUTABLE}"] & stat.S_IXUSR
 
 
-def test_zip_has_no_duplicated_files_and_fits_the_budget() -> None:
-    infos = [info for info in release().infolist() if not info.is_dir()]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_zip_has_no_duplicated_files_and_fits_the_budget(platform: str) -> None:
+    infos = [info for info in release(platform).infolist() if not info.is_dir()]
     names = [info.filename for info in infos]
     assert len(names) == len(set(names))
-    on_disk = sum(p.stat().st_size for p in DIST.rglob("*") if p.is_file() and not p.is_symlink())
+    files = [p for p in DIST.rglob("*") if p.is_file() and not p.is_symlink() and in_zip_of(platform, p)]
     unpacked = sum(info.file_size for info in infos)
-    assert unpacked == on_disk, "the zip stores more (or less) than dist/ holds"
+    assert unpacked == sum(p.stat().st_size for p in files), "the zip stores more (or less) than dist/ holds"
     assert unpacked <= UNPACKED_BUDGET_BYTES, unpacked
-    assert Path(str(release().filename)).stat().st_size <= ZIP_BUDGET_BYTES
+    assert release_path(platform).stat().st_size <= ZIP_BUDGET_BYTES
