@@ -16,7 +16,7 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.base import ExecutionRequest
-from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
+from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine, spill_limit
 from cloudsql_cos_ts.errors import DownstreamError, PluginError
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -66,3 +66,14 @@ def test_closing_an_idle_engine_closes_at_once(engine: DuckDBEngine) -> None:
     engine.close()
     with pytest.raises(DownstreamError):
         engine.health(CancelToken(None))
+
+
+@pytest.mark.parametrize(("memory_limit", "spill"), [("4GB", "16GB"), ("512MB", "2048MB"), ("1.5GB", "6GB")])
+def test_spilling_is_bounded_by_the_memory_limit(tmp_path: Path, memory_limit: str, spill: str) -> None:
+    """DuckDB takes the bound as its max_temp_directory_size (it refuses a value it cannot read)."""
+    assert spill_limit(memory_limit) == spill
+    bounded = DuckDBEngine(threads=1, memory_limit=memory_limit, query_timeout_s=60, temp_directory=str(tmp_path))
+    try:
+        assert bounded.health(CancelToken()).startswith("DuckDB")
+    finally:
+        bounded.close()

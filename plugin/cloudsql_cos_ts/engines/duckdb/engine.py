@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource
 
 _BATCH_ROWS = 65_536
+SPILL_PER_MEMORY = 4
 _RECONFIGURED = "the datasource was reconfigured (or the plugin is stopping) while this query {when}: run it again"
 _USER_ERRORS = (
     duckdb.ParserException,
@@ -91,6 +92,7 @@ class DuckDBEngine:
                 "threads": threads,
                 "memory_limit": memory_limit,
                 "temp_directory": temp_directory,
+                "max_temp_directory_size": spill_limit(memory_limit),
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
                 "allow_community_extensions": False,
@@ -237,6 +239,18 @@ class DuckDBEngine:
             self._running.discard(cursor)
             if self._closing and not self._running:
                 self._conn.close()
+
+
+def spill_limit(memory_limit: str) -> str:
+    """How much DuckDB may spill to its temp folder: SPILL_PER_MEMORY times its memory limit ("4GB" -> "16GB").
+
+    Why: DuckDB's own default is 90% of the free disk, which the ingest and result caches share below the
+    plugin's cache folder; a query that needs more is answered with the out-of-memory error that says
+    what to narrow, instead of filling the disk under Grafana. ``memory_limit`` is validated by the
+    settings (a number and KB, MB, GB or TB).
+    """
+    number, unit = memory_limit[:-2], memory_limit[-2:]
+    return f"{float(number) * SPILL_PER_MEMORY:g}{unit}"
 
 
 def _unknown_relations(names: set[str] | frozenset[str], *, available: set[str], has_source: bool) -> BadRequest:
