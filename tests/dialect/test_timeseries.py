@@ -66,7 +66,7 @@ def _hours(*points: tuple[str, float, float | None]) -> list[tuple[str, int, flo
     return [(key, T0 + int(hour * H), value) for key, hour, value in points]
 
 
-CASES = [
+CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
     # TS_SEG_COUNT's tick is the first observation of the window (IBM), the others' the window start
     (
         "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",

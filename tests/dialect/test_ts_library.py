@@ -153,3 +153,8 @@ def test_sliding_windows_keep_other_columns_and_where(obs: duckdb.DuckDBPyConnec
         )
     ]
     close(_run(obs, sql), expected)
+
+
+@pytest.mark.parametrize("segmenter", sorted(ts_cases.FLATTENED))
+def test_flatten_gives_each_segment_as_a_series(obs: duckdb.DuckDBPyConnection, segmenter: str) -> None:
+    close(_run(obs, ts_cases.flatten_sql(segmenter)), ts_cases.expected_flatten(segmenter))

@@ -395,3 +395,25 @@ def expected_expressions() -> list[tuple[object, ...]]:
         counts = [float(sum(1 for v in present if f(v))) for _, f in _CONDITIONS]
         rows.append((key, *mapped, *conditional, *counts))
     return rows
+
+
+# TS_FLATTEN: per segment its first tick, its index and the members reduced in the next SELECT
+FLATTENED = {  # segmenter SQL -> the same in Python
+    "TS_SEGMENT(ts, 3, 2)": lambda s: py.by_count(s, 3, 2),
+    "TS_SEGMENT_BY_TIME(ts, hour, PT30M)": lambda s: py.by_time(s, HOUR, 30 * MINUTE),
+}
+
+
+def flatten_sql(segmenter: str) -> str:
+    return SERIES_CTE.rstrip() + (
+        f", flat AS (SELECT k, TS_FLATTEN({segmenter}) AS (tt, idx, seg) FROM series) "
+        "SELECT k, tt, idx, TS_COUNT(seg) AS n, TS_SUM(seg) AS total FROM flat"
+    )
+
+
+def expected_flatten(segmenter: str) -> list[tuple[object, ...]]:
+    return [
+        (key, members[0][0], index, float(len(members)), py.total([v for _, v in members]))
+        for key, series in SERIES.items()
+        for index, (_, members) in enumerate(FLATTENED[segmenter](series))
+    ]

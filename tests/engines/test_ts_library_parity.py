@@ -101,3 +101,9 @@ def test_whole_series_reducers(engines: dict[str, Engine], engine: str) -> None:
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_expressions(engines: dict[str, Engine], engine: str) -> None:
     close(_rows(engines[engine], ts_cases.EXPRESSIONS_SQL), ts_cases.expected_expressions())
+
+
+@pytest.mark.parametrize("segmenter", sorted(ts_cases.FLATTENED))
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_flatten(engines: dict[str, Engine], engine: str, segmenter: str) -> None:
+    close(_rows(engines[engine], ts_cases.flatten_sql(segmenter)), ts_cases.expected_flatten(segmenter))

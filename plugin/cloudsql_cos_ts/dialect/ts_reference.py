@@ -279,6 +279,15 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
     ),
     *(_help(name, signature, description, "ts") for name, signature, description in _EXPLODES),
     *(_help(*segmenter) for segmenter in _SEGMENTERS),
+    FunctionHelp(
+        "TS_FLATTEN",
+        "TS_FLATTEN(segments) AS (tick_name, index_name, series_name)",
+        "Each segment as a series of its own: its first tick, its index from 0 and its members as series_name "
+        "(one row per member), to reduce or explode in the next SELECT.",
+        _SERIES_CTE.rstrip()
+        + ", flat AS (SELECT action, TS_FLATTEN(TS_SEGMENT_BY_TIME(ts, hour, hour)) AS (tt, idx, seg) FROM series) "
+        "SELECT action, tt, idx, TS_AVG(seg) AS mean FROM flat",
+    ),
     *(
         _help(
             f"TS_SEG_{name}",

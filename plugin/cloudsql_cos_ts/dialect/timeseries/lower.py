@@ -20,6 +20,7 @@ from sqlglot import exp
 from cloudsql_cos_ts.dialect.ibm_syntax import TS_FORMAT_MARKER
 from cloudsql_cos_ts.dialect.timeseries import sliding
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
+from cloudsql_cos_ts.dialect.timeseries.flatten import lower_flatten
 from cloudsql_cos_ts.dialect.timeseries.format import lower_creation, lower_format, lower_timestamps
 from cloudsql_cos_ts.dialect.timeseries.refused import refusal
 from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of, time_windows
@@ -177,6 +178,7 @@ def lower_time_series(tree: exp.Expr) -> exp.Expr:
         lower_creation(select, names)
     for select in list(tree.find_all(exp.Select)):
         scope = Scope(select, names)
+        lower_flatten(scope)
         _lower_explode(scope)
         _lower_reducers(scope)
     for node in tree.find_all(exp.Anonymous):
