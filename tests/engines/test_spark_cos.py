@@ -149,6 +149,16 @@ def test_secrets_stay_out_of_answers_errors_and_logs(
     assert not [canary for canary in CANARIES for text in shown if canary in text]
 
 
+def test_spark_does_not_substitute_settings_or_environment_into_sql(lab: CosLab) -> None:
+    plugin = lab.plugin(ORG_A)
+    texts = {"e": "${env:HOME}", "s": "${system:user.name}", "c": f"${{fs.s3a.bucket.{ORG_A[0]}.endpoint}}"}
+    try:
+        answer = ask(plugin, "SELECT " + ", ".join(f"'{text}' AS {name}" for name, text in texts.items()))
+    finally:
+        plugin.close()
+    assert values(answer) == [texts]
+
+
 def test_a_bucket_spark_cannot_reach_is_an_actionable_error_without_secrets(lab: CosLab) -> None:
     plugin = lab.plugin(INTRUDER, prefix="plain/", sourceFormat="json", cosEndpoint="http://127.0.0.1:9")
     try:

@@ -25,8 +25,9 @@ SESSION_CONF = {
     # text that is no number) is NULL, never an error. Spark 4 servers default to ANSI on; the
     # answer must not depend on the server's default.
     "spark.sql.ansi.enabled": "false",
-    # Spark replaces ${name} in SQL text with the session's settings (${fs.s3a.bucket.b.secret.key}),
-    # the server's environment (${env:…}) and system properties: a query could read the COS keys.
+    # Spark replaces ${name} in SQL text with the session's settings, the server's environment
+    # (${env:HOME}) and its system properties. The COS keys would come out redacted (their names match
+    # spark.redaction.regex), but the endpoint and whatever the cluster keeps in its environment would not.
     "spark.sql.variable.substitute": "false",
 }
 
