@@ -68,18 +68,3 @@ def bucket_counts(records: list[Record], key: str, time_column: str, width_ms: i
         moment = epoch_ms(when)
         series[record.fields[key]][moment - moment % width_ms] += 1
     return {k: dict(v) for k, v in series.items()}
-
-
-def counts_at_first_observation(
-    records: list[Record], key: str, time_column: str, width_ms: int
-) -> dict[str, dict[int, int]]:
-    """As :func:`bucket_counts`, but each count at its bucket's first observation (IBM's ``TS_SEG_COUNT``)."""
-    first: dict[tuple[str, int], int] = {}
-    for record in records:
-        when = record.time(time_column)
-        if when is not None:
-            moment, group = epoch_ms(when), record.fields[key]
-            bucket = (group, moment - moment % width_ms)
-            first[bucket] = min(first.get(bucket, moment), moment)
-    counts = bucket_counts(records, key, time_column, width_ms)
-    return {k: {first[k, start]: n for start, n in v.items()} for k, v in counts.items()}

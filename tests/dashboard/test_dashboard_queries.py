@@ -27,7 +27,6 @@ from cloudsql_cos_ts.proto import backend_pb2 as pb
 from tests.dashboard.expected import (
     Record,
     bucket_counts,
-    counts_at_first_observation,
     counts_by,
     epoch_ms,
     in_range,
@@ -157,7 +156,7 @@ def test_p3_chained_time_series(world: World) -> None:
         for r in world.records
         if r.fields["target_ip"] == world.target and world.in_range(r, "start_time")
     ]
-    expected = counts_at_first_observation(target, "action", "start_time", 3_600_000)
+    expected = bucket_counts(target, "action", "start_time", 3_600_000)
     got = {}
     for frame in answers["B"].frames:
         table = pa.ipc.open_file(pa.py_buffer(frame)).read_all()

@@ -70,17 +70,6 @@ def _hourly(flows: list[Flow]) -> Counter[tuple[str, int]]:
     return Counter((f.action, int(f.start.timestamp() * 1000) // 3_600_000 * 3_600_000) for f in flows)
 
 
-def _hourly_at_first_flow(flows: list[Flow]) -> dict[tuple[str, int], float]:
-    """``TS_SEG_COUNT`` per hour: IBM puts each count at the hour's first observation, not at the hour."""
-    first: dict[tuple[str, int], int] = {}
-    for f in flows:
-        moment = int(f.start.timestamp() * 1000)
-        hour = (f.action, moment // 3_600_000)
-        first[hour] = min(first.get(hour, moment), moment)
-    counts = _hourly(flows)
-    return {(action, first[action, hour // 3_600_000]): float(n) for (action, hour), n in counts.items()}
-
-
 def test_p3_chained_time_series(duck: duckdb.DuckDBPyConnection) -> None:
     query_a = f"""SELECT action, to_timestamp(start_time) AS conn_time, 1.0 AS one
 FROM FLOW_FLAT
@@ -104,8 +93,8 @@ FROM series"""
         rows = duck.execute(translation_b.sql).fetchall()
     finally:
         duck.unregister("__PREV_A")
-    expected = _hourly_at_first_flow([f for f in _flows(target_ip=TARGET) if _in_range(f.start)])
-    assert {(action, tt): value for action, tt, value in rows} == expected
+    expected = _hourly([f for f in _flows(target_ip=TARGET) if _in_range(f.start)])
+    assert {(action, tt): value for action, tt, value in rows} == {k: float(v) for k, v in expected.items()}
     assert {action for action, _, _ in rows} == {"accepted", "rejected"}
 
 
@@ -137,8 +126,8 @@ def test_p3_query_b_on_the_specified_prev_table(duck: duckdb.DuckDBPyConnection)
         rows = sorted(duck.execute(translate(sql, dialect="duckdb").sql).fetchall())
     finally:
         duck.unregister("__PREV_A")
-    ten, minute = 1714989600000, 60_000  # each hour's count at its first observation (IBM's TS_SEG_COUNT)
-    assert rows == [("accepted", ten, 2.0), ("accepted", ten + 150 * minute, 1.0), ("rejected", ten + 59 * minute, 1.0)]
+    ten, twelve = 1714989600000, 1714989600000 + 2 * 3_600_000
+    assert rows == [("accepted", ten, 2.0), ("accepted", twelve, 1.0), ("rejected", ten, 1.0)]
 
 
 def test_p4_top_rejected_sources(duck: duckdb.DuckDBPyConnection) -> None:
@@ -227,8 +216,8 @@ ORDER BY attempts DESC LIMIT 25""",
     rejected, accepted, reject_ratio = ratio[0]
     assert reject_ratio == rejected / (rejected + accepted)
     in_range = [f for f in FLOWS if _in_range(f.start)]
-    assert {(action, tt): value for tt, value, action in hourly_ts} == _hourly_at_first_flow(in_range)
     expected = {k: float(v) for k, v in _hourly(in_range).items()}
+    assert {(action, tt): value for tt, value, action in hourly_ts} == expected
     assert {(action, int(tt)): float(value) for tt, value, action in hourly_plain} == expected
     assert [row[0] for row in actors] == [SCANNER]
 

@@ -67,10 +67,10 @@ def _hours(*points: tuple[str, float, float | None]) -> list[tuple[str, int, flo
 
 
 CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
-    # TS_SEG_COUNT's tick is the first observation of the window (IBM), the others' the window start
+    # every reducer, TS_SEG_COUNT included, at the window start (the segment's tick)
     (
         "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",
-        [("a", _ms("00:10"), 2.0), ("a", _ms("01:20"), 1.0), ("a", _ms("03:05"), 1.0), ("b", _ms("01:00"), 2.0)],
+        _hours(("a", 0, 2.0), ("a", 1, 1.0), ("a", 3, 1.0), ("b", 1, 2.0)),
     ),
     (
         "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, hour, per_hour))",
@@ -99,16 +99,23 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
             ("a", -1, 3.0), ("a", 0, 6.0), ("a", 1, 3.0), ("a", 2, 4.0), ("a", 3, 4.0), ("b", 0, 30.0), ("b", 1, 30.0)
         ),
     ),
-    # 90 min windows every 30 min; each count at its window's first observation
+    # 90 min windows every 30 min, each count at its window's start
     (
         "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, PT90M, PT30M))",
-        [
-            *(("a", _ms(clock), count) for clock, count in (("00:10", 1.0), ("00:10", 2.0), ("00:10", 3.0))),
-            *(("a", _ms(clock), count) for clock, count in (("00:50", 2.0), ("01:20", 1.0))),
-            *(("a", _ms("03:05"), 1.0) for _ in range(3)),
-            *(("b", _ms(clock), count) for clock, count in (("01:00", 1.0), ("01:00", 2.0), ("01:00", 2.0))),
-            ("b", _ms("01:30"), 1.0),
-        ],
+        _hours(
+            ("a", -1, 1.0),
+            ("a", -0.5, 2.0),
+            ("a", 0, 3.0),
+            ("a", 0.5, 2.0),
+            ("a", 1, 1.0),
+            ("a", 2, 1.0),
+            ("a", 2.5, 1.0),
+            ("a", 3, 1.0),
+            ("b", 0, 1.0),
+            ("b", 0.5, 2.0),
+            ("b", 1, 2.0),
+            ("b", 1.5, 1.0),
+        ),
     ),
     # hopping: 30 min windows every hour (gaps between windows)
     (
@@ -145,7 +152,7 @@ def test_without_key_all_rows_are_one_series(obs: duckdb.DuckDBPyConnection) -> 
         'WITH series AS (SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t", value="v") IN ts) '
         "SELECT TS_EXPLODE(TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))) AS (tt, n) FROM series"
     )
-    assert _run(obs, sql) == [(_ms("00:10"), 2.0), (_ms("01:00"), 3.0), (_ms("03:05"), 1.0)]
+    assert _run(obs, sql) == [(T0, 2.0), (T0 + H, 3.0), (T0 + 3 * H, 1.0)]
 
 
 def test_default_series_name_and_one_select(obs: duckdb.DuckDBPyConnection) -> None:

@@ -246,8 +246,5 @@ def by_anchor(series: Series, condition: Callable[[Value], bool], before: int, a
 
 
 def reduce_segments(segments: list[Segment], name: str) -> Series:
-    """``TS_SEG_<name>``: COUNT at the first member's tick, the others at the segment's tick."""
-    return [
-        (members[0][0] if name == "COUNT" else tick, STATISTICS[name]([v for _, v in members]))
-        for tick, members in segments
-    ]
+    """``TS_SEG_<name>``: every reducer at the segment's tick."""
+    return [(tick, STATISTICS[name]([v for _, v in members])) for tick, members in segments]

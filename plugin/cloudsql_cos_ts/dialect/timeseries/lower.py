@@ -101,8 +101,7 @@ def _lower_explode(scope: Scope) -> None:
         exploded.group_by(key, start, having=observed)
         return
     segments = segments_of(scope, segmentation, deviation=needs_deviation(kind))
-    tick = f"min({segments.series.tick})" if kind == "COUNT" else segments.tick
-    exploded.replace_item(tick, statistic(kind, segments.series.value, segments.deviation))
+    exploded.replace_item(segments.tick, statistic(kind, segments.series.value, segments.deviation))
     exploded.group_by(segments.series.key, segments.bucket, having=f"min({segments.series.tick}) IS NOT NULL")
 
 

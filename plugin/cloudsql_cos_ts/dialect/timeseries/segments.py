@@ -13,7 +13,9 @@ observations exist. Each segment's tick (``docs/time-series-functions.md``):
 * ``TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)`` — one segment per distinct tick where the
   condition holds, holding the ticks ``[anchor - before, anchor + after]``; tick = the anchor's.
 
-``TS_SEG_COUNT`` puts its value at the segment's first observation instead, as IBM documents.
+Every ``TS_SEG_*`` reducer, ``TS_SEG_COUNT`` included, puts its value at the segment's tick. IBM's
+wording "the first observation of the segment" for ``TS_SEG_COUNT`` is exact for the count, silence
+and marker segmenters only: a time window's tick is its start, which may precede its first member.
 """
 
 from __future__ import annotations

@@ -67,5 +67,4 @@ def lower_sliding(
     scope.select.args["from_"].set("this", inner.subquery(source.alias_or_name or "__ts_source"))
     lag = scope.add("lag", f"explode(sequence(0, {window // step - 1}))")
     start = scope.add("start", f"({names['bucket']} - {lag}) * {step}")
-    tick = f"min({names['first']})" if kind == "COUNT" else start
-    return tick, _COMBINED[kind].format(**names), names["key"], start, f"min({names['first']}) IS NOT NULL"
+    return start, _COMBINED[kind].format(**names), names["key"], start, f"min({names['first']}) IS NOT NULL"
