@@ -212,8 +212,8 @@ def test_zip_layout(platform: str) -> None:
     for name in required:
         assert f"{PLUGIN_ID}/{name}" in names, name
     assert f"{PLUGIN_ID}/backend/{platform}/{EXECUTABLE}" in names
-    others = {name.split("/")[2] for name in names if name.startswith(f"{PLUGIN_ID}/backend/")}
-    assert others == {platform}
+    bundles = {name.split("/")[2] for name in names if name.startswith(f"{PLUGIN_ID}/backend/")}
+    assert bundles - {""} == {platform}
     assert [n for n in names if f"/{EXECUTABLE}_linux_" in n] == [f"{PLUGIN_ID}/{EXECUTABLE}_{platform}"]
     assert json.loads(release(platform).read(f"{PLUGIN_ID}/plugin.json")) == manifest()
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
