@@ -13,7 +13,9 @@ import pyarrow as pa
 import pytest
 
 from cloudsql_cos_ts.dialect import translate
+from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
 from cloudsql_cos_ts.macros import MacroContext, expand_macros
+from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 from cloudsql_cos_ts.timerange import TimeRange
 
 START = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
@@ -91,6 +93,7 @@ def flow_table() -> pa.Table:
 def duck() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    register_functions(connection, EnrichmentFiles())  # as the engine does, so enrichment examples run too
     connection.register("flows", flow_table())
     connection.execute("CREATE TABLE FLOW_FLAT AS SELECT * FROM flows")
     connection.unregister("flows")
