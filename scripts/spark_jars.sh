@@ -8,7 +8,8 @@
 #   scripts/spark_jars.sh [path]   fetch once (Maven, checksums checked), print "JAR,JAR,JAR" for --jars
 #
 # Fetched with the ordinary Maven client (`mvn dependency:get`, strict checksums) into a Maven
-# repository under .cache/spark-jars/ (gitignored), then checked against the SHA-256 pinned here.
+# repository in the user's cache (~/.cache/cloudsql-cos-ts/spark-jars/, or $XDG_CACHE_HOME's), shared by
+# every clone on the machine because the SDK bundle is large, then checked against the SHA-256 pinned here.
 # The repository is Maven's own default; CLOUDSQL_MAVEN_REPOSITORY names another (a mirror).
 # The SDK bundle is ~690 MB: the first run prints progress, later runs only check the files' stamps.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,7 +20,8 @@ ARTIFACTS=(
   "software.amazon.awssdk:bundle:2.35.4 db4b55f24ad1b4e70f17eb1717a4de76a8dadc5a27d764be7c44ff67b2c1c677"
   "software.amazon.s3.analyticsaccelerator:analyticsaccelerator-s3:1.3.1 4959a9747cbb479c73c3ffbcd479bee5b014f8b2880994585a8693fb9d24675e"
 )
-M2="$REPO/.cache/spark-jars/m2"
+JAR_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/cloudsql-cos-ts/spark-jars"
+M2="$JAR_CACHE/m2"
 
 jar_path() {  # group:artifact:version -> its file in the Maven repository
   local group artifact version
@@ -50,7 +52,7 @@ fetch() {  # $1 = group:artifact:version
 }
 
 progress() {  # print the cache's size every 10 s while Maven downloads (it prints nothing in between)
-  while sleep 10; do echo "  … $(du -sm "$M2" | cut -f1) MB in .cache/spark-jars" >&2; done
+  while sleep 10; do echo "  … $(du -sm "$M2" | cut -f1) MB in $JAR_CACHE" >&2; done
 }
 
 verify() {  # $1 = jar, $2 = pinned SHA-256; hashing 690 MB takes seconds, so once per download
