@@ -46,6 +46,7 @@ export type AuthType = 'none' | 'iam' | 'hmac';
 export type SourceFormat = 'flowlogs' | 'json' | 'parquet' | 'csv';
 /** What a query does with a flow-log object that is not gzip JSON: leave it out with a warning, or fail. */
 export type DamagedObjects = 'skip' | 'fail';
+export type UnfilteredQueries = 'dashboardRange' | 'wholeSource';
 
 /** Datasource settings visible to every viewer: never a secret in here. */
 export interface CloudSqlOptions extends DataSourceJsonData {
@@ -54,14 +55,30 @@ export interface CloudSqlOptions extends DataSourceJsonData {
   sourceFormat?: SourceFormat;
   damagedObjects?: DamagedObjects;
   destination?: string;
+  /** Further cos:// locations statements may read and write (FROM/INTO cos://…); set by provisioning. */
+  allowedLocations?: string[];
   cosEndpoint?: string;
   authType?: AuthType;
   serviceInstanceId?: string;
+  /** IAM token endpoint, for private or test IAM (default: IBM's public one). */
+  iamEndpoint?: string;
   sparkUrl?: string;
   dataEngineInstanceCrn?: string;
+  dataEngineApiUrl?: string;
   cacheTtlSeconds?: number;
+  /** Result-cache alignment of live ranges, so refreshes share entries (default true). */
+  cacheAlignRanges?: boolean;
+  cacheSettleSeconds?: number;
+  cacheAlignStepSeconds?: number;
   queryTimeoutSeconds?: number;
   rowLimit?: number;
+  /** DuckDB's threads and memory limit (e.g. "2GB"). */
+  threads?: number;
+  memoryLimit?: string;
+  /** A query without a time predicate: the dashboard range (default) or IBM's whole source. */
+  unfilteredQueries?: UnfilteredQueries;
+  /** The most objects one query may scan when it reaches an end of the source. */
+  scanLimitObjects?: number;
   /** The most memory one query's answer may take in the plugin, in MB (default: 2 KiB per row of rowLimit). */
   queryMemoryLimitMB?: number;
   /** Absolute paths of the datasource's own enrichment CSV files (empty: the bundled data / no subnet names). */
