@@ -135,7 +135,7 @@ def test_save_and_test_reports_our_stages(world: HostWorld, method: str) -> None
     assert answer.status == 200, answer.body
     assert answer.body["status"] == "OK" and "DuckDB" in answer.body["message"], answer.body
     stages = answer.body["details"]["stages"]
-    assert [s["name"] for s in stages] == ["settings", "credentials", "source", "scan", "destination", "engine"]
+    assert [s["name"] for s in stages] == ["settings", "credentials", "source", "scan", "destination", "enrichment", "engine"]
     assert all(s["status"] != "error" for s in stages), stages
 
 
@@ -144,7 +144,7 @@ def test_the_bundled_dashboard_is_provisioned_with_the_shipped_queries(world: Ho
     assert dashboard == json.loads((world.dist / "dashboards" / "vpc-flow-logs.json").read_text())
     variables = dashboard["templating"]["list"]
     targets = [t for p in dashboard["panels"] for t in p["targets"]]
-    assert len(dashboard["panels"]) == 6
+    assert len(dashboard["panels"]) == 9
     assert [v["name"] for v in variables] == ["target_ip", "target_ip_private"]
     assert all(t["datasource"] == {"type": PLUGIN_ID, "uid": DATASOURCE_UID} for t in [*targets, *variables])
     shipped = load_queries()
