@@ -26,7 +26,10 @@ trap 'rm -rf "$work"' EXIT
   --collect-submodules pyspark.sql.connect --collect-data pyspark.errors \
   --exclude-module pyarrow.cuda --exclude-module pyarrow._s3fs \
   --exclude-module setuptools --exclude-module _distutils_hack --exclude-module numpy.distutils \
+  --exclude-module readline \
   packaging/entry.py)
+# readline is excluded: its extension links GNU readline (GPL-3), which the plugin may not ship, and a
+# plugin never reads a terminal.
 # setuptools is excluded above: nothing the plugin runs imports it, and with it bundled PyInstaller's
 # runtime hook for it imports it on every start, before our code (a large part of the handshake time).
 # Build-time files of pyarrow (C++ headers, Cython sources), its Flight RPC and S3 libraries

@@ -52,6 +52,9 @@ UNPACKED_BUDGET_BYTES = 300 * 1000 * 1000
 RELATIVE_LINK = re.compile(r"!?\[[^\]]*\]\((?!https?://|mailto:|#)([^)\s]+)")
 HTML_RELATIVE_LINK = re.compile(r"""(?:src|href)=["'](?!https?://|mailto:|#)([^"']+)""")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Shared libraries under the GPL without a runtime-library exception: the Apache-2.0 plugin may not
+# ship them (GNU readline comes with CPython's readline module; gdbm with dbm.gnu).
+GPL_ONLY_LIBRARIES = re.compile(r"^lib(readline|gdbm|gdbm_compat)\.so")
 
 
 @cache
@@ -195,6 +198,14 @@ def test_backend_is_built_for_its_platform(platform: str) -> None:
     header = binary.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and header[4] == 2, "not a 64-bit ELF executable"
     assert int.from_bytes(header[18:20], "little") == ELF_MACHINES[platform]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_backend_ships_no_gpl_only_library(platform: str) -> None:
+    bundle = DIST / "backend" / platform
+    assert bundle.is_dir(), f"dist/backend/{platform} is not built: run bash scripts/build.sh"
+    found = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("lib*.so*") if GPL_ONLY_LIBRARIES.match(p.name))
+    assert found == []
 
 
 def test_one_zip_per_platform() -> None:
