@@ -28,6 +28,7 @@ from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 from cloudsql_cos_ts.settings.secret import Secret
 from cloudsql_cos_ts.storage.cos import CosStore
+from tests.health.stages import STAGES
 from tests.plugin_host import PluginProcess, datasource_context
 from tests.real_objects import cases as real_objects
 from tests.storage.conftest import BUCKET, GOOD_API_KEY, HMAC_ID, HMAC_SECRET
@@ -35,7 +36,6 @@ from tests.storage.conftest import BUCKET, GOOD_API_KEY, HMAC_ID, HMAC_SECRET
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
 END = datetime(2024, 5, 6, 1, 0, tzinfo=UTC)
 BAD_KEY = "wrong-api-key-must-not-show"
-STAGES = ["settings", "credentials", "source", "scan", "destination", "enrichment", "engine"]
 HMAC_SECURE = {"hmacAccessKeyId": HMAC_ID, "hmacSecretAccessKey": HMAC_SECRET}
 
 
@@ -89,7 +89,7 @@ def iam_settings(s3: str, iam: str, prefix: str = "health-ok/", **extra: str) ->
 def test_local_folder_walks_every_stage(instances: InstanceManager, local_flowlogs: Path, tmp_path: Path) -> None:
     report = check(instances, {"source": str(local_flowlogs), "destination": str(tmp_path / "results")})
     assert report.ok, report.message
-    assert [s.name for s in report.stages] == STAGES
+    assert [s.name for s in report.stages] == list(STAGES)
     assert set(statuses(report).values()) == {"ok"}
     details = {s.name: s.detail for s in report.stages}
     assert details["credentials"] == "not needed for a local folder"
@@ -350,7 +350,7 @@ def test_check_health_over_grpc(plugin: PluginProcess, local_flowlogs: Path) -> 
     answer = plugin.diagnostics.CheckHealth(good, timeout=20)
     assert answer.status == pb.CheckHealthResponse.OK, answer.message
     stages = json.loads(answer.jsonDetails)["stages"]
-    assert [s["name"] for s in stages] == STAGES
+    assert [s["name"] for s in stages] == list(STAGES)
     assert all(set(s) == {"name", "status", "ms", "detail"} for s in stages)
     bad = pb.CheckHealthRequest(pluginContext=datasource_context({"source": "/no/such/folder"}, uid="h2"))
     answer = plugin.diagnostics.CheckHealth(bad, timeout=20)

@@ -25,6 +25,7 @@ import pytest
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
 from tests.dashboard.expected import Record, bucket_counts, counts_by, epoch_ms, in_range
 from tests.dashboard.shipped import load_queries
+from tests.health.stages import STAGES
 from tests.host.conftest import HostWorld
 from tests.host.frames import Frame, QueryResult, results_of
 from tests.host.host import BUILD_TIMEOUT_S, EXECUTABLE, PLUGIN_ID, HostProcess, wait_for
@@ -135,7 +136,7 @@ def test_save_and_test_reports_our_stages(world: HostWorld, method: str) -> None
     assert answer.status == 200, answer.body
     assert answer.body["status"] == "OK" and "DuckDB" in answer.body["message"], answer.body
     stages = answer.body["details"]["stages"]
-    assert [s["name"] for s in stages] == ["settings", "credentials", "source", "scan", "destination", "enrichment", "engine"]
+    assert [s["name"] for s in stages] == list(STAGES)
     assert all(s["status"] != "error" for s in stages), stages
 
 

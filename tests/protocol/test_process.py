@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
+from tests.health.stages import STAGES
 from tests.plugin_host import PluginProcess, datasource_context, grafana_env, plugin_command
 
-STAGES = ("settings", "credentials", "source", "scan", "destination", "enrichment", "engine")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$")
 
 
