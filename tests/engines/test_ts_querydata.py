@@ -26,7 +26,7 @@ START, END = datetime(2024, 5, 6, 0, 0, tzinfo=UTC), datetime(2024, 5, 6, 3, 0, 
 HOUR = 3_600_000
 RAW = (
     "SELECT action, unix_millis(to_timestamp(start_time)) AS t, CAST(bytes_from_initiator AS DOUBLE) AS v "
-    "FROM FLOW_FLAT WHERE start_time IS NOT NULL"
+    "FROM FLOW_FLAT WHERE to_timestamp(start_time) IS NOT NULL"  # empty times (real objects) have no tick
 )
 # function label -> (SQL inside TS_EXPLODE, reference on one action's series)
 FUNCTIONS: dict[str, tuple[str, Callable[[py.Series], py.Series]]] = {
