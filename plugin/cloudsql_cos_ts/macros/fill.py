@@ -154,6 +154,8 @@ def _fill_one(table: pa.Table, fill: TimeGroupFill, time_range: TimeRange, row_l
         (-(2**63), 0, 0, row) for row, epoch_ms in zip(rows, times, strict=True) if epoch_ms is None
     ]
     _check_row_limit(groups, buckets, len(output), row_limit)
+    # A constant fill's values do not depend on the row before: work them out once, not per bucket.
+    constant = None if fill.mode == "previous" else _new_row_values(fill, table, value_columns, None)
     for group_index, (labels, members) in enumerate(groups.items()):
         present = {epoch_ms for epoch_ms, _ in members}
         missing: list[tuple[int, dict[str, Any] | None]] = [(b, None) for b in buckets if b not in present]
@@ -161,7 +163,7 @@ def _fill_one(table: pa.Table, fill: TimeGroupFill, time_range: TimeRange, row_l
         for sequence, (epoch_ms, found) in enumerate(sorted([*members, *missing], key=lambda item: item[0])):
             if found is None:
                 row = dict(zip(label_columns, labels, strict=True))
-                row.update(_new_row_values(fill, table, value_columns, previous))
+                row.update(constant if constant is not None else _new_row_values(fill, table, value_columns, previous))
                 row[time_name] = epoch_ms
             else:
                 row = previous = found
