@@ -16,7 +16,7 @@ bash "$REPO/scripts/spark_jars.sh" >/dev/null
 step "Python tests (all of tests/: unit, protocol, language, engines with a real Spark, conformance with Grafana's Go SDK, dist/ in the Grafana-less host) against dist/"
 export CLOUDSQL_PLUGIN_EXECUTABLE="$REPO/dist/${EXECUTABLE}_linux_amd64"
 status=0
-"$VENV/bin/pytest" -q -p no:cacheprovider "$@" || status=$?
+"$VENV/bin/pytest" -q -p no:cacheprovider --durations=20 "$@" || status=$?
 step "frontend tests (unit + real browser)"
 bash "$REPO/frontend/scripts/test.sh" || status=$?
 exit "$status"
