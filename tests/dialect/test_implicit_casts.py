@@ -17,12 +17,8 @@ from typing import Any
 
 import pytest
 
-from cloudsql_cos_ts.proto import backend_pb2 as pb
-from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames
-from tests.real_objects.cases import write
+from tests.real_objects.serving import Served, serving, table_rows
 
-FROM_MS = int(datetime(2020, 7, 1, 20, tzinfo=UTC).timestamp() * 1000)
-TO_MS = int(datetime(2020, 7, 1, 22, tzinfo=UTC).timestamp() * 1000)
 HOUR_20 = datetime(2020, 7, 1, 20, tzinfo=UTC)
 OBJECTS = ["empty_and_bad_times", "count_mismatch_empty_times"]
 
@@ -63,21 +59,11 @@ CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
 
 
 @pytest.fixture(scope="module")
-def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PluginProcess, pb.PluginContext]]:
-    root = tmp_path_factory.mktemp("implicit-casts")
-    write(root / "bucket", names=OBJECTS)
-    process = PluginProcess(cache_dir=root / "cache").start()
-    yield process, datasource_context({"source": str(root / "bucket")}, uid="implicit-casts")
-    process.stop()
+def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serving(tmp_path_factory.mktemp("implicit-casts"), OBJECTS, uid="implicit-casts") as served:
+        yield served
 
 
 @pytest.mark.parametrize(("sql", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_spark_casts_string_operands(
-    plugin: tuple[PluginProcess, pb.PluginContext], sql: str, expected: list[tuple[Any, ...]]
-) -> None:
-    process, context = plugin
-    model = {"rawSql": sql, "format": "table", "timeColumn": "start_time"}
-    answer = process.query(data_query("A", model, from_ms=FROM_MS, to_ms=TO_MS), context=context)["A"]
-    assert answer.status == 200, answer.error
-    (table,) = decode_frames(answer)
-    assert [tuple(row.values()) for row in table.to_pylist()] == expected
+def test_spark_casts_string_operands(plugin: Served, sql: str, expected: list[tuple[Any, ...]]) -> None:
+    assert table_rows(plugin, sql) == expected

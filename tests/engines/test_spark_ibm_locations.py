@@ -21,7 +21,7 @@ from cloudsql_cos_ts.storage.cos import CosStore
 from tests.engines.inprocess import Answer, InProcessPlugin
 from tests.plugin_host import data_query, datasource_context
 from tests.real_objects import cases as real_objects
-from tests.real_objects.test_empty_times import FROM_MS, TO_MS
+from tests.real_objects.serving import FROM_MS, TO_MS
 from tests.storage.conftest import BUCKET, HMAC_ID, HMAC_SECRET
 
 READABLE = [c.name for c in real_objects.CASES if not c.damaged and c.name != "not_gzipped"]

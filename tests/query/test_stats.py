@@ -18,7 +18,7 @@ import pytest
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames, frame_meta
 from tests.real_objects.cases import CASES, DAMAGED, readable_records, write
-from tests.real_objects.test_empty_times import FROM_MS, TO_MS
+from tests.real_objects.serving import FROM_MS, TO_MS
 
 COUNT_SQL = "SELECT count(*) AS n FROM FLOW_FLAT"
 UNITS = {"Bytes downloaded": "decbytes", "Time queued": "ms", "Time running": "ms"}

@@ -20,7 +20,7 @@ from cloudsql_cos_ts.proto import backend_pb2 as pb
 from tests.dashboard.shipped import load_models
 from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames, frame_meta
 from tests.real_objects.cases import CASES, DAMAGED, TARGET_IP, gz, readable_records, write
-from tests.real_objects.test_empty_times import FROM_MS, TO_MS
+from tests.real_objects.serving import FROM_MS, TO_MS
 
 FIRST_DAMAGED = min(case.key for case in DAMAGED)
 NOTICE = (

@@ -10,7 +10,7 @@ import pytest
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames
 from tests.real_objects.cases import readable_records, write
-from tests.real_objects.test_empty_times import FROM_MS, TO_MS
+from tests.real_objects.serving import FROM_MS, TO_MS
 
 RECORDS = readable_records()
 TERMINATED = sum(1 for r in RECORDS if r["was_terminated"])

@@ -15,7 +15,7 @@ import pytest
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames
 from tests.real_objects.cases import readable_records, write, write_v0
-from tests.real_objects.test_empty_times import FROM_MS, TO_MS
+from tests.real_objects.serving import FROM_MS, TO_MS
 
 MESSAGE = "holds IBM's 2020 beta flow-log layout (ibm_vpc_flowlogs_v0/…"
 COUNT = "SELECT count(*) AS n FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string)"
