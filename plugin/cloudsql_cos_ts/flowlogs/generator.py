@@ -338,17 +338,17 @@ def _long_connections(seed: int, vnic: Vnic, window_start: int, window_end: int)
 
 def _windows(vnic: Vnic, seed: int, start: int, end: int) -> Iterator[tuple[int, int]]:
     """The vNIC's capture windows covering ``[start, end)``: five-minute slots from its stream's start
-    second, a few cut short by a flush (the slot's rest is the next window)."""
+    second, a few cut short by a flush (the slot's rest is the next window). The first and last slots
+    are cut at ``start`` and ``end``, so no record lies outside the span (none in the future when it
+    ends now)."""
     offset = vnic.stream_start % WINDOW_S
     slot = (start - offset) // WINDOW_S * WINDOW_S + offset
     while slot < end:
         rng = random.Random(f"{seed}/{vnic.partition.vnic_id}/slot/{slot}")
-        if rng.random() < FLUSH_SHARE:
-            cut = slot + rng.randrange(60, WINDOW_S - 60)
-            yield slot, cut
-            yield cut, slot + WINDOW_S
-        else:
-            yield slot, slot + WINDOW_S
+        cut = slot + rng.randrange(60, WINDOW_S - 60) if rng.random() < FLUSH_SHARE else slot + WINDOW_S
+        for window_start, window_end in ((slot, cut), (cut, slot + WINDOW_S)):
+            if max(window_start, start) < min(window_end, end):
+                yield max(window_start, start), min(window_end, end)
         slot += WINDOW_S
 
 
