@@ -134,7 +134,8 @@ class _TimeSide:
     typed: bool  # compared as a time (cast, or a TIMESTAMP column), not as text
 
 
-def _time_side(node: exp.Expr, read: _Read) -> _TimeSide | None:
+def _unwrapped(node: exp.Expr) -> tuple[exp.Expr, bool, bool]:
+    """``node`` without its casts and parentheses, whether one made it a DATE, and whether any cast it."""
     as_date = typed = False
     while isinstance(node, exp.Cast | exp.TsOrDsToDate | exp.Paren):
         if isinstance(node, exp.TsOrDsToDate) or (isinstance(node, exp.Cast) and node.to.is_type("date")):
@@ -142,6 +143,11 @@ def _time_side(node: exp.Expr, read: _Read) -> _TimeSide | None:
         if not isinstance(node, exp.Paren):
             typed = True
         node = node.this
+    return node, as_date, typed
+
+
+def _time_side(node: exp.Expr, read: _Read) -> _TimeSide | None:
+    node, as_date, typed = _unwrapped(node)
     column = read.column(node)
     if column is None or column not in TWO_SIDED | EARLY_SIDE_ONLY:
         return None
@@ -169,13 +175,7 @@ def _parse_moment(text: str) -> tuple[int, bool] | None:
 
 
 def _constant(node: exp.Expr) -> _Constant | None:
-    typed = is_date = False
-    while isinstance(node, exp.Cast | exp.TsOrDsToDate | exp.Paren):
-        if isinstance(node, exp.TsOrDsToDate) or (isinstance(node, exp.Cast) and node.to.is_type("date")):
-            is_date = True
-        if not isinstance(node, exp.Paren):
-            typed = True
-        node = node.this
+    node, is_date, typed = _unwrapped(node)
     if not isinstance(node, exp.Literal) or not node.is_string:
         return None
     parsed = _parse_moment(node.this)
