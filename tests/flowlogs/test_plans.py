@@ -86,7 +86,7 @@ def test_memo_matches_listings_by_identity_and_forgets_after_its_ttl(folder: Pat
         return list_range(store, "", RANGE, CancelToken(), vnic_cache=vnics, context=f"{folder}/")
 
     memo, first = PlanMemo(ttl_s=0.2), listed()
-    plan = Plan(first.listings, [], objects_listed=0, objects_needed=0)
+    plan = Plan(first.listings, [], objects_listed=0, objects_needed=0, bytes_needed=0)
     memo.put(first, plan)
     assert memo.get(first) is plan
     again = listed()

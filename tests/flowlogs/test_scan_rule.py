@@ -26,6 +26,7 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.scan import SourceScan, choose_scan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_RELATIONS
+from cloudsql_cos_ts.settings.budget import Budget, Budgets, Cap
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, UnfilteredQueries
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings
@@ -106,7 +107,8 @@ class Source:
     def chosen(self, sql: str, dashboard: TimeRange, *, unfiltered: UnfilteredQueries = "dashboardRange") -> SourceScan:
         translation = translate(sql, dialect="duckdb")
         reads = sorted(translation.referenced & FLOW_RELATIONS)
-        return choose_scan(translation.time_bounds, reads, dashboard, unfiltered=unfiltered, limit=10**9)
+        return choose_scan(translation.time_bounds, reads, dashboard, unfiltered=unfiltered,
+                           budgets=Budgets(scan_limit_objects=10**9))
 
 
 def _open(folder: Path, cache: Path) -> Iterator[Source]:
@@ -192,16 +194,16 @@ def test_whole_source_mode_reads_everything_up_to_the_scan_limit(real: Source) -
     scan = real.chosen(sql, FAR_AWAY, unfiltered="wholeSource")
     assert scan.time_range == EVERYTHING.time_range and not scan.dashboard_applied
     assert real.rows(sql, scan) == real.rows(sql, EVERYTHING)
-    limited = SourceScan(EVERYTHING.time_range, object_limit=3)
-    with pytest.raises(BadRequest, match=r"would read 1\d flow-log objects, more than .* scan limit of 3 "
-                                         r"\(setting scanLimitObjects\).*add a time filter"):
+    limited = SourceScan(EVERYTHING.time_range, budget=Budget(objects=Cap(3, "scanLimitObjects")))
+    with pytest.raises(BadRequest, match=r"would read 1\d flow-log objects \(\d+\.\d MB\), more than .* scan limit "
+                                         r"of 3 \(setting scanLimitObjects\).*add a time filter"):
         real.run(sql, limited)
 
 
 def test_a_one_sided_bound_is_limited_but_a_two_sided_one_is_not(real: Source) -> None:
     one_sided = real.chosen(f"SELECT 1 FROM FLOW_FLAT WHERE to_timestamp(start_time) < {_ts('2020-07-02T00:00:00Z')}",
                             FAR_AWAY)
-    assert one_sided.time_range.from_ms == EARLIEST_MS and one_sided.object_limit == 10**9
+    assert one_sided.time_range.from_ms == EARLIEST_MS and one_sided.budget.objects == Cap(10**9, "scanLimitObjects")
     day = real.chosen("SELECT 1 FROM FLOW WHERE CAST(capture_start_time AS date) = DATE('2020-07-01')", FAR_AWAY)
     start = datetime(2020, 7, 1, tzinfo=UTC)
     assert day == SourceScan(TimeRange(_ms(start), _ms(start + timedelta(days=1)) - 1))

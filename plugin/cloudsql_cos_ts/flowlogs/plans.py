@@ -28,6 +28,7 @@ class Plan:
     paths: list[Path]
     objects_listed: int
     objects_needed: int
+    bytes_needed: int
     damaged: tuple[str, ...] = ()  # keys of needed objects that could not be read, sorted
 
 

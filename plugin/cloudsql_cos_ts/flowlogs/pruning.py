@@ -86,6 +86,10 @@ class PruneResult:
     def objects_needed(self) -> int:
         return sum(len(objects) for objects in self.needed.values())
 
+    @property
+    def bytes_needed(self) -> int:
+        return sum(obj.size for objects in self.needed.values() for obj in objects)
+
 
 def _shifted(epoch_ms: int, delta: timedelta) -> datetime:
     """``epoch_ms + delta`` as a UTC datetime, kept within the years 1 to 9999."""

@@ -9,21 +9,30 @@
   and the answer says so in a notice; with ``unfilteredQueries: wholeSource`` the whole source is
   read, up to the scan limit. Over the limit the query is a 400 that says how to add a time filter:
   a dashboard must not download a bucket by accident.
+
+The scan limit is one of the limits of the query's ``Budget`` (``settings/budget.py``): whatever
+limit binds, the check is the same, made once on the pruned listing before anything is downloaded,
+and the refusal gives the estimate and how to narrow the query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cloudsql_cos_ts.dialect.time_bounds import RelationBounds, TimeBounds
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.budget import Budget, Budgets
 from cloudsql_cos_ts.settings.datasource import UnfilteredQueries
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
 TIME_FILTER_HINT = (
     "add a time filter, e.g. WHERE $__timeFilterColumn(start_time, string) or "
     "WHERE CAST(capture_start_time AS date) = DATE('2020-07-24')"
+)
+NARROW_HINT = (
+    "choose a smaller dashboard range, add a time filter ($__timeFilterColumn(start_time, string)) or fix the "
+    "partition columns (WHERE year = 2026 AND month = 12 AND day = 6)"
 )
 
 
@@ -34,17 +43,34 @@ class SourceScan:
     time_range: TimeRange
     # No time predicate: only records of objects whose capture window overlaps ``time_range``.
     dashboard_applied: bool = False
-    # The range reaches an end of the source: more objects than this to read is a 400.
-    object_limit: int | None = None
+    # What the query may read after pruning (the scan limit included when the range reaches an end).
+    budget: Budget = field(default_factory=Budget)
 
-    def check_limit(self, objects: int) -> None:
-        """Refuse a scan over the limit before anything is downloaded."""
-        if self.object_limit is not None and objects > self.object_limit:
-            raise BadRequest(
-                f"the query would read {objects} flow-log objects, more than this datasource's scan limit of "
-                f"{self.object_limit} (setting scanLimitObjects): it has no time predicate that bounds both "
-                f"ends; {TIME_FILTER_HINT}"
-            )
+    def over_budget(self, objects: int, size: int) -> str | None:
+        """Why reading ``objects`` objects of ``size`` bytes is refused, or None when the budget allows it."""
+        budget = self.budget
+        if budget.objects is not None and objects > budget.objects.limit:
+            cap, limit = budget.objects, f"{budget.objects.limit}"
+        elif budget.bytes is not None and size > budget.bytes.limit:
+            cap, limit = budget.bytes, _megabytes(budget.bytes.limit)
+        else:
+            return None
+        hint = (
+            f"it has no time predicate that bounds both ends; {TIME_FILTER_HINT}"
+            if cap.setting == "scanLimitObjects"
+            else f"narrow it: {NARROW_HINT}"
+        )
+        return (
+            f"the query would read {objects} flow-log objects ({_megabytes(size)}), more than this datasource's "
+            f"{cap.name} of {limit} (setting {cap.setting}): "
+            f"{hint}"
+        )
+
+    def check(self, objects: int, size: int) -> None:
+        """Refuse a scan over its budget before anything is downloaded (a 400: the user narrows the query)."""
+        refusal = self.over_budget(objects, size)
+        if refusal is not None:
+            raise BadRequest(refusal)
 
     def notice(self) -> str | None:
         """What the answer tells the user about the range applied, when the query did not choose it."""
@@ -65,7 +91,8 @@ def choose_scan(
     dashboard: TimeRange,
     *,
     unfiltered: UnfilteredQueries,
-    limit: int,
+    budgets: Budgets,
+    from_alert: bool = False,
 ) -> SourceScan:
     """The scan for a query whose source reads are ``reads`` (relation names) with ``bounds``."""
     hull: TimeBounds | None = None
@@ -76,15 +103,22 @@ def choose_scan(
             hull = None
             break
         hull = found if hull is None else hull.widened(found)
+    closed = budgets.for_query(from_alert=from_alert, open_ended=False)
     if not names:
-        return SourceScan(dashboard)
+        return SourceScan(dashboard, budget=closed)
     if hull is None:
         if unfiltered == "dashboardRange":
-            return SourceScan(dashboard, dashboard_applied=True)
-        return SourceScan(TimeRange(EARLIEST_MS, LATEST_MS), object_limit=limit)
+            return SourceScan(dashboard, dashboard_applied=True, budget=closed)
+        return SourceScan(
+            TimeRange(EARLIEST_MS, LATEST_MS), budget=budgets.for_query(from_alert=from_alert, open_ended=True)
+        )
     open_ended = hull.from_ms is None or hull.to_ms is None
     time_range = TimeRange(
         EARLIEST_MS if hull.from_ms is None else max(hull.from_ms, EARLIEST_MS),
         LATEST_MS if hull.to_ms is None else min(hull.to_ms, LATEST_MS),
     )
-    return SourceScan(time_range, object_limit=limit if open_ended else None)
+    return SourceScan(time_range, budget=budgets.for_query(from_alert=from_alert, open_ended=open_ended))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):,.1f} MB"

@@ -26,6 +26,7 @@ from cloudsql_cos_ts.dialect import ExternalRef, Translation
 from cloudsql_cos_ts.engines.answer_memory import AnswerBudget, AnswerMemory
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.errors import BadRequest, PluginError, reported_internal_error
+from cloudsql_cos_ts.flowlogs.loglines import flow_log_style
 from cloudsql_cos_ts.flowlogs.scan import SourceScan, choose_scan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_RELATIONS
 from cloudsql_cos_ts.frames.encode import encode_frame
@@ -301,6 +302,7 @@ class QueryPipeline:
             time_column=model.time_column,
             metrics_column=model.metrics_column,
             for_alerting=job.request.from_alert,
+            log_style=flow_log_style,
         )
         frames = shape(table, options, job.translation.sql)
         if frames:
@@ -363,7 +365,8 @@ def _scan(job: _Job, relations: frozenset[str]) -> SourceScan:
         sorted((translation.referenced - translation.schema_only) & relations),
         job.model.time_range,
         unfiltered=settings.unfiltered_queries,
-        limit=settings.scan_limit_objects,
+        budgets=settings.budgets,
+        from_alert=job.request.from_alert,
     )
 
 

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.budget import Budgets, parse_budgets
 from cloudsql_cos_ts.settings.confinement import Confinement, parse_allowed_locations
 from cloudsql_cos_ts.settings.enrichment import KEYS as ENRICHMENT_KEYS
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
@@ -48,7 +49,6 @@ DEFAULT_MEMORY_LIMIT = "4GB"
 # about 500 MB, held a few times while it is sent), never below 256 MB so small row limits keep wide answers.
 QUERY_MEMORY_BYTES_PER_ROW = 2048
 MIN_QUERY_MEMORY_MB = 256
-DEFAULT_SCAN_LIMIT_OBJECTS = 100_000  # a week of 50 vNICs' ingress and egress objects
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ class DatasourceSettings:
     # A flow-log object that is not gzip JSON: left out with a warning notice (skip), or the query's error (fail).
     damaged_objects: DamagedObjects = "skip"
     # A flow-log query without a time predicate reads the dashboard range (dashboardRange) or, as IBM SQL Query
-    # did, the whole source (wholeSource); a scan that reaches an end of the source stops at scan_limit_objects.
+    # did, the whole source (wholeSource); what one query may read is in budgets (settings/budget.py).
     unfiltered_queries: UnfilteredQueries = "dashboardRange"
-    scan_limit_objects: int = DEFAULT_SCAN_LIMIT_OBJECTS
+    budgets: Budgets = field(default_factory=Budgets)
     destination: Location | None = None
     # what cos:// locations written in SQL may name: source, destination and allowedLocations
     confinement: Confinement = field(default_factory=Confinement)
@@ -144,9 +144,7 @@ def parse_datasource_settings(
         source_format=_choice(data, "sourceFormat", SOURCE_FORMATS, "flowlogs"),
         damaged_objects=_choice(data, "damagedObjects", DAMAGED_OBJECTS, "skip"),
         unfiltered_queries=_choice(data, "unfilteredQueries", UNFILTERED_QUERIES, "dashboardRange"),
-        scan_limit_objects=int(
-            _number(data, "scanLimitObjects", DEFAULT_SCAN_LIMIT_OBJECTS, low=1, high=1_000_000_000)
-        ),
+        budgets=parse_budgets(data, _number),
         destination=destination,
         confinement=Confinement(locations, endpoint),
         credentials=_credentials(data, secure, uses_cos=uses_cos),

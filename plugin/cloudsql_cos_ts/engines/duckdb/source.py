@@ -26,6 +26,7 @@ from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
 from cloudsql_cos_ts.flowlogs.pruning import (
+    PruneResult,
     RangeListing,
     VnicPrefixCache,
     folder_cache,
@@ -131,14 +132,16 @@ class FlowLogSource:
             context=self.context,
         )
         listed_at = time.monotonic()
-        if scan.object_limit is not None:
-            scan.check_limit(listed.prune().objects_needed)
         stats = IngestStats()
         plan = self._plans.get(listed)
+        if plan is not None:
+            scan.check(plan.objects_needed, plan.bytes_needed)
         if plan is not None and all(self.cache.touch(path) for path in plan.paths):
             stats.objects_cached = plan.objects_needed
         else:
-            plan = self._plan(listed, cancel, stats)
+            pruned = listed.prune()
+            scan.check(pruned.objects_needed, pruned.bytes_needed)
+            plan = self._plan(listed, pruned, cancel, stats)
         return SourceRelations(
             views=self._views(wanted, plan.paths, listed.cutoff, scan.time_range if scan.dashboard_applied else None),
             damaged=plan.damaged,
@@ -155,9 +158,8 @@ class FlowLogSource:
             ),
         )
 
-    def _plan(self, listed: RangeListing, cancel: CancelToken, stats: IngestStats) -> Plan:
+    def _plan(self, listed: RangeListing, pruned: PruneResult, cancel: CancelToken, stats: IngestStats) -> Plan:
         """Find or build the range's entries, and remember them for the queries sharing these listings."""
-        pruned = listed.prune()
         groups = entry_groups(pruned, now=datetime.now(UTC))
         paths = self._entries(groups, cancel, stats)
         if stats.entries_written:
@@ -167,7 +169,8 @@ class FlowLogSource:
             listed.listings,
             paths,
             objects_listed=sum(len(v) for v in pruned.listed.values()),
-            objects_needed=sum(len(v) for v in pruned.needed.values()),
+            objects_needed=pruned.objects_needed,
+            bytes_needed=pruned.bytes_needed,
             damaged=tuple(sorted({object_key(item) for ids in damaged for item in ids})),
         )
         self._plans.put(listed, plan)

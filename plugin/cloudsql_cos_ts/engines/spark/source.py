@@ -123,7 +123,7 @@ class FlowLogSparkSource:
             self.store, self.prefix, scan.time_range, cancel, vnic_cache=self._vnics, context=self.context
         )
         pruned = listed.prune()
-        scan.check_limit(pruned.objects_needed)
+        scan.check(pruned.objects_needed, pruned.bytes_needed)
         # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
         folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
         flow, flat = self._frames(session, folders, pruned.cutoff, scan.time_range if scan.dashboard_applied else None)
