@@ -68,6 +68,8 @@ def test_our_keys_win_over_legacy() -> None:
         (1, "table"),
         ("time_series", "time_series"),
         (0, "time_series"),
+        ("logs", "logs"),
+        (2, "logs"),  # sqlutil's number for logs
     ],
 )
 def test_formats(value: object, expected: str) -> None:
@@ -84,7 +86,7 @@ def test_formats(value: object, expected: str) -> None:
         ({"getResult": "maybe"}, "getResult must be true or false"),
         ({"intervalMs": "fast"}, "intervalMs must be a number"),
         ({"cacheTtlSeconds": -1}, "must not be negative"),
-        ({"format": "graph"}, "format must be 'table' or 'time_series'"),
+        ({"format": "graph"}, "format must be 'table', 'time_series' or 'logs'"),
     ],
 )
 def test_type_errors(model: dict[str, Any] | bytes, message: str) -> None:

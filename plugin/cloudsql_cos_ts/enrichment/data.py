@@ -143,6 +143,11 @@ def _bundled_names(name: str) -> Names:
     return (load_services if name == "services.csv" else load_protocols)(BUNDLED / name)
 
 
+def protocol_names() -> Names:
+    """IANA protocol names by number, the bundled list (no user file replaces it); read once."""
+    return _bundled_names("protocols.csv")
+
+
 def _user_table(kind: _Kind, path: Path) -> RangeTable:
     rows = list(_user_rows(kind, path))
     if not rows:

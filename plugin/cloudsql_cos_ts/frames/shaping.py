@@ -11,6 +11,9 @@
   column is already wide and stays one ``timeseries-wide`` frame. A NULL label value is a series
   of its own *without* that label (``{}``, where an empty string gives ``{"action": ""}``), shown
   as ``NULL`` in its display name: a missing value and an empty one are different series.
+- **Logs**: one ``log-lines`` frame (``frames/logs.py``) sorted by time like a time series; the
+  lines come from the caller's :data:`~cloudsql_cos_ts.frames.logs.StyleFinder` when it knows the
+  rows (flow records), else from every other column as ``key=value``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.frames.logs import StyleFinder, generic_lines, log_frame
 from cloudsql_cos_ts.frames.meta import FrameMeta
 from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.frames.timecol import is_time_like, to_time_column
@@ -29,10 +33,11 @@ from cloudsql_cos_ts.frames.timecol import is_time_like, to_time_column
 @dataclass(frozen=True)
 class ShapeOptions:
     ref_id: str
-    format: str  # "table" | "time_series"
+    format: str  # "table" | "time_series" | "logs"
     time_column: str = ""
     metrics_column: str = ""
     for_alerting: bool = False
+    log_style: StyleFinder | None = None  # how a domain's rows become log lines (Logs format)
 
 
 def _is_text(typ: pa.DataType) -> bool:
@@ -95,15 +100,22 @@ def _label_columns(table: pa.Table, time_index: int, options: ShapeOptions) -> l
     return [metric, *[i for i in text if i != metric]]
 
 
-def time_series_frames(table: pa.Table, options: ShapeOptions, executed_sql: str) -> list[Frame]:
-    time_index = _pick_time_column(table, options)
+def _by_time(table: pa.Table, time_index: int, meta: FrameMeta, *, lenient: bool = False) -> pa.Table:
+    """The table with its time column as ns UTC, sorted by it; rows without a time are left out
+    with a warning (IBM's empty ``start_time`` is NULL, docs/coming-from-ibm-sql-query.md).
+    ``lenient``: unparseable text is no time either (see ``to_time_column``)."""
     time_name = table.column_names[time_index]
-    times = to_time_column(table.column(time_index), time_name)
-    meta = FrameMeta(executed_query_string=executed_sql)
+    times = to_time_column(table.column(time_index), time_name, lenient=lenient)
     if times.null_count:
         meta.add_notice("warning", f"{times.null_count} rows without a time value were left out")
     table = table.set_column(time_index, time_name, times).filter(pc.is_valid(times))
-    table = table.take(pc.sort_indices(table.column(time_index)))  # stable: ties keep their order
+    return table.take(pc.sort_indices(table.column(time_index)))  # stable: ties keep their order
+
+
+def time_series_frames(table: pa.Table, options: ShapeOptions, executed_sql: str) -> list[Frame]:
+    time_index = _pick_time_column(table, options)
+    meta = FrameMeta(executed_query_string=executed_sql)
+    table = _by_time(table, time_index, meta)
     label_indices = _label_columns(table, time_index, options)
     value_indices = [
         i
@@ -222,8 +234,23 @@ def _alerting_table(table: pa.Table, options: ShapeOptions, executed_sql: str) -
     )
 
 
+def logs_frames(table: pa.Table, options: ShapeOptions, executed_sql: str) -> list[Frame]:
+    """One ``log-lines`` frame: the style's time column unless the query names one."""
+    style = options.log_style(table) if options.log_style else None
+    if options.time_column or style is None:
+        time_index = _pick_time_column(table, options)
+    else:
+        time_index = _column_index(table, style.time_column, "Time Column")
+    meta = FrameMeta(executed_query_string=executed_sql)
+    table = _by_time(table, time_index, meta, lenient=True)
+    parts = style.lines(table) if style else generic_lines(table, time_index)
+    return [log_frame(table, time_index, parts, options.ref_id, meta)]
+
+
 def shape(table: pa.Table, options: ShapeOptions, executed_sql: str) -> list[Frame]:
     """Frames for one query result."""
+    if options.format == "logs":
+        return logs_frames(table, options, executed_sql)
     if options.format == "time_series":
         return time_series_frames(table, options, executed_sql)
     if options.for_alerting:

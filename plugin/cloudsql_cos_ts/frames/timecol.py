@@ -23,7 +23,7 @@ def is_time_like(typ: pa.DataType) -> bool:
     return bool(pa.types.is_timestamp(typ) or pa.types.is_date(typ))
 
 
-def _parse_text(values: pa.Array, column: str) -> pa.Array:
+def _parse_text(values: pa.Array, column: str, lenient: bool) -> pa.Array:
     try:
         return to_time(pc.cast(values, pa.timestamp("ns", tz="UTC")))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -36,6 +36,9 @@ def _parse_text(values: pa.Array, column: str) -> pa.Array:
         try:
             stamp = dt.datetime.fromisoformat(text.strip())
         except ValueError:
+            if lenient:
+                parsed.append(None)
+                continue
             raise BadRequest(
                 f"time column {column!r} holds {text!r}, which is not an RFC 3339 / ISO 8601 time"
             ) from None
@@ -53,14 +56,18 @@ def _from_epoch(values: pa.Array) -> pa.Array:
     return nanos.cast(TIME_TYPE)
 
 
-def to_time_column(values: pa.Array | pa.ChunkedArray, column: str) -> pa.Array:
-    """ns UTC timestamps from timestamps, dates, ISO text or epoch numbers; BadRequest otherwise."""
+def to_time_column(values: pa.Array | pa.ChunkedArray, column: str, *, lenient: bool = False) -> pa.Array:
+    """ns UTC timestamps from timestamps, dates, ISO text or epoch numbers; BadRequest otherwise.
+
+    ``lenient``: text that is no time becomes NULL, as IBM's Spark read it (the logs view shows the
+    lines it can; a time series refuses a column it cannot plot).
+    """
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     typ = arr.type
     if is_time_like(typ):
         return to_time(arr)
     if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
-        return _parse_text(arr.cast(pa.string()), column)
+        return _parse_text(arr.cast(pa.string()), column, lenient)
     if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
         return _from_epoch(arr)
     raise BadRequest(

@@ -21,7 +21,7 @@ from cloudsql_cos_ts.lexer import line_col
 from cloudsql_cos_ts.query.adhoc import parse_adhoc_filters
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange
 
-Format = Literal["table", "time_series"]
+Format = Literal["table", "time_series", "logs"]
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # (our key, the original plugin's key)
@@ -109,12 +109,14 @@ def _format(data: Mapping[str, Any]) -> Format:
     value = data.get("format")
     if value is None or value == "":
         return "table"
-    # Grafana's sqlutil encodes formats as numbers (0 = time series, 1 = table); accept them too.
+    # Grafana's sqlutil encodes formats as numbers (0 = time series, 1 = table, 2 = logs); accept them too.
     if value in (0, "0", "time_series", "timeseries", "time series"):
         return "time_series"
     if value in (1, "1", "table"):
         return "table"
-    raise BadRequest(f"query field format must be 'table' or 'time_series', got {value!r}")
+    if value in (2, "2", "logs"):  # sqlutil's 2 is its logs format
+        return "logs"
+    raise BadRequest(f"query field format must be 'table', 'time_series' or 'logs', got {value!r}")
 
 
 def _checked_range(time_range: TimeRange) -> TimeRange:
