@@ -2,7 +2,7 @@ package main
 
 // The flow-log check group (-flowlogs FILE): the dashboard's chained P3 panel and its alert query,
 // run on generated VPC flow logs, must give frames Grafana decodes and the dataplane readers of
-// server-side expressions and alerting accept. The SQL comes from the input file, which the pytest
+// server-side expressions and alerting accept; a Logs query must give the logs frame (check_logs.go). The SQL comes from the input file, which the pytest
 // driver writes from the shared dashboard document (unchanged, ${target_ip} substituted).
 
 import (
@@ -57,6 +57,8 @@ type flowlogInput struct {
 	} `json:"queries"`
 	// AlertTargets, when given, are the target_ip values the alert query must give a series for.
 	AlertTargets []string `json:"alertTargets,omitempty"`
+	// LogLines, when given, is the number of records in the range: the Logs query's line count.
+	LogLines *int `json:"logLines,omitempty"`
 }
 
 func readFlowlogInput(path string) (*flowlogInput, error) {
@@ -107,10 +109,11 @@ func flowlogChecks(in *flowlogInput) []namedCheck {
 	return []namedCheck{
 		{flowlogP3Check, func(ctx context.Context, p *pluginUnderTest) (string, error) { return checkFlowlogP3(ctx, p, in) }},
 		{flowlogAlertCheck, func(ctx context.Context, p *pluginUnderTest) (string, error) { return checkFlowlogAlert(ctx, p, in) }},
+		{flowlogLogsCheck, func(ctx context.Context, p *pluginUnderTest) (string, error) { return checkFlowlogLogs(ctx, p, in) }},
 	}
 }
 
-var flowlogCheckNames = []string{flowlogP3Check, flowlogAlertCheck}
+var flowlogCheckNames = []string{flowlogP3Check, flowlogAlertCheck, flowlogLogsCheck}
 
 // runFlowlogs launches the plugin like Grafana, runs the flow-log checks and stops it.
 func runFlowlogs(executable, inputPath string, checkTimeout time.Duration, report *reporter) {

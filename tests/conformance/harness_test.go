@@ -42,6 +42,7 @@ func conformantAnswers() *fakeAnswers {
 			"A":                {Status: backend.StatusOK},
 			"B":                {Status: backend.StatusOK, Frames: labelledSeriesFrames(p3MetricsColumn, p3Actions...)},
 			fromAlertKey + "A": {Status: backend.StatusOK, Frames: labelledSeriesFrames(alertMetricsColumn, fakeAlertTargets...)},
+			logsRefID:          {Status: backend.StatusOK, Frames: data.Frames{logLinesFrame()}},
 		},
 		healthDetails: []byte(`{"stages": [{"name": "duckdb", "status": "ok", "ms": 1.5, "detail": ""}]}`),
 		metrics: []byte(strings.Join([]string{
@@ -268,6 +269,34 @@ func TestChecksCatchMistakes(t *testing.T) {
 	}
 }
 
+var fakeLogLines = 3
+
+// logLinesFrame is a logs frame as the contract's own Go example builds it, with flow-log lines.
+func logLinesFrame() *data.Frame {
+	at := time.Date(2024, 5, 6, 10, 0, 0, 0, time.UTC)
+	info, warning := "info", "warning"
+	frame := data.NewFrame("LOGS",
+		data.NewField("timestamp", nil, []time.Time{at, at, at.Add(time.Second)}),
+		data.NewField("body", nil, []string{
+			"ACCEPT tcp 10.0.0.5:443 → 203.0.113.9:51514 1.2 KB 12 pkts ingress v1",
+			"REJECT tcp 198.51.100.7:40000 → 10.0.0.5:22 60 B 1 pkts ingress v1",
+			"ACCEPT udp 10.0.0.5:68 → 10.0.0.1:67 684 B 2 pkts egress v1",
+		}),
+		data.NewField("severity", nil, []*string{&info, &warning, &info}),
+		data.NewField("id", nil, []string{"LOGS_1_0", "LOGS_1_1", "LOGS_2_0"}),
+		data.NewField("labels", nil, []*json.RawMessage{
+			rawJSON(`{"action":"accepted"}`), rawJSON(`{"action":"rejected"}`), rawJSON(`{"action":"accepted"}`),
+		}),
+	)
+	frame.Meta = &data.FrameMeta{Type: data.FrameTypeLogLines, TypeVersion: logsTypeVersion, PreferredVisualization: data.VisTypeLogs}
+	return frame
+}
+
+func rawJSON(text string) *json.RawMessage {
+	message := json.RawMessage(text)
+	return &message
+}
+
 // fakeFlowlogInput is a -flowlogs input for the fake plugin, which ignores the SQL.
 func fakeFlowlogInput() *flowlogInput {
 	in := &flowlogInput{
@@ -276,6 +305,7 @@ func fakeFlowlogInput() *flowlogInput {
 		From:         queryRange.From.UnixMilli(),
 		To:           queryRange.To.UnixMilli(),
 		AlertTargets: fakeAlertTargets,
+		LogLines:     &fakeLogLines,
 	}
 	in.Queries.P3A, in.Queries.P3B, in.Queries.Alert = "-- A", "-- B", "-- alert"
 	return in
@@ -337,6 +367,30 @@ func TestFlowlogChecksCatchMistakes(t *testing.T) {
 		{"alert query refused", func(a *fakeAnswers, _ *flowlogInput) {
 			a.responses[alert] = failure(backend.ErrorSourcePlugin, "alerting needs a time series")
 		}, flowlogAlertCheck},
+		{"logs without preferredVisualisationType", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses[logsRefID].Frames[0].Meta.PreferredVisualization = ""
+		}, flowlogLogsCheck},
+		{"logs typed as a table", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses[logsRefID].Frames[0].Meta.Type = data.FrameTypeTable
+		}, flowlogLogsCheck},
+		{"logs with a nullable time", func(a *fakeAnswers, _ *flowlogInput) {
+			f := a.responses[logsRefID].Frames[0]
+			f.Fields[0] = data.NewField("timestamp", nil, make([]*time.Time, f.Rows()))
+		}, flowlogLogsCheck},
+		{"logs with a repeated id", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses[logsRefID].Frames[0].Fields[3].Set(1, "LOGS_1_0")
+		}, flowlogLogsCheck},
+		{"a rejected line at level info", func(a *fakeAnswers, _ *flowlogInput) {
+			info := "info"
+			a.responses[logsRefID].Frames[0].Fields[2].Set(1, &info)
+		}, flowlogLogsCheck},
+		{"labels that are not an object", func(a *fakeAnswers, _ *flowlogInput) {
+			a.responses[logsRefID].Frames[0].Fields[4].Set(0, rawJSON(`["accepted"]`))
+		}, flowlogLogsCheck},
+		{"a line missing", func(_ *fakeAnswers, in *flowlogInput) {
+			four := 4
+			in.LogLines = &four
+		}, flowlogLogsCheck},
 	}
 	for _, tc := range cases {
 		t.Run(tc.mistake, func(t *testing.T) {

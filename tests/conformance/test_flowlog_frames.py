@@ -8,7 +8,9 @@ FILE``) launches the plugin as Grafana does and sends, over that folder and time
   ``data.UnmarshalArrowFrames`` as ``timeseries-multi`` frames labelled ``action=accepted|rejected``
   (non-nullable time, float64 values) that the dataplane time series reader reads as 2 series;
 * the alert query with alerting's headers (``FromAlert``, ``X-Cache-Skip``): one series per
-  ``target_ip`` label, unique labels, read by the dataplane reader without error.
+  ``target_ip`` label, unique labels, read by the dataplane reader without error;
+* a *Logs* query over ``FLOW_FLAT``: one ``log-lines`` frame as Grafana's logs contract names it,
+  one line per record of the range, levels following the actions, unique ids.
 
 The SQL is the shared dashboard document's (``load_queries()``), unchanged; only ``${target_ip}`` is
 substituted, as Grafana does in the browser. Each harness check is one test.
@@ -33,16 +35,15 @@ OUTPUT = REPO / "tests" / ".output" / "flowlog_frames.jsonl"
 START = datetime(2024, 5, 6, 0, 0, tzinfo=UTC)
 END = datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
 
-EXPECTED_CHECKS = ("flowlog_p3_timeseries", "flowlog_alert_timeseries")
+EXPECTED_CHECKS = ("flowlog_p3_timeseries", "flowlog_alert_timeseries", "flowlog_logs")
 
 
 def harness_input(source: Path, destination: Path, target: str) -> dict[str, Any]:
     """The -flowlogs file: folder, dashboard range and the shipped SQL with ${target_ip} set."""
     queries = load_queries()
     chosen = {name: queries[name].replace("${target_ip}", target) for name in ("P3A", "P3B", "alert")}
-    rejected = [
-        r for r in load_records(source) if r.fields["action"] == "rejected" and in_range(r, "start_time", START, END)
-    ]
+    records = [r for r in load_records(source) if in_range(r, "start_time", START, END)]
+    rejected = [r for r in records if r.fields["action"] == "rejected"]
     return {
         "source": str(source),
         "destination": str(destination),
@@ -51,6 +52,7 @@ def harness_input(source: Path, destination: Path, target: str) -> dict[str, Any
         "queries": chosen,
         # An independent answer: the alert query has one series per target with rejected traffic.
         "alertTargets": sorted({r.fields["target_ip"] for r in rejected}),
+        "logLines": len(records),  # the Logs query: one line per record with a time in the range
     }
 
 
