@@ -1,4 +1,4 @@
-"""Shared fixtures: a running plugin process per test module."""
+"""Shared fixtures: a running plugin process per test module; the session's Spark server (tests/spark_server.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.plugin_host import PluginProcess
+
+pytest_plugins = ("tests.spark_server",)
 
 
 @pytest.fixture(scope="module")

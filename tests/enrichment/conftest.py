@@ -1,3 +1,3 @@
-"""The engine tests' real Spark Connect server (started once per test session) and UTC process zone."""
+"""The UTC process zone of the engine tests (their Spark Connect server is tests/spark_server.py's)."""
 
-from tests.engines.conftest import spark_url, utc  # noqa: F401
+from tests.engines.conftest import utc  # noqa: F401
