@@ -14,9 +14,8 @@ from pathlib import Path
 import grpc
 
 from tests.cache.helpers import cache_events, call, tables
+from tests.modes import KILLS
 from tests.plugin_host import PluginProcess, data_query
-
-KILLS = 20
 
 
 def expected_rows(i: int) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.modes import TIMEOUT_S
 from tests.reliability.flows import generate_small_set
-from tests.reliability.modes import TIMEOUT_S
 from tests.reliability.servicers import Servicers
 from tests.storage.conftest import iam_endpoint, s3_endpoint
 

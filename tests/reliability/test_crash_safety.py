@@ -1,4 +1,4 @@
-"""SIGKILL the plugin at random points of cold flow-log queries (ingest) and cache writes, 20 times.
+"""SIGKILL the plugin at random points of cold flow-log queries (ingest) and cache writes, again and again.
 
 The ingest cache is kept smaller than the flow-log set, so hours are evicted and ingested again
 all along: every round kills the process while it downloads, parses and writes ingest entries and
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import grpc
 
+from tests.modes import KILLS
 from tests.plugin_host import PluginProcess, decode_frames
 from tests.reliability.flows import HOURS, flow_context, hour_count_query
 
-KILLS = 20
 INGEST_CACHE_BYTES = "150000"  # about two hours of the generated set: the rest is evicted and ingested again
 TEMP_PATTERNS = (".tmp*", "*.tmp", "*.part", "*.partial")
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.meta import FrameMeta, Notice, QueryStat
 from cloudsql_cos_ts.frames.model import Field, Frame
+from tests.modes import FUZZ
 from tests.reliability.arrow_columns import ANY_COLUMN, TEXT
-from tests.reliability.modes import FUZZ
 
 GRAFANA_TYPES = {
     pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64(),

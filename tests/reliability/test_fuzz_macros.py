@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudsql_cos_ts.lexer import TokenKind, tokenize
+from tests.modes import FUZZ
 from tests.plugin_host import datasource_context
-from tests.reliability.modes import FUZZ
 from tests.reliability.servicers import Servicers
 from tests.reliability.test_fuzz_queries import EPOCH_MS, MACRO_CALLS
 from tests.unit.test_lexer_properties import CODE, MACRO_TEXT, PROTECTED, SQLISH

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS
+from tests.modes import FUZZ, FUZZ_SLOW_HANDLER
 from tests.plugin_host import datasource_context
 from tests.reliability.flows import flow_context
 from tests.reliability.json_inputs import TEXT, json_bytes, poisoned
-from tests.reliability.modes import FUZZ, FUZZ_SLOW_HANDLER
 from tests.reliability.servicers import Servicers
 from tests.unit.test_lexer_properties import CODE, MACRO_TEXT, PROTECTED, SQLISH
 

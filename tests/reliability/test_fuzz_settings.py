@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.settings.datasource import SECURE_KEYS, parse_datasource_settings
+from tests.modes import FUZZ, FUZZ_SLOW_HANDLER
 from tests.plugin_host import data_query, datasource_context
 from tests.reliability.json_inputs import TEXT, json_bytes, poisoned
-from tests.reliability.modes import FUZZ, FUZZ_SLOW_HANDLER
 from tests.reliability.servicers import Servicers
 
 CLOSED_PORT = "127.0.0.1:9"

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import contextlib
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.lexer import TokenKind, tokenize
 from cloudsql_cos_ts.macros import expand_macros
 from tests.macros.conftest import base_context
+from tests.modes import PROPERTIES
 
-EXAMPLES = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SQLISH = st.lists(st.sampled_from([*"$_(),'\"`-/*\n\\ aSxT1.", "$__", "--", "/*", "*/", "$__source_prev("])).map(
     "".join
 )
@@ -60,7 +60,7 @@ def _protected_texts(sql: str) -> list[str]:
     return [token.text for token in tokenize(sql) if token.kind in kinds]
 
 
-@EXAMPLES
+@PROPERTIES
 @given(st.lists(st.one_of(PROTECTED, CODE), max_size=12))
 def test_expansion_never_changes_strings_names_or_comments(pieces: list[str]) -> None:
     sql = " ".join(pieces)
@@ -68,7 +68,7 @@ def test_expansion_never_changes_strings_names_or_comments(pieces: list[str]) ->
     assert _protected_texts(expanded) == _protected_texts(sql)
 
 
-@EXAMPLES
+@PROPERTIES
 @given(st.one_of(SQLISH, st.text()))
 def test_tokenizer_is_lossless_and_raises_only_bad_request(sql: str) -> None:
     try:
@@ -78,7 +78,7 @@ def test_tokenizer_is_lossless_and_raises_only_bad_request(sql: str) -> None:
     assert "".join(token.text for token in tokens) == sql
 
 
-@EXAMPLES
+@PROPERTIES
 @given(st.one_of(SQLISH, st.lists(st.one_of(PROTECTED, CODE, MACRO_TEXT, SQLISH)).map(" ".join)))
 def test_expansion_raises_only_bad_request(sql: str) -> None:
     with contextlib.suppress(BadRequest):
