@@ -97,6 +97,10 @@ class ResultCache:
         metrics.CACHE_EVENTS.labels(event="shared" if joined else "miss").inc()
         return Served(result, "shared" if joined else "run")
 
+    def holds(self, key: str) -> bool:
+        """Whether a query with ``key`` would be answered from the store now (the estimate says so)."""
+        return self._usable(key, keep_table=False) is not None
+
     def clear_datasource(self, uid: str) -> int:
         return self._store.clear_datasource(uid)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.dialect.model import ExternalRef
 from cloudsql_cos_ts.engines.answer_memory import AnswerMemory
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.macros.model import DestSpec
 from cloudsql_cos_ts.timerange import TimeRange
@@ -64,6 +65,14 @@ class Engine(Protocol):
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
         """Run the statement; raise a :class:`~cloudsql_cos_ts.errors.PluginError` on failure."""
+        ...
+
+    def estimate(self, request: ExecutionRequest) -> SourceEstimate:
+        """What ``execute`` would read of the sources, from their listings only (``flowlogs/estimate.py``)."""
+        ...
+
+    def explain(self, request: ExecutionRequest) -> str:
+        """The engine's plan of the statement, made without reading any source object; a 400 if it has none."""
         ...
 
     def health(self, cancel: CancelToken) -> str:

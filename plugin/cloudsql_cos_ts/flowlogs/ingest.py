@@ -150,6 +150,11 @@ class IngestCache:
             return entry.path
         return None
 
+    def holdings(self, group_dirs: Iterable[Path]) -> Manifest:
+        """The (key, ETag) ids whose rows the groups' current entries hold: what a build would copy, not download."""
+        entries = (self._current(group_dir) for group_dir in group_dirs)
+        return frozenset().union(*(entry.manifest for entry in entries if entry is not None))
+
     def damaged_in(self, path: Path) -> Manifest:
         """The ids of the damaged objects the entry at ``path`` records.
 

@@ -58,7 +58,7 @@ class _Outcome:
 
 
 @dataclass(frozen=True)
-class _Ask:
+class Ask:
     """One query of a request as its wave hands it over: what ``_run_one`` times and ``_execute`` answers."""
 
     instance: DatasourceInstance
@@ -70,7 +70,7 @@ class _Ask:
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     """One query, prepared and ready to run: everything its result depends on."""
 
     instance: DatasourceInstance
@@ -177,7 +177,7 @@ class QueryPipeline:
             def run(ref: str) -> _Outcome:
                 inputs = {d: results[d] for d in dependencies[ref]}
                 return self._run_one(
-                    _Ask(instance, models[ref], request, inputs, frozenset(models), ref in read_by_others)
+                    Ask(instance, models[ref], request, inputs, frozenset(models), ref in read_by_others)
                 )
 
             # The wave's last query runs on this thread: a panel's single query (the usual case, and
@@ -191,7 +191,7 @@ class QueryPipeline:
                     results[ref] = outcome
         return answers
 
-    def _run_one(self, ask: _Ask) -> _Outcome:
+    def _run_one(self, ask: Ask) -> _Outcome:
         started = time.monotonic()
         engine, ref_id = ask.instance.engine.name, ask.model.ref_id
         metrics.IN_FLIGHT.inc()
@@ -209,40 +209,11 @@ class QueryPipeline:
         log.debug("query answered", refId=ref_id, status=outcome.answer.status, ms=round(elapsed * 1000, 1))
         return outcome
 
-    def _execute(self, ask: _Ask) -> _Outcome:
+    def _execute(self, ask: Ask) -> _Outcome:
         """Prepare the query, key it, and hand its run to the cache: one call that serves, shares or runs."""
-        instance, request, settings = ask.instance, ask.request, ask.instance.settings
-        now_ms, terms = int(time.time() * 1000), cache_terms(settings)
-        time_range = cached_range(
-            ask.model.time_range,
-            interval_ms=ask.model.interval_ms,
-            query_ttl_s=ask.model.cache_ttl_s,
-            terms=terms,
-            exact=request.from_alert,
-            now_ms=now_ms,
-        )
-        # A dataclass replace costs more than the rest of a hit's bookkeeping: only when aligned.
-        model = ask.model if time_range == ask.model.time_range else replace(ask.model, time_range=time_range)
-        expansion, translation = self._prepared.get(instance, model, ask.ref_ids)
-        job = _Job(
-            instance,
-            model,
-            request,
-            expansion,
-            translation,
-            row_limit=request.row_limit_override or settings.row_limit,
-            inputs=ask.inputs,
-        )
-        check_bucket_counts(expansion.fills, model.time_range, job.row_limit)
-        lookup = Lookup(
-            key=_cache_key(job),
-            ttl_s=entry_ttl(terms, model.cache_ttl_s, model.time_range, now_ms),
-            read=not request.skip_cache,
-            keep_table=ask.read_by_others or not model.get_result,
-            tag=settings.uid,
-            timeout_s=settings.query_timeout_s,
-        )
-        served = self._cache.get_or_run(lookup, request.cancel, lambda token: self._compute(job, token))
+        job, lookup = prepare_job(ask, self._prepared.get)
+        instance, translation, expansion = job.instance, job.translation, job.expansion
+        served = self._cache.get_or_run(lookup, job.request.cancel, lambda token: self._compute(job, token))
         frames = served_frames(
             served, executed_sql=translation.sql, expanded_sql=expansion.sql, engine=instance.engine.name
         )
@@ -251,7 +222,7 @@ class QueryPipeline:
         # response is built from its frames (docs/benchmarks.md, W7).
         return _Outcome(answer, served.result.table if ask.read_by_others else None, lookup.key)
 
-    def _compute(self, job: _Job, token: CancelToken) -> CachedResult:
+    def _compute(self, job: Job, token: CancelToken) -> CachedResult:
         """Run and encode the query with its answer-memory account, given back once the frames are encoded."""
         memory = AnswerMemory(self._answers, job.instance.settings.query_memory_limit_bytes)
         try:
@@ -259,29 +230,14 @@ class QueryPipeline:
         finally:
             memory.release()
 
-    def _compute_within(self, job: _Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
+    def _compute_within(self, job: Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
         """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""
         instance, model, expansion = job.instance, job.model, job.expansion
-        scan = _source_scan(job)
-        external = _external_scans(job)
+        request = engine_request(job, token, memory)
+        scan, external = request.source_scan(), request.external
         metrics.ENGINE_EXECUTIONS.labels(engine=instance.engine.name).inc()
         began = time.monotonic()
-        result = instance.engine.execute(
-            ExecutionRequest(
-                sql=job.translation.sql,
-                time_range=model.time_range,
-                cancel=token,
-                row_limit=job.row_limit,
-                memory=memory,
-                referenced=job.translation.referenced,
-                schema_only=job.translation.schema_only,
-                external=external,
-                tables={prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items()},
-                # fill rows are added after the engine: then the plugin writes the filled table itself
-                dest=None if expansion.fills else expansion.dest,
-                scan=scan,
-            )
-        )
+        result = instance.engine.execute(request)
         damaged = damaged_notice(result.damaged, instance.settings.damaged_objects)
         created = time.time()
         table = (
@@ -329,7 +285,7 @@ class QueryPipeline:
         return CachedResult([encode_frame(f) for f in frames], table, created, model.time_range)
 
     @staticmethod
-    def _stats(job: _Job, result: ExecutionResult, began: float) -> AnswerStats:
+    def _stats(job: Job, result: ExecutionResult, began: float) -> AnswerStats:
         """The run's figures; its time runs until its frames are about to be encoded."""
         return AnswerStats.of_run(
             job.instance.engine.name,
@@ -340,7 +296,70 @@ class QueryPipeline:
         )
 
 
-def _source_scan(job: _Job) -> SourceScan:
+Prepare = Callable[[DatasourceInstance, QueryModel, frozenset[str]], tuple[Expansion, Translation]]
+
+
+def prepare_job(ask: Ask, prepare: Prepare = prepare_sql) -> tuple[Job, Lookup]:
+    """The query ready to run and its result-cache lookup: the range as cached (aligned unless alerting), the
+    engine SQL, the key. The pipeline and the estimate endpoint both start here, so they agree on both."""
+    instance, request, settings = ask.instance, ask.request, ask.instance.settings
+    now_ms, terms = int(time.time() * 1000), cache_terms(settings)
+    time_range = cached_range(
+        ask.model.time_range,
+        interval_ms=ask.model.interval_ms,
+        query_ttl_s=ask.model.cache_ttl_s,
+        terms=terms,
+        exact=request.from_alert,
+        now_ms=now_ms,
+    )
+    # A dataclass replace costs more than the rest of a hit's bookkeeping: only when aligned.
+    model = ask.model if time_range == ask.model.time_range else replace(ask.model, time_range=time_range)
+    expansion, translation = prepare(instance, model, ask.ref_ids)
+    job = Job(
+        instance,
+        model,
+        request,
+        expansion,
+        translation,
+        row_limit=request.row_limit_override or settings.row_limit,
+        inputs=ask.inputs,
+    )
+    check_bucket_counts(expansion.fills, model.time_range, job.row_limit)
+    lookup = Lookup(
+        key=_cache_key(job),
+        ttl_s=entry_ttl(terms, model.cache_ttl_s, model.time_range, now_ms),
+        read=not request.skip_cache,
+        keep_table=ask.read_by_others or not model.get_result,
+        tag=settings.uid,
+        timeout_s=settings.query_timeout_s,
+    )
+    return job, lookup
+
+
+def engine_request(job: Job, token: CancelToken, memory: AnswerMemory | None = None) -> ExecutionRequest:
+    """What the engine gets for the job: the SQL, the scans its time predicates choose, earlier results."""
+    expansion = job.expansion
+    return ExecutionRequest(
+        sql=job.translation.sql,
+        time_range=job.model.time_range,
+        cancel=token,
+        row_limit=job.row_limit,
+        memory=memory,
+        referenced=job.translation.referenced,
+        schema_only=job.translation.schema_only,
+        external=external_scans(job),
+        tables={
+            prev_relation_name(ref): outcome.table
+            for ref, outcome in job.inputs.items()
+            if outcome.table is not None
+        },
+        # fill rows are added after the engine: then the plugin writes the filled table itself
+        dest=None if expansion.fills else expansion.dest,
+        scan=source_scan(job),
+    )
+
+
+def source_scan(job: Job) -> SourceScan:
     """What the configured flow-log source reads for this query: its own time predicates decide."""
     settings = job.instance.settings
     if settings.source_format != "flowlogs" or settings.engine == "dataengine":  # Data Engine reads by itself
@@ -348,7 +367,7 @@ def _source_scan(job: _Job) -> SourceScan:
     return _scan(job, FLOW_RELATIONS)
 
 
-def _external_scans(job: _Job) -> dict[ExternalRef, SourceScan]:
+def external_scans(job: Job) -> dict[ExternalRef, SourceScan]:
     """What each ``cos://… STORED AS`` location reads: a flow-log one by the same rule as the configured
     source (its own time predicates decide), files whole."""
     return {
@@ -357,7 +376,7 @@ def _external_scans(job: _Job) -> dict[ExternalRef, SourceScan]:
     }
 
 
-def _scan(job: _Job, relations: frozenset[str]) -> SourceScan:
+def _scan(job: Job, relations: frozenset[str]) -> SourceScan:
     """What a flow-log source read as ``relations`` (the configured one, a cos:// location) gives this query."""
     settings, translation = job.instance.settings, job.translation
     return choose_scan(
@@ -370,7 +389,7 @@ def _scan(job: _Job, relations: frozenset[str]) -> SourceScan:
     )
 
 
-def _cache_key(job: _Job) -> str | None:
+def _cache_key(job: Job) -> str | None:
     """The result cache key, or None for a query that must always run ($__dest writes; uncacheable inputs)."""
     input_keys = {prev_relation_name(ref): outcome.cache_key for ref, outcome in job.inputs.items()}
     if job.expansion.dest is not None or any(key is None for key in input_keys.values()):

@@ -23,6 +23,7 @@ from cloudsql_cos_ts.engines.dataengine.results import read_result
 from cloudsql_cos_ts.engines.dataengine.statement import bind_relations, ibm_target, with_target
 from cloudsql_cos_ts.engines.dataengine.waiting import Backoff, Interrupted, pause
 from cloudsql_cos_ts.errors import BadRequest, DownstreamTimeout
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, inexact
 from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.locations import CosLocation, parse_location
 from cloudsql_cos_ts.storage.results import result_location
@@ -77,6 +78,12 @@ class DataEngineEngine:
             stats["rows_returned"] = job.rows_returned
         written = stored.url if request.dest is not None else None
         return ExecutionResult(table=table, truncated=truncated, stats=stats, written=written)
+
+    def estimate(self, request: ExecutionRequest) -> SourceEstimate:
+        return inexact("the Data Engine service lists and reads the objects itself and reports nothing before a job")
+
+    def explain(self, request: ExecutionRequest) -> str:
+        raise BadRequest("plans are not available for the Data Engine engine: its service plans the job itself")
 
     def _statement(self, request: ExecutionRequest) -> tuple[str, str]:
         """The job's statement and result format: relations bound to COS, ``INTO`` the target."""

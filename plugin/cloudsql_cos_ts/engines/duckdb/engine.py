@@ -20,6 +20,9 @@ instance, or end the plugin with a traceback at shutdown.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -37,6 +40,7 @@ from cloudsql_cos_ts.errors import (
     InternalError,
     PluginError,
 )
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate
 from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT, RELATIONS, SOURCE, quote_identifier
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 
@@ -108,16 +112,43 @@ class DuckDBEngine:
         self._conn.execute("SET lock_configuration = true")
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
-        if request.cancel.is_cancelled():
-            raise stopped_error(request.cancel, self._timeout_s)
-        cursor = self._open_cursor()
-        release = request.cancel.on_cancel(cursor.interrupt)
-        try:
+        with self._cursor(request) as cursor:
             relations = self._prepare(cursor, request)
             table, truncated = self._run(cursor, request)
             return ExecutionResult(
                 table=table, truncated=truncated, stats=dict(relations.stats), damaged=relations.damaged
             )
+
+    def explain(self, request: ExecutionRequest) -> str:
+        """DuckDB's plan of the statement over its relations' schemas: every source relation is bound as
+        for ``DESCRIBE`` (the known columns, no rows), so nothing is listed or downloaded."""
+        with self._cursor(request) as cursor:
+            self._prepare(cursor, replace(request, schema_only=request.referenced))
+            rows = cursor.execute(f"EXPLAIN {request.sql}").fetchall()
+        return "\n".join(str(row[-1]).rstrip() for row in rows)
+
+    def estimate(self, request: ExecutionRequest) -> SourceEstimate:
+        """What ``execute`` would read from the configured source and the ``cos://`` locations, from listings."""
+        found = SourceEstimate()
+        if self._external is not None:
+            for ref, scan in request.external.items():
+                if ref.relation not in request.schema_only:
+                    found = found.plus(self._external.estimate(ref, scan, request.cancel))
+        wanted = request.referenced - {name.upper() for name in request.tables}
+        wanted, schema_only = source_relations(wanted - {ref.relation for ref in request.external}, request.schema_only)
+        if self._source is not None and wanted - schema_only:
+            found = found.plus(self._source.estimate(request.source_scan(), wanted - schema_only, request.cancel))
+        return found
+
+    @contextmanager
+    def _cursor(self, request: ExecutionRequest) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one statement that ``request.cancel`` interrupts; DuckDB's errors become ours."""
+        if request.cancel.is_cancelled():
+            raise stopped_error(request.cancel, self._timeout_s)
+        cursor = self._open_cursor()
+        release = request.cancel.on_cancel(cursor.interrupt)
+        try:
+            yield cursor
         except duckdb.InterruptException:
             if self._closing and not request.cancel.is_cancelled():
                 raise DownstreamError(_RECONFIGURED.format(when="ran")) from None

@@ -18,6 +18,7 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.dialect import ExternalRef
 from cloudsql_cos_ts.engines.duckdb.source import DuckDBSource, SourceRelations, build_duckdb_source, ingest_cache
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate
 from cloudsql_cos_ts.flowlogs.layout import in_flow_log_layout
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import SOURCE
@@ -61,6 +62,10 @@ class ExternalSources:
             assert found is not None  # settings with a source always give one
             self._sources.put(key, found)
         return found
+
+    def estimate(self, ref: ExternalRef, scan: SourceScan, cancel: CancelToken) -> SourceEstimate:
+        """What ``relation`` would read of ``ref``'s location, from its listing."""
+        return self._source(ref).estimate(scan, frozenset({SOURCE}), cancel)
 
     def relation(
         self, ref: ExternalRef, scan: SourceScan, cancel: CancelToken, *, schema_only: bool

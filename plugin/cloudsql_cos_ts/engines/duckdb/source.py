@@ -20,6 +20,7 @@ from typing import Protocol
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.flowlogs.decode import object_key
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, inexact
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
@@ -58,6 +59,10 @@ class SourceRelations:
 
 class DuckDBSource(Protocol):
     allowed_directories: tuple[str, ...]
+
+    def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
+        """What ``relations`` would read for the same scan, from the listing alone (nothing downloaded)."""
+        ...
 
     def relations(
         self,
@@ -107,6 +112,27 @@ class FlowLogSource:
         self._folders = folder_cache()
         self._plans = PlanMemo()
 
+    def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
+        if not referenced & {FLOW, FLOW_FLAT, SOURCE}:
+            return SourceEstimate()
+        pruned = self._list(scan, cancel).prune()
+        groups = entry_groups(pruned, now=datetime.now(UTC))
+        held = self.cache.holdings(self._dir(name) for group in groups for name in (group.name, *group.donors))
+        return estimate_pruned(pruned, held)
+
+    def _list(self, scan: SourceScan, cancel: CancelToken) -> RangeListing:
+        """The scan's listings, shared with the other queries and estimates of the same prefixes."""
+        return list_range(
+            self.store,
+            self.prefix,
+            scan.time_range,
+            cancel,
+            vnic_cache=self._vnics,
+            listings=self._listings,
+            folders=self._folders,
+            context=self.context,
+        )
+
     def relations(
         self,
         scan: SourceScan,
@@ -121,16 +147,7 @@ class FlowLogSource:
         if wanted <= schema_only:  # DESCRIBE(FLOW_FLAT) needs the columns: no listing, no ingest
             return SourceRelations(views=self._views(wanted, [], scan.time_range.start, None))
         began = time.monotonic()
-        listed = list_range(
-            self.store,
-            self.prefix,
-            scan.time_range,
-            cancel,
-            vnic_cache=self._vnics,
-            listings=self._listings,
-            folders=self._folders,
-            context=self.context,
-        )
+        listed = self._list(scan, cancel)
         listed_at = time.monotonic()
         stats = IngestStats()
         plan = self._plans.get(listed)
@@ -233,6 +250,14 @@ class FileSource:
         self.store, self.prefix, self.cache, self.fmt, self.local_root = store, prefix, cache, fmt, local_root
         dirs = [str(cache.root)] + ([str(local_root)] if local_root else [])
         self.allowed_directories: tuple[str, ...] = tuple(dirs)
+
+    def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
+        if SOURCE not in referenced:
+            return SourceEstimate()
+        return inexact(
+            f"{self.fmt.upper()} files are read whole by DuckDB's own reader: the listing does not say how much "
+            "of them the query reads"
+        )
 
     def relations(
         self,

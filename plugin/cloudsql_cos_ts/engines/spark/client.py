@@ -5,14 +5,22 @@ pyspark is an optional dependency (``pip install cloudsql-cos-ts[spark]``): its 
 bundle it for DuckDB users. It is therefore imported by name at run time, which also keeps
 PyInstaller from following it into the backend bundle; the Protocols below name the few calls the
 engine makes, so the rest of the engine is type-checked without pyspark.
+
+The packaged plugin gets the client from the optional Spark client bundle, a folder of packages per
+platform (``<folder>/linux_amd64``, ``<folder>/linux_arm64``) that the administrator unpacks outside
+the plugin folder and names with ``spark_client`` in grafana.ini; it is added to the import path
+only when a datasource uses Spark.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import platform
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -20,6 +28,9 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.secret import Secret
 
 PYSPARK_REQUIREMENT = "pyspark[connect]==4.3.0"
+# How the release names the optional bundle's zip and each platform's folder in it (package_release.sh).
+CLIENT_BUNDLE_ZIP = "ibm-cloudsqlcos-datasource-spark-client-<version>.<platform>.zip"
+_ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 class DataFrame(Protocol):
@@ -28,6 +39,7 @@ class DataFrame(Protocol):
     def createOrReplaceTempView(self, name: str) -> None: ...  # noqa: N802
     def selectExpr(self, *expressions: str) -> DataFrame: ...  # noqa: N802
     def where(self, condition: str) -> DataFrame: ...
+    def _explain_string(self, extended: bool | None = None) -> str: ...  # what DataFrame.explain prints
 
     @property
     def schema(self) -> Any: ...
@@ -93,8 +105,35 @@ def connect_url(url: str, token: Secret) -> str:
     return f"{base};token={quote(token.reveal(), safe='')}"
 
 
-def load_pyspark() -> Pyspark:
-    """Import the Spark Connect client, or explain with a 400 how to install it."""
+def platform_name() -> str:
+    """This machine's platform as Grafana names executables (``linux_amd64``): the bundle's folder."""
+    machine = platform.machine().lower()
+    return f"{sys.platform}_{_ARCHITECTURES.get(machine, machine)}"
+
+
+def use_client_bundle(folder: Path) -> None:
+    """Put the unpacked Spark client bundle's packages for this platform on the import path."""
+    packages = folder / platform_name()
+    if not packages.is_dir():
+        raise BadRequest(
+            f"spark_client is {str(folder)!r}, which has no {platform_name()} folder: unpack the Spark client "
+            f"bundle for this platform ({CLIENT_BUNDLE_ZIP}) there and restart Grafana"
+        )
+    if str(packages) in sys.path:
+        return
+    sys.path.append(str(packages))
+    # google is a namespace package the frozen bundle already imported (protobuf); its path is fixed
+    # at that import, so the client's google.rpc and google.api are added to it by hand.
+    google = sys.modules.get("google")
+    if google is not None and (packages / "google").is_dir() and hasattr(google, "__path__"):
+        google.__path__.append(str(packages / "google"))
+
+
+def load_pyspark(client_bundle: Path | None = None) -> Pyspark:
+    """Import the Spark Connect client (from ``client_bundle`` when given), or explain with a 400 how to
+    install it."""
+    if client_bundle is not None:
+        use_client_bundle(client_bundle)
     try:
         session_module = importlib.import_module("pyspark.sql.connect.session")
         errors = importlib.import_module("pyspark.errors")
@@ -102,9 +141,11 @@ def load_pyspark() -> Pyspark:
         retries = importlib.import_module("pyspark.sql.connect.client.retries")
     except ImportError as exc:
         raise BadRequest(
-            "the Spark engine needs the Spark Connect client, which is not installed with this plugin build "
-            f"({exc.name or 'pyspark'} is missing): install the plugin with its [spark] extra "
-            f"({PYSPARK_REQUIREMENT}) or choose the duckdb engine"
+            "the Spark engine needs the Spark Connect client, which this installation does not have "
+            f"({exc.name or 'pyspark'} is missing): unpack the optional Spark client bundle ({CLIENT_BUNDLE_ZIP}) "
+            "outside the plugin folder, set spark_client = <that folder> in the [plugin.ibm-cloudsqlcos-datasource] "
+            f"section of grafana.ini and restart Grafana (from source: install the [spark] extra, "
+            f"{PYSPARK_REQUIREMENT}); or choose the duckdb engine"
         ) from None
     # pyspark logs every failed query (with its SQL and the server's stack trace) on its own loggers;
     # the plugin reports errors itself, without data, so those loggers stay quiet.

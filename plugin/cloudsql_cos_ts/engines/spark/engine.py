@@ -30,6 +30,7 @@ from cloudsql_cos_ts.engines.spark.source import SparkSource
 from cloudsql_cos_ts.enrichment.data import load
 from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, functions_used, source_relations
 from cloudsql_cos_ts.errors import BadRequest, PluginError
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate
 from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT
 from cloudsql_cos_ts.frames.coerce import to_time
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
@@ -80,8 +81,34 @@ class SparkEngine:
         stats = {**views.stats, "ms_spark": round((time.monotonic() - began) * 1000, 1)}
         return ExecutionResult(table=_plain_arrow(table), truncated=truncated, stats=stats)
 
-    def _register(self, session: Session, request: ExecutionRequest) -> _Views:
-        """Temporary views for every relation the SQL reads that Spark does not know by itself."""
+    def explain(self, request: ExecutionRequest) -> str:
+        """Spark's explain string of the statement's DataFrame, over empty relations of the sources'
+        columns: the server plans it, nothing is listed, read or collected."""
+        with self._watched(request.cancel) as session:
+            views = self._register(session, request, plan_only=True)
+            try:
+                # pyspark's DataFrame.explain prints exactly this string; the client gives no public getter.
+                return str(session.sql(request.sql)._explain_string(extended=True))
+            finally:
+                for view in views.names:
+                    with suppress(Exception):
+                        session.catalog.dropTempView(view)
+
+    def estimate(self, request: ExecutionRequest) -> SourceEstimate:
+        """What ``execute`` would have Spark read, from the listings (Spark keeps no ingest cache)."""
+        found = SourceEstimate()
+        if self._external is not None:
+            for ref, scan in request.external.items():
+                found = found.plus(self._external.estimate(ref, scan, request.cancel))
+        wanted = request.referenced - {name.upper() for name in request.tables}
+        wanted, _ = source_relations(wanted - {ref.relation for ref in request.external}, frozenset())
+        if self._source is not None and wanted:
+            found = found.plus(self._source.estimate(request.source_scan(), wanted, request.cancel))
+        return found
+
+    def _register(self, session: Session, request: ExecutionRequest, *, plan_only: bool = False) -> _Views:
+        """Temporary views for every relation the SQL reads that Spark does not know by itself
+        (for a plan, the sources as empty relations of their columns)."""
         views = _Views()
         if enriches(request.sql):
             ensure_functions(session, load(self._enrichment), functions_used(request.sql))
@@ -93,13 +120,15 @@ class SparkEngine:
         for ref, scan in request.external.items():  # cos://… STORED AS, within the datasource's locations
             if self._external is None:
                 raise BadRequest("this engine cannot read cos://… STORED AS locations")
-            views.add(self._external.frame(session, ref, scan, request.cancel), ref.relation)
+            views.add(self._external.frame(session, ref, scan, request.cancel, plan_only=plan_only), ref.relation)
         wanted = (request.referenced | described) - {name.upper() for name in request.tables}
         wanted -= {ref.relation for ref in request.external}
         enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
         wanted, _ = source_relations(wanted, frozenset())
         if self._source is not None and wanted:
-            relations = self._source.relations(session, request.source_scan(), frozenset(wanted), request.cancel)
+            relations = self._source.relations(
+                session, request.source_scan(), frozenset(wanted), request.cancel, plan_only=plan_only
+            )
             for name, frame in relations.frames.items():
                 views.add(frame, name)
             views.stats.update(relations.stats)

@@ -18,6 +18,7 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.dialect import ExternalRef
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Session
 from cloudsql_cos_ts.engines.spark.source import SparkSource, build_spark_source
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate
 from cloudsql_cos_ts.flowlogs.layout import in_flow_log_layout
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import SOURCE
@@ -46,6 +47,13 @@ class SparkExternalSources:
             self._sources.put(key, found)
         return found
 
-    def frame(self, session: Session, ref: ExternalRef, scan: SourceScan, cancel: CancelToken) -> DataFrame:
-        """``ref``'s rows: ``FLOW`` for flow logs (pruned by ``scan``), the files' rows otherwise."""
-        return self._source(ref).relations(session, scan, frozenset({SOURCE}), cancel).frames[SOURCE]
+    def frame(
+        self, session: Session, ref: ExternalRef, scan: SourceScan, cancel: CancelToken, *, plan_only: bool = False
+    ) -> DataFrame:
+        """``ref``'s rows: ``FLOW`` for flow logs (pruned by ``scan``; none for a plan), the files' rows otherwise."""
+        source = self._source(ref)
+        return source.relations(session, scan, frozenset({SOURCE}), cancel, plan_only=plan_only).frames[SOURCE]
+
+    def estimate(self, ref: ExternalRef, scan: SourceScan, cancel: CancelToken) -> SourceEstimate:
+        """What ``frame`` would have Spark read of ``ref``'s location, from its listing."""
+        return self._source(ref).estimate(scan, frozenset({SOURCE}), cancel)

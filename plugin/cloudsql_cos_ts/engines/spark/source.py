@@ -30,7 +30,8 @@ from cloudsql_cos_ts.engines.spark.schema import (
     flow_select,
     partition_expressions,
 )
-from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, inexact
+from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
@@ -50,8 +51,18 @@ class SourceFrames:
 
 class SparkSource(Protocol):
     def relations(
-        self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
+        self,
+        session: Session,
+        scan: SourceScan,
+        referenced: frozenset[str],
+        cancel: CancelToken,
+        *,
+        plan_only: bool = False,
     ) -> SourceFrames: ...
+
+    def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
+        """What ``relations`` would have Spark read, from the listing alone."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -112,17 +123,34 @@ class FlowLogSparkSource:
         self.store, self.prefix, self.location, self.context = store, prefix, location, context
         self._vnics = VnicPrefixCache()
 
+    def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
+        if not referenced & {FLOW, FLOW_FLAT, SOURCE}:
+            return SourceEstimate()
+        return estimate_pruned(self._pruned(scan, cancel), held=frozenset())  # Spark keeps no ingest cache
+
+    def _pruned(self, scan: SourceScan, cancel: CancelToken) -> PruneResult:
+        listed = list_range(
+            self.store, self.prefix, scan.time_range, cancel, vnic_cache=self._vnics, context=self.context
+        )
+        return listed.prune()
+
     def relations(
-        self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
+        self,
+        session: Session,
+        scan: SourceScan,
+        referenced: frozenset[str],
+        cancel: CancelToken,
+        *,
+        plan_only: bool = False,
     ) -> SourceFrames:
         wanted = {FLOW, FLOW_FLAT, SOURCE} & referenced
         if not wanted:
             return SourceFrames({})
+        if plan_only:  # empty relations of the known columns: a plan without listing or reading
+            flow, flat = self._frames(session, [], scan.time_range.start, None)
+            return SourceFrames({name: {FLOW: flow, SOURCE: flow, FLOW_FLAT: flat}[name] for name in wanted})
         began = time.monotonic()
-        listed = list_range(
-            self.store, self.prefix, scan.time_range, cancel, vnic_cache=self._vnics, context=self.context
-        )
-        pruned = listed.prune()
+        pruned = self._pruned(scan, cancel)
         scan.check(pruned.objects_needed, pruned.bytes_needed)
         # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
         folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
@@ -180,8 +208,22 @@ class PlainSparkSource:
     def __init__(self, location: SparkLocation, fmt: str) -> None:
         self.location, self.fmt = location, fmt
 
+    def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
+        if SOURCE not in referenced:
+            return SourceEstimate()
+        return inexact(
+            f"{self.fmt.upper()} files are read whole by Spark's own reader: the listing does not say how much "
+            "of them the query reads"
+        )
+
     def relations(
-        self, session: Session, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken
+        self,
+        session: Session,
+        scan: SourceScan,
+        referenced: frozenset[str],
+        cancel: CancelToken,
+        *,
+        plan_only: bool = False,
     ) -> SourceFrames:
         if SOURCE not in referenced:
             return SourceFrames({})
