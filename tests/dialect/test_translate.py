@@ -158,7 +158,8 @@ def test_every_function_example_runs(duck: duckdb.DuckDBPyConnection, entry: dic
     duck.execute(
         "CREATE TEMP TABLE IF NOT EXISTS bytes_flows AS SELECT * REPLACE (CASE WHEN target_port = 443 "
         "THEN '9.9.9.9' ELSE initiator_ip END AS initiator_ip), target_port * 100000.0 AS bytes_from_initiator, "
-        "2.0::DOUBLE AS bytes_from_receiver, 6 AS transport_protocol FROM FLOW_FLAT"
+        "2.0::DOUBLE AS bytes_from_receiver, target_port * 3.0 + 1 AS bytes_from_target, 6 AS transport_protocol "
+        "FROM FLOW_FLAT"
     )
     sql = translate(entry["example"].replace("FROM FLOW_FLAT", "FROM bytes_flows"), dialect="duckdb").sql
     assert duck.execute(sql).fetchall()

@@ -158,3 +158,12 @@ def test_sliding_windows_keep_other_columns_and_where(obs: duckdb.DuckDBPyConnec
 @pytest.mark.parametrize("segmenter", sorted(ts_cases.FLATTENED))
 def test_flatten_gives_each_segment_as_a_series(obs: duckdb.DuckDBPyConnection, segmenter: str) -> None:
     close(_run(obs, ts_cases.flatten_sql(segmenter)), ts_cases.expected_flatten(segmenter))
+
+
+@pytest.mark.parametrize("joins", [True, False], ids=["joins", "aligns"])
+def test_joins_and_aligns(obs: duckdb.DuckDBPyConnection, joins: bool) -> None:
+    close(ts_cases.flat_pairs(_run(obs, ts_cases.pairs_sql(joins))), ts_cases.expected_pairs(joins))
+
+
+def test_pairwise_reducers(obs: duckdb.DuckDBPyConnection) -> None:
+    close(_run(obs, ts_cases.PAIR_REDUCERS_SQL), ts_cases.expected_pair_reducers())

@@ -417,3 +417,81 @@ def expected_flatten(segmenter: str) -> list[tuple[object, ...]]:
         for key, series in SERIES.items()
         for index, (_, members) in enumerate(FLATTENED[segmenter](series))
     ]
+
+
+# ---- two series: temporal joins and aligns, pairwise reducers ---------------------------------
+# Per key, ``a`` is the generated series and ``b`` another series of the same rows: every fifth
+# minute left out, odd minutes moved one minute on (so ticks are shared, missing and new), values 2v - 7.
+PAIRS_CTE = (
+    "WITH pairs AS (SELECT k, TIME_SERIES(TS_TIMESTAMP(t), v) AS a, "
+    "TIME_SERIES(CASE WHEN minute(t) % 5 = 3 THEN NULL ELSE TS_TIMESTAMP(t) + minute(t) % 2 * 60000 END, "
+    "v * 2 - 7) AS b FROM obs GROUP BY k) "
+)
+
+
+def _second(series: Series) -> Series:
+    minute = [(t, t // MINUTE % 60) for t, _ in series]
+    return py.ordered(
+        (t + m % 2 * MINUTE, None if v is None else v * 2 - 7)
+        for (t, v), (_, m) in zip(series, minute, strict=True)
+        if m % 5 != 3
+    )
+
+
+SECOND = {key: _second(series) for key, series in SERIES.items()}
+PREV, NEXT, NEAREST = (("PREV", -1.0, (1, 0)), ("NEXT", -1.0, (0, 1)), ("NEAREST", -1.0, (1, 1)))
+# (function, which rows, SQL of the interpolator argument, its Python form)
+PAIR_CASES: list[tuple[str, str, str, py.Interpolation]] = [
+    ("TS_INNER_JOIN", "INNER", "", None),
+    ("TS_LEFT_JOIN", "LEFT", "TS_INTERPOLATOR_PREV(-1.0)", PREV),
+    ("TS_RIGHT_JOIN", "RIGHT", "TS_INTERPOLATOR_NEXT(-1.0)", NEXT),
+    ("TS_LEFT_OUTER_JOIN", "LEFT_OUTER", "TS_INTERPOLATOR_NEAREST(-1.0)", NEAREST),
+    ("TS_RIGHT_OUTER_JOIN", "RIGHT_OUTER", "TS_INTERPOLATOR_LINEAR(0.0, 1, 1)", ("LINEAR", 0.0, (1, 1))),
+    ("TS_FULL_JOIN", "FULL", "TS_INTERPOLATOR_LINEAR(0.0, 2, 2)", ("LINEAR", 0.0, (2, 2))),
+    ("TS_INNER_ALIGN", "INNER", "", None),
+    ("TS_LEFT_ALIGN", "LEFT", "TS_INTERPOLATOR_FILL(0.0)", ("FILL", 0.0, (0, 0))),
+    ("TS_RIGHT_ALIGN", "RIGHT", "TS_INTERPOLATOR_PREV(-1.0)", PREV),
+    ("TS_FULL_ALIGN", "FULL", "TS_INTERPOLATOR_NEAREST(-1.0)", NEAREST),
+    ("TS_LEFT_OUTER_ALIGN", "LEFT_OUTER", "TS_INTERPOLATOR_NEXT(-1.0)", NEXT),
+]
+
+
+def _call(name: str, interpolator: str) -> str:
+    return f"{name}(a, b{', ' + interpolator if interpolator else ''})"
+
+
+def pairs_sql(joins: bool) -> str:
+    """Every join (``joins``) or every align of ``PAIR_CASES`` in one UNION ALL query, rows labelled by function."""
+    cases = [case for case in PAIR_CASES if case[0].endswith("_JOIN") == joins]
+    columns = "(tt, pair)" if joins else "(tt, x, y)"
+    return PAIRS_CTE + " UNION ALL ".join(
+        f"SELECT '{name}' AS fn, k, TS_EXPLODE({_call(name, interp)}) AS {columns} FROM pairs"
+        for name, _, interp, _ in cases
+    )
+
+
+def flat_pairs(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows of ``pairs_sql``, a join's pair as two columns (like an align's)."""
+    return [(*row[:3], *row[3]) if len(row) == 4 else row for row in rows]
+
+
+def expected_pairs(joins: bool) -> list[tuple[object, ...]]:
+    """(function, key, tick, first's value, second's value) rows."""
+    return [
+        (name, key, tick, x, y)
+        for name, keep, _, how in PAIR_CASES
+        if name.endswith("_JOIN") == joins
+        for key, series in SERIES.items()
+        for tick, x, y in py.join(series, SECOND[key], keep, how)
+    ]
+
+
+PAIR_REDUCERS_SQL = PAIRS_CTE + "SELECT k, TS_CORRELATION(a, b) AS r, TS_MANHATTAN_DISTANCE(a, b) AS d FROM pairs"
+
+
+def expected_pair_reducers() -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for key, series in SERIES.items():
+        matched = py.pairs_at_common_ticks(series, SECOND[key])
+        rows.append((key, py.correlation(matched), py.manhattan(matched)))
+    return rows

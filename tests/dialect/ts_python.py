@@ -248,3 +248,59 @@ def by_anchor(series: Series, condition: Callable[[Value], bool], before: int, a
 def reduce_segments(segments: list[Segment], name: str) -> Series:
     """``TS_SEG_<name>``: every reducer at the segment's tick."""
     return [(tick, STATISTICS[name]([v for _, v in members])) for tick, members in segments]
+
+
+# ---- two series -------------------------------------------------------------------------------
+
+Interpolation = tuple[str, float, tuple[int, int]] | None  # (kind, default, (nPrev, nNext)) or none (inner)
+_KEEPS: dict[str, Callable[[int, bool], bool]] = {
+    "INNER": lambda side, present: side == 0 and present,
+    "LEFT": lambda side, present: side == 0,
+    "RIGHT": lambda side, present: side == 1,
+    "LEFT_OUTER": lambda side, present: side == 0 and not present,
+    "RIGHT_OUTER": lambda side, present: side == 1 and not present,
+    "FULL": lambda side, present: side == 0 or not present,
+}
+
+
+def value_at(series: Series, tick: int, how: Interpolation) -> tuple[bool, Value]:
+    """Whether ``series`` has an observation at ``tick``, and its value there: the last one at the tick,
+    else the interpolated value (None without an interpolator)."""
+    at = [v for t, v in series if t == tick]
+    if at:
+        return True, at[-1]
+    if how is None:
+        return False, None
+    kind, default, n = how
+    before, after = [p for p in series if p[0] < tick], [p for p in series if p[0] > tick]
+    return False, interpolate(kind, default, before, after, target=tick, n=n)
+
+
+def join(first: Series, second: Series, keep: str, how: Interpolation) -> list[tuple[int, Value, Value]]:
+    """IBM's temporal join or align: (tick, first's value, second's value) rows."""
+    rows = []
+    for side, (own, other) in enumerate(((first, second), (second, first))):
+        for tick, value in own:
+            present, at = value_at(other, tick, how)
+            if _KEEPS[keep](side, present):
+                rows.append((tick, value, at) if side == 0 else (tick, at, value))
+    return rows
+
+
+def pairs_at_common_ticks(first: Series, second: Series) -> list[tuple[float, float]]:
+    """The value pairs the pairwise reducers use: each observation of ``first`` with ``second``'s at its tick."""
+    found = [(v, value_at(second, t, None)) for t, v in first]
+    return [(v, w) for v, (present, w) in found if present and v is not None and w is not None]
+
+
+def correlation(pairs: list[tuple[float, float]]) -> Value:
+    xs, ys = [x for x, _ in pairs], [y for _, y in pairs]
+    if not pairs or max(xs) == min(xs) or max(ys) == min(ys):
+        return None
+    mx, my = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+    sxy = math.fsum((x - mx) * (y - my) for x, y in pairs)
+    return sxy / math.sqrt(math.fsum((x - mx) ** 2 for x in xs) * math.fsum((y - my) ** 2 for y in ys))
+
+
+def manhattan(pairs: list[tuple[float, float]]) -> Value:
+    return math.fsum(abs(x - y) for x, y in pairs) if pairs else None

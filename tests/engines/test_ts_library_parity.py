@@ -107,3 +107,16 @@ def test_expressions(engines: dict[str, Engine], engine: str) -> None:
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_flatten(engines: dict[str, Engine], engine: str, segmenter: str) -> None:
     close(_rows(engines[engine], ts_cases.flatten_sql(segmenter)), ts_cases.expected_flatten(segmenter))
+
+
+@pytest.mark.parametrize("joins", [True, False], ids=["joins", "aligns"])
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_joins_and_aligns(engines: dict[str, Engine], engine: str, joins: bool) -> None:
+    """Every temporal join (aligns: every align) in one query."""
+    rows = ts_cases.flat_pairs(_rows(engines[engine], ts_cases.pairs_sql(joins)))
+    close(rows, ts_cases.expected_pairs(joins))
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_pairwise_reducers(engines: dict[str, Engine], engine: str) -> None:
+    close(_rows(engines[engine], ts_cases.PAIR_REDUCERS_SQL), ts_cases.expected_pair_reducers())

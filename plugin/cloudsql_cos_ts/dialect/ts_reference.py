@@ -246,6 +246,40 @@ _ANCHORS = {
     "TS_ANCHOR_NOT": "not the anchor",
     "TS_ANCHOR_INDEX": "the anchor on element i of an array value",
 }
+_PAIRS_CTE = (
+    "WITH pairs AS (SELECT action, TIME_SERIES(TS_TIMESTAMP(connection_start_time), bytes_from_initiator) AS a, "
+    "TIME_SERIES(TS_TIMESTAMP(capture_start_time), bytes_from_target) AS b FROM FLOW_FLAT GROUP BY action) "
+)
+_WHICH_TICKS = {
+    "INNER": "the ticks both series have",
+    "LEFT": "every observation of a (b interpolated where it has no observation)",
+    "RIGHT": "every observation of b (a interpolated)",
+    "LEFT_OUTER": "the observations of a at ticks b lacks (b interpolated)",
+    "RIGHT_OUTER": "the observations of b at ticks a lacks (a interpolated)",
+    "FULL": "every observation of a and those of b at ticks a lacks (the missing side interpolated)",
+}
+
+
+def _pair_help(how: str, join: bool) -> FunctionHelp:
+    name = f"TS_{how}_{'JOIN' if join else 'ALIGN'}"
+    interpolated = how != "INNER"
+    arguments = "a, b" + (", interpolator" if interpolated else "")
+    columns = "(tt, pair)" if join else "(tt, a_value, b_value)"
+    shape = "the pair [a, b] as one array value" if join else "the two values as two columns"
+    call = f"{name}(a, b{', TS_INTERPOLATOR_PREV(0)' if interpolated else ''})"
+    return FunctionHelp(
+        name,
+        f"{name}({arguments}) inside TS_EXPLODE(...) AS {columns}",
+        f"Two series of one GROUP BY (two TIME_SERIES items), per key: {_WHICH_TICKS[how]}; {shape}. "
+        "A tick the other series has takes its value there (the last at a duplicate tick).",
+        _PAIRS_CTE + f"SELECT action, TS_EXPLODE({call}) AS {columns} FROM pairs",
+    )
+
+
+_PAIR_REDUCERS = [
+    ("TS_CORRELATION", "the Pearson correlation of the values at the ticks both have"),
+    ("TS_MANHATTAN_DISTANCE", "the sum of |a - b| over the ticks both have"),
+]
 
 TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
     _help(*_SOURCE),
@@ -335,5 +369,16 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
     *(
         _help(name, f"{name}(...)", f"Condition on the observation's value: {what}.", "TS_FILTER(ts, TS_ANCHOR_GT(0))")
         for name, what in _ANCHORS.items()
+    ),
+    *(_pair_help(how, join=True) for how in _WHICH_TICKS),
+    *(_pair_help(how, join=False) for how in ("INNER", "LEFT", "RIGHT", "FULL", "LEFT_OUTER")),
+    *(
+        FunctionHelp(
+            name,
+            f"{name}(a, b)",
+            f"Per pair of series of one GROUP BY, {what} (NULL values skipped); the other columns are grouped by.",
+            _PAIRS_CTE + f"SELECT action, {name}(a, b) AS result FROM pairs",
+        )
+        for name, what in _PAIR_REDUCERS
     ),
 )

@@ -74,8 +74,9 @@ def _in_trs(millis: str, origin: int, length: int) -> str:
     return f"CAST(floor(({millis} - ({origin})) / {length}) AS BIGINT)"
 
 
-def _build(select: exp.Select, names: Names, series: str, parts: dict[str, str]) -> None:
-    """Add the series' hidden columns to the SELECT's rows (its WHERE applied first) and expand ``series``.
+def _build(select: exp.Select, names: Names, built: dict[str, dict[str, str]]) -> None:
+    """Add each series' hidden columns to the SELECT's rows (its WHERE applied first) and expand the
+    selected series columns; ``built`` maps a series name to its tick, value and key SQL.
 
     Rows whose tick is NULL stay: each use of the series drops them (``transforms.series_of``), except
     time windows, whose NULL-tick group is dropped after grouping — a filter here would parse every
@@ -84,11 +85,13 @@ def _build(select: exp.Select, names: Names, series: str, parts: dict[str, str])
     condition = sql(where.this) if where else ""
     if where:
         where.pop()
-    Scope(select, names).wrap({hidden(part, series).name: parts[part] for part in _PARTS}, where=condition)
+    columns = {hidden(part, series).name: parts[part] for series, parts in built.items() for part in _PARTS}
+    Scope(select, names).wrap(columns, where=condition)
+    series_names = {series.lower() for series in built}
     items: list[exp.Expr] = []
     for item in select.expressions:
-        if isinstance(item, exp.Column) and item.name.lower() == series.lower():
-            items.extend(hidden(part, series, item.table) for part in _PARTS)
+        if isinstance(item, exp.Column) and item.name.lower() in series_names:
+            items.extend(hidden(part, item.name, item.table) for part in _PARTS)
         else:
             items.append(item)
     select.set("expressions", items)
@@ -106,7 +109,7 @@ def lower_format(select: exp.Select, names: Names) -> None:
     tick_sql = _in_trs(f"unix_millis(to_timestamp({sql(tick)}))", _start_ms(start), _granularity_ms(granularity))
     marker.pop()
     key_sql = "CAST(NULL AS STRING)" if isinstance(key, exp.Null) else sql(key)
-    _build(select, names, marker.alias, {"tick": tick_sql, "value": sql(value), "key": key_sql})
+    _build(select, names, {marker.alias: {"tick": tick_sql, "value": sql(value), "key": key_sql}})
 
 
 def _trs(node: exp.Expr) -> tuple[int, int]:
@@ -125,32 +128,33 @@ def _trs(node: exp.Expr) -> tuple[int, int]:
     raise BadRequest(f"expected a time reference system (TS_TRS, TS_TRS_DEFAULT, ...), not {sql(node)}")
 
 
-def lower_creation(select: exp.Select, names: Names) -> None:
-    """``SELECT k, TIME_SERIES[_S|_DA|_SA][_WITH_TRS](tick, value[, trs]) AS ts ... GROUP BY k``: one
-    series per group, kept as rows (the GROUP BY goes; its expressions become the series key)."""
-    calls = [item for item in select.expressions if function_name(unaliased(item)) in CREATION_AGGREGATES]
-    if not calls:
-        return
-    item = calls[0]
-    if len(calls) > 1 or not isinstance(item, exp.Alias):
-        raise BadRequest("write one TIME_SERIES(tick, value) AS name per SELECT")
-    call = item.this
+def _created(call: exp.Expr, key: str) -> dict[str, str]:
+    """The tick, value and key SQL of one ``TIME_SERIES[_S|_DA|_SA][_WITH_TRS](tick, value[, trs])`` call."""
     with_trs = function_name(call).endswith("_WITH_TRS")
     shape = f"{function_name(call)}(tick, value{', trs' if with_trs else ''})"
     tick, value, *trs = arguments(call, shape, 3 if with_trs else 2)
     origin, length = _trs(trs[0]) if trs else (0, 1)
+    return {"tick": _in_trs(f"CAST({sql(tick)} AS BIGINT)", origin, length), "value": sql(value), "key": key}
+
+
+def lower_creation(select: exp.Select, names: Names) -> None:
+    """``SELECT k, TIME_SERIES[_S|_DA|_SA][_WITH_TRS](tick, value[, trs]) AS ts ... GROUP BY k``: one
+    series per group, kept as rows (the GROUP BY goes; its expressions become the series key). Several
+    such items build several series of the same rows and key (``TS_LEFT_JOIN(a, b, …)`` pairs them)."""
+    calls = [item for item in select.expressions if function_name(unaliased(item)) in CREATION_AGGREGATES]
+    if not calls:
+        return
+    if not all(isinstance(item, exp.Alias) for item in calls):
+        raise BadRequest("write each series as TIME_SERIES(tick, value) AS name")
     group = select.args.get("group")
     keys = [sql(key) for key in group.expressions] if group else []
     if group:
         group.pop()
     key = keys[0] if len(keys) == 1 else f"concat_ws('|', {', '.join(f'CAST({k} AS STRING)' for k in keys)})"
-    item.replace(exp.column(item.alias))
-    parts = {
-        "tick": _in_trs(f"CAST({sql(tick)} AS BIGINT)", origin, length),
-        "value": sql(value),
-        "key": key if keys else "CAST(NULL AS STRING)",
-    }
-    _build(select, names, item.alias, parts)
+    built = {item.alias: _created(item.this, key if keys else "CAST(NULL AS STRING)") for item in calls}
+    for item in calls:
+        item.replace(exp.column(item.alias))
+    _build(select, names, built)
 
 
 def lower_timestamps(tree: exp.Expr) -> None:

@@ -22,6 +22,13 @@ from cloudsql_cos_ts.dialect.timeseries import sliding
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
 from cloudsql_cos_ts.dialect.timeseries.flatten import lower_flatten
 from cloudsql_cos_ts.dialect.timeseries.format import lower_creation, lower_format, lower_timestamps
+from cloudsql_cos_ts.dialect.timeseries.pairs import (
+    ALIGNS,
+    JOINS,
+    PAIR_REDUCERS,
+    lower_pair_reducers,
+    lower_pair_series,
+)
 from cloudsql_cos_ts.dialect.timeseries.refused import refusal
 from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of, time_windows
 from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, Series, arguments, function_name, spark, sql, unaliased
@@ -40,13 +47,20 @@ class _Exploded:
     def __init__(self, select: exp.Select, index: int, item: exp.Aliases) -> None:
         self.select = select
         self.index = index
-        self.tick_name, self.value_name = item.expressions
+        self.tick_name, *self.value_names = item.expressions
         self.argument = item.this.expressions[0]
         self.others = [other for i, other in enumerate(select.expressions) if i != index]
 
-    def replace_item(self, tick: str, value: str) -> None:
+    def replace_item(self, tick: str, *values: str) -> None:
+        if len(values) != len(self.value_names):
+            raise BadRequest(
+                f"write TS_EXPLODE(...) AS (time_name, {', '.join(f'value{i + 1}_name' for i in range(len(values)))})"
+                if len(values) > 1
+                else "write TS_EXPLODE(series) AS (time_name, value_name)"
+            )
+        named = [spark(text).as_(name) for text, name in zip(values, self.value_names, strict=True)]
         items = list(self.others)
-        items[self.index : self.index] = [spark(tick).as_(self.tick_name), spark(value).as_(self.value_name)]
+        items[self.index : self.index] = [spark(tick).as_(self.tick_name), *named]
         self.select.set("expressions", items)
 
     def group_by(self, *keys: str, having: str) -> None:
@@ -73,7 +87,7 @@ def _explode_item(select: exp.Select) -> tuple[int, exp.Aliases] | None:
     index, item = found[0]
     if len(found) > 1:
         raise BadRequest("only one TS_EXPLODE per SELECT is supported")
-    if not isinstance(item, exp.Aliases) or len(item.expressions) != 2 or len(item.this.expressions) != 1:
+    if not isinstance(item, exp.Aliases) or len(item.expressions) not in (2, 3) or len(item.this.expressions) != 1:
         raise BadRequest("write TS_EXPLODE(series) AS (time_name, value_name)")
     return index, item
 
@@ -84,6 +98,10 @@ def _lower_explode(scope: Scope) -> None:
         return
     exploded = _Exploded(scope.select, *found)
     name = function_name(exploded.argument)
+    if name in JOINS or name in ALIGNS:
+        tick, values, _ = lower_pair_series(scope, exploded.argument)
+        exploded.replace_item(tick, *values)
+        return
     if name not in SEGMENT_REDUCERS:
         series = series_of(scope, exploded.argument)
         exploded.replace_item(series.tick, series.value)
@@ -168,6 +186,25 @@ def _lower_reducers(scope: Scope) -> None:
     scope.select.group_by(*(unaliased(item).copy() for item in others), spark(key), copy=False)
 
 
+def _lower_pair_reducers(scope: Scope) -> None:
+    calls = [
+        node
+        for item in scope.select.expressions
+        for node in item.find_all(exp.Anonymous)
+        if function_name(node) in PAIR_REDUCERS and node.find_ancestor(exp.Select) is scope.select
+    ]
+    if not calls:
+        return
+    if _reducer_calls(scope.select):
+        raise BadRequest("pairwise and single-series time-series reducers cannot share a SELECT")
+    others = [
+        item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
+    ]
+    _check_groupable(scope.select, others, "time-series reducers")
+    key = lower_pair_reducers(scope, calls)
+    scope.select.group_by(*(unaliased(item).copy() for item in others), spark(key), copy=False)
+
+
 def lower_time_series(tree: exp.Expr) -> exp.Expr:
     """The tree with every time-series construct lowered; a TS function left over is a 400."""
     names = Names()
@@ -180,6 +217,7 @@ def lower_time_series(tree: exp.Expr) -> exp.Expr:
         lower_flatten(scope)
         _lower_explode(scope)
         _lower_reducers(scope)
+        _lower_pair_reducers(scope)
     for node in tree.find_all(exp.Anonymous):
         name = function_name(node)
         if name == TS_FORMAT_MARKER:

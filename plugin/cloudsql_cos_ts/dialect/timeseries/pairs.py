@@ -1,0 +1,207 @@
+"""Two series side by side: IBM's temporal joins and aligns and the pairwise reducers.
+
+Both series are hidden columns of the rows of one SELECT: two ``TIME_SERIES`` aggregates of one
+``GROUP BY`` build them with the same key (``format.py``), and series of equal key are paired. The
+rows are read twice, once per series (``UNION ALL`` with a ``side`` column), so each row is one
+observation of one side, and every row learns the **other** series' value at its tick:
+
+* the other series' observation at that tick when it has one (at a duplicate tick the last in series
+  order, as ``TS_RESAMPLE`` keeps a grid tick's value);
+* otherwise the interpolator's value from the other series' neighbours, NULL neighbours included
+  (IBM's join example: PREV at tick 7 copies the NaN at 6), as ``TS_RESAMPLE`` fills a grid tick.
+
+The other series' observation at or before a tick is found without a join: in the rows ordered by
+tick (the other side first at equal ticks), a running count of the other side's rows numbers groups
+that each start with one of its observations, whose columns ``first_value`` hands to the rows after
+it. Output rows, per function (IBM's table, "outer" meaning *absent from the other*):
+
+* ``INNER`` — observations of the first series whose tick the second has; ``LEFT``/``RIGHT`` — every
+  observation of the first/second; ``LEFT_OUTER``/``RIGHT_OUTER`` — those whose tick the other lacks;
+  ``FULL`` — every observation of the first and those of the second at ticks the first lacks.
+
+A join's value is the pair ``[first, second]``; an align gives the two values as two columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from cloudsql_cos_ts.dialect.timeseries.interpolators import Interpolator, Neighbours, interpolator
+from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, formatted, function_name, spark
+from cloudsql_cos_ts.errors import BadRequest
+
+# which rows a join or align keeps, as a condition on the row's side (0: first series) and presence
+_KEEPS = {
+    "INNER": "{side} = 0 AND {present}",
+    "LEFT": "{side} = 0",
+    "RIGHT": "{side} = 1",
+    "LEFT_OUTER": "{side} = 0 AND NOT {present}",
+    "RIGHT_OUTER": "{side} = 1 AND NOT {present}",
+    "FULL": "{side} = 0 OR NOT {present}",
+}
+JOINS = {f"TS_{how}_JOIN": how for how in _KEEPS}
+ALIGNS = {f"TS_{how}_ALIGN": how for how in ("INNER", "LEFT", "RIGHT", "FULL", "LEFT_OUTER")}
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Columns of the doubled rows: the pair's key, the row's side, tick and value, and the other series'."""
+
+    key: str
+    side: str
+    tick: str
+    value: str
+    other: str  # the other series' value at this tick (its observation there, else interpolated)
+    present: str  # whether the other series has an observation at this tick
+
+    def first(self) -> str:
+        return f"CASE WHEN {self.side} = 0 THEN {self.value} ELSE {self.other} END"
+
+    def second(self) -> str:
+        return f"CASE WHEN {self.side} = 1 THEN {self.value} ELSE {self.other} END"
+
+
+def _series(node: exp.Expr, signature: str) -> Series:
+    if not isinstance(node, exp.Column):
+        raise BadRequest(f"write {signature} with two series columns built in one SELECT (two TIME_SERIES(...) AS …)")
+    return formatted(exp.column(node.name))
+
+
+@dataclass(frozen=True)
+class _Doubled:
+    """Column names of the rows read once per series: the pair's key, the side (0: first series),
+    the row's tick and value."""
+
+    key: str
+    side: str
+    tick: str
+    value: str
+
+    def order(self, other: int) -> str:
+        """Rows by tick; at equal ticks side ``other``'s rows first, then by value (series order)."""
+        return f"{self.tick} ASC, {self.side} {'DESC' if other == 1 else 'ASC'}, {self.value} ASC NULLS LAST"
+
+    def by_other(self, text: Callable[[int], str]) -> str:
+        """The SQL ``text`` gives for the row's other side (1 for rows of the first series, else 0)."""
+        return f"CASE WHEN {self.side} = 0 THEN {text(1)} ELSE {text(0)} END"
+
+
+def _doubled(scope: Scope, first: Series, second: Series) -> _Doubled:
+    """Replace the FROM by its rows once per series (those with a tick)."""
+    if scope.select.args.get("joins") or not scope.select.args.get("from_"):
+        raise BadRequest("time-series functions need exactly one table in FROM (no JOIN); use a WITH query first")
+    doubled = _Doubled(*(scope.names.fresh(part) for part in ("key", "side", "tick", "value")))
+    source = scope.select.args["from_"].this
+    halves = []
+    for side, series in enumerate((first, second)):
+        parts = {
+            doubled.key: series.key,
+            doubled.side: str(side),
+            doubled.tick: series.tick,
+            doubled.value: series.value,
+        }
+        half = exp.select(exp.Star(), *(spark(text).as_(name) for name, text in parts.items()))
+        halves.append(half.from_(source.copy()).where(spark(f"{series.tick} IS NOT NULL"), copy=False))
+    union = exp.union(halves[0], halves[1], distinct=False)
+    scope.select.args["from_"].set("this", union.subquery(source.alias_or_name or "__ts_source"))
+    return doubled
+
+
+def pair(scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator | None, signature: str) -> Paired:
+    """The doubled rows of two series, each row with the other series' value at its tick."""
+    rows = _doubled(scope, _series(first, signature), _series(second, signature))
+    key, side, tick, value = rows.key, rows.side, rows.tick, rows.value
+    own = Series(tick, value, f"{key}, {side}")
+    around = method.neighbours(scope, own, grid=True) if method else Neighbours((), ())
+    columns = list(
+        dict.fromkeys(name for point in [(tick, value), *around.previous, *around.following] for name in point)
+    )
+    position = scope.add("pos", f"row_number() {own.window()}")
+    firsts = scope.add(
+        "first",
+        rows.by_other(
+            lambda other: (
+                f"max(CASE WHEN {side} = {other} AND {position} = 1 THEN {value} END) OVER (PARTITION BY {key})"
+            )
+        ),
+    )
+    counts = {
+        other: scope.add(
+            "group",
+            f"count(CASE WHEN {side} = {other} THEN 1 END) OVER (PARTITION BY {key} "
+            f"ORDER BY {rows.order(other)} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+        )
+        for other in (0, 1)
+    }
+    group = scope.add("group", rows.by_other(counts.__getitem__))
+    fetched = {column: scope.names.fresh("other") for column in columns}
+    scope.wrap({name: rows.by_other(_group_start(rows, column, counts)) for column, name in fetched.items()})
+    present = f"({group} > 0 AND {fetched[tick]} = {tick})"
+    at_tick = f"CASE WHEN {present} THEN {fetched[value]} END"
+    if method is not None:
+        shifted = Neighbours(
+            tuple((fetched[t], fetched[v]) for t, v in around.previous),
+            tuple((fetched[t], fetched[v]) for t, v in around.following),
+        )
+        at_tick = (
+            f"CASE WHEN {group} = 0 THEN {method.before_first(firsts)} WHEN {present} THEN {fetched[value]} "
+            f"ELSE {method.value_at(tick, shifted)} END"
+        )
+    other_value, flag = scope.names.fresh("other_value"), scope.names.fresh("present")
+    scope.wrap({other_value: at_tick, flag: present})
+    return Paired(key, side, tick, value, other_value, flag)
+
+
+def _group_start(rows: _Doubled, column: str, counts: dict[int, str]) -> Callable[[int], str]:
+    """``column`` in the other side's row that starts the row's group (its observation at or before the tick)."""
+    return lambda other: (
+        f"first_value({column}) OVER (PARTITION BY {rows.key}, {counts[other]} ORDER BY {rows.order(other)})"
+    )
+
+
+def lower_pair_series(scope: Scope, node: exp.Expr) -> tuple[str, list[str], str]:
+    """A join or align inside ``TS_EXPLODE``: its tick, its value columns (one for a join — the pair
+    ``[first, second]`` — two for an align) and its key."""
+    name = function_name(node)
+    how = JOINS.get(name) or ALIGNS[name]
+    optional = name == "TS_INNER_ALIGN"
+    signature = f"{name}(first, second{'' if how == 'INNER' else ', interpolator'})"
+    if how == "INNER":
+        first, second, *rest = arguments(node, signature, 2, 3) if optional else arguments(node, signature, 2)
+        method = interpolator(rest[0]) if rest else None
+    else:
+        first, second, given = arguments(node, signature, 3)
+        method = interpolator(given)
+    paired = pair(scope, first, second, method, signature)
+    scope.wrap({}, where=_KEEPS[how].format(side=paired.side, present=paired.present))
+    if name in JOINS:
+        return paired.tick, [f"array({paired.first()}, {paired.second()})"], paired.key
+    return paired.tick, [paired.first(), paired.second()], paired.key
+
+
+# reducers of the pairs of values at the ticks both series have (IBM does not say how values pair:
+# by tick, as its joins pair them); NULL when no pair has two values
+PAIR_REDUCERS = {
+    "TS_CORRELATION": "CASE WHEN max({x}) > min({x}) AND max({y}) > min({y}) THEN CAST(corr({x}, {y}) AS DOUBLE) END",
+    "TS_MANHATTAN_DISTANCE": "CAST(sum(abs({x} - {y})) AS DOUBLE)",
+}
+
+
+def lower_pair_reducers(scope: Scope, calls: list[exp.Anonymous]) -> str:
+    """Replace each pairwise reducer call by its aggregate over one pairing of its two series; the key
+    to group by. All calls of one SELECT must reduce the same two series."""
+    shapes = {tuple(node.sql() for node in call.expressions[:2]) for call in calls}
+    if len(shapes) != 1:
+        raise BadRequest("the pairwise reducers of one SELECT must all reduce the same two series")
+    for call in calls:
+        arguments(call, f"{function_name(call)}(first, second)", 2)
+    first, second = calls[0].expressions
+    paired = pair(scope, first, second, None, f"{function_name(calls[0])}(first, second)")
+    both = f"{paired.side} = 0 AND {paired.present} AND {paired.value} IS NOT NULL AND {paired.other} IS NOT NULL"
+    x, y = (f"CASE WHEN {both} THEN {value} END" for value in (paired.value, paired.other))
+    for call in calls:
+        call.replace(spark(PAIR_REDUCERS[function_name(call)].format(x=x, y=y)))
+    return paired.key
