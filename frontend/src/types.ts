@@ -7,7 +7,7 @@ import type { AdhocFilter } from './query/adhoc';
 import type { ReferenceSource } from './resources';
 
 /** Result shaping the backend applies (docs/architecture.md, "Query model"). */
-export type QueryFormat = 'table' | 'time_series';
+export type QueryFormat = 'table' | 'time_series' | 'logs';
 
 /** One query of a panel, exactly the keys the backend's query model reads. */
 export interface CloudSqlQuery extends DataQuery {

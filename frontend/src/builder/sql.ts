@@ -12,6 +12,25 @@ export type GeneratedQuery = Required<Pick<CloudSqlQuery, 'rawSql' | 'format'>> 
  */
 const TIME_COLUMN = 'start_time';
 const SERIES_COLUMN = 'series';
+/** The record columns a logs line is made of (plugin/cloudsql_cos_ts/flowlogs/loglines.py). */
+const LOG_COLUMNS = [
+  TIME_COLUMN,
+  'action',
+  'direction',
+  'transport_protocol',
+  'initiator_ip',
+  'initiator_port',
+  'target_ip',
+  'target_port',
+  'bytes_from_initiator',
+  'bytes_from_target',
+  'packets_from_initiator',
+  'packets_from_target',
+  'network_interface_id',
+  'instance_crn',
+];
+/** Logs: the newest records when no Top N is set, as a logs view shows the latest lines first. */
+export const DEFAULT_LOG_LINES = 1000;
 const INTERVAL_PATTERN = /^\d+(ms|s|m|h|d)$/;
 
 /** A filter value as SQL: numbers bare on integer columns, anything else a quoted string literal. */
@@ -69,12 +88,28 @@ function table(state: FlowBuilderState, measure: string, alias: string): Generat
   return { rawSql: lines.join('\n'), format: 'table', timeColumn: undefined, metricsColumn: undefined };
 }
 
+/** The flow records themselves, newest first: the backend writes each as a log line. */
+function logs(state: FlowBuilderState): GeneratedQuery {
+  const limit = state.topN && state.topN > 0 ? Math.floor(state.topN) : DEFAULT_LOG_LINES;
+  const lines = [
+    `SELECT ${LOG_COLUMNS.join(', ')}`,
+    'FROM FLOW_FLAT',
+    whereClause(state),
+    `ORDER BY ${TIME_COLUMN} DESC`,
+    `LIMIT ${limit}`,
+  ];
+  return { rawSql: lines.join('\n'), format: 'logs', timeColumn: undefined, metricsColumn: undefined };
+}
+
 /**
  * The SQL of a builder state in the plugin's dialect (Spark SQL with the plugin's macros) and the
  * query options it needs. Pure and deterministic: the round trip compares its output with the
  * stored SQL to tell a builder query from a hand-edited one.
  */
 export function generateQuery(state: FlowBuilderState, format: QueryFormat): GeneratedQuery {
+  if (format === 'logs') {
+    return logs(state);
+  }
   const alias = state.measure;
   const measure = `${MEASURES[state.measure].expression} AS ${alias}`;
   return format === 'time_series' ? timeSeries(state, measure) : table(state, measure, alias);

@@ -13,6 +13,7 @@ import {
   Measure,
   MEASURES,
 } from '../builder/model';
+import { DEFAULT_LOG_LINES } from '../builder/sql';
 import { QueryFormat } from '../types';
 
 const LABEL_WIDTH = 14;
@@ -30,6 +31,7 @@ const OPERATOR_OPTIONS: Array<{ label: string; value: FilterOperator }> = [
 const FORMAT_OPTIONS: Array<{ label: string; value: QueryFormat }> = [
   { label: 'Time series', value: 'time_series' },
   { label: 'Table', value: 'table' },
+  { label: 'Logs', value: 'logs' },
 ];
 
 export const BUILDER_TOOLTIPS = {
@@ -37,6 +39,7 @@ export const BUILDER_TOOLTIPS = {
   groupBy: 'One row, or one series, per distinct combination of these columns.',
   filters: 'Only flows matching every filter. Values may be template variables such as ${target_ip}.',
   topN: 'Keep only the N groups with the largest measure (table only).',
+  lines: `Logs: the newest N flow records, one log line each (empty: ${DEFAULT_LOG_LINES}). Measure and Group by do not apply.`,
   interval: 'Bucket width such as 5m or 1h; empty uses the panel interval ($__interval).',
 } as const;
 
@@ -57,24 +60,28 @@ export function FlowQueryBuilder({ state, format, sql, onChange }: Props) {
   return (
     <div data-testid="flow-builder">
       <InlineFieldRow>
-        <InlineField label="Measure" labelWidth={LABEL_WIDTH} tooltip={BUILDER_TOOLTIPS.measure}>
-          <RadioButtonGroup<Measure> options={MEASURE_OPTIONS} value={state.measure} onChange={(measure) => update({ measure })} />
-        </InlineField>
+        {format !== 'logs' && (
+          <InlineField label="Measure" labelWidth={LABEL_WIDTH} tooltip={BUILDER_TOOLTIPS.measure}>
+            <RadioButtonGroup<Measure> options={MEASURE_OPTIONS} value={state.measure} onChange={(measure) => update({ measure })} />
+          </InlineField>
+        )}
         <InlineField label="Shape">
           <RadioButtonGroup<QueryFormat> options={FORMAT_OPTIONS} value={format} onChange={(next) => onChange(state, next)} />
         </InlineField>
       </InlineFieldRow>
-      <InlineFieldRow>
-        <InlineField label="Group by" labelWidth={LABEL_WIDTH} tooltip={BUILDER_TOOLTIPS.groupBy} grow>
-          <MultiSelect<FlowColumn>
-            aria-label="Group by"
-            options={COLUMN_OPTIONS}
-            value={state.groupBy}
-            placeholder="nothing: one total"
-            onChange={(items) => update({ groupBy: items.map((item) => item.value!) })}
-          />
-        </InlineField>
-      </InlineFieldRow>
+      {format !== 'logs' && (
+        <InlineFieldRow>
+          <InlineField label="Group by" labelWidth={LABEL_WIDTH} tooltip={BUILDER_TOOLTIPS.groupBy} grow>
+            <MultiSelect<FlowColumn>
+              aria-label="Group by"
+              options={COLUMN_OPTIONS}
+              value={state.groupBy}
+              placeholder="nothing: one total"
+              onChange={(items) => update({ groupBy: items.map((item) => item.value!) })}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
       {state.filters.map((filter, index) => (
         <InlineFieldRow key={index} data-testid="builder-filter">
           <InlineField label={index === 0 ? 'Filter' : 'and'} labelWidth={LABEL_WIDTH} tooltip={BUILDER_TOOLTIPS.filters}>
@@ -114,7 +121,20 @@ export function FlowQueryBuilder({ state, format, sql, onChange }: Props) {
         >
           Add filter
         </Button>
-        {format === 'table' ? (
+        {format === 'logs' && (
+          <InlineField label="Lines" tooltip={BUILDER_TOOLTIPS.lines}>
+            <Input
+              aria-label="Lines"
+              type="number"
+              min={0}
+              width={10}
+              placeholder={String(DEFAULT_LOG_LINES)}
+              value={state.topN ?? ''}
+              onChange={(event) => update({ topN: parseTopN(event.currentTarget.value) })}
+            />
+          </InlineField>
+        )}
+        {format === 'table' && (
           <InlineField label="Top N" tooltip={BUILDER_TOOLTIPS.topN}>
             <Input
               aria-label="Top N"
@@ -126,7 +146,8 @@ export function FlowQueryBuilder({ state, format, sql, onChange }: Props) {
               onChange={(event) => update({ topN: parseTopN(event.currentTarget.value) })}
             />
           </InlineField>
-        ) : (
+        )}
+        {format === 'time_series' && (
           <InlineField label="Interval" tooltip={BUILDER_TOOLTIPS.interval}>
             <Input
               aria-label="Interval"

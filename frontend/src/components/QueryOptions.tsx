@@ -8,6 +8,7 @@ import { QUERY_TOOLTIPS } from './tooltips';
 const FORMAT_OPTIONS: Array<{ label: string; value: QueryFormat }> = [
   { label: 'Table', value: 'table' },
   { label: 'Time series', value: 'time_series' },
+  { label: 'Logs', value: 'logs' },
 ];
 
 /** Empty means "the datasource's TTL", so the key is dropped rather than stored as 0. */

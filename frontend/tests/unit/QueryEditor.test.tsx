@@ -82,10 +82,13 @@ describe('QueryEditor', () => {
     await settled();
   });
 
-  it('switches Format and re-runs', async () => {
+  it.each([
+    ['Time series', 'time_series'],
+    ['Logs', 'logs'],
+  ])('switches Format to %s and re-runs', async (label, format) => {
     const { last, onRunQuery } = setup({ refId: 'A', rawSql: 'SELECT 1', format: 'table' });
-    await userEvent.click(screen.getByLabelText('Time series'));
-    expect(last()).toMatchObject({ format: 'time_series' });
+    await userEvent.click(screen.getByLabelText(label));
+    expect(last()).toMatchObject({ format });
     expect(onRunQuery).toHaveBeenCalledTimes(1);
   });
 
@@ -149,6 +152,48 @@ describe('QueryEditor', () => {
     setup({ refId: 'A', rawSql: 'SELECT $__unknown' });
     await userEvent.click(screen.getByRole('button', { name: /Preview SQL/ }));
     expect(await screen.findByText('unknown macro $__unknown at line 1')).toBeInTheDocument();
+  });
+
+  it('shows what the query will read for the current range, without running it', async () => {
+    const { requests, onRunQuery } = setup({ refId: 'A', rawSql: 'SELECT * FROM FLOW_FLAT WHERE $__timeFilter(start_time)' });
+    const estimate = await screen.findByTestId('query-estimate', {}, { timeout: 3000 });
+    await waitFor(() => expect(estimate).toHaveAttribute('data-status', 'done'));
+    expect(estimate).toHaveTextContent('This query will read 12 objects (3.4 MB) · 5 already cached');
+    expect(estimate).toHaveTextContent('objects from 2026-01-01 00:00:00 to 2026-01-01 05:55:00 UTC');
+    const asked = requests.filter((r) => r.url.endsWith('/estimate'));
+    expect(asked).toHaveLength(1);
+    expect(asked[0].data).toMatchObject({
+      query: { rawSql: 'SELECT * FROM FLOW_FLAT WHERE $__timeFilter(start_time)' },
+      range: { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() },
+    });
+    expect(onRunQuery).not.toHaveBeenCalled();
+  });
+
+  it('says why there is no estimate', async () => {
+    setup({ refId: 'A', rawSql: 'SELECT $__unknown' });
+    const estimate = await screen.findByTestId('query-estimate', {}, { timeout: 3000 });
+    await waitFor(() => expect(estimate).toHaveTextContent('No estimate: unknown macro $__unknown at line 1'));
+  });
+
+  it("shows the engine's plan on demand", async () => {
+    const { requests } = setup({ refId: 'A', rawSql: 'SELECT * FROM FLOW_FLAT WHERE $__timeFilter(start_time)' });
+    expect(requests.some((r) => r.url.endsWith('/plan'))).toBe(false);
+    await userEvent.click(screen.getByRole('button', { name: /Show plan/ }));
+    expect(await screen.findByTestId('preview-plan')).toHaveTextContent('SEQ_SCAN FLOW_FLAT');
+    expect(screen.getByTestId('plan-engine')).toHaveTextContent('duckdb');
+    expect(requests.find((r) => r.url.endsWith('/plan'))?.data).toMatchObject({
+      range: { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() },
+    });
+    await userEvent.click(screen.getByRole('button', { name: 'Close the plan' }));
+    expect(screen.queryByTestId('plan-preview')).not.toBeInTheDocument();
+  });
+
+  it('shows why there is no plan', async () => {
+    setup({ refId: 'A', rawSql: 'SELECT $__unknown' });
+    await userEvent.click(screen.getByRole('button', { name: /Show plan/ }));
+    const plan = await screen.findByTestId('plan-preview');
+    await waitFor(() => expect(plan).toHaveTextContent('No plan for this query'));
+    expect(plan).toHaveTextContent('unknown macro $__unknown at line 1');
   });
 
   it.each([

@@ -7,6 +7,9 @@ import { generateQuery } from '../../src/builder/sql';
 import { CloudSqlQuery, QueryFormat } from '../../src/types';
 
 const WHERE_TIME = 'WHERE $__timeFilterColumn(start_time, string)';
+const LOG_SELECT =
+  'SELECT start_time, action, direction, transport_protocol, initiator_ip, initiator_port, target_ip, target_port, ' +
+  'bytes_from_initiator, bytes_from_target, packets_from_initiator, packets_from_target, network_interface_id, instance_crn';
 
 const CASES: Array<{ name: string; state: FlowBuilderState; format: QueryFormat; sql: string[]; timeColumn?: string; metricsColumn?: string }> = [
   {
@@ -93,6 +96,18 @@ const CASES: Array<{ name: string; state: FlowBuilderState; format: QueryFormat;
       'ORDER BY 1',
     ],
     timeColumn: 'time',
+  },
+  {
+    name: 'rejected flow records as logs, newest 1000 (measure and grouping do not apply)',
+    state: { measure: 'bytes', groupBy: ['target_ip'], filters: [{ column: 'action', operator: '=', value: 'rejected' }] },
+    format: 'logs',
+    sql: [LOG_SELECT, 'FROM FLOW_FLAT', `${WHERE_TIME} AND action = 'rejected'`, 'ORDER BY start_time DESC', 'LIMIT 1000'],
+  },
+  {
+    name: 'logs of one port, newest 50',
+    state: { measure: 'connections', groupBy: [], filters: [{ column: 'target_port', operator: '=', value: '22' }], topN: 50 },
+    format: 'logs',
+    sql: [LOG_SELECT, 'FROM FLOW_FLAT', `${WHERE_TIME} AND target_port = 22`, 'ORDER BY start_time DESC', 'LIMIT 50'],
   },
 ];
 

@@ -16,6 +16,21 @@ describe('queryDisplayText', () => {
       query: { refId: 'A', rawSql: 'SELECT 1', format: 'time_series' },
       text: 'SELECT 1 (time series)',
     },
+    {
+      name: 'logs say so',
+      query: { refId: 'A', rawSql: 'SELECT * FROM FLOW_FLAT', format: 'logs' },
+      text: 'SELECT * FROM FLOW_FLAT (logs)',
+    },
+    {
+      name: 'builder logs in words: the filters and how many records',
+      query: applyBuilder({ refId: 'A' }, { ...inbound, topN: 50 }, 'logs'),
+      text: 'Flow records where Direction = I newest 50 as logs',
+    },
+    {
+      name: 'builder logs without a limit: the default',
+      query: applyBuilder({ refId: 'A' }, inbound, 'logs'),
+      text: 'Flow records where Direction = I newest 1000 as logs',
+    },
     { name: 'a legacy query', query: { refId: 'A', queryText: 'SELECT  2' }, text: 'SELECT 2' },
     { name: 'an empty query', query: { refId: 'A' }, text: '' },
     {
