@@ -167,3 +167,40 @@ def test_joins_and_aligns(obs: duckdb.DuckDBPyConnection, joins: bool) -> None:
 
 def test_pairwise_reducers(obs: duckdb.DuckDBPyConnection) -> None:
     close(_run(obs, ts_cases.PAIR_REDUCERS_SQL), ts_cases.expected_pair_reducers())
+
+
+def test_ibm_documented_join_examples(obs: duckdb.DuckDBPyConnection) -> None:
+    """IBM's worked join examples (a = 1.2 … 5.4 at odd ticks, b with a NaN at 6, written as NULL)."""
+    obs.execute(
+        "CREATE OR REPLACE TABLE ibm_pairs AS SELECT ta, CAST(xa AS DOUBLE) AS xa, tb, CAST(xb AS DOUBLE) AS xb "
+        "FROM (VALUES (1, 1.2, 1, 2.0), (3, 2.2, 2, 2.8), "
+        "(5, 3.6, 4, 3.4), (7, 4.4, 6, NULL), (9, 5.4, 9, 8.0)) v(ta, xa, tb, xb)"
+    )
+    base = (
+        "WITH s AS (SELECT TIME_SERIES(ta, xa) AS a, TIME_SERIES(tb, xb) AS b FROM ibm_pairs) "
+        "SELECT TS_EXPLODE({}) AS (tt, pair) FROM s"
+    )
+    prev, nearest = "TS_INTERPOLATOR_PREV(-1.0)", "TS_INTERPOLATOR_NEAREST(-1.0)"
+    examples = {
+        "TS_INNER_JOIN(a, b)": [(1, [1.2, 2.0]), (9, [5.4, 8.0])],
+        f"TS_LEFT_JOIN(a, b, {prev})": [
+            (1, [1.2, 2.0]),
+            (3, [2.2, 2.8]),
+            (5, [3.6, 3.4]),
+            (7, [4.4, None]),
+            (9, [5.4, 8.0]),
+        ],
+        f"TS_LEFT_OUTER_JOIN(a, b, {prev})": [(3, [2.2, 2.8]), (5, [3.6, 3.4]), (7, [4.4, None])],
+        f"TS_FULL_JOIN(a, b, {nearest})": [
+            (1, [1.2, 2.0]),
+            (2, [1.2, 2.8]),
+            (3, [2.2, 2.8]),
+            (4, [2.2, 3.4]),
+            (5, [3.6, 3.4]),
+            (6, [3.6, None]),
+            (7, [4.4, None]),
+            (9, [5.4, 8.0]),
+        ],
+    }
+    for call, expected in examples.items():
+        assert sorted(_run(obs, base.format(call))) == expected, call
