@@ -14,18 +14,17 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cloudsql_cos_ts.engines.base import Engine
-from cloudsql_cos_ts.engines.registry import create_engine
 from cloudsql_cos_ts.errors import BadRequest, InternalError, PluginError, reported_internal_error
 from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from cloudsql_cos_ts.settings.datasource import DatasourceSettings, parse_datasource_settings
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from cloudsql_cos_ts.engines.base import Engine
     from cloudsql_cos_ts.macros import DestSpec
+    from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 
 
 @dataclass
@@ -86,6 +85,10 @@ class InstanceManager:
 
     def settings_for(self, context: pb.PluginContext) -> DatasourceSettings:
         """Parse settings without opening an engine (resource endpoints that only need settings)."""
+        # Imported on the first request, not with this module: the server imports this module before
+        # Grafana's handshake, and the settings and engines pull in sqlglot, numpy and the dialect.
+        from cloudsql_cos_ts.settings.datasource import parse_datasource_settings
+
         raw = _raw_settings(context)
         return parse_datasource_settings(
             uid=raw.uid,
@@ -117,6 +120,8 @@ class InstanceManager:
         return entry.instance
 
     def _build(self, context: pb.PluginContext, version: bytes) -> _Entry:
+        from cloudsql_cos_ts.engines.registry import create_engine  # after the handshake (settings_for)
+
         log.add_secrets(context.dataSourceInstanceSettings.decryptedSecureJsonData.values())
         try:
             settings = self.settings_for(context)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudsql_cos_ts import instances as instances_module
+from cloudsql_cos_ts.engines import registry
 from cloudsql_cos_ts.errors import BadRequest, InternalError
 from cloudsql_cos_ts.instances import InstanceManager
 from cloudsql_cos_ts.settings.plugin import load_plugin_settings
@@ -34,7 +34,7 @@ def test_a_crash_while_opening_is_a_500_and_is_retried(
     manager: InstanceManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = instances_module.create_engine
+    real = registry.create_engine
 
     def flaky(*args: object) -> object:
         calls.append(1)
@@ -42,7 +42,7 @@ def test_a_crash_while_opening_is_a_500_and_is_retried(
             raise FileNotFoundError("a file of the installation is missing")
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(instances_module, "create_engine", flaky)
+    monkeypatch.setattr(registry, "create_engine", flaky)  # instances imports it per build
     with pytest.raises(InternalError, match="could not open this datasource"):
         manager.get(datasource_context())
     assert manager.get(datasource_context()).engine.name == "duckdb"
