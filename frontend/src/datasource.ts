@@ -1,4 +1,4 @@
-import { lastValueFrom, Observable, Subject } from 'rxjs';
+import { lastValueFrom, map, Observable, Subject } from 'rxjs';
 
 import {
   AdHocVariableFilter,
@@ -13,7 +13,7 @@ import {
   ScopedVars,
   TimeRange,
 } from '@grafana/data';
-import { BackendSrvRequest, DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+import { BackendSrvRequest, DataSourceWithBackend, getBackendSrv, getTemplateSrv } from '@grafana/runtime';
 
 import { annotationSupport } from './annotationSupport';
 import { framesToTagValues, tagKeys, tagValuesSql, toAdhocFilters } from './query/adhoc';
@@ -21,7 +21,7 @@ import { queryDisplayText } from './query/displayText';
 import { migrateQuery } from './query/migrate';
 import { stoppable } from './query/stoppable';
 import { formatVariableValue } from './query/sqlLiterals';
-import { ExpandResult, MacroReference, SchemaInfo } from './resources';
+import { EstimateResult, ExpandResult, MacroReference, PlanResult, SchemaInfo } from './resources';
 import { CloudSqlOptions, CloudSqlQuery, DEFAULT_QUERY } from './types';
 import { CloudSqlVariableSupport } from './variableSupport';
 
@@ -115,11 +115,37 @@ export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOpt
 
   /** The SQL the backend would run for `query` over `range`, template variables and ad-hoc filters applied. */
   expandSql(query: CloudSqlQuery, range: TimeRange, intervalMs?: number, filters?: AdHocVariableFilter[]): Promise<ExpandResult> {
-    const body = {
+    return this.postResource<ExpandResult>('expand', this.resourceBody(query, range, intervalMs, filters), INLINE_ERRORS);
+  }
+
+  /** The engine's plan of `query` over `range` (EXPLAIN), without running it. */
+  explainPlan(query: CloudSqlQuery, range: TimeRange, intervalMs?: number, filters?: AdHocVariableFilter[]): Promise<PlanResult> {
+    return this.postResource<PlanResult>('plan', this.resourceBody(query, range, intervalMs, filters), INLINE_ERRORS);
+  }
+
+  /**
+   * What `query` would read over `range`, from the bucket listing only. An Observable rather than a
+   * promise: the editor re-estimates as the SQL changes, and unsubscribing from a stale estimate
+   * aborts its HTTP request, so the backend does not keep listing for an answer nobody reads.
+   */
+  estimate(query: CloudSqlQuery, range: TimeRange, intervalMs?: number, filters?: AdHocVariableFilter[]): Observable<EstimateResult> {
+    return getBackendSrv()
+      .fetch<EstimateResult>({
+        ...INLINE_ERRORS,
+        method: 'POST',
+        headers: this.getRequestHeaders(),
+        url: `/api/datasources/uid/${this.uid}/resources/estimate`,
+        data: this.resourceBody(query, range, intervalMs, filters),
+      })
+      .pipe(map((response) => response.data));
+  }
+
+  /** The body the `expand`, `estimate` and `plan` resources read: the query as it would be sent, and the range. */
+  private resourceBody(query: CloudSqlQuery, range: TimeRange, intervalMs?: number, filters?: AdHocVariableFilter[]) {
+    return {
       query: this.applyTemplateVariables(query, {}, filters),
       range: { from: range.from.valueOf(), to: range.to.valueOf() },
       intervalMs,
     };
-    return this.postResource<ExpandResult>('expand', body, INLINE_ERRORS);
   }
 }

@@ -23,7 +23,7 @@ export interface SchemaInfo {
   relations: Array<{ name: string; columns: ColumnInfo[] }>;
 }
 
-/** `POST expand` request body. */
+/** The request body of `POST expand`, `estimate` and `plan`. */
 export interface ExpandRequest {
   query: object;
   range: { from: number; to: number };
@@ -34,6 +34,32 @@ export interface ExpandRequest {
 export interface ExpandResult {
   sql: string;
   expandedSql: string;
+}
+
+/** `POST estimate` answer: what the query would list and read for the range, from listings only. */
+export interface EstimateResult {
+  objects: number;
+  bytes: number;
+  listedObjects: number;
+  partitionsPruned: number;
+  /** The part of `objects`/`bytes` the ingest cache already holds. */
+  ingestCache: { objects: number; bytes: number };
+  resultCached: boolean;
+  /** RFC 3339 times of the oldest and newest object read; null when nothing is read. */
+  oldest: string | null;
+  newest: string | null;
+  budget: { kind: 'query' | 'alert'; maxObjects: number | null; maxBytes: number | null; exceeded: boolean };
+  /** false when the figures are bounds (e.g. a listing cut short); `notes` say why. */
+  exact: boolean;
+  engine: string;
+  elapsedMs: number;
+  notes: string[];
+}
+
+/** `POST plan` answer: the engine's plan of the query, as the engine prints it. */
+export interface PlanResult {
+  engine: string;
+  plan: string;
 }
 
 /** The two endpoints the editors' help and completion read; the datasource implements them. */

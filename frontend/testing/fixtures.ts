@@ -1,4 +1,4 @@
-import { ExpandResult, MacroReference, SchemaInfo } from '../src/resources';
+import { EstimateResult, ExpandResult, MacroReference, PlanResult, SchemaInfo } from '../src/resources';
 
 /** Canned answers in the shape of the backend's resource endpoints (docs/architecture.md). */
 export const MACROS: MacroReference = {
@@ -60,4 +60,34 @@ export function expandStub(rawSql: string, range: { from: number; to: number }):
     .replace(/\$__timeFilter\((\w+)\)/g, `$1 BETWEEN '${from}' AND '${to}'`)
     .replace(/\$__source/g, 'cos://us-south/flowlogs/ibm_vpc_flowlogs_v1/ STORED AS JSON');
   return { expandedSql, sql: `/* duckdb */ ${expandedSql}` };
+}
+
+/** What the stub's `POST estimate` answers for SQL without a `$__unknown` macro (for the editors and specs). */
+export const ESTIMATE: EstimateResult = {
+  objects: 12,
+  bytes: 3_400_000,
+  listedObjects: 48,
+  partitionsPruned: 36,
+  ingestCache: { objects: 5, bytes: 1_200_000 },
+  resultCached: false,
+  oldest: '2026-01-01T00:00:00Z',
+  newest: '2026-01-01T05:55:00Z',
+  budget: { kind: 'query', maxObjects: 1000, maxBytes: null, exceeded: false },
+  exact: true,
+  engine: 'duckdb',
+  elapsedMs: 14,
+  notes: [],
+};
+
+/** A stand-in for `POST estimate`: the canned estimate, or the backend's 400 shape as `expandStub` gives it. */
+export function estimateStub(rawSql: string, range: { from: number; to: number }): EstimateResult {
+  expandStub(rawSql, range);
+  return ESTIMATE;
+}
+
+/** A stand-in for `POST plan`: a two-line plan naming the SQL's first relation. */
+export function planStub(rawSql: string, range: { from: number; to: number }): PlanResult {
+  expandStub(rawSql, range);
+  const relation = /\bFROM\s+(\w+)/i.exec(rawSql)?.[1] ?? 'VALUES';
+  return { engine: 'duckdb', plan: `PROJECTION\n  SEQ_SCAN ${relation}` };
 }

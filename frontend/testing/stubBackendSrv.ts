@@ -4,7 +4,7 @@ import { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 
 import { ExpandRequest } from '../src/resources';
 import { CloudSqlQuery } from '../src/types';
-import { expandStub, MACROS, SCHEMA } from './fixtures';
+import { estimateStub, expandStub, MACROS, planStub, SCHEMA } from './fixtures';
 
 export interface RecordedRequest {
   method: string;
@@ -33,6 +33,13 @@ function response<T>(status: number, data: T, request: BackendSrvRequest): Fetch
   };
 }
 
+/** The resources that read a query and a range (the body of `ExpandRequest`). */
+const POST_STUBS: Record<string, ((rawSql: string, range: ExpandRequest['range']) => unknown) | undefined> = {
+  expand: expandStub,
+  estimate: estimateStub,
+  plan: planStub,
+};
+
 function answer(method: string, path: string, data: unknown): unknown {
   if (method === 'GET' && path === 'macros') {
     return MACROS;
@@ -40,9 +47,10 @@ function answer(method: string, path: string, data: unknown): unknown {
   if (method === 'GET' && path === 'schema') {
     return SCHEMA;
   }
-  if (method === 'POST' && path === 'expand') {
+  const stub = POST_STUBS[path];
+  if (method === 'POST' && stub) {
     const body = data as ExpandRequest;
-    return expandStub((body.query as CloudSqlQuery).rawSql ?? '', body.range);
+    return stub((body.query as CloudSqlQuery).rawSql ?? '', body.range);
   }
   throw { status: 404, data: { error: `no resource ${method} ${path}` } };
 }

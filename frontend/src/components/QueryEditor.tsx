@@ -1,5 +1,5 @@
 import { css } from '@emotion/css';
-import React, { useEffect, useMemo, useState } from 'react';
+import React, { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { CoreApp, getDefaultTimeRange, GrafanaTheme2, LoadingState, QueryEditorProps } from '@grafana/data';
 import { Alert, InlineField, InlineFieldRow, InlineSwitch, useStyles2 } from '@grafana/ui';
@@ -8,13 +8,16 @@ import type { DataSource } from '../datasource';
 import { applyBuilder, builderStateOf, EditorMode, isBuilderSql, openingMode } from '../builder/mode';
 import { completionCandidates } from '../editor/sqlCompletion';
 import { useEditorReference } from '../editor/useEditorReference';
-import { useSqlPreview } from '../editor/useSqlPreview';
+import { EstimateInput, useQueryEstimate } from '../editor/useQueryEstimate';
+import { useResourcePreview } from '../editor/useResourcePreview';
 import { formatSql } from '../query/formatSql';
 import { hasLegacyKeys, migrateQuery } from '../query/migrate';
 import { CloudSqlOptions, CloudSqlQuery } from '../types';
 import { EditorModeSwitch } from './EditorModeSwitch';
 import { FlowQueryBuilder } from './FlowQueryBuilder';
 import { MacroHelp } from './MacroHelp';
+import { PlanPreview } from './PlanPreview';
+import { QueryEstimate } from './QueryEstimate';
 import { QueryOptions } from './QueryOptions';
 import { RunControls } from './RunControls';
 import { SqlCodeEditor } from './SqlCodeEditor';
@@ -35,7 +38,23 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
   const [mode, setMode] = useState<EditorMode>(opening.mode);
   const [showHelp, setShowHelp] = useState(false);
   const editorReference = useEditorReference(datasource);
-  const { state: previewState, preview, close: closePreview } = useSqlPreview(datasource);
+  const expandSql = useCallback<typeof datasource.expandSql>((...args) => datasource.expandSql(...args), [datasource]);
+  const explainPlan = useCallback<typeof datasource.explainPlan>((...args) => datasource.explainPlan(...args), [datasource]);
+  const estimator = useCallback(
+    ({ query, range, intervalMs, filters }: EstimateInput) => datasource.estimate(query, range, intervalMs, filters),
+    [datasource]
+  );
+  const { state: previewState, preview, close: closePreview } = useResourcePreview(expandSql);
+  const { state: planState, preview: showPlan, close: closePlan } = useResourcePreview(explainPlan);
+  // Without a range from Grafana, one fixed default: a new "now" on each render would re-estimate forever.
+  const [defaultRange] = useState(getDefaultTimeRange);
+  const timeRange = range ?? defaultRange;
+  const estimate = useQueryEstimate(estimator, {
+    query: current,
+    range: timeRange,
+    intervalMs: data?.request?.intervalMs,
+    filters: data?.request?.filters,
+  });
   const candidates = useMemo(
     () => completionCandidates(editorReference.reference, editorReference.columns),
     [editorReference]
@@ -75,7 +94,10 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
     }
   };
   const onPreview = () => {
-    preview(current, range ?? getDefaultTimeRange(), data?.request?.intervalMs, data?.request?.filters);
+    preview(current, timeRange, data?.request?.intervalMs, data?.request?.filters);
+  };
+  const onPlan = () => {
+    showPlan(current, timeRange, data?.request?.intervalMs, data?.request?.filters);
   };
   const sqlIsEmpty = (current.rawSql ?? '').trim() === '';
 
@@ -89,6 +111,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
           onStop={onStop}
           onFormat={mode === 'code' ? onFormat : undefined}
           onPreview={onPreview}
+          onPlan={onPlan}
         />
       </InlineFieldRow>
       {mode === 'code' && opening.note && (
@@ -112,6 +135,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
           onRun={onSqlRun}
         />
       )}
+      <QueryEstimate state={estimate} />
       <InlineFieldRow className={styles.toolbar}>
         <QueryOptions
           query={current}
@@ -129,6 +153,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
         </InlineField>
       </InlineFieldRow>
       <SqlPreview state={previewState} onClose={closePreview} />
+      <PlanPreview state={planState} onClose={closePlan} />
       {showHelp && (
         <MacroHelp
           reference={editorReference.reference}

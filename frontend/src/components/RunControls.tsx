@@ -11,10 +11,11 @@ interface Props {
   /** Absent where formatting does not apply (the builder writes its own layout). */
   onFormat?: () => void;
   onPreview: () => void;
+  onPlan: () => void;
 }
 
-/** Run, Stop (cancels the running request on the backend), Format SQL and Preview SQL. */
-export function RunControls({ running, onRun, onStop, onFormat, onPreview }: Props) {
+/** Run, Stop (cancels the running request on the backend), Format SQL, Preview SQL and Show plan. */
+export function RunControls({ running, onRun, onStop, onFormat, onPreview, onPlan }: Props) {
   return (
     <Stack direction="row" gap={1} wrap="wrap">
       <Button icon="play" size="sm" onClick={onRun} disabled={running} tooltip={QUERY_TOOLTIPS.run}>
@@ -30,6 +31,9 @@ export function RunControls({ running, onRun, onStop, onFormat, onPreview }: Pro
       )}
       <Button icon="eye" size="sm" variant="secondary" onClick={onPreview} tooltip={QUERY_TOOLTIPS.preview}>
         Preview SQL
+      </Button>
+      <Button icon="sitemap" size="sm" variant="secondary" onClick={onPlan} tooltip={QUERY_TOOLTIPS.plan}>
+        Show plan
       </Button>
     </Stack>
   );

@@ -23,4 +23,5 @@ export const QUERY_TOOLTIPS = {
     'and comments are kept exactly as written.',
   mode: 'Builder: pick a measure, grouping and filters over the flow logs and let the editor write the SQL. Code: write SQL.',
   preview: 'Shows the SQL after macro expansion for the current time range, as the engine will receive it.',
+  plan: "Shows the engine's plan for this SQL and time range (DuckDB's or Spark's EXPLAIN) without running the query.",
 } as const;

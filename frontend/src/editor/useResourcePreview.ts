@@ -2,19 +2,26 @@ import { useCallback, useRef, useState } from 'react';
 
 import { AdHocVariableFilter, TimeRange } from '@grafana/data';
 
-import type { DataSource } from '../datasource';
-import { ExpandResult, resourceErrorMessage } from '../resources';
+import { resourceErrorMessage } from '../resources';
 import { CloudSqlQuery } from '../types';
 
-export type PreviewState =
+export type PreviewState<T> =
   | { status: 'closed' }
   | { status: 'loading' }
-  | { status: 'done'; result: ExpandResult }
+  | { status: 'done'; result: T }
   | { status: 'failed'; message: string };
 
-/** Calls the backend's `expand` resource; only the latest request's answer is shown. */
-export function useSqlPreview(datasource: DataSource) {
-  const [state, setState] = useState<PreviewState>({ status: 'closed' });
+/** A resource call about the query in the editor (`expand`, `plan`), made when the user asks for it. */
+export type PreviewLoader<T> = (
+  query: CloudSqlQuery,
+  range: TimeRange,
+  intervalMs?: number,
+  filters?: AdHocVariableFilter[]
+) => Promise<T>;
+
+/** Calls `load` on demand (Preview SQL, Show plan); only the latest request's answer is shown. */
+export function useResourcePreview<T>(load: PreviewLoader<T>) {
+  const [state, setState] = useState<PreviewState<T>>({ status: 'closed' });
   const latest = useRef(0);
 
   const preview = useCallback(
@@ -22,7 +29,7 @@ export function useSqlPreview(datasource: DataSource) {
       const request = ++latest.current;
       setState({ status: 'loading' });
       try {
-        const result = await datasource.expandSql(query, range, intervalMs, filters);
+        const result = await load(query, range, intervalMs, filters);
         if (request === latest.current) {
           setState({ status: 'done', result });
         }
@@ -32,7 +39,7 @@ export function useSqlPreview(datasource: DataSource) {
         }
       }
     },
-    [datasource]
+    [load]
   );
 
   const close = useCallback(() => {
