@@ -118,10 +118,10 @@ class VnicPrefixCache(TtlCache[tuple[str, str], tuple[list[str], int]]):
     def __init__(self, ttl_s: float = VNIC_CACHE_TTL_S) -> None:
         super().__init__(ttl_s)
 
-    def prefixes(self, store: ObjectStore, prefix: str, context: str) -> tuple[list[str], int]:
+    def prefixes(self, store: ObjectStore, prefix: str, context: str, *, fresh: bool = False) -> tuple[list[str], int]:
         """The prefixes and how many list calls finding them cost (0 when cached)."""
         key = (store.identity, prefix)
-        (found, calls), computed = self.get(key, lambda: find_vnic_prefixes(store, prefix, context))
+        (found, calls), computed = self.get(key, lambda: find_vnic_prefixes(store, prefix, context), fresh=fresh)
         return found, calls if computed else 0
 
 
@@ -246,17 +246,21 @@ def list_range(
     listings: ListingCache | None = None,
     folders: FolderCache | None = None,
     context: str = "",
+    fresh: bool = False,
 ) -> RangeListing:
-    """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots)."""
+    """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots).
+
+    ``fresh`` lists anew instead of taking the shared listings (which then get the new ones).
+    """
     span = hours_for(time_range)
-    vnic_prefixes, list_calls = vnic_cache.prefixes(store, prefix, context)
+    vnic_prefixes, list_calls = vnic_cache.prefixes(store, prefix, context, fresh=fresh)
     folder_calls = 0
 
     def list_folder(folder: str) -> tuple[list[str], bool]:
         raise_if_cancelled(cancel)
         if folders is None:
             return store.list(folder, "/").prefixes, True
-        return folders.get((store.identity, folder), lambda: store.list(folder, "/").prefixes)
+        return folders.get((store.identity, folder), lambda: store.list(folder, "/").prefixes, fresh=fresh)
 
     def list_folders(paths: list[str]) -> list[list[str]]:
         nonlocal folder_calls
@@ -278,9 +282,9 @@ def list_range(
         raise_if_cancelled(cancel)
         if listings is None:
             return list_job(job), True
-        return listings.get((store.identity, job), lambda: list_job(job))
+        return listings.get((store.identity, job), lambda: list_job(job), fresh=fresh)
 
-    found = _shared_listings(listings, store, jobs)
+    found = {} if fresh else _shared_listings(listings, store, jobs)
     unknown = [job for job in jobs if job not in found]
     found.update(zip(unknown, _in_parallel(unknown, list_one), strict=True))
     raise_if_cancelled(cancel)

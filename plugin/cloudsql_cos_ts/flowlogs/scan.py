@@ -45,6 +45,9 @@ class SourceScan:
     dashboard_applied: bool = False
     # What the query may read after pruning (the scan limit included when the range reaches an end).
     budget: Budget = field(default_factory=Budget)
+    # An alert evaluation lists anew: it must see the objects written since the last one (queries of a
+    # dashboard load share listings for a few seconds, pruning.LISTING_TTL_S).
+    fresh_listing: bool = False
 
     def over_budget(self, objects: int, size: int) -> str | None:
         """Why reading ``objects`` objects of ``size`` bytes is refused, or None when the budget allows it."""
@@ -103,21 +106,21 @@ def choose_scan(
             hull = None
             break
         hull = found if hull is None else hull.widened(found)
-    closed = budgets.for_query(from_alert=from_alert, open_ended=False)
     if not names:
-        return SourceScan(dashboard, budget=closed)
+        return SourceScan(dashboard, budget=budgets.for_query(from_alert=from_alert, open_ended=False))
     if hull is None:
         if unfiltered == "dashboardRange":
-            return SourceScan(dashboard, dashboard_applied=True, budget=closed)
-        return SourceScan(
-            TimeRange(EARLIEST_MS, LATEST_MS), budget=budgets.for_query(from_alert=from_alert, open_ended=True)
+            time_range, applied, open_ended = dashboard, True, False
+        else:
+            time_range, applied, open_ended = TimeRange(EARLIEST_MS, LATEST_MS), False, True
+    else:
+        applied, open_ended = False, hull.from_ms is None or hull.to_ms is None
+        time_range = TimeRange(
+            EARLIEST_MS if hull.from_ms is None else max(hull.from_ms, EARLIEST_MS),
+            LATEST_MS if hull.to_ms is None else min(hull.to_ms, LATEST_MS),
         )
-    open_ended = hull.from_ms is None or hull.to_ms is None
-    time_range = TimeRange(
-        EARLIEST_MS if hull.from_ms is None else max(hull.from_ms, EARLIEST_MS),
-        LATEST_MS if hull.to_ms is None else min(hull.to_ms, LATEST_MS),
-    )
-    return SourceScan(time_range, budget=budgets.for_query(from_alert=from_alert, open_ended=open_ended))
+    budget = budgets.for_query(from_alert=from_alert, open_ended=open_ended)
+    return SourceScan(time_range, applied, budget, fresh_listing=from_alert)
 
 
 def _megabytes(size: int) -> str:

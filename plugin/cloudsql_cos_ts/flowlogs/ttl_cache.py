@@ -4,7 +4,9 @@ When a dashboard loads, its panels ask for the same hour prefixes within a secon
 and sharing the answer for a few seconds removes most of a warm query's cost, while new objects still
 show up after at most ``ttl_s``. Callers that arrive while the value is being computed wait for that
 computation instead of starting their own; if it fails, each waiter computes for itself (the failure
-may be the first caller's own cancellation).
+may be the first caller's own cancellation). A caller that must see the bucket as it is now (an
+alert evaluation: the objects written since the last one) asks ``fresh``: it computes anew, and its
+value serves the others.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ class TtlCache(Generic[K, V]):
             hit = self._values.get(key)
         return hit[1] if hit is not None and time.monotonic() - hit[0] < self.ttl_s else None
 
-    def get(self, key: K, compute: Callable[[], V]) -> tuple[V, bool]:
-        """The value and whether this call computed it."""
+    def get(self, key: K, compute: Callable[[], V], *, fresh: bool = False) -> tuple[V, bool]:
+        """The value and whether this call computed it; ``fresh``: never a value computed before the call."""
         while True:
             with self._lock:
-                hit = self._values.get(key)
+                hit = None if fresh else self._values.get(key)
                 if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
                     return hit[1], False
                 flight = self._flights.get(key)

@@ -131,6 +131,7 @@ class FlowLogSource:
             listings=self._listings,
             folders=self._folders,
             context=self.context,
+            fresh=scan.fresh_listing,
         )
 
     def relations(

@@ -132,7 +132,7 @@ class FlowLogSparkSource:
         listed = list_range(
             self.store, self.prefix, scan.time_range, cancel, vnic_cache=self._vnics, context=self.context
         )
-        return listed.prune()
+        return listed.prune()  # no shared listings here: every query lists anew
 
     def relations(
         self,
