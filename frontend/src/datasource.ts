@@ -127,15 +127,22 @@ export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOpt
    * What `query` would read over `range`, from the bucket listing only. An Observable rather than a
    * promise: the editor re-estimates as the SQL changes, and unsubscribing from a stale estimate
    * aborts its HTTP request, so the backend does not keep listing for an answer nobody reads.
+   * `fromAlert`: the query is an alert rule's, estimated against the alert budget.
    */
-  estimate(query: CloudSqlQuery, range: TimeRange, intervalMs?: number, filters?: AdHocVariableFilter[]): Observable<EstimateResult> {
+  estimate(
+    query: CloudSqlQuery,
+    range: TimeRange,
+    intervalMs?: number,
+    filters?: AdHocVariableFilter[],
+    fromAlert = false
+  ): Observable<EstimateResult> {
     return getBackendSrv()
       .fetch<EstimateResult>({
         ...INLINE_ERRORS,
         method: 'POST',
         headers: this.getRequestHeaders(),
         url: `/api/datasources/uid/${this.uid}/resources/estimate`,
-        data: this.resourceBody(query, range, intervalMs, filters),
+        data: { ...this.resourceBody(query, range, intervalMs, filters), fromAlert },
       })
       .pipe(map((response) => response.data));
   }

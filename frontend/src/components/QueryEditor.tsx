@@ -41,7 +41,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
   const expandSql = useCallback<typeof datasource.expandSql>((...args) => datasource.expandSql(...args), [datasource]);
   const explainPlan = useCallback<typeof datasource.explainPlan>((...args) => datasource.explainPlan(...args), [datasource]);
   const estimator = useCallback(
-    ({ query, range, intervalMs, filters }: EstimateInput) => datasource.estimate(query, range, intervalMs, filters),
+    ({ query, range, intervalMs, filters, fromAlert }: EstimateInput) => datasource.estimate(query, range, intervalMs, filters, fromAlert),
     [datasource]
   );
   const { state: previewState, preview, close: closePreview } = useResourcePreview(expandSql);
@@ -54,6 +54,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
     range: timeRange,
     intervalMs: data?.request?.intervalMs,
     filters: data?.request?.filters,
+    fromAlert: app === CoreApp.UnifiedAlerting,
   });
   const candidates = useMemo(
     () => completionCandidates(editorReference.reference, editorReference.columns),

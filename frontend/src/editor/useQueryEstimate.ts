@@ -20,13 +20,15 @@ export interface EstimateInput {
   range: TimeRange;
   intervalMs?: number;
   filters?: AdHocVariableFilter[];
+  /** The alert-rule editor: the estimate is checked against the alert budget. */
+  fromAlert?: boolean;
 }
 
 export type Estimator = (input: EstimateInput) => Observable<EstimateResult>;
 
 /** Two inputs ask the same question when the query's keys and the range's instants are equal. */
-function inputKey({ query, range, intervalMs, filters }: EstimateInput): string {
-  return JSON.stringify([query, range.from.valueOf(), range.to.valueOf(), intervalMs, filters]);
+function inputKey({ query, range, intervalMs, filters, fromAlert }: EstimateInput): string {
+  return JSON.stringify([query, range.from.valueOf(), range.to.valueOf(), intervalMs, filters, fromAlert]);
 }
 
 /**

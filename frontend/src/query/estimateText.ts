@@ -8,13 +8,11 @@ export interface EstimateText {
   summary: string;
   /** The capture times the objects read span, when anything is read. */
   span?: string;
-  /** Set when the query is over its budget: the backend will refuse it, and this says how to narrow it. */
+  /** Set when the query is over its budget: the backend will refuse it (its note says how to narrow it). */
   budget?: string;
-  /** Why the figures are not exact (shown only then). */
+  /** The backend's remarks: why the figures are not exact, why the query would be refused, alert reads. */
   notes: string[];
 }
-
-const NARROWING = 'Narrow it with a time filter, a filter on the partition columns or a smaller time range.';
 
 function count(n: number, noun: string): string {
   return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
@@ -51,8 +49,8 @@ export function estimateText(estimate: EstimateResult): EstimateText {
     summary: parts.join(' · '),
     span: oldest && newest ? `objects from ${formatTime(oldest)} to ${formatTime(newest)} UTC` : undefined,
     budget: budget.exceeded
-      ? `Over the ${budget.kind === 'alert' ? 'alert' : 'query'} budget${budgetLimits(budget)}: the query will be refused. ${NARROWING}`
+      ? `Over the ${budget.kind === 'alert' ? 'alert' : 'query'} budget${budgetLimits(budget)}: the query will be refused.`
       : undefined,
-    notes: estimate.exact ? [] : estimate.notes,
+    notes: estimate.notes,
   };
 }

@@ -165,8 +165,16 @@ describe('QueryEditor', () => {
     expect(asked[0].data).toMatchObject({
       query: { rawSql: 'SELECT * FROM FLOW_FLAT WHERE $__timeFilter(start_time)' },
       range: { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() },
+      fromAlert: false,
     });
     expect(onRunQuery).not.toHaveBeenCalled();
+  });
+
+  it("estimates an alert rule's query against the alert budget", async () => {
+    const { requests } = setup({ refId: 'A', rawSql: 'SELECT count(*) FROM FLOW_FLAT' }, { app: CoreApp.UnifiedAlerting });
+    await waitFor(() => expect(requests.find((r) => r.url.endsWith('/estimate'))?.data).toMatchObject({ fromAlert: true }), {
+      timeout: 3000,
+    });
   });
 
   it('says why there is no estimate', async () => {
