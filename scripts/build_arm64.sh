@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the linux/arm64 backend on an amd64 machine: dist/backend/linux_arm64/ and the launcher
-# dist/gpx_cloudsql_cos_ts_linux_arm64.
+# Build the linux/arm64 backend on an amd64 machine: dist/backend/linux_arm64/, the launcher
+# dist/gpx_cloudsql_cos_ts_linux_arm64 and the optional Spark client bundle build/spark-client/linux_arm64/.
 #   bash scripts/build_arm64.sh [DIST]      (DIST: the plugin folder to write into, default dist/)
 # PyInstaller cannot cross-build: it freezes the interpreter that runs it, with that machine's
 # shared libraries. So the build runs on arm64 for real, emulated: a Debian 12 arm64 root file
@@ -94,6 +94,20 @@ else
   mkdir -p "$dist/backend"
   mv "$rootfs/tmp/bundle" "$dist/backend/linux_arm64"
   echo "$want" > "$stamp"
+fi
+client="$REPO/build/spark-client/linux_arm64"
+if [[ -d "$client" && "$(cat "$client.stamp" 2>/dev/null)" == "$want" ]]; then
+  step "arm64 Spark client bundle up to date"
+else
+  step "arm64 Spark client bundle (optional; under emulation)"
+  rm -rf "$rootfs/src" "$rootfs/tmp/spark-client" "$client.stamp"
+  mkdir -p "$rootfs/src/scripts"
+  cp "$REPO/scripts/bundle_spark_client.sh" "$rootfs/src/scripts/"
+  in_arm64 bash /src/scripts/bundle_spark_client.sh /opt/venv/bin/python /tmp/spark-client
+  rm -rf "$client" "$rootfs/src"
+  mkdir -p "$(dirname "$client")"
+  mv "$rootfs/tmp/spark-client" "$client"
+  echo "$want" > "$client.stamp"
 fi
 install_launcher "$dist" linux_arm64
 step "arm64 backend: ${dist#"$REPO"/}/${EXECUTABLE}_linux_arm64 ($(du -sh "$dist/backend/linux_arm64" | cut -f1), $((SECONDS - started)) s)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the backend of this machine's architecture into dist/: the PyInstaller bundle
 # (dist/backend/linux_<arch>/, the Python runtime included, see bundle.sh) and the launcher Grafana
-# executes (dist/gpx_cloudsql_cos_ts_linux_<arch>). Rebuilds only when the Python sources, the pins
-# or the packaging changed. The arm64 backend of an amd64 machine: build_arm64.sh.
+# executes (dist/gpx_cloudsql_cos_ts_linux_<arch>), and the optional Spark client bundle
+# (build/spark-client/linux_<arch>/, see bundle_spark_client.sh). Rebuilds only when the Python
+# sources, the pins or the packaging changed. The arm64 backend of an amd64 machine: build_arm64.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_venv
 case "$(uname -m)" in
@@ -21,6 +22,16 @@ else
   mkdir -p "$REPO/build"
   TMPDIR="$REPO/build" bash "$REPO/scripts/bundle.sh" "$PY" "$REPO/dist/backend/$platform"
   echo "$want" > "$stamp"
+fi
+# The optional Spark client bundle, outside dist/ (it is not part of the plugin folder).
+client="$REPO/build/spark-client/$platform"
+if [[ -d "$client" && "$(cat "$client.stamp" 2>/dev/null)" == "$want" ]]; then
+  step "Spark client bundle ($platform) up to date"
+else
+  step "Spark client bundle ($platform, optional)"
+  rm -f "$client.stamp"
+  TMPDIR="$REPO/build" bash "$REPO/scripts/bundle_spark_client.sh" "$PY" "$client"
+  echo "$want" > "$client.stamp"
 fi
 install_launcher "$REPO/dist" "$platform"
 # The dashboards plugin.json "includes" lists, next to it as Grafana expects.

@@ -12,6 +12,15 @@ src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 name=gpx_cloudsql_cos_ts
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# The Spark Connect client is not frozen in: it is the optional Spark client bundle
+# (bundle_spark_client.sh), imported from its own folder when a data source uses the Spark engine. It
+# runs on this bundle's interpreter, so what it imports from outside itself (standard library,
+# protobuf's well-known types, ...) is frozen in by name, and its own modules are left out.
+hidden="$(cd / && PYTHONDONTWRITEBYTECODE=1 "$python" "$src/packaging/spark_client_imports.py" hidden)"
+excluded="$(cd / && PYTHONDONTWRITEBYTECODE=1 "$python" "$src/packaging/spark_client_imports.py" excluded)"
+spark_client=()
+for module in $hidden; do spark_client+=(--hidden-import "$module"); done
+for module in $excluded; do spark_client+=(--exclude-module "$module"); done
 # PYTHONPATH: the hooks that collect the plugin's data files import it before --paths applies (the
 # arm64 environment has only the locked packages, not the project installed).
 (cd "$src" && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$src/plugin" "$python" -m PyInstaller --noconfirm --log-level WARN --onedir \
@@ -23,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
   --collect-submodules ibm_boto3 --collect-submodules ibm_s3transfer \
   --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \
   --exclude-module grpc_tools --exclude-module pyarrow.flight --exclude-module pyarrow._flight \
-  --collect-submodules pyspark.sql.connect --collect-data pyspark.errors \
+  "${spark_client[@]}" \
   --exclude-module pyarrow.cuda --exclude-module pyarrow._s3fs \
   --exclude-module setuptools --exclude-module _distutils_hack --exclude-module numpy.distutils \
   --exclude-module readline \

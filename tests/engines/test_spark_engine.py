@@ -23,7 +23,7 @@ from cloudsql_cos_ts.engines.registry import create_engine
 from cloudsql_cos_ts.engines.spark import client
 from cloudsql_cos_ts.errors import BadRequest, DownstreamError, DownstreamTimeout, QueryCancelled
 from cloudsql_cos_ts.settings.datasource import parse_datasource_settings
-from cloudsql_cos_ts.settings.plugin import PluginSettings
+from cloudsql_cos_ts.settings.plugin import PluginSettings, load_plugin_settings
 from cloudsql_cos_ts.settings.secret import Secret
 from cloudsql_cos_ts.timerange import TimeRange
 from tests.dialect.test_timeseries import CASES, OBSERVATIONS, _ms, _rounded, _series
@@ -155,8 +155,20 @@ def test_missing_pyspark_is_a_clear_400(monkeypatch: pytest.MonkeyPatch) -> None
         raise ModuleNotFoundError(f"No module named {name!r}", name="pyspark")
 
     monkeypatch.setattr(client.importlib, "import_module", refuse)
-    with pytest.raises(BadRequest, match=r"install the plugin with its \[spark\] extra"):
+    with pytest.raises(BadRequest, match=r"unpack the optional Spark client bundle .* set spark_client = "):
         client.load_pyspark()
+
+
+def test_a_client_bundle_without_this_platform_is_a_clear_400(tmp_path: Path) -> None:
+    (tmp_path / "linux_other").mkdir()
+    with pytest.raises(BadRequest, match=rf"has no {client.platform_name()} folder: unpack the Spark client bundle"):
+        client.load_pyspark(tmp_path)
+
+
+def test_the_client_bundle_is_named_in_grafana_ini() -> None:
+    folder = load_plugin_settings({"GF_PLUGIN_SPARK_CLIENT": "/opt/spark-client"}).spark_client
+    assert folder == Path("/opt/spark-client")
+    assert load_plugin_settings({"GF_PLUGIN_SPARK_CLIENT": " "}).spark_client is None
 
 
 def test_cos_is_read_through_s3a_settings_of_the_datasources_own_sessions(tmp_path: Path) -> None:

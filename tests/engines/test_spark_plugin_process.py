@@ -1,20 +1,30 @@
 """The Spark engine inside the plugin process Grafana starts (the packaged dist/ under scripts/test.sh).
 
-The in-process parity tests prove the engine; this proves the shipped bundle carries what the Spark
-Connect client needs at run time (its modules and data files), with errors answered per query.
+The in-process parity tests prove the engine; this proves the shipped bundle and the optional Spark
+client bundle (build/spark-client/, named by spark_client as an administrator would) carry what the
+Spark Connect client needs at run time (its modules and data files), with errors answered per query.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow as pa
 
-from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames
+from tests.plugin_host import REPO, PluginProcess, data_query, datasource_context, decode_frames
+
+
+def spark_client_env() -> dict[str, str]:
+    """The packaged plugin's Spark client comes from the optional bundle the build writes; the
+    development entry imports the venv's."""
+    if "CLOUDSQL_PLUGIN_EXECUTABLE" not in os.environ:
+        return {}
+    return {"GF_PLUGIN_SPARK_CLIENT": str(REPO / "build" / "spark-client")}
 
 
 def test_spark_queries_through_the_plugin_process(spark_url: str, tmp_path: Path) -> None:
-    plugin = PluginProcess(cache_dir=tmp_path / "cache").start()
+    plugin = PluginProcess(cache_dir=tmp_path / "cache", extra_env=spark_client_env()).start()
     try:
         context = datasource_context({"engine": "spark", "sparkUrl": spark_url, "cacheTtlSeconds": 0}, uid="spark")
         answers = plugin.query(

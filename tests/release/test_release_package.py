@@ -5,10 +5,11 @@ module encodes the rules it applies to an archive, as documented for plugin.json
 folder: the required plugin.json fields, a readable name and a catalog category, links and
 screenshots that exist, a LICENSE *file*, a plugin-page README without relative links, no symlinks,
 the backend executable of every platform with its executable bit and built for that platform's
-CPU, and the archive layout Grafana's installer expects (one zip per platform, one top folder named
-after the plugin id, that platform's executable only). Its Go-only rules (the backend binary must be built
-with Go's plugin SDK) cannot be met by a Python backend and are not checked; docs/signing.md says
-why. The size budgets are the project's own (docs/packaging.md has the figures).
+CPU, and the archive layout Grafana's installer expects (one top folder named after the plugin id; a
+zip per platform holding that platform's executable only, and, when several platforms are built, one
+zip holding every platform's executable, which installs on any of them). Its Go-only rules (the
+backend binary must be built with Go's plugin SDK) cannot be met by a Python backend and are not
+checked; docs/signing.md says why. The size budgets are the project's own (docs/packaging.md has the figures).
 
 Run after ``bash scripts/build.sh``: a missing build is a failure, not a skip. The platforms that
 must be there are ``$CLOUDSQL_RELEASE_PLATFORMS`` (the release script asks for linux_amd64 and
@@ -44,9 +45,9 @@ PLATFORMS = sorted(
 )
 # The categories the catalog files a data source under (plugin.json schema, "category").
 CATEGORIES = {"tsdb", "logging", "cloud", "tracing", "profiling", "sql", "enterprise", "iot", "other"}
-# The project's goals are a zip of at most 100 MB and 300 MB unpacked. The zip budget leaves room for
-# the Spark Connect client, which the bundle still carries (docs/packaging.md says what it costs).
-ZIP_BUDGET_BYTES = 115 * 1000 * 1000
+# The budgets of a platform's zip (the Spark Connect client is the optional bundle that keeps it under;
+# docs/packaging.md has the figures). The zip with every platform is about their sum, for mixed fleets.
+ZIP_BUDGET_BYTES = 100 * 1000 * 1000
 UNPACKED_BUDGET_BYTES = 300 * 1000 * 1000
 # Markdown links and images whose target has no scheme: the catalog page cannot resolve them.
 RELATIVE_LINK = re.compile(r"!?\[[^\]]*\]\((?!https?://|mailto:|#)([^)\s]+)")
@@ -66,7 +67,9 @@ def manifest() -> dict[str, Any]:
 
 
 def release_path(platform: str) -> Path:
-    return REPO / "build" / "release" / f"{PLUGIN_ID}-{manifest()['info']['version']}.{platform}.zip"
+    """A platform's zip; ``any`` is the zip with every platform (no platform in its name)."""
+    suffix = "" if platform == "any" else f".{platform}"
+    return REPO / "build" / "release" / f"{PLUGIN_ID}-{manifest()['info']['version']}{suffix}.zip"
 
 
 @cache
@@ -176,8 +179,11 @@ def test_plugin_readme_is_the_user_facing_one() -> None:
 
 
 def in_zip_of(platform: str, path: Path) -> bool:
-    """Whether a file of dist/ belongs in that platform's zip: all but the other platforms' backends."""
+    """Whether a file of dist/ belongs in that platform's zip: all but the other platforms' backends
+    (the ``any`` zip holds every file)."""
     relative = path.relative_to(DIST).parts
+    if platform == "any":
+        return True
     if relative[0] == "backend":
         return relative[1] == platform
     return not relative[0].startswith(f"{EXECUTABLE}_linux_") or relative[0] == f"{EXECUTABLE}_{platform}"
@@ -208,9 +214,14 @@ def test_backend_ships_no_gpl_only_library(platform: str) -> None:
     assert found == []
 
 
-def test_one_zip_per_platform() -> None:
-    made = sorted(path.name for path in (REPO / "build" / "release").glob(f"{PLUGIN_ID}-*.zip"))
-    assert made == sorted(release_path(platform).name for platform in PLATFORMS)
+def zips() -> list[str]:
+    """The plugin zips the release must hold: one per platform, and the one for any platform."""
+    return [*PLATFORMS, "any"] if len(PLATFORMS) > 1 else PLATFORMS
+
+
+def test_one_zip_per_platform_and_one_for_any() -> None:
+    made = sorted(path.name for path in (REPO / "build" / "release").glob(f"{PLUGIN_ID}-[0-9]*.zip"))
+    assert made == sorted(release_path(platform).name for platform in zips())
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -230,17 +241,35 @@ def test_zip_layout(platform: str) -> None:
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+def test_zip_for_any_platform_layout() -> None:
+    """Grafana's installer unpacks the one plugin folder and Grafana starts the executable named after
+    its own platform: every platform's launcher with its bundle is there, beside one frontend."""
+    if len(PLATFORMS) < 2:  # the test command builds one platform: its zip is the only one
+        assert not release_path("any").exists()
+        return
+    names = release("any").namelist()
+    assert {name.split("/", 1)[0] for name in names} == {PLUGIN_ID}
+    assert sorted(n for n in names if f"/{EXECUTABLE}_linux_" in n) == [
+        f"{PLUGIN_ID}/{EXECUTABLE}_{platform}" for platform in PLATFORMS
+    ]
+    for platform in PLATFORMS:
+        assert f"{PLUGIN_ID}/backend/{platform}/{EXECUTABLE}" in names
+        assert set(release(platform).namelist()) <= set(names)
+    assert json.loads(release("any").read(f"{PLUGIN_ID}/plugin.json")) == manifest()
+
+
+@pytest.mark.parametrize("platform", zips())
 def test_zip_entries_are_plain_files_with_their_modes(platform: str) -> None:
     infos = release(platform).infolist()
     kinds = {stat.S_IFMT(info.external_attr >> 16) for info in infos if not info.is_dir()}
     assert kinds == {stat.S_IFREG}, "the zip holds symlinks or special files"
     modes = {info.filename: info.external_attr >> 16 for info in infos}
-    assert modes[f"{PLUGIN_ID}/{EXECUTABLE}_{platform}"] & stat.S_IXUSR
-    assert modes[f"{PLUGIN_ID}/backend/{platform}/{EXECUTABLE}"] & stat.S_IXUSR
+    for built in PLATFORMS if platform == "any" else [platform]:
+        assert modes[f"{PLUGIN_ID}/{EXECUTABLE}_{built}"] & stat.S_IXUSR
+        assert modes[f"{PLUGIN_ID}/backend/{built}/{EXECUTABLE}"] & stat.S_IXUSR
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("platform", zips())
 def test_zip_has_no_duplicated_files_and_fits_the_budget(platform: str) -> None:
     infos = [info for info in release(platform).infolist() if not info.is_dir()]
     names = [info.filename for info in infos]
@@ -248,5 +277,6 @@ def test_zip_has_no_duplicated_files_and_fits_the_budget(platform: str) -> None:
     files = [p for p in DIST.rglob("*") if p.is_file() and not p.is_symlink() and in_zip_of(platform, p)]
     unpacked = sum(info.file_size for info in infos)
     assert unpacked == sum(p.stat().st_size for p in files), "the zip stores more (or less) than dist/ holds"
-    assert unpacked <= UNPACKED_BUDGET_BYTES, unpacked
-    assert release_path(platform).stat().st_size <= ZIP_BUDGET_BYTES
+    if platform != "any":  # the zip for any platform is their sum, documented as the large one
+        assert unpacked <= UNPACKED_BUDGET_BYTES, unpacked
+        assert release_path(platform).stat().st_size <= ZIP_BUDGET_BYTES

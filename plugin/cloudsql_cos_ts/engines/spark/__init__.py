@@ -24,7 +24,7 @@ def create_spark_engine(settings: DatasourceSettings, plugin: PluginSettings) ->
     from cloudsql_cos_ts.engines.spark.external import SparkExternalSources
     from cloudsql_cos_ts.engines.spark.source import build_spark_source, session_conf
 
-    pyspark = load_pyspark()
+    pyspark = load_pyspark(plugin.spark_client)
     return SparkEngine(
         pyspark=pyspark,
         open_session=lambda: pyspark.open(settings.spark_url, settings.spark_token),
