@@ -80,8 +80,16 @@ function stopProcess(child) {
 }
 
 /**
+ * The plugin folder the specs load: dist/, or `E2E_PLUGIN_DIR` (a folder laid out like dist/, e.g. a
+ * module.js built elsewhere next to a launcher of the source tree, to try a change before dist/ is rebuilt).
+ */
+export function pluginDir(repoRoot) {
+  return process.env.E2E_PLUGIN_DIR || path.join(repoRoot, 'dist');
+}
+
+/**
  * Builds the host when needed (scripts/host_build.sh), writes sample flow logs with the repository's
- * CLI and starts `grafana-less-host serve` on the plugin folder dist/. Resolves with
+ * CLI and starts `grafana-less-host serve` on the plugin folder (`pluginDir`). Resolves with
  * `{ url, flowlogsDir, stop }`; `stop` ends the host and removes the temporary folder. The host's
  * stderr goes to `logFile`.
  */
@@ -107,7 +115,7 @@ export async function startHost({ repoRoot, logFile }) {
 
     child = spawn(
       hostBinary,
-      ['serve', '-plugin-dir', path.join(repoRoot, 'dist'), '-provisioning', provisioningDir, '-listen', '127.0.0.1:0'],
+      ['serve', '-plugin-dir', pluginDir(repoRoot), '-provisioning', provisioningDir, '-listen', '127.0.0.1:0'],
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );
     child.stderr.pipe(createWriteStream(logFile));

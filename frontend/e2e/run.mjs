@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 
 import { buildHarness, REACT_VARIANTS } from '../harness/build.mjs';
 import { startStaticServer } from '../harness/server.mjs';
-import { startHost } from './host.mjs';
+import { pluginDir, startHost } from './host.mjs';
 import configSpecs from './specs/configEditor.mjs';
 import builtModuleSpecs from './specs/builtModule.mjs';
 import querySpecs from './specs/queryEditor.mjs';
@@ -88,7 +88,7 @@ async function runSpecs({ host, error: hostError }, reactMajor) {
     variant.outDir,
     {
       '/public/build/img/icons/': path.join(variant.modules, '@grafana/ui/dist/public/img/icons'),
-      '/dist/': path.join(repoRoot, 'dist'),
+      '/dist/': pluginDir(repoRoot),
     },
     host ? { '/api/': host.url } : {}
   );

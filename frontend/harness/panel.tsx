@@ -46,7 +46,33 @@ export function panelRequest(
   };
 }
 
-/** The frames of a query response as plain tables, or its errors (what a table panel would show). */
+/** Level colours close to Grafana's logs view, so a screenshot reads like Explore. */
+const LEVEL_COLOURS: Record<string, string> = { warning: '#ff9830', info: '#73bf69', error: '#f2495c' };
+
+/**
+ * A logs frame (`preferredVisualisationType: logs`) as Explore's logs view reads it: the fields are
+ * found by their contract names (timestamp, body, severity, labels), one line per row.
+ */
+function LogLines({ frame }: { frame: DataFrame }) {
+  const field = (name: string) => frame.fields.find((candidate) => candidate.name === name);
+  const [times, bodies, levels, labels] = ['timestamp', 'body', 'severity', 'labels'].map(field);
+  return (
+    <ol data-testid="log-lines" data-frame-type={frame.meta?.type ?? ''} style={{ marginTop: 8, fontFamily: 'monospace', listStyle: 'none', padding: 0 }}>
+      {Array.from({ length: frame.length }, (_, row) => {
+        const level = String(levels?.values[row] ?? 'unknown');
+        return (
+          <li key={row} data-testid="log-line" data-level={level} style={{ borderLeft: `4px solid ${LEVEL_COLOURS[level] ?? '#8e8e8e'}`, paddingLeft: 8 }}>
+            <span data-testid="log-time">{new Date(Number(times?.values[row])).toISOString()}</span> <strong>{level}</strong>{' '}
+            <span data-testid="log-body">{String(bodies?.values[row])}</span>{' '}
+            <code data-testid="log-labels">{JSON.stringify(labels?.values[row] ?? {})}</code>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+/** The frames of a query response as plain tables (logs frames as log lines), or its errors. */
 export function QueryResult({ response }: { response: DataQueryResponse }) {
   const errors = response.errors ?? (response.error ? [response.error] : []);
   return (
@@ -56,28 +82,32 @@ export function QueryResult({ response }: { response: DataQueryResponse }) {
           {error.message}
         </Alert>
       ))}
-      {(response.data as DataFrame[]).map((frame, index) => (
-        <table key={index} data-testid="result-frame" data-name={frame.name ?? ''} style={{ marginTop: 8 }}>
-          <thead>
-            <tr>
-              {frame.fields.map((field) => (
-                <th key={field.name} style={{ paddingRight: 16, textAlign: 'left' }}>
-                  {field.name}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {Array.from({ length: frame.length }, (_, row) => (
-              <tr key={row}>
+      {(response.data as DataFrame[]).map((frame, index) =>
+        frame.meta?.preferredVisualisationType === 'logs' ? (
+          <LogLines key={index} frame={frame} />
+        ) : (
+          <table key={index} data-testid="result-frame" data-name={frame.name ?? ''} style={{ marginTop: 8 }}>
+            <thead>
+              <tr>
                 {frame.fields.map((field) => (
-                  <td key={field.name}>{String(field.values[row])}</td>
+                  <th key={field.name} style={{ paddingRight: 16, textAlign: 'left' }}>
+                    {field.name}
+                  </th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      ))}
+            </thead>
+            <tbody>
+              {Array.from({ length: frame.length }, (_, row) => (
+                <tr key={row}>
+                  {frame.fields.map((field) => (
+                    <td key={field.name}>{String(field.values[row])}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      )}
     </section>
   );
 }

@@ -266,4 +266,55 @@ export default [
     },
     expectedResourceErrors: [/\/api\/ds\/query\?/],
   },
+  {
+    name: 'real-backend-logs',
+    async run(page, { baseUrl, screenshotDir, host }) {
+      // Hand-written SQL switched to the Logs format: Explore's logs frame, one line per record.
+      const sql = 'SELECT * FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string) AND target_port = 22';
+      await openQueryView(page, baseUrl, { query: { refId: 'A', rawSql: sql, format: 'table' } });
+      const { sent, response } = await runQuery(page, () => page.getByLabel('Logs', { exact: true }).click());
+      assert.equal(sent.queries[0].format, 'logs');
+      assert.equal(response.status(), 200);
+      const { schema } = (await response.json()).results.A.frames[0];
+      assert.equal(schema.meta.type, 'log-lines');
+      assert.equal(schema.meta.preferredVisualisationType, 'logs');
+      assert.deepEqual(schema.fields.map((field) => field.name), ['timestamp', 'body', 'severity', 'id', 'labels']);
+      await page.getByTestId('log-lines').waitFor({ timeout: LOAD_TIMEOUT_MS });
+      assert.equal(await page.getByTestId('log-lines').getAttribute('data-frame-type'), 'log-lines');
+      // Levels follow the actions, counted straight from the sample files.
+      const expected = await countFlows(host.flowlogsDir, (record) => record.target_port === 22, (record) => record.action);
+      const levelOf = { accepted: 'info', rejected: 'warning' };
+      const lines = await page.getByTestId('log-line').evaluateAll((items) =>
+        items.map((item) => ({ level: item.dataset.level, body: item.querySelector('[data-testid="log-body"]').textContent }))
+      );
+      const byLevel = new Map();
+      for (const { level } of lines) {
+        byLevel.set(level, (byLevel.get(level) ?? 0) + 1);
+      }
+      const counted = [...byLevel].map(([level, count]) => [level, String(count)]).sort();
+      assert.deepEqual(counted, expected.map(([action, count]) => [levelOf[action], count]).sort());
+      for (const { level, body } of lines) {
+        assert.match(body, level === 'warning' ? /^REJECT tcp \S+ → \S+:22 / : /^ACCEPT tcp \S+ → \S+:22 /);
+      }
+      await page.mouse.move(0, 0);
+      await page.screenshot({ path: `${screenshotDir}/logs.png` });
+
+      // The builder's Logs shape: the newest N records of its filters, run as they are written.
+      const builder = { measure: 'connections', groupBy: [], filters: [{ column: 'action', operator: '=', value: 'rejected' }] };
+      await openQueryView(page, baseUrl, { query: { refId: 'A', rawSql: '', editorMode: 'builder', builder } });
+      await page.getByLabel('Builder', { exact: true }).click();
+      await page.getByTestId('flow-builder').waitFor();
+      await page.getByLabel('Logs', { exact: true }).click();
+      await page.getByLabel('Lines', { exact: true }).fill('5');
+      const { query } = await waitForState(page, (s) => assert.match(s.query.rawSql, /LIMIT 5$/));
+      assert.equal(query.format, 'logs');
+      const built = await runQuery(page, () => page.getByRole('button', { name: 'Run query' }).click());
+      assert.equal(built.response.status(), 200);
+      await page.getByTestId('log-lines').waitFor({ timeout: LOAD_TIMEOUT_MS });
+      const levels = await page.getByTestId('log-line').evaluateAll((items) => items.map((item) => item.dataset.level));
+      assert.deepEqual(levels, ['warning', 'warning', 'warning', 'warning', 'warning']);
+      await page.mouse.move(0, 0);
+      await page.getByTestId('query-editor').screenshot({ path: `${screenshotDir}/builder-logs.png` });
+    },
+  },
 ];
