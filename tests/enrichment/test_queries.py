@@ -173,3 +173,15 @@ def test_a_bad_file_is_a_400_naming_it_and_fails_save_and_test(engine: dict[str,
     assert not report.ok
     assert stages["enrichment"]["status"] == "error"
     assert f"{bad} line 3" in stages["enrichment"]["detail"]
+
+
+@pytest.mark.parametrize("key", ["initiator_ip", "initiator_country"])
+def test_adhoc_filters_apply_to_flow_enriched(bundled: InProcessPlugin, key: str) -> None:
+    """A dashboard filter on a FLOW_FLAT column or on an enriched one narrows FLOW_ENRICHED like FLOW_FLAT."""
+    ip, code = COUNTRIES[0]
+    value = ip if key == "initiator_ip" else code
+    model = {"rawSql": "SELECT initiator_ip, initiator_country FROM FLOW_ENRICHED", "format": "table",
+             "adhocFilters": [{"key": key, "operator": "=", "value": value}]}
+    answer = bundled.run(data_query("A", model, from_ms=FROM_MS, to_ms=TO_MS))["A"]
+    assert answer.status == 200, answer.error
+    assert answer.frames[0].to_pylist() == [{"initiator_ip": ip, "initiator_country": code}]

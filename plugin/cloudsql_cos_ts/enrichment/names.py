@@ -27,6 +27,11 @@ class Names:
         self._names = pa.array([*names, None], pa.string())
         self._missing = len(names)
 
+    def entries(self) -> tuple[npt.NDArray[np.int64], pa.Array]:
+        """The numbers that have a name, and their names (for an engine that joins them natively)."""
+        named = np.flatnonzero(self._names.is_valid().to_numpy(zero_copy_only=False))
+        return named.astype(np.int64), self._names.take(pa.array(named))
+
     def take(self, numbers: pa.Array | pa.ChunkedArray) -> pa.Array:
         """The name of each number; NULL for NULL, negative or unassigned numbers."""
         slot = _integers(numbers)
@@ -52,6 +57,13 @@ def load_services(path: Path) -> Names:
             if protocol is not None:
                 names[rows[protocol] * _PORTS + int(row["port"])] = row["name"]
     return Names(names)
+
+
+def service_table(services: Names) -> pa.Table:
+    """``services`` as rows (port, protocol number, name): the flat table's slots taken apart."""
+    slots, names = services.entries()
+    protocols = np.array(list(TRANSPORTS.values()), np.int64)[slots // _PORTS]
+    return pa.table({"port": pa.array(slots % _PORTS), "protocol": pa.array(protocols), "name": names})
 
 
 def service_slots(ports: pa.Array | pa.ChunkedArray, protocols: pa.Array | pa.ChunkedArray) -> pa.Array:

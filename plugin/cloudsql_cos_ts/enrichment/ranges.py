@@ -77,6 +77,21 @@ class RangeTable:
         }
         return cls(ranges, values)
 
+    def to_arrow(self, columns: Iterable[str]) -> pa.Table:
+        """The ranges as rows (family, first, last, *columns), for an engine that joins them natively."""
+        parts = [(fam, ranges) for fam, ranges in self._ranges.items() if ranges.first.size]
+        index = pa.array(np.concatenate([r.index for _, r in parts]) if parts else np.zeros(0, np.int32))
+        table = {
+            "family": pa.array(np.concatenate([np.full(len(r.first), fam, np.int8) for fam, r in parts])
+                               if parts else np.zeros(0, np.int8)),
+            "first": pa.array(np.concatenate([r.first for _, r in parts]) if parts else np.zeros(0, np.uint64)),
+            "last": pa.array(np.concatenate([r.last for _, r in parts]) if parts else np.zeros(0, np.uint64)),
+        }
+        for name in columns:
+            taken = self._values[name].take(index)
+            table[name] = taken.dictionary_decode() if isinstance(taken, pa.DictionaryArray) else taken
+        return pa.table(table)
+
     def lookup(self, addresses: Addresses, column: str, admit: npt.NDArray[np.bool_] | None = None) -> pa.Array:
         """The column's value for each address, NULL where no range holds it (or ``admit`` is False)."""
         picked = np.full(len(addresses.key), -1, np.int64)

@@ -29,6 +29,19 @@ def enriched_select(flat: str) -> str:
     return f"SELECT *, {columns} FROM {flat}"
 
 
+_COUNT_ALL = re.compile(r"\bcount\s*\(\s*\*\s*\)", re.IGNORECASE)
+_ALL_COLUMNS = re.compile(r"\*|\bcolumns\s*\(", re.IGNORECASE)
+_ENRICHED_NAME = re.compile(r"\b(" + "|".join(EXPRESSIONS) + r")\b", re.IGNORECASE)
+
+
+def columns_read(sql: str) -> frozenset[str]:
+    """The ``FLOW_ENRICHED`` columns SQL may read, so an engine computes only those: the names it
+    mentions, or all of them when it may select every column (``*`` other than ``count(*)``, ``COLUMNS(…)``)."""
+    if _ALL_COLUMNS.search(_COUNT_ALL.sub("", sql)):
+        return frozenset(EXPRESSIONS)
+    return frozenset(name.lower() for name in _ENRICHED_NAME.findall(sql))
+
+
 def enriches(sql: str) -> bool:
     """Whether SQL calls an enrichment function or reads ``FLOW_ENRICHED`` (so the data must be loaded)."""
     return _CALL.search(sql) is not None
