@@ -58,6 +58,19 @@ TS = "to_timestamp('2024-05-06T10:01:12Z')"
         ("substring('abcdef', 2, 3)", "bcd"),
         ("regexp_extract('port=443', 'port=(\\\\d+)', 1)", "443"),
         ("round(2.567, 2)", Decimal("2.57")),
+        ("dayofweek(DATE '2024-05-05')", 1),  # a Sunday: Spark counts 1 = Sunday ... 7 = Saturday
+        ("dayofweek('2024-05-11')", 7),
+        ("weekday(DATE '2024-05-05')", 6),  # Spark counts 0 = Monday ... 6 = Sunday
+        ("weekday('2024-05-06')", 0),
+        ("trunc(DATE '2024-05-17', 'MM')", date(2024, 5, 1)),
+        ("trunc('2024-05-17 10:00:00', 'YYYY')", date(2024, 1, 1)),
+        ("trunc(DATE '2024-05-17', 'week')", date(2024, 5, 13)),
+        ("trunc(DATE '2024-05-17', 'hour')", None),  # not a unit of trunc in Spark
+        ("date_trunc('MM', to_timestamp('2024-05-17 10:00:00'))", datetime(2024, 5, 1)),
+        ("date_trunc('DD', to_timestamp('2024-05-17 10:00:00'))", datetime(2024, 5, 17)),
+        ("add_months('2024-03-31', -1)", date(2024, 2, 29)),
+        ("date_add('2024-05-17', 3)", date(2024, 5, 20)),
+        ("date_sub(to_timestamp('2024-05-17 10:00:00'), 3)", date(2024, 5, 14)),
     ],
 )
 def test_scalar(duck: duckdb.DuckDBPyConnection, expression: str, expected: Any) -> None:

@@ -55,6 +55,11 @@ CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
         "SELECT month(add_months(start_time, 1)) AS m, round(target_port || '.4') AS r FROM FLOW_FLAT "
         "WHERE start_time LIKE '2020-07-01T20:34%'"
     ), [(8, 67.0)]),
+    ("calendar functions numbered as in Spark, dates as frames carry them", (  # 2020-07-01: a Wednesday
+        "SELECT dayofweek(start_time) AS dw, weekday(start_time) AS wd, trunc(start_time, 'MM') AS m, "
+        "date_add(start_time, 1) AS d, add_months(start_time, 1) AS am FROM FLOW_FLAT "
+        "WHERE start_time LIKE '2020-07-01T20:34%'"
+    ), [(4, 2, *(datetime(2020, m, d, tzinfo=UTC) for m, d in ((7, 1), (7, 2), (8, 1))))]),
 ]
 
 

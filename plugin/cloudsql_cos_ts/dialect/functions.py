@@ -13,6 +13,12 @@ Checked against DuckDB 2.0 results (tests/dialect/test_functions.py):
   zone (UTC) in Spark, while DuckDB's cast to TIMESTAMP drops the offset — DuckDB gets
   ``CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)``, exact for offset text, plain text and timestamps
   because the plugin process runs in UTC (:func:`cloudsql_cos_ts.timerange.force_utc`);
+* calendar functions: ``dayofweek`` counts 1 = Sunday … 7 in Spark but 0 … 6 in DuckDB; ``weekday``
+  counts 0 = Monday … 6 = Sunday in Spark but from Sunday in DuckDB; ``trunc(d, fmt)``,
+  ``add_months`` and ``date_add``/``date_sub`` answer a DATE in Spark but a TIMESTAMP in DuckDB (and
+  DuckDB knows none of Spark's unit spellings ``MM``, ``MON``, ``YYYY``, ``YY``, ``DD``; Spark's
+  ``trunc`` with a unit it does not know is NULL) — DuckDB gets the Spark numbering, DATE results and
+  its own unit names;
 * a conversion that fails is NULL in Spark with ANSI off (IBM SQL Query): ``to_timestamp('')``,
   ``CAST('n/a' AS INT)``, ``to_timestamp(s, fmt)`` on text of another shape. DuckDB raises a
   Conversion Error instead, which failed every query over IBM's own sample object (it holds
@@ -30,6 +36,10 @@ _DATE_ARGUMENTS: dict[type[exp.Expr], tuple[str, ...]] = {
     exp.TsOrDsAdd: ("this",),
     exp.MonthsBetween: ("this", "expression"),
 }
+# Spark's unit spellings -> DuckDB's; ``trunc`` (date) knows only the first four groups.
+_TRUNC_UNITS = {"YEAR": "YEAR", "YYYY": "YEAR", "YY": "YEAR", "QUARTER": "QUARTER", "MONTH": "MONTH",
+                "MM": "MONTH", "MON": "MONTH", "WEEK": "WEEK"}
+_DATE_TRUNC_UNITS = {**_TRUNC_UNITS, "DD": "DAY"}
 _INTEGER_TYPES = {
     exp.DataType.Type.BIGINT,
     exp.DataType.Type.INT,
@@ -76,7 +86,39 @@ def fix_for_duckdb(tree: exp.Expr) -> exp.Expr:
             cast.this.replace(exp.Anonymous(this="TRUNC", expressions=[cast.this.copy()]))
         elif cast.to.this is exp.DataType.Type.TIMESTAMP and not _is_zoned_cast(cast.this):
             cast.set("this", exp.cast(cast.this.copy(), "TIMESTAMPTZ"))
+    _calendar_as_in_spark(tree)
     return _conversions_never_fail(tree)
+
+
+def _as_date(node: exp.Expr) -> exp.Expr:
+    return exp.cast(node, "DATE")
+
+
+def _calendar_as_in_spark(tree: exp.Expr) -> None:
+    """Spark's day numbering, DATE results and unit names for DuckDB (see the module docstring)."""
+    for day in list(tree.find_all(exp.DayOfWeek)):
+        day.replace(exp.paren(exp.Add(this=day.copy(), expression=exp.Literal.number(1)), copy=False))
+    for call in list(tree.find_all(exp.Anonymous)):
+        if call.name.upper() == "WEEKDAY" and len(call.expressions) == 1:
+            iso_day = exp.Anonymous(this="ISODOW", expressions=[_as_date(call.expressions[0].copy())])
+            call.replace(exp.paren(exp.Sub(this=iso_day, expression=exp.Literal.number(1)), copy=False))
+    for trunc in list(tree.find_all(exp.DateTrunc)):  # Spark's trunc(date, fmt)
+        unit = trunc.args.get("unit")
+        if isinstance(unit, exp.Literal) and unit.is_string:
+            known = _TRUNC_UNITS.get(unit.name.upper())
+            truncated = exp.Anonymous(
+                this="DATE_TRUNC", expressions=[exp.Literal.string(known or "DAY"), _as_date(trunc.this.copy())]
+            )
+            trunc.replace(_as_date(truncated) if known else exp.cast(exp.null(), "DATE"))
+    for timestamp_trunc in list(tree.find_all(exp.TimestampTrunc)):  # Spark's date_trunc(fmt, ts)
+        unit = timestamp_trunc.args.get("unit")
+        if unit is not None and unit.name.upper() in _DATE_TRUNC_UNITS:
+            timestamp_trunc.set("unit", exp.var(_DATE_TRUNC_UNITS[unit.name.upper()]))
+    for months in list(tree.find_all(exp.AddMonths)):
+        if not (isinstance(months.this, exp.Cast) and months.this.to.this is exp.DataType.Type.DATE):
+            months.set("this", _as_date(months.this.copy()))  # sqlglot then writes CAST(... AS DATE)
+    for days in list(tree.find_all(exp.TsOrDsAdd)):  # date_add / date_sub
+        days.replace(_as_date(days.copy()))
 
 
 def _conversions_never_fail(tree: exp.Expr) -> exp.Expr:
