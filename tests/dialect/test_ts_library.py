@@ -169,6 +169,10 @@ def test_pairwise_reducers(obs: duckdb.DuckDBPyConnection) -> None:
     close(_run(obs, ts_cases.PAIR_REDUCERS_SQL), ts_cases.expected_pair_reducers())
 
 
+def test_pairwise_segment_reducers(obs: duckdb.DuckDBPyConnection) -> None:
+    close(_run(obs, ts_cases.SEGMENT_PAIRS_SQL), ts_cases.expected_segment_pairs())
+
+
 def test_ibm_documented_join_examples(obs: duckdb.DuckDBPyConnection) -> None:
     """IBM's worked join examples (a = 1.2 … 5.4 at odd ticks, b with a NaN at 6, written as NULL)."""
     obs.execute(

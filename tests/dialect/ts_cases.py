@@ -421,11 +421,13 @@ def expected_flatten(segmenter: str) -> list[tuple[object, ...]]:
 
 # ---- two series: temporal joins and aligns, pairwise reducers ---------------------------------
 # Per key, ``a`` is the generated series and ``b`` another series of the same rows: every fifth
-# minute left out, odd minutes moved one minute on (so ticks are shared, missing and new), values 2v - 7.
+# minute left out, odd minutes moved one minute on (so ticks are shared, missing and new), values 2v - 7;
+# ``c`` (for TS_VECTORN) leaves out every third minute, values -v.
 PAIRS_CTE = (
     "WITH pairs AS (SELECT k, TIME_SERIES(TS_TIMESTAMP(t), v) AS a, "
     "TIME_SERIES(CASE WHEN minute(t) % 5 = 3 THEN NULL ELSE TS_TIMESTAMP(t) + minute(t) % 2 * 60000 END, "
-    "v * 2 - 7) AS b FROM obs GROUP BY k) "
+    "v * 2 - 7) AS b, TIME_SERIES(CASE WHEN minute(t) % 3 = 0 THEN NULL ELSE TS_TIMESTAMP(t) END, -v) AS c "
+    "FROM obs GROUP BY k) "
 )
 
 
@@ -439,6 +441,10 @@ def _second(series: Series) -> Series:
 
 
 SECOND = {key: _second(series) for key, series in SERIES.items()}
+THIRD = {
+    key: py.ordered((t, None if v is None else -v) for t, v in series if t // MINUTE % 60 % 3 != 0)
+    for key, series in SERIES.items()
+}
 PREV, NEXT, NEAREST = (("PREV", -1.0, (1, 0)), ("NEXT", -1.0, (0, 1)), ("NEAREST", -1.0, (1, 1)))
 # (function, which rows, SQL of the interpolator argument, its Python form)
 PAIR_CASES: list[tuple[str, str, str, py.Interpolation]] = [
@@ -464,9 +470,10 @@ def pairs_sql(joins: bool) -> str:
     """Every join (``joins``) or every align of ``PAIR_CASES`` in one UNION ALL query, rows labelled by function."""
     cases = [case for case in PAIR_CASES if case[0].endswith("_JOIN") == joins]
     columns = "(tt, pair)" if joins else "(tt, x, y)"
+    calls = [(name, _call(name, interp)) for name, _, interp, _ in cases]
+    calls += [("TS_VECTORN", "TS_VECTORN(a, b, c)")] if joins else []
     return PAIRS_CTE + " UNION ALL ".join(
-        f"SELECT '{name}' AS fn, k, TS_EXPLODE({_call(name, interp)}) AS {columns} FROM pairs"
-        for name, _, interp, _ in cases
+        f"SELECT '{name}' AS fn, k, TS_EXPLODE({call}) AS {columns} FROM pairs" for name, call in calls
     )
 
 
@@ -476,14 +483,20 @@ def flat_pairs(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 def expected_pairs(joins: bool) -> list[tuple[object, ...]]:
-    """(function, key, tick, first's value, second's value) rows."""
-    return [
+    """(function, key, tick, first's value, second's value[, third's]) rows."""
+    rows: list[tuple[object, ...]] = [
         (name, key, tick, x, y)
         for name, keep, _, how in PAIR_CASES
         if name.endswith("_JOIN") == joins
         for key, series in SERIES.items()
         for tick, x, y in py.join(series, SECOND[key], keep, how)
     ]
+    vectors: list[tuple[object, ...]] = [
+        ("TS_VECTORN", key, tick, *values)
+        for key, series in SERIES.items()
+        for tick, values in py.vector([series, SECOND[key], THIRD[key]])
+    ]
+    return rows + vectors if joins else rows
 
 
 PAIR_REDUCERS_SQL = PAIRS_CTE + "SELECT k, TS_CORRELATION(a, b) AS r, TS_MANHATTAN_DISTANCE(a, b) AS d FROM pairs"
@@ -494,4 +507,27 @@ def expected_pair_reducers() -> list[tuple[object, ...]]:
     for key, series in SERIES.items():
         matched = py.pairs_at_common_ticks(series, SECOND[key])
         rows.append((key, py.correlation(matched), py.manhattan(matched)))
+    return rows
+
+
+SEGMENT_PAIRS = {  # id -> (SQL inside TS_EXPLODE, window, step, reducer)
+    "seg_correlation": ("TS_SEG_CORRELATION", "hour, hour", HOUR, HOUR, py.correlation),
+    "seg_manhattan": ("TS_SEG_MANHATTAN_DISTANCE", "2hour, PT30M", 2 * HOUR, 30 * MINUTE, py.manhattan),
+}
+SEGMENT_PAIRS_SQL = PAIRS_CTE + " UNION ALL ".join(
+    f"SELECT '{case}' AS fn, k, TS_EXPLODE({name}(TS_SEGMENT_BY_TIME(a, {sizes}), TS_SEGMENT_BY_TIME(b, {sizes}))) "
+    "AS (tt, value) FROM pairs"
+    for case, (name, sizes, *_) in SEGMENT_PAIRS.items()
+)
+
+
+def expected_segment_pairs() -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for case, (_, _, window, step, reduce) in SEGMENT_PAIRS.items():
+        for key, series in SERIES.items():
+            paired = py.ticked_pairs(series, SECOND[key])
+            starts = sorted({start for t, _ in paired for start in py.window_starts(t, window, step)})
+            for start in starts:
+                members = [pair for t, pair in paired if start <= t < start + window]
+                rows.append((case, key, start, reduce(members)))
     return rows

@@ -287,10 +287,30 @@ def join(first: Series, second: Series, keep: str, how: Interpolation) -> list[t
     return rows
 
 
+def ticked_pairs(first: Series, second: Series) -> list[tuple[int, tuple[float, float]]]:
+    """The value pairs the pairwise reducers use, with their tick: each observation of ``first`` with
+    ``second``'s at its tick, both values present."""
+    found = [(t, v, value_at(second, t, None)) for t, v in first]
+    return [(t, (v, w)) for t, v, (present, w) in found if present and v is not None and w is not None]
+
+
 def pairs_at_common_ticks(first: Series, second: Series) -> list[tuple[float, float]]:
-    """The value pairs the pairwise reducers use: each observation of ``first`` with ``second``'s at its tick."""
-    found = [(v, value_at(second, t, None)) for t, v in first]
-    return [(v, w) for v, (present, w) in found if present and v is not None and w is not None]
+    return [pair for _, pair in ticked_pairs(first, second)]
+
+
+def window_starts(tick: int, window: int, step: int) -> list[int]:
+    """The starts of the time windows ``[k·step, k·step + window)`` holding ``tick``."""
+    return [start for start, _ in by_time([(tick, None)], window, step)]
+
+
+def vector(series: list[Series]) -> list[tuple[int, list[Value]]]:
+    """``TS_VECTORN``: each observation of the first series at a tick all others have, with every value."""
+    rows = []
+    for tick, value in series[0]:
+        others = [value_at(other, tick, None) for other in series[1:]]
+        if all(present for present, _ in others):
+            rows.append((tick, [value, *(at for _, at in others)]))
+    return rows
 
 
 def correlation(pairs: list[tuple[float, float]]) -> Value:

@@ -117,6 +117,15 @@ def test_joins_and_aligns(engines: dict[str, Engine], engine: str, joins: bool) 
     close(rows, ts_cases.expected_pairs(joins))
 
 
+PAIRWISE = {
+    "series": (ts_cases.PAIR_REDUCERS_SQL, ts_cases.expected_pair_reducers),
+    "segments": (ts_cases.SEGMENT_PAIRS_SQL, ts_cases.expected_segment_pairs),
+}
+
+
+@pytest.mark.parametrize("which", sorted(PAIRWISE))
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
-def test_pairwise_reducers(engines: dict[str, Engine], engine: str) -> None:
-    close(_rows(engines[engine], ts_cases.PAIR_REDUCERS_SQL), ts_cases.expected_pair_reducers())
+def test_pairwise_reducers(engines: dict[str, Engine], engine: str, which: str) -> None:
+    """TS_CORRELATION and TS_MANHATTAN_DISTANCE per series pair, and their TS_SEG_ forms per time window."""
+    sql, expected = PAIRWISE[which]
+    close(_rows(engines[engine], sql), expected())

@@ -381,4 +381,23 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
         )
         for name, what in _PAIR_REDUCERS
     ),
+    *(
+        FunctionHelp(
+            f"TS_SEG_{name.removeprefix('TS_')}",
+            f"TS_SEG_{name.removeprefix('TS_')}(TS_SEGMENT_BY_TIME(a, window, step), "
+            "TS_SEGMENT_BY_TIME(b, window, step))",
+            f"Per time window of two series of one GROUP BY, {what}; inside TS_EXPLODE, at the window start.",
+            _PAIRS_CTE
+            + f"SELECT action, TS_EXPLODE(TS_SEG_{name.removeprefix('TS_')}(TS_SEGMENT_BY_TIME(a, hour, hour), "
+            "TS_SEGMENT_BY_TIME(b, hour, hour))) AS (tt, value) FROM pairs",
+        )
+        for name, what in _PAIR_REDUCERS
+    ),
+    FunctionHelp(
+        "TS_VECTORN",
+        "TS_VECTORN(ts1, ts2[, …, ts10]) inside TS_EXPLODE(...) AS (tt, values)",
+        "N-way inner join of series of one GROUP BY: the observations of ts1 at ticks every series has, with "
+        "the array of their values (each other series' last observation at the tick).",
+        _PAIRS_CTE + "SELECT action, TS_EXPLODE(TS_VECTORN(a, b)) AS (tt, values) FROM pairs",
+    ),
 )

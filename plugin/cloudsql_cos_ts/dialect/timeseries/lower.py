@@ -26,8 +26,11 @@ from cloudsql_cos_ts.dialect.timeseries.pairs import (
     ALIGNS,
     JOINS,
     PAIR_REDUCERS,
+    SEGMENT_PAIR_REDUCERS,
     lower_pair_reducers,
     lower_pair_series,
+    lower_segment_pairs,
+    lower_vector,
 )
 from cloudsql_cos_ts.dialect.timeseries.refused import refusal
 from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of, time_windows
@@ -98,9 +101,15 @@ def _lower_explode(scope: Scope) -> None:
         return
     exploded = _Exploded(scope.select, *found)
     name = function_name(exploded.argument)
-    if name in JOINS or name in ALIGNS:
-        tick, values, _ = lower_pair_series(scope, exploded.argument)
+    if name in JOINS or name in ALIGNS or name == "TS_VECTORN":
+        lower = lower_vector if name == "TS_VECTORN" else lower_pair_series
+        tick, values, _ = lower(scope, exploded.argument)
         exploded.replace_item(tick, *values)
+        return
+    if name in SEGMENT_PAIR_REDUCERS:
+        start, value, key = lower_segment_pairs(scope, exploded.argument)
+        exploded.replace_item(start, value)
+        exploded.group_by(key, start, having="count(*) > 0")
         return
     if name not in SEGMENT_REDUCERS:
         series = series_of(scope, exploded.argument)

@@ -20,6 +20,9 @@ it. Output rows, per function (IBM's table, "outer" meaning *absent from the oth
   ``FULL`` — every observation of the first and those of the second at ticks the first lacks.
 
 A join's value is the pair ``[first, second]``; an align gives the two values as two columns.
+``TS_VECTORN`` stacks up to ten series the same way and keeps the first's observations at ticks all
+the others have. ``TS_CORRELATION``/``TS_MANHATTAN_DISTANCE`` reduce the value pairs at the ticks both
+series have (per series pair, or per time window in their ``TS_SEG_`` forms).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.timeseries.interpolators import Interpolator, Neighbours, interpolator
+from cloudsql_cos_ts.dialect.timeseries.segments import time_buckets, time_windows
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, formatted, function_name, spark
 from cloudsql_cos_ts.errors import BadRequest
 
@@ -89,30 +93,27 @@ class _Doubled:
         return f"CASE WHEN {self.side} = 0 THEN {text(1)} ELSE {text(0)} END"
 
 
-def _doubled(scope: Scope, first: Series, second: Series) -> _Doubled:
-    """Replace the FROM by its rows once per series (those with a tick)."""
+def _stacked(scope: Scope, series: list[Series]) -> _Doubled:
+    """Replace the FROM by its rows once per series (those with a tick), ``side`` numbering the series."""
     if scope.select.args.get("joins") or not scope.select.args.get("from_"):
         raise BadRequest("time-series functions need exactly one table in FROM (no JOIN); use a WITH query first")
     doubled = _Doubled(*(scope.names.fresh(part) for part in ("key", "side", "tick", "value")))
     source = scope.select.args["from_"].this
     halves = []
-    for side, series in enumerate((first, second)):
-        parts = {
-            doubled.key: series.key,
-            doubled.side: str(side),
-            doubled.tick: series.tick,
-            doubled.value: series.value,
-        }
+    for side, one in enumerate(series):
+        parts = {doubled.key: one.key, doubled.side: str(side), doubled.tick: one.tick, doubled.value: one.value}
         half = exp.select(exp.Star(), *(spark(text).as_(name) for name, text in parts.items()))
-        halves.append(half.from_(source.copy()).where(spark(f"{series.tick} IS NOT NULL"), copy=False))
-    union = exp.union(halves[0], halves[1], distinct=False)
+        halves.append(half.from_(source.copy()).where(spark(f"{one.tick} IS NOT NULL"), copy=False))
+    union: exp.Query = halves[0]
+    for half in halves[1:]:
+        union = exp.union(union, half, distinct=False)
     scope.select.args["from_"].set("this", union.subquery(source.alias_or_name or "__ts_source"))
     return doubled
 
 
 def pair(scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator | None, signature: str) -> Paired:
     """The doubled rows of two series, each row with the other series' value at its tick."""
-    rows = _doubled(scope, _series(first, signature), _series(second, signature))
+    rows = _stacked(scope, [_series(first, signature), _series(second, signature)])
     key, side, tick, value = rows.key, rows.side, rows.tick, rows.value
     own = Series(tick, value, f"{key}, {side}")
     around = method.neighbours(scope, own, grid=True) if method else Neighbours((), ())
@@ -162,6 +163,26 @@ def _group_start(rows: _Doubled, column: str, counts: dict[int, str]) -> Callabl
     )
 
 
+def lower_vector(scope: Scope, node: exp.Expr) -> tuple[str, list[str], str]:
+    """``TS_VECTORN(ts1, …, tsN)``: IBM's N-way inner join — the observations of ``ts1`` at ticks every other
+    series has, with the array of the N values (each other series' last observation at the tick)."""
+    signature = "TS_VECTORN(ts1, ts2[, …, ts10])"
+    found = arguments(node, signature, *range(2, 11))
+    rows = _stacked(scope, [_series(one, signature) for one in found])
+    at_tick = f"PARTITION BY {rows.key}, {rows.tick}"
+    values, present = [rows.value], []
+    for other in range(1, len(found)):
+        mine = f"CASE WHEN {rows.side} = {other} THEN 1 ELSE 0 END"
+        last = (
+            f"last_value(CASE WHEN {rows.side} = {other} THEN {rows.value} END) OVER ({at_tick} ORDER BY {mine}, "
+            f"{rows.value} ASC NULLS LAST ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+        )
+        values.append(scope.add("value", last))
+        present.append(f"{scope.add('present', f'max({mine}) OVER ({at_tick})')} = 1")
+    scope.wrap({}, where=" AND ".join([f"{rows.side} = 0", *present]))
+    return rows.tick, [f"array({', '.join(values)})"], rows.key
+
+
 def lower_pair_series(scope: Scope, node: exp.Expr) -> tuple[str, list[str], str]:
     """A join or align inside ``TS_EXPLODE``: its tick, its value columns (one for a join — the pair
     ``[first, second]`` — two for an align) and its key."""
@@ -190,6 +211,35 @@ PAIR_REDUCERS = {
 }
 
 
+SEGMENT_PAIR_REDUCERS = {
+    f"TS_SEG_{name.removeprefix('TS_')}": name for name in ("TS_CORRELATION", "TS_MANHATTAN_DISTANCE")
+}
+
+
+def _a_pair(paired: Paired) -> str:
+    """Whether a row is a value pair: an observation of the first series at a tick the second has, both
+    values present."""
+    return f"{paired.side} = 0 AND {paired.present} AND {paired.value} IS NOT NULL AND {paired.other} IS NOT NULL"
+
+
+def lower_segment_pairs(scope: Scope, node: exp.Expr) -> tuple[str, str, str]:
+    """``TS_SEG_CORRELATION(TS_SEGMENT_BY_TIME(a, w, s), TS_SEGMENT_BY_TIME(b, w, s))`` (and the distance):
+    the pairwise reducer per time window, the windows of the two series paired by their tick (IBM does not
+    say how segments pair). The window start, the aggregate and the key to group by with the start."""
+    name = function_name(node)
+    signature = f"{name}(TS_SEGMENT_BY_TIME(a, window, step), TS_SEGMENT_BY_TIME(b, window, step))"
+    found = [time_windows(one) for one in arguments(node, signature, 2)]
+    windows = [one for one in found if one is not None]
+    if len(windows) != 2 or windows[0][1:] != windows[1][1:]:
+        raise BadRequest(f"write {signature}: two time segmentations with the same window and step")
+    (first, window, step), (second, _, _) = windows
+    paired = pair(scope, first, second, None, signature)
+    scope.wrap({}, where=_a_pair(paired))
+    start = time_buckets(scope, Series(paired.tick, paired.value, paired.key), window, step)
+    reduced = PAIR_REDUCERS[SEGMENT_PAIR_REDUCERS[name]].format(x=paired.value, y=paired.other)
+    return start, reduced, paired.key
+
+
 def lower_pair_reducers(scope: Scope, calls: list[exp.Anonymous]) -> str:
     """Replace each pairwise reducer call by its aggregate over one pairing of its two series; the key
     to group by. All calls of one SELECT must reduce the same two series."""
@@ -200,8 +250,7 @@ def lower_pair_reducers(scope: Scope, calls: list[exp.Anonymous]) -> str:
         arguments(call, f"{function_name(call)}(first, second)", 2)
     first, second = calls[0].expressions
     paired = pair(scope, first, second, None, f"{function_name(calls[0])}(first, second)")
-    both = f"{paired.side} = 0 AND {paired.present} AND {paired.value} IS NOT NULL AND {paired.other} IS NOT NULL"
-    x, y = (f"CASE WHEN {both} THEN {value} END" for value in (paired.value, paired.other))
+    x, y = (f"CASE WHEN {_a_pair(paired)} THEN {value} END" for value in (paired.value, paired.other))
     for call in calls:
         call.replace(spark(PAIR_REDUCERS[function_name(call)].format(x=x, y=y)))
     return paired.key

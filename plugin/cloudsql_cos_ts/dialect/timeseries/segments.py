@@ -64,7 +64,12 @@ def time_windows(node: exp.Expr) -> tuple[exp.Expr, int, int] | None:
 
 
 def _by_time(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
-    window, step = _window_step(args)
+    start = time_buckets(scope, series, *_window_step(args))
+    return start, start
+
+
+def time_buckets(scope: Scope, series: Series, window: int, step: int) -> str:
+    """A column: the start of each window ``[k·step, k·step + window)`` holding the row (one row per window)."""
     bucket = f"CAST(floor({series.tick} / {step}) AS BIGINT)"
     if window > step:
         lag = scope.add("lag", f"explode(sequence(0, {math.ceil(window / step) - 1}))")
@@ -72,7 +77,7 @@ def _by_time(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, s
     start = scope.add("start", f"{bucket} * {step}")
     if window != step:
         scope.wrap({}, where=f"{series.tick} < {start} + {window}")
-    return start, start
+    return start
 
 
 def _by_count(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
