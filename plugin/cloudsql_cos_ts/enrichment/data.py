@@ -24,11 +24,13 @@ import pyarrow.parquet as pq
 from cloudsql_cos_ts.enrichment.names import Names, load_protocols, load_services
 from cloudsql_cos_ts.enrichment.ranges import RangeTable
 from cloudsql_cos_ts.errors import BadRequest, InternalError
+from cloudsql_cos_ts.lru import BoundedLru
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 
 BUNDLED = Path(__file__).resolve().parent / "data"
 BUNDLED_FILES = ("country.parquet", "asn.parquet", "as_names.parquet", "services.csv", "protocols.csv")
 _MAX_USER_ROWS = 5_000_000
+MEMO_LIMIT = 200_000  # addresses remembered per function, the least recently asked dropped first
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,15 @@ class EnrichmentData:
     subnets: RangeTable | None  # column "name"; None when the datasource names no subnets
     services: Names
     protocols: Names
-    # per function: address text -> answer; flows repeat their endpoints across batches, so most
-    # addresses of a batch were answered before (functions.py bounds its size)
-    memo: dict[str, dict[str, object]] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # per function: address text -> (answer,); flows repeat their endpoints across batches, so most
+    # addresses of a batch were answered before
+    memo: dict[str, BoundedLru[str, tuple[object]]] = field(default_factory=dict, compare=False, hash=False,
+                                                            repr=False)
+
+    def memo_for(self, function: str) -> BoundedLru[str, tuple[object]]:
+        """The function's memory of answers, made on first use (so a copy shipped to Spark holds no lock)."""
+        found = self.memo.get(function)
+        return found if found is not None else self.memo.setdefault(function, BoundedLru(MEMO_LIMIT))
 
     def only(self, parts: tuple[str, ...]) -> EnrichmentData:
         """A copy holding only ``parts`` (the rest empty): what one function needs, to ship it small."""

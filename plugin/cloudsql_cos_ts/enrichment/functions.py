@@ -34,9 +34,6 @@ class EnrichmentFunction:
     uses: tuple[str, ...]  # the parts of EnrichmentData it reads (an engine that ships it sends only those)
 
 
-_MEMO_LIMIT = 200_000  # addresses remembered per function before the memo starts afresh
-
-
 def _per_address(result: pa.DataType) -> Callable[[Callable[[EnrichmentData, Addresses], pa.Array]], Evaluate]:
     """Answer each distinct address of a batch once: from the memo when an earlier batch asked, else
     computed for all new addresses together; then spread the answers back over the rows."""
@@ -48,18 +45,19 @@ def _per_address(result: pa.DataType) -> Callable[[Callable[[EnrichmentData, Add
             values = args[0].combine_chunks() if isinstance(args[0], pa.ChunkedArray) else args[0]
             encoded = values.dictionary_encode()
             texts = encoded.dictionary.to_pylist()
-            memo = data.memo.setdefault(name, {})
-            new = [text for text in texts if text not in memo]
-            if len(new) * 2 > len(texts):  # mostly unseen: compute the whole batch (remembered while there is room)
+            memo = data.memo_for(name)
+            known = [memo.get(text) for text in texts]
+            new = [text for text, found in zip(texts, known, strict=True) if found is None]
+            if len(new) * 2 > len(texts):  # mostly unseen: compute the whole batch
                 answers = compute(data, parse(encoded.dictionary))
-                if len(memo) < _MEMO_LIMIT // 2:
-                    memo.update(zip(texts, answers.to_pylist(), strict=True))
+                for text, answer in zip(texts, answers.to_pylist(), strict=True):
+                    memo.put(text, (answer,))
                 return answers.take(encoded.indices)
-            if len(memo) + len(new) > _MEMO_LIMIT:
-                memo.clear()
-            if new:
-                memo.update(zip(new, compute(data, parse(pa.array(new, pa.string()))).to_pylist(), strict=True))
-            return pa.array([memo.get(text) for text in texts], result).take(encoded.indices)
+            computed = dict(zip(new, compute(data, parse(pa.array(new, pa.string()))).to_pylist(), strict=True))
+            for text, answer in computed.items():
+                memo.put(text, (answer,))
+            merged = [found[0] if found else computed[text] for text, found in zip(texts, known, strict=True)]
+            return pa.array(merged, result).take(encoded.indices)
 
         return evaluate
 
