@@ -43,7 +43,16 @@ import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.assemble import Entry, assemble
-from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ETAG, KEY, RECORD_INDEX, Manifest, SourceObject, object_ids
+from cloudsql_cos_ts.flowlogs.decode import (
+    DAMAGED,
+    ETAG,
+    KEY,
+    RECORD_INDEX,
+    Manifest,
+    SourceObject,
+    empty_entry,
+    object_ids,
+)
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 _ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.parquet$")
@@ -149,6 +158,19 @@ class IngestCache:
             self.touch(entry.path)
             return entry.path
         return None
+
+    def empty_entry(self) -> Path:
+        """A zero-row file in the entries' layout: views planned over it have a run's shape and read nothing.
+
+        Its name is not an entry's, so it is never indexed, served or evicted.
+        """
+        path = self.root / "plan" / "empty.parquet"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            temp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}.parquet")
+            pq.write_table(empty_entry(), temp)
+            os.replace(temp, path)
+        return path
 
     def holdings(self, group_dirs: Iterable[Path]) -> Manifest:
         """The (key, ETag) ids whose rows the groups' current entries hold: what a build would copy, not download."""

@@ -10,8 +10,10 @@ anything is downloaded (``flowlogs/scan.py``), and the estimate endpoint reports
 
 Defaults, and why: a dashboard query has no object or byte budget (its range is the user's choice,
 and the ingest cache makes repeats cheap), so nothing that ran before is refused; an alert query may
-read 20,000 objects or 2 GB, about a day of 70 vNICs, far above the shipped 30-minute rule and
-small enough to read well inside Grafana's 30 s once the ingest cache holds it.
+read 50,000 objects or 2 GB: a week of 10 vNICs' ingress and egress objects (about 40,000) fits, far
+above the shipped 30-minute rule, and once the ingest cache holds them an evaluation downloads only
+what is new and answers in about a second (docs/benchmarks.md); a rule over more, whose first
+evaluation would download for minutes, is refused with the budget named instead of timing out.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ BudgetKind = Literal["query", "alert"]
 DEFAULT_SCAN_LIMIT_OBJECTS = 100_000  # a week of 50 vNICs' ingress and egress objects
 DEFAULT_QUERY_LIMIT_OBJECTS = 0
 DEFAULT_QUERY_LIMIT_MB = 0
-DEFAULT_ALERT_LIMIT_OBJECTS = 20_000
+DEFAULT_ALERT_LIMIT_OBJECTS = 50_000
 DEFAULT_ALERT_LIMIT_MB = 2_048
 _MAX_OBJECTS = 1_000_000_000
 _MAX_MB = 1 << 30

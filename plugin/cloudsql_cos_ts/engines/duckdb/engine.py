@@ -22,7 +22,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -31,10 +30,9 @@ import pyarrow as pa
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
-from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, enriched_view, register_key_functions
 from cloudsql_cos_ts.engines.duckdb.source import SourceRelations
 from cloudsql_cos_ts.enrichment.data import load
-from cloudsql_cos_ts.enrichment.view import columns_read, enriches, source_relations
+from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, source_relations
 from cloudsql_cos_ts.errors import (
     BadRequest,
     DownstreamError,
@@ -109,8 +107,6 @@ class DuckDBEngine:
         # Warm queries open the same ingest-cache Parquet files again and again: keep their footers.
         self._conn.execute("SET parquet_metadata_cache = true")
         register_functions(self._conn, self._enrichment)
-        register_key_functions(self._conn)
-        self._lookups = LookupTables()
         self._conn.execute("SET enable_external_access = false")
         self._conn.execute("SET lock_configuration = true")
 
@@ -123,10 +119,10 @@ class DuckDBEngine:
             )
 
     def explain(self, request: ExecutionRequest) -> str:
-        """DuckDB's plan of the statement over its relations' schemas: every source relation is bound as
-        for ``DESCRIBE`` (the known columns, no rows), so nothing is listed or downloaded."""
+        """DuckDB's plan of the statement over the views a run builds, bound to an empty file of the ingest
+        entries' layout: the plan has the run's shape (scans, filters, joins), nothing is listed or downloaded."""
         with self._cursor(request) as cursor:
-            self._prepare(cursor, replace(request, schema_only=request.referenced))
+            self._prepare(cursor, request, plan_only=True)
             rows = cursor.execute(f"EXPLAIN {request.sql}").fetchall()
         return "\n".join(str(row[-1]).rstrip() for row in rows)
 
@@ -177,7 +173,9 @@ class DuckDBEngine:
             release()
             self._close_cursor(cursor)
 
-    def _prepare(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> SourceRelations:
+    def _prepare(
+        self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest, *, plan_only: bool = False
+    ) -> SourceRelations:
         """Register earlier results and the (pruned) source views this statement reads.
 
         Every relation the statement names must be one registered here: DuckDB's own catalog
@@ -188,7 +186,7 @@ class DuckDBEngine:
             cursor.register(name, table)
         if enriches(request.sql):  # a user's enrichment file that cannot be used: this query's 400, named
             load(self._enrichment)
-        external = self._externals(cursor, request)
+        external = self._externals(cursor, request, plan_only)
         wanted = request.referenced - {name.upper() for name in request.tables} - set(external.views)
         enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
         wanted, schema_only = source_relations(wanted, request.schema_only)
@@ -197,20 +195,21 @@ class DuckDBEngine:
         if self._source is None:
             raise _unknown_relations(wanted, available=set(request.tables), has_source=False)
         relations = self._source.relations(
-            request.source_scan(), frozenset(wanted), request.cancel, schema_only=schema_only
+            request.source_scan(), frozenset(wanted), request.cancel, schema_only=schema_only, plan_only=plan_only
         )
         unknown = wanted - set(relations.views)
         if unknown:
             raise _unknown_relations(unknown, available={*request.tables, *RELATIONS}, has_source=True)
         if enriched:
-            self._lookups.ensure(cursor, load(self._enrichment))
-            relations.views[FLOW_ENRICHED] = enriched_view(quote_identifier(FLOW_FLAT), columns_read(request.sql))
+            relations.views[FLOW_ENRICHED] = enriched_select(quote_identifier(FLOW_FLAT))
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
         relations.damaged += external.damaged
         return relations
 
-    def _externals(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> SourceRelations:
+    def _externals(
+        self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest, plan_only: bool
+    ) -> SourceRelations:
         """Register the statement's ``cos://… STORED AS`` relations (``external.py``): their views, and the
         objects they had to leave out as damaged."""
         registered = SourceRelations(views={})
@@ -218,7 +217,9 @@ class DuckDBEngine:
             if self._external is None:
                 raise BadRequest("this engine cannot read cos://… STORED AS locations")
             only_columns = ref.relation in request.schema_only
-            found = self._external.relation(ref, scan, request.cancel, schema_only=only_columns)
+            found = self._external.relation(
+                ref, scan, request.cancel, schema_only=only_columns, plan_only=plan_only
+            )
             registered.views[ref.relation] = found.views[SOURCE]
             registered.damaged += found.damaged
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(ref.relation)} AS {found.views[SOURCE]}")

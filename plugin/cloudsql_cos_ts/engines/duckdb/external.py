@@ -68,9 +68,11 @@ class ExternalSources:
         return self._source(ref).estimate(scan, frozenset({SOURCE}), cancel)
 
     def relation(
-        self, ref: ExternalRef, scan: SourceScan, cancel: CancelToken, *, schema_only: bool
+        self, ref: ExternalRef, scan: SourceScan, cancel: CancelToken, *, schema_only: bool, plan_only: bool = False
     ) -> SourceRelations:
         """``ref``'s relation as the view of ``SOURCE``: ``FLOW`` for flow logs (pruned by ``scan``), the
         files' rows otherwise."""
         wanted = frozenset({SOURCE})
-        return self._source(ref).relations(scan, wanted, cancel, schema_only=wanted if schema_only else frozenset())
+        return self._source(ref).relations(
+            scan, wanted, cancel, schema_only=wanted if schema_only else frozenset(), plan_only=plan_only
+        )

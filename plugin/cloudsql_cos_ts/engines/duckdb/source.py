@@ -19,6 +19,7 @@ from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.views import file_list, flow_flat_sql, flow_sql
+from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.decode import object_key
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, inexact
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
@@ -33,6 +34,7 @@ from cloudsql_cos_ts.flowlogs.pruning import (
     folder_cache,
     list_range,
     listing_cache,
+    modified_cutoff,
 )
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT, SOURCE
@@ -71,6 +73,7 @@ class DuckDBSource(Protocol):
         cancel: CancelToken,
         *,
         schema_only: frozenset[str] = frozenset(),
+        plan_only: bool = False,
     ) -> SourceRelations: ...
 
 
@@ -141,10 +144,16 @@ class FlowLogSource:
         cancel: CancelToken,
         *,
         schema_only: frozenset[str] = frozenset(),
+        plan_only: bool = False,
     ) -> SourceRelations:
         wanted = {name for name in (FLOW, FLOW_FLAT, SOURCE) if name in referenced}
         if not wanted:
             return SourceRelations(views={})
+        if plan_only:  # the views a run builds, over an empty entry: DuckDB plans them, nothing is listed or read
+            window = scan.time_range if scan.dashboard_applied else None
+            return SourceRelations(
+                views=self._views(wanted, [self.cache.empty_entry()], modified_cutoff(scan.time_range), window)
+            )
         if wanted <= schema_only:  # DESCRIBE(FLOW_FLAT) needs the columns: no listing, no ingest
             return SourceRelations(views=self._views(wanted, [], scan.time_range.start, None))
         began = time.monotonic()
@@ -267,9 +276,15 @@ class FileSource:
         cancel: CancelToken,
         *,
         schema_only: frozenset[str] = frozenset(),
+        plan_only: bool = False,
     ) -> SourceRelations:
         if SOURCE not in referenced:
             return SourceRelations(views={})
+        if plan_only and self.local_root is None:
+            raise BadRequest(
+                f"no plan for {self.fmt.upper()} files on COS: DuckDB learns their columns only by reading them "
+                "(run the query, or DESCRIBE it)"
+            )
         began = time.monotonic()
         objects = [o for o in self.store.list(self.prefix).objects if not o.key.rsplit("/", 1)[-1].startswith(".")]
         listed_at = time.monotonic()

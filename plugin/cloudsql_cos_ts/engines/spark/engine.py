@@ -82,8 +82,8 @@ class SparkEngine:
         return ExecutionResult(table=_plain_arrow(table), truncated=truncated, stats=stats)
 
     def explain(self, request: ExecutionRequest) -> str:
-        """Spark's explain string of the statement's DataFrame, over empty relations of the sources'
-        columns: the server plans it, nothing is listed, read or collected."""
+        """Spark's explain string of the statement's DataFrame over the pruned hour folders a run reads: the
+        server lists them to plan the file scan (the schema is given), reads no object and collects nothing."""
         with self._watched(request.cancel) as session:
             views = self._register(session, request, plan_only=True)
             try:
@@ -107,8 +107,8 @@ class SparkEngine:
         return found
 
     def _register(self, session: Session, request: ExecutionRequest, *, plan_only: bool = False) -> _Views:
-        """Temporary views for every relation the SQL reads that Spark does not know by itself
-        (for a plan, the sources as empty relations of their columns)."""
+        """Temporary views for every relation the SQL reads that Spark does not know by itself (for a plan,
+        without the budget check: planning reads nothing)."""
         views = _Views()
         if enriches(request.sql):
             ensure_functions(session, load(self._enrichment), functions_used(request.sql))

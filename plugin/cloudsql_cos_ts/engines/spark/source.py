@@ -146,12 +146,10 @@ class FlowLogSparkSource:
         wanted = {FLOW, FLOW_FLAT, SOURCE} & referenced
         if not wanted:
             return SourceFrames({})
-        if plan_only:  # empty relations of the known columns: a plan without listing or reading
-            flow, flat = self._frames(session, [], scan.time_range.start, None)
-            return SourceFrames({name: {FLOW: flow, SOURCE: flow, FLOW_FLAT: flat}[name] for name in wanted})
         began = time.monotonic()
         pruned = self._pruned(scan, cancel)
-        scan.check(pruned.objects_needed, pruned.bytes_needed)
+        if not plan_only:  # a plan reads nothing: Spark only lists the folders to plan their file scan
+            scan.check(pruned.objects_needed, pruned.bytes_needed)
         # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
         folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
         flow, flat = self._frames(session, folders, pruned.cutoff, scan.time_range if scan.dashboard_applied else None)
