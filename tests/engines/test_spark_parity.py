@@ -226,3 +226,26 @@ def test_spark_semantics_on_both_engines(pair: Pair, sql: str) -> None:
     assert (duck.status, spark.status) == (200, 200), (duck.error, spark.error)
     (d,), (s,) = duck.frames, spark.frames
     assert rows(d) == rows(s)
+
+
+def _time_literal(moment: datetime) -> str:
+    return f"to_timestamp('{moment:%Y-%m-%dT%H:%M:%SZ}')"
+
+
+@pytest.mark.parametrize("pair", ["generated"], indirect=True)
+@pytest.mark.parametrize("own_predicate", [True, False], ids=["own-time-predicate", "dashboard-range"])
+def test_the_scan_rule_chooses_the_same_objects_for_spark(pair: Pair, own_predicate: bool) -> None:
+    """The objects a query reads follow its own time predicate (a dashboard range without data around it)
+    or, without one, the dashboard range exactly — on Spark as on DuckDB (tests/flowlogs/test_scan_rule.py)."""
+    hour = pair.start + timedelta(hours=2)
+    sql = "SELECT count(*) AS n, min(start_time) AS first, max(start_time) AS last FROM FLOW_FLAT"
+    if own_predicate:
+        sql += (f" WHERE to_timestamp(start_time) >= {_time_literal(hour)} "
+                f"AND to_timestamp(start_time) < {_time_literal(hour + timedelta(hours=1))}")
+    window = (0, 3_600_000) if own_predicate else (epoch_ms(hour), epoch_ms(hour + timedelta(hours=1)))
+    query = data_query("A", {"rawSql": sql, "format": "table"}, from_ms=window[0], to_ms=window[1])
+    duck, spark = pair.duckdb.run(query)["A"], pair.spark.run(query)["A"]
+    assert (duck.status, spark.status) == (200, 200), (duck.error, spark.error)
+    (d,), (s,) = duck.frames, spark.frames
+    assert rows(d) == rows(s)
+    assert d.column("n")[0].as_py() > 0
