@@ -30,10 +30,12 @@ PORTS = [(443, 6), (53, 17), (22, 6), (0, 1), (5432, 6), (70000, 6), (-1, 17), (
 
 
 def flows() -> pa.Table:
-    count = len(ADDRESSES)
+    """Each address twice per end (flows repeat their endpoints: each must still give one row per flow)."""
+    initiators = ADDRESSES * 2
+    count = len(initiators)
     return pa.table({
-        "initiator_ip": pa.array(ADDRESSES, pa.string()),
-        "target_ip": pa.array(list(reversed(ADDRESSES)), pa.string()),
+        "initiator_ip": pa.array(initiators, pa.string()),
+        "target_ip": pa.array(list(reversed(initiators)), pa.string()),
         "target_port": pa.array([PORTS[i % len(PORTS)][0] for i in range(count)], pa.int64()),
         "transport_protocol": pa.array([PORTS[i % len(PORTS)][1] for i in range(count)], pa.int64()),
         "row": pa.array(range(count), pa.int64()),
@@ -87,5 +89,6 @@ def test_unread_columns_are_typed_nulls() -> None:
     conn = connection(EnrichmentFiles())
     view = enriched_view("flat", frozenset({"target_scope"}))
     rows = answers(conn, f"SELECT target_scope, initiator_asn, protocol_name, row FROM ({view})")
+    assert [row["row"] for row in rows] == list(range(2 * len(ADDRESSES)))  # one row per flow
     assert {row["initiator_asn"] for row in rows} == {None}
     assert rows[0]["target_scope"] is None and rows[1]["target_scope"] is not None  # reversed: NULL first

@@ -133,7 +133,7 @@ def enriched_view(flat: str, columns: frozenset[str]) -> str:
     parts = {part for end in ends for part in _PER_END if f"{end}_{part}" in columns}
     select, joins, ctes = [], [], []
     if ends:
-        union = " UNION ".join(f"SELECT {end}_ip AS ip FROM {flat}" for end in ends)
+        union = " UNION ALL ".join(f"SELECT {end}_ip AS ip FROM {flat}" for end in ends)
         address = ["a.ip", "a.scope"]
         ranges = []
         if "country" in parts:
@@ -145,9 +145,12 @@ def enriched_view(flat: str, columns: frozenset[str]) -> str:
         if "subnet" in parts:
             address.append("s.name AS subnet")
             ranges.append(_RANGE_JOIN.format(table="__enrich_subnets", alias="s"))
-        ctes += [f"__enrich_ends AS (SELECT ip FROM ({union}) WHERE ip IS NOT NULL)",
+        # MATERIALIZED: the look-ups run once per distinct address, where the join order optimiser
+        # would otherwise move the range joins above the join with the flows, to run once per row
+        ctes += [f"__enrich_ends AS (SELECT DISTINCT ip FROM ({union}) WHERE ip IS NOT NULL)",
                  f"__enrich_keyed AS ({_KEYED})",
-                 f"__enrich_address AS (SELECT {', '.join(address)} FROM __enrich_keyed a {' '.join(ranges)})"]
+                 f"__enrich_address AS MATERIALIZED (SELECT {', '.join(address)} FROM __enrich_keyed a "
+                 f"{' '.join(ranges)})"]
         joins += [f"LEFT JOIN __enrich_address {end[0]} ON {end[0]}.ip = f.{end}_ip" for end in ends]
     if "target_service" in columns:
         joins.append("LEFT JOIN __enrich_services sv ON sv.port = f.target_port AND sv.protocol = f.transport_protocol")
