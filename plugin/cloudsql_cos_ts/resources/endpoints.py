@@ -37,10 +37,10 @@ def _schema(_: ResourceRequest) -> ResourceResponse:
     return ResourceResponse(200, {"relations": relations})
 
 
-def _time_range(body: dict[str, object]) -> TimeRange:
+def _time_range(body: dict[str, object], endpoint: str) -> TimeRange:
     window = body.get("range")
     if not isinstance(window, dict):
-        raise BadRequest('expand needs "range": {"from": <epoch ms>, "to": <epoch ms>}')
+        raise BadRequest(f'{endpoint} needs "range": {{"from": <epoch ms>, "to": <epoch ms>}}')
     start, end = window.get("from"), window.get("to")
     if (
         isinstance(start, bool)
@@ -54,18 +54,18 @@ def _time_range(body: dict[str, object]) -> TimeRange:
     return TimeRange(int(start), int(end))
 
 
-def _model(body: dict[str, object]) -> QueryModel:
+def _model(body: dict[str, object], endpoint: str) -> QueryModel:
     """The query model of an editor's body (``query``, ``range``, ``intervalMs``), as QueryData would parse it."""
     from cloudsql_cos_ts.query.model import parse_query
 
     query = body.get("query")
     if not isinstance(query, dict):
-        raise BadRequest('the body needs "query": the query model as the editor saves it')
+        raise BadRequest(f'{endpoint} needs "query": the query model as the editor saves it')
     interval = body.get("intervalMs", 60_000)
     return parse_query(
         json.dumps(query).encode(),
         ref_id=str(query.get("refId") or "A"),
-        time_range=_time_range(body),
+        time_range=_time_range(body, endpoint),
         interval_ms=int(interval) if isinstance(interval, int | float) and not isinstance(interval, bool) else 60_000,
         max_data_points=1000,
     )
@@ -76,7 +76,7 @@ def _expand_handler(instances: InstanceManager) -> Handler:
         from cloudsql_cos_ts.query.prepare import prepare_sql
 
         body = request.json()
-        model = _model(body)
+        model = _model(body, "expand")
         instance = instances.get(request.context)
         refs = body.get("refIds")
         ref_ids = frozenset(str(r) for r in refs) if isinstance(refs, list) else frozenset({model.ref_id})
@@ -86,14 +86,14 @@ def _expand_handler(instances: InstanceManager) -> Handler:
     return expand
 
 
-def _asked(instances: InstanceManager, request: ResourceRequest) -> Asked:
+def _asked(instances: InstanceManager, request: ResourceRequest, endpoint: str) -> Asked:
     from cloudsql_cos_ts.query.estimate import Asked
 
     body = request.json()
     from_alert = body.get("fromAlert", False)
     if not isinstance(from_alert, bool):
         raise BadRequest("fromAlert must be true or false")
-    return Asked(instances.get(request.context), _model(body), from_alert)
+    return Asked(instances.get(request.context), _model(body, endpoint), from_alert)
 
 
 def _estimate_handler(instances: InstanceManager) -> Handler:
@@ -102,7 +102,7 @@ def _estimate_handler(instances: InstanceManager) -> Handler:
         from cloudsql_cos_ts.query.caching import result_cache
         from cloudsql_cos_ts.query.estimate import estimate
 
-        return ResourceResponse(200, estimate(_asked(instances, request), result_cache(instances.plugin)))
+        return ResourceResponse(200, estimate(_asked(instances, request, "estimate"), result_cache(instances.plugin)))
 
     return estimate
 
@@ -112,7 +112,7 @@ def _plan_handler(instances: InstanceManager) -> Handler:
         """The engine's plan of the query, made without reading the data."""
         from cloudsql_cos_ts.query.estimate import plan
 
-        return ResourceResponse(200, plan(_asked(instances, request)))
+        return ResourceResponse(200, plan(_asked(instances, request, "plan")))
 
     return plan
 
