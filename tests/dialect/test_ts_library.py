@@ -208,3 +208,7 @@ def test_ibm_documented_join_examples(obs: duckdb.DuckDBPyConnection) -> None:
     }
     for call, expected in examples.items():
         assert sorted(_run(obs, base.format(call))) == expected, call
+
+
+def test_describe(obs: duckdb.DuckDBPyConnection) -> None:
+    close(_run(obs, ts_cases.DESCRIBE_SQL), ts_cases.expected_describe())

@@ -531,3 +531,10 @@ def expected_segment_pairs() -> list[tuple[object, ...]]:
                 members = [pair for t, pair in paired if start <= t < start + window]
                 rows.append((case, key, start, reduce(members)))
     return rows
+
+
+DESCRIBE_SQL = SERIES_CTE + "SELECT k, TS_DESCRIBE(ts) FROM series"
+
+
+def expected_describe() -> list[tuple[object, ...]]:
+    return [(key, *py.describe(series)) for key, series in SERIES.items()]

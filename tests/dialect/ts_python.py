@@ -324,3 +324,37 @@ def correlation(pairs: list[tuple[float, float]]) -> Value:
 
 def manhattan(pairs: list[tuple[float, float]]) -> Value:
     return math.fsum(abs(x - y) for x, y in pairs) if pairs else None
+
+
+def percentile(values: list[float], q: float) -> Value:
+    """Linear interpolation between the two nearest ranks (Spark's ``percentile``)."""
+    if not values:
+        return None
+    ordered_values, position = sorted(values), q * (len(values) - 1)
+    below, above = ordered_values[math.floor(position)], ordered_values[math.ceil(position)]
+    return below + (position - math.floor(position)) * (above - below)
+
+
+def describe(series: Series) -> tuple[object, ...]:
+    """``TS_DESCRIBE``'s columns, in order."""
+    values = [v for _, v in series]
+    present = _present(values)
+    counts = {value: present.count(value) for value in present}
+    most = max(counts.values(), default=0)
+    gaps = [b[0] - a[0] for a, b in pairwise(series)]
+    return (
+        len(series),
+        len(counts),
+        min((value for value, n in counts.items() if n == most), default=None),
+        most,
+        series[0][0],
+        series[-1][0],
+        min(gaps, default=None),
+        max(gaps, default=None),
+        math.fsum(gaps) / len(gaps) if gaps else None,
+        mean(values),
+        sd(values),
+        smallest(values),
+        largest(values),
+        *(percentile(present, q) for q in (0.25, 0.5, 0.75)),
+    )

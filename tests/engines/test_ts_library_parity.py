@@ -129,3 +129,8 @@ def test_pairwise_reducers(engines: dict[str, Engine], engine: str, which: str) 
     """TS_CORRELATION and TS_MANHATTAN_DISTANCE per series pair, and their TS_SEG_ forms per time window."""
     sql, expected = PAIRWISE[which]
     close(_rows(engines[engine], sql), expected())
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_describe(engines: dict[str, Engine], engine: str) -> None:
+    close(_rows(engines[engine], ts_cases.DESCRIBE_SQL), ts_cases.expected_describe())

@@ -394,6 +394,13 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
         for name, what in _PAIR_REDUCERS
     ),
     FunctionHelp(
+        "TS_DESCRIBE",
+        "TS_DESCRIBE(ts)",
+        "Per series, columns count, unique, top, frequency, first_tick, last_tick, min/max/mean_inter_arrival, "
+        "mean, std, min, max, p25, p50, p75; the other selected columns are grouped by.",
+        _SERIES_CTE + "SELECT action, TS_DESCRIBE(ts) FROM series",
+    ),
+    FunctionHelp(
         "TS_VECTORN",
         "TS_VECTORN(ts1, ts2[, …, ts10]) inside TS_EXPLODE(...) AS (tt, values)",
         "N-way inner join of series of one GROUP BY: the observations of ts1 at ticks every series has, with "

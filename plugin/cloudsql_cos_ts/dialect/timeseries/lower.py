@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.ibm_syntax import TS_FORMAT_MARKER
 from cloudsql_cos_ts.dialect.timeseries import sliding
+from cloudsql_cos_ts.dialect.timeseries.describe import lower_describe
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
 from cloudsql_cos_ts.dialect.timeseries.flatten import lower_flatten
 from cloudsql_cos_ts.dialect.timeseries.format import lower_creation, lower_format, lower_timestamps
@@ -34,7 +35,17 @@ from cloudsql_cos_ts.dialect.timeseries.pairs import (
 )
 from cloudsql_cos_ts.dialect.timeseries.refused import refusal
 from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of, time_windows
-from cloudsql_cos_ts.dialect.timeseries.sql import Names, Scope, Series, arguments, function_name, spark, sql, unaliased
+from cloudsql_cos_ts.dialect.timeseries.sql import (
+    Names,
+    Scope,
+    Series,
+    arguments,
+    check_groupable,
+    function_name,
+    spark,
+    sql,
+    unaliased,
+)
 from cloudsql_cos_ts.dialect.timeseries.statistics import NAMES, needs_deviation, statistic
 from cloudsql_cos_ts.dialect.timeseries.transforms import ROW_KEEPING, series_of
 from cloudsql_cos_ts.errors import BadRequest
@@ -68,17 +79,10 @@ class _Exploded:
 
     def group_by(self, *keys: str, having: str) -> None:
         """Group by the other items and ``keys``; ``having`` drops the segment of rows without a tick."""
-        _check_groupable(self.select, self.others, "TS_EXPLODE of segments")
+        check_groupable(self.select, self.others, "TS_EXPLODE of segments")
         grouped = [unaliased(other).copy() for other in self.others]
         self.select.group_by(*grouped, *(spark(key) for key in keys), copy=False)
         self.select.having(spark(having), copy=False)
-
-
-def _check_groupable(select: exp.Select, others: list[exp.Expr], what: str) -> None:
-    if select.args.get("group") or select.args.get("having"):
-        raise BadRequest(f"{what} cannot be combined with GROUP BY or HAVING; aggregate in an outer query")
-    if any(other.find(exp.AggFunc) for other in others):
-        raise BadRequest(f"aggregate functions cannot stand next to {what}; aggregate in an outer query")
 
 
 def _explode_item(select: exp.Select) -> tuple[int, exp.Aliases] | None:
@@ -187,7 +191,7 @@ def _lower_reducers(scope: Scope) -> None:
     others = [
         item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
     ]
-    _check_groupable(scope.select, others, "time-series reducers")
+    check_groupable(scope.select, others, "time-series reducers")
     for call in calls:
         text = sql(call.expressions[0])
         call.replace(spark(_reduction(call, reduced[text], deviations.get(text, ""))))
@@ -209,7 +213,7 @@ def _lower_pair_reducers(scope: Scope) -> None:
     others = [
         item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
     ]
-    _check_groupable(scope.select, others, "time-series reducers")
+    check_groupable(scope.select, others, "time-series reducers")
     key = lower_pair_reducers(scope, calls)
     scope.select.group_by(*(unaliased(item).copy() for item in others), spark(key), copy=False)
 
@@ -227,6 +231,7 @@ def lower_time_series(tree: exp.Expr) -> exp.Expr:
         _lower_explode(scope)
         _lower_reducers(scope)
         _lower_pair_reducers(scope)
+        lower_describe(scope)
     for node in tree.find_all(exp.Anonymous):
         name = function_name(node)
         if name == TS_FORMAT_MARKER:

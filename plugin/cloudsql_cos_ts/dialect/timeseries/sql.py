@@ -56,6 +56,14 @@ def whole_number(node: exp.Expr, what: str, *, minimum: int = 1) -> int:
     return value
 
 
+def check_groupable(select: exp.Select, others: list[exp.Expr], what: str) -> None:
+    """A 400 unless a SELECT can be grouped by its ``others`` items for ``what`` (one row per series or segment)."""
+    if select.args.get("group") or select.args.get("having"):
+        raise BadRequest(f"{what} cannot be combined with GROUP BY or HAVING; aggregate in an outer query")
+    if any(other.find(exp.AggFunc) for other in others):
+        raise BadRequest(f"aggregate functions cannot stand next to {what}; aggregate in an outer query")
+
+
 @dataclass(frozen=True)
 class Series:
     """The SQL of one series' tick, value and key columns in the rows of a SELECT."""
