@@ -1,4 +1,4 @@
-import { lastValueFrom, map, Observable, Subject } from 'rxjs';
+import { concatMap, from, lastValueFrom, map, Observable, of, Subject } from 'rxjs';
 
 import {
   AdHocVariableFilter,
@@ -17,6 +17,7 @@ import { BackendSrvRequest, DataSourceWithBackend, getBackendSrv, getTemplateSrv
 
 import { annotationSupport } from './annotationSupport';
 import { framesToTagValues, tagKeys, tagValuesSql, toAdhocFilters } from './query/adhoc';
+import { hasLabelledFields, withDrillDownLinks } from './query/drillDown';
 import { queryDisplayText } from './query/displayText';
 import { migrateQuery } from './query/migrate';
 import { stoppable } from './query/stoppable';
@@ -31,6 +32,8 @@ const INLINE_ERRORS: Partial<BackendSrvRequest> = { showErrorAlert: false };
 export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOptions> {
   /** requestIds the query editor's Stop button asked to stop. */
   private readonly stops = new Subject<string>();
+  /** The flow-log columns, looked up once (the schema resource) for the drill-down links. */
+  private flowColumnList?: Promise<string[]>;
 
   constructor(instanceSettings: DataSourceInstanceSettings<CloudSqlOptions>) {
     super(instanceSettings);
@@ -48,7 +51,37 @@ export class DataSource extends DataSourceWithBackend<CloudSqlQuery, CloudSqlOpt
    * and the backend stops its scan.
    */
   query(request: DataQueryRequest<CloudSqlQuery>): Observable<DataQueryResponse> {
-    return stoppable(super.query(request), this.stops, request);
+    return stoppable(this.withDrillDown(super.query(request), request.filters), this.stops, request);
+  }
+
+  /**
+   * Each series of an answer whose labels are flow-log columns gets a data link to its raw flows in
+   * Explore (docs/drill-down.md). Made here, not in the backend, because panels and Explore both
+   * receive answers through this method and only the frontend knows the datasource's uid and name
+   * as Grafana's links need them; a dashboard's own links on the field stay first.
+   */
+  private withDrillDown(responses: Observable<DataQueryResponse>, filters?: AdHocVariableFilter[]): Observable<DataQueryResponse> {
+    return responses.pipe(
+      concatMap((response) =>
+        hasLabelledFields(response.data)
+          ? from(this.flowColumns()).pipe(
+              map((columns) => ({
+                ...response,
+                data: withDrillDownLinks(response.data, { datasourceUid: this.uid, datasourceName: this.name, columns }, filters),
+              }))
+            )
+          : of(response)
+      )
+    );
+  }
+
+  /** The flow-log columns; none (no links) while the schema cannot be read, asked again next time. */
+  private flowColumns(): Promise<string[]> {
+    this.flowColumnList ??= this.fetchSchema().then(tagKeys, () => {
+      this.flowColumnList = undefined;
+      return [];
+    });
+    return this.flowColumnList;
   }
 
   /** Stops the running request `requestId` (the Stop button of the query editor). */

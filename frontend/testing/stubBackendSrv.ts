@@ -1,5 +1,6 @@
 import { Observable, of, throwError } from 'rxjs';
 
+import { DataFrameJSON } from '@grafana/data';
 import { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 
 import { ExpandRequest } from '../src/resources';
@@ -15,6 +16,8 @@ export interface RecordedRequest {
 export interface StubOptions {
   /** Resource paths answered with 500, to exercise the editors' fallbacks. */
   failing?: string[];
+  /** What `POST /api/ds/query` answers for each query of the request (none: no frames). */
+  frames?: DataFrameJSON[];
 }
 
 const RESOURCE_PREFIX = /^\/api\/datasources\/uid\/[^/]+\/resources\//;
@@ -39,6 +42,12 @@ const POST_STUBS: Record<string, ((rawSql: string, range: ExpandRequest['range']
   estimate: estimateStub,
   plan: planStub,
 };
+
+/** Grafana's `/api/ds/query` answer: the canned frames under each refId of the request. */
+function queryAnswer(data: unknown, frames: DataFrameJSON[] = []): unknown {
+  const { queries } = data as { queries: Array<{ refId: string }> };
+  return { results: Object.fromEntries(queries.map(({ refId }) => [refId, { status: 200, frames }])) };
+}
 
 function answer(method: string, path: string, data: unknown): unknown {
   if (method === 'GET' && path === 'macros') {
@@ -69,7 +78,8 @@ export function createStubBackendSrv(options: StubOptions = {}) {
       return throwError(() => ({ status: 500, data: { error: `${path} is broken in this test` } }));
     }
     try {
-      return of(response(200, answer(method, path, request.data), request));
+      const body = path.startsWith('/api/ds/query') ? queryAnswer(request.data, options.frames) : answer(method, path, request.data);
+      return of(response(200, body, request));
     } catch (error) {
       return throwError(() => error);
     }
