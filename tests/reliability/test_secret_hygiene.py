@@ -110,6 +110,8 @@ def _exercise(recorder: Recorder, contexts: dict[str, pb.PluginContext]) -> None
         recorder.health(context)
         for method, path, body in (
             ("POST", "expand", expand),
+            ("POST", "estimate", expand),
+            ("POST", "plan", expand),
             ("GET", "schema", None),
             ("GET", "macros", None),
             ("GET", "health", None),

@@ -56,18 +56,35 @@ def inexact(note: str) -> SourceEstimate:
 
 
 def estimate_pruned(pruned: PruneResult, held: Manifest) -> SourceEstimate:
-    """The figures of a pruned listing; ``held`` are the (key, ETag) ids the ingest cache holds rows of."""
-    needed = [obj for objects in pruned.needed.values() for obj in objects]
-    cached = [obj for obj in needed if object_id(obj.key, obj.etag) in held]
+    """The figures of a pruned listing; ``held`` are the (key, ETag) ids the ingest cache holds rows of.
+
+    Hour by hour, with the id sets the listing computed once: the editor asks on every edit, and a
+    week of ten vNICs is 20,000 objects.
+    """
+    objects = size = cached_objects = cached_bytes = 0
+    oldest: datetime | None = None
+    newest: datetime | None = None
+    for hour, needed in pruned.needed.items():
+        ids = pruned.needed_ids[hour]
+        hour_bytes = sum(obj.size for obj in needed)
+        objects, size = objects + len(needed), size + hour_bytes
+        held_here = ids & held
+        if len(held_here) == len(ids):
+            cached_objects, cached_bytes = cached_objects + len(needed), cached_bytes + hour_bytes
+        elif held_here:
+            some = [obj for obj in needed if object_id(obj.key, obj.etag) in held_here]
+            cached_objects, cached_bytes = cached_objects + len(some), cached_bytes + sum(obj.size for obj in some)
+        moments = [obj.last_modified for obj in needed]
+        oldest, newest = _extreme(min, oldest, min(moments)), _extreme(max, newest, max(moments))
     return SourceEstimate(
-        objects=len(needed),
-        bytes=sum(obj.size for obj in needed),
-        listed_objects=sum(len(objects) for objects in pruned.listed.values()),
+        objects=objects,
+        bytes=size,
+        listed_objects=sum(len(listed) for listed in pruned.listed.values()),
         partitions_pruned=len(pruned.listed) - len(pruned.needed),
-        cached_objects=len(cached),
-        cached_bytes=sum(obj.size for obj in cached),
-        oldest=min((obj.last_modified for obj in needed), default=None),
-        newest=max((obj.last_modified for obj in needed), default=None),
+        cached_objects=cached_objects,
+        cached_bytes=cached_bytes,
+        oldest=oldest,
+        newest=newest,
     )
 
 

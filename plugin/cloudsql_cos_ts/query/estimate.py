@@ -22,10 +22,14 @@ from cloudsql_cos_ts.instances import DatasourceInstance
 from cloudsql_cos_ts.macros import find_prev_refs
 from cloudsql_cos_ts.query.model import QueryModel
 from cloudsql_cos_ts.query.pipeline import Ask, Job, engine_request, prepare_job
+from cloudsql_cos_ts.query.prepare import prepare_sql
+from cloudsql_cos_ts.query.prepared import PreparedSqlMemo
 from cloudsql_cos_ts.query.request import RequestContext
 
 ESTIMATE_DEADLINE_S = 5.0  # the editor asks on every edit: a slow listing must not hold its preview
 PLAN_DEADLINE_S = 30.0
+# The editor asks again on every edit and range change: the same SQL is translated once.
+_PREPARED = PreparedSqlMemo(prepare_sql)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,9 @@ def _job(asked: Asked, token: CancelToken) -> tuple[Job, str | None]:
         from_alert=asked.from_alert, skip_cache=asked.from_alert, row_limit_override=None, cancel=lambda: token
     )
     ref_ids = frozenset({asked.model.ref_id, *find_prev_refs(asked.model.raw_sql)})
-    job, lookup = prepare_job(Ask(asked.instance, asked.model, request, {}, ref_ids, read_by_others=False))
+    job, lookup = prepare_job(
+        Ask(asked.instance, asked.model, request, {}, ref_ids, read_by_others=False), _PREPARED.get
+    )
     # A query reading $__source_prev is keyed with its inputs' keys, which only the request's run knows.
     readable = lookup.read and not job.expansion.prev_refs
     return job, lookup.key if readable else None
