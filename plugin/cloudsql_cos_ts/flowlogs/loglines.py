@@ -117,15 +117,13 @@ def _labels(pairs: list[tuple[str, pa.Array]], rows: int) -> pa.Array:
         return pa.array([[]] * rows, type=LABELS_TYPE)
     width = len(pairs)
     values = pa.concat_arrays([_text(v) for _, v in pairs])  # column after column
-    keys = np.repeat(np.array([k for k, _ in pairs], dtype=object), rows)
     valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False))
     row_major = (np.arange(width)[None, :] * rows + np.arange(rows)[:, None]).ravel()
     kept = row_major[valid[row_major]]
     counts = valid.reshape(width, rows).sum(axis=0)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), type=pa.int32())
-    return pa.MapArray.from_arrays(
-        offsets, pa.array(keys[kept], type=pa.string()), values.take(pa.array(kept)), type=LABELS_TYPE
-    )
+    keys = pa.array([k for k, _ in pairs], pa.string()).take(pa.array(kept // rows))  # slot k * rows + row
+    return pa.MapArray.from_arrays(offsets, keys, values.take(pa.array(kept)), type=LABELS_TYPE)
 
 
 def flow_lines(table: pa.Table) -> LineParts:

@@ -94,21 +94,19 @@ def generic_lines(table: pa.Table, time_index: int) -> LineParts:
     return LineParts(body=body, severity=severity)
 
 
-def _line_ids(ref_id: str, times: pa.Array, parts: LineParts) -> pa.Array:
-    """``<refId>_<time ns>_<n>``: n counts the lines of the same time in (body, labels) order.
+def _line_ids(ref_id: str, times: pa.Array, body: pa.Array) -> pa.Array:
+    """``<refId>_<time ns>_<n>``: n counts the lines of the same time in body order.
 
     Stable across refreshes and engines (the order of tied rows never decides it) and unique in the
-    frame; identical lines are interchangeable, so which of them gets which n does not matter.
+    frame; identical lines are interchangeable, so which of them gets which n does not matter. The
+    labels are no sort key: a flow line's body already holds what they say, and ordering by them
+    would mean rendering every row's labels as text.
     """
     count = len(times)
     if count == 0:
         return pa.array([], type=pa.string())
-    keys = pa.table({"t": times, "body": parts.body})
-    sort_keys = [("t", "ascending"), ("body", "ascending")]
-    if parts.labels is not None:
-        keys = keys.append_column("labels", _text(parts.labels))
-        sort_keys.append(("labels", "ascending"))
-    order = pc.sort_indices(keys, sort_keys=sort_keys).to_numpy()
+    keys = pa.table({"t": times, "body": body})
+    order = pc.sort_indices(keys, sort_keys=[("t", "ascending"), ("body", "ascending")]).to_numpy()
     nanos = times.cast(pa.int64()).to_numpy(zero_copy_only=False)
     ordered = nanos[order]
     first = np.searchsorted(ordered, ordered, side="left")
@@ -125,7 +123,7 @@ def log_frame(table: pa.Table, time_index: int, parts: LineParts, ref_id: str, m
     fields = [Field("timestamp", times, nullable=False), Field("body", parts.body, nullable=False)]
     if parts.severity is not None:
         fields.append(Field("severity", parts.severity))
-    fields.append(Field("id", _line_ids(ref_id, times, parts), nullable=False))
+    fields.append(Field("id", _line_ids(ref_id, times, parts.body), nullable=False))
     if parts.labels is not None:
         fields.append(Field("labels", parts.labels))
     typed = meta.of_type("log-lines")
