@@ -63,7 +63,7 @@ def test_thousands_of_queries_in_one_request_are_all_answered_in_bounded_time(pl
         (b'{"rawSql": ' * 100_000 + b'"x"' + b"}" * 100_000, "not valid JSON"),
         (b"[" * 200_000 + b"]" * 200_000, "not valid JSON"),
         (b'{"rawSql": "SELECT \xff\xfe 1"}', "not valid JSON"),
-        (b'{"rawSql": "SELECT 1", "format": "logs"}', "format must be"),
+        (b'{"rawSql": "SELECT 1", "format": "graph"}', "format must be"),
         (b'{"rawSql": "SELECT 1", "format": 7}', "format must be"),
         (b'{"rawSql": "SELECT 1", "intervalMs": 1' + b"0" * 5000 + b"}", "not valid JSON"),
     ],
