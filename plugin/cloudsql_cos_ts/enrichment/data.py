@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cloudsql_cos_ts.enrichment import mmdb
 from cloudsql_cos_ts.enrichment.names import Names, load_protocols, load_services
 from cloudsql_cos_ts.enrichment.ranges import RangeTable
 from cloudsql_cos_ts.errors import BadRequest, InternalError
@@ -70,11 +71,12 @@ class _Kind:
     setting: str
     names: tuple[str, ...]
     types: tuple[pa.DataType, ...]
+    from_mmdb: mmdb.Extract | None  # the values of a MaxMind DB record; None: a MaxMind DB cannot hold them
 
 
-_COUNTRY = _Kind("geoCountryFile", ("country",), (pa.string(),))
-_ASN = _Kind("asnFile", ("asn", "as_name"), (pa.int64(), pa.string()))
-_SUBNETS = _Kind("subnetsFile", ("name",), (pa.string(),))
+_COUNTRY = _Kind("geoCountryFile", ("country",), (pa.string(),), mmdb.country)
+_ASN = _Kind("asnFile", ("asn", "as_name"), (pa.int64(), pa.string()), mmdb.autonomous_system)
+_SUBNETS = _Kind("subnetsFile", ("name",), (pa.string(),), None)
 
 _loaded: dict[tuple[object, ...], EnrichmentData] = {}
 _lock = threading.Lock()
@@ -157,10 +159,19 @@ def protocol_names() -> Names:
 
 
 def _user_table(kind: _Kind, path: Path) -> RangeTable:
-    rows = list(_user_rows(kind, path))
+    rows = list(_mmdb_rows(kind, path) if mmdb.is_mmdb(path) else _user_rows(kind, path))
     if not rows:
         raise BadRequest(f"{kind.setting}: {path} holds no ranges; see docs/enrichment.md for the format")
     return RangeTable.from_nested(rows, kind.names, kind.types)
+
+
+def _mmdb_rows(kind: _Kind, path: Path) -> Iterator[tuple[int, int, int, tuple[object, ...]]]:
+    if kind.from_mmdb is None:
+        raise BadRequest(f"{kind.setting}: {path} is a MaxMind DB file; this setting reads CSV ({_expected(kind)})")
+    for count, (version, first, last, values) in enumerate(mmdb.networks(kind.setting, path, kind.from_mmdb), 1):
+        if count > _MAX_USER_ROWS:
+            raise BadRequest(f"{kind.setting}: {path} has more than {_MAX_USER_ROWS} networks")
+        yield (*_keys(version, first, last), values)
 
 
 def _user_rows(kind: _Kind, path: Path) -> Iterator[tuple[int, int, int, tuple[object, ...]]]:
