@@ -126,7 +126,7 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sql", help="the query text (IBM SQL Query dialect with macros); '-' reads stdin")
     parser.add_argument("--from", dest="time_from", default="now-6h", help="start: now-6h (default), RFC 3339, …")
     parser.add_argument("--to", dest="time_to", default="now", help="end: now (default), now-1d/d, RFC 3339, …")
-    parser.add_argument("--format", choices=("table", "time_series"), default="table", help="result shaping")
+    parser.add_argument("--format", choices=("table", "time_series", "logs"), default="table", help="result shaping")
     parser.add_argument("--time-column", help="the time column (time series, $__timeFilter)")
     parser.add_argument("--metrics-column", help="the column whose values name the series (time series)")
     parser.add_argument("--interval-ms", type=int, default=60_000, help="$__interval in ms (default 60000)")

@@ -1,4 +1,8 @@
-"""Print Arrow tables for people: aligned text, CSV or JSON lines."""
+"""Print Arrow tables for people: aligned text, CSV or JSON lines.
+
+A binary column of a frame is Grafana's JSON field type (a logs frame's labels, a struct or list
+result): its JSON is printed as text, and as JSON in JSON lines; other bytes as hex.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,20 @@ import pyarrow as pa
 MAX_CELL = 60
 
 
+def _json_field(value: bytes) -> Any:
+    """The JSON a binary cell holds, or its bytes as hex when they are not JSON."""
+    try:
+        return json.loads(value)
+    except ValueError:  # not UTF-8, or not JSON
+        return value.hex()
+
+
 def _cell(value: Any, limit: int | None) -> str:
     if value is None:
         return ""
+    if isinstance(value, bytes):
+        decoded = _json_field(value)
+        value = decoded if isinstance(decoded, str) else json.dumps(decoded, ensure_ascii=False)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, float):
@@ -46,7 +61,7 @@ def csv_text(table: pa.Table) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.column_names)
     for row in table.to_pylist():
-        writer.writerow(["" if v is None else _json_value(v) for v in row.values()])
+        writer.writerow([_cell(v, None) if v is None or isinstance(v, bytes) else _json_value(v) for v in row.values()])
     return out.getvalue()
 
 
@@ -58,7 +73,7 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):
-        return value.hex()
+        return _json_field(value)
     if isinstance(value, int | float | str | bool):
         return value
     return str(value)
