@@ -157,22 +157,30 @@ def test_user_files_override_the_bundled_data(engine: dict[str, str], flows: Pat
     assert {row["subnet"] for row in by_ip.values()} == {"web-1"}
 
 
-def test_a_bad_file_is_a_400_naming_it_and_fails_save_and_test(engine: dict[str, str], flows: Path,
-                                                                tmp_path: Path) -> None:
-    bad = tmp_path / "subnets.csv"
-    bad.write_text("network,name\n10.0.0.0/8,ok\n10.0.0.0/33,broken\n")
-    running = plugin({**engine, "source": str(flows), "subnetsFile": str(bad)}, tmp_path / "cache")
+BAD_FILES = {  # setting, file name, content, what the error says after the path
+    "csv": ("subnetsFile", "subnets.csv", b"network,name\n10.0.0.0/8,ok\n10.0.0.0/33,broken\n", "line 3"),
+    "mmdb": ("asnFile", "asn.mmdb", b"no MaxMind DB here", "is not a valid MaxMind DB file"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_a_bad_file_is_a_400_naming_it_and_fails_save_and_test(engine: dict[str, str], flows: Path, tmp_path: Path,
+                                                                kind: str) -> None:
+    setting, name, content, named = BAD_FILES[kind]
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    running = plugin({**engine, "source": str(flows), setting: str(bad)}, tmp_path / "cache")
     try:
         answer = running.run(data_query("A", {"rawSql": ENDS_SQL}, from_ms=FROM_MS, to_ms=TO_MS))["A"]
         report = check_health(running.instances, running.context)
     finally:
         running.close()
     assert answer.status == 400
-    assert f"subnetsFile: {bad} line 3" in answer.error
+    assert f"{setting}: {bad} {named}" in answer.error
     stages = {stage["name"]: stage for stage in json.loads(report.details_json())["stages"]}
     assert not report.ok
     assert stages["enrichment"]["status"] == "error"
-    assert f"{bad} line 3" in stages["enrichment"]["detail"]
+    assert f"{bad} {named}" in stages["enrichment"]["detail"]
 
 
 @pytest.mark.parametrize("key", ["initiator_ip", "initiator_country"])
