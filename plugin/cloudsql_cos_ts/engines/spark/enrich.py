@@ -1,9 +1,9 @@
 """The enrichment functions on Spark: Arrow UDFs registered in a session before the first query
 that calls them.
 
-Spark runs them in its Python workers, one Arrow batch per call. The enrichment modules travel by
-value with the function (the workers need numpy and pyarrow, as for any Arrow UDF, not this
-plugin), and each function carries only the lookup table it reads.
+Spark runs them in its Python workers, one Arrow batch per call. The enrichment modules (and the
+memo's ``lru`` module) travel by value with the function (the workers need numpy and pyarrow, as for
+any Arrow UDF, not this plugin), and each function carries only the lookup table it reads.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 import cloudsql_cos_ts.enrichment as enrichment_package
+import cloudsql_cos_ts.lru as lru_module
 from cloudsql_cos_ts.engines.spark.client import Session
 from cloudsql_cos_ts.enrichment.data import EnrichmentData
 from cloudsql_cos_ts.enrichment.functions import FUNCTIONS, EnrichmentFunction
@@ -32,7 +33,9 @@ def ensure_functions(session: Session, data: EnrichmentData, names: frozenset[st
         return
     functions = importlib.import_module("pyspark.sql.functions")
     types = importlib.import_module("pyspark.sql.types")
-    importlib.import_module("pyspark.cloudpickle").register_pickle_by_value(enrichment_package)
+    pickler = importlib.import_module("pyspark.cloudpickle")
+    pickler.register_pickle_by_value(enrichment_package)
+    pickler.register_pickle_by_value(lru_module)  # the functions' memo (EnrichmentData.memo_for)
     for function in missing:
         kind = getattr(types, _TYPES[function.result])()
         udf = functions.arrow_udf(_per_batch(function, data.only(function.uses)), kind)
