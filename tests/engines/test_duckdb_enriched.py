@@ -8,6 +8,7 @@ computes only the enriched columns it names.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +58,17 @@ def answers(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return sorted(reader.arrow().read_all().to_pylist(), key=lambda row: row["row"])
 
 
+@pytest.fixture(scope="module")
+def bundled() -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = connection(EnrichmentFiles())
+    yield conn
+    conn.close()
+
+
 @pytest.mark.parametrize("own_files", [False, True], ids=["bundled", "user files"])
-def test_every_column_matches_its_function(own_files: bool, tmp_path: Path) -> None:
-    files = parse_enrichment_files(write_user_files(tmp_path)) if own_files else EnrichmentFiles()
-    conn = connection(files)
+def test_every_column_matches_its_function(own_files: bool, tmp_path: Path, bundled: duckdb.DuckDBPyConnection
+                                           ) -> None:
+    conn = connection(parse_enrichment_files(write_user_files(tmp_path))) if own_files else bundled
     view = enriched_view("flat", frozenset(EXPRESSIONS))
     native = answers(conn, f"SELECT * FROM ({view})")
     calls = ", ".join(f"{call} AS {name}" for name, call in EXPRESSIONS.items())
@@ -85,10 +93,9 @@ def test_only_the_columns_a_query_names_are_computed(sql: str, read: set[str]) -
     assert columns_read(sql) == read
 
 
-def test_unread_columns_are_typed_nulls() -> None:
-    conn = connection(EnrichmentFiles())
+def test_unread_columns_are_typed_nulls(bundled: duckdb.DuckDBPyConnection) -> None:
     view = enriched_view("flat", frozenset({"target_scope"}))
-    rows = answers(conn, f"SELECT target_scope, initiator_asn, protocol_name, row FROM ({view})")
+    rows = answers(bundled, f"SELECT target_scope, initiator_asn, protocol_name, row FROM ({view})")
     assert [row["row"] for row in rows] == list(range(2 * len(ADDRESSES)))  # one row per flow
     assert {row["initiator_asn"] for row in rows} == {None}
     assert rows[0]["target_scope"] is None and rows[1]["target_scope"] is not None  # reversed: NULL first
