@@ -212,3 +212,16 @@ def test_ibm_documented_join_examples(obs: duckdb.DuckDBPyConnection) -> None:
 
 def test_describe(obs: duckdb.DuckDBPyConnection) -> None:
     close(_run(obs, ts_cases.DESCRIBE_SQL), ts_cases.expected_describe())
+
+
+def test_sibling_dual_marker_example(obs: duckdb.DuckDBPyConnection) -> None:
+    """Values 0..5, start = even and not 4, end = divisible by 5 and not 0, flags (T, T, F, T): ticks 2..5."""
+    obs.execute("CREATE OR REPLACE TABLE zero_to_five AS SELECT t, CAST(t AS DOUBLE) AS x FROM range(6) r(t)")
+    start = "TS_EXP_AND(TS_EXP_DIVISIBLE_BY(TS_EXP_ID(), 2), TS_EXP_NOT(TS_EXP_EQUALS(TS_EXP_ID(), 4)))"
+    end = "TS_EXP_AND(TS_EXP_DIVISIBLE_BY(TS_EXP_ID(), 5), TS_EXP_NOT(TS_EXP_EQUALS(TS_EXP_ID(), 0)))"
+    segments = f"TS_SEGMENT_BY_DUAL_MARKER(ts, {start}, {end}, true, true, false, true)"
+    sql = (
+        "WITH s AS (SELECT TIME_SERIES(t, x) AS ts FROM zero_to_five) "
+        f"SELECT TS_EXPLODE(TS_SEG_SUM({segments})) AS (tt, total) FROM s"
+    )
+    assert _run(obs, sql) == [(2, 14.0)]

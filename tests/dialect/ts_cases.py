@@ -71,6 +71,10 @@ def _above(limit: float) -> Callable[[py.Value], bool]:
     return lambda v: v is not None and v > limit
 
 
+def _below(limit: float) -> Callable[[py.Value], bool]:
+    return lambda v: v is not None and v < limit
+
+
 # (id, SQL inside TS_EXPLODE, reference on one key's series)
 EXPLODE_CASES: list[tuple[str, str, Callable[[Series], Series]]] = [
     ("explode", "ts", lambda s: s),
@@ -254,6 +258,28 @@ def _kept(f: Callable[[float], bool]) -> Callable[[Series], Series]:
 EXPLODE_CASES += [(f"map_{i}", f"TS_MAP(ts, {e})", _mapped(f)) for i, (e, f) in enumerate(_MAPS)]
 EXPLODE_CASES += [(f"conditional_{i}", f"TS_MAP(ts, {e})", _each(f)) for i, (e, f) in enumerate(_CONDITIONALS)]
 EXPLODE_CASES += [(f"filter_{i}", f"TS_FILTER(ts, {e})", _kept(f)) for i, (e, f) in enumerate(_CONDITIONS)]
+
+_DUAL = "TS_SEGMENT_BY_DUAL_MARKER(ts, TS_EXP_GT(TS_EXP_ID(), 90.0), TS_EXP_LT(TS_EXP_ID(), 10.0){})"
+
+
+def _dual(flags: tuple[bool, bool, bool, bool]) -> Callable[[Series], list[py.Segment]]:
+    return lambda s: py.by_dual_marker(s, _above(90.0), _below(10.0), flags)
+
+
+_DUAL_FLAGS = {  # SQL flags -> (startInclusive, endInclusive, startOnFirst, endOnFirst)
+    "": (True, True, False, True),
+    ", false, true, true, false": (False, True, True, False),
+    ", true, false, false, false": (True, False, False, False),
+}
+EXPLODE_CASES += [
+    (
+        f"seg_{name.lower()}_dual_{i}",
+        f"TS_SEG_{name}({_DUAL.format(flags)})",
+        _segments(_dual(flagged), name),
+    )
+    for i, (flags, flagged) in enumerate(_DUAL_FLAGS.items())
+    for name in ("COUNT", "SUM")
+]
 
 REDUCERS = ("COUNT", "SUM", "AVG", "MIN", "MAX", "SD", "SKEWNESS", "KURTOSIS")
 REDUCERS_SQL = SERIES_CTE + (

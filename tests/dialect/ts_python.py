@@ -245,6 +245,44 @@ def by_anchor(series: Series, condition: Callable[[Value], bool], before: int, a
     return [(a, members) for a, members in segments if members]
 
 
+def by_dual_marker(
+    series: Series,
+    start: Callable[[Value], bool],
+    end: Callable[[Value], bool],
+    flags: tuple[bool, bool, bool, bool] = (True, True, False, True),
+) -> list[Segment]:
+    """The documented state machine: a start marker opens (or, unless start_on_first, moves the start of)
+    a segment; an end marker closes it (end_on_first) or is its end so far until the next start marker."""
+    start_inclusive, end_inclusive, start_on_first, end_on_first = flags
+    segments: list[Segment] = []
+
+    def close(first: int, last: int) -> None:
+        members = series[first + (0 if start_inclusive else 1) : last + (1 if end_inclusive else 0)]
+        if members:
+            segments.append((members[0][0], members))
+
+    opened: int | None = None
+    ended: int | None = None
+    for i, (_, v) in enumerate(series):
+        if start(v):
+            if opened is None:
+                opened = i
+            elif ended is not None:
+                close(opened, ended)
+                opened, ended = i, None
+            elif not start_on_first:
+                opened = i
+        elif end(v) and opened is not None:
+            if end_on_first:
+                close(opened, i)
+                opened = None
+            else:
+                ended = i
+    if opened is not None and ended is not None:
+        close(opened, ended)
+    return segments
+
+
 def reduce_segments(segments: list[Segment], name: str) -> Series:
     """``TS_SEG_<name>``: every reducer at the segment's tick."""
     return [(tick, STATISTICS[name]([v for _, v in members])) for tick, members in segments]

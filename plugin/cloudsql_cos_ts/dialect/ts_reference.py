@@ -101,6 +101,14 @@ _SEGMENTERS = [
         "One segment per tick where condition (TS_EXP_*/TS_ANCHOR_*) holds: ticks [anchor - before, anchor + after].",
         "TS_SEG_SUM(TS_SEGMENT_BY_ANCHOR(ts, TS_EXP_GT(TS_EXP_ID(), 1000000), 60000, 60000))",
     ),
+    (
+        "TS_SEGMENT_BY_DUAL_MARKER",
+        "TS_SEGMENT_BY_DUAL_MARKER(ts, start_condition, end_condition[, startInclusive, endInclusive, "
+        "startOnFirst, endOnFirst])",
+        "Segments from a start marker to an end marker (flags default true, true, false, true: the last start "
+        "marker before the first end marker, both kept); tick: the first member.",
+        "TS_SEG_COUNT(TS_SEGMENT_BY_DUAL_MARKER(ts, TS_EXP_GT(TS_EXP_ID(), 4.0E7), TS_EXP_LT(TS_EXP_ID(), 5.0E6)))",
+    ),
 ]
 _STATISTICS = (
     ("COUNT", "the number of observations"),

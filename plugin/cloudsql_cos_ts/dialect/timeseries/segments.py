@@ -12,6 +12,8 @@ observations exist. Each segment's tick (``docs/time-series-functions.md``):
   more than ``gap``; tick = first member;
 * ``TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)`` — one segment per distinct tick where the
   condition holds, holding the ticks ``[anchor - before, anchor + after]``; tick = the anchor's.
+* ``TS_SEGMENT_BY_DUAL_MARKER(ts, start, end[, flags])`` — from a start marker to an end marker
+  (``_by_dual_marker``); tick = first member.
 
 Every ``TS_SEG_*`` reducer, ``TS_SEG_COUNT`` included, puts its value at the segment's tick. IBM's
 wording "the first observation of the segment" for ``TS_SEG_COUNT`` is exact for the count, silence
@@ -59,7 +61,7 @@ def time_windows(node: exp.Expr) -> tuple[exp.Expr, int, int] | None:
     """(series, window, step) of a ``TS_SEGMENT_BY_TIME`` call; None for the other segmenters."""
     if function_name(node) != "TS_SEGMENT_BY_TIME":
         return None
-    first, *rest = arguments(node, _SEGMENTERS["TS_SEGMENT_BY_TIME"][0], 3)
+    first, *rest = arguments(node, str(_SEGMENTERS["TS_SEGMENT_BY_TIME"][0]), 3)
     return first, *_window_step(rest)
 
 
@@ -123,11 +125,69 @@ def _by_anchor(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str,
     return anchor, anchor
 
 
+def _flag(node: exp.Expr, what: str) -> bool:
+    if not isinstance(node, exp.Boolean):
+        raise BadRequest(f"TS_SEGMENT_BY_DUAL_MARKER's {what} must be true or false")
+    return bool(node.this)
+
+
+_DUAL_FLAGS = ("startInclusive", "endInclusive", "startOnFirst", "endOnFirst")
+_DUAL_DEFAULTS = (True, True, False, True)  # the sibling library's defaults
+
+
+def _by_dual_marker(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
+    """Segments from a start marker to an end marker (an observation matching both is a start marker).
+
+    Scanning in series order, a start marker opens a segment; while one is open, a later start marker
+    moves its start unless ``startOnFirst``, and an end marker ends it (``endOnFirst``) or is its end
+    so far, until a start marker opens the next segment. So a start marker begins a new *epoch* when
+    an end marker lies between it and the previous start marker; within an epoch every start marker
+    precedes every end marker, and the segment runs from its first (``startOnFirst``) or last start
+    marker to its first (``endOnFirst``) or last end marker; an epoch without an end marker is no segment."""
+    start_condition, end_condition, *given = args
+    flags = [_flag(node, what) for node, what in zip(given, _DUAL_FLAGS, strict=False)] or list(_DUAL_DEFAULTS)
+    start_inclusive, end_inclusive, start_on_first, end_on_first = flags
+    is_start, is_end, position, ends = (scope.names.fresh(part) for part in ("is_start", "is_end", "pos", "ends"))
+    starts = f"coalesce({expression_sql(start_condition, series.value)}, false)"
+    scope.wrap(
+        {
+            is_start: starts,
+            is_end: f"NOT {starts} AND coalesce({expression_sql(end_condition, series.value)}, false)",
+            position: f"row_number() {series.window()}",
+        }
+    )
+    running = series.window("ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW")
+    before = series.window("ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING")
+    scope.wrap({ends: f"count(CASE WHEN {is_end} THEN 1 END) {running}"})
+    at_last_start = f"max(CASE WHEN {is_start} THEN {ends} END) {before}"
+    begins = scope.add("begins", f"{is_start} AND coalesce({ends} > {at_last_start}, true)")
+    epoch = scope.add("epoch", f"sum(CASE WHEN {begins} THEN 1 ELSE 0 END) {running}")
+    in_epoch = f"OVER (PARTITION BY {series.key}, {epoch})"
+    pick_start, pick_end = ("min" if start_on_first else "max"), ("min" if end_on_first else "max")
+    first, last = scope.names.fresh("seg_start"), scope.names.fresh("seg_end")
+    scope.wrap(
+        {
+            first: f"{pick_start}(CASE WHEN {is_start} THEN {position} END) {in_epoch}",
+            last: f"{pick_end}(CASE WHEN {is_end} THEN {position} END) {in_epoch}",
+        }
+    )
+    low = f"{first} + {0 if start_inclusive else 1}"
+    high = f"{last} - {0 if end_inclusive else 1}"
+    scope.wrap({}, where=f"{epoch} > 0 AND {position} BETWEEN {low} AND {high}")
+    return epoch, f"min({series.tick})"
+
+
 _SEGMENTERS = {
     "TS_SEGMENT_BY_TIME": ("TS_SEGMENT_BY_TIME(ts, window, step)", 2, _by_time),
     "TS_SEGMENT": ("TS_SEGMENT(ts, size, step)", 2, _by_count),
     "TS_SEGMENT_BY_SILENCE": ("TS_SEGMENT_BY_SILENCE(ts, gap)", 1, _by_silence),
     "TS_SEGMENT_BY_ANCHOR": ("TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)", 3, _by_anchor),
+    "TS_SEGMENT_BY_DUAL_MARKER": (
+        "TS_SEGMENT_BY_DUAL_MARKER(ts, start_condition, end_condition[, startInclusive, endInclusive, "
+        "startOnFirst, endOnFirst])",
+        (2, 6),
+        _by_dual_marker,
+    ),
 }
 
 
@@ -144,7 +204,8 @@ def segments_of(scope: Scope, node: exp.Expr, *, deviation: bool) -> Segments:
     if name not in _SEGMENTERS:
         raise BadRequest(f"{sql(node)} is not a segmentation; use one of {', '.join(sorted(_SEGMENTERS))}")
     signature, extra, lower = _SEGMENTERS[name]
-    first, *rest = arguments(node, signature, extra + 1)
+    counts = extra if isinstance(extra, tuple) else (extra,)
+    first, *rest = arguments(node, signature, *(count + 1 for count in counts))
     series = series_of(scope, first, null_ticks=name == "TS_SEGMENT_BY_TIME" and not deviation)
     centred = deviation_of(scope, series) if deviation else ""
     bucket, tick = lower(scope, series, rest)
