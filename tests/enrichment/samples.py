@@ -13,6 +13,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.enrichment.data import BUNDLED
+from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
+from tests.enrichment.mmdb_writer import write_mmdb
 
 
 def _middle_of_first(name: str, column: str, value: object) -> str:
@@ -53,6 +55,23 @@ def write_user_files(folder: Path) -> dict[str, str]:
     )
     return {key: str(folder / name) for key, name in
             (("geoCountryFile", "country.csv"), ("asnFile", "asn.csv"), ("subnetsFile", "subnets.csv"))}
+
+
+def write_mmdb_files(folder: Path) -> EnrichmentFiles:
+    """A City-style country file (one network known only by its registering country) and an ASN file."""
+    country = write_mmdb(folder / "country.mmdb", [
+        ("8.8.8.0/24", {"country": {"iso_code": "ZZ", "names": {"en": "Test"}},
+                        "registered_country": {"iso_code": "US"}}),
+        ("8.8.9.0/24", {"registered_country": {"iso_code": "ZX"}}),
+        ("10.0.0.0/8", {"country": {"iso_code": "ZW"}}),  # private: the functions still say NULL
+        ("2001:4860::/32", {"country": {"iso_code": "ZY"}, "is_in_european_union": False}),
+        ("9.9.9.0/24", {"city": {"names": {"en": "nowhere"}}}),  # no country: no range
+    ], "GeoLite2-City")
+    asn = write_mmdb(folder / "asn.mmdb", [
+        ("8.8.8.0/23", {"autonomous_system_number": 64500, "autonomous_system_organization": "Example Net"}),
+        ("2001:4860::/32", {"autonomous_system_number": 4_200_000_000}),
+    ], "GeoLite2-ASN")
+    return EnrichmentFiles(country=country, asn=asn)
 
 
 class Reference:

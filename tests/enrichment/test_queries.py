@@ -17,7 +17,7 @@ import pytest
 
 from cloudsql_cos_ts.health.check import check_health
 from tests.engines.inprocess import InProcessPlugin
-from tests.enrichment.samples import ASNS, COUNTRIES, write_user_files
+from tests.enrichment.samples import ASNS, COUNTRIES, write_mmdb_files, write_user_files
 from tests.plugin_host import data_query
 from tests.real_objects.cases import WEB, compact, document, flow, gz, object_key
 
@@ -145,8 +145,12 @@ def test_alert_series_carry_the_country_as_a_label(bundled: InProcessPlugin) -> 
     assert all(label["target_ip"] == SERVER for label in labels)
 
 
-def test_user_files_override_the_bundled_data(engine: dict[str, str], flows: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["csv", "mmdb"])
+def test_user_files_override_the_bundled_data(engine: dict[str, str], flows: Path, tmp_path: Path, kind: str) -> None:
     files = write_user_files(tmp_path / "files")
+    if kind == "mmdb":  # MaxMind DB files for the country and ASN data (subnets are CSV only)
+        own = write_mmdb_files(tmp_path / "files")
+        files |= {"geoCountryFile": str(own.country), "asnFile": str(own.asn)}
     running = plugin({**engine, "source": str(flows), **files}, tmp_path / "cache")
     try:
         by_ip = {row["initiator_ip"]: row for row in rows(running, ENDS_SQL)}
