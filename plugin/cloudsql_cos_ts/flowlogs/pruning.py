@@ -118,10 +118,10 @@ class VnicPrefixCache(TtlCache[tuple[str, str], tuple[list[str], int]]):
     def __init__(self, ttl_s: float = VNIC_CACHE_TTL_S) -> None:
         super().__init__(ttl_s)
 
-    def prefixes(self, store: ObjectStore, prefix: str, context: str, *, fresh: bool = False) -> tuple[list[str], int]:
+    def prefixes(self, store: ObjectStore, prefix: str, context: str) -> tuple[list[str], int]:
         """The prefixes and how many list calls finding them cost (0 when cached)."""
         key = (store.identity, prefix)
-        (found, calls), computed = self.get(key, lambda: find_vnic_prefixes(store, prefix, context), fresh=fresh)
+        (found, calls), computed = self.get(key, lambda: find_vnic_prefixes(store, prefix, context))
         return found, calls if computed else 0
 
 
@@ -250,10 +250,13 @@ def list_range(
 ) -> RangeListing:
     """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots).
 
-    ``fresh`` lists anew instead of taking the shared listings (which then get the new ones).
+    ``fresh`` lists the day and hour prefixes anew instead of taking the shared listings (which then get
+    the new ones).
     """
     span = hours_for(time_range)
-    vnic_prefixes, list_calls = vnic_cache.prefixes(store, prefix, context, fresh=fresh)
+    # Even a fresh listing finds vNICs through the cache: walking the account/region/VPC/subnet levels again
+    # would double an alert's list calls, and a new vNIC's objects show up within VNIC_CACHE_TTL_S anyway.
+    vnic_prefixes, list_calls = vnic_cache.prefixes(store, prefix, context)
     folder_calls = 0
 
     def list_folder(folder: str) -> tuple[list[str], bool]:
