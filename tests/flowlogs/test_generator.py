@@ -23,6 +23,7 @@ from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 from cloudsql_cos_ts.timerange import TimeRange
+from tests.enrichment.samples import Reference
 
 START, END = datetime(2026, 1, 1, 0, tzinfo=UTC), datetime(2026, 1, 1, 1, tzinfo=UTC)
 
@@ -111,6 +112,15 @@ def test_traffic_mix(day_set: tuple[Path, GenerationSummary]) -> None:
     assert {r["action"] for r in records} == {"accepted", "rejected"}
     inbound_public = {r["initiator_ip"].rsplit(".", 1)[0] for r in records if r["direction"] == "I"}
     assert inbound_public >= {"198.51.100", "203.0.113"}
+    reference = Reference()  # the public sources are where the bundled enrichment data places them
+    public = {r["initiator_ip"] for r in records if r["direction"] == "I"
+              and r["initiator_ip"].rsplit(".", 1)[0] not in {"198.51.100", "203.0.113"}
+              and not r["initiator_ip"].startswith("10.")}
+    countries = {reference.country_of(ip) for ip in public}
+    assert None not in countries and len(countries) >= 5
+    assert None not in {reference.asn_of(ip) for ip in public}
+    rejected = {r["initiator_ip"] for r in records if r["action"] == "rejected"}
+    assert {reference.country_of(ip) for ip in rejected} - {None}  # the rejected-by-country panel has rows
     dns = [r for r in records if r["target_ip"] == "161.26.0.10" and r["target_port"] == 53]
     dhcp = [r for r in records if (r["initiator_port"], r["target_port"]) == (68, 67)]
     assert dns and all(r["transport_protocol"] == 17 for r in dns + dhcp)

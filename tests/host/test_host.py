@@ -25,6 +25,7 @@ import pytest
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT_COLUMNS
 from tests.dashboard.expected import Record, bucket_counts, counts_by, epoch_ms, in_range
 from tests.dashboard.shipped import load_queries
+from tests.enrichment.samples import Reference
 from tests.health.stages import STAGES
 from tests.host.conftest import HostWorld
 from tests.host.frames import Frame, QueryResult, results_of
@@ -223,6 +224,28 @@ def test_panel_6_bad_actor(world: HostWorld) -> None:
     counts = counts_by(rejected, "initiator_ip")
     assert ip == world.summary.scanner_ip and count == max(counts.values()) == counts[ip]
     assert ports == len({r.fields["target_port"] for r in rejected if r.fields["initiator_ip"] == ip})
+
+
+def test_panel_7_rejected_traffic_by_country(world: HostWorld) -> None:
+    """The generator's rejected sources include public networks of several countries: the panel has rows."""
+    window, reference = Window(world), Reference()
+    (target,) = panel(world, 7)
+    rows = single_table(world.host, target, window).rows()
+    rejected = records_where(world, window, "capture_start_time", action="rejected")
+    countries = Counter(c for c in (reference.country_of(r.fields["initiator_ip"]) for r in rejected) if c)
+    assert len(countries) >= 3
+    assert_top(countries, rows, 15)
+
+
+def test_panel_8_top_source_networks(world: HostWorld) -> None:
+    window, reference = Window(world), Reference()
+    (target,) = panel(world, 8)
+    rows = single_table(world.host, target, window).rows()
+    flows = records_where(world, window, "capture_start_time")
+    networks = Counter(f"AS{asn} {reference.as_names.get(asn, '')}" for asn in
+                       (reference.asn_of(r.fields["initiator_ip"]) for r in flows) if asn is not None)
+    assert len(networks) >= 3
+    assert_top(networks, rows, 10)
 
 
 def test_a_broken_macro_is_our_400_through_the_host(world: HostWorld) -> None:

@@ -24,9 +24,11 @@ Traffic is drawn per vNIC and clock-aligned five-minute bucket, then each record
 that reports it, so the mix guarantees hold per bucket whatever the windows are; this is what the
 shipped dashboard shows and what its alert rule needs:
 
-* web traffic from public documentation ranges (198.51.100.0/24, 203.0.113.0/24) on 443/80,
-  accepted; some of it reported late, so a record can start before its object's window;
-* SSH attempts from 203.0.113.0/24 on port 22, rejected, **at most 6 per vNIC and bucket**;
+* web traffic from documentation ranges (198.51.100.0/24, 203.0.113.0/24) and public networks of
+  several countries and ASes (``_WEB_SOURCES``) on 443/80, accepted; some of it reported late, so a
+  record can start before its object's window;
+* SSH attempts from 203.0.113.0/24 and public hosting and ISP networks (``_SSH_SOURCES``) on port
+  22, rejected, **at most 6 per vNIC and bucket**;
 * one port-scanning source (a fixed address in 198.51.100.0/24) against ONE vNIC: **at least 40
   and at most 55 rejected records per bucket**, each on a different port, all starting in the
   bucket's first two seconds (so even a bucket cut short by the query's end holds them all);
@@ -77,7 +79,30 @@ EXTRA_FIELDS_SHARE = 0.01
 STATES = (("skip data", 0.005), ("OK", 0.02))  # the rest "ok"
 LONG_CONNECTIONS = 2  # per vNIC
 STREAM_AGE_S = 3 * 86400  # a stream started about this long before the data
-_WEB_SOURCES = ("198.51.100", "203.0.113")
+# Public /24s as the bundled enrichment data places them (country, AS), so the dashboard's country and
+# network panels have rows: web clients of crawlers, CDNs and ISPs, and SSH probes from hosting and
+# ISP networks often seen scanning; the documentation ranges stay in both mixes.
+_WEB_SOURCES = (
+    "198.51.100", "203.0.113",
+    "66.249.66",  # US, AS15169 Google
+    "40.77.167",  # US, AS8075 Microsoft
+    "2.16.1",  # NL, AS20940 Akamai
+    "133.242.1",  # JP, AS7684 SAKURA Internet
+    "200.160.2",  # BR, AS22548 NIC.BR
+    "41.203.64",  # NG, AS37148 Globacom
+    "31.13.64",  # IE, AS32934 Facebook
+)
+_SSH_SOURCES = (
+    "203.0.113",
+    "185.220.101",  # DE, AS60729
+    "61.177.172",  # CN, AS4134 Chinanet
+    "218.92.0",  # CN, AS4134 Chinanet
+    "141.98.10",  # LT, AS209605
+    "89.248.165",  # NL, AS202425
+    "162.142.125",  # US, AS398324 Censys
+    "177.54.130",  # BR, AS262456
+    "45.227.254",  # PA, AS267784
+)
 _SCAN_PORTS = (21, 23, 25, 53, 110, 135, 139, 143, 445, 993, 995, 1433, 1521, 2049, 2375, 3000, 3306,
                3389, 5000, 5432, 5601, 5900, 6379, 7001, 8000, 8080, 8081, 8443, 8888, 9000, 9090,
                9200, 9300, 11211, 15672, 27017, 50000, 50070, 61616, 10250, 2379, 4443, 6443, 7443,
@@ -258,8 +283,9 @@ class _Traffic:
             start = bucket + rng.randrange(0, WINDOW_S - 5)
             flows.append(self._flow(
                 start, rng.randrange(0, 3), start, direction="I", action="rejected",
-                iip=f"203.0.113.{rng.randrange(1, 254)}", tip=self.vnic.ip, iport=rng.randrange(32768, 61000),
-                tport=22, proto=6, packets=(rng.randrange(1, 4), 0), sizes=(60, 60), terminated="false",
+                iip=f"{rng.choice(_SSH_SOURCES)}.{rng.randrange(1, 254)}", tip=self.vnic.ip,
+                iport=rng.randrange(32768, 61000), tport=22, proto=6, packets=(rng.randrange(1, 4), 0), sizes=(60, 60),
+                terminated="false",
             ))
 
     def _scan(self, rng: random.Random, bucket: int, scanner_ip: str, flows: list[_Flow]) -> None:
