@@ -30,6 +30,7 @@ from cloudsql_cos_ts.engines.spark.schema import (
     flow_select,
     partition_expressions,
 )
+from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, inexact
 from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
@@ -225,6 +226,11 @@ class PlainSparkSource:
     ) -> SourceFrames:
         if SOURCE not in referenced:
             return SourceFrames({})
+        if plan_only:
+            raise BadRequest(
+                f"no plan for {self.fmt.upper()} files on Spark: Spark learns their columns only by reading them "
+                "(run the query, or DESCRIBE it)"
+            )
         reader = self.location.reader(session, self.fmt)
         for name, value in _PLAIN_OPTIONS[self.fmt].items():
             reader = reader.option(name, value)
