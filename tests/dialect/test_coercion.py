@@ -46,6 +46,18 @@ CASES = [
         "SELECT ADD_MONTHS(CAST(start_time AS DATE), 1), ROUND(CAST(end_time AS DOUBLE), 1), "
         "POWER(CAST(start_time AS DOUBLE), CAST(end_time AS DOUBLE)) FROM FLOW_FLAT"
     )),
+    # IN and coalesce mixing text with other types: Spark promotes the others to text
+    ("SELECT 1 FROM FLOW_FLAT WHERE capture_start_time IN ('2020-07-24 02:00:00', '2020-07-24 03:00:00')", (
+        "SELECT 1 FROM FLOW_FLAT WHERE CAST(capture_start_time AS STRING) IN ('2020-07-24 02:00:00', "
+        "'2020-07-24 03:00:00')"
+    )),
+    ("SELECT coalesce(start_time, capture_start_time), target_port IN ('443', 22) FROM FLOW_FLAT", (
+        "SELECT COALESCE(start_time, CAST(capture_start_time AS STRING)), "
+        "CAST(target_port AS STRING) IN ('443', CAST(22 AS STRING)) FROM FLOW_FLAT"
+    )),
+    ("SELECT 1 FROM FLOW_FLAT WHERE target_port IN (22, 443) AND coalesce(NULL, start_time) = ''", (
+        "SELECT 1 FROM FLOW_FLAT WHERE target_port IN (22, 443) AND COALESCE(NULL, start_time) = ''"
+    )),
     # a derived table, a CTE and FLOW's records keep their types
     ("SELECT hour(x) FROM (SELECT start_time AS x FROM FLOW_FLAT) t", (
         "SELECT HOUR(CAST(x AS TIMESTAMP)) FROM (SELECT start_time AS x FROM FLOW_FLAT) AS t"

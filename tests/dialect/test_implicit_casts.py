@@ -55,6 +55,15 @@ CASES: list[tuple[str, str, list[tuple[Any, ...]]]] = [
         "SELECT month(add_months(start_time, 1)) AS m, round(target_port || '.4') AS r FROM FLOW_FLAT "
         "WHERE start_time LIKE '2020-07-01T20:34%'"
     ), [(8, 67.0)]),
+    ("IN list of text against a timestamp column compares text", (
+        "SELECT count(*) AS n FROM FLOW_FLAT "
+        "WHERE connection_start_time IN ('2020-07-01 20:32:10', '2020-07-01T20:33:05Z')"
+    ), [(1,)]),
+    ("coalesce of a timestamp and text is text", (
+        "SELECT coalesce(connection_start_time, start_time) AS t, count(*) AS n FROM FLOW_FLAT "
+        "GROUP BY 1 ORDER BY 1 NULLS LAST"
+    ), [("", 1), *((f"2020-07-01 20:{t}", 1) for t in ("32:10", "33:05", "33:06", "33:07", "33:08")),
+        ("2020-07-01 20:34:02", 2)]),
     ("calendar functions numbered as in Spark, dates as frames carry them", (  # 2020-07-01: a Wednesday
         "SELECT dayofweek(start_time) AS dw, weekday(start_time) AS wd, trunc(start_time, 'MM') AS m, "
         "date_add(start_time, 1) AS d, add_months(start_time, 1) AS am FROM FLOW_FLAT "

@@ -5,7 +5,9 @@ with a timestamp, date, number or boolean becomes that type; a string given to `
 ``minute``, ``second``, ``date_trunc`` or ``extract`` becomes a timestamp, to ``quarter``,
 ``last_day``, ``trunc``, ``add_months`` or ``next_day`` a date; a string in arithmetic, in
 ``sum``/``avg``/``stddev``/``variance``, in ``abs``/``round``/``ceil``/``floor``/``sqrt``/``ln``/
-``exp``/``pow`` or a negation becomes a double (a timestamp next to an interval). IBM's own examples rely on it —
+``exp``/``pow`` or a negation becomes a double (a timestamp next to an interval); in an ``IN`` list or a
+``coalesce`` mixing strings with times or numbers, the others become strings (Spark's string
+promotion: ``connection_start_time IN ('2020-07-24 02:00:00')`` compares text). IBM's own examples rely on it —
 ``hour(start_time)``, ``start_time > TIMESTAMP "2020-07-24 02:00:00"`` — because ``FLOW_FLAT``
 keeps the record times as text. DuckDB refuses those operands (a binder error), so every such cast
 is written into the tree here; the dialect's later steps make each cast a ``TRY_CAST``, so an
@@ -37,6 +39,7 @@ _TIMESTAMP = exp.DataType.build("TIMESTAMP")
 _DATE = exp.DataType.build("DATE")
 _DOUBLE = exp.DataType.build("DOUBLE")
 _BOOLEAN = exp.DataType.build("BOOLEAN")
+_TEXT = exp.DataType.build("VARCHAR")
 
 # Function -> (its arguments Spark casts when they are strings, the type they become).
 _STRING_ARGUMENTS: dict[type[exp.Expr], tuple[tuple[str, ...], exp.DataType]] = {
@@ -108,6 +111,15 @@ def _casts(node: exp.Expr) -> Iterator[Cast]:
                 yield name, target
 
 
+def _promoted_to_text(node: exp.Expr) -> Iterator[exp.Expr]:
+    """The operands of an ``IN`` list or ``coalesce`` that Spark casts to text because another is text."""
+    if not isinstance(node, exp.In | exp.Coalesce):
+        return
+    operands = [node.this, *node.expressions]
+    if any(_is_text(operand) for operand in operands):
+        yield from (operand for operand in operands if _comparison_target(operand) is not None)
+
+
 def _qualify(tree: exp.Expr, schema: MappingSchema) -> None:
     """Name the relation of every unqualified column that one source of its scope has (for typing)."""
     for scope in traverse_scope(tree):
@@ -145,4 +157,7 @@ def coerce_implicitly(tree: exp.Expr, schemas: Schemas) -> exp.Expr:
             continue
         for name, target in dict(reversed(list(_casts(node)))).items():  # the first cast per operand wins
             original.set(name, exp.Cast(this=original.args[name], to=target.copy()))
+        for operand in _promoted_to_text(node):
+            promoted = originals[id(operand)]
+            promoted.replace(exp.Cast(this=promoted.copy(), to=_TEXT.copy()))
     return tree
