@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from cloudsql_cos_ts.dialect import translate
+from cloudsql_cos_ts.dialect.timeseries import warping
 from tests.dialect import ts_cases, ts_python
 from tests.dialect.ts_python import Series
 
@@ -225,3 +226,14 @@ def test_sibling_dual_marker_example(obs: duckdb.DuckDBPyConnection) -> None:
         f"SELECT TS_EXPLODE(TS_SEG_SUM({segments})) AS (tt, total) FROM s"
     )
     assert _run(obs, sql) == [(2, 14.0)]
+
+
+def test_dtw(obs: duckdb.DuckDBPyConnection) -> None:
+    close(_run(obs, ts_cases.DTW_SQL), ts_cases.expected_dtw())
+
+
+def test_dtw_above_the_cell_bound_is_null(obs: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair whose cost matrix exceeds MAX_CELLS gets NULL, the others their distance."""
+    monkeypatch.setattr(warping, "MAX_CELLS", 30)
+    expected = [(key, None if key in ("a", "b") else distance) for key, distance in ts_cases.expected_dtw()]
+    close(_run(obs, ts_cases.DTW_SQL), expected)

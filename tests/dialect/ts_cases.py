@@ -564,3 +564,10 @@ DESCRIBE_SQL = SERIES_CTE + "SELECT k, TS_DESCRIBE(ts) FROM series"
 
 def expected_describe() -> list[tuple[object, ...]]:
     return [(key, *py.describe(series)) for key, series in SERIES.items()]
+
+
+DTW_SQL = PAIRS_CTE + "SELECT k, TS_DTW(a, b) AS w FROM pairs"
+
+
+def expected_dtw() -> list[tuple[object, ...]]:
+    return [(key, py.dtw(series, SECOND[key])) for key, series in SERIES.items()]

@@ -396,3 +396,17 @@ def describe(series: Series) -> tuple[object, ...]:
         largest(values),
         *(percentile(present, q) for q in (0.25, 0.5, 0.75)),
     )
+
+
+def dtw(first: Series, second: Series) -> Value:
+    """Dynamic time warping distance, local cost |a - b|, no band, over the values present in series order."""
+    a, b = _present(v for _, v in first), _present(v for _, v in second)
+    if not a or not b:
+        return None
+    above = [0.0] + [math.inf] * len(b)
+    for x in a:
+        row = [math.inf]
+        for j, y in enumerate(b, start=1):
+            row.append(abs(x - y) + min(above[j - 1], above[j], row[j - 1]))
+        above = row
+    return above[-1]

@@ -120,13 +120,14 @@ def test_joins_and_aligns(engines: dict[str, Engine], engine: str, joins: bool) 
 PAIRWISE = {
     "series": (ts_cases.PAIR_REDUCERS_SQL, ts_cases.expected_pair_reducers),
     "segments": (ts_cases.SEGMENT_PAIRS_SQL, ts_cases.expected_segment_pairs),
+    "dtw": (ts_cases.DTW_SQL, ts_cases.expected_dtw),
 }
 
 
 @pytest.mark.parametrize("which", sorted(PAIRWISE))
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_pairwise_reducers(engines: dict[str, Engine], engine: str, which: str) -> None:
-    """TS_CORRELATION and TS_MANHATTAN_DISTANCE per series pair, and their TS_SEG_ forms per time window."""
+    """TS_CORRELATION and TS_MANHATTAN_DISTANCE per series pair, their TS_SEG_ forms per time window, TS_DTW."""
     sql, expected = PAIRWISE[which]
     close(_rows(engines[engine], sql), expected())
 

@@ -402,6 +402,13 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
         for name, what in _PAIR_REDUCERS
     ),
     FunctionHelp(
+        "TS_DTW",
+        "TS_DTW(a, b)",
+        "Per pair of series of one GROUP BY, the dynamic-time-warping distance of their values (cost |a - b|, "
+        "no band, NULL values left out); NULL above 4 million matrix cells.",
+        _PAIRS_CTE + "SELECT action, TS_DTW(a, b) AS distance FROM pairs",
+    ),
+    FunctionHelp(
         "TS_DESCRIBE",
         "TS_DESCRIBE(ts)",
         "Per series, columns count, unique, top, frequency, first_tick, last_tick, min/max/mean_inter_arrival, "

@@ -48,6 +48,7 @@ from cloudsql_cos_ts.dialect.timeseries.sql import (
 )
 from cloudsql_cos_ts.dialect.timeseries.statistics import NAMES, needs_deviation, statistic
 from cloudsql_cos_ts.dialect.timeseries.transforms import ROW_KEEPING, series_of
+from cloudsql_cos_ts.dialect.timeseries.warping import lower_warping
 from cloudsql_cos_ts.errors import BadRequest
 
 EXPLODES = frozenset({"TS_EXPLODE", "TS_S_EXPLODE", "TS_DA_EXPLODE", "TS_SA_EXPLODE"})
@@ -232,6 +233,7 @@ def lower_time_series(tree: exp.Expr) -> exp.Expr:
         _lower_reducers(scope)
         _lower_pair_reducers(scope)
         lower_describe(scope)
+        lower_warping(scope)
     for node in tree.find_all(exp.Anonymous):
         name = function_name(node)
         if name == TS_FORMAT_MARKER:

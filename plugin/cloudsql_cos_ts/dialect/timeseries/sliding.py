@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, spark, sql
+from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, spark, sql, used_columns
 
 DECOMPOSABLE = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX"})
 _COMBINED = {
@@ -29,16 +29,6 @@ def applies(kind: str, window: int, step: int) -> bool:
     return kind in DECOMPOSABLE and window > step and window % step == 0
 
 
-def _used_columns(select: exp.Select, others: list[exp.Expr]) -> list[exp.Column]:
-    """The columns the other select items and the WHERE read: they must survive the grouping."""
-    where = select.args.get("where")
-    found: dict[str, exp.Column] = {}
-    for node in [*others, *([where] if where else [])]:
-        for column in node.find_all(exp.Column):
-            found.setdefault(column.name.lower(), column)
-    return list(found.values())
-
-
 def lower_sliding(
     scope: Scope, series: Series, others: list[exp.Expr], kind: str, *, window: int, step: int
 ) -> tuple[str, str, str, str, str]:
@@ -46,7 +36,7 @@ def lower_sliding(
     key and window start, and the HAVING that drops the window of NULL ticks (rows without a tick
     reach here: ``transforms.series_of``)."""
     names = {part: scope.names.fresh(part) for part in ("key", "bucket", "n", "s", "c", "low", "high", "first")}
-    kept = _used_columns(scope.select, others)
+    kept = used_columns(scope.select, others)
     groups = [*(sql(column) for column in kept), series.key, f"CAST(floor({series.tick} / {step}) AS BIGINT)"]
     partials = {
         names["n"]: "count(*)",

@@ -64,6 +64,16 @@ def check_groupable(select: exp.Select, others: list[exp.Expr], what: str) -> No
         raise BadRequest(f"aggregate functions cannot stand next to {what}; aggregate in an outer query")
 
 
+def used_columns(select: exp.Select, others: list[exp.Expr]) -> list[exp.Column]:
+    """The columns the ``others`` select items and the WHERE read: they must survive a grouping of the FROM."""
+    where = select.args.get("where")
+    found: dict[str, exp.Column] = {}
+    for node in [*others, *([where] if where else [])]:
+        for column in node.find_all(exp.Column):
+            found.setdefault(column.name.lower(), column)
+    return list(found.values())
+
+
 @dataclass(frozen=True)
 class Series:
     """The SQL of one series' tick, value and key columns in the rows of a SELECT."""
