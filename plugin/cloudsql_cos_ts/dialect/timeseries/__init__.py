@@ -5,7 +5,8 @@ with hidden tick, value and key columns (``sql.py``) — and each function becom
 aggregates, ``explode`` and filters over those rows. Modules, by job: ``format.py`` (the series from
 ``TIME_SERIES_FORMAT``), ``transforms.py`` (series to series), ``interpolators.py``,
 ``expressions.py`` (``TS_EXP_*``/``TS_ANCHOR_*``), ``segments.py``, ``statistics.py`` (reducers),
-``pairs.py`` (two or more series: joins, aligns, ``TS_VECTORN``, pairwise reducers), ``describe.py``, ``warping.py`` (``TS_DTW``),
+``pairs.py`` (two or more series: joins, aligns, ``TS_VECTORN``, pairwise reducers), ``describe.py``,
+``warping.py`` (``TS_DTW``),
 ``lower.py`` (the driver), ``refused.py`` (why the rest is a 400). ``docs/time-series-functions.md``
 states the semantics of each function and where IBM left a choice open.
 """
