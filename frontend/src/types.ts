@@ -79,6 +79,11 @@ export interface CloudSqlOptions extends DataSourceJsonData {
   unfilteredQueries?: UnfilteredQueries;
   /** The most objects one query may scan when it reaches an end of the source. */
   scanLimitObjects?: number;
+  /** Budgets of what one query (and one alert query) may read after pruning; 0: no limit. */
+  queryLimitObjects?: number;
+  queryLimitMB?: number;
+  alertLimitObjects?: number;
+  alertLimitMB?: number;
   /** The most memory one query's answer may take in the plugin, in MB (default: 2 KiB per row of rowLimit). */
   queryMemoryLimitMB?: number;
   /** Absolute paths of the datasource's own enrichment CSV files (empty: the bundled data / no subnet names). */

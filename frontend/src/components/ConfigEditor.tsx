@@ -8,6 +8,7 @@ import { AuthSection } from './config/AuthSection';
 import { EngineSection } from './config/EngineSection';
 import { EnrichmentSection } from './config/EnrichmentSection';
 import { LimitsSection } from './config/LimitsSection';
+import { ScanBudgetSection } from './config/ScanBudgetSection';
 import { StorageSection } from './config/StorageSection';
 
 type Props = DataSourcePluginOptionsEditorProps<CloudSqlOptions, CloudSqlSecureOptions>;
@@ -21,6 +22,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       <StorageSection {...sectionProps} />
       <AuthSection {...sectionProps} />
       <LimitsSection {...sectionProps} />
+      <ScanBudgetSection {...sectionProps} />
       <EnrichmentSection {...sectionProps} />
     </div>
   );

@@ -73,6 +73,18 @@ describe('validateSettings', () => {
     ['numbers in range', [{ rowLimit: 5000, queryTimeoutSeconds: 30, cacheTtlSeconds: 0 }], []],
     ['a query memory limit of 0 MB', [{ queryMemoryLimitMB: 0 }], ['queryMemoryLimitMB']],
     ['a query memory limit of 1.5 GB', [{ queryMemoryLimitMB: 1536.5 }], []],
+    ['budgets of 0 (no limit)', [{ queryLimitObjects: 0, queryLimitMB: 0, alertLimitObjects: 0, alertLimitMB: 0 }], []],
+    [
+      'a scan limit of 0 and fractional object budgets',
+      [{ scanLimitObjects: 0, queryLimitObjects: 2.5, alertLimitObjects: -1, alertLimitMB: 512.5 }],
+      ['scanLimitObjects', 'queryLimitObjects', 'alertLimitObjects'],
+    ],
+    [
+      'other locations: one bad among good ones',
+      [{ allowedLocations: ['cos://us-south/shared-logs/', 'shared-logs/'] }],
+      ['allowedLocations'],
+    ],
+    ['other locations: all good', [{ allowedLocations: ['cos://us-south/shared-logs/', '/srv/flows'] }], []],
   ])('%s', (_name, args, fields) => {
     expect(Object.keys(validateSettings(createSettings(...args))).sort()).toEqual([...fields].sort());
   });
