@@ -96,13 +96,15 @@ else
   echo "$want" > "$stamp"
 fi
 client="$REPO/build/spark-client/linux_arm64"
+want="$(spark_client_inputs_hash)"
 if [[ -d "$client" && "$(cat "$client.stamp" 2>/dev/null)" == "$want" ]]; then
   step "arm64 Spark client bundle up to date"
 else
   step "arm64 Spark client bundle (optional; under emulation)"
   rm -rf "$rootfs/src" "$rootfs/tmp/spark-client" "$client.stamp"
-  mkdir -p "$rootfs/src/scripts"
+  mkdir -p "$rootfs/src/scripts" "$rootfs/src/packaging"
   cp "$REPO/scripts/bundle_spark_client.sh" "$rootfs/src/scripts/"
+  cp "$REPO/packaging/spark_client.txt" "$rootfs/src/packaging/"
   in_arm64 bash /src/scripts/bundle_spark_client.sh /opt/venv/bin/python /tmp/spark-client
   rm -rf "$client" "$rootfs/src"
   mkdir -p "$(dirname "$client")"

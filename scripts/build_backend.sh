@@ -25,6 +25,7 @@ else
 fi
 # The optional Spark client bundle, outside dist/ (it is not part of the plugin folder).
 client="$REPO/build/spark-client/$platform"
+want="$(spark_client_inputs_hash)"
 if [[ -d "$client" && "$(cat "$client.stamp" 2>/dev/null)" == "$want" ]]; then
   step "Spark client bundle ($platform) up to date"
 else

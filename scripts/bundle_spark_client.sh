@@ -15,7 +15,9 @@ out="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # The distributions only the Spark engine needs (packaging/spark_client.txt).
-"$python" - "$work/site" $(grep -v '^#' "$(dirname "${BASH_SOURCE[0]}")/../packaging/spark_client.txt") <<'EOF'
+distributions="$(grep -v '^#' "$(dirname "${BASH_SOURCE[0]}")/../packaging/spark_client.txt")"
+# shellcheck disable=SC2086 # one argument per distribution
+"$python" - "$work/site" $distributions <<'EOF'
 """Copy each distribution's installed files (its RECORD) into the target folder."""
 import importlib.metadata
 import shutil

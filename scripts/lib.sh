@@ -18,6 +18,12 @@ backend_inputs_hash() {
     cat setup.cfg requirements.lock scripts/bundle.sh) | sha256sum | cut -d' ' -f1
 }
 
+# What the optional Spark client bundle is built from: the bundle's inputs (the same lock and client
+# list) and its own script.
+spark_client_inputs_hash() {
+  echo "$(backend_inputs_hash) $(sha256sum "$REPO/scripts/bundle_spark_client.sh" | cut -c1-16)"
+}
+
 # The launcher Grafana starts on one platform: DIST/gpx_cloudsql_cos_ts_<platform>, which runs the
 # bundle DIST/backend/<platform>/ (packaging/launcher.sh reads the platform from its own name).
 install_launcher() {
