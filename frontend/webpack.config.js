@@ -4,6 +4,7 @@ const path = require('path');
 const CopyWebpackPlugin = require('copy-webpack-plugin');
 
 const GRAFANA_EXTERNALS = require('./grafanaExternals');
+const { withRepositoryUrl } = require('./repositoryUrl');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(REPO_ROOT, 'dist');
@@ -11,12 +12,14 @@ const PLUGIN_ID = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'plugin.json')
 
 /**
  * Documents Grafana shows on the plugin page and the license the release zip must carry. The plugin
- * page's README is the user-facing one in src/ (the root README is for developers). `toType: 'file'`
+ * page's README is the user-facing one in src/ (the root README is for developers); its links, and
+ * the CHANGELOG's, name the repository a release sets (repositoryUrl.js). `toType: 'file'`
  * because a target without an extension ("LICENSE") is otherwise taken for a folder.
  */
+const linkToRepository = (content) => withRepositoryUrl(content.toString());
 const DOCUMENTS = [
-  { from: path.join(__dirname, 'src', 'README.md'), to: 'README.md' },
-  { from: path.join(REPO_ROOT, 'CHANGELOG.md'), to: 'CHANGELOG.md' },
+  { from: path.join(__dirname, 'src', 'README.md'), to: 'README.md', transform: linkToRepository },
+  { from: path.join(REPO_ROOT, 'CHANGELOG.md'), to: 'CHANGELOG.md', transform: linkToRepository },
   { from: path.join(REPO_ROOT, 'LICENSE'), to: 'LICENSE', toType: 'file' },
 ];
 
@@ -41,9 +44,11 @@ function releaseDate() {
   return execFileSync('git', ['log', '-1', '--format=%cs'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
 }
 
-/** plugin.json as shipped: the %VERSION% and %TODAY% placeholders of the root copy filled in. */
+/** plugin.json as shipped: the %VERSION% and %TODAY% placeholders of the root copy filled in, and
+ * the repository a release sets in its links. */
 function stampPluginJson(content) {
-  return content.toString().replace('%VERSION%', packageVersion()).replace('%TODAY%', releaseDate());
+  const stamped = content.toString().replace('%VERSION%', packageVersion()).replace('%TODAY%', releaseDate());
+  return withRepositoryUrl(stamped);
 }
 
 module.exports = (_env, argv) => ({

@@ -11,6 +11,7 @@ const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const repoRoot = path.dirname(frontendDir);
 const dist = path.join(repoRoot, 'dist');
 const grafanaProvided = createRequire(import.meta.url)('../grafanaExternals.js');
+const { withRepositoryUrl } = createRequire(import.meta.url)('../repositoryUrl.js');
 
 const checks = [];
 function check(name, verify) {
@@ -84,7 +85,10 @@ check('plugin.json in dist is the root plugin.json with version and date filled 
   expect(/^\d+\.\d+\.\d+/.test(version), `info.version is not a version: ${version}`);
   expect(/^\d{4}-\d{2}-\d{2}$/.test(updated), `info.updated is not a date: ${updated}`);
   const root = read(path.join(repoRoot, 'plugin.json')).replace('%VERSION%', version).replace('%TODAY%', updated);
-  expect(shipped === root, 'dist/plugin.json differs from the root plugin.json beyond version and date');
+  expect(
+    shipped === withRepositoryUrl(root),
+    'dist/plugin.json differs from the root plugin.json beyond version, date and repository URL'
+  );
 });
 
 check('the logo named in plugin.json is in dist', () => {
@@ -101,7 +105,8 @@ check('README.md (the plugin page one from src/), CHANGELOG.md and LICENSE in di
     LICENSE: path.join(repoRoot, 'LICENSE'),
   };
   for (const [name, source] of Object.entries(sources)) {
-    expect(read(path.join(dist, name)) === read(source), `dist/${name} differs from ${path.relative(repoRoot, source)}`);
+    const expected = name === 'LICENSE' ? read(source) : withRepositoryUrl(read(source));
+    expect(read(path.join(dist, name)) === expected, `dist/${name} differs from ${path.relative(repoRoot, source)}`);
   }
 });
 
