@@ -237,3 +237,25 @@ def test_dtw_above_the_cell_bound_is_null(obs: duckdb.DuckDBPyConnection, monkey
     monkeypatch.setattr(warping, "MAX_CELLS", 30)
     expected = [(key, None if key in ("a", "b") else distance) for key, distance in ts_cases.expected_dtw()]
     close(_run(obs, ts_cases.DTW_SQL), expected)
+
+
+def test_cross_correlation(obs: duckdb.DuckDBPyConnection) -> None:
+    rows = ts_cases.flat_arrays(_run(obs, ts_cases.CROSS_CORRELATION_SQL))
+    close(rows, ts_cases.expected_cross_correlation())
+
+
+def test_sibling_cross_correlation_example(obs: duckdb.DuckDBPyConnection) -> None:
+    """[1, 2, 3] against [2, 3, 4] gives [-0.5, 0, 1, 0, -0.5] (the sibling library's example)."""
+    sql = (
+        "WITH s AS (SELECT TIME_SERIES(t, CAST(t AS DOUBLE)) AS a, TIME_SERIES(t, CAST(t + 1 AS DOUBLE)) AS b "
+        "FROM range(1, 4) r(t)) SELECT TS_CROSS_CORRELATION(a, b) AS r FROM s"
+    )
+    ((found,),) = _run(obs, sql)
+    assert found == pytest.approx([-0.5, 0.0, 1.0, 0.0, -0.5])
+
+
+@pytest.mark.parametrize("name", sorted(ts_cases.SEGMENT_MEASURES))
+def test_segment_measures(obs: duckdb.DuckDBPyConnection, name: str) -> None:
+    rows = _run(obs, ts_cases.segment_measure_sql(name))
+    found = ts_cases.flat_segment_arrays(rows) if name == "TS_SEG_CROSS_CORRELATION" else rows
+    close(found, ts_cases.expected_segment_measure(name))

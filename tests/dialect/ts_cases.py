@@ -571,3 +571,55 @@ DTW_SQL = PAIRS_CTE + "SELECT k, TS_DTW(a, b) AS w FROM pairs"
 
 def expected_dtw() -> list[tuple[object, ...]]:
     return [(key, py.dtw(series, SECOND[key])) for key, series in SERIES.items()]
+
+
+CROSS_CORRELATION_SQL = PAIRS_CTE + "SELECT k, TS_CROSS_CORRELATION(a, b) AS r FROM pairs"
+
+
+def flat_arrays(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """(key, array) rows as (key, index, element) rows — (key, -1, None) for a NULL array — so floats compare
+    closely."""
+    flat: list[tuple[Any, ...]] = []
+    for key, values in rows:
+        flat += [(key, -1, None)] if values is None else [(key, i, v) for i, v in enumerate(values)]
+    return flat
+
+
+def expected_cross_correlation() -> list[tuple[object, ...]]:
+    return flat_arrays([(key, py.cross_correlation(series, SECOND[key])) for key, series in SERIES.items()])
+
+
+SEGMENT_MEASURES = {  # function -> (window SQL, window, step)
+    "TS_SEG_DTW": ("hour, hour", HOUR, HOUR),
+    "TS_SEG_CROSS_CORRELATION": ("2hour, PT30M", 2 * HOUR, 30 * MINUTE),
+}
+
+
+def segment_measure_sql(name: str) -> str:
+    sizes = SEGMENT_MEASURES[name][0]
+    return PAIRS_CTE + (
+        f"SELECT k, TS_EXPLODE({name}(TS_SEGMENT_BY_TIME(a, {sizes}), TS_SEGMENT_BY_TIME(b, {sizes}))) "
+        "AS (tt, value) FROM pairs"
+    )
+
+
+def expected_segment_measure(name: str) -> list[tuple[object, ...]]:
+    """Per key and time window holding an observation of either series: (key, start, measure) — for the
+    cross-correlation one row per element, (key, start, index, element)."""
+    _, window, step = SEGMENT_MEASURES[name]
+    rows: list[tuple[object, ...]] = []
+    for key, first in SERIES.items():
+        second = SECOND[key]
+        starts = sorted({start for t, _ in first + second for start in py.window_starts(t, window, step)})
+        for start in starts:
+            a, b = ([(t, v) for t, v in one if start <= t < start + window] for one in (first, second))
+            if name == "TS_SEG_DTW":
+                rows.append((key, start, py.dtw(a, b)))
+            else:
+                rows += [(key, start, *flat[1:]) for flat in flat_arrays([(key, py.cross_correlation(a, b))])]
+    return rows
+
+
+def flat_segment_arrays(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """(key, start, array) rows as (key, start, index, element) rows."""
+    return [(key, start, *flat[1:]) for key, start, values in rows for flat in flat_arrays([(key, values)])]

@@ -410,3 +410,20 @@ def dtw(first: Series, second: Series) -> Value:
             row.append(abs(x - y) + min(above[j - 1], above[j], row[j - 1]))
         above = row
     return above[-1]
+
+
+def cross_correlation(first: Series, second: Series) -> list[float] | None:
+    """numpy's ``correlate(a, b, "full")`` of the centred values present, over sqrt(Σa'²·Σb'²)."""
+    a, b = _present(v for _, v in first), _present(v for _, v in second)
+    if not a or not b:
+        return None
+    ca = [x - math.fsum(a) / len(a) for x in a]
+    cb = [y - math.fsum(b) / len(b) for y in b]
+    norm = math.sqrt(math.fsum(x * x for x in ca) * math.fsum(y * y for y in cb))
+    if norm == 0:
+        return None
+    shift = len(b) - 1
+    return [
+        math.fsum(ca[i + k - shift] * cb[i] for i in range(len(b)) if 0 <= i + k - shift < len(a)) / norm
+        for k in range(len(a) + len(b) - 1)
+    ]

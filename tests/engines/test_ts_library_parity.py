@@ -135,3 +135,18 @@ def test_pairwise_reducers(engines: dict[str, Engine], engine: str, which: str) 
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_describe(engines: dict[str, Engine], engine: str) -> None:
     close(_rows(engines[engine], ts_cases.DESCRIBE_SQL), ts_cases.expected_describe())
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_cross_correlation(engines: dict[str, Engine], engine: str) -> None:
+    rows = ts_cases.flat_arrays(_rows(engines[engine], ts_cases.CROSS_CORRELATION_SQL))
+    close(rows, ts_cases.expected_cross_correlation())
+
+
+@pytest.mark.parametrize("name", sorted(ts_cases.SEGMENT_MEASURES))
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_segment_measures(engines: dict[str, Engine], engine: str, name: str) -> None:
+    """TS_SEG_DTW and TS_SEG_CROSS_CORRELATION per time window."""
+    rows = _rows(engines[engine], ts_cases.segment_measure_sql(name))
+    found = ts_cases.flat_segment_arrays(rows) if name == "TS_SEG_CROSS_CORRELATION" else rows
+    close(found, ts_cases.expected_segment_measure(name))

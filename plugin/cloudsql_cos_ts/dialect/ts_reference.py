@@ -399,7 +399,11 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
             + f"SELECT action, TS_EXPLODE(TS_SEG_{name.removeprefix('TS_')}(TS_SEGMENT_BY_TIME(a, hour, hour), "
             "TS_SEGMENT_BY_TIME(b, hour, hour))) AS (tt, value) FROM pairs",
         )
-        for name, what in _PAIR_REDUCERS
+        for name, what in [
+            *_PAIR_REDUCERS,
+            ("TS_DTW", "the dynamic-time-warping distance of their values"),
+            ("TS_CROSS_CORRELATION", "the normalised cross-correlation of their values at every shift"),
+        ]
     ),
     FunctionHelp(
         "TS_DTW",
@@ -407,6 +411,13 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
         "Per pair of series of one GROUP BY, the dynamic-time-warping distance of their values (cost |a - b|, "
         "no band, NULL values left out); NULL above 4 million matrix cells.",
         _PAIRS_CTE + "SELECT action, TS_DTW(a, b) AS distance FROM pairs",
+    ),
+    FunctionHelp(
+        "TS_CROSS_CORRELATION",
+        "TS_CROSS_CORRELATION(a, b)",
+        "Per pair of series of one GROUP BY, the normalised full cross-correlation of their values (an array of "
+        "len(a) + len(b) - 1 shifts, numpy's correlate order); NULL for a constant series.",
+        _PAIRS_CTE + "SELECT action, TS_CROSS_CORRELATION(a, b) AS shifts FROM pairs",
     ),
     FunctionHelp(
         "TS_DESCRIBE",

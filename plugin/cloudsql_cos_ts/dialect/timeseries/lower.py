@@ -48,7 +48,7 @@ from cloudsql_cos_ts.dialect.timeseries.sql import (
 )
 from cloudsql_cos_ts.dialect.timeseries.statistics import NAMES, needs_deviation, statistic
 from cloudsql_cos_ts.dialect.timeseries.transforms import ROW_KEEPING, series_of
-from cloudsql_cos_ts.dialect.timeseries.warping import lower_warping
+from cloudsql_cos_ts.dialect.timeseries.warping import SEGMENT_MEASURES, lower_segment_measure, lower_warping
 from cloudsql_cos_ts.errors import BadRequest
 
 EXPLODES = frozenset({"TS_EXPLODE", "TS_S_EXPLODE", "TS_DA_EXPLODE", "TS_SA_EXPLODE"})
@@ -110,6 +110,9 @@ def _lower_explode(scope: Scope) -> None:
         lower = lower_vector if name == "TS_VECTORN" else lower_pair_series
         tick, values, _ = lower(scope, exploded.argument)
         exploded.replace_item(tick, *values)
+        return
+    if name in SEGMENT_MEASURES:
+        exploded.replace_item(*lower_segment_measure(scope, exploded.argument, exploded.others))
         return
     if name in SEGMENT_PAIR_REDUCERS:
         start, value, key = lower_segment_pairs(scope, exploded.argument)

@@ -68,14 +68,15 @@ class Paired:
         return f"CASE WHEN {self.side} = 1 THEN {self.value} ELSE {self.other} END"
 
 
-def _series(node: exp.Expr, signature: str) -> Series:
+def series_column(node: exp.Expr, signature: str) -> Series:
+    """The series a column argument of a several-series function names, or a 400 showing ``signature``."""
     if not isinstance(node, exp.Column):
         raise BadRequest(f"write {signature} with two series columns built in one SELECT (two TIME_SERIES(...) AS …)")
     return formatted(exp.column(node.name))
 
 
 @dataclass(frozen=True)
-class _Doubled:
+class Stacked:
     """Column names of the rows read once per series: the pair's key, the side (0: first series),
     the row's tick and value."""
 
@@ -93,11 +94,11 @@ class _Doubled:
         return f"CASE WHEN {self.side} = 0 THEN {text(1)} ELSE {text(0)} END"
 
 
-def _stacked(scope: Scope, series: list[Series]) -> _Doubled:
+def stacked(scope: Scope, series: list[Series]) -> Stacked:
     """Replace the FROM by its rows once per series (those with a tick), ``side`` numbering the series."""
     if scope.select.args.get("joins") or not scope.select.args.get("from_"):
         raise BadRequest("time-series functions need exactly one table in FROM (no JOIN); use a WITH query first")
-    doubled = _Doubled(*(scope.names.fresh(part) for part in ("key", "side", "tick", "value")))
+    doubled = Stacked(*(scope.names.fresh(part) for part in ("key", "side", "tick", "value")))
     source = scope.select.args["from_"].this
     halves = []
     for side, one in enumerate(series):
@@ -113,7 +114,7 @@ def _stacked(scope: Scope, series: list[Series]) -> _Doubled:
 
 def pair(scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator | None, signature: str) -> Paired:
     """The doubled rows of two series, each row with the other series' value at its tick."""
-    rows = _stacked(scope, [_series(first, signature), _series(second, signature)])
+    rows = stacked(scope, [series_column(first, signature), series_column(second, signature)])
     key, side, tick, value = rows.key, rows.side, rows.tick, rows.value
     own = Series(tick, value, f"{key}, {side}")
     around = method.neighbours(scope, own, grid=True) if method else Neighbours((), ())
@@ -156,7 +157,7 @@ def pair(scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator |
     return Paired(key, side, tick, value, other_value, flag)
 
 
-def _group_start(rows: _Doubled, column: str, counts: dict[int, str]) -> Callable[[int], str]:
+def _group_start(rows: Stacked, column: str, counts: dict[int, str]) -> Callable[[int], str]:
     """``column`` in the other side's row that starts the row's group (its observation at or before the tick)."""
     return lambda other: (
         f"first_value({column}) OVER (PARTITION BY {rows.key}, {counts[other]} ORDER BY {rows.order(other)})"
@@ -168,7 +169,7 @@ def lower_vector(scope: Scope, node: exp.Expr) -> tuple[str, list[str], str]:
     series has, with the array of the N values (each other series' last observation at the tick)."""
     signature = "TS_VECTORN(ts1, ts2[, …, ts10])"
     found = arguments(node, signature, *range(2, 11))
-    rows = _stacked(scope, [_series(one, signature) for one in found])
+    rows = stacked(scope, [series_column(one, signature) for one in found])
     at_tick = f"PARTITION BY {rows.key}, {rows.tick}"
     values, present = [rows.value], []
     for other in range(1, len(found)):
@@ -222,21 +223,27 @@ def _a_pair(paired: Paired) -> str:
     return f"{paired.side} = 0 AND {paired.present} AND {paired.value} IS NOT NULL AND {paired.other} IS NOT NULL"
 
 
-def lower_segment_pairs(scope: Scope, node: exp.Expr) -> tuple[str, str, str]:
-    """``TS_SEG_CORRELATION(TS_SEGMENT_BY_TIME(a, w, s), TS_SEGMENT_BY_TIME(b, w, s))`` (and the distance):
-    the pairwise reducer per time window, the windows of the two series paired by their tick (IBM does not
-    say how segments pair). The window start, the aggregate and the key to group by with the start."""
-    name = function_name(node)
-    signature = f"{name}(TS_SEGMENT_BY_TIME(a, window, step), TS_SEGMENT_BY_TIME(b, window, step))"
+def paired_windows(node: exp.Expr) -> tuple[exp.Expr, exp.Expr, int, int]:
+    """The two series, the window and the step of ``TS_SEG_<X>(TS_SEGMENT_BY_TIME(a, w, s),
+    TS_SEGMENT_BY_TIME(b, w, s))``: the segments of two series, paired by their time window."""
+    signature = f"{function_name(node)}(TS_SEGMENT_BY_TIME(a, window, step), TS_SEGMENT_BY_TIME(b, window, step))"
     found = [time_windows(one) for one in arguments(node, signature, 2)]
     windows = [one for one in found if one is not None]
     if len(windows) != 2 or windows[0][1:] != windows[1][1:]:
         raise BadRequest(f"write {signature}: two time segmentations with the same window and step")
     (first, window, step), (second, _, _) = windows
-    paired = pair(scope, first, second, None, signature)
+    return first, second, window, step
+
+
+def lower_segment_pairs(scope: Scope, node: exp.Expr) -> tuple[str, str, str]:
+    """``TS_SEG_CORRELATION(TS_SEGMENT_BY_TIME(a, w, s), TS_SEGMENT_BY_TIME(b, w, s))`` (and the distance):
+    the pairwise reducer per time window, the windows of the two series paired by their tick (IBM does not
+    say how segments pair). The window start, the aggregate and the key to group by with the start."""
+    first, second, window, step = paired_windows(node)
+    paired = pair(scope, first, second, None, f"{function_name(node)}(TS_SEGMENT_BY_TIME(a, …), …)")
     scope.wrap({}, where=_a_pair(paired))
     start = time_buckets(scope, Series(paired.tick, paired.value, paired.key), window, step)
-    reduced = PAIR_REDUCERS[SEGMENT_PAIR_REDUCERS[name]].format(x=paired.value, y=paired.other)
+    reduced = PAIR_REDUCERS[SEGMENT_PAIR_REDUCERS[function_name(node)]].format(x=paired.value, y=paired.other)
     return start, reduced, paired.key
 
 
