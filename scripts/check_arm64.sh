@@ -6,7 +6,8 @@
 # in the conformance harness: CheckHealth, queries, the dashboard's P3 panel and the shipped alert
 # query over generated flow logs, with their frames decoded by the SDK and the dataplane readers,
 # then Shutdown. The real-format objects of tests/real_objects are queried too, the alert query's
-# shape included. Emulation is several times slower than native: a few minutes. The release
+# shape included, and the optional Spark client bundle of arm64 (loaded for a Spark data source, left
+# alone by DuckDB, its absence explained). Emulation is several times slower than native: a few minutes. The release
 # script runs this check; the test command does not (docs/packaging.md says why).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 launcher="$REPO/dist/${EXECUTABLE}_linux_arm64"
@@ -29,5 +30,6 @@ CLOUDSQL_RELEASE_PLATFORMS=linux_arm64 CLOUDSQL_PLUGIN_EXECUTABLE="$launcher" ti
   tests/release/test_release_package.py::test_backend_is_built_for_its_platform \
   "tests/conformance/test_conformance.py::test_conformance" \
   "tests/conformance/test_conformance.py::test_harness_reports_exactly_the_expected_checks" \
-  tests/conformance/test_flowlog_frames.py tests/real_objects/test_empty_times.py tests/real_objects/test_ibm_names.py
+  tests/conformance/test_flowlog_frames.py tests/real_objects/test_empty_times.py tests/real_objects/test_ibm_names.py \
+  tests/release/test_spark_client.py
 step "arm64 check passed in $((SECONDS - started)) s"
