@@ -58,8 +58,8 @@ SINGLE_QUERIES: dict[str, tuple[str | None, frozenset[str]]] = {
     "P6": ("rejected", frozenset()),
 }
 # The enrichment panels, compared on one data set: each costs Spark about 15 s here (the enrichment
-# functions), and the storage under them is what the other panels already cover. The generator's
-# public sources include networks the bundled data places, so every panel has rows.
+# functions), and the storage under them is what the other panels already cover. The generator's, whose
+# public sources include networks the bundled data places, so every panel has rows to compare.
 ENRICHMENT_PANELS: dict[str, tuple[str | None, frozenset[str]]] = {
     "P7": ("rejected", frozenset()),
     "P8": ("flows", frozenset()),
@@ -152,7 +152,7 @@ def test_panel_and_variable_queries(pair: Pair, name: str) -> None:
     assert_same_answer(pair, name, *SINGLE_QUERIES[name])
 
 
-@pytest.mark.parametrize("pair", ["real_objects"], indirect=True)
+@pytest.mark.parametrize("pair", ["generated"], indirect=True)
 @pytest.mark.parametrize("name", sorted(ENRICHMENT_PANELS))
 def test_enrichment_panels(pair: Pair, name: str) -> None:
     assert_same_answer(pair, name, *ENRICHMENT_PANELS[name])
