@@ -14,7 +14,7 @@ export function EnrichmentSection({ settings, onChange, errors }: SectionProps) 
         onChange={onChange}
         settingKey="geoCountryFile"
         label="Country file"
-        description="Absolute path of a CSV file on the Grafana server (network,country) used by geo_country instead of the bundled data"
+        description="Absolute path on the Grafana server of a CSV file (network,country) or a MaxMind DB file (.mmdb: Country or City) used by geo_country instead of the bundled data"
         placeholder="bundled data"
         error={errors.geoCountryFile}
       />
@@ -23,7 +23,7 @@ export function EnrichmentSection({ settings, onChange, errors }: SectionProps) 
         onChange={onChange}
         settingKey="asnFile"
         label="ASN file"
-        description="Absolute path of a CSV file (network,asn,as_name) used by asn and as_name instead of the bundled data"
+        description="Absolute path of a CSV file (network,asn,as_name) or a MaxMind DB file (.mmdb: ASN) used by asn and as_name instead of the bundled data"
         placeholder="bundled data"
         error={errors.asnFile}
       />
