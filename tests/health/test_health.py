@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -254,31 +253,6 @@ def test_invalid_settings_name_the_field(instances: InstanceManager) -> None:
     report = check(instances, {"source": "relative/path"})
     assert report.message == "settings failed: source must be an absolute folder path (got 'relative/path')"
     assert statuses(report)["credentials"] == "skipped"
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A server that accepts connections and never answers: a hung IAM or COS endpoint."""
-    server = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 def test_hung_iam_endpoint_does_not_hang_the_check(

@@ -9,6 +9,7 @@ tell (plain files, the Data Engine service), and plans made without reading a si
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,17 @@ def test_duckdb_plans_without_reading(bucket: tuple[PluginProcess, Path]) -> Non
     assert status == 200 and answer["engine"] == "duckdb"
     assert "Hash Group By" in answer["plan"] and "Parquet" in answer["plan"], answer["plan"]
     assert bucket[0].metric("cloudsql_cos_ts_source_objects_total") == before
+
+
+def test_a_listing_that_does_not_answer_in_time_is_inexact(
+    bucket: tuple[PluginProcess, Path], silent_endpoint: str
+) -> None:
+    """The editor asks on every edit: a hung COS endpoint gives an inexact estimate at the deadline, never a hang."""
+    json_data = {"source": "cos://us-south/flows/x/", "cosEndpoint": silent_endpoint, "authType": "none",
+                 "allowAnonymous": True}
+    started = time.monotonic()
+    status, answer = ask(bucket, "estimate", body(), datasource_context(json_data, uid="silent-listing"))
+    assert status == 200 and not answer["exact"], answer
+    assert (answer["objects"], answer["bytes"]) == (0, 0)
+    assert "took longer than 5 s" in " ".join(answer["notes"]), answer["notes"]
+    assert 4.5 <= time.monotonic() - started < 9

@@ -10,6 +10,8 @@ query would get (``settings/budget.py``) and whether the same check the run make
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +32,9 @@ ESTIMATE_DEADLINE_S = 5.0  # the editor asks on every edit: a slow listing must 
 PLAN_DEADLINE_S = 30.0
 # The editor asks again on every edit and range change: the same SQL is translated once.
 _PREPARED = PreparedSqlMemo(prepare_sql)
+# Listings run here so the deadline holds even while a request to a hung endpoint blocks (a socket read
+# the cancel token cannot interrupt); two threads bound what hung endpoints can hold at once.
+_LISTINGS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="estimate")
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,11 @@ def estimate(asked: Asked, cache: ResultCache) -> dict[str, Any]:
     try:
         job, key = _job(asked, token)
         request = engine_request(job, token)
+        listing = _LISTINGS.submit(job.instance.engine.estimate, request)
         try:
-            found = job.instance.engine.estimate(request)
-        except (DownstreamTimeout, QueryCancelled):
+            found = listing.result(timeout=max(0.0, ESTIMATE_DEADLINE_S - (time.monotonic() - began)))
+        except (DownstreamTimeout, QueryCancelled, FutureTimeout):
+            token.cancel()
             found = inexact(
                 f"listing the source took longer than {ESTIMATE_DEADLINE_S:g} s, so nothing is counted; the query "
                 "itself lists for as long as its timeout allows"
