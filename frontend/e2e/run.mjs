@@ -14,6 +14,7 @@ import configSpecs from './specs/configEditor.mjs';
 import builtModuleSpecs from './specs/builtModule.mjs';
 import querySpecs from './specs/queryEditor.mjs';
 import realBackendEditorSpecs from './specs/realBackendEditors.mjs';
+import realBackendKnowBeforeSpecs from './specs/realBackendKnowBefore.mjs';
 import realBackendQuerySpecs from './specs/realBackend.mjs';
 
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,7 +27,7 @@ const SPEC_TIMEOUT_MS = 60000;
 // React major in REACT_MAJORS (default "18 19": React 18 with Grafana 12.4's packages, React 19 with 13.2's).
 const only = process.argv.slice(2);
 const reactMajors = (process.env.REACT_MAJORS ?? '18 19').split(/[\s,]+/).filter(Boolean);
-const realBackendSpecs = [...realBackendQuerySpecs, ...realBackendEditorSpecs];
+const realBackendSpecs = [...realBackendQuerySpecs, ...realBackendEditorSpecs, ...realBackendKnowBeforeSpecs];
 const specs = [...querySpecs, ...configSpecs, ...builtModuleSpecs, ...realBackendSpecs].filter(
   (spec) => only.length === 0 || only.some((part) => spec.name.includes(part))
 );

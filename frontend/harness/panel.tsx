@@ -1,6 +1,15 @@
 import React from 'react';
 
-import { AdHocVariableFilter, CoreApp, DataFrame, DataQueryRequest, DataQueryResponse, dateTime } from '@grafana/data';
+import {
+  AdHocVariableFilter,
+  CoreApp,
+  DataFrame,
+  DataQueryRequest,
+  DataQueryResponse,
+  dateTime,
+  mapInternalLinkToExplore,
+} from '@grafana/data';
+import { getTemplateSrv } from '@grafana/runtime';
 import { Alert } from '@grafana/ui';
 
 import type { DataSource } from '../src/datasource';
@@ -72,6 +81,36 @@ function LogLines({ frame }: { frame: DataFrame }) {
   );
 }
 
+/**
+ * The data links of a frame's fields as anchors: an internal link becomes the Explore URL Grafana
+ * makes of it (@grafana/data's mapInternalLinkToExplore, with the panel's range), as a panel's link
+ * menu would offer it.
+ */
+function DataLinks({ frame }: { frame: DataFrame }) {
+  const templateSrv = getTemplateSrv();
+  const links = frame.fields.flatMap((field) =>
+    (field.config.links ?? []).map((link) =>
+      link.internal
+        ? mapInternalLinkToExplore({ link, internalLink: link.internal, scopedVars: {}, range, field, replaceVariables: templateSrv.replace.bind(templateSrv) })
+        : { title: link.title, href: link.url }
+    )
+  );
+  if (links.length === 0) {
+    return null;
+  }
+  return (
+    <ul data-testid="data-links">
+      {links.map((link, index) => (
+        <li key={index}>
+          <a data-testid="data-link" href={link.href}>
+            {link.title}
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** The frames of a query response as plain tables (logs frames as log lines), or its errors. */
 export function QueryResult({ response }: { response: DataQueryResponse }) {
   const errors = response.errors ?? (response.error ? [response.error] : []);
@@ -86,26 +125,29 @@ export function QueryResult({ response }: { response: DataQueryResponse }) {
         frame.meta?.preferredVisualisationType === 'logs' ? (
           <LogLines key={index} frame={frame} />
         ) : (
-          <table key={index} data-testid="result-frame" data-name={frame.name ?? ''} style={{ marginTop: 8 }}>
-            <thead>
-              <tr>
-                {frame.fields.map((field) => (
-                  <th key={field.name} style={{ paddingRight: 16, textAlign: 'left' }}>
-                    {field.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {Array.from({ length: frame.length }, (_, row) => (
-                <tr key={row}>
+          <React.Fragment key={index}>
+            <table data-testid="result-frame" data-name={frame.name ?? ''} style={{ marginTop: 8 }}>
+              <thead>
+                <tr>
                   {frame.fields.map((field) => (
-                    <td key={field.name}>{String(field.values[row])}</td>
+                    <th key={field.name} style={{ paddingRight: 16, textAlign: 'left' }}>
+                      {field.name}
+                    </th>
                   ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {Array.from({ length: frame.length }, (_, row) => (
+                  <tr key={row}>
+                    {frame.fields.map((field) => (
+                      <td key={field.name}>{String(field.values[row])}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <DataLinks frame={frame} />
+          </React.Fragment>
         )
       )}
     </section>
