@@ -259,3 +259,17 @@ def test_segment_measures(obs: duckdb.DuckDBPyConnection, name: str) -> None:
     rows = _run(obs, ts_cases.segment_measure_sql(name))
     found = ts_cases.flat_segment_arrays(rows) if name == "TS_SEG_CROSS_CORRELATION" else rows
     close(found, ts_cases.expected_segment_measure(name))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        ts_cases.SELECTED_SQL,
+        'SELECT k, ts FROM obs USING TIME_SERIES_FORMAT(key="k", timetick="t", value="v") IN ts',
+        "SELECT k, TIME_SERIES(TS_TIMESTAMP(t), v) AS ts FROM obs GROUP BY k",
+    ],
+    ids=["from_a_with_query", "format", "creation"],
+)
+def test_series_selected_directly(obs: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """IBM shows a selected series as its list of observations: one row per key."""
+    close(_run(obs, sql), ts_cases.expected_selected())

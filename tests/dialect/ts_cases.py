@@ -623,3 +623,11 @@ def expected_segment_measure(name: str) -> list[tuple[object, ...]]:
 def flat_segment_arrays(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """(key, start, array) rows as (key, start, index, element) rows."""
     return [(key, start, *flat[1:]) for key, start, values in rows for flat in flat_arrays([(key, values)])]
+
+
+SELECTED_SQL = SERIES_CTE + "SELECT k, ts FROM series"
+
+
+def expected_selected() -> list[tuple[object, ...]]:
+    """A series column in the final SELECT: per key, its observations as (tick, value) structs in series order."""
+    return [(key, [{"tick": t, "value": v} for t, v in series]) for key, series in SERIES.items()]

@@ -150,3 +150,8 @@ def test_segment_measures(engines: dict[str, Engine], engine: str, name: str) ->
     rows = _rows(engines[engine], ts_cases.segment_measure_sql(name))
     found = ts_cases.flat_segment_arrays(rows) if name == "TS_SEG_CROSS_CORRELATION" else rows
     close(found, ts_cases.expected_segment_measure(name))
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_series_selected_directly(engines: dict[str, Engine], engine: str) -> None:
+    close(_rows(engines[engine], ts_cases.SELECTED_SQL), ts_cases.expected_selected())

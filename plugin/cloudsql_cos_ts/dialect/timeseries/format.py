@@ -88,6 +88,7 @@ def _build(select: exp.Select, names: Names, built: dict[str, dict[str, str]]) -
     columns = {hidden(part, series).name: parts[part] for series, parts in built.items() for part in _PARTS}
     Scope(select, names).wrap(columns, where=condition)
     series_names = {series.lower() for series in built}
+    names.series |= series_names
     items: list[exp.Expr] = []
     for item in select.expressions:
         if isinstance(item, exp.Column) and item.name.lower() in series_names:

@@ -35,6 +35,7 @@ from cloudsql_cos_ts.dialect.timeseries.pairs import (
 )
 from cloudsql_cos_ts.dialect.timeseries.refused import refusal
 from cloudsql_cos_ts.dialect.timeseries.segments import deviation_of, segments_of, time_windows
+from cloudsql_cos_ts.dialect.timeseries.selected import lower_selected_series
 from cloudsql_cos_ts.dialect.timeseries.sql import (
     Names,
     Scope,
@@ -237,6 +238,8 @@ def lower_time_series(tree: exp.Expr) -> exp.Expr:
         _lower_pair_reducers(scope)
         lower_describe(scope)
         lower_warping(scope)
+    if isinstance(tree, exp.Select):
+        lower_selected_series(tree, names)
     for node in tree.find_all(exp.Anonymous):
         name = function_name(node)
         if name == TS_FORMAT_MARKER:

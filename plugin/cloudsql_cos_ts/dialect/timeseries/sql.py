@@ -135,6 +135,7 @@ class Names:
 
     def __init__(self) -> None:
         self.count = 0
+        self.series: set[str] = set()  # the series built anywhere in the query, lower case
 
     def fresh(self, part: str) -> str:
         self.count += 1
