@@ -1,6 +1,6 @@
 """IBM time-series queries, as the plugin lowers them, against the plain SQL a person would write instead.
 
-Usage: ``.venv/bin/python bench/ts_functions.py [--data DIR] [--reps N] [--threads T]``. W1's set
+Usage: ``.venv/bin/python bench/ts_functions.py [--data DIR] [--reps N] [--threads T] [--only TEXT]``. W1's set
 (10 vNICs x 7 days, ~1.08M records; generated into ``--data`` on first use) is read from one Parquet
 copy of ``FLOW_FLAT`` (``w1_raw.py``), so the figures compare the SQL, not the reading of objects.
 Both members of a pair are written in IBM's dialect and translated by the plugin, then run on one
@@ -55,6 +55,17 @@ PAIRS: dict[str, tuple[str, str]] = {
         _SERIES + "SELECT action, TS_EXPLODE(TS_ZSCORE(ts, 5000, 2000)) AS (tt, value) FROM series",
         _TICKS + "SELECT action, t, (v - 5000) / 2000 FROM obs",
     ),
+    "align of two series": (
+        "WITH pairs AS (SELECT action, TIME_SERIES(TS_TIMESTAMP(start_time), bytes_from_initiator) AS a, "
+        "TIME_SERIES(TS_TIMESTAMP(end_time), bytes_from_target) AS b FROM FLOW_FLAT GROUP BY action) "
+        "SELECT action, TS_EXPLODE(TS_LEFT_ALIGN(a, b, TS_INTERPOLATOR_PREV(0))) AS (tt, x, y) FROM pairs",
+        "WITH u AS (SELECT action, unix_millis(to_timestamp(start_time)) AS t, bytes_from_initiator AS v, 0 AS side "
+        "FROM FLOW_FLAT UNION ALL SELECT action, unix_millis(to_timestamp(end_time)), bytes_from_target, 1 "
+        "FROM FLOW_FLAT), w AS (SELECT action, t, v, side, last_value(CASE WHEN side = 1 THEN named_struct('v', v) "
+        "END, true) OVER (PARTITION BY action ORDER BY t, side DESC, v ASC NULLS LAST ROWS BETWEEN UNBOUNDED "
+        "PRECEDING AND CURRENT ROW) AS b FROM u WHERE t IS NOT NULL) "
+        "SELECT action, t, v, CASE WHEN b IS NULL THEN 0 ELSE b.v END FROM w WHERE side = 0",
+    ),
     "difference": (
         _SERIES + "SELECT action, TS_EXPLODE(TS_DIFF(ts)) AS (tt, value) FROM series",
         _TICKS + ", d AS (SELECT action, t, v - lag(v) OVER (PARTITION BY action ORDER BY t, v) AS dv, "
@@ -81,6 +92,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", help="run only the queries whose name contains this text")
     args = parser.parse_args()
     ensure_data(args.data)
     connection = duckdb.connect()
@@ -89,6 +101,8 @@ def main() -> None:
     connection.execute(parquet_view(parquet_copy(args.data, args.threads, "4GB")))
     print(f"{'query':34} {'TS (s)':>8} {'plain (s)':>9} {'ratio':>6} {'rows':>8}")
     for name, (ts_sql, plain_sql) in PAIRS.items():
+        if args.only and args.only not in name:
+            continue
         lowered = translate(ts_sql, dialect="duckdb").sql
         ts_seconds, ts_rows = _timed(connection, lowered, args.reps)
         plain_seconds, plain_rows = _timed(connection, translate(plain_sql, dialect="duckdb").sql, args.reps)
