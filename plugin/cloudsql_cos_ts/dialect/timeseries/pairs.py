@@ -77,8 +77,8 @@ def series_column(node: exp.Expr, signature: str) -> Series:
 
 @dataclass(frozen=True)
 class Stacked:
-    """Column names of the rows read once per series: the pair's key, the side (0: first series),
-    the row's tick and value."""
+    """Column names of the rows read once per series: the series key, the side (which series: 0 is the
+    first), the row's tick and value."""
 
     key: str
     side: str
@@ -98,18 +98,18 @@ def stacked(scope: Scope, series: list[Series]) -> Stacked:
     """Replace the FROM by its rows once per series (those with a tick), ``side`` numbering the series."""
     if scope.select.args.get("joins") or not scope.select.args.get("from_"):
         raise BadRequest("time-series functions need exactly one table in FROM (no JOIN); use a WITH query first")
-    doubled = Stacked(*(scope.names.fresh(part) for part in ("key", "side", "tick", "value")))
+    rows = Stacked(*(scope.names.fresh(part) for part in ("key", "side", "tick", "value")))
     source = scope.select.args["from_"].this
     halves = []
     for side, one in enumerate(series):
-        parts = {doubled.key: one.key, doubled.side: str(side), doubled.tick: one.tick, doubled.value: one.value}
+        parts = {rows.key: one.key, rows.side: str(side), rows.tick: one.tick, rows.value: one.value}
         half = exp.select(exp.Star(), *(spark(text).as_(name) for name, text in parts.items()))
         halves.append(half.from_(source.copy()).where(spark(f"{one.tick} IS NOT NULL"), copy=False))
     union: exp.Query = halves[0]
     for half in halves[1:]:
         union = exp.union(union, half, distinct=False)
     scope.select.args["from_"].set("this", union.subquery(source.alias_or_name or "__ts_source"))
-    return doubled
+    return rows
 
 
 def pair(scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator | None, signature: str) -> Paired:
