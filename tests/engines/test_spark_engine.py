@@ -122,7 +122,8 @@ def test_cancel_interrupts_the_operation_on_the_server(spark: Engine, reason: st
     assert time.monotonic() - began < 10
 
 
-def test_unreachable_server_is_502_soon_and_never_shows_the_token(tmp_path: Path) -> None:
+def test_a_refused_server_is_502_at_once_naming_the_address_and_never_the_token(tmp_path: Path) -> None:
+    """A refused connection is not retried (engines/spark/retries.py): it took about 6 s of back-off before."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -135,11 +136,11 @@ def test_unreachable_server_is_502_soon_and_never_shows_the_token(tmp_path: Path
     began = time.monotonic()
     with pytest.raises(DownstreamError) as caught:
         engine.health(CancelToken())
-    assert time.monotonic() - began < 30
+    assert time.monotonic() - began < 2  # one connection attempt; slack for a busy machine
     assert "tok-secret-123" not in caught.value.message
     assert caught.value.message == (
-        "the Spark Connect server failed or cannot be reached: gRPC status UNAVAILABLE; check sparkUrl and that "
-        "the server is running"
+        f"the Spark Connect server at 127.0.0.1:{port} cannot be reached: the connection was refused; check "
+        "sparkUrl's host and port and that the server is running"
     )
     engine.close()
 

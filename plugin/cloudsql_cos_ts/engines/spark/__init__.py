@@ -1,7 +1,8 @@
 """The Spark engine: the plugin's SQL on any Spark 4.x cluster through Spark Connect.
 
-``client.py`` loads the optional pyspark client, ``sessions.py`` leases Spark Connect sessions,
-``schema.py`` and ``source.py`` give Spark the same FLOW / FLOW_FLAT / __SOURCE relations as DuckDB,
+``client.py`` loads the optional pyspark client, ``retries.py`` bounds its retries (none for a refused
+connection), ``sessions.py`` leases Spark Connect sessions, ``schema.py`` and ``source.py`` give Spark
+the same FLOW / FLOW_FLAT / __SOURCE relations as DuckDB,
 ``s3a.py`` gives its sessions the datasource's COS settings, ``external.py`` reads ``cos://… STORED AS``
 locations, ``errors.py`` maps Spark's failures to the plugin's errors, ``enrich.py`` registers the
 enrichment functions, ``engine.py`` ties them together.

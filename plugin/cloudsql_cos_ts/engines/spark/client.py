@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from cloudsql_cos_ts.engines.spark.retries import refusal_aware_policy
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.secret import Secret
 
@@ -91,9 +92,7 @@ class Pyspark:
     def open(self, url: str, token: Secret) -> Session:
         """A new Spark Connect session (its own temporary views) on ``url`` with ``token``."""
         session: Session = self.builder.remote(connect_url(url, token)).create()
-        # pyspark retries an unreachable server for ten minutes by default; a dashboard panel should
-        # hear within seconds that Spark is down (about 6 s of retries here).
-        session.client.set_retry_policies([self.retry_policy(max_retries=5, initial_backoff=200, max_backoff=2000)])
+        session.client.set_retry_policies([refusal_aware_policy(self.retry_policy)])
         return session
 
 

@@ -156,7 +156,7 @@ class SparkEngine:
         except PluginError:
             raise
         except Exception as exc:
-            raise map_spark_error(exc, self._pyspark, cancel, self._timeout_s) from None
+            raise map_spark_error(exc, self._pyspark, cancel, self._timeout_s, self._address) from None
 
     def health(self, cancel: CancelToken) -> str:
         with self._watched(cancel) as session:

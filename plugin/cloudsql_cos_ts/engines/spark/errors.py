@@ -1,7 +1,8 @@
 """Spark's failures as the plugin's errors: the user's SQL is a 400, Spark being away a 502.
 
 Messages keep Spark's own text (error class, position, suggestion) but not the server's JVM stack
-trace and not the analysed plan pyspark appends, which are long and may quote data. A failure of
+trace and not the analysed plan pyspark appends, which are long and may quote data. A refused
+connection names the address (host and port only), as it is the one thing to check. A failure of
 the gRPC channel itself is named by its status code only: its text is the transport's debug string
 (addresses, internal state), nothing a Grafana user can act on. A failure of S3A reading COS arrives
 the same way but names what went wrong (access denied, no such bucket, endpoint unreachable), so it
@@ -15,6 +16,7 @@ import re
 
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.spark.client import Pyspark
+from cloudsql_cos_ts.engines.spark.retries import connection_refused
 from cloudsql_cos_ts.errors import BadRequest, DownstreamError, PluginError
 
 _MESSAGE_LIMIT = 2000
@@ -69,10 +71,18 @@ def _storage_failure(exc: BaseException) -> DownstreamError | None:
     return DownstreamError(f"Spark could not read COS through S3A ({hint}): {detail}")
 
 
-def map_spark_error(exc: Exception, pyspark: Pyspark, cancel: CancelToken, timeout_s: float) -> PluginError:
-    """The plugin error for a failure of a Spark call made while ``cancel`` was watching it."""
+def map_spark_error(
+    exc: Exception, pyspark: Pyspark, cancel: CancelToken, timeout_s: float, address: str
+) -> PluginError:
+    """The plugin error for a failure of a Spark call to ``address`` (host:port, never the token) made
+    while ``cancel`` was watching it."""
     if cancel.is_cancelled():
         return stopped_error(cancel, timeout_s)
+    if connection_refused(exc):  # not retried (retries.py): say at once where nothing listens
+        return DownstreamError(
+            f"the Spark Connect server at {address} cannot be reached: the connection was refused; check "
+            "sparkUrl's host and port and that the server is running"
+        )
     if isinstance(exc, (pyspark.analysis_error, *pyspark.user_errors)):
         return BadRequest(f"Spark SQL error: {spark_message(exc)}")
     storage = _storage_failure(exc)
