@@ -169,6 +169,11 @@ export default [
       assert.ok(rejected > 0, 'the sample has flows rejected on port 22');
       assert.equal(frame.rows.length, rejected);
       assert.ok(frame.rows.every((row) => row[action] === 'rejected' && row[port] === '22'), frame.columns.join(', '));
+      // The page the run's screenshot shows: the series and their links (a full-page shot of hundreds
+      // of 40-column rows takes longer than the spec).
+      await openQueryView(page, baseUrl, { query: SERIES_QUERY });
+      await runQuery(page, () => page.getByRole('button', { name: 'Run query' }).click());
+      await page.getByTestId('data-link').first().waitFor({ timeout: LOAD_TIMEOUT_MS });
     },
   },
   {
