@@ -62,3 +62,14 @@ def test_not_a_flow_log_key(bad: str) -> None:
 def test_hour_helpers() -> None:
     assert hour_suffix(datetime(2024, 3, 5, 7, 59, tzinfo=UTC)) == "year=2024/month=03/day=05/hour=07/"
     assert stream_id_for(datetime(2024, 3, 5, 7, 0, 12, tzinfo=UTC)) == "20240305T070012Z"
+
+
+def test_keys_of_one_stream_folder_share_its_parsed_values() -> None:
+    """The folder is parsed once (memoised); each key still gets its own sequence number."""
+    first, later = parse_key(REAL_KEY), parse_key(REAL_KEY.replace("00000012.gz", "00000013.gz"))
+    assert first is not None and later is not None
+    assert (first.sequence, later.sequence) == (12, 13)
+    assert later.vnic is first.vnic and later.hour_start == first.hour_start
+    assert parse_key(REAL_KEY.replace("record-type=ingress", "record-type=egress")) == FlowLogKey(
+        first.vnic._replace(record_type="egress"), first.hour_start, first.stream_id, 12
+    )
