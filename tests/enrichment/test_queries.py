@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, RELATIONS
 from cloudsql_cos_ts.health.check import check_health
 from tests.engines.inprocess import InProcessPlugin
 from tests.enrichment.samples import ASNS, COUNTRIES, write_mmdb_files, write_user_files
@@ -197,3 +198,8 @@ def test_adhoc_filters_apply_to_flow_enriched(bundled: InProcessPlugin, key: str
     answer = bundled.run(data_query("A", model, from_ms=FROM_MS, to_ms=TO_MS))["A"]
     assert answer.status == 200, answer.error
     assert answer.frames[0].to_pylist() == [{"initiator_ip": ip, "initiator_country": code}]
+
+
+def test_describe_flow_enriched_lists_every_column(bundled: InProcessPlugin) -> None:
+    described = rows(bundled, "DESCRIBE(FLOW_ENRICHED)")
+    assert [row["name"] for row in described] == [name for name, _ in RELATIONS[FLOW_ENRICHED]]
