@@ -61,9 +61,11 @@ def wrapped(cause: BaseException) -> Exception:
         (wrapped(RpcFailure(grpc.StatusCode.UNAVAILABLE, REFUSED)), False, True),
         (RpcFailure(grpc.StatusCode.UNAVAILABLE, RESET), True, False),  # a server that went away: retried
         (RpcFailure(grpc.StatusCode.INVALID_ARGUMENT, "bad plan"), False, False),  # pyspark never retries it
+        # the server answered: S3A could not connect to COS, which is no refusal by the Spark server
+        (wrapped(RpcFailure(grpc.StatusCode.INTERNAL, "(java.net.ConnectException) Connection refused")), False, False),
         (ValueError("Connection refused"), False, False),  # not gRPC's: pyspark does not retry it either
     ],
-    ids=["refused", "refused-wrapped", "unavailable", "invalid-argument", "not-grpc"],
+    ids=["refused", "refused-wrapped", "unavailable", "invalid-argument", "server-quotes-a-refusal", "not-grpc"],
 )
 def test_refusals_are_not_retried_and_the_rest_as_pyspark_decides(
     failure: BaseException, retried: bool, refused: bool

@@ -15,17 +15,24 @@ from typing import Any
 MAX_RETRIES = 5
 INITIAL_BACKOFF_MS = 200
 MAX_BACKOFF_MS = 2000
-# gRPC's text for a refused TCP connection (its status is UNAVAILABLE, like any unreachable server).
+# gRPC's status and text for a refused TCP connection (UNAVAILABLE, like any unreachable server).
+_UNAVAILABLE = "UNAVAILABLE"
 _REFUSED = "Connection refused"
 
 
 def connection_refused(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what it wraps) is gRPC's failure to connect because the address refused."""
+    """Whether ``exc`` (or what it wraps) is gRPC's failure to connect because the address refused.
+
+    The status matters as much as the text: an error the server answered (status INTERNAL, say) may
+    quote a refusal of its own, such as S3A's ``java.net.ConnectException: Connection refused`` when
+    COS is unreachable from the cluster, and that is no reason to think the Spark server is away.
+    """
     seen: BaseException | None = exc
     while seen is not None:
-        details = getattr(seen, "details", None)
-        if callable(details) and _REFUSED in str(details() or ""):
-            return True
+        code, details = getattr(seen, "code", None), getattr(seen, "details", None)
+        if callable(code) and callable(details):
+            status = code()
+            return str(getattr(status, "name", status)) == _UNAVAILABLE and _REFUSED in str(details() or "")
         seen = seen.__cause__ or seen.__context__
     return False
 
