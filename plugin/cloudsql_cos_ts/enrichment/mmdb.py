@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import maxminddb
-
 from cloudsql_cos_ts.errors import BadRequest
 
 Extract = Callable[[Mapping[str, Any]], tuple[object, ...] | None]
@@ -43,6 +41,8 @@ def autonomous_system(record: Mapping[str, Any]) -> tuple[object, ...] | None:
 
 def networks(setting: str, path: Path, extract: Extract) -> Iterator[tuple[int, int, int, tuple[object, ...]]]:
     """(IP version, first address, last address, values) per network whose record has the fields."""
+    import maxminddb  # only a datasource with a .mmdb file needs the reader (and its C extension)
+
     try:
         with maxminddb.open_database(str(path)) as reader:
             for network, record in reader:
