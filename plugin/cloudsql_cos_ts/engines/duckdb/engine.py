@@ -30,9 +30,10 @@ import pyarrow as pa
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
+from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, enriched_view, register_key_functions
 from cloudsql_cos_ts.engines.duckdb.source import SourceRelations
 from cloudsql_cos_ts.enrichment.data import load
-from cloudsql_cos_ts.enrichment.view import enriched_select, enriches, source_relations
+from cloudsql_cos_ts.enrichment.view import columns_read, enriches, source_relations
 from cloudsql_cos_ts.errors import (
     BadRequest,
     DownstreamError,
@@ -107,6 +108,8 @@ class DuckDBEngine:
         # Warm queries open the same ingest-cache Parquet files again and again: keep their footers.
         self._conn.execute("SET parquet_metadata_cache = true")
         register_functions(self._conn, self._enrichment)
+        register_key_functions(self._conn)
+        self._lookups = LookupTables()
         self._conn.execute("SET enable_external_access = false")
         self._conn.execute("SET lock_configuration = true")
 
@@ -201,7 +204,8 @@ class DuckDBEngine:
         if unknown:
             raise _unknown_relations(unknown, available={*request.tables, *RELATIONS}, has_source=True)
         if enriched:
-            relations.views[FLOW_ENRICHED] = enriched_select(quote_identifier(FLOW_FLAT))
+            self._lookups.ensure(cursor, load(self._enrichment))
+            relations.views[FLOW_ENRICHED] = enriched_view(quote_identifier(FLOW_FLAT), columns_read(request.sql))
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
         relations.damaged += external.damaged
