@@ -54,6 +54,16 @@ def _single_object_store(tmp_path: Path, week_set: WeekSet) -> tuple[LocalStore,
     return store, _objects(store)[0], target
 
 
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) + 3, (3 << 20) + 1])
+def test_local_reads_return_whole_files_of_any_size(tmp_path: Path, week_set: WeekSet, size: int) -> None:
+    """Empty, tiny and multi-megabyte files come back whole, equal to the store's own read."""
+    store, obj, target = _single_object_store(tmp_path, week_set)
+    body = os.urandom(size)
+    target.write_bytes(body)
+    ((read, data),) = fetch_objects(store, [obj], CancelToken())
+    assert data == body and (data, read.etag) == store.get(obj.key)
+
+
 def test_a_symbolic_link_in_place_of_an_object_is_refused(tmp_path: Path, week_set: WeekSet) -> None:
     store, obj, target = _single_object_store(tmp_path, week_set)
     secret = tmp_path / "outside.gz"

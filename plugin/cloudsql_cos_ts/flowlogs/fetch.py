@@ -104,9 +104,22 @@ def _read_in_folder(store: LocalStore, obj: SourceObject, folder: int, name: str
         raise NotFound(f"no file {obj.key!r} in the folder {store.root}") from None
     except OSError as exc:
         raise DownstreamError(f"cannot read {obj.key!r} in the folder {store.root}: {exc.strerror}") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        etag = local_etag(os.fstat(handle.fileno()))
-        return _with_etag(obj, etag), handle.read()
+    try:
+        stat = os.fstat(descriptor)
+        return _with_etag(obj, local_etag(stat)), _read_all(descriptor, stat.st_size)
+    finally:
+        os.close(descriptor)
+
+
+def _read_all(descriptor: int, size: int) -> bytes:
+    """The file's bytes with plain ``read`` calls: a file object per flow-log object cost more than the read.
+
+    Reads until the end, so a file that grew since ``fstat`` is still read whole.
+    """
+    parts: list[bytes] = []
+    while chunk := os.read(descriptor, size + 1 if not parts else 1 << 20):
+        parts.append(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _with_etag(obj: SourceObject, etag: str) -> SourceObject:
