@@ -43,7 +43,11 @@ def test_keys_cannot_leave_the_root(store: LocalStore, key: str) -> None:
         store.get(key)
 
 
-def test_symlink_out_of_the_root_is_refused(store: LocalStore, tmp_path: Path) -> None:
-    os.symlink(tmp_path / "secret.txt", store.root / "link.txt")
+@pytest.mark.parametrize("target", ["secret.txt", "root-sibling/secret.txt"])
+def test_symlink_out_of_the_root_is_refused(store: LocalStore, tmp_path: Path, target: str) -> None:
+    """Also into a sibling folder whose name starts with the root's (``root-sibling`` beside ``root``)."""
+    (tmp_path / target).parent.mkdir(exist_ok=True)
+    (tmp_path / target).write_text("outside")
+    os.symlink(tmp_path / target, store.root / "link.txt")
     with pytest.raises(BadRequest):
         store.get("link.txt")
