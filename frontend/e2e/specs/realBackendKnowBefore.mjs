@@ -49,6 +49,17 @@ function interpolate(text, values) {
   return text.replace(/\$\{([\w.]+)\}/g, (whole, name) => values[name] ?? whole);
 }
 
+/** GET or PUT the provisioned datasource on the host (as Grafana's datasource page does). */
+async function datasourceApi(host, method, body) {
+  const answer = await fetch(`${host.url}/api/datasources/uid/${DATASOURCE_UID}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  assert.equal(answer.status, 200, await answer.clone().text());
+  return answer.json();
+}
+
 /** The sample objects (every file the generator wrote: the page's range covers them all) and their bytes. */
 async function sampleObjects(flowlogsDir) {
   const entries = await readdir(flowlogsDir, { withFileTypes: true, recursive: true });
@@ -106,6 +117,20 @@ export default [
       const cached = page.locator('[data-testid="query-estimate"][data-status="done"]');
       await cached.waitFor({ timeout: LOAD_TIMEOUT_MS });
       assert.match(await cached.textContent(), / · result cached/);
+
+      // With a budget of 10 objects per query, the same query is over it: the line warns and says why.
+      const stored = await datasourceApi(host, 'GET');
+      await datasourceApi(host, 'PUT', { ...stored, jsonData: { ...stored.jsonData, queryLimitObjects: 10 } });
+      try {
+        await openQueryView(page, baseUrl, { query: { refId: 'A', rawSql: COUNT_SQL, format: 'table' } });
+        const over = page.locator('[data-testid="query-estimate"][data-status="over-budget"]');
+        await over.waitFor({ timeout: LOAD_TIMEOUT_MS });
+        assert.equal(await page.getByTestId('query-estimate-budget').textContent(), 'Over the query budget of 10 objects: the query will be refused.');
+        assert.match(await over.textContent(), /queryLimitObjects/, "the backend's note names the setting");
+        await over.screenshot({ path: `${screenshotDir}/estimate-over-budget.png` });
+      } finally {
+        await datasourceApi(host, 'PUT', { ...stored, jsonData: stored.jsonData });
+      }
     },
   },
   {
