@@ -176,8 +176,18 @@ def test_exploded_columns_are_epoch_ms_and_double(obs: duckdb.DuckDBPyConnection
             "TS_SEG_DTW(TS_SEGMENT_BY_TIME(ts, 1000, 1000))",
             "write TS_SEG_DTW(TS_SEGMENT_BY_TIME(a, window, step), TS_SEGMENT_BY_TIME(b, window, step))",
         ),
-        ("TS_SEG_DL(TS_SEGMENT(ts, 2, 1))", "TS_SEG_DL is not supported: IBM never documented which Damerau"),
-        ("TS_SEG_AUTO_CORRELATION(TS_SEGMENT(ts, 2, 1))", "TS_SEG_AUTO_CORRELATION is not supported: IBM never"),
+        (
+            "TS_SEG_DL(TS_SEGMENT(ts, 2, 1))",
+            "write TS_SEG_DL(TS_SEGMENT_BY_TIME(a, window, step), TS_SEGMENT_BY_TIME(b, window, step))",
+        ),
+        (
+            "TS_SEG_AUTO_CORRELATION(TS_SEGMENT(ts, 2, 1))",
+            "write TS_SEG_AUTO_CORRELATION(TS_SEGMENT_BY_TIME(ts, window, step))",
+        ),
+        (
+            "TS_SEG_FFT(TS_SEGMENT_BY_TIME(ts, 1000, 1000))",
+            "write TS_SEG_FFT(TS_SEGMENT_BY_TIME(ts, window, step), dir)",
+        ),
         ("TS_LEFT_JOIN(ts, upper(k), TS_INTERPOLATOR_PREV(0))", "with two series columns built in one SELECT"),
         (
             "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, v, 1000))",

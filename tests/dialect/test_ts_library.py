@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from cloudsql_cos_ts.dialect import translate
-from cloudsql_cos_ts.dialect.timeseries import warping
+from cloudsql_cos_ts.dialect.timeseries import arrays
+from cloudsql_cos_ts.errors import BadRequest
 from tests.dialect import ts_cases, ts_python
 from tests.dialect.ts_python import Series
 
@@ -234,7 +235,7 @@ def test_dtw(obs: duckdb.DuckDBPyConnection) -> None:
 
 def test_dtw_above_the_cell_bound_is_null(obs: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pair whose cost matrix exceeds MAX_CELLS gets NULL, the others their distance."""
-    monkeypatch.setattr(warping, "MAX_CELLS", 30)
+    monkeypatch.setattr(arrays, "MAX_CELLS", 30)
     expected = [(key, None if key in ("a", "b") else distance) for key, distance in ts_cases.expected_dtw()]
     close(_run(obs, ts_cases.DTW_SQL), expected)
 
@@ -257,8 +258,67 @@ def test_sibling_cross_correlation_example(obs: duckdb.DuckDBPyConnection) -> No
 @pytest.mark.parametrize("name", sorted(ts_cases.SEGMENT_MEASURES))
 def test_segment_measures(obs: duckdb.DuckDBPyConnection, name: str) -> None:
     rows = _run(obs, ts_cases.segment_measure_sql(name))
-    found = ts_cases.flat_segment_arrays(rows) if name == "TS_SEG_CROSS_CORRELATION" else rows
+    found = ts_cases.flat_segment_arrays(rows) if name in ts_cases.ARRAY_MEASURES else rows
     close(found, ts_cases.expected_segment_measure(name))
+
+
+def test_series_measures(obs: duckdb.DuckDBPyConnection) -> None:
+    """TS_DL, TS_SBD, TS_AUTO_CORRELATION and TS_FFT both ways, per key, in one query."""
+    close(ts_cases.flat_measures(_run(obs, ts_cases.MEASURES_SQL)), ts_cases.expected_measures())
+
+
+_SMALL = "WITH s AS (SELECT k, TIME_SERIES(t, x) AS a, TIME_SERIES(t, y) AS b FROM small GROUP BY k) "
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ([3, 1], [1, 2, 3], 3.0),  # "CA" to "ABC": 3 with optimal string alignment (2 unrestricted)
+        ([1, 2], [2, 1], 1.0),  # one transposition
+        ([1, 2, 3, 4], [2, 1, 3, 5], 2.0),  # a transposition and a substitution
+        ([1, 2, 3], [1, 2, 3], 0.0),
+        ([1, None], [None, 1, 2], 1.0),  # NULL values are left out
+        ([None], [1, 2], 2.0),  # an empty sequence is at the other's length
+    ],
+)
+def test_damerau_levenshtein_is_optimal_string_alignment(
+    obs: duckdb.DuckDBPyConnection, a: list[int | None], b: list[int | None], distance: float
+) -> None:
+    rows = [(t, x, y) for t, (x, y) in enumerate(zip(a + [None] * len(b), b + [None] * len(a), strict=False))]
+    obs.execute("CREATE OR REPLACE TABLE small (k VARCHAR, t BIGINT, x DOUBLE, y DOUBLE)")
+    obs.executemany("INSERT INTO small VALUES ('k', ?, ?, ?)", rows)
+    assert _run(obs, _SMALL + "SELECT TS_DL(a, b) FROM s") == [(distance,)]
+
+
+@pytest.mark.parametrize(
+    ("direction", "expected"),
+    [
+        ("forward", [10.0, 0.0, -2.0, 2.0, -2.0, 0.0, -2.0, -2.0]),  # numpy.fft.fft([1, 2, 3, 4])
+        ("inverse", [2.5, 0.0, -0.5, -0.5, -0.5, 0.0, -0.5, 0.5]),  # numpy.fft.ifft([1, 2, 3, 4])
+    ],
+)
+def test_fft_is_numpys_layout_interleaved(
+    obs: duckdb.DuckDBPyConnection, direction: str, expected: list[float]
+) -> None:
+    obs.execute(
+        "CREATE OR REPLACE TABLE small AS SELECT 'k' AS k, t, CAST(t AS DOUBLE) AS x, 0.0 AS y FROM range(1, 5) r(t)"
+    )
+    ((found,),) = _run(obs, _SMALL + f"SELECT TS_FFT(a, '{direction}') FROM s")
+    assert found == pytest.approx(expected, abs=1e-12)
+
+
+def test_auto_correlation_is_unadjusted_acf(obs: duckdb.DuckDBPyConnection) -> None:
+    """statsmodels' acf([1, 2, 3, 4], nlags=3) is [1, 0.25, -0.3, -0.45]."""
+    obs.execute(
+        "CREATE OR REPLACE TABLE small AS SELECT 'k' AS k, t, CAST(t AS DOUBLE) AS x, 0.0 AS y FROM range(1, 5) r(t)"
+    )
+    ((found,),) = _run(obs, _SMALL + "SELECT TS_AUTO_CORRELATION(a) FROM s")
+    assert found == pytest.approx([1.0, 0.25, -0.3, -0.45])
+
+
+def test_fft_direction_must_be_named(obs: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(BadRequest, match="direction"):
+        _run(obs, ts_cases.PAIRS_CTE + "SELECT k, TS_FFT(a, 'backward') FROM pairs")
 
 
 @pytest.mark.parametrize(

@@ -589,34 +589,71 @@ def expected_cross_correlation() -> list[tuple[object, ...]]:
     return flat_arrays([(key, py.cross_correlation(series, SECOND[key])) for key, series in SERIES.items()])
 
 
-SEGMENT_MEASURES = {  # function -> (window SQL, window, step)
-    "TS_SEG_DTW": ("hour, hour", HOUR, HOUR),
-    "TS_SEG_CROSS_CORRELATION": ("2hour, PT30M", 2 * HOUR, 30 * MINUTE),
+SERIES_MEASURES = {  # column -> (SQL, reference of the key's two series)
+    "dl": ("TS_DL(a, b)", py.damerau_levenshtein),
+    "sbd": ("TS_SBD(a, b)", py.shape_based_distance),
+    "acf": ("TS_AUTO_CORRELATION(a)", lambda a, _: py.auto_correlation(a)),
+    "fft": ("TS_FFT(a, 'forward')", lambda a, _: py.fourier(a, inverse=False)),
+    "ifft": ("TS_FFT(a, 'I')", lambda a, _: py.fourier(a, inverse=True)),
 }
+MEASURES_SQL = PAIRS_CTE + (
+    f"SELECT k, {', '.join(f'{call} AS {name}' for name, (call, _) in SERIES_MEASURES.items())} FROM pairs"
+)
+
+
+def flat_measures(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """(key, measure…) rows as (key, measure name, index, element) rows, index -1 for a number or NULL."""
+    flat: list[tuple[Any, ...]] = []
+    for key, *found in rows:
+        for name, value in zip(SERIES_MEASURES, found, strict=True):
+            elements = enumerate(value) if isinstance(value, list) else [(-1, value)]
+            flat += [(key, name, i, v) for i, v in elements]
+    return flat
+
+
+def expected_measures() -> list[tuple[object, ...]]:
+    references = [reference for _, reference in SERIES_MEASURES.values()]
+    return flat_measures([(key, *(f(series, SECOND[key]) for f in references)) for key, series in SERIES.items()])
+
+
+SEGMENT_MEASURES: dict[str, tuple[str, int, int, Callable[[Series, Series], Any]]] = {
+    # function -> (window SQL, window, step, reference of the window's two series)
+    "TS_SEG_DTW": ("hour, hour", HOUR, HOUR, py.dtw),
+    "TS_SEG_CROSS_CORRELATION": ("2hour, PT30M", 2 * HOUR, 30 * MINUTE, py.cross_correlation),
+    "TS_SEG_DL": ("2hour, PT30M", 2 * HOUR, 30 * MINUTE, py.damerau_levenshtein),
+    "TS_SEG_SBD": ("hour, hour", HOUR, HOUR, py.shape_based_distance),
+    "TS_SEG_AUTO_CORRELATION": ("2hour, PT30M", 2 * HOUR, 30 * MINUTE, lambda a, _: py.auto_correlation(a)),
+    "TS_SEG_FFT": ("hour, hour", HOUR, HOUR, lambda a, _: py.fourier(a, inverse=False)),
+}
+ONE_SERIES = {"TS_SEG_AUTO_CORRELATION": "", "TS_SEG_FFT": ", 'f'"}  # function -> options after the segments
+ARRAY_MEASURES = {"TS_SEG_CROSS_CORRELATION", "TS_SEG_AUTO_CORRELATION", "TS_SEG_FFT"}
 
 
 def segment_measure_sql(name: str) -> str:
     sizes = SEGMENT_MEASURES[name][0]
-    return PAIRS_CTE + (
-        f"SELECT k, TS_EXPLODE({name}(TS_SEGMENT_BY_TIME(a, {sizes}), TS_SEGMENT_BY_TIME(b, {sizes}))) "
-        "AS (tt, value) FROM pairs"
+    segments = (
+        f"TS_SEGMENT_BY_TIME(a, {sizes}){ONE_SERIES[name]}"
+        if name in ONE_SERIES
+        else f"TS_SEGMENT_BY_TIME(a, {sizes}), TS_SEGMENT_BY_TIME(b, {sizes})"
     )
+    return PAIRS_CTE + f"SELECT k, TS_EXPLODE({name}({segments})) AS (tt, value) FROM pairs"
 
 
 def expected_segment_measure(name: str) -> list[tuple[object, ...]]:
-    """Per key and time window holding an observation of either series: (key, start, measure) — for the
-    cross-correlation one row per element, (key, start, index, element)."""
-    _, window, step = SEGMENT_MEASURES[name]
+    """Per key and time window holding an observation of one of the series measured: (key, start, measure)
+    — for an array one row per element, (key, start, index, element)."""
+    _, window, step, reference = SEGMENT_MEASURES[name]
     rows: list[tuple[object, ...]] = []
     for key, first in SERIES.items():
         second = SECOND[key]
-        starts = sorted({start for t, _ in first + second for start in py.window_starts(t, window, step)})
+        measured = first if name in ONE_SERIES else first + second
+        starts = sorted({start for t, _ in measured for start in py.window_starts(t, window, step)})
         for start in starts:
             a, b = ([(t, v) for t, v in one if start <= t < start + window] for one in (first, second))
-            if name == "TS_SEG_DTW":
-                rows.append((key, start, py.dtw(a, b)))
+            if name in ARRAY_MEASURES:
+                rows += [(key, start, *flat[1:]) for flat in flat_arrays([(key, reference(a, b))])]
             else:
-                rows += [(key, start, *flat[1:]) for flat in flat_arrays([(key, py.cross_correlation(a, b))])]
+                rows.append((key, start, reference(a, b)))
     return rows
 
 

@@ -427,3 +427,47 @@ def cross_correlation(first: Series, second: Series) -> list[float] | None:
         math.fsum(ca[i + k - shift] * cb[i] for i in range(len(b)) if 0 <= i + k - shift < len(a)) / norm
         for k in range(len(a) + len(b) - 1)
     ]
+
+
+def damerau_levenshtein(first: Series, second: Series) -> Value:
+    """Optimal-string-alignment distance of the values present (unit costs, adjacent transpositions); an
+    empty sequence is at the other's length."""
+    a, b = _present(v for _, v in first), _present(v for _, v in second)
+    d = [[float(i + j) if i == 0 or j == 0 else 0.0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def shape_based_distance(first: Series, second: Series) -> Value:
+    """k-Shape: 1 - the largest normalised cross-correlation (NULL where that is)."""
+    shifts = cross_correlation(first, second)
+    return None if shifts is None else 1 - max(shifts)
+
+
+def auto_correlation(series: Series) -> list[float] | None:
+    """statsmodels' unadjusted ``acf`` at lags 0 … n-1 of the values present."""
+    x = _present(v for _, v in series)
+    c = [v - math.fsum(x) / len(x) for v in x] if x else []
+    lag0 = math.fsum(v * v for v in c)
+    if lag0 == 0:
+        return None
+    return [math.fsum(c[t] * c[t + k] for t in range(len(c) - k)) / lag0 for k in range(len(c))]
+
+
+def fourier(series: Series, *, inverse: bool) -> list[float] | None:
+    """numpy's ``fft`` (``ifft`` when ``inverse``) of the values present, interleaved [re0, im0, re1, …]."""
+    x = _present(v for _, v in series)
+    n = len(x)
+    if not n:
+        return None
+    flat: list[float] = []
+    for k in range(n):
+        angles = [2 * math.pi * k * t / n for t in range(n)]
+        real = math.fsum(v * math.cos(angle) for v, angle in zip(x, angles, strict=True))
+        imaginary = math.fsum(v * math.sin(angle) for v, angle in zip(x, angles, strict=True))
+        flat += [real / n, imaginary / n] if inverse else [real, -imaginary]
+    return flat

@@ -146,10 +146,16 @@ def test_cross_correlation(engines: dict[str, Engine], engine: str) -> None:
 @pytest.mark.parametrize("name", sorted(ts_cases.SEGMENT_MEASURES))
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_segment_measures(engines: dict[str, Engine], engine: str, name: str) -> None:
-    """TS_SEG_DTW and TS_SEG_CROSS_CORRELATION per time window."""
+    """The TS_SEG_ forms of the measures (TS_SEG_DTW, TS_SEG_FFT, …) per time window."""
     rows = _rows(engines[engine], ts_cases.segment_measure_sql(name))
-    found = ts_cases.flat_segment_arrays(rows) if name == "TS_SEG_CROSS_CORRELATION" else rows
+    found = ts_cases.flat_segment_arrays(rows) if name in ts_cases.ARRAY_MEASURES else rows
     close(found, ts_cases.expected_segment_measure(name))
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_series_measures(engines: dict[str, Engine], engine: str) -> None:
+    """TS_DL, TS_SBD, TS_AUTO_CORRELATION and TS_FFT both ways, per key, in one query."""
+    close(ts_cases.flat_measures(_rows(engines[engine], ts_cases.MEASURES_SQL)), ts_cases.expected_measures())
 
 
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])

@@ -403,6 +403,22 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
             *_PAIR_REDUCERS,
             ("TS_DTW", "the dynamic-time-warping distance of their values"),
             ("TS_CROSS_CORRELATION", "the normalised cross-correlation of their values at every shift"),
+            ("TS_DL", "the Damerau-Levenshtein (optimal string alignment) distance of their values"),
+            ("TS_SBD", "the shape-based distance of their values"),
+        ]
+    ),
+    *(
+        FunctionHelp(
+            f"TS_SEG_{name.removeprefix('TS_')}",
+            f"TS_SEG_{name.removeprefix('TS_')}(TS_SEGMENT_BY_TIME(ts, window, step){options})",
+            f"Per time window of a series, {what}; inside TS_EXPLODE, at the window start.",
+            _PAIRS_CTE
+            + f"SELECT action, TS_EXPLODE(TS_SEG_{name.removeprefix('TS_')}(TS_SEGMENT_BY_TIME(a, hour, hour)"
+            f"{example})) AS (tt, value) FROM pairs",
+        )
+        for name, options, example, what in [
+            ("TS_AUTO_CORRELATION", "", "", "the auto-correlation of its values at lags 0 … n-1"),
+            ("TS_FFT", ", dir", ", 'forward'", "the discrete Fourier transform of its values (interleaved re, im)"),
         ]
     ),
     FunctionHelp(
@@ -418,6 +434,35 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
         "Per pair of series of one GROUP BY, the normalised full cross-correlation of their values (an array of "
         "len(a) + len(b) - 1 shifts, numpy's correlate order); NULL for a constant series.",
         _PAIRS_CTE + "SELECT action, TS_CROSS_CORRELATION(a, b) AS shifts FROM pairs",
+    ),
+    FunctionHelp(
+        "TS_DL",
+        "TS_DL(a, b)",
+        "Per pair of series of one GROUP BY, the Damerau-Levenshtein distance of their values in the optimal "
+        "string alignment variant (unit costs, adjacent transpositions, equal as doubles, NULL values left out); "
+        "an empty series is at the other's length; NULL above 4 million matrix cells.",
+        _PAIRS_CTE + "SELECT action, TS_DL(a, b) AS distance FROM pairs",
+    ),
+    FunctionHelp(
+        "TS_SBD",
+        "TS_SBD(a, b)",
+        "Per pair of series of one GROUP BY, k-Shape's shape-based distance of their values: 1 - the largest "
+        "TS_CROSS_CORRELATION (z-normalised); between 0 and 2, NULL for a constant series.",
+        _PAIRS_CTE + "SELECT action, TS_SBD(a, b) AS distance FROM pairs",
+    ),
+    FunctionHelp(
+        "TS_AUTO_CORRELATION",
+        "TS_AUTO_CORRELATION(ts)",
+        "Per series of one GROUP BY, the auto-correlation of its values at lags 0 … n-1, each over the lag-0 sum "
+        "of the mean-removed values (statsmodels' acf, unadjusted); NULL for a constant series.",
+        _PAIRS_CTE + "SELECT action, TS_AUTO_CORRELATION(a) AS lags FROM pairs",
+    ),
+    FunctionHelp(
+        "TS_FFT",
+        "TS_FFT(ts, 'forward' | 'inverse')",
+        "Per series of one GROUP BY, the discrete Fourier transform of its values as numpy computes it (no "
+        "padding; the inverse scaled by 1/n), as [re0, im0, re1, im1, …]; NULL above 2,000 values.",
+        _PAIRS_CTE + "SELECT action, TS_FFT(a, 'forward') AS spectrum FROM pairs",
     ),
     FunctionHelp(
         "TS_DESCRIBE",

@@ -12,13 +12,6 @@ _MODEL = (
     "IBM never described the forecasting algorithms behind its models (model selection, parameter "
     "search, seasonality detection), so no lowering could give IBM's results"
 )
-_FFT = "IBM never documented how the complex result is laid out in a double array, nor its padding and scaling"
-_SBD = "IBM never documented whether the shape-based distance normalises the series first"
-_DL = (
-    "IBM never documented which Damerau-Levenshtein variant it computes (optimal string alignment or the "
-    "unrestricted distance; they differ once a transposition is edited again)"
-)
-_AUTO = "IBM never documented its lag range or normalisation (the output array's length and scale)"
 CANNOT_REPRODUCE = {
     "TS_AWGN": _RANDOM,
     "TS_MWGN": _RANDOM + ", and IBM's formula for it is not documented",
@@ -26,14 +19,6 @@ CANNOT_REPRODUCE = {
     "TS_DETECT_ANOMALIES": _MODEL,
     **{f"TS_FORECAST_{model}": _MODEL for model in ("AUTO", "ARIMA", "ARMA", "BATS", "HWS", "LINEAR", "AVERAGE")},
     "TS_GRANGER": "IBM never documented the regression behind its Granger test or which model its R² belongs to",
-    "TS_FFT": _FFT,
-    "TS_SEG_FFT": _FFT,
-    "TS_SBD": _SBD,
-    "TS_SEG_SBD": _SBD,
-    "TS_DL": _DL,
-    "TS_SEG_DL": _DL,
-    "TS_AUTO_CORRELATION": _AUTO,
-    "TS_SEG_AUTO_CORRELATION": _AUTO,
     "TS_INTERPOLATOR_SPLINE": "IBM never documented which spline it fits",
     "TS_SEGMENT_BY_SMOOTHED_SILENCE": "IBM never documented how the smoothed inter-arrival time is seeded and updated",
     "TS_SEGMENT_BY_MARKER": "IBM's grammar and prose disagree on its flags and the documented example contradicts them",
