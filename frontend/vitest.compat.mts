@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defineConfig, mergeConfig } from 'vitest/config';
 
+import { testsLoading } from './scripts/compatTests.mjs';
 import base from './vitest.config.mts';
 
 /**
@@ -15,8 +16,11 @@ if (!major) {
 }
 const modules = path.resolve(import.meta.dirname, `compat/grafana-${major}/node_modules`);
 const PACKAGES = ['@grafana/data', '@grafana/runtime', '@grafana/schema', '@grafana/ui', 'react-dom', 'react', 'rxjs', 'react-inlinesvg'];
+// Only the tests whose code loads one of those packages (or Testing Library, which renders with that
+// React) can answer differently here; the others ran already in the main run (scripts/compatTests.mjs).
+const SWAPPED = [...PACKAGES, '@testing-library/react'].map((name) => new RegExp(`^${name}(/.*)?$`));
 
-export default mergeConfig(
+const config = mergeConfig(
   base,
   defineConfig({
     resolve: {
@@ -33,3 +37,7 @@ export default mergeConfig(
     },
   })
 );
+// Replaced, not merged: mergeConfig would add these files to the base config's pattern.
+config.test = { ...config.test, include: await testsLoading(import.meta.dirname, 'tests/unit', SWAPPED) };
+
+export default config;

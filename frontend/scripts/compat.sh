@@ -11,15 +11,30 @@ majors=("$@")
 if [[ ${#majors[@]} -eq 0 ]]; then
   majors=(11 13)
 fi
-mkdir -p "$FRONTEND_DIR/.test-output"
+OUTPUT_DIR="$FRONTEND_DIR/.test-output"
+mkdir -p "$OUTPUT_DIR"
 cd "$FRONTEND_DIR"
 status=0
 for major in "${majors[@]}"; do
   ensure_compat_modules "$major"
-  echo "frontend: Grafana $major: type-check (tsc -p compat/grafana-$major)"
-  npx --no-install tsc --noEmit -p "compat/grafana-$major/tsconfig.json" || status=1
-  echo "frontend: Grafana $major: unit and component tests (vitest)"
-  GRAFANA_MAJOR="$major" npx --no-install vitest run -c vitest.compat.mts --reporter=dot --reporter=json \
-    --outputFile.json="$FRONTEND_DIR/.test-output/vitest-grafana-$major.json" || status=1
+done
+
+# tsc runs on one core: the majors' type-checks run side by side, each printing its own output after.
+echo "frontend: type-check against Grafana ${majors[*]} (tsc -p compat/grafana-<major>)"
+pids=()
+for major in "${majors[@]}"; do
+  timed "Grafana $major: type-check" npx --no-install tsc --noEmit -p "compat/grafana-$major/tsconfig.json" \
+    >"$OUTPUT_DIR/tsc-grafana-$major.log" 2>&1 &
+  pids+=("$!")
+done
+for index in "${!majors[@]}"; do
+  wait "${pids[$index]}" || status=1
+  cat "$OUTPUT_DIR/tsc-grafana-${majors[$index]}.log"
+done
+
+for major in "${majors[@]}"; do
+  echo "frontend: Grafana $major: unit and component tests (vitest; the files that load a swapped package)"
+  GRAFANA_MAJOR="$major" timed "Grafana $major: vitest" npx --no-install vitest run -c vitest.compat.mts \
+    --reporter=dot --reporter=json --outputFile.json="$OUTPUT_DIR/vitest-grafana-$major.json" || status=1
 done
 exit "$status"

@@ -28,3 +28,24 @@ ensure_node_modules() {
 ensure_compat_modules() {
   install_from_lock "$FRONTEND_DIR/compat/grafana-$1" "the Grafana $1 packages"
 }
+
+# `timed <label> <command...>`: runs the command and prints its wall time and CPU time (user + system
+# of its processes, from bash's `times` taken in this shell: a command substitution would be a
+# subshell with children of its own), so a CI log tells where the frontend's minutes go. Returns
+# the command's status.
+timed() {
+  local label="$1"
+  shift
+  local began=$EPOCHREALTIME rc=0 before after
+  before="$(mktemp)" after="$(mktemp)"
+  times >"$before"
+  "$@" || rc=$?
+  times >"$after"
+  awk -v label="$label" -v wall="$(awk -v a="$began" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" '
+    function seconds(text, parts) { split(text, parts, /[ms]/); return parts[1] * 60 + parts[2] }
+    FNR == 2 { cpu[FILENAME == ARGV[1]] = seconds($1) + seconds($2) }
+    END { printf "frontend: time: %s: %.1f s wall, %.1f CPU-s\n", label, wall, cpu[0] - cpu[1] }
+  ' "$before" "$after"
+  rm -f "$before" "$after"
+  return "$rc"
+}
