@@ -333,3 +333,36 @@ def test_fft_direction_must_be_named(obs: duckdb.DuckDBPyConnection) -> None:
 def test_series_selected_directly(obs: duckdb.DuckDBPyConnection, sql: str) -> None:
     """IBM shows a selected series as its list of observations: one row per key."""
     close(_run(obs, sql), ts_cases.expected_selected())
+
+
+def test_noise_keeps_ticks_and_nulls(obs: duckdb.DuckDBPyConnection) -> None:
+    close(ts_cases.noise_shape(_run(obs, ts_cases.NOISE_SQL)), ts_cases.expected_noise_shape())
+
+
+@pytest.mark.parametrize(
+    ("call", "noise", "mean", "sd"),
+    [
+        ("TS_AWGN(ts, 2, 3)", lambda v: v - 10, 2.0, 3.0),  # v + N(2, 3)
+        ("TS_MWGN(ts, 0.5)", lambda v: v / 10 - 1, 0.0, 0.5),  # v · (1 + N(0, 0.5))
+    ],
+)
+def test_noise_is_gaussian(
+    obs: duckdb.DuckDBPyConnection, call: str, noise: Callable[[float], float], mean: float, sd: float
+) -> None:
+    """Over 18,000 values of 10 (every tenth NULL): the noise's mean, deviation and share within one deviation
+    of the mean (68.3 % for a Gaussian) within about five standard errors; two runs differ."""
+    obs.execute(
+        "CREATE OR REPLACE TABLE flat AS "
+        "SELECT t, CASE WHEN t % 10 = 0 THEN NULL ELSE 10.0 END AS x FROM range(20000) r(t)"
+    )
+    sql = f"WITH s AS (SELECT TIME_SERIES(t, x) AS ts FROM flat) SELECT TS_EXPLODE({call}) AS (tt, value) FROM s"
+    runs = [sorted(_run(obs, sql)) for _ in range(2)]
+    assert [(t, v is None) for t, v in runs[0]] == [(t, t % 10 == 0) for t in range(20000)]
+    draws = [noise(v) for _, v in runs[0] if v is not None]
+    found_mean = math.fsum(draws) / len(draws)
+    found_sd = math.sqrt(math.fsum((d - found_mean) ** 2 for d in draws) / (len(draws) - 1))
+    within = sum(abs(d - mean) < sd for d in draws) / len(draws)
+    assert found_mean == pytest.approx(mean, abs=0.04 * sd)
+    assert found_sd == pytest.approx(sd, rel=0.03)
+    assert within == pytest.approx(0.6827, abs=0.02)
+    assert runs[0] != runs[1]

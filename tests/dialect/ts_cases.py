@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -337,6 +338,11 @@ TEXT_CASES: list[tuple[str, str, Callable[[Text], list[tuple[int, Any]]]]] = [
     ("s_ends", "TS_FILTER(ts, TS_EXP_ENDS_WITH(TS_EXP_ID(), '5'))", _text_kept(lambda v: v.endswith("5"))),
     ("s_contained", "TS_FILTER(ts, TS_EXP_CONTAINED_IN(TS_EXP_ID(), 'x5.0x'))", _text_kept(lambda v: v in "x5.0x")),
     ("s_equals", "TS_FILTER(ts, TS_EXP_EQUALS(TS_EXP_ID(), '5.0'))", _text_kept(lambda v: v == "5.0")),
+    (
+        "s_match",
+        "TS_FILTER(ts, TS_EXP_MATCH(TS_EXP_ID(), '5[.]|^-'))",
+        _text_kept(lambda v: bool(re.search("5[.]|^-", v))),
+    ),
     ("s_anchor_eq", "TS_FILTER(ts, TS_ANCHOR_EQ('5.0'))", _text_kept(lambda v: v == "5.0")),
     ("s_anchor_contains", "TS_FILTER(ts, TS_ANCHOR_CONTAINS('3'))", _text_kept(lambda v: "3" in v)),
     ("s_anchor_starts", "TS_FILTER(ts, TS_ANCHOR_STARTS_WITH('1'))", _text_kept(lambda v: v.startswith("1"))),
@@ -668,3 +674,18 @@ SELECTED_SQL = SERIES_CTE + "SELECT k, ts FROM series"
 def expected_selected() -> list[tuple[object, ...]]:
     """A series column in the final SELECT: per key, its observations as (tick, value) structs in series order."""
     return [(key, [{"tick": t, "value": v} for t, v in series]) for key, series in SERIES.items()]
+
+
+NOISE = {"awgn": "TS_AWGN(ts, 2.0, 3.0)", "mwgn": "TS_MWGN(ts, 0.5)"}
+NOISE_SQL = SERIES_CTE + " UNION ALL ".join(
+    f"SELECT '{case}' AS fn, k, TS_EXPLODE({call}) AS (tt, value) FROM series" for case, call in NOISE.items()
+)
+
+
+def noise_shape(rows: list[tuple[Any, ...]]) -> list[tuple[object, ...]]:
+    """What noise cannot change: (function, key, tick, whether the value is NULL) per row."""
+    return [(case, key, tick, value is None) for case, key, tick, value in rows]
+
+
+def expected_noise_shape() -> list[tuple[object, ...]]:
+    return [(case, key, t, v is None) for case in NOISE for key, series in SERIES.items() for t, v in series]

@@ -153,6 +153,12 @@ def test_segment_measures(engines: dict[str, Engine], engine: str, name: str) ->
 
 
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_noise_keeps_ticks_and_nulls(engines: dict[str, Engine], engine: str) -> None:
+    """TS_AWGN and TS_MWGN run (their distribution is checked on DuckDB, tests/dialect/test_ts_library.py)."""
+    close(ts_cases.noise_shape(_rows(engines[engine], ts_cases.NOISE_SQL)), ts_cases.expected_noise_shape())
+
+
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_series_measures(engines: dict[str, Engine], engine: str) -> None:
     """TS_DL, TS_SBD, TS_AUTO_CORRELATION and TS_FFT both ways, per key, in one query."""
     close(ts_cases.flat_measures(_rows(engines[engine], ts_cases.MEASURES_SQL)), ts_cases.expected_measures())

@@ -123,6 +123,18 @@ _STATISTICS = (
 _TRANSFORMS = [
     ("TS_DIFF", "TS_DIFF(ts)", "Each value minus the previous one, at the later tick.", "TS_DIFF(ts)"),
     ("TS_ZSCORE", "TS_ZSCORE(ts, mean, sd)", "(value - mean) / sd with the given numbers.", "TS_ZSCORE(ts, 1000, 500)"),
+    (
+        "TS_AWGN",
+        "TS_AWGN(ts, mean, sd)",
+        "Each value plus an independent Gaussian draw N(mean, sd); random, not repeatable; NULL stays NULL.",
+        "TS_AWGN(ts, 0, 100)",
+    ),
+    (
+        "TS_MWGN",
+        "TS_MWGN(ts, sd)",
+        "Each value times (1 + N(0, sd)), multiplicative Gaussian noise; random, not repeatable; NULL stays NULL.",
+        "TS_MWGN(ts, 0.1)",
+    ),
     ("TS_PEAK", "TS_PEAK(ts)", "Observations strictly above both neighbours.", "TS_PEAK(ts)"),
     ("TS_TROUGH", "TS_TROUGH(ts)", "Observations strictly below both neighbours.", "TS_TROUGH(ts)"),
     (
@@ -220,6 +232,7 @@ _EXPRESSIONS = {
     "TS_EXP_CONTAINED_IN": "text a is contained in b",
     "TS_EXP_STARTS_WITH": "text a starts with b",
     "TS_EXP_ENDS_WITH": "text a ends with b",
+    "TS_EXP_MATCH": "the regular expression b is found in text a (as RLIKE; ^…$ for a whole match)",
     "TS_EXP_IF_THEN_ELSE": "x if b else y",
     "TS_EXP_IF_THEN": "x if b else NULL",
     "TS_EXP_MATCH_CASE": "the first TS_EXP_IF_THEN in ARRAY(...) that holds, else otherwise",

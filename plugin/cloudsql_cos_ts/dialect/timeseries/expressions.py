@@ -6,7 +6,9 @@ an arithmetic on literals) is used as written. An anchor is the expression with 
 ``TS_EXP_ID()`` as its first argument (``TS_ANCHOR_GT(5)`` = ``TS_EXP_GT(TS_EXP_ID(), 5)``).
 Choices where IBM says nothing: ``TS_EXP_ID_INDEX`` and ``TS_ANCHOR_INDEX`` count array elements
 from 0 (Java); ``TS_EXP_LOG`` is the natural logarithm; ``TS_EXP_MOD`` takes the dividend's sign
-(Java's ``%``, as both engines).
+(Java's ``%``, as both engines); ``TS_EXP_MATCH(text, pattern)`` — IBM says only "a string match" — is
+a regular expression found anywhere in the text (Spark's ``RLIKE``; anchor with ``^``/``$`` for a whole
+match), in the syntax Java's and RE2's expressions share.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _TEMPLATES = {
     "TS_EXP_CONTAINED_IN": "(instr({1}, {0}) > 0)",
     "TS_EXP_STARTS_WITH": "startswith({0}, {1})",
     "TS_EXP_ENDS_WITH": "endswith({0}, {1})",
+    "TS_EXP_MATCH": "({0} RLIKE {1})",
     "TS_EXP_IF_THEN_ELSE": "(CASE WHEN {0} THEN {1} ELSE {2} END)",
     "TS_EXP_IF_THEN": "(CASE WHEN {0} THEN {1} END)",
     "TS_EXP_ADD": "({0} + {1})",

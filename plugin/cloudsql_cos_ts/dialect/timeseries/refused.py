@@ -1,20 +1,17 @@
 """Why a function of IBM's time-series reference is answered with a 400 instead of a result.
 
-Some functions cannot be reproduced honestly: IBM never described the algorithm, or the result is
-random. They are refused with the reason rather than approximated silently. The others not lowered
-yet are refused as such; ``docs/time-series-functions.md`` lists every function and its state.
+Some functions cannot be reproduced honestly: IBM never described the algorithm, or left a detail open
+that no documented source settles. They are refused with the reason rather than approximated silently.
+The others not lowered yet are refused as such; ``docs/time-series-functions.md`` lists every function and its state.
 """
 
 from __future__ import annotations
 
-_RANDOM = "adds random Gaussian noise without a seed, so no result could be checked or repeated"
 _MODEL = (
     "IBM never described the forecasting algorithms behind its models (model selection, parameter "
     "search, seasonality detection), so no lowering could give IBM's results"
 )
 CANNOT_REPRODUCE = {
-    "TS_AWGN": _RANDOM,
-    "TS_MWGN": _RANDOM + ", and IBM's formula for it is not documented",
     "TS_FORECAST": _MODEL,
     "TS_DETECT_ANOMALIES": _MODEL,
     **{f"TS_FORECAST_{model}": _MODEL for model in ("AUTO", "ARIMA", "ARMA", "BATS", "HWS", "LINEAR", "AVERAGE")},
@@ -23,7 +20,6 @@ CANNOT_REPRODUCE = {
     "TS_SEGMENT_BY_SMOOTHED_SILENCE": "IBM never documented how the smoothed inter-arrival time is seeded and updated",
     "TS_SEGMENT_BY_MARKER": "IBM's grammar and prose disagree on its flags and the documented example contradicts them",
     "TS_FIND": "IBM documented no result for it (it appears only in the grammar)",
-    "TS_EXP_MATCH": "IBM never said whether it matches a regular expression, a glob or the exact text",
     "TS_WITH_TRS": "IBM's own example contradicts the documented re-mapping of ticks",
     "TS_MATCH": "IBM never documented which occurrence is returned when the pattern matches several times",
 }

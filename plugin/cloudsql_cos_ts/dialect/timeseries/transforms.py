@@ -15,7 +15,11 @@ Semantics, with the choices made where IBM leaves them open (``docs/time-series-
   FIRST/LAST are the smallest/largest value of the tick (the order the lowering gives equal ticks);
 * ``TS_RESAMPLE(ts, period, interpolator)`` — the grid ``floor(first/period)·period, …`` up to the last
   tick; a grid tick holding an observation keeps its value, the others are interpolated;
-* ``TS_INDEX(ts, i)`` — element ``i`` (from 0) of each array value, NULL past the end.
+* ``TS_INDEX(ts, i)`` — element ``i`` (from 0) of each array value, NULL past the end;
+* ``TS_AWGN(ts, mean, sd)`` / ``TS_MWGN(ts, sd)`` — white Gaussian noise, one independent draw per
+  observation (Box-Muller over the engine's uniform ``rand()``, so no seed and no repeatable result):
+  additive ``v + N(mean, sd)``; multiplicative (the sibling library's reading of IBM's "MWGN")
+  ``v · (1 + N(0, sd))``. Ticks are unchanged and a NULL value stays NULL.
 """
 
 from __future__ import annotations
@@ -81,6 +85,22 @@ def _zscore(scope: Scope, series: Series, args: list[exp.Expr]) -> Series:
 def _index(scope: Scope, series: Series, args: list[exp.Expr]) -> Series:
     position = whole_number(args[0], "TS_INDEX's index", minimum=0)
     return series.with_value(scope.add("value", f"{series.value}[{position}]"))
+
+
+def _gaussian() -> str:
+    """A standard normal draw per row (Box-Muller; ``1 - rand()`` is in (0, 1], so the logarithm is finite)."""
+    return "sqrt(-2 * ln(1 - rand())) * cos(2 * pi() * rand())"
+
+
+def _awgn(scope: Scope, series: Series, args: list[exp.Expr]) -> Series:
+    mean, deviation = (sql(arg) for arg in args)
+    noisy = f"{series.value} + ({mean}) + ({deviation}) * {_gaussian()}"
+    return series.with_value(scope.add("value", noisy))
+
+
+def _mwgn(scope: Scope, series: Series, args: list[exp.Expr]) -> Series:
+    noisy = f"{series.value} * (1 + ({sql(args[0])}) * {_gaussian()})"
+    return series.with_value(scope.add("value", noisy))
 
 
 def _with_previous(scope: Scope, series: Series, *, following: bool = False) -> tuple[str, str, str]:
@@ -185,9 +205,11 @@ TRANSFORMS: dict[str, tuple[str, int, Transform]] = {
     "TS_COMBINE_DUPLICATE_TIMETICKS": ("TS_COMBINE_DUPLICATE_TIMETICKS(ts, combiner)", 1, _combine),
     "TS_RESAMPLE": ("TS_RESAMPLE(ts, period, interpolator)", 2, _resample),
     "TS_INDEX": ("TS_INDEX(ts, index)", 1, _index),
+    "TS_AWGN": ("TS_AWGN(ts, mean, sd)", 2, _awgn),
+    "TS_MWGN": ("TS_MWGN(ts, sd)", 1, _mwgn),
 }
 # transforms that only add columns: one row per observation of their series, as it came in
-ROW_KEEPING = frozenset({"TS_MAP", "TS_ZSCORE", "TS_FILLNA", "TS_INDEX", "TS_TAKE_INDEX"})
+ROW_KEEPING = frozenset({"TS_MAP", "TS_ZSCORE", "TS_FILLNA", "TS_INDEX", "TS_TAKE_INDEX", "TS_AWGN", "TS_MWGN"})
 ALIASES = {
     "TS_INTERPOLATE": "TS_RESAMPLE",
     "TS_TAKE_INDEX": "TS_INDEX",
