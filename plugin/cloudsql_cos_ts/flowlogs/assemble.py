@@ -36,7 +36,6 @@ from cloudsql_cos_ts.flowlogs.decode import (
     damaged_keys,
     decode_objects,
     empty_entry,
-    object_id,
     object_ids,
     object_key,
 )
@@ -103,7 +102,7 @@ def assemble(
             continue  # gone or unreadable: its objects are downloaded instead
         plan.append((handle, frozenset(take), take == source.manifest))
         taken |= take
-    missing = [o for o in needed if object_id(o.key, o.etag) not in taken]
+    missing = [o for o in needed if o.id not in taken]
     temp = group_dir / f".tmp-{os.getpid()}-{threading.get_ident()}.parquet"
     result = Assembled(temp, frozenset(), copied=len(needed_ids & taken))
     writer = _EntryWriter(temp)
@@ -190,8 +189,8 @@ def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: Can
     table = decode_objects(fetched)
     damaged = set(damaged_keys(table))
     return _FreshHour(
-        ids=[object_id(obj.key, obj.etag) for obj, _ in fetched],
-        damaged=[object_id(obj.key, obj.etag) for obj, _ in fetched if obj.key in damaged],
+        ids=[obj.id for obj, _ in fetched],
+        damaged=[obj.id for obj, _ in fetched if obj.key in damaged],
         bytes_read=sum(len(data) for _, data in fetched),
         records=int(pc.sum(pc.greater(table.column(RECORD_INDEX), DAMAGED)).as_py() or 0),
         table=table,
