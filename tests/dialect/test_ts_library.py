@@ -366,3 +366,28 @@ def test_noise_is_gaussian(
     assert found_sd == pytest.approx(sd, rel=0.03)
     assert within == pytest.approx(0.6827, abs=0.02)
     assert runs[0] != runs[1]
+
+
+@pytest.mark.parametrize(
+    ("matcher", "pattern", "ticks"),
+    [
+        ("TS_MATCHER_SEQ()", "'a', 'b', 'c', 'd', 'e'", [0, 1, 3, 7, 8]),
+        ("TS_MATCHER_SEQ()", "'a', 'b', 'c'", []),
+        ("TS_MATCHER_SUBLIST(0.6)", "'b', 'c', 'd'", [1, 3, 7]),
+        ("TS_MATCHER_SUBSET_PM(0.75)", "'a', 'b', 'd'", [0, 1, 7]),
+        ("TS_MATCHER_SUBSET_MS(0.8)", "'a', 'b', 'd'", [0, 1, 3, 7]),
+        ("TS_MATCHER_SUBSEQ_PS(0.6)", "'a', 'c', 'e'", [0, 3, 8]),
+        ("TS_MATCHER_SUBSEQ_PS(0.61)", "'a', 'c', 'e'", []),  # thresholds are inclusive: PS is 0.6
+        ("TS_MATCHER_SUBSET_PS(0)", "'a', 'f'", []),  # every pattern value must occur, whatever the threshold
+    ],
+)
+def test_match_ibm_examples(obs: duckdb.DuckDBPyConnection, matcher: str, pattern: str, ticks: list[int]) -> None:
+    """IBM's series (0,a) (1,b) (3,c) (7,d) (8,e) and its worked matches; no match is no observations."""
+    obs.execute(
+        "CREATE OR REPLACE TABLE ts4 AS SELECT * FROM (VALUES (0, 'a'), (1, 'b'), (3, 'c'), (7, 'd'), (8, 'e')) v(t, x)"
+    )
+    sql = (
+        "WITH s AS (SELECT TIME_SERIES(t, x) AS ts FROM ts4) "
+        f"SELECT TS_EXPLODE(TS_MATCH(ts, {matcher}, ARRAY({pattern}))) AS (tt, value) FROM s"
+    )
+    assert sorted(tt for tt, _ in _run(obs, sql)) == ticks

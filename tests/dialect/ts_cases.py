@@ -311,7 +311,9 @@ ALL_SERIES_CTE = SERIES_CTE.rstrip() + (
     ", text_series AS (SELECT k, ts FROM (SELECT k, t, CAST(v AS STRING) AS s FROM obs) "
     'USING TIME_SERIES_FORMAT(key="k", timetick="t", value="s") IN ts), '
     "array_series AS (SELECT k, ts FROM (SELECT k, t, array(v, v * 2) AS pair FROM obs) "
-    'USING TIME_SERIES_FORMAT(key="k", timetick="t", value="pair") IN ts) '
+    'USING TIME_SERIES_FORMAT(key="k", timetick="t", value="pair") IN ts), '
+    "letter_series AS (SELECT k, ts FROM (SELECT k, t, substr('abc', CAST(floor(abs(v)) AS INT) % 3 + 1, 1) AS s "
+    'FROM obs) USING TIME_SERIES_FORMAT(key="k", timetick="t", value="s") IN ts) '
 )
 Text = list[tuple[int, str | None]]
 
@@ -394,11 +396,41 @@ class Case:
         return ALL_SERIES_CTE + f"SELECT k, TS_EXPLODE({self.inner}) AS (tt, value) FROM {self.source}"
 
 
+def _letters(series: Series) -> Text:
+    """The letter series of ``ALL_SERIES_CTE``: a, b or c by the value's whole part modulo 3."""
+    letters = [(t, None if v is None else "abc"[math.floor(abs(v)) % 3]) for t, v in series]
+    return sorted(letters, key=lambda p: (p[0], p[1] is None, p[1] or ""))
+
+
+MATCH_CASES = [  # (matcher, threshold, pattern): every matcher, patterns met by some keys only
+    ("SEQ", 0.0, ["c"]),
+    ("SUBLIST", 0.0, ["a", "b", "c"]),
+    ("SUBSEQ_PS", 0.0, ["c", "a", "b", "a"]),
+    ("SUBSEQ_PM", 0.3, ["a", "b", "c"]),
+    ("SUBSEQ_MS", 0.1, ["b", "b", "a"]),
+    ("SUBSET_PS", 0.0, ["c", "b", "a", "a"]),
+    ("SUBSET_PM", 0.5, ["a", "c"]),
+    ("SUBSET_MS", 0.2, ["b", "c", "c"]),
+]
+
+
+def _match_case(matcher: str, threshold: float, pattern: list[str]) -> Case:
+    call = f"TS_MATCHER_{matcher}({'' if matcher == 'SEQ' else threshold})"
+    inner = f"TS_MATCH(ts, {call}, ARRAY({', '.join(repr(p) for p in pattern)}))"
+    expected = [
+        (key, tick, value)
+        for key, series in SERIES.items()
+        for tick, value in py.match(_letters(series), matcher, threshold, pattern)
+    ]
+    return Case(f"match_{matcher.lower()}", "letter_series", inner, expected, text=True)
+
+
 CASES: list[Case] = [
     *(Case(i, "series", inner, expected_explode(ref), text=False) for i, inner, ref in EXPLODE_CASES),
     *(Case(i, "text_series", inner, expected_text(ref), text=i != "s_length") for i, inner, ref in TEXT_CASES),
     *(Case(i, "array_series", inner, expected_explode(ref), text=False) for i, inner, ref in ARRAY_CASES),
     Case("id_to_string", "series", "TS_MAP(ts, TS_EXP_ID_TO_STRING())", expected_text(list), text=True),
+    *(_match_case(*case) for case in MATCH_CASES),
 ]
 
 

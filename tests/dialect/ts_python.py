@@ -11,6 +11,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable
 from itertools import groupby, pairwise
+from typing import Any
 
 Value = float | None
 Point = tuple[int, Value]
@@ -471,3 +472,29 @@ def fourier(series: Series, *, inverse: bool) -> list[float] | None:
         imaginary = math.fsum(v * math.sin(angle) for v, angle in zip(x, angles, strict=True))
         flat += [real / n, imaginary / n] if inverse else [real, -imaginary]
     return flat
+
+
+def match(series: list[tuple[int, str | None]], matcher: str, threshold: float, pattern: list[str]) -> list[Any]:
+    """``TS_MATCH`` with ``TS_MATCHER_<matcher>(threshold)``: the first occurrence in series order (a greedy
+    embedding for subsequences and subsets), NULL values left out; no observations when it does not match."""
+    kept = [(t, v) for t, v in series if v is not None]
+    values = [v for _, v in kept]
+    n, m = len(values), len(pattern)
+    if matcher == "SEQ":
+        return kept if values == pattern else []
+    kind, _, ratio = matcher.partition("_")
+    taken: list[int] = []
+    if kind == "SUBLIST":
+        starts = [i for i in range(n - m + 1) if values[i : i + m] == pattern]
+        taken = list(range(starts[0], starts[0] + m)) if starts else []
+    for i, v in enumerate(values if kind != "SUBLIST" else []):
+        if len(taken) == m:
+            break
+        if v == pattern[len(taken)] if kind == "SUBSEQ" else pattern.count(v) > [values[j] for j in taken].count(v):
+            taken.append(i)
+    if len(taken) < m:
+        return []
+    span = taken[-1] - taken[0] + 1
+    if {"PS": m / n, "PM": m / span, "MS": span / n}[ratio or "PS"] < threshold:
+        return []
+    return [kept[i] for i in (range(taken[0], taken[-1] + 1) if ratio == "MS" else taken)]

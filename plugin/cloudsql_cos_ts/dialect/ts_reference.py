@@ -169,6 +169,13 @@ _TRANSFORMS = [
         "TS_FILTER(ts, TS_EXP_GT(TS_EXP_ID(), 0))",
     ),
     (
+        "TS_MATCH",
+        "TS_MATCH(ts, matcher, ARRAY(value, …))",
+        "The observations a TS_MATCHER_* finds of the pattern, at the first occurrence in series order (NULL "
+        "values left out); none when it does not match.",
+        "TS_MATCH(ts, TS_MATCHER_SUBSEQ_PS(0), ARRAY(0, 0))",
+    ),
+    (
         "TS_REMOVE_CONSECUTIVE_DUPLICATES",
         "TS_REMOVE_CONSECUTIVE_DUPLICATES(ts)",
         "Drops observations whose value equals the previous one's.",
@@ -181,6 +188,18 @@ _TRANSFORMS = [
         "TS_COMBINE_DUPLICATE_TIMETICKS(ts, TS_COMBINER_ADD())",
     ),
 ]
+_MATCHERS = {
+    "TS_MATCHER_SEQ": "the values equal the pattern; the whole series",
+    "TS_MATCHER_SUBLIST": "the first contiguous run equal to the pattern, when |P|/|S| >= threshold",
+    **{
+        f"TS_MATCHER_{kind}_{ratio}": (
+            f"the pattern {'in order (earliest values)' if kind == 'SUBSEQ' else 'in any order (earliest values)'}, "
+            f"when {what} >= threshold; {'the whole match span' if ratio == 'MS' else 'the matched observations'}"
+        )
+        for kind in ("SUBSEQ", "SUBSET")
+        for ratio, what in (("PS", "|P|/|S|"), ("PM", "|P|/|M|"), ("MS", "|M|/|S|"))
+    },
+}
 _INDEX = FunctionHelp(
     "TS_INDEX",
     "TS_INDEX(ts, i)",
@@ -382,6 +401,15 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
             f"TS_COMBINE_DUPLICATE_TIMETICKS(ts, {name}())" if not name.endswith("CONCATENATE") else "ts",
         )
         for name, what in _COMBINERS
+    ),
+    *(
+        _help(
+            name,
+            f"{name}({'' if name.endswith('SEQ') else 'threshold'})",
+            f"TS_MATCH matcher: {what}.",
+            f"TS_MATCH(ts, {name}({'' if name.endswith('SEQ') else '0.5'}), ARRAY(0, 0))",
+        )
+        for name, what in _MATCHERS.items()
     ),
     *(
         _help(name, f"{name}(...)", f"Per-observation expression: {what}.", "TS_MAP(ts, TS_EXP_ABS(TS_EXP_ID()))")

@@ -64,6 +64,8 @@ _ANCHORS = {
     "TS_ANCHOR_DIVISIBLE_BY": "TS_EXP_DIVISIBLE_BY",
 }
 _ANCHOR_COMBINATIONS = {"TS_ANCHOR_AND": "TS_EXP_AND", "TS_ANCHOR_OR": "TS_EXP_OR", "TS_ANCHOR_NOT": "TS_EXP_NOT"}
+
+
 def _element(value: str, index: exp.Expr) -> str:
     return f"{value}[{sql(index)}]"  # Spark's [] on an array counts from 0
 

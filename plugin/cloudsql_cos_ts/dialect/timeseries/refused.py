@@ -21,7 +21,6 @@ CANNOT_REPRODUCE = {
     "TS_SEGMENT_BY_MARKER": "IBM's grammar and prose disagree on its flags and the documented example contradicts them",
     "TS_FIND": "IBM documented no result for it (it appears only in the grammar)",
     "TS_WITH_TRS": "IBM's own example contradicts the documented re-mapping of ticks",
-    "TS_MATCH": "IBM never documented which occurrence is returned when the pattern matches several times",
 }
 
 

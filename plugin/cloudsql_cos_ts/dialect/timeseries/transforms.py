@@ -16,6 +16,7 @@ Semantics, with the choices made where IBM leaves them open (``docs/time-series-
 * ``TS_RESAMPLE(ts, period, interpolator)`` — the grid ``floor(first/period)·period, …`` up to the last
   tick; a grid tick holding an observation keeps its value, the others are interpolated;
 * ``TS_INDEX(ts, i)`` — element ``i`` (from 0) of each array value, NULL past the end;
+* ``TS_MATCH(ts, matcher, pattern)`` — ``matching.py``;
 * ``TS_AWGN(ts, mean, sd)`` / ``TS_MWGN(ts, sd)`` — white Gaussian noise, one independent draw per
   observation (Box-Muller over the engine's uniform ``rand()``, so no seed and no repeatable result):
   additive ``v + N(mean, sd)``; multiplicative (the sibling library's reading of IBM's "MWGN")
@@ -30,6 +31,7 @@ from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
 from cloudsql_cos_ts.dialect.timeseries.interpolators import interpolator
+from cloudsql_cos_ts.dialect.timeseries.matching import lower_match
 from cloudsql_cos_ts.dialect.timeseries.refused import CANNOT_REPRODUCE, refusal
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, formatted, function_name, sql, whole_number
 from cloudsql_cos_ts.errors import BadRequest
@@ -207,6 +209,7 @@ TRANSFORMS: dict[str, tuple[str, int, Transform]] = {
     "TS_INDEX": ("TS_INDEX(ts, index)", 1, _index),
     "TS_AWGN": ("TS_AWGN(ts, mean, sd)", 2, _awgn),
     "TS_MWGN": ("TS_MWGN(ts, sd)", 1, _mwgn),
+    "TS_MATCH": ("TS_MATCH(ts, matcher, ARRAY(value, …))", 2, lower_match),
 }
 # transforms that only add columns: one row per observation of their series, as it came in
 ROW_KEEPING = frozenset({"TS_MAP", "TS_ZSCORE", "TS_FILLNA", "TS_INDEX", "TS_TAKE_INDEX", "TS_AWGN", "TS_MWGN"})
