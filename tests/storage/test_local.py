@@ -51,3 +51,16 @@ def test_symlink_out_of_the_root_is_refused(store: LocalStore, tmp_path: Path, t
     os.symlink(tmp_path / target, store.root / "link.txt")
     with pytest.raises(BadRequest):
         store.get("link.txt")
+
+
+def test_folder_paths_resolve_like_path_of_over_one_memo(store: LocalStore, tmp_path: Path) -> None:
+    """Folders resolved over a shared memo give path_of's real paths, links inside the root followed."""
+    os.symlink(store.root / "a" / "x", store.root / "a" / "inside-link")
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", store.root / "a" / "outside-link")
+    memo: dict[str, str] = {}
+    for folder in ["", "a", "a/x", "a/y", "a//x", "a/inside-link", "a/missing/deeper"]:
+        assert store.folder_path(folder, memo) == os.path.realpath(store.path_of(folder))
+    for folder in ["a/outside-link", "a/../..", "/etc"]:
+        with pytest.raises(BadRequest):
+            store.folder_path(folder, memo)

@@ -5,7 +5,7 @@ Two ways, because the costs differ by two orders of magnitude:
 * **object stores** (COS): parallel GETs, since each costs a network round trip;
 * **local folders**: ``LocalStore.get`` resolves every path to prove it stays inside the root, which
   for 12 objects per hour folder and deep IBM keys cost ~2.5 s per 20k objects, ten times the reads
-  themselves. Here each *folder* is proven once through ``LocalStore.path_of`` and opened, and the
+  themselves. Here each *folder* is proven once through ``LocalStore.folder_path`` and opened, and the
   files are opened relative to it with ``O_NOFOLLOW``: a file name has no ``/``, and a symbolic link
   in its place is refused, so no file outside the proven folder can be reached — the same guarantee.
 """
@@ -81,6 +81,7 @@ def _check_complete(obj: SourceObject, etag: str, data: bytes) -> None:
 
 def _read_local(store: LocalStore, objects: list[SourceObject], cancel: CancelToken) -> Iterator[Fetched]:
     folders: dict[str, int] = {}
+    resolved: dict[str, str] = {}
     try:
         for obj in objects:
             raise_if_cancelled(cancel)
@@ -90,7 +91,7 @@ def _read_local(store: LocalStore, objects: list[SourceObject], cancel: CancelTo
                 yield _with_etag(obj, etag), data
                 continue
             if folder not in folders:
-                folders[folder] = os.open(store.path_of(folder) if folder else store.root, os.O_RDONLY | os.O_DIRECTORY)
+                folders[folder] = os.open(store.folder_path(folder, resolved), os.O_RDONLY | os.O_DIRECTORY)
             yield _read_in_folder(store, obj, folders[folder], name)
     finally:
         for descriptor in folders.values():
