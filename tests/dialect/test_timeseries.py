@@ -207,6 +207,14 @@ def test_exploded_columns_are_epoch_ms_and_double(obs: duckdb.DuckDBPyConnection
             "TS_SEG_SUM(TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, 0.5, 2, 1000))",
             "how the smoothed inter-arrival time is seeded",
         ),
+        (  # the grammar's fourth flag is explained nowhere
+            "TS_SEG_SUM(TS_SEGMENT_BY_MARKER(ts, TS_ANCHOR_GT(1), true, true, true, true))",
+            "write TS_SEGMENT_BY_MARKER(ts, marker_condition, prevInclusive, nextInclusive, requiresStartAndEnd)",
+        ),
+        (
+            "TS_SEG_SUM(TS_SEGMENT_BY_MARKER(ts, TS_ANCHOR_GT(1), 1, true, true))",
+            "TS_SEGMENT_BY_MARKER's prevInclusive must be true or false",
+        ),
         ("TS_FORECAST(ts, TS_FORECAST_AUTO(10), 5)", "TS_FORECAST is not supported: IBM never described"),
         ("TS_FILLNA(ts, TS_INTERPOLATOR_SPLINE(0, 1, 1))", "IBM never documented which spline it fits"),
         ("TS_RESAMPLE(ts, 0, TS_INTERPOLATOR_PREV(0))", "TS_RESAMPLE's period (ticks) must be at least 1"),

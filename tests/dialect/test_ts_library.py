@@ -257,9 +257,8 @@ def test_sibling_cross_correlation_example(obs: duckdb.DuckDBPyConnection) -> No
 
 @pytest.mark.parametrize("name", sorted(ts_cases.SEGMENT_MEASURES))
 def test_segment_measures(obs: duckdb.DuckDBPyConnection, name: str) -> None:
-    rows = _run(obs, ts_cases.segment_measure_sql(name))
-    found = ts_cases.flat_segment_arrays(rows) if name in ts_cases.ARRAY_MEASURES else rows
-    close(found, ts_cases.expected_segment_measure(name))
+    rows = ts_cases.segment_measure_rows(_run(obs, ts_cases.segment_measures_sql([name])))
+    close(rows, [(name, *row) for row in ts_cases.expected_segment_measure(name)])
 
 
 def test_series_measures(obs: duckdb.DuckDBPyConnection) -> None:
@@ -391,3 +390,23 @@ def test_match_ibm_examples(obs: duckdb.DuckDBPyConnection, matcher: str, patter
         f"SELECT TS_EXPLODE(TS_MATCH(ts, {matcher}, ARRAY({pattern}))) AS (tt, value) FROM s"
     )
     assert sorted(tt for tt, _ in _run(obs, sql)) == ticks
+
+
+@pytest.mark.parametrize(
+    ("flags", "sums"),
+    [
+        ("true, true, true", [(3, 18.0), (6, 30.0)]),  # [3..6], [6..9]: markers at both ends, in both segments
+        ("false, true, false", [(1, 3.0), (3, 12.0), (6, 21.0), (9, 19.0)]),  # a marker opens its segment
+        ("true, false, false", [(1, 6.0), (4, 15.0), (7, 24.0), (10, 10.0)]),  # a marker closes its segment
+        ("false, false, true", [(4, 9.0), (7, 15.0)]),  # markers in no segment
+    ],
+)
+def test_segment_by_marker_flags(obs: duckdb.DuckDBPyConnection, flags: str, sums: list[tuple[int, float]]) -> None:
+    """Values 1..10 with markers at 3, 6 and 9: (first member, sum) per segment."""
+    obs.execute("CREATE OR REPLACE TABLE one_to_ten AS SELECT t, CAST(t AS DOUBLE) AS x FROM range(1, 11) r(t)")
+    segments = f"TS_SEGMENT_BY_MARKER(ts, TS_EXP_DIVISIBLE_BY(TS_EXP_ID(), 3), {flags})"
+    sql = (
+        "WITH s AS (SELECT TIME_SERIES(t, x) AS ts FROM one_to_ten) "
+        f"SELECT TS_EXPLODE(TS_SEG_SUM({segments})) AS (tt, total) FROM s"
+    )
+    assert sorted(_run(obs, sql)) == sums

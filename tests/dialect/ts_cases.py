@@ -282,6 +282,21 @@ EXPLODE_CASES += [
     for name in ("COUNT", "SUM")
 ]
 
+_MARKER = "TS_SEGMENT_BY_MARKER(ts, TS_EXP_GT(TS_EXP_ID(), 90.0), {})"
+_MARKER_FLAGS = {  # SQL flags -> (prevInclusive, nextInclusive, requiresStartAndEnd), reducer
+    "true, true, true": ((True, True, True), "SUM"),
+    "false, true, false": ((False, True, False), "COUNT"),
+    "true, false, false": ((True, False, False), "SUM"),
+}
+EXPLODE_CASES += [
+    (
+        f"seg_{name.lower()}_marker_{i}",
+        f"TS_SEG_{name}({_MARKER.format(flags)})",
+        _segments(lambda s, flagged=flagged: py.by_marker(s, _above(90.0), flagged), name),
+    )
+    for i, (flags, (flagged, name)) in enumerate(_MARKER_FLAGS.items())
+]
+
 REDUCERS = ("COUNT", "SUM", "AVG", "MIN", "MAX", "SD", "SKEWNESS", "KURTOSIS")
 REDUCERS_SQL = SERIES_CTE + (
     "SELECT k, "
@@ -667,14 +682,28 @@ ONE_SERIES = {"TS_SEG_AUTO_CORRELATION": "", "TS_SEG_FFT": ", 'f'"}  # function 
 ARRAY_MEASURES = {"TS_SEG_CROSS_CORRELATION", "TS_SEG_AUTO_CORRELATION", "TS_SEG_FFT"}
 
 
-def segment_measure_sql(name: str) -> str:
+def _segment_measure_select(name: str) -> str:
     sizes = SEGMENT_MEASURES[name][0]
     segments = (
         f"TS_SEGMENT_BY_TIME(a, {sizes}){ONE_SERIES[name]}"
         if name in ONE_SERIES
         else f"TS_SEGMENT_BY_TIME(a, {sizes}), TS_SEGMENT_BY_TIME(b, {sizes})"
     )
-    return PAIRS_CTE + f"SELECT k, TS_EXPLODE({name}({segments})) AS (tt, value) FROM pairs"
+    return f"SELECT '{name}' AS fn, k, TS_EXPLODE({name}({segments})) AS (tt, value) FROM pairs"
+
+
+def segment_measures_sql(names: list[str]) -> str:
+    """The TS_SEG_ measures ``names`` (all numbers or all arrays) in one query, rows labelled by function."""
+    return PAIRS_CTE + " UNION ALL ".join(_segment_measure_select(name) for name in names)
+
+
+def segment_measure_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """(fn, key, start, measure) rows as the rows ``expected_segment_measure`` gives, prefixed by fn."""
+    return [
+        (fn, *row)
+        for fn, *found in rows
+        for row in (flat_segment_arrays([tuple(found)]) if fn in ARRAY_MEASURES else [tuple(found)])
+    ]
 
 
 def expected_segment_measure(name: str) -> list[tuple[object, ...]]:

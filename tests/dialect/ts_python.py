@@ -246,6 +246,25 @@ def by_anchor(series: Series, condition: Callable[[Value], bool], before: int, a
     return [(a, members) for a, members in segments if members]
 
 
+def by_marker(series: Series, marker: Callable[[Value], bool], flags: tuple[bool, bool, bool]) -> list[Segment]:
+    """Segment k runs from marker k to marker k + 1 (segment 0 from the start, the last to the end); a
+    marker is in the segment it closes when ``prev_inclusive``, in the one it opens when ``next_inclusive``;
+    ``requires_start_and_end`` keeps only segments with a marker at both ends."""
+    prev_inclusive, next_inclusive, requires_start_and_end = flags
+    bounds = [-1, *(i for i, (_, v) in enumerate(series) if marker(v)), len(series)]
+    segments: list[Segment] = []
+    for k, (low, high) in enumerate(pairwise(bounds)):
+        leading, trailing = k == 0, k == len(bounds) - 2
+        if requires_start_and_end and (leading or trailing):
+            continue
+        first = low if next_inclusive and not leading else low + 1
+        last = high if prev_inclusive and not trailing else high - 1
+        members = series[first : last + 1]
+        if members:
+            segments.append((members[0][0], members))
+    return segments
+
+
 def by_dual_marker(
     series: Series,
     start: Callable[[Value], bool],

@@ -102,6 +102,14 @@ _SEGMENTERS = [
         "TS_SEG_SUM(TS_SEGMENT_BY_ANCHOR(ts, TS_EXP_GT(TS_EXP_ID(), 1000000), 60000, 60000))",
     ),
     (
+        "TS_SEGMENT_BY_MARKER",
+        "TS_SEGMENT_BY_MARKER(ts, marker_condition, prevInclusive, nextInclusive, requiresStartAndEnd)",
+        "Segments between consecutive markers; a marker is in the segment it closes (prevInclusive) and/or the "
+        "one it opens (nextInclusive); requiresStartAndEnd drops the pieces before the first and after the last "
+        "marker; tick: the first member.",
+        "TS_SEG_COUNT(TS_SEGMENT_BY_MARKER(ts, TS_EXP_GT(TS_EXP_ID(), 4.0E7), true, false, true))",
+    ),
+    (
         "TS_SEGMENT_BY_DUAL_MARKER",
         "TS_SEGMENT_BY_DUAL_MARKER(ts, start_condition, end_condition[, startInclusive, endInclusive, "
         "startOnFirst, endOnFirst])",

@@ -12,6 +12,8 @@ observations exist. Each segment's tick (``docs/time-series-functions.md``):
   more than ``gap``; tick = first member;
 * ``TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)`` — one segment per distinct tick where the
   condition holds, holding the ticks ``[anchor - before, anchor + after]``; tick = the anchor's.
+* ``TS_SEGMENT_BY_MARKER(ts, marker, flags)`` — between consecutive markers (``_by_marker``);
+  tick = first member;
 * ``TS_SEGMENT_BY_DUAL_MARKER(ts, start, end[, flags])`` — from a start marker to an end marker
   (``_by_dual_marker``); tick = first member.
 
@@ -125,10 +127,42 @@ def _by_anchor(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str,
     return anchor, anchor
 
 
-def _flag(node: exp.Expr, what: str) -> bool:
+def _flag(node: exp.Expr, what: str, name: str = "TS_SEGMENT_BY_DUAL_MARKER") -> bool:
     if not isinstance(node, exp.Boolean):
-        raise BadRequest(f"TS_SEGMENT_BY_DUAL_MARKER's {what} must be true or false")
+        raise BadRequest(f"{name}'s {what} must be true or false")
     return bool(node.this)
+
+
+def _by_marker(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
+    """Segments between markers: the k-th marker (in series order) closes segment k - 1 and opens segment k.
+
+    IBM's prose gives three flags — whether a marker belongs to the segment it closes
+    (``prevInclusive``), to the one it opens (``nextInclusive``), and whether a segment needs a marker
+    at both ends (``requiresStartAndEnd``; false also keeps the piece before the first marker and the
+    one after the last). Its grammar shows a fourth flag that no text explains, so that form is a 400.
+    A row belongs to one segment, a marker to up to two, so each row carries the array of its
+    segments and is exploded once per segment."""
+    marker, *given = args
+    name = "TS_SEGMENT_BY_MARKER"
+    closes, opens, enclosed = (
+        _flag(node, what, name)
+        for node, what in zip(given, ("prevInclusive", "nextInclusive", "requiresStartAndEnd"), strict=True)
+    )
+    is_marker, count, total = (scope.names.fresh(part) for part in ("is_marker", "markers", "total"))
+    scope.wrap({is_marker: f"coalesce({expression_sql(marker, series.value)}, false)"})
+    running = series.window("ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW")
+    markers = f"count(CASE WHEN {is_marker} THEN 1 END)"
+    scope.wrap({count: f"{markers} {running}", total: f"{markers} OVER (PARTITION BY {series.key})"})
+    owned = [f"{count} - 1"] * closes + [count] * opens
+    segment_ids = (
+        f"CASE WHEN {is_marker} THEN array({', '.join(owned)}) ELSE array({count}) END"
+        if owned
+        else (f"CASE WHEN {is_marker} THEN CAST(array() AS ARRAY<BIGINT>) ELSE array({count}) END")
+    )
+    segment = scope.add("segment", f"explode({segment_ids})")
+    if enclosed:
+        scope.wrap({}, where=f"{segment} BETWEEN 1 AND {total} - 1")
+    return segment, f"min({series.tick})"
 
 
 _DUAL_FLAGS = ("startInclusive", "endInclusive", "startOnFirst", "endOnFirst")
@@ -182,6 +216,11 @@ _SEGMENTERS = {
     "TS_SEGMENT": ("TS_SEGMENT(ts, size, step)", 2, _by_count),
     "TS_SEGMENT_BY_SILENCE": ("TS_SEGMENT_BY_SILENCE(ts, gap)", 1, _by_silence),
     "TS_SEGMENT_BY_ANCHOR": ("TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)", 3, _by_anchor),
+    "TS_SEGMENT_BY_MARKER": (
+        "TS_SEGMENT_BY_MARKER(ts, marker_condition, prevInclusive, nextInclusive, requiresStartAndEnd)",
+        4,
+        _by_marker,
+    ),
     "TS_SEGMENT_BY_DUAL_MARKER": (
         "TS_SEGMENT_BY_DUAL_MARKER(ts, start_condition, end_condition[, startInclusive, endInclusive, "
         "startOnFirst, endOnFirst])",
