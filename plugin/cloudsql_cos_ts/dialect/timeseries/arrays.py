@@ -27,9 +27,16 @@ def total(array: str, term: str) -> str:
     return f"aggregate({array}, CAST(0 AS DOUBLE), (total, x) -> total + {term})"
 
 
+def let(name: str, value: str, body: str) -> str:
+    """``body`` with the lambda variable ``name`` bound to ``value`` once. SQL has no local names, and an
+    expression written twice is computed twice (per element, inside a lambda), so without this the
+    mean of an array would be recomputed for each of its elements."""
+    return f"element_at(transform(array({value}), {name} -> {body}), 1)"
+
+
 def centred(array: str) -> str:
     """``array`` minus its mean."""
-    return f"transform({array}, x -> x - {total(array, 'x')} / size({array}))"
+    return let("mean_", f"{total(array, 'x')} / size({array})", f"transform({array}, x -> x - mean_)")
 
 
 def too_big(*arrays: str) -> str:

@@ -41,8 +41,7 @@ def _greedy(values: str, pattern: str, wanted: str) -> str:
     """The positions taken walking ``values`` while fewer than ``size(pattern)`` are taken and ``wanted``
     (of the position ``i`` and the positions ``taken``) holds."""
     step = (
-        f"CASE WHEN size(taken) < size({pattern}) AND {wanted} "
-        "THEN concat(taken, array(CAST(i AS INT))) ELSE taken END"
+        f"CASE WHEN size(taken) < size({pattern}) AND {wanted} THEN concat(taken, array(CAST(i AS INT))) ELSE taken END"
     )
     return f"aggregate(sequence(1, size({values})), {_EMPTY}, (taken, i) -> {step})"
 

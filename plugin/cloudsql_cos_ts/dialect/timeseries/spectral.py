@@ -30,16 +30,16 @@ _DIRECTIONS = {"forward": False, "f": False, "inverse": True, "i": True}
 
 def cross_correlation(a: str, b: str, first_shift: str = "0") -> str:
     """The normalised full cross-correlation of the arrays ``a`` and ``b`` (an array of doubles), from
-    shift ``first_shift`` on (0 is the full array)."""
-    ca, cb = arrays.centred(a), arrays.centred(b)
-    norm = f"sqrt({arrays.total(ca, 'x * x')} * {arrays.total(cb, 'x * x')})"
+    shift ``first_shift`` on (0 is the full array). The centred arrays and the norm are computed once
+    (``arrays.let``), not per element."""
+    norm = f"sqrt({arrays.total('ca_', 'x * x')} * {arrays.total('cb_', 'x * x')})"
     index = f"i + k - (size({b}) - 1)"
-    term = f"CASE WHEN {index} BETWEEN 1 AND size({a}) THEN element_at({ca}, {index}) * element_at({cb}, i) ELSE 0 END"
-    shift = f"aggregate(sequence(1, size({b})), CAST(0 AS DOUBLE), (total, i) -> total + {term}) / {norm}"
-    return (
-        f"CASE WHEN size({a}) = 0 OR size({b}) = 0 OR {arrays.too_big(a, b)} OR {norm} = 0 THEN NULL "
-        f"ELSE transform(sequence({first_shift}, size({a}) + size({b}) - 2), k -> {shift}) END"
-    )
+    term = f"CASE WHEN {index} BETWEEN 1 AND size({a}) THEN element_at(ca_, {index}) * element_at(cb_, i) ELSE 0 END"
+    shift = f"aggregate(sequence(1, size({b})), CAST(0 AS DOUBLE), (total, i) -> total + {term}) / norm_"
+    shifts = f"transform(sequence({first_shift}, size({a}) + size({b}) - 2), k -> {shift})"
+    normalised = arrays.let("norm_", norm, f"CASE WHEN norm_ = 0 THEN NULL ELSE {shifts} END")
+    centred = arrays.let("ca_", arrays.centred(a), arrays.let("cb_", arrays.centred(b), normalised))
+    return f"CASE WHEN size({a}) = 0 OR size({b}) = 0 OR {arrays.too_big(a, b)} THEN NULL ELSE {centred} END"
 
 
 def auto_correlation(a: str) -> str:
