@@ -70,6 +70,12 @@ def parse_key(key: str) -> FlowLogKey | None:
 
 
 @lru_cache(maxsize=FOLDER_MEMO_SIZE)
+def _decoded(segment_value: str) -> str:
+    """A URL-decoded key segment value; memoised, as every folder of a vNIC repeats the same CRNs."""
+    return unquote(segment_value)
+
+
+@lru_cache(maxsize=FOLDER_MEMO_SIZE)
 def _parse_folder(folder: str) -> tuple[VnicPartition, datetime, str] | None:
     """The vNIC partition, hour and stream of a stream folder (``…/stream-id=…``), or None.
 
@@ -85,7 +91,7 @@ def _parse_folder(folder: str) -> tuple[VnicPartition, datetime, str] | None:
         seg_name, sep, raw = segment.partition("=")
         if not sep or seg_name != name:
             return None
-        values.append(unquote(raw))
+        values.append(_decoded(raw))
     try:
         year, month, day, hour = (int(v) for v in values[8:12])
         hour_start = datetime(year, month, day, hour, tzinfo=UTC)

@@ -90,7 +90,8 @@ class LocalStore:
         listing.prefixes.sort()
         return listing
 
-    def _scan(self, folder: Path, base: str, name_start: str, delimiter: str | None, out: Listing) -> None:
+    def _scan(self, folder: Path | str, base: str, name_start: str, delimiter: str | None, out: Listing) -> None:
+        """Append what ``folder`` holds; subfolders are walked by their path strings (a ``Path`` each cost more)."""
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:
@@ -103,7 +104,7 @@ class LocalStore:
                 if delimiter == "/":
                     out.prefixes.append(key + "/")
                 else:
-                    self._scan(Path(entry.path), key + "/", "", delimiter, out)
+                    self._scan(entry.path, key + "/", "", delimiter, out)
             elif entry.is_file(follow_symlinks=False):
                 out.objects.append(_info(key, entry.stat()))
 
