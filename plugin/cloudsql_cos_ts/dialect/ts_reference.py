@@ -177,13 +177,6 @@ _TRANSFORMS = [
         "TS_FILTER(ts, TS_EXP_GT(TS_EXP_ID(), 0))",
     ),
     (
-        "TS_MATCH",
-        "TS_MATCH(ts, matcher, ARRAY(value, …))",
-        "The observations a TS_MATCHER_* finds of the pattern, at the first occurrence in series order (NULL "
-        "values left out); none when it does not match.",
-        "TS_MATCH(ts, TS_MATCHER_SUBSEQ_PS(0), ARRAY(0, 0))",
-    ),
-    (
         "TS_REMOVE_CONSECUTIVE_DUPLICATES",
         "TS_REMOVE_CONSECUTIVE_DUPLICATES(ts)",
         "Drops observations whose value equals the previous one's.",
@@ -196,6 +189,17 @@ _TRANSFORMS = [
         "TS_COMBINE_DUPLICATE_TIMETICKS(ts, TS_COMBINER_ADD())",
     ),
 ]
+_MATCH_CTE = (
+    "WITH s AS (SELECT action, TIME_SERIES(0, 'tcp') AS ts FROM (SELECT DISTINCT action FROM FLOW_FLAT) d "
+    "GROUP BY action) "
+)
+
+
+def _match_help(name: str, signature: str, description: str, matcher: str) -> FunctionHelp:
+    example = f"SELECT action, TS_EXPLODE(TS_MATCH(ts, {matcher}, ARRAY('tcp'))) AS (tt, value) FROM s"
+    return FunctionHelp(name, signature, description, _MATCH_CTE + example)
+
+
 _MATCHERS = {
     "TS_MATCHER_SEQ": "the values equal the pattern; the whole series",
     "TS_MATCHER_SUBLIST": "the first contiguous run equal to the pattern, when |P|/|S| >= threshold",
@@ -410,12 +414,19 @@ TS_FUNCTIONS: tuple[FunctionHelp, ...] = (
         )
         for name, what in _COMBINERS
     ),
+    _match_help(
+        "TS_MATCH",
+        "TS_MATCH(ts, matcher, ARRAY(value, …))",
+        "The observations a TS_MATCHER_* finds of the pattern, at the first occurrence in series order (NULL "
+        "values left out); none when it does not match.",
+        "TS_MATCHER_SUBSEQ_PS(0)",
+    ),
     *(
-        _help(
+        _match_help(
             name,
             f"{name}({'' if name.endswith('SEQ') else 'threshold'})",
             f"TS_MATCH matcher: {what}.",
-            f"TS_MATCH(ts, {name}({'' if name.endswith('SEQ') else '0.5'}), ARRAY(0, 0))",
+            f"{name}({'' if name.endswith('SEQ') else '0.5'})",
         )
         for name, what in _MATCHERS.items()
     ),
