@@ -204,8 +204,8 @@ def test_exploded_columns_are_epoch_ms_and_double(obs: duckdb.DuckDBPyConnection
             "UPPER(k) is not a series: write the series column named in TIME_SERIES_FORMAT",
         ),
         (
-            "TS_SEG_SUM(TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, 0.5, 2, 1000))",
-            "how the smoothed inter-arrival time is seeded",
+            "TS_SEG_SUM(TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, 0.5, 2, 'x'))",
+            "TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, alpha, factor, cap): cap must be a whole number",
         ),
         (  # the grammar's fourth flag is explained nowhere
             "TS_SEG_SUM(TS_SEGMENT_BY_MARKER(ts, TS_ANCHOR_GT(1), true, true, true, true))",

@@ -410,3 +410,24 @@ def test_segment_by_marker_flags(obs: duckdb.DuckDBPyConnection, flags: str, sum
         f"SELECT TS_EXPLODE(TS_SEG_SUM({segments})) AS (tt, total) FROM s"
     )
     assert sorted(_run(obs, sql)) == sums
+
+
+@pytest.mark.parametrize(
+    ("cap", "sums"),
+    [
+        # gaps 10, 10, 10, 70, 10, 10, 380; T = 10, 10, 10, 40, 25, 17.5: 70 > 2·10 and 380 > 2·17.5 break
+        (1000, [(0, 60.0), (100, 330.0), (500, 500.0)]),
+        (9, [(0, 0.0), (10, 10.0), (20, 20.0), (30, 30.0), (100, 100.0), (110, 110.0), (120, 120.0), (500, 500.0)]),
+    ],
+)
+def test_segment_by_smoothed_silence(obs: duckdb.DuckDBPyConnection, cap: int, sums: list[tuple[int, float]]) -> None:
+    """T starts as the first gap and every gap updates it (alpha 0.5, factor 2); the cap bounds the threshold."""
+    obs.execute(
+        "CREATE OR REPLACE TABLE gaps AS SELECT t, CAST(t AS DOUBLE) AS x "
+        "FROM (VALUES (0), (10), (20), (30), (100), (110), (120), (500)) v(t)"
+    )
+    sql = (
+        "WITH s AS (SELECT TIME_SERIES(t, x) AS ts FROM gaps) "
+        f"SELECT TS_EXPLODE(TS_SEG_SUM(TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, 0.5, 2, {cap}))) AS (tt, total) FROM s"
+    )
+    assert sorted(_run(obs, sql)) == sums

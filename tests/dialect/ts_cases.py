@@ -297,6 +297,15 @@ EXPLODE_CASES += [
     for i, (flags, (flagged, name)) in enumerate(_MARKER_FLAGS.items())
 ]
 
+EXPLODE_CASES += [
+    (
+        f"seg_{name.lower()}_smoothed_{i}",
+        f"TS_SEG_{name}(TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, {alpha}, {factor}, {cap}))",
+        _segments(lambda s, a=alpha, f=factor, c=cap: py.by_smoothed_silence(s, a, f, c), name),
+    )
+    for i, (alpha, factor, cap, name) in enumerate([(0.5, 2.0, 3 * HOUR, "SUM"), (0.2, 1.5, 20 * MINUTE, "COUNT")])
+]
+
 REDUCERS = ("COUNT", "SUM", "AVG", "MIN", "MAX", "SD", "SKEWNESS", "KURTOSIS")
 REDUCERS_SQL = SERIES_CTE + (
     "SELECT k, "

@@ -246,6 +246,23 @@ def by_anchor(series: Series, condition: Callable[[Value], bool], before: int, a
     return [(a, members) for a, members in segments if members]
 
 
+def by_smoothed_silence(series: Series, alpha: float, factor: float, cap: int) -> list[Segment]:
+    """A new segment when a gap exceeds min(T·factor, cap); T is the first gap at first (that gap is compared
+    with cap alone), then alpha·gap + (1 - alpha)·T after every gap."""
+    segments: list[Segment] = []
+    smoothed: float | None = None
+    for i, point in enumerate(series):
+        if i:
+            gap = point[0] - series[i - 1][0]
+            if gap > (cap if smoothed is None else min(smoothed * factor, cap)):
+                segments.append((point[0], []))
+            smoothed = gap if smoothed is None else alpha * gap + (1 - alpha) * smoothed
+        else:
+            segments.append((point[0], []))
+        segments[-1][1].append(point)
+    return segments
+
+
 def by_marker(series: Series, marker: Callable[[Value], bool], flags: tuple[bool, bool, bool]) -> list[Segment]:
     """Segment k runs from marker k to marker k + 1 (segment 0 from the start, the last to the end); a
     marker is in the segment it closes when ``prev_inclusive``, in the one it opens when ``next_inclusive``;

@@ -102,6 +102,13 @@ _SEGMENTERS = [
         "TS_SEG_SUM(TS_SEGMENT_BY_ANCHOR(ts, TS_EXP_GT(TS_EXP_ID(), 1000000), 60000, 60000))",
     ),
     (
+        "TS_SEGMENT_BY_SMOOTHED_SILENCE",
+        "TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, alpha, factor, cap)",
+        "A new segment when the gap exceeds min(T * factor, cap), T the gaps smoothed with alpha (seeded with the "
+        "first gap, updated by every gap); tick: the first member.",
+        "TS_SEG_COUNT(TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, 0.5, 3, 600000))",
+    ),
+    (
         "TS_SEGMENT_BY_MARKER",
         "TS_SEGMENT_BY_MARKER(ts, marker_condition, prevInclusive, nextInclusive, requiresStartAndEnd)",
         "Segments between consecutive markers; a marker is in the segment it closes (prevInclusive) and/or the "

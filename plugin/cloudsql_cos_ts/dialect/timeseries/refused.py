@@ -17,7 +17,6 @@ CANNOT_REPRODUCE = {
     **{f"TS_FORECAST_{model}": _MODEL for model in ("AUTO", "ARIMA", "ARMA", "BATS", "HWS", "LINEAR", "AVERAGE")},
     "TS_GRANGER": "IBM never documented the regression behind its Granger test or which model its R² belongs to",
     "TS_INTERPOLATOR_SPLINE": "IBM never documented which spline it fits",
-    "TS_SEGMENT_BY_SMOOTHED_SILENCE": "IBM never documented how the smoothed inter-arrival time is seeded and updated",
     "TS_FIND": "IBM documented no result for it (it appears only in the grammar)",
     "TS_WITH_TRS": "IBM's own example contradicts the documented re-mapping of ticks",
 }

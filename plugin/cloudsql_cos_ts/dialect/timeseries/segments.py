@@ -10,6 +10,8 @@ observations exist. Each segment's tick (``docs/time-series-functions.md``):
   only; tick = first member;
 * ``TS_SEGMENT_BY_SILENCE(ts, gap)`` — a new segment when the time since the previous observation is
   more than ``gap``; tick = first member;
+* ``TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, alpha, factor, cap)`` — the same against a smoothed gap
+  (``_by_smoothed_silence``); tick = first member;
 * ``TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)`` — one segment per distinct tick where the
   condition holds, holding the ticks ``[anchor - before, anchor + after]``; tick = the anchor's.
 * ``TS_SEGMENT_BY_MARKER(ts, marker, flags)`` — between consecutive markers (``_by_marker``);
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from cloudsql_cos_ts.dialect.timeseries.arrays import let
 from cloudsql_cos_ts.dialect.timeseries.expressions import expression_sql
 from cloudsql_cos_ts.dialect.timeseries.refused import CANNOT_REPRODUCE, refusal
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, function_name, sql, whole_number
@@ -102,6 +105,44 @@ def _by_silence(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str
     previous = scope.add("prev_tick", f"lag({series.tick}) {series.window()}")
     starts = f"CASE WHEN {previous} IS NULL OR {series.tick} - {previous} > {gap} THEN 1 ELSE 0 END"
     segment = scope.add("segment", f"sum({starts}) {series.window('ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW')}")
+    return segment, f"min({series.tick})"
+
+
+def _ratio(node: exp.Expr, what: str) -> str:
+    number = node.this if isinstance(node, exp.Neg) else node
+    if not (isinstance(number, exp.Literal) and not number.is_string):
+        raise BadRequest(f"TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, alpha, factor, cap): {what} must be a number")
+    return f"CAST({sql(node)} AS DOUBLE)"
+
+
+def _by_smoothed_silence(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
+    """A new segment where the gap to the previous observation exceeds ``min(T · factor, cap)``, T the
+    inter-arrival time smoothed exponentially with ``alpha`` over the gaps before. IBM left the seed and the
+    update open: T starts as the first gap (which is compared with ``cap`` alone, there being no T yet), and
+    every gap, breaking or not, updates it (``T = alpha · gap + (1 - alpha) · T``). The recurrence runs once
+    per key over the array of its gaps (on the key's first row, handed to the others)."""
+    alpha, factor = _ratio(args[0], "alpha"), _ratio(args[1], "factor")
+    cap = whole_number(args[2], "TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, alpha, factor, cap): cap", minimum=0)
+    position, gap = scope.names.fresh("pos"), scope.names.fresh("gap")
+    scope.wrap(
+        {position: f"row_number() {series.window()}", gap: f"{series.tick} - lag({series.tick}) {series.window()}"}
+    )
+    points = f"collect_list(named_struct('p', {position}, 'g', {gap})) OVER (PARTITION BY {series.key})"
+    gaps = scope.add("gaps", f"transform(array_sort({points}), x -> x.g)")
+    breaks = f"CASE WHEN s.t IS NULL THEN g_ > {cap} ELSE g_ > least(s.t * {factor}, {cap}) END"
+    smoothed = f"CASE WHEN s.t IS NULL THEN g_ ELSE {alpha} * g_ + (1 - {alpha}) * s.t END"
+    last = "element_at(s.ids, size(s.ids))"
+    step = (
+        f"named_struct('t', CAST({smoothed} AS DOUBLE), 'ids', "
+        f"concat(s.ids, array({last} + CASE WHEN {breaks} THEN 1 ELSE 0 END)))"
+    )
+    start = "named_struct('t', CAST(NULL AS DOUBLE), 'ids', array(CAST(0 AS BIGINT)))"
+    walked = f"aggregate(sequence(2, size({gaps})), {start}, (s, i) -> {let('g_', f'element_at({gaps}, i)', step)})"
+    ids = f"CASE WHEN size({gaps}) = 1 THEN array(CAST(0 AS BIGINT)) ELSE {let('r_', walked, 'r_.ids')} END"
+    segments = scope.names.fresh("segments")
+    first_row = f"CASE WHEN {position} = 1 THEN {ids} END"
+    scope.wrap({segments: f"first_value({first_row}) OVER (PARTITION BY {series.key} ORDER BY {position})"})
+    segment = scope.add("segment", f"element_at({segments}, CAST({position} AS INT))")
     return segment, f"min({series.tick})"
 
 
@@ -215,6 +256,11 @@ _SEGMENTERS = {
     "TS_SEGMENT_BY_TIME": ("TS_SEGMENT_BY_TIME(ts, window, step)", 2, _by_time),
     "TS_SEGMENT": ("TS_SEGMENT(ts, size, step)", 2, _by_count),
     "TS_SEGMENT_BY_SILENCE": ("TS_SEGMENT_BY_SILENCE(ts, gap)", 1, _by_silence),
+    "TS_SEGMENT_BY_SMOOTHED_SILENCE": (
+        "TS_SEGMENT_BY_SMOOTHED_SILENCE(ts, alpha, factor, cap)",
+        3,
+        _by_smoothed_silence,
+    ),
     "TS_SEGMENT_BY_ANCHOR": ("TS_SEGMENT_BY_ANCHOR(ts, condition, before, after)", 3, _by_anchor),
     "TS_SEGMENT_BY_MARKER": (
         "TS_SEGMENT_BY_MARKER(ts, marker_condition, prevInclusive, nextInclusive, requiresStartAndEnd)",
