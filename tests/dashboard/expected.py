@@ -58,8 +58,12 @@ def counts_by(records: list[Record], key: str) -> Counter[str]:
     return Counter(r.fields[key] for r in records)
 
 
-def bucket_counts(records: list[Record], key: str, time_column: str, width_ms: int) -> dict[str, dict[int, int]]:
-    """{key value: {bucket start (epoch ms): count}} with epoch-aligned buckets, empty ones absent."""
+def bucket_counts(
+    records: list[Record], key: str, time_column: str, width_ms: int, *, empty: bool = False
+) -> dict[str, dict[int, int]]:
+    """{key value: {bucket start (epoch ms): count}} with epoch-aligned buckets; the empty ones absent
+    ($__timeGroup without fill) or, with ``empty``, 0 from a key's first to its last bucket (the empty
+    windows of TS_SEGMENT_BY_TIME)."""
     series: dict[str, Counter[int]] = defaultdict(Counter)
     for record in records:
         when = record.time(time_column)
@@ -67,4 +71,8 @@ def bucket_counts(records: list[Record], key: str, time_column: str, width_ms: i
             continue
         moment = epoch_ms(when)
         series[record.fields[key]][moment - moment % width_ms] += 1
+    if empty:
+        for counts in series.values():
+            for start in range(min(counts), max(counts), width_ms):
+                counts[start] += 0
     return {k: dict(v) for k, v in series.items()}

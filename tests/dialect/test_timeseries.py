@@ -67,30 +67,31 @@ def _hours(*points: tuple[str, float, float | None]) -> list[tuple[str, int, flo
 
 
 CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
-    # every reducer, TS_SEG_COUNT included, at the window start (the segment's tick)
+    # every reducer, TS_SEG_COUNT included, at the window start (the segment's tick); a's empty hour 2
+    # is a window too: count 0, the other statistics NULL
     (
         "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",
-        _hours(("a", 0, 2.0), ("a", 1, 1.0), ("a", 3, 1.0), ("b", 1, 2.0)),
+        _hours(("a", 0, 2.0), ("a", 1, 1.0), ("a", 2, 0.0), ("a", 3, 1.0), ("b", 1, 2.0)),
     ),
     (
         "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, hour, per_hour))",
-        _hours(("a", 0, 3.0), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 30.0)),
+        _hours(("a", 0, 3.0), ("a", 1, 3.0), ("a", 2, None), ("a", 3, 4.0), ("b", 1, 30.0)),
     ),
     (
         "TS_SEG_AVG(TS_SEGMENT_BY_TIME(ts, PT1H, 60minute))",
-        _hours(("a", 0, 1.5), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 15.0)),
+        _hours(("a", 0, 1.5), ("a", 1, 3.0), ("a", 2, None), ("a", 3, 4.0), ("b", 1, 15.0)),
     ),
     (
         "TS_SEG_MIN(TS_SEGMENT_BY_TIME(ts, 1hour, 'PT60M'))",
-        _hours(("a", 0, 1.0), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 10.0)),
+        _hours(("a", 0, 1.0), ("a", 1, 3.0), ("a", 2, None), ("a", 3, 4.0), ("b", 1, 10.0)),
     ),
     (
         "TS_SEG_MAX(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",
-        _hours(("a", 0, 2.0), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 20.0)),
+        _hours(("a", 0, 2.0), ("a", 1, 3.0), ("a", 2, None), ("a", 3, 4.0), ("b", 1, 20.0)),
     ),
     (
         "TS_SEG_SD(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",
-        _hours(("a", 0, math.sqrt(0.5)), ("a", 1, None), ("a", 3, None), ("b", 1, math.sqrt(50))),
+        _hours(("a", 0, math.sqrt(0.5)), ("a", 1, None), ("a", 2, None), ("a", 3, None), ("b", 1, math.sqrt(50))),
     ),
     # sliding: 2 h windows every hour, epoch-aligned; each observation is in two windows
     (
@@ -99,7 +100,7 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
             ("a", -1, 3.0), ("a", 0, 6.0), ("a", 1, 3.0), ("a", 2, 4.0), ("a", 3, 4.0), ("b", 0, 30.0), ("b", 1, 30.0)
         ),
     ),
-    # 90 min windows every 30 min, each count at its window's start
+    # 90 min windows every 30 min, each count at its window's start; [01:30, 03:00) of a is empty
     (
         "TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, PT90M, PT30M))",
         _hours(
@@ -108,6 +109,7 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
             ("a", 0, 3.0),
             ("a", 0.5, 2.0),
             ("a", 1, 1.0),
+            ("a", 1.5, 0.0),
             ("a", 2, 1.0),
             ("a", 2.5, 1.0),
             ("a", 3, 1.0),
@@ -120,7 +122,7 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
     # hopping: 30 min windows every hour (gaps between windows)
     (
         "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, 1800000, 3600000))",
-        _hours(("a", 0, 1.0), ("a", 1, 3.0), ("a", 3, 4.0), ("b", 1, 10.0)),
+        _hours(("a", 0, 1.0), ("a", 1, 3.0), ("a", 2, None), ("a", 3, 4.0), ("b", 1, 10.0)),
     ),
     # count-based: 2 observations, a new segment every observation; tick = first observation's tick
     (
@@ -152,7 +154,7 @@ def test_without_key_all_rows_are_one_series(obs: duckdb.DuckDBPyConnection) -> 
         'WITH series AS (SELECT ts FROM obs USING TIME_SERIES_FORMAT(timetick="t", value="v") IN ts) '
         "SELECT TS_EXPLODE(TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))) AS (tt, n) FROM series"
     )
-    assert _run(obs, sql) == [(T0, 2.0), (T0 + H, 3.0), (T0 + 3 * H, 1.0)]
+    assert _run(obs, sql) == [(T0, 2.0), (T0 + H, 3.0), (T0 + 2 * H, 0.0), (T0 + 3 * H, 1.0)]
 
 
 def test_default_series_name_and_one_select(obs: duckdb.DuckDBPyConnection) -> None:
@@ -316,7 +318,7 @@ HOURS_SINCE_T0 = 'starttime="2024-05-06T00:00:00", granularity="PT1H"'
         (
             "starttime='2024-05-06T01:00:00+00:00'",
             "TS_SEG_MAX(TS_SEGMENT_BY_TIME(ts, 3600000, 3600000))",
-            [("a", -H, 2.0), ("a", 0, 3.0), ("a", 2 * H, 4.0), ("b", 0, 20.0)],
+            [("a", -H, 2.0), ("a", 0, 3.0), ("a", H, None), ("a", 2 * H, 4.0), ("b", 0, 20.0)],
         ),
     ],
 )

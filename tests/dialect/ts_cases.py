@@ -488,7 +488,7 @@ def expected_expressions() -> list[tuple[object, ...]]:
 # TS_FLATTEN: per segment its first tick, its index and the members reduced in the next SELECT
 FLATTENED = {  # segmenter SQL -> the same in Python
     "TS_SEGMENT(ts, 3, 2)": lambda s: py.by_count(s, 3, 2),
-    "TS_SEGMENT_BY_TIME(ts, hour, PT30M)": lambda s: py.by_time(s, HOUR, 30 * MINUTE),
+    "TS_SEGMENT_BY_TIME(ts, hour, PT30M)": lambda s: py.by_time(s, HOUR, 30 * MINUTE, empty=False),
 }
 
 

@@ -216,7 +216,9 @@ def resample(series: Series, period: int, kind: str, default: float, n: tuple[in
 Segment = tuple[int, Series]  # (segment tick, members)
 
 
-def by_time(series: Series, window: int, step: int) -> list[Segment]:
+def by_time(series: Series, window: int, step: int, *, empty: bool = True) -> list[Segment]:
+    """The windows ``[k·step, k·step + window)`` from the first to the last one holding an observation,
+    the empty ones between included (IBM's); ``empty=False`` keeps only those with members (TS_FLATTEN)."""
     segments: dict[int, Series] = {}
     for t, v in series:
         k = t // step
@@ -224,6 +226,9 @@ def by_time(series: Series, window: int, step: int) -> list[Segment]:
             if k * step <= t:
                 segments.setdefault(k * step, []).append((t, v))
             k -= 1
+    if empty and segments:
+        for start in range(min(segments), max(segments), step):
+            segments.setdefault(start, [])
     return sorted(segments.items())
 
 
@@ -375,7 +380,7 @@ def pairs_at_common_ticks(first: Series, second: Series) -> list[tuple[float, fl
 
 def window_starts(tick: int, window: int, step: int) -> list[int]:
     """The starts of the time windows ``[k·step, k·step + window)`` holding ``tick``."""
-    return [start for start, _ in by_time([(tick, None)], window, step)]
+    return [start for start, _ in by_time([(tick, None)], window, step, empty=False)]
 
 
 def vector(series: list[Series]) -> list[tuple[int, list[Value]]]:

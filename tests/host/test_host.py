@@ -193,7 +193,7 @@ def test_panel_3_chained_time_series(world: HostWorld) -> None:
     assert frames["A"] == []
     got = {frame.value_labels()["action"]: frame.series() for frame in frames["B"]}
     target = records_where(world, window, "start_time", target_ip=world.summary.scanned_target)
-    expected = bucket_counts(target, "action", "start_time", 3_600_000)
+    expected = bucket_counts(target, "action", "start_time", 3_600_000, empty=True)
     assert set(got) == {"accepted", "rejected"}
     assert got == {action: {t: float(n) for t, n in series.items()} for action, series in expected.items()}
     assert list(world.flow_logs.destination.rglob("*.parquet")), "query A wrote nothing to the destination"

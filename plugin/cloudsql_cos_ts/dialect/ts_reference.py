@@ -80,7 +80,8 @@ _SEGMENTERS = [
         "TS_SEGMENT_BY_TIME",
         "TS_SEGMENT_BY_TIME(ts, window, step)",
         "Windows [k*step, k*step + window) aligned to multiples of step; window/step in ms or hour, 5minute, "
-        "PT15M, P1D. Each window's tick is its start.",
+        "PT15M, P1D. Each window's tick is its start; the empty windows between a series' first and last "
+        "ones are kept (TS_SEG_COUNT 0, the other TS_SEG_* NULL).",
         "TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, hour, PT15M))",
     ),
     (

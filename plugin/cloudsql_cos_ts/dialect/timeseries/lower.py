@@ -136,9 +136,15 @@ def _lower_explode(scope: Scope) -> None:
         exploded.replace_item(tick, value)
         exploded.group_by(key, start, having=observed)
         return
-    segments = segments_of(scope, segmentation, deviation=needs_deviation(kind))
-    exploded.replace_item(segments.tick, statistic(kind, segments.series.value, segments.deviation))
-    exploded.group_by(segments.series.key, segments.bucket, having=f"min({segments.series.tick}) IS NOT NULL")
+    segments = segments_of(scope, segmentation, deviation=needs_deviation(kind), empty_windows=True)
+    # a segment's observations are its rows with a tick: an empty time window's one row has none
+    value = (
+        f"CAST(count({segments.series.tick}) AS DOUBLE)"
+        if kind == "COUNT"
+        else statistic(kind, segments.series.value, segments.deviation)
+    )
+    exploded.replace_item(segments.tick, value)
+    exploded.group_by(segments.series.key, segments.bucket, having=segments.having)
 
 
 def _reducer_calls(select: exp.Select) -> list[exp.Anonymous]:

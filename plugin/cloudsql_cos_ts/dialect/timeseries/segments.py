@@ -47,6 +47,7 @@ class Segments:
     bucket: str  # identifies the segment within its key
     tick: str  # the segment's tick, valid in the grouped SELECT
     deviation: str  # value minus its series' mean, when a reducer needs it ("" otherwise)
+    having: str  # keeps the real segments (drops the one of rows without a tick)
 
 
 def _positive(node: exp.Expr, what: str) -> int:
@@ -85,6 +86,33 @@ def time_buckets(scope: Scope, series: Series, window: int, step: int) -> str:
     if window != step:
         scope.wrap({}, where=f"{series.tick} < {start} + {window}")
     return start
+
+
+def with_empty_windows(scope: Scope, key: str, start: str, step: int, columns: list[str]) -> tuple[str, list[str]]:
+    """The rows plus one member-less row per window start from the key's first to its last window: IBM
+    emits empty windows, which a GROUP BY over the observations alone cannot. One row of each key carries
+    the whole range of starts; the added rows' ``columns`` (tick, value …) are NULL, so every statistic
+    skips them and a window without members counts 0. The new names of the start and of ``columns``."""
+    per_key = f"OVER (PARTITION BY {key})"
+    low, high, carrier = (scope.names.fresh(part) for part in ("low", "high", "carrier"))
+    scope.wrap(
+        {
+            low: f"min({start}) {per_key}",
+            high: f"max({start}) {per_key}",
+            carrier: f"row_number() OVER (PARTITION BY {key} ORDER BY {start} ASC NULLS LAST) = 1",
+        }
+    )
+    own = f"array(named_struct('s', {start}, 'm', true))"
+    added = f"transform(sequence({low}, {high}, CAST({step} AS BIGINT)), s_ -> named_struct('s', s_, 'm', false))"
+    rows = f"CASE WHEN {carrier} AND {low} IS NOT NULL THEN concat({own}, {added}) ELSE {own} END"
+    entry = scope.add("window", f"explode({rows})")
+    masked = [scope.names.fresh("member") for _ in columns]
+    window_start = scope.names.fresh("start")
+    scope.wrap(
+        {window_start: f"{entry}.s"}
+        | {name: f"CASE WHEN {entry}.m THEN {column} END" for name, column in zip(masked, columns, strict=True)}
+    )
+    return window_start, masked
 
 
 def _by_count(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, str]:
@@ -281,8 +309,9 @@ def deviation_of(scope: Scope, series: Series) -> str:
     return scope.add("deviation", f"{series.value} - avg({series.value}) OVER (PARTITION BY {series.key})")
 
 
-def segments_of(scope: Scope, node: exp.Expr, *, deviation: bool) -> Segments:
-    """The segments a segmenter call describes, its series' columns added to the SELECT's rows."""
+def segments_of(scope: Scope, node: exp.Expr, *, deviation: bool, empty_windows: bool = False) -> Segments:
+    """The segments a segmenter call describes, its series' columns added to the SELECT's rows;
+    ``empty_windows`` adds the member-less time windows (for reducers: ``TS_FLATTEN`` has no empty series)."""
     name = function_name(node)
     if name in CANNOT_REPRODUCE:
         raise BadRequest(refusal(name))
@@ -294,4 +323,9 @@ def segments_of(scope: Scope, node: exp.Expr, *, deviation: bool) -> Segments:
     series = series_of(scope, first, null_ticks=name == "TS_SEGMENT_BY_TIME" and not deviation)
     centred = deviation_of(scope, series) if deviation else ""
     bucket, tick = lower(scope, series, rest)
-    return Segments(series, bucket, tick, centred)
+    if name != "TS_SEGMENT_BY_TIME" or not empty_windows:
+        return Segments(series, bucket, tick, centred, f"min({series.tick}) IS NOT NULL")
+    columns = [series.tick, series.value, *([centred] if centred else [])]
+    bucket, (tick, value, *deviations) = with_empty_windows(scope, series.key, bucket, _window_step(rest)[1], columns)
+    masked = Series(tick, value, series.key)
+    return Segments(masked, bucket, bucket, "".join(deviations), f"{bucket} IS NOT NULL")

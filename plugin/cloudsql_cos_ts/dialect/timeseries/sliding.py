@@ -3,21 +3,23 @@
 ``TS_SEG_<COUNT|SUM|AVG|MIN|MAX>(TS_SEGMENT_BY_TIME(ts, window, step))`` with ``window`` a multiple
 of ``step`` > ``step``: every observation of step bucket ``b`` lies in exactly the windows starting at
 ``(b - lag)·step`` for ``lag < window/step``, so the rows are first grouped per key and bucket (count,
-sum, non-NULL count, min, max, first tick) and only those partial rows are repeated per window. A
-15-minute window every minute repeats one row per key and minute instead of every observation 15
-times (docs/benchmarks.md). The answer is the same as the general path's (``segments.py``); the
-columns the other select items (and the WHERE) use are grouped along, so they stay selectable.
+sum, non-NULL count, min, max) and only those partial rows are repeated per window, with the
+empty windows between (``segments.with_empty_windows``). A 15-minute window every minute repeats
+one row per key and minute instead of every observation 15 times (docs/benchmarks.md). The answer
+is the same as the general path's (``segments.py``); the columns the other select items (and the
+WHERE) use are grouped along, so they stay selectable.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
+from cloudsql_cos_ts.dialect.timeseries.segments import with_empty_windows
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, spark, sql, used_columns
 
 DECOMPOSABLE = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX"})
 _COMBINED = {
-    "COUNT": "CAST(sum({n}) AS DOUBLE)",
+    "COUNT": "CAST(coalesce(sum({n}), 0) AS DOUBLE)",
     "SUM": "CAST(sum({s}) AS DOUBLE)",
     "AVG": "CAST(sum({s}) / nullif(sum({c}), 0) AS DOUBLE)",
     "MIN": "CAST(min({low}) AS DOUBLE)",
@@ -35,7 +37,7 @@ def lower_sliding(
     """Replace the FROM by per-bucket partials and repeat them per window: the SQL of the tick, value,
     key and window start, and the HAVING that drops the window of NULL ticks (rows without a tick
     reach here: ``transforms.series_of``)."""
-    names = {part: scope.names.fresh(part) for part in ("key", "bucket", "n", "s", "c", "low", "high", "first")}
+    names = {part: scope.names.fresh(part) for part in ("key", "bucket", "n", "s", "c", "low", "high")}
     kept = used_columns(scope.select, others)
     groups = [*(sql(column) for column in kept), series.key, f"CAST(floor({series.tick} / {step}) AS BIGINT)"]
     partials = {
@@ -44,7 +46,6 @@ def lower_sliding(
         names["c"]: f"count({series.value})",
         names["low"]: f"min({series.value})",
         names["high"]: f"max({series.value})",
-        names["first"]: f"min({series.tick})",
     }
     source = scope.select.args["from_"].this
     inner = exp.select(
@@ -57,4 +58,7 @@ def lower_sliding(
     scope.select.args["from_"].set("this", inner.subquery(source.alias_or_name or "__ts_source"))
     lag = scope.add("lag", f"explode(sequence(0, {window // step - 1}))")
     start = scope.add("start", f"({names['bucket']} - {lag}) * {step}")
-    return start, _COMBINED[kind].format(**names), names["key"], start, f"min({names['first']}) IS NOT NULL"
+    parts = ("n", "s", "c", "low", "high")
+    start, masked = with_empty_windows(scope, names["key"], start, step, [names[part] for part in parts])
+    names.update(zip(parts, masked, strict=True))
+    return start, _COMBINED[kind].format(**names), names["key"], start, f"{start} IS NOT NULL"
