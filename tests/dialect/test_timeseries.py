@@ -157,6 +157,12 @@ def test_without_key_all_rows_are_one_series(obs: duckdb.DuckDBPyConnection) -> 
     assert _run(obs, sql) == [(T0, 2.0), (T0 + H, 3.0), (T0 + 2 * H, 0.0), (T0 + 3 * H, 1.0)]
 
 
+def test_more_windows_than_the_row_limit_is_an_error_naming_the_function(obs: duckdb.DuckDBPyConnection) -> None:
+    """a spans 3 h: 1 ms windows would be about 11 million rows (the empty ones included), over the limit."""
+    with pytest.raises(duckdb.InvalidInputException, match=r"TS_SEGMENT_BY_TIME\(ts, window, step\): .* row limit"):
+        _run(obs, _series("TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 1, 1))"))
+
+
 def test_default_series_name_and_one_select(obs: duckdb.DuckDBPyConnection) -> None:
     sql = (
         "SELECT k AS key, TS_EXPLODE(TS_SEG_MAX(TS_SEGMENT_BY_TIME(time_series, day, day))) AS (tt, value) "

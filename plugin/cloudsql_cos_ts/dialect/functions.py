@@ -22,7 +22,9 @@ Checked against DuckDB 2.0 results (tests/dialect/test_functions.py):
 * a conversion that fails is NULL in Spark with ANSI off (IBM SQL Query): ``to_timestamp('')``,
   ``CAST('n/a' AS INT)``, ``to_timestamp(s, fmt)`` on text of another shape. DuckDB raises a
   Conversion Error instead, which failed every query over IBM's own sample object (it holds
-  ``"start_time": ""``) — so every cast becomes ``TRY_CAST`` and every parse ``TRY_STRPTIME``.
+  ``"start_time": ""``) — so every cast becomes ``TRY_CAST`` and every parse ``TRY_STRPTIME``;
+* Spark's ``raise_error(message)`` (the time-series lowering's way to refuse data it cannot answer)
+  is DuckDB's ``error(message)``; sqlglot passes the name through unchanged.
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ def fix_for_duckdb(tree: exp.Expr) -> exp.Expr:
             cast.this.replace(exp.Anonymous(this="TRUNC", expressions=[cast.this.copy()]))
         elif cast.to.this is exp.DataType.Type.TIMESTAMP and not _is_zoned_cast(cast.this):
             cast.set("this", exp.cast(cast.this.copy(), "TIMESTAMPTZ"))
+    for failure in list(tree.find_all(exp.Anonymous)):  # Spark's raise_error(message) is DuckDB's error(message)
+        if failure.name.upper() == "RAISE_ERROR":
+            failure.set("this", "error")
     _calendar_as_in_spark(tree)
     return _conversions_never_fail(tree)
 

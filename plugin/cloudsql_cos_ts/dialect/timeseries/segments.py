@@ -37,6 +37,7 @@ from cloudsql_cos_ts.dialect.timeseries.refused import CANNOT_REPRODUCE, refusal
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, function_name, sql, whole_number
 from cloudsql_cos_ts.dialect.timeseries.transforms import series_of
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.datasource import DEFAULT_ROW_LIMIT
 
 _UNITS = "a positive whole number of ticks (milliseconds) or a unit such as hour or PT15M"
 
@@ -88,6 +89,15 @@ def time_buckets(scope: Scope, series: Series, window: int, step: int) -> str:
     return start
 
 
+# A series' windows, empty ones included, as rows before grouping: more than a default answer's rows is a 400
+# (the engine's error, raised by the SQL) rather than an explosion of rows (one window per millisecond of a year).
+MAX_WINDOWS = DEFAULT_ROW_LIMIT
+_TOO_MANY = (
+    f"TS_SEGMENT_BY_TIME(ts, window, step): a series would have more than {MAX_WINDOWS} windows, "
+    "the row limit; use a longer step or a shorter time range"
+)
+
+
 def with_empty_windows(scope: Scope, key: str, start: str, step: int, columns: list[str]) -> tuple[str, list[str]]:
     """The rows plus one member-less row per window start from the key's first to its last window: IBM
     emits empty windows, which a GROUP BY over the observations alone cannot. One row of each key carries
@@ -103,7 +113,9 @@ def with_empty_windows(scope: Scope, key: str, start: str, step: int, columns: l
         }
     )
     own = f"array(named_struct('s', {start}, 'm', true))"
-    added = f"transform(sequence({low}, {high}, CAST({step} AS BIGINT)), s_ -> named_struct('s', s_, 'm', false))"
+    starts = f"transform(sequence({low}, {high}, CAST({step} AS BIGINT)), s_ -> named_struct('s', s_, 'm', false))"
+    too_many = f"{high} - {low} >= {min(MAX_WINDOWS * step, 2**62)}"
+    added = f"CASE WHEN {too_many} THEN raise_error('{_TOO_MANY}') ELSE {starts} END"
     rows = f"CASE WHEN {carrier} AND {low} IS NOT NULL THEN concat({own}, {added}) ELSE {own} END"
     entry = scope.add("window", f"explode({rows})")
     masked = [scope.names.fresh("member") for _ in columns]
