@@ -19,6 +19,8 @@ from cloudsql_cos_ts.engines.spark.client import Pyspark
 from cloudsql_cos_ts.engines.spark.retries import connection_refused
 from cloudsql_cos_ts.errors import BadRequest, DownstreamError, PluginError
 
+# The error class of SQL's raise_error: the query refused its own data (the time-series lowering's bounds).
+_USER_RAISED = "[USER_RAISED_EXCEPTION]"
 _MESSAGE_LIMIT = 2000
 _CUT_MARKERS = ("\n\nJVM stacktrace:", ";\n'")
 _STATUS_IN_TEXT = re.compile(r"status = StatusCode\.(\w+)")
@@ -83,7 +85,7 @@ def map_spark_error(
             f"the Spark Connect server at {address} cannot be reached: the connection was refused; check "
             "sparkUrl's host and port and that the server is running"
         )
-    if isinstance(exc, (pyspark.analysis_error, *pyspark.user_errors)):
+    if isinstance(exc, (pyspark.analysis_error, *pyspark.user_errors)) or _USER_RAISED in str(exc):
         return BadRequest(f"Spark SQL error: {spark_message(exc)}")
     storage = _storage_failure(exc)
     if storage is not None:
