@@ -42,7 +42,11 @@ PAIRS: dict[str, tuple[str, str]] = {
     "P3 hourly count": (
         _SERIES + "SELECT action, TS_EXPLODE(TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, hour, hour))) AS (tt, value) "
         "FROM series",
-        _TICKS + "SELECT action, min(t), CAST(count(*) AS DOUBLE) FROM obs GROUP BY action, floor(t / 3600000)",
+        # every hour from an action's first to its last, an hour without records counted 0 (as TS_SEGMENT_BY_TIME)
+        _TICKS + ", hours AS (SELECT action, CAST(floor(t / 3600000) AS BIGINT) AS h, count(*) AS n FROM obs "
+        "WHERE t IS NOT NULL GROUP BY 1, 2), grid AS (SELECT action, explode(sequence(min(h), max(h))) AS h "
+        "FROM hours GROUP BY action) SELECT grid.action, grid.h * 3600000, CAST(coalesce(hours.n, 0) AS DOUBLE) "
+        "FROM grid LEFT JOIN hours ON hours.action = grid.action AND hours.h = grid.h",
     ),
     "15 min sliding sum every minute": (
         _SERIES + "SELECT action, TS_EXPLODE(TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, PT15M, PT1M))) AS (tt, value) "

@@ -157,6 +157,22 @@ def test_without_key_all_rows_are_one_series(obs: duckdb.DuckDBPyConnection) -> 
     assert _run(obs, sql) == [(T0, 2.0), (T0 + H, 3.0), (T0 + 2 * H, 0.0), (T0 + 3 * H, 1.0)]
 
 
+@pytest.mark.parametrize(
+    ("statistic", "expected"),
+    [("COUNT", [2.0, 0.0, 1.0]), ("SUM", [3.0, None, 5.0]), ("SD", [math.sqrt(0.5), None, None])],
+)
+def test_empty_windows_when_the_first_ticks_tie(
+    obs: duckdb.DuckDBPyConnection, statistic: str, expected: list[float | None]
+) -> None:
+    """Every row at a key's first tick carries the empty windows (no sort picks one): the copies change nothing."""
+    points = ((T0, 1.0), (T0, 2.0), (T0 + 2 * H, 5.0))
+    rows = ", ".join(f"('c', make_timestamp({ms} * 1000), '', {v})" for ms, v in points)
+    connection = obs.cursor()
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW tied_obs AS SELECT * FROM (VALUES {rows}) AS o(k, t, s, v)")
+    query = _series(f"TS_SEG_{statistic}(TS_SEGMENT_BY_TIME(ts, hour, hour))").replace("FROM obs", "FROM tied_obs")
+    assert _run(connection, query) == _rounded([("c", T0 + i * H, v) for i, v in enumerate(expected)])
+
+
 def test_more_windows_than_the_row_limit_is_an_error_naming_the_function(obs: duckdb.DuckDBPyConnection) -> None:
     """a spans 3 h: 1 ms windows would be about 11 million rows (the empty ones included), over the limit."""
     with pytest.raises(duckdb.InvalidInputException, match=r"TS_SEGMENT_BY_TIME\(ts, window, step\): .* row limit"):

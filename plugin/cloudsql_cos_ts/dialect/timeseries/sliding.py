@@ -59,6 +59,7 @@ def lower_sliding(
     lag = scope.add("lag", f"explode(sequence(0, {window // step - 1}))")
     start = scope.add("start", f"({names['bucket']} - {lag}) * {step}")
     parts = ("n", "s", "c", "low", "high")
-    start, masked = with_empty_windows(scope, names["key"], start, step, [names[part] for part in parts])
+    columns = [names[part] for part in parts]
+    start, masked = with_empty_windows(scope, names["key"], start, step, columns, earliest=names["bucket"])
     names.update(zip(parts, masked, strict=True))
     return start, _COMBINED[kind].format(**names), names["key"], start, f"{start} IS NOT NULL"
