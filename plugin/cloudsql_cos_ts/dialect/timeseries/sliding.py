@@ -1,11 +1,13 @@
-"""Sliding time windows of decomposable statistics, aggregated per step before the windows are formed.
+"""Time windows of decomposable statistics, aggregated per step before the windows are formed.
 
 ``TS_SEG_<COUNT|SUM|AVG|MIN|MAX>(TS_SEGMENT_BY_TIME(ts, window, step))`` with ``window`` a multiple
-of ``step`` > ``step``: every observation of step bucket ``b`` lies in exactly the windows starting at
+of ``step``: every observation of step bucket ``b`` lies in exactly the windows starting at
 ``(b - lag)·step`` for ``lag < window/step``, so the rows are first grouped per key and bucket (count,
 sum, non-NULL count, min, max) and only those partial rows are repeated per window, with the
 empty windows between (``segments.with_empty_windows``). A 15-minute window every minute repeats
-one row per key and minute instead of every observation 15 times (docs/benchmarks.md). The answer
+one row per key and minute instead of every observation 15 times (docs/benchmarks.md). Tumbling
+windows (``window = step``) take this path too: the empty windows' per-key window functions then run
+over one row per hour rather than over every observation, which doubled P3's time. The answer
 is the same as the general path's (``segments.py``); the columns the other select items (and the
 WHERE) use are grouped along, so they stay selectable.
 """
@@ -28,7 +30,7 @@ _COMBINED = {
 
 
 def applies(kind: str, window: int, step: int) -> bool:
-    return kind in DECOMPOSABLE and window > step and window % step == 0
+    return kind in DECOMPOSABLE and window % step == 0
 
 
 def lower_sliding(
