@@ -83,6 +83,14 @@ def test_string_timeticks(spark: Engine) -> None:
     assert _rounded([tuple(r.values()) for r in run(spark, sql).to_pylist()]) == _rounded(CASES[0][1])
 
 
+@pytest.mark.parametrize("engine", ["spark", "duck"])
+def test_too_many_time_windows_is_a_400_naming_the_function(request: pytest.FixtureRequest, engine: str) -> None:
+    """1 ms windows over three hours: about 11 million windows with the empty ones, refused by the SQL itself."""
+    with pytest.raises(BadRequest) as caught:
+        run(request.getfixturevalue(engine), _series("TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, 1, 1))"))
+    assert "TS_SEGMENT_BY_TIME(ts, window, step): a series would have more than" in caught.value.message
+
+
 def test_health_names_the_version(spark: Engine) -> None:
     assert spark.health(CancelToken()).startswith("Spark 4.3.0 (Spark Connect at 127.0.0.1:")
 
