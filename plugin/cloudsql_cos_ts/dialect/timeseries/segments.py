@@ -104,7 +104,7 @@ def with_empty_windows(
     """The rows plus one member-less row per window start from the key's first to its last window: IBM
     emits empty windows, which a GROUP BY over the observations alone cannot. The rows of a key's first
     window at its smallest ``earliest`` (the tick; one row unless ticks tie) carry the whole range of
-    starts, chosen without sorting the rows (a ``row_number`` tripled P3's time); the added rows'
+    starts, chosen without sorting the rows (a ``row_number`` would sort every observation); the added rows'
     ``columns`` (tick, value …) are NULL, so every statistic skips them, ties' copies included, and a
     window without members counts 0. The new names of the start and of ``columns``."""
     per_key = f"OVER (PARTITION BY {key})"
