@@ -41,8 +41,10 @@ from cloudsql_cos_ts.dialect.timeseries.sql import (
     Scope,
     Series,
     arguments,
+    calls_in_select,
     check_groupable,
     function_name,
+    items_without,
     spark,
     sql,
     unaliased,
@@ -148,12 +150,7 @@ def _lower_explode(scope: Scope) -> None:
 
 
 def _reducer_calls(select: exp.Select) -> list[exp.Anonymous]:
-    return [
-        node
-        for item in select.expressions
-        for node in item.find_all(exp.Anonymous)
-        if function_name(node) in SERIES_REDUCERS and node.find_ancestor(exp.Select) is select
-    ]
+    return calls_in_select(select, SERIES_REDUCERS)
 
 
 def _keeps_rows(node: exp.Expr) -> bool:
@@ -199,9 +196,7 @@ def _lower_reducers(scope: Scope) -> None:
         for text, series in reduced.items()
         if any(needs_deviation(SERIES_REDUCERS[function_name(c)]) for c in calls if sql(c.expressions[0]) == text)
     }
-    others = [
-        item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
-    ]
+    others = items_without(scope.select, calls)
     check_groupable(scope.select, others, "time-series reducers")
     for call in calls:
         text = sql(call.expressions[0])
@@ -211,19 +206,12 @@ def _lower_reducers(scope: Scope) -> None:
 
 
 def _lower_pair_reducers(scope: Scope) -> None:
-    calls = [
-        node
-        for item in scope.select.expressions
-        for node in item.find_all(exp.Anonymous)
-        if function_name(node) in PAIR_REDUCERS and node.find_ancestor(exp.Select) is scope.select
-    ]
+    calls = calls_in_select(scope.select, PAIR_REDUCERS)
     if not calls:
         return
     if _reducer_calls(scope.select):
         raise BadRequest("pairwise and single-series time-series reducers cannot share a SELECT")
-    others = [
-        item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
-    ]
+    others = items_without(scope.select, calls)
     check_groupable(scope.select, others, "time-series reducers")
     key = lower_pair_reducers(scope, calls)
     scope.select.group_by(*(unaliased(item).copy() for item in others), spark(key), copy=False)

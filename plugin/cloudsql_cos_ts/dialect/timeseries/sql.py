@@ -11,6 +11,7 @@ by value (NULL last), so every engine sees the same order (IBM calls the order o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlglot
@@ -29,6 +30,21 @@ def sql(node: exp.Expr) -> str:
 
 def function_name(node: exp.Expr | None) -> str:
     return node.name.upper() if isinstance(node, exp.Anonymous) else ""
+
+
+def calls_in_select(select: exp.Select, names: Collection[str]) -> list[exp.Anonymous]:
+    """The calls of ``names`` among ``select``'s items (not those of a subquery inside an item)."""
+    return [
+        node
+        for item in select.expressions
+        for node in item.find_all(exp.Anonymous)
+        if function_name(node) in names and node.find_ancestor(exp.Select) is select
+    ]
+
+
+def items_without(select: exp.Select, calls: list[exp.Anonymous]) -> list[exp.Expr]:
+    """``select``'s items that hold none of ``calls``: what the lowered SELECT must group by."""
+    return [item for item in select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))]
 
 
 def unaliased(item: exp.Expr) -> exp.Expr:

@@ -32,9 +32,11 @@ from cloudsql_cos_ts.dialect.timeseries.sql import (
     Scope,
     Series,
     arguments,
+    calls_in_select,
     check_groupable,
     formatted,
     function_name,
+    items_without,
     spark,
     sql,
     used_columns,
@@ -133,17 +135,10 @@ def _call_arguments(call: exp.Expr, name: str, series: str) -> tuple[list[exp.Ex
 def lower_warping(scope: Scope) -> None:
     """Replace the SELECT's measure items (``TS_DTW(a, b)``, ``TS_FFT(ts, dir)``, …) by the measure of
     each key's series; all name the same series (and the same second series)."""
-    calls = [
-        node
-        for item in scope.select.expressions
-        for node in item.find_all(exp.Anonymous)
-        if function_name(node) in MEASURES and node.find_ancestor(exp.Select) is scope.select
-    ]
+    calls = calls_in_select(scope.select, MEASURES)
     if not calls:
         return
-    others = [
-        item for item in scope.select.expressions if not any(node in calls for node in item.find_all(exp.Anonymous))
-    ]
+    others = items_without(scope.select, calls)
     check_groupable(scope.select, others, "the series measures (TS_DTW, TS_FFT, …)")
     used = [
         _call_arguments(call, function_name(call), "a, b" if MEASURES[function_name(call)].series == 2 else "ts")
