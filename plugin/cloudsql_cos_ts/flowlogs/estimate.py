@@ -55,6 +55,14 @@ def inexact(note: str) -> SourceEstimate:
     return SourceEstimate(exact=False, notes=(note,))
 
 
+def plain_files(fmt: str, engine: str) -> SourceEstimate:
+    """``$__source`` over plain files: the engine's own reader reads them whole, so no listing tells how much."""
+    return inexact(
+        f"{fmt.upper()} files are read whole by {engine}'s own reader: the listing does not say how much "
+        "of them the query reads"
+    )
+
+
 def estimate_pruned(pruned: PruneResult, held: Manifest) -> SourceEstimate:
     """The figures of a pruned listing; ``held`` are the (key, ETag) ids the ingest cache holds rows of.
 

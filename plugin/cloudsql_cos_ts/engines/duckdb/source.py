@@ -21,7 +21,7 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.views import file_list, flow_flat_sql, flow_sql
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.decode import object_key
-from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, inexact
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
@@ -264,10 +264,7 @@ class FileSource:
     def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
         if SOURCE not in referenced:
             return SourceEstimate()
-        return inexact(
-            f"{self.fmt.upper()} files are read whole by DuckDB's own reader: the listing does not say how much "
-            "of them the query reads"
-        )
+        return plain_files(self.fmt, "DuckDB")
 
     def relations(
         self,

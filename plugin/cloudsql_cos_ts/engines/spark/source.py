@@ -31,7 +31,7 @@ from cloudsql_cos_ts.engines.spark.schema import (
     partition_expressions,
 )
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, inexact
+from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
 from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
@@ -210,10 +210,7 @@ class PlainSparkSource:
     def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
         if SOURCE not in referenced:
             return SourceEstimate()
-        return inexact(
-            f"{self.fmt.upper()} files are read whole by Spark's own reader: the listing does not say how much "
-            "of them the query reads"
-        )
+        return plain_files(self.fmt, "Spark")
 
     def relations(
         self,
