@@ -24,7 +24,7 @@ sys.path[:0] = [str(REPO), str(REPO / "plugin"), str(REPO / "bench")]
 
 import duckdb  # noqa: E402
 from w1_panels import ensure_data  # noqa: E402
-from w1_raw import parquet_copy, parquet_view  # noqa: E402
+from w1_raw import parquet_copy, parquet_view, raw_connection  # noqa: E402
 
 from cloudsql_cos_ts.dialect import translate  # noqa: E402
 
@@ -99,8 +99,7 @@ def main() -> None:
     parser.add_argument("--only", help="run only the queries whose name contains this text")
     args = parser.parse_args()
     ensure_data(args.data)
-    connection = duckdb.connect()
-    connection.execute(f"SET threads = {args.threads}")
+    connection = raw_connection(args.threads)
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(parquet_view(parquet_copy(args.data, args.threads, "4GB")))
     print(f"{'query':34} {'TS (s)':>8} {'plain (s)':>9} {'ratio':>6} {'rows':>8}")

@@ -10,6 +10,7 @@ Parquet file, read by a view with nothing else in between (no listing, no per-ob
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,11 +80,24 @@ def parquet_view(path: Path) -> str:
     return f"CREATE OR REPLACE VIEW FLOW_FLAT AS SELECT * FROM read_parquet('{path}')"
 
 
+# DuckDB spills to ./.tmp of the working directory by default, without a limit (a benchmark run from the
+# repository once filled the disk with 38 GB there): raw connections spill to a bounded temporary folder.
+SPILL = {"temp_directory": str(Path(tempfile.gettempdir()) / "cloudsql-bench-spill"), "max_temp_directory_size": "8GB"}
+
+
+def raw_connection(threads: int, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A plain in-memory DuckDB with the benchmarks' thread count, memory limit and bounded spill folder."""
+    config: dict[str, str | int] = {"threads": threads, **SPILL}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    return duckdb.connect(":memory:", config=config)
+
+
 class RawDuckDB:
     """A plain DuckDB connection with a FLOW_FLAT view (``flow_flat_view`` or ``parquet_view``); runs engine SQL."""
 
     def __init__(self, view: str, threads: int, memory_limit: str) -> None:
-        self._conn = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
+        self._conn = raw_connection(threads, memory_limit)
         self._conn.execute(view)
 
     def copy_to(self, path: Path) -> None:
