@@ -11,6 +11,8 @@
 # run keeps them with its output. SPARK_CONNECT_START_TIMEOUT bounds the wait (default 120 s).
 # The server gets the S3A connector and the AWS SDK bundle on its classpath (scripts/spark_jars.sh
 # fetches them once), so it reads COS (s3a://) as well as local folders.
+# The driver has 3 GB of heap: one server serves the whole test session, and the enrichment
+# functions ship 12-36 MB task binaries per stage (1 GB ran out of heap on the dashboard's P8).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 STATE_DIR="$(mkdir -p "${2:-$REPO/.cache/spark-connect}" && cd "${2:-$REPO/.cache/spark-connect}" && pwd)"
 URL_FILE="$STATE_DIR/url"
@@ -62,7 +64,7 @@ start() {
     --conf spark.ui.enabled=false \
     --conf spark.sql.session.timeZone=UTC \
     --conf spark.sql.shuffle.partitions=2 \
-    --conf spark.driver.memory=1g >"$SPARK_LOG_DIR/start.out" 2>&1 || {
+    --conf spark.driver.memory=3g >"$SPARK_LOG_DIR/start.out" 2>&1 || {
       cat "$SPARK_LOG_DIR/start.out" >&2; exit 1; }
   until answers "$port"; do
     if (( $(date +%s) - ${began%.*} > TIMEOUT )); then
