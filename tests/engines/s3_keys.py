@@ -9,89 +9,35 @@ the bucket is the first path segment). Loopback only, stopped by the fixture tha
 
 from __future__ import annotations
 
-import http.client
 import re
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.storage.s3_front import Refusal, S3Front
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 _DENIED = b'<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
-class KeyCheckingS3:
+class KeyCheckingS3(S3Front):
     """``url`` serves gofakes3 at ``upstream``; ``keys`` maps bucket -> the only access key id it takes."""
 
     def __init__(self, upstream: str, keys: Mapping[str, str]) -> None:
-        self.upstream = urlsplit(upstream)
+        super().__init__(upstream)
         self.keys = dict(keys)
         self.seen: set[tuple[str, str]] = set()  # (bucket, access key id) of every request
         self.denied = 0
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # the names http.server calls
-                self._forward()
-
-            def do_HEAD(self) -> None:
-                self._forward()
-
-            def do_PUT(self) -> None:
-                self._forward()
-
-            def do_POST(self) -> None:
-                self._forward()
-
-            def do_DELETE(self) -> None:
-                self._forward()
-
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                bucket = urlsplit(self.path).path.lstrip("/").split("/", 1)[0]
-                key_id = proxy.key_id(self.headers.get("Authorization", ""), self.path)
-                with proxy._lock:
-                    proxy.seen.add((bucket, key_id))
-                    allowed = bucket in proxy.keys and proxy.keys[bucket] == key_id
-                    proxy.denied += not allowed
-                if not allowed:
-                    self._answer(403, {"Content-Type": "application/xml"}, _DENIED)
-                    return
-                connection = http.client.HTTPConnection(proxy.upstream.hostname or "", proxy.upstream.port, timeout=30)
-                try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                    connection.request(self.command, self.path, body=body or None, headers=headers)
-                    answer = connection.getresponse()
-                    data = answer.read()
-                    dropped = _HOP_BY_HOP if self.command == "HEAD" else _HOP_BY_HOP | {"content-length"}
-                    kept = {k: v for k, v in answer.getheaders() if k.lower() not in dropped}
-                    self._answer(answer.status, kept, data)
-                finally:
-                    connection.close()
-
-            def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                if "Content-Length" not in headers:  # a HEAD answer keeps the object's size
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        return Handler
+    def refusal(self, handler: BaseHTTPRequestHandler) -> Refusal | None:
+        bucket = urlsplit(handler.path).path.lstrip("/").split("/", 1)[0]
+        key_id = self.key_id(handler.headers.get("Authorization", ""), handler.path)
+        with self._lock:
+            self.seen.add((bucket, key_id))
+            allowed = bucket in self.keys and self.keys[bucket] == key_id
+            self.denied += not allowed
+        return None if allowed else Refusal(403, _DENIED)
 
     @staticmethod
     def key_id(authorization: str, path: str) -> str:
@@ -109,10 +55,8 @@ class KeyCheckingS3:
 @contextmanager
 def key_checking_s3(upstream: str, keys: Mapping[str, str]) -> Iterator[KeyCheckingS3]:
     proxy = KeyCheckingS3(upstream, keys)
-    thread = threading.Thread(target=proxy._server.serve_forever, daemon=True)
-    thread.start()
+    proxy.serve()
     try:
         yield proxy
     finally:
-        proxy._server.shutdown()
-        proxy._server.server_close()
+        proxy.close()

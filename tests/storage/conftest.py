@@ -8,58 +8,28 @@ Both servers listen on 127.0.0.1 with a free port and stop at the end of the ses
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.storage.s3_server import S3ServerError, s3_server
+
 BUCKET = "flowlogs"
 GOOD_API_KEY = "test-api-key-good"
 HMAC_ID, HMAC_SECRET = "test-access-key", "test-secret-key-do-not-print"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     try:
-        binary = subprocess.run(
-            [str(REPO / "scripts" / "s3server.sh"), "path"], check=True, capture_output=True, text=True, timeout=300
-        ).stdout.strip()
-    except subprocess.CalledProcessError as exc:
-        pytest.fail(f"the S3 test server could not be built: {exc}\n{exc.stderr}")
-    except (subprocess.SubprocessError, OSError) as exc:
-        pytest.fail(f"the S3 test server could not be built: {exc}")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "-backend", "memory", "-host", f"127.0.0.1:{port}", "-initialbucket", BUCKET],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("the S3 test server did not start")
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        with s3_server(BUCKET) as url:
+            yield url
+    except S3ServerError as exc:
+        pytest.fail(str(exc))
 
 
 class _TokenHandler(BaseHTTPRequestHandler):

@@ -20,7 +20,8 @@ from cloudsql_cos_ts.settings.plugin import PluginSettings
 from cloudsql_cos_ts.settings.secret import Secret
 from cloudsql_cos_ts.storage.cos import CosStore
 from cloudsql_cos_ts.timerange import TimeRange
-from tests.storage.conftest import BUCKET, GOOD_API_KEY, HMAC_ID, HMAC_SECRET, free_port
+from tests.storage.conftest import BUCKET, GOOD_API_KEY, HMAC_ID, HMAC_SECRET
+from tests.storage.s3_server import free_port
 
 HMAC = Credentials(auth="hmac", hmac_access_key_id=Secret(HMAC_ID), hmac_secret_access_key=Secret(HMAC_SECRET))
 START, END = datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(2026, 3, 1, 12, tzinfo=UTC)
