@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tracemalloc
 
 import pyarrow as pa
 import pytest
@@ -60,3 +61,21 @@ def test_a_column_without_chunks_is_an_empty_field_of_the_coerced_type() -> None
     assert coerced.values.type == pa.timestamp("ns", tz="UTC") and len(coerced.values) == 0
     table = decode(encode_frame(Frame("f", "A", [Field("t", pa.chunked_array([], pa.int64()))])))
     assert table.num_rows == 0 and table.schema.field("t").type == pa.int64()
+
+
+def test_a_frame_is_written_once_into_the_bytes_returned() -> None:
+    """Arrow's and Python's allocations while encoding peak at the frame's own size: no second copy is made."""
+    table = pa.table({"n": pa.array(range(500_000), pa.int64()), "s": pa.array(["flow"] * 500_000)})
+    frame = Frame("f", "A", [Field(name, table.column(name)) for name in table.column_names])
+    previous = pa.default_memory_pool()
+    arrow = pa.proxy_memory_pool(previous)  # counts only what the encoder allocates
+    pa.set_memory_pool(arrow)
+    tracemalloc.start()
+    try:
+        data = encode_frame(frame)
+        python_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        pa.set_memory_pool(previous)
+    assert decode(data).column("n").equals(table.column("n"))
+    assert len(data) <= python_peak + arrow.max_memory() < 1.2 * len(data)

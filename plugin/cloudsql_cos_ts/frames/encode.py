@@ -7,6 +7,7 @@ caller can produce a frame that makes Grafana reject the whole response.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -47,17 +48,24 @@ def encode_frame(frame: Frame) -> bytes:
 
 
 def ipc_file(table: pa.Table) -> bytes:
-    """The table as one IPC file, a record batch per chunk, written once into a buffer of its exact size.
+    """The table as one IPC file, a record batch per chunk, written once into the bytes object returned.
 
     Why: a big answer's columns arrive as the engine's batches; writing them as they are copies no
-    column, and sizing the buffer first (a pass that only counts bytes) avoids the growing stream's
-    reallocations, which held up to twice the frame while it was written (W7 in docs/benchmarks.md).
+    column. Sizing the output first (a pass that only counts bytes) and writing straight into a
+    Python ``bytes`` of that size (through the writable view ``BytesIO`` lends over its own buffer,
+    handed back by ``getvalue`` without a copy) means the frame exists once: no growing stream, no
+    Arrow buffer copied into ``bytes`` afterwards (W7 in docs/benchmarks.md).
     """
     counter = pa.MockOutputStream()
     _write(counter, table)
-    buffer = pa.allocate_buffer(counter.size())
-    _write(pa.FixedSizeBufferWriter(buffer), table)
-    return bytes(buffer.to_pybytes())
+    sink = io.BytesIO(bytes(counter.size()))  # zero pages: memory is taken as the frame is written
+    view = sink.getbuffer()
+    writer = pa.FixedSizeBufferWriter(pa.py_buffer(view))
+    _write(writer, table)
+    writer.close()
+    del writer  # the Arrow buffer over the view goes with it, so the view can be let go
+    view.release()  # no view left: getvalue returns the buffer itself
+    return sink.getvalue()
 
 
 def _write(sink: pa.NativeFile, table: pa.Table) -> None:
