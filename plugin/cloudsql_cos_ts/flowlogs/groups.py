@@ -17,7 +17,7 @@ downloads nothing, and an hour of a compacted day needed on its own is cut from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from cloudsql_cos_ts.flowlogs.decode import Manifest, SourceObject
 from cloudsql_cos_ts.flowlogs.pruning import MARGIN_AFTER, PruneResult
@@ -37,6 +37,7 @@ class EntryGroup:
     listed_ids: Manifest
     needed_ids: Manifest
     donors: tuple[str, ...]
+    day: date | None = None  # set for a settled day's entry (the one a flow-lake partition can fill)
 
 
 def hour_group(hour: datetime) -> str:
@@ -47,12 +48,17 @@ def day_group(day: datetime) -> str:
     return f"day/{day.date().isoformat()}"
 
 
+def is_settled(day: datetime, now: datetime) -> bool:
+    """Whether the day starting at ``day`` (UTC midnight) gains no more objects in practice."""
+    return now - day >= ONE_DAY + DAY_SETTLE  # no day after 9999-12-31
+
+
 def entry_groups(pruned: PruneResult, now: datetime) -> list[EntryGroup]:
     """The entries of the pruned hours that hold needed objects, in time order."""
     groups: list[EntryGroup] = []
     for day in sorted({hour.replace(hour=0) for hour in pruned.needed}):
         hours = [day + offset for offset in _DAY_HOURS]
-        if pruned.span.covers_day(day) and now - day >= ONE_DAY + DAY_SETTLE:  # no day after 9999-12-31
+        if pruned.span.covers_day(day) and is_settled(day, now):
             groups.append(_day(pruned, day, hours))
             continue
         groups.extend(
@@ -80,4 +86,5 @@ def _day(pruned: PruneResult, day: datetime, hours: list[datetime]) -> EntryGrou
         listed_ids=frozenset().union(*(pruned.listed_ids[hour] for hour in listed)),
         needed_ids=frozenset().union(*(pruned.needed_ids[hour] for hour in needed)),
         donors=tuple(hour_group(hour) for hour in hours),
+        day=day.date(),
     )

@@ -32,7 +32,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +67,8 @@ class IngestStats:
     bytes_read: int = 0
     records_decoded: int = 0
     entries_written: int = 0
+    lake_parts: int = 0  # flow-lake parts downloaded (whole days, or donors of one)
+    lake_bytes: int = 0
 
     def absorb(self, other: IngestStats) -> None:
         """Add another job's counts (each parallel job counts on its own, so no counter is shared)."""
@@ -75,6 +77,8 @@ class IngestStats:
         self.bytes_read += other.bytes_read
         self.records_decoded += other.records_decoded
         self.entries_written += other.entries_written
+        self.lake_parts += other.lake_parts
+        self.lake_bytes += other.lake_bytes
 
 
 def manifest_hash(manifest: Manifest) -> str:
@@ -110,10 +114,13 @@ class IngestCache:
         cancel: CancelToken,
         stats: IngestStats,
         donors: Sequence[Path] = (),
+        more_sources: Callable[[], Sequence[Entry]] = tuple,
     ) -> Path:
         """An entry holding every ``needed`` object and nothing that is no longer ``listed``.
 
-        ``donors`` are other groups whose entries may hold rows of these objects (copied, not downloaded).
+        ``donors`` are other groups whose entries may hold rows of these objects (copied, not downloaded);
+        ``more_sources`` gives further entries outside the cache (a flow-lake part), asked only when an
+        entry has to be built, since getting them may cost a download.
         """
         listed_ids, needed_ids = object_ids(listed), object_ids(needed)
         hit = self.cached_entry(group_dir, listed_ids=listed_ids, needed_ids=needed_ids, stats=stats)
@@ -121,26 +128,39 @@ class IngestCache:
             return hit
         group_dir.mkdir(parents=True, exist_ok=True)
         with _group_lock(group_dir):
-            entry = self._current(group_dir, reload=True)
+            entry = self.current(group_dir, reload=True)
             if entry is not None and needed_ids <= entry.manifest <= listed_ids:
                 stats.objects_cached += len(needed_ids)
                 self.touch(entry.path)
                 return entry.path
-            sources = [e for e in (entry, *(self._current(d) for d in donors)) if e is not None]
+            sources = [e for e in (entry, *(self.current(d) for d in donors)) if e is not None]
+            sources += more_sources()
             built = assemble(store, group_dir, listed=listed, needed=needed, sources=sources, cancel=cancel)
-            final = group_dir / f"{manifest_hash(built.manifest)}.parquet"
-            try:
-                os.replace(built.temp, final)
-            finally:
-                built.temp.unlink(missing_ok=True)
             stats.objects_cached += built.copied
             stats.objects_read += built.fetched
             stats.bytes_read += built.bytes_read
             stats.records_decoded += built.records
             stats.entries_written += 1
-            with self._lock:
-                self._index[group_dir] = Entry(final, built.manifest, built.damaged)
-            return final
+            return self._place(group_dir, Entry(built.temp, built.manifest, built.damaged))
+
+    def adopt(self, group_dir: Path, written: Entry) -> Path:
+        """Make a complete entry file written elsewhere in ``group_dir`` (a downloaded lake part) the group's entry.
+
+        ``written.path`` must be in ``group_dir`` (a rename) and ``written.manifest`` exactly its rows' ids.
+        """
+        with _group_lock(group_dir):
+            return self._place(group_dir, written)
+
+    def _place(self, group_dir: Path, written: Entry) -> Path:
+        """Rename a finished temp file to its entry name and index it (the caller holds the group lock)."""
+        final = group_dir / f"{manifest_hash(written.manifest)}.parquet"
+        try:
+            os.replace(written.path, final)
+        finally:
+            written.path.unlink(missing_ok=True)
+        with self._lock:
+            self._index[group_dir] = Entry(final, written.manifest, written.damaged)
+        return final
 
     def cached_entry(
         self, group_dir: Path, *, listed_ids: Manifest, needed_ids: Manifest, stats: IngestStats
@@ -150,7 +170,7 @@ class IngestCache:
         Takes id sets, not objects: a warm query checks every entry of its range, and the listing
         computed those sets once for all the queries that share it.
         """
-        entry = self._current(group_dir)
+        entry = self.current(group_dir)
         if entry is None:
             return None
         if needed_ids <= entry.manifest <= listed_ids:
@@ -174,7 +194,7 @@ class IngestCache:
 
     def holdings(self, group_dirs: Iterable[Path]) -> Manifest:
         """The (key, ETag) ids whose rows the groups' current entries hold: what a build would copy, not download."""
-        entries = (self._current(group_dir) for group_dir in group_dirs)
+        entries = (self.current(group_dir) for group_dir in group_dirs)
         return frozenset().union(*(entry.manifest for entry in entries if entry is not None))
 
     def damaged_in(self, path: Path) -> Manifest:
@@ -189,7 +209,8 @@ class IngestCache:
             entry = _read_entry(path)
         return entry.damaged if entry is not None else frozenset()
 
-    def _current(self, group_dir: Path, reload: bool = False) -> Entry | None:
+    def current(self, group_dir: Path, reload: bool = False) -> Entry | None:
+        """The group's entry (from the index, or from disk after a restart or another process's build)."""
         with self._lock:
             entry = self._index.get(group_dir)
         if entry is not None and not reload and entry.path.exists():

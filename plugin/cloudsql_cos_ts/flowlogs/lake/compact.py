@@ -1,0 +1,201 @@
+"""Compaction: a settled day's raw flow-log objects become one Parquet part in the lake, then its manifest.
+
+A day is built as the ingest cache builds a day entry (``IngestCache.entry_for``): rows of objects
+that a local hour or day entry, or the lake's previous part, already hold are copied, only the rest
+is downloaded, and rows are written one row group at a time, so memory stays bounded by a row group
+and a few source hours whatever the day's size. The entry file is then uploaded as the part, and
+the manifest last (``manifest.py``): a compactor killed at any point leaves either the previous
+partition or an unreferenced part, never one a reader would take as complete, and the next run
+completes the day.
+
+A day whose manifest already holds exactly the listed objects is skipped, so a run over a range can
+be repeated or resumed at no cost but the listings. A late object (a new key) or a re-uploaded one
+(same key, new ETag) makes the listing differ from the manifest: the next run writes a new part,
+copying the rows still valid from the previous one. Only settled days are compacted (the same rule
+as the ingest cache's day entries, ``groups.is_settled``): the current day still gains objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+import pyarrow.parquet as pq
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import DownstreamTimeout, PluginError, QueryCancelled
+from cloudsql_cos_ts.flowlogs.decode import SourceObject, object_ids, object_key
+from cloudsql_cos_ts.flowlogs.groups import day_group, hour_group, is_settled
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
+from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
+from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest, write_manifest
+from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor
+from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.timerange import TimeRange
+
+DayStatus = Literal["written", "current", "empty", "unsettled"]
+
+
+@dataclass(frozen=True)
+class RawSource:
+    """The raw flow-log objects a lake is compacted from: a store, a key prefix, and the local key context."""
+
+    store: ObjectStore
+    prefix: str
+    context: str = ""  # prepended to keys to parse them (a local folder's path, "/"-terminated)
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """What compacting one day did."""
+
+    day: date
+    status: DayStatus  # written: a new part and manifest; current: the manifest matched; empty: no objects
+    objects: int = 0  # raw objects listed for the day
+    downloaded: int = 0  # raw objects fetched (the others were copied from cached entries or the old part)
+    bytes_downloaded: int = 0
+    rows: int = 0  # rows of the part
+    size: int = 0  # bytes of the part
+    part: str = ""  # the part's key in the lake store
+
+
+Progress = Callable[[DayResult, int, int], None]  # a finished day, days done, days in the range
+
+
+def list_day(
+    raw: RawSource, day: date, cancel: CancelToken, vnics: VnicPrefixCache | None = None
+) -> list[SourceObject]:
+    """Every raw object filed under one of the day's 24 hours."""
+    start = _midnight(day)
+    span = TimeRange(int(start.timestamp()) * 1000, int((start + timedelta(days=1)).timestamp()) * 1000 - 1)
+    vnic_cache = vnics or VnicPrefixCache()
+    listing = list_range(raw.store, raw.prefix, span, cancel, vnic_cache=vnic_cache, context=raw.context)
+    pruned = listing.prune()
+    return [obj for hour, objects in sorted(pruned.listed.items()) if hour.date() == day for obj in objects]
+
+
+def compact_day(
+    raw: RawSource,
+    lake: LakeSource,
+    day: date,
+    *,
+    cache: IngestCache,
+    cancel: CancelToken,
+    vnics: VnicPrefixCache | None = None,
+) -> DayResult:
+    """Make the lake's partition of ``day`` hold exactly the day's listed objects (whether settled or not).
+
+    The day's entry is built in (or taken from) ``cache``, which then keeps it as its own day entry.
+    Raises ``QueryCancelled``/``DownstreamTimeout`` when ``cancel`` fires (nothing is published then),
+    and the store's errors when the source cannot be listed or read or the lake cannot be written.
+    """
+    objects = list_day(raw, day, cancel, vnics)
+    ids = object_ids(objects)
+    if not objects:
+        return DayResult(day, "empty")
+    try:
+        previous = read_manifest(lake, day)
+    except LakeDamaged:
+        previous = None  # rewritten below, from the raw objects
+    if previous is not None and previous.objects == ids and _part_present(lake, previous):
+        return DayResult(
+            day, "current", len(objects), rows=previous.rows, size=previous.size, part=lake.part_key(day, previous.part)
+        )
+    stats = IngestStats()
+    group_dir = cache.group_dir(raw.store, raw.prefix, day_group(_midnight(day)))
+    hours = [cache.group_dir(raw.store, raw.prefix, hour_group(_midnight(day) + timedelta(hours=h))) for h in range(24)]
+    donor = LakeDonor(lake, previous, group_dir, ids, stats)
+    try:
+        path = cache.entry_for(
+            raw.store,
+            group_dir,
+            listed=objects,
+            needed=objects,
+            cancel=cancel,
+            stats=stats,
+            donors=hours,
+            more_sources=donor,
+        )
+    finally:
+        donor.close()
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    name = part_name(ids, digest)
+    manifest = LakeManifest(
+        day=day,
+        part=name,
+        rows=pq.read_metadata(path).num_rows,
+        size=len(data),
+        sha256=digest,
+        objects=ids,
+        damaged=frozenset(object_key(item) for item in cache.damaged_in(path)),
+        source=lake.described,
+        written=datetime.now(UTC),
+    )
+    lake.store.put(lake.part_key(day, name), data)
+    write_manifest(lake, manifest)
+    cache.evict(protect=[path])
+    return DayResult(
+        day,
+        "written",
+        len(objects),
+        stats.objects_read,
+        stats.bytes_read,
+        manifest.rows,
+        manifest.size,
+        lake.part_key(day, name),
+    )
+
+
+def compact_range(
+    raw: RawSource,
+    lake: LakeSource,
+    first: date,
+    last: date,
+    *,
+    cache: IngestCache,
+    cancel: CancelToken,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> list[DayResult]:
+    """Compact every day from ``first`` to ``last`` (inclusive), oldest first; unsettled days are reported, not written.
+
+    ``cancel`` is the stop hook: once it fires, the day being built is abandoned unpublished and the
+    days finished so far are returned (a later run resumes: finished days are skipped).
+    """
+    moment = now or datetime.now(UTC)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    vnics = VnicPrefixCache()
+    results: list[DayResult] = []
+    for done, day in enumerate(days, start=1):
+        if cancel.is_cancelled():
+            break
+        if not is_settled(_midnight(day), moment):
+            result = DayResult(day, "unsettled")
+        else:
+            try:
+                result = compact_day(raw, lake, day, cache=cache, cancel=cancel, vnics=vnics)
+            except (QueryCancelled, DownstreamTimeout):
+                if cancel.is_cancelled():
+                    break
+                raise
+        results.append(result)
+        if progress is not None:
+            progress(result, done, len(days))
+    return results
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _part_present(lake: LakeSource, manifest: LakeManifest) -> bool:
+    """Whether the manifest's part is there with its size (a HEAD; the checksum is the reader's to check)."""
+    try:
+        return lake.store.head(lake.part_key(manifest.day, manifest.part)).size == manifest.size
+    except PluginError:  # gone or unreachable: written again
+        return False

@@ -1,0 +1,186 @@
+"""The embedded engine's side of the lake: a settled day's ingest entry filled from its lake partition.
+
+A fresh plugin, a restarted pod or a second Grafana replica would download every raw object of a
+settled day again; the lake holds the same rows as one Parquet part, so the day costs one manifest
+GET and one part GET instead. The part *is* an ingest entry (same columns, the same (key, ETag)
+bookkeeping), so it is placed in the cache as the day's entry when it holds exactly what the day
+needs, and donates its rows otherwise (late or re-uploaded objects are then the only downloads;
+objects no longer listed are left out, as for any entry).
+
+The lake never fails a query: an unreadable manifest, a missing part or one whose size, checksum or
+row count differs from its manifest makes the day read from the raw objects, and the answer says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.errors import NotFound, PluginError
+from cloudsql_cos_ts.flowlogs.assemble import Entry
+from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, SourceObject, object_ids
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
+from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
+from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest
+from cloudsql_cos_ts.flowlogs.pruning import LISTING_TTL_S
+from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
+from cloudsql_cos_ts.storage.base import ObjectStore
+
+
+def fetch_part(lake: LakeSource, manifest: LakeManifest, folder: Path) -> Entry:
+    """Download the manifest's part into a temp file in ``folder``, checked against the manifest.
+
+    ``LakeDamaged`` when the part is missing or its size, checksum, row count or columns differ.
+    """
+    key = lake.part_key(manifest.day, manifest.part)
+    try:
+        data, _ = lake.store.get(key)
+    except NotFound:
+        raise LakeDamaged(f"the part {manifest.part} of {manifest.day} is missing") from None
+    except PluginError as exc:
+        raise LakeDamaged(f"the part {manifest.part} of {manifest.day} could not be read: {exc.message}") from None
+    if len(data) != manifest.size:
+        raise LakeDamaged(f"the part of {manifest.day} has {len(data)} bytes, its manifest says {manifest.size}")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != manifest.sha256 or part_name(manifest.objects, digest) != manifest.part:
+        raise LakeDamaged(f"the part of {manifest.day} does not match its manifest's checksum")
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".tmp-lake-{os.getpid()}-{threading.get_ident()}.parquet"
+    temp.write_bytes(data)
+    try:
+        schema, rows = _shape(temp)
+    except (OSError, pa.ArrowInvalid):
+        temp.unlink(missing_ok=True)
+        raise LakeDamaged(f"the part of {manifest.day} is not readable Parquet") from None
+    if rows != manifest.rows or not schema.equals(ENTRY_SCHEMA):
+        temp.unlink(missing_ok=True)
+        raise LakeDamaged(f"the part of {manifest.day} does not hold the rows its manifest says")
+    return Entry(temp, manifest.objects, manifest.damaged_ids())
+
+
+def _shape(path: Path) -> tuple[pa.Schema, int]:
+    metadata = pq.read_metadata(path)
+    return metadata.schema.to_arrow_schema(), metadata.num_rows
+
+
+def fallback_notice(day: date, reason: LakeDamaged) -> str:
+    """What the answer says when a day was read from the raw objects instead of its lake partition."""
+    return (
+        f"the flow lake's partition of {day} could not be used ({reason}); its flow-log objects were read "
+        "from the source instead (run cloudsql-cos-ts compact to repair it)"
+    )
+
+
+@dataclass
+class LakeDonor:
+    """A lake part offered to an entry build as a source of rows, downloaded only if the build asks.
+
+    Call it (``IngestCache.entry_for``'s ``more_sources``) for the part as an entry, or none when the
+    manifest holds no listed object or the part is damaged (``damaged`` says why); ``close`` deletes
+    the download.
+    """
+
+    lake: LakeSource
+    manifest: LakeManifest | None
+    folder: Path
+    listed_ids: frozenset[str]
+    stats: IngestStats
+    damaged: LakeDamaged | None = None
+    _entry: Entry | None = field(default=None, init=False)
+
+    def __call__(self) -> Sequence[Entry]:
+        if self.manifest is None or not self.manifest.objects & self.listed_ids:
+            return ()
+        try:
+            self._entry = fetch_part(self.lake, self.manifest, self.folder)
+        except LakeDamaged as exc:
+            self.damaged = exc
+            return ()
+        self.stats.lake_parts += 1
+        self.stats.lake_bytes += self.manifest.size
+        return (self._entry,)
+
+    def close(self) -> None:
+        if self._entry is not None:
+            self._entry.path.unlink(missing_ok=True)
+
+
+class LakeReader:
+    """One source's lake as the DuckDB engine reads it; manifests are remembered like listings."""
+
+    def __init__(self, lake: LakeSource, ttl_s: float = LISTING_TTL_S) -> None:
+        self.lake = lake
+        self._manifests: TtlCache[date, LakeManifest | LakeDamaged | None] = TtlCache(ttl_s)
+
+    def manifest(self, day: date) -> LakeManifest | None:
+        """The day's manifest (one GET, shared for the TTL); ``LakeDamaged`` when it is unreadable."""
+
+        def look() -> LakeManifest | LakeDamaged | None:
+            try:
+                return read_manifest(self.lake, day)
+            except LakeDamaged as exc:
+                return exc
+            except PluginError as exc:  # the lake cannot be reached: the raw objects can still answer
+                return LakeDamaged(f"the manifest could not be read: {exc.message}")
+
+        found, _ = self._manifests.get(day, look)
+        if isinstance(found, LakeDamaged):
+            raise found
+        return found
+
+    def day_entry(
+        self,
+        cache: IngestCache,
+        store: ObjectStore,
+        group_dir: Path,
+        *,
+        day: date,
+        listed: list[SourceObject],
+        needed: list[SourceObject],
+        donors: Sequence[Path],
+        cancel: CancelToken,
+        stats: IngestStats,
+    ) -> tuple[Path, str | None]:
+        """The settled day's ingest entry, from the lake where it can serve, and a notice if it could not."""
+        listed_ids, needed_ids = object_ids(listed), object_ids(needed)
+        damaged: LakeDamaged | None = None
+        try:
+            manifest = self.manifest(day)
+        except LakeDamaged as exc:
+            manifest, damaged = None, exc
+        if manifest is not None and needed_ids <= manifest.objects <= listed_ids:
+            try:
+                part = fetch_part(self.lake, manifest, group_dir)
+            except LakeDamaged as exc:
+                manifest, damaged = None, exc
+            else:
+                stats.lake_parts += 1
+                stats.lake_bytes += manifest.size
+                stats.objects_cached += len(needed_ids)
+                stats.entries_written += 1
+                return cache.adopt(group_dir, part), None
+        donor = LakeDonor(self.lake, manifest, group_dir, listed_ids, stats)
+        try:
+            path = cache.entry_for(
+                store,
+                group_dir,
+                listed=listed,
+                needed=needed,
+                cancel=cancel,
+                stats=stats,
+                donors=donors,
+                more_sources=donor,
+            )
+        finally:
+            donor.close()
+        damaged = damaged or donor.damaged
+        return path, None if damaged is None else fallback_notice(day, damaged)
