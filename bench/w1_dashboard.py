@@ -69,9 +69,13 @@ class Figures:
 class Plugin:
     """One plugin process over the data set, with its own (initially empty) cache directory."""
 
-    def __init__(self, data: Path, scratch: Path) -> None:
+    def __init__(
+        self, data: Path | str, scratch: Path, secure: dict[str, str] | None = None, **settings: Any
+    ) -> None:
+        """``data``: a local folder or a ``cos://`` location (``secure`` and ``settings`` say how to reach it)."""
         self.scratch = Path(tempfile.mkdtemp(prefix="w1-plugin-", dir=scratch))
-        self.context = datasource_context(datasource_json(data, self.scratch / "results"), uid="w1")
+        json_data = {**datasource_json(data, self.scratch / "results"), **settings}
+        self.context = datasource_context(json_data, secure, uid="w1")
         self.process = PluginProcess(cache_dir=self.scratch / "cache").start()
         assert self.process.process is not None
         self.pid = self.process.process.pid

@@ -85,7 +85,7 @@ def dashboard(target_ip: str) -> list[Panel]:
     ]
 
 
-def datasource_json(data: Path, destination: Path) -> dict[str, Any]:
+def datasource_json(data: Path | str, destination: Path) -> dict[str, Any]:
     """Settings of the benchmarked datasource; the result cache is off so W1 measures the engine."""
     return {"source": str(data), "destination": str(destination), "cacheTtlSeconds": 0}
 
