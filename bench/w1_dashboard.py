@@ -69,9 +69,7 @@ class Figures:
 class Plugin:
     """One plugin process over the data set, with its own (initially empty) cache directory."""
 
-    def __init__(
-        self, data: Path | str, scratch: Path, secure: dict[str, str] | None = None, **settings: Any
-    ) -> None:
+    def __init__(self, data: Path | str, scratch: Path, secure: dict[str, str] | None = None, **settings: Any) -> None:
         """``data``: a local folder or a ``cos://`` location (``secure`` and ``settings`` say how to reach it)."""
         self.scratch = Path(tempfile.mkdtemp(prefix="w1-plugin-", dir=scratch))
         json_data = {**datasource_json(data, self.scratch / "results"), **settings}
