@@ -32,6 +32,7 @@ _FLAGS = {
     "cos_endpoint": "cosEndpoint",
     "auth_type": "authType",
     "iam_endpoint": "iamEndpoint",
+    "lake_location": "lakeLocation",
 }
 
 
@@ -48,6 +49,7 @@ def add_datasource_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cos-endpoint", help="COS endpoint override, e.g. http://127.0.0.1:9000")
     group.add_argument("--auth-type", help="none, iam or hmac")
     group.add_argument("--iam-endpoint", help="IAM endpoint override")
+    group.add_argument("--lake-location", help="the flow lake: cos://… or a folder inside the datasource's locations")
     group.add_argument("--cache-dir", type=Path, help="cache folder (default: GF_PLUGIN_CACHE_DIR or the user's)")
 
 
@@ -59,7 +61,8 @@ def context_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = 
         value = getattr(args, attribute, None)
         if value is not None:
             json_data[key] = value
-    for key in ("source", "destination"):  # relative folders are relative to the caller, not to the plugin
+    # relative folders are relative to the caller, not to the plugin
+    for key in ("source", "destination", "lakeLocation"):
         value = json_data.get(key)
         if isinstance(value, str) and value and "://" not in value:
             json_data[key] = str(Path(value).resolve())

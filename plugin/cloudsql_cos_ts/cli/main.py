@@ -1,9 +1,10 @@
 """``cloudsql-cos-ts``: the plugin's functions for people who live in a terminal.
 
 Subcommands: ``generate-flowlogs`` (sample data), ``query`` (the QueryData pipeline), ``check`` (the
-Save & test stages), ``expand`` (macro preview, the editor's endpoint) and ``serve`` (the plugin
-process as Grafana's launcher starts it). Exit codes: 0 success, 1 a failed query or check, 2 bad
-usage. Secrets are never printed: errors are the plugin's own messages, which never hold one.
+Save & test stages), ``expand`` (macro preview, the editor's endpoint), ``compact`` (settled days into
+the flow lake) and ``serve`` (the plugin process as Grafana's launcher starts it). Exit codes: 0
+success, 1 a failed query or check, 2 bad usage. Secrets are never printed: errors are the plugin's
+own messages, which never hold one.
 """
 
 from __future__ import annotations
@@ -107,6 +108,21 @@ def _expand(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compact(args: argparse.Namespace) -> int:
+    from cloudsql_cos_ts.cli.compact import run
+    from cloudsql_cos_ts.errors import PluginError
+
+    instances = _instances(args)
+    try:
+        settings = instances.settings_for(context_from_args(args))
+    except PluginError as exc:
+        print(f"cloudsql-cos-ts: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        instances.close()
+    return run(args, settings, instances.plugin)
+
+
 def _serve(_: argparse.Namespace) -> int:
     """The plugin process; by hand it gets the variables Grafana would set."""
     os.environ.setdefault("grafana_plugin_type", "datasource")
@@ -160,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_query_arguments(expand)
     expand.add_argument("--engine-sql", action="store_true", help="print the engine's SQL (after translation)")
     expand.set_defaults(handler=_expand)
+
+    compact = commands.add_parser("compact", help="compact settled days of flow logs into the flow lake")
+    compact.add_argument("--from", dest="time_from", required=True, help="first day: 2026-12-01, now-30d, …")
+    compact.add_argument("--to", dest="time_to", default="now-2d", help="last day (default now-2d)")
+    compact.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
+    add_datasource_arguments(compact)
+    compact.set_defaults(handler=_compact)
 
     serve = commands.add_parser("serve", help="run the plugin process (prints go-plugin's handshake)")
     serve.set_defaults(handler=_serve)

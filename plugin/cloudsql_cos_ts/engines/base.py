@@ -55,6 +55,7 @@ class ExecutionResult:
     stats: dict[str, Any] = field(default_factory=dict)  # objects listed/read, bytes, timings
     written: str | None = None  # where the engine stored the result for ExecutionRequest.dest
     damaged: tuple[str, ...] = ()  # keys of source objects that could not be read and were left out
+    notices: tuple[str, ...] = ()  # warnings about how the sources were read (a flow-lake fallback)
 
 
 class Engine(Protocol):

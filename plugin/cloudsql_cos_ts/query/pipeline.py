@@ -267,6 +267,8 @@ class QueryPipeline:
                 meta.custom["source"] = result.stats
             if damaged:
                 meta.add_notice("warning", damaged)
+            for source_notice in result.notices:
+                meta.add_notice("warning", source_notice)
             for scan_notice in dict.fromkeys(s.notice() for s in (scan, *external.values())):
                 if scan_notice:
                     meta.add_notice("info", scan_notice)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.settings.locations import CosLocation, Location, parse_location
+from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation, Location, parse_location
 
 ALLOWED_KEY = "allowedLocations"
 _MAX_ALLOWED = 100
@@ -38,12 +38,42 @@ def parse_allowed_locations(data: Mapping[str, Any], endpoint_override: str | No
     )
 
 
-def _inside(location: CosLocation, root: Location) -> bool:
+def _inside(location: Location, root: Location) -> bool:
+    if isinstance(location, LocalLocation):
+        return isinstance(root, LocalLocation) and location.path.is_relative_to(root.path)
     return (
         isinstance(root, CosLocation)
         and (root.endpoint, root.bucket) == (location.endpoint, location.bucket)
         and location.prefix.startswith(root.prefix)
     )
+
+
+def _refuse_dot_segments(text: str, what: str) -> None:
+    if any(segment in (".", "..") for segment in text.split("/")) or "\\" in text:
+        raise BadRequest(f"{what} {text}: '.', '..' and '\\' are not allowed in a location")
+
+
+def confined_setting(
+    data: Mapping[str, Any], key: str, roots: tuple[Location, ...], endpoint: str | None
+) -> Location | None:
+    """The location setting ``key``, which must lie inside one of ``roots`` (a 400 naming the setting otherwise).
+
+    A location the plugin itself writes (the flow lake) is held to the same rule as one a statement
+    names: the datasource's credentials reach only where its administrator pointed them.
+    """
+    text = data.get(key)
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    if not isinstance(text, str):
+        raise BadRequest(f"{key} must be a cos://<region>/<bucket>/<prefix> URL or an absolute folder")
+    _refuse_dot_segments(text, key)
+    location = parse_location(text, field=key, endpoint_override=endpoint)
+    if not any(_inside(location, root) for root in roots):
+        raise BadRequest(
+            f"{key} {location.describe()} is outside this datasource's locations: it must lie inside the source, "
+            f"the destination or an entry of {ALLOWED_KEY} (Allowed locations)"
+        )
+    return location
 
 
 @dataclass(frozen=True)
@@ -57,9 +87,7 @@ class Confinement:
         """``url`` (``cos://…`` from a statement) as a location inside ``roots``, else a 400 naming the setting."""
         if not url.lower().startswith("cos://"):
             raise BadRequest(f"{purpose} {url!r}: only cos://<region>/<bucket>/<prefix> locations can be named in SQL")
-        segments = url[len("cos://") :].split("/")
-        if any(segment in (".", "..") for segment in segments) or "\\" in url:
-            raise BadRequest(f"{purpose} {url}: '.', '..' and '\\' are not allowed in a location")
+        _refuse_dot_segments(url, purpose)
         location = parse_location(url, field=f"{purpose} {url}", endpoint_override=self.endpoint_override)
         assert isinstance(location, CosLocation)  # a cos:// URL parses to one
         if not any(_inside(location, root) for root in self.roots):

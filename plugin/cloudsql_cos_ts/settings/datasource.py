@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.budget import Budgets, parse_budgets
-from cloudsql_cos_ts.settings.confinement import Confinement, parse_allowed_locations
+from cloudsql_cos_ts.settings.confinement import Confinement, confined_setting, parse_allowed_locations
 from cloudsql_cos_ts.settings.enrichment import KEYS as ENRICHMENT_KEYS
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
 from cloudsql_cos_ts.settings.host_memory import available_bytes
@@ -82,6 +82,8 @@ class DatasourceSettings:
     destination: Location | None = None
     # what cos:// locations written in SQL may name: source, destination and allowedLocations
     confinement: Confinement = field(default_factory=Confinement)
+    # where settled days of the flow-log source are compacted (docs/lake.md); inside the locations above
+    lake: Location | None = None
     credentials: Credentials = field(default_factory=Credentials)
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     row_limit: int = DEFAULT_ROW_LIMIT
@@ -147,6 +149,7 @@ def parse_datasource_settings(
         budgets=parse_budgets(data, _number),
         destination=destination,
         confinement=Confinement(locations, endpoint),
+        lake=confined_setting(data, "lakeLocation", locations, endpoint),
         credentials=_credentials(data, secure, uses_cos=uses_cos),
         query_timeout_s=_number(data, "queryTimeoutSeconds", DEFAULT_QUERY_TIMEOUT_S, low=1, high=3600),
         row_limit=int(_number(data, "rowLimit", DEFAULT_ROW_LIMIT, low=1, high=100_000_000)),

@@ -118,7 +118,11 @@ class DuckDBEngine:
             relations = self._prepare(cursor, request)
             table, truncated = self._run(cursor, request)
             return ExecutionResult(
-                table=table, truncated=truncated, stats=dict(relations.stats), damaged=relations.damaged
+                table=table,
+                truncated=truncated,
+                stats=dict(relations.stats),
+                damaged=relations.damaged,
+                notices=relations.notices,
             )
 
     def explain(self, request: ExecutionRequest) -> str:

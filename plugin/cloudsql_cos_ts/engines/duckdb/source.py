@@ -25,6 +25,8 @@ from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, p
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
+from cloudsql_cos_ts.flowlogs.lake.layout import open_lake
+from cloudsql_cos_ts.flowlogs.lake.read import LakeReader
 from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
 from cloudsql_cos_ts.flowlogs.pruning import (
@@ -57,6 +59,7 @@ class SourceRelations:
     views: dict[str, str]  # upper-case relation name -> DuckDB SELECT body
     stats: dict[str, int | float] = field(default_factory=dict)
     damaged: tuple[str, ...] = ()  # keys of objects the views needed but could not read (left out)
+    notices: tuple[str, ...] = ()  # warnings for the answer (a flow-lake partition that could not be used)
 
 
 class DuckDBSource(Protocol):
@@ -100,15 +103,25 @@ def build_duckdb_source(settings: DatasourceSettings, plugin: PluginSettings) ->
     local_root = settings.source.path if isinstance(settings.source, LocalLocation) else None
     if settings.source_format == "flowlogs":
         context = f"{local_root}/" if local_root else ""
-        return FlowLogSource(store, prefix, cache, context)
+        lake = (
+            None
+            if settings.lake is None
+            else LakeReader(open_lake(settings.lake, settings.source, settings.credentials))
+        )
+        return FlowLogSource(store, prefix, cache, context, lake)
     return FileSource(store, prefix, cache, settings.source_format, local_root)
 
 
 class FlowLogSource:
-    """IBM-layout flow logs: pruned by hour, ingested into hour and day entries, FLOW/FLOW_FLAT views."""
+    """IBM-layout flow logs: pruned by hour, ingested into hour and day entries, FLOW/FLOW_FLAT views.
 
-    def __init__(self, store: ObjectStore, prefix: str, cache: IngestCache, context: str = "") -> None:
-        self.store, self.prefix, self.cache, self.context = store, prefix, cache, context
+    With a flow lake, a settled day's entry comes from the lake's partition when it can (``lake/read.py``).
+    """
+
+    def __init__(
+        self, store: ObjectStore, prefix: str, cache: IngestCache, context: str = "", lake: LakeReader | None = None
+    ) -> None:
+        self.store, self.prefix, self.cache, self.context, self.lake = store, prefix, cache, context, lake
         self.allowed_directories: tuple[str, ...] = (str(cache.root),)
         self._vnics = VnicPrefixCache()
         self._listings = listing_cache()
@@ -159,7 +172,7 @@ class FlowLogSource:
         began = time.monotonic()
         listed = self._list(scan, cancel)
         listed_at = time.monotonic()
-        stats = IngestStats()
+        stats, notices = IngestStats(), _Notices()
         plan = self._plans.get(listed)
         if plan is not None:
             scan.check(plan.objects_needed, plan.bytes_needed)
@@ -168,10 +181,11 @@ class FlowLogSource:
         else:
             pruned = listed.prune()
             scan.check(pruned.objects_needed, pruned.bytes_needed)
-            plan = self._plan(listed, pruned, cancel, stats)
+            plan = self._plan(listed, pruned, cancel, stats, notices)
         return SourceRelations(
             views=self._views(wanted, plan.paths, listed.cutoff, scan.time_range if scan.dashboard_applied else None),
             damaged=plan.damaged,
+            notices=notices.texts(),
             stats=_source_stats(
                 stats,
                 began,
@@ -185,10 +199,12 @@ class FlowLogSource:
             ),
         )
 
-    def _plan(self, listed: RangeListing, pruned: PruneResult, cancel: CancelToken, stats: IngestStats) -> Plan:
+    def _plan(
+        self, listed: RangeListing, pruned: PruneResult, cancel: CancelToken, stats: IngestStats, notices: _Notices
+    ) -> Plan:
         """Find or build the range's entries, and remember them for the queries sharing these listings."""
         groups = entry_groups(pruned, now=datetime.now(UTC))
-        paths = self._entries(groups, cancel, stats)
+        paths = self._entries(groups, cancel, stats, notices)
         if stats.entries_written:
             self.cache.evict(protect=paths)
         damaged = (self.cache.damaged_in(path) & group.needed_ids for group, path in zip(groups, paths, strict=True))
@@ -213,7 +229,9 @@ class FlowLogSource:
             views.update({name: flow for name in wanted & {FLOW, SOURCE}})
         return views
 
-    def _entries(self, groups: list[EntryGroup], cancel: CancelToken, stats: IngestStats) -> list[Path]:
+    def _entries(
+        self, groups: list[EntryGroup], cancel: CancelToken, stats: IngestStats, notices: _Notices
+    ) -> list[Path]:
         """The groups' entries in order: cached ones looked up inline, the others built in parallel."""
         paths: dict[str, Path] = {}
         for group in groups:
@@ -224,7 +242,7 @@ class FlowLogSource:
                 paths[group.name] = hit
         missing = [group for group in groups if group.name not in paths]
         per_group = [IngestStats() for _ in missing]
-        built = run_jobs([self._entry_job(g, s) for g, s in zip(missing, per_group, strict=True)], cancel)
+        built = run_jobs([self._entry_job(g, s, notices) for g, s in zip(missing, per_group, strict=True)], cancel)
         paths.update(zip((group.name for group in missing), built, strict=True))
         for group_stats in per_group:
             stats.absorb(group_stats)
@@ -233,11 +251,25 @@ class FlowLogSource:
     def _dir(self, group: str) -> Path:
         return self.cache.group_dir(self.store, self.prefix, group)
 
-    def _entry_job(self, group: EntryGroup, stats: IngestStats) -> Job[Path]:
+    def _entry_job(self, group: EntryGroup, stats: IngestStats, notices: _Notices) -> Job[Path]:
         """Bring one hour or day into the ingest cache: its entry's path."""
 
         def job(cancel: CancelToken) -> Path:
             raise_if_cancelled(cancel)
+            if self.lake is not None and group.day is not None:
+                path, notice = self.lake.day_entry(
+                    self.cache,
+                    self.store,
+                    self._dir(group.name),
+                    day=group.day,
+                    listed=group.listed,
+                    needed=group.needed,
+                    donors=[self._dir(name) for name in group.donors],
+                    cancel=cancel,
+                    stats=stats,
+                )
+                notices.add(notice)
+                return path
             return self.cache.entry_for(
                 self.store,
                 self._dir(group.name),
@@ -249,6 +281,23 @@ class FlowLogSource:
             )
 
         return job
+
+
+class _Notices:
+    """The notices of one query's entry jobs, which run on several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._texts: list[str] = []
+
+    def add(self, text: str | None) -> None:
+        if text is not None:
+            with self._lock:
+                self._texts.append(text)
+
+    def texts(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(sorted(self._texts))
 
 
 class FileSource:
@@ -327,6 +376,8 @@ def _source_stats(stats: IngestStats, began: float, listed_at: float, **listing:
         "objects_cached": stats.objects_cached,
         "bytes_read": stats.bytes_read,
         "records_decoded": stats.records_decoded,
+        "lake_parts": stats.lake_parts,
+        "lake_bytes": stats.lake_bytes,
         "ms_listing": round((listed_at - began) * 1000, 1),
         "ms_ingest": round((time.monotonic() - listed_at) * 1000, 1),
     }
