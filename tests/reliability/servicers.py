@@ -16,6 +16,7 @@ from typing import Any
 from cloudsql_cos_ts.instances import InstanceManager
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.server.services import DataService, DiagnosticsService, ResourceService
+from cloudsql_cos_ts.server.wire import serialize
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 
 
@@ -40,7 +41,8 @@ class Servicers:
         self.resource = ResourceService(self.instances)
 
     def query(self, request: pb.QueryDataRequest) -> pb.QueryDataResponse:
-        return self.data.QueryData(request, IdleContext())  # type: ignore[arg-type]
+        reply = self.data.QueryData(request, IdleContext())  # type: ignore[arg-type]
+        return pb.QueryDataResponse.FromString(serialize(reply))  # the bytes grpcio would send
 
     def health(self, context: pb.PluginContext) -> pb.CheckHealthResponse:
         return self.diagnostics.CheckHealth(pb.CheckHealthRequest(pluginContext=context), IdleContext())  # type: ignore[arg-type]

@@ -1,12 +1,10 @@
-"""The answers to one QueryData request, before and as the protobuf ``QueryDataResponse``."""
+"""The answers to one QueryData request, before they are written as the ``QueryDataResponse`` (``server/wire.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from cloudsql_cos_ts.errors import PluginError
-from cloudsql_cos_ts.proto import backend_pb2 as pb
 
 
 @dataclass
@@ -29,18 +27,3 @@ class RequestAnswers:
 
     engine: str
     by_ref: dict[str, QueryAnswer]
-
-    @cached_property
-    def response(self) -> pb.QueryDataResponse:
-        """Built once: a replayed request (:mod:`cloudsql_cos_ts.query.replay`) is sent the same message,
-        which grpcio only reads, from any number of calls at once."""
-        response = pb.QueryDataResponse()
-        for ref, answer in self.by_ref.items():
-            item = response.responses[ref]
-            item.status = answer.status
-            item.frames.extend(answer.frames)
-            item.format = pb.ARROW
-            if answer.error:
-                item.error = answer.error
-                item.errorSource = answer.source
-        return response

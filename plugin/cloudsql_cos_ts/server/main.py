@@ -92,6 +92,7 @@ def _warm_up() -> None:
 def serve(plugin: PluginSettings) -> int:
     from cloudsql_cos_ts.instances import InstanceManager
     from cloudsql_cos_ts.server.services import ControllerService, DataService, DiagnosticsService, ResourceService
+    from cloudsql_cos_ts.server.wire import add_data_service
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in Grafana's terminal hits our process group too
@@ -101,7 +102,7 @@ def serve(plugin: PluginSettings) -> int:
     query_pool = ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="query")
     server = build_server(ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="grpc"))
     ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)
-    pb_grpc.add_DataServicer_to_server(DataService(instances, query_pool), server)
+    add_data_service(server, DataService(instances, query_pool).QueryData)
     pb_grpc.add_DiagnosticsServicer_to_server(DiagnosticsService(instances), server)
     pb_grpc.add_ResourceServicer_to_server(ResourceService(instances), server)
     network, address, socket_dir = bind(server)

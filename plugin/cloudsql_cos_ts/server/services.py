@@ -22,6 +22,7 @@ from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2 as ctl
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
 from cloudsql_cos_ts.query.answer import QueryAnswer, RequestAnswers
+from cloudsql_cos_ts.server.wire import Reply
 
 if TYPE_CHECKING:
     from cloudsql_cos_ts.query.pipeline import QueryPipeline
@@ -104,20 +105,22 @@ def _router(instances: InstanceManager) -> Router:
     return build_router(instances)
 
 
-class DataService(pb_grpc.DataServicer):
+class DataService:
+    """QueryData, served with the plugin's own response serializer (:mod:`cloudsql_cos_ts.server.wire`)."""
+
     def __init__(self, instances: InstanceManager, executor: Executor) -> None:
         self._pipeline = _Lazy(lambda: _pipeline(instances, executor))
 
-    def QueryData(self, request: pb.QueryDataRequest, context: grpc.ServicerContext) -> pb.QueryDataResponse:
+    def QueryData(self, request: pb.QueryDataRequest, context: grpc.ServicerContext) -> Reply:
         cancel = CallToken(context)
         try:
-            return self._pipeline.get().run(request, cancel).response
+            answers = self._pipeline.get().run(request, cancel)
         except Exception as exc:  # never fail the whole call: answer every refId with the error
             error = reported_internal_error("QueryData failed", exc)
-            failures = {q.refId or "A": QueryAnswer.failure(error) for q in request.queries}
-            return RequestAnswers("none", failures).response
+            answers = RequestAnswers("none", {q.refId or "A": QueryAnswer.failure(error) for q in request.queries})
         finally:
             cancel.close()
+        return Reply(answers)
 
 
 class DiagnosticsService(pb_grpc.DiagnosticsServicer):
