@@ -5,7 +5,8 @@ call would be wasteful, so instances are cached per datasource — org, numeric 
 uid is unique only within an org (:mod:`cloudsql_cos_ts.settings.identity`) — and replaced when
 their version changes: ``lastUpdatedMS`` or the settings themselves, so two edits within Grafana's
 one-second precision are not missed. Invalid settings are cached too, as the error every query of
-that datasource answers with.
+that datasource answers with. A datasource with a flow lake location also owns the lake's follower
+(``flowlogs/lake/follow.py``), started with the instance and stopped when it is closed or replaced.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from cloudsql_cos_ts.engines.base import Engine
+    from cloudsql_cos_ts.flowlogs.lake.follow import Follower
     from cloudsql_cos_ts.macros import DestSpec
     from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 class DatasourceInstance:
     settings: DatasourceSettings
     engine: Engine
+    follower: Follower | None = None  # keeps the flow lake current (a lake location is set)
 
     def column_type(self, name: str) -> str | None:
         """Type of a flow-log column by name (``$__timeFilter`` infers its comparison from it)."""
@@ -58,7 +61,10 @@ class DatasourceInstance:
         return write_result(table, self.settings.destination, dest.format, dest.suffix, self.settings.credentials)
 
     def close(self) -> None:
-        """Release the engine; a failure is logged, never raised into the request or stop that closes it."""
+        """Stop the follower and release the engine; a failure is logged, never raised into the request or
+        stop that closes it."""
+        if self.follower is not None:
+            self.follower.stop()
         try:
             self.engine.close()
         except Exception as exc:
@@ -125,7 +131,8 @@ class InstanceManager:
         log.add_secrets(context.dataSourceInstanceSettings.decryptedSecureJsonData.values())
         try:
             settings = self.settings_for(context)
-            instance = DatasourceInstance(settings=settings, engine=create_engine(settings, self.plugin))
+            engine = create_engine(settings, self.plugin)
+            instance = DatasourceInstance(settings, engine, _follower(settings, self.plugin))
             log.info(
                 "datasource instance ready",
                 org=settings.org_id,
@@ -150,6 +157,19 @@ class InstanceManager:
                 if entry.instance is not None:
                     entry.instance.close()
             self._entries.clear()
+
+
+def _follower(settings: DatasourceSettings, plugin: PluginSettings) -> Follower | None:
+    """The started lake follower of a datasource with a lake location; it compacts into the same ingest
+    cache the DuckDB engine reads, so a day it compacted is also a warm day entry here."""
+    if settings.lake is None:
+        return None
+    from cloudsql_cos_ts.engines.duckdb.source import ingest_cache
+    from cloudsql_cos_ts.flowlogs.lake.follow import FollowPolicy, follower_for
+
+    policy = FollowPolicy(requests_per_s=plugin.lake_requests_per_second)
+    follower = follower_for(settings, ingest_cache(plugin), policy)
+    return follower.start() if follower is not None else None
 
 
 def _raw_settings(context: pb.PluginContext) -> pb.DataSourceInstanceSettings:

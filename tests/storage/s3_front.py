@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
@@ -61,6 +61,7 @@ class S3Front:
         self.upstream = urlsplit(upstream)
         self.delay_s = delay_s
         self._kinds: Counter[str] = Counter()
+        self._log: list[tuple[str, str]] = []  # (kind, path without the query) of every request, in order
         self._bytes_out = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -71,12 +72,18 @@ class S3Front:
         with self._lock:
             return RequestCounts(dict(self._kinds), self._bytes_out)
 
+    def requests(self) -> list[tuple[str, str]]:
+        """``(kind, path)`` of every forwarded request so far (the path is ``/bucket/key``)."""
+        with self._lock:
+            return list(self._log)
+
     def refusal(self, handler: BaseHTTPRequestHandler) -> Refusal | None:
         """What to answer instead of forwarding ``handler``'s request (None: forward it)."""
         return None
 
-    def _record(self, kind: str, sent: int) -> None:
+    def _record(self, kind: str, path: str, sent: int) -> None:
         with self._lock:
+            self._log.append((kind, unquote(urlsplit(path).path)))
             self._kinds[kind] += 1
             self._bytes_out += sent
 
@@ -111,7 +118,8 @@ class S3Front:
                 if front.delay_s:
                     time.sleep(front.delay_s)
                 status, headers, data = self._upstream_call(body)
-                front._record(request_kind(self.command, self.path), 0 if self.command == "HEAD" else len(data))
+                kind = request_kind(self.command, self.path)
+                front._record(kind, self.path, 0 if self.command == "HEAD" else len(data))
                 self._answer(status, headers, data)
 
             def _upstream_call(self, body: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -41,5 +41,6 @@ def test_front_counts_requests_and_bytes_and_holds_each_request(s3_endpoint: str
         counts = front.counts()
     assert [obj.key for obj in listed.objects] == ["front/one.txt"]
     assert (counts["put"], counts["get"], counts["list"]) == (1, 1, 1)
+    assert front.requests()[:2] == [("put", "/flowlogs/front/one.txt"), ("get", "/flowlogs/front/one.txt")]
     assert counts.bytes_out >= 1000
     assert elapsed >= 3 * delay

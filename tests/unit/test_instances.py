@@ -47,3 +47,24 @@ def test_a_crash_while_opening_is_a_500_and_is_retried(
         manager.get(datasource_context())
     assert manager.get(datasource_context()).engine.name == "duckdb"
     assert len(calls) == 2
+
+
+def test_a_lake_location_starts_a_follower_that_stops_with_its_instance(
+    manager: InstanceManager, tmp_path: Path
+) -> None:
+    source = tmp_path / "flows"
+    source.mkdir()
+    settings = {
+        "source": str(source),
+        "allowedLocations": [str(tmp_path / "lake")],
+        "lakeLocation": str(tmp_path / "lake"),
+    }
+    first = manager.get(datasource_context(settings, version=1))
+    assert first.follower is not None and first.follower.running
+    assert first.follower.wait_for_pass(1, timeout_s=30)  # an empty source: a pass of empty days
+    second = manager.get(datasource_context(settings, version=2))  # edited settings: the old instance goes
+    assert not first.follower.running
+    assert second.follower is not None and second.follower.running
+    manager.close()  # the plugin stops
+    assert not second.follower.running
+    assert manager.get(datasource_context({"source": str(source)}, version=3)).follower is None

@@ -27,6 +27,7 @@ class PluginSettings:
     cache_memory_bytes: int = 64 * 1024**2  # the newest results also kept in memory: hits skip the disk
     ingest_cache_size_bytes: int = 8 * 1024**3
     answer_memory_bytes: int = 4 * 1024**3  # all answers held at once (engines/answer_memory.py)
+    lake_requests_per_second: int = 50  # the flow lake follower's cap on store requests (flowlogs/lake/follow.py)
     # The unpacked optional Spark client bundle (spark_client): the packaged plugin does not carry the
     # Spark Connect client, and its folder must live outside the (signed, unmodified) plugin folder.
     spark_client: Path | None = None
@@ -61,6 +62,7 @@ def load_plugin_settings(env: Mapping[str, str] | None = None) -> PluginSettings
         cache_memory_bytes=_int(env, "GF_PLUGIN_CACHE_MEMORY_BYTES", min(64 * 1024**2, cache_size // 16)),
         ingest_cache_size_bytes=_int(env, "GF_PLUGIN_INGEST_CACHE_SIZE_BYTES", 8 * 1024**3),
         answer_memory_bytes=max(1, _int(env, "GF_PLUGIN_ANSWER_MEMORY_BYTES", _quarter_of_memory())),
+        lake_requests_per_second=max(1, _int(env, "GF_PLUGIN_LAKE_REQUESTS_PER_SECOND", 50)),
         spark_client=Path(env["GF_PLUGIN_SPARK_CLIENT"]) if env.get("GF_PLUGIN_SPARK_CLIENT", "").strip() else None,
     )
 
