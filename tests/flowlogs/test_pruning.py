@@ -118,3 +118,31 @@ def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
     assert pruned() == (listed, 0)
     time.sleep(0.35)
     assert pruned()[0] == listed + 1
+
+
+def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(tmp_path: Path) -> None:
+    """An alert's fresh listing takes the shared listings of settled prefixes: an object copied late into
+    a settled hour shows up once that listing is older than its TTL (the cache's ``keep_s`` stands in for
+    ``SETTLED_LISTING_TTL_S`` here); a new object of an unsettled hour shows up at once."""
+    folder = tmp_path / "src"
+    start = WEEK_END - timedelta(days=2)
+    generate(folder, vnics=1, start=start, end=WEEK_END, records_per_object=1)
+    store, vnics = LocalStore(folder), VnicPrefixCache()
+    listings = TtlCache[tuple[str, str], Listing](0.0, keep_s=0.5)
+
+    def fresh() -> tuple[int, int]:
+        result = list_range(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
+                            context=f"{folder}/", fresh=True).prune()
+        return sum(len(v) for v in result.listed.values()), result.list_calls
+
+    listed, calls = fresh()
+    # the range's hour before its first day and its first day are settled; its last day and the two hours
+    # after it (up to an hour after the range's end) are not
+    assert calls == 9 + 2 * 5  # the walk to the two record-type prefixes, then five listings below each
+    late_in_settled = min(folder.rglob("day=0[6]/hour=12/*/*.gz"))
+    new_in_unsettled = max(folder.rglob("day=07/hour=23/*/*.gz"))
+    for found in (late_in_settled, new_in_unsettled):
+        shutil.copy2(found, found.with_name("99999999.gz"))
+    assert fresh() == (listed + 1, 2 * 3)  # the last day and the two hours after it, listed anew
+    time.sleep(0.55)
+    assert fresh() == (listed + 2, 2 * 5)

@@ -113,6 +113,16 @@ def _suffixes(span: HourSpan) -> list[str]:
         day += _ONE_DAY
 
 
+def job_hours(job: str) -> HourSpan:
+    """The hours a prefix :func:`partition_jobs` names holds: a whole day, or its one hour."""
+    values = {name: value for name, _, value in (part.partition("=") for part in job.rstrip("/").split("/")[-4:])}
+    day = datetime(int(values["year"]), int(values["month"]), int(values["day"]), tzinfo=UTC)
+    if "hour" not in values:
+        return HourSpan(day, day + _LAST_HOUR)
+    hour = day + int(values["hour"]) * ONE_HOUR
+    return HourSpan(hour, hour)
+
+
 def partition_jobs(
     vnic_prefixes: list[str], span: HourSpan, list_folders: Callable[[list[str]], list[list[str]]]
 ) -> list[str]:

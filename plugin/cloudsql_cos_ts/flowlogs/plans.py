@@ -5,7 +5,8 @@ listing objects (``pruning.LISTING_TTL_S``). Cutting them into hours and days an
 entry's manifest against them again would give the same entries each time, yet cost a warm panel
 more CPU than anything else but DuckDB itself (with the GIL held, while the other panels wait;
 W1 in docs/benchmarks.md). So the answer is kept, keyed by the listings' identity:
-new listings (after the TTL, or objects listed anew) never find an old plan. A plan is only used
+new listings (after the TTL, or objects listed anew) never find an old plan, so a plan may live as long
+as the longest-shared listing (``SETTLED_LISTING_TTL_S``). A plan is only used
 while all its entry files exist; entries are immutable, so an existing one is still exact.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from cloudsql_cos_ts.flowlogs.pruning import LISTING_TTL_S, Listing, RangeListing
+from cloudsql_cos_ts.flowlogs.pruning import SETTLED_LISTING_TTL_S, Listing, RangeListing
 from cloudsql_cos_ts.lru import BoundedLru
 
 MAX_PLANS = 64
@@ -35,7 +36,7 @@ class Plan:
 class PlanMemo:
     """Plans by (first hour, last hour, cutoff), valid for exactly the listings they were made from."""
 
-    def __init__(self, ttl_s: float = LISTING_TTL_S) -> None:
+    def __init__(self, ttl_s: float = SETTLED_LISTING_TTL_S) -> None:
         self._ttl_s = ttl_s
         self._plans: BoundedLru[tuple[datetime, datetime, datetime], tuple[float, Plan]] = BoundedLru(MAX_PLANS)
 

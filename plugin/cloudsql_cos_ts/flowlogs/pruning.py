@@ -21,6 +21,13 @@ whole day is in range, for the days and hours that exist (``partitions.py``: a w
 are shared for ``LISTING_TTL_S`` seconds when the caller passes a listing cache (the panels of one
 dashboard load ask for the same prefixes at once; objects arrive every five minutes per vNIC, so a
 few seconds of sharing hides nothing a user could notice).
+
+A *settled* prefix, whose hours ended ``SETTLE_AFTER`` or more before the range's end (or before now,
+when the range reaches into the future), no longer gains objects in practice: its listing is shared
+for ``SETTLED_LISTING_TTL_S``, also with alert evaluations, which otherwise list everything anew to see
+the objects written since the last one. Re-listing a week on every evaluation costs more than the
+evaluation itself, and what it would find in settled hours is only an object copied in late; such an
+object is seen at most ``SETTLED_LISTING_TTL_S`` after its listing was made.
 """
 
 from __future__ import annotations
@@ -35,8 +42,8 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.decode import Manifest, SourceObject, object_ids
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
-from cloudsql_cos_ts.flowlogs.layout import ROOT, VNIC_LEVELS, floor_hour, parse_key
-from cloudsql_cos_ts.flowlogs.partitions import HourSpan, partition_jobs
+from cloudsql_cos_ts.flowlogs.layout import ONE_HOUR, ROOT, VNIC_LEVELS, floor_hour, parse_key
+from cloudsql_cos_ts.flowlogs.partitions import HourSpan, job_hours, partition_jobs
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.flowlogs.v0 import holds_v0, v0_not_supported
 from cloudsql_cos_ts.storage.base import ObjectStore
@@ -47,6 +54,8 @@ MARGIN_BEFORE = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(minutes=1)
 VNIC_CACHE_TTL_S = 60.0
 LISTING_TTL_S = 15.0
+SETTLED_LISTING_TTL_S = 600.0
+SETTLE_AFTER = MARGIN_AFTER + timedelta(hours=1)
 LIST_WORKERS = 8
 _MAX_DEPTH = len(VNIC_LEVELS) + 2
 _V0_EVIDENCE = 64  # folders outside the v1 layout kept to recognise a v0 source by
@@ -132,8 +141,8 @@ _V = TypeVar("_V")
 
 
 def listing_cache() -> ListingCache:
-    """Listings of hour or day prefixes by (store, prefix), shared for ``LISTING_TTL_S``."""
-    return TtlCache(LISTING_TTL_S)
+    """Listings of hour or day prefixes by (store, prefix), shared for ``LISTING_TTL_S`` (settled ones longer)."""
+    return TtlCache(LISTING_TTL_S, keep_s=SETTLED_LISTING_TTL_S)
 
 
 def folder_cache() -> FolderCache:
@@ -194,13 +203,18 @@ def _add_hour(result: PruneResult, hour: datetime, parts: list[HourObjects]) -> 
 
 
 def _shared_listings(
-    listings: ListingCache | None, store: ObjectStore, jobs: list[str]
+    listings: ListingCache | None, store: ObjectStore, jobs: dict[str, float | None]
 ) -> dict[str, tuple[Listing, bool]]:
-    """The jobs whose listing is shared right now, marked as not listed by this call."""
+    """The jobs whose listing is shared right now (``jobs``: each one's TTL), marked as not listed by this call."""
     if listings is None:
         return {}
-    shared = {job: listings.peek((store.identity, job)) for job in jobs}
+    shared = {job: listings.peek((store.identity, job), ttl_s) for job, ttl_s in jobs.items()}
     return {job: (objects, False) for job, objects in shared.items() if objects is not None}
+
+
+def last_settled_hour(time_range: TimeRange, now: datetime) -> datetime:
+    """Prefixes whose hours all start at or before this moment are settled (see the module docstring)."""
+    return min(_shifted(time_range.to_ms, -SETTLE_AFTER - ONE_HOUR), now - SETTLE_AFTER - ONE_HOUR)
 
 
 @dataclass(frozen=True)
@@ -251,7 +265,7 @@ def list_range(
     """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots).
 
     ``fresh`` lists the day and hour prefixes anew instead of taking the shared listings (which then get
-    the new ones).
+    the new ones), except the settled ones, shared for ``SETTLED_LISTING_TTL_S``.
     """
     span = hours_for(time_range)
     # Even a fresh listing finds vNICs through the cache: walking the account/region/VPC/subnet levels again
@@ -272,6 +286,8 @@ def list_range(
         return [children for children, _ in answers]
 
     jobs = partition_jobs(vnic_prefixes, span, list_folders)
+    settled = last_settled_hour(time_range, datetime.now(UTC))
+    ttls = {job: SETTLED_LISTING_TTL_S if job_hours(job).last <= settled else None for job in jobs}
 
     def list_job(job: str) -> Listing:
         objects = []
@@ -285,9 +301,10 @@ def list_range(
         raise_if_cancelled(cancel)
         if listings is None:
             return list_job(job), True
-        return listings.get((store.identity, job), lambda: list_job(job), fresh=fresh)
+        ttl_s = ttls[job]
+        return listings.get((store.identity, job), lambda: list_job(job), fresh=fresh and ttl_s is None, ttl_s=ttl_s)
 
-    found = {} if fresh else _shared_listings(listings, store, jobs)
+    found = _shared_listings(listings, store, {job: t for job, t in ttls.items() if not fresh or t is not None})
     unknown = [job for job in jobs if job not in found]
     found.update(zip(unknown, _in_parallel(unknown, list_one), strict=True))
     raise_if_cancelled(cancel)
