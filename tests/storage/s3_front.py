@@ -45,6 +45,11 @@ class RequestCounts:
         return RequestCounts(kinds, self.bytes_out - before.bytes_out)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that goes away mid-request (a plugin process stopped by its test) is no failure to print."""
+
+
 def request_kind(method: str, path: str) -> str:
     """``list`` for a bucket listing (a GET without an object key), else the method in lower case."""
     parts = urlsplit(path)
@@ -64,7 +69,7 @@ class S3Front:
         self._log: list[tuple[str, str]] = []  # (kind, path without the query) of every request, in order
         self._bytes_out = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
