@@ -1,7 +1,8 @@
 """``FLOW_ENRICHED`` on DuckDB (joins against lookup tables) gives what the enrichment functions give.
 
-Every enriched column of the native view is compared with the function call it stands for, over the
-scope samples, addresses with a country or AS in the bundled data, IPv6, malformed text and NULL,
+Every enriched column of the native view, with the addresses looked up per query and with their
+answers kept in the address memo, is compared with the function call it stands for, over the scope
+samples, addresses with a country or AS in the bundled data, IPv6, malformed text and NULL,
 with the bundled data and with a user's files (nested subnets: the narrowest wins); and a query
 computes only the enriched columns it names.
 """
@@ -9,24 +10,43 @@ computes only the enriched columns it names.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
 from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, enriched_view, register_key_functions
+from cloudsql_cos_ts.engines.duckdb.memo import AddressMemo
 from cloudsql_cos_ts.enrichment.data import load
 from cloudsql_cos_ts.enrichment.view import EXPRESSIONS, columns_read
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
 from tests.enrichment.samples import ASNS, COUNTRIES, DOCUMENTATION, SCOPES, write_user_files
 
-ADDRESSES = [ip for ip, _ in SCOPES] + [ip for ip, _ in COUNTRIES] + [ip for ip, _, _ in ASNS] + DOCUMENTATION + [
-    "8.8.8.8", "8.8.8.200", "10.240.64.4", "10.240.64.9", "10.240.1.1", "001.2.3.4", "1.2.3.4 ", "::ffff:8.8.8.8",
-    "2001:4860:4860::8844", "0:0:0:0:0:0:0:1", "fe80::1%eth0", None,
-]
+ADDRESSES = (
+    [ip for ip, _ in SCOPES]
+    + [ip for ip, _ in COUNTRIES]
+    + [ip for ip, _, _ in ASNS]
+    + DOCUMENTATION
+    + [
+        "8.8.8.8",
+        "8.8.8.200",
+        "10.240.64.4",
+        "10.240.64.9",
+        "10.240.1.1",
+        "001.2.3.4",
+        "1.2.3.4 ",
+        "::ffff:8.8.8.8",
+        "2001:4860:4860::8844",
+        "0:0:0:0:0:0:0:1",
+        "fe80::1%eth0",
+        None,
+    ]
+)
 PORTS = [(443, 6), (53, 17), (22, 6), (0, 1), (5432, 6), (70000, 6), (-1, 17), (None, 6), (443, None), (1, 250)]
 
 
@@ -34,13 +54,15 @@ def flows() -> pa.Table:
     """Each address twice per end (flows repeat their endpoints: each must still give one row per flow)."""
     initiators = ADDRESSES * 2
     count = len(initiators)
-    return pa.table({
-        "initiator_ip": pa.array(initiators, pa.string()),
-        "target_ip": pa.array(list(reversed(initiators)), pa.string()),
-        "target_port": pa.array([PORTS[i % len(PORTS)][0] for i in range(count)], pa.int64()),
-        "transport_protocol": pa.array([PORTS[i % len(PORTS)][1] for i in range(count)], pa.int64()),
-        "row": pa.array(range(count), pa.int64()),
-    })
+    return pa.table(
+        {
+            "initiator_ip": pa.array(initiators, pa.string()),
+            "target_ip": pa.array(list(reversed(initiators)), pa.string()),
+            "target_port": pa.array([PORTS[i % len(PORTS)][0] for i in range(count)], pa.int64()),
+            "transport_protocol": pa.array([PORTS[i % len(PORTS)][1] for i in range(count)], pa.int64()),
+            "row": pa.array(range(count), pa.int64()),
+        }
+    )
 
 
 def connection(files: EnrichmentFiles) -> duckdb.DuckDBPyConnection:
@@ -65,30 +87,46 @@ def bundled() -> Iterator[duckdb.DuckDBPyConnection]:
     conn.close()
 
 
+@pytest.mark.parametrize("memo", [False, True], ids=["looked up per query", "address memo"])
 @pytest.mark.parametrize("own_files", [False, True], ids=["bundled", "user files"])
-def test_every_column_matches_its_function(own_files: bool, tmp_path: Path, bundled: duckdb.DuckDBPyConnection
-                                           ) -> None:
-    conn = connection(parse_enrichment_files(write_user_files(tmp_path))) if own_files else bundled
-    view = enriched_view("flat", frozenset(EXPRESSIONS))
-    native = answers(conn, f"SELECT * FROM ({view})")
+def test_every_column_matches_its_function(
+    own_files: bool, memo: bool, tmp_path: Path, bundled: duckdb.DuckDBPyConnection
+) -> None:
+    files = parse_enrichment_files(write_user_files(tmp_path)) if own_files else EnrichmentFiles()
+    conn = connection(files) if own_files else bundled
+    with ExitStack() as held:
+        if memo:  # the flows as an ingest entry, its addresses' answers kept in the memo's table
+            entry = tmp_path / "entry.parquet"
+            pq.write_table(flows(), entry)
+            table = held.enter_context(AddressMemo().answers(conn, load(files), [entry]))
+            view = enriched_view(f"read_parquet('{entry}')", frozenset(EXPRESSIONS), table)
+        else:
+            view = enriched_view("flat", frozenset(EXPRESSIONS))
+        native = answers(conn, f"SELECT * FROM ({view})")
     calls = ", ".join(f"{call} AS {name}" for name, call in EXPRESSIONS.items())
     expected = answers(conn, f"SELECT *, {calls} FROM flat")
     assert native == expected
     assert any(row["initiator_country"] for row in native)  # the comparison is not of NULLs alone
     if own_files:
         subnets = {row["initiator_ip"]: row["initiator_subnet"] for row in native}
-        assert (subnets["10.240.64.4"], subnets["10.240.64.9"], subnets["10.240.1.1"]) == ("web-1", "web-tier",
-                                                                                           "vpc-us-south")
+        assert (subnets["10.240.64.4"], subnets["10.240.64.9"], subnets["10.240.1.1"]) == (
+            "web-1",
+            "web-tier",
+            "vpc-us-south",
+        )
 
 
-@pytest.mark.parametrize(("sql", "read"), [
-    ("SELECT initiator_country, count(*) FROM FLOW_ENRICHED GROUP BY 1", {"initiator_country"}),
-    ("SELECT Target_ASN AS asn, count(*) FROM FLOW_ENRICHED GROUP BY 1", {"target_asn"}),
-    ("SELECT * FROM FLOW_ENRICHED", set(EXPRESSIONS)),
-    ("SELECT e.* FROM FLOW_ENRICHED e", set(EXPRESSIONS)),
-    ("SELECT COLUMNS('.*country') FROM FLOW_ENRICHED", set(EXPRESSIONS)),
-    ("SELECT count(*) FROM FLOW_ENRICHED", set()),
-])
+@pytest.mark.parametrize(
+    ("sql", "read"),
+    [
+        ("SELECT initiator_country, count(*) FROM FLOW_ENRICHED GROUP BY 1", {"initiator_country"}),
+        ("SELECT Target_ASN AS asn, count(*) FROM FLOW_ENRICHED GROUP BY 1", {"target_asn"}),
+        ("SELECT * FROM FLOW_ENRICHED", set(EXPRESSIONS)),
+        ("SELECT e.* FROM FLOW_ENRICHED e", set(EXPRESSIONS)),
+        ("SELECT COLUMNS('.*country') FROM FLOW_ENRICHED", set(EXPRESSIONS)),
+        ("SELECT count(*) FROM FLOW_ENRICHED", set()),
+    ],
+)
 def test_only_the_columns_a_query_names_are_computed(sql: str, read: set[str]) -> None:
     assert columns_read(sql) == read
 

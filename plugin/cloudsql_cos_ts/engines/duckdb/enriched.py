@@ -60,8 +60,14 @@ class LookupTables:
             self._loaded = data
 
 
-_EMPTY_SUBNETS = pa.table({"first": pa.array([], pa.uint64()), "last": pa.array([], pa.uint64()),
-                           "name": pa.array([], pa.string()), "block": pa.array([], pa.int64())})
+_EMPTY_SUBNETS = pa.table(
+    {
+        "first": pa.array([], pa.uint64()),
+        "last": pa.array([], pa.uint64()),
+        "name": pa.array([], pa.string()),
+        "block": pa.array([], pa.int64()),
+    }
+)
 
 
 def register_key_functions(conn: duckdb.DuckDBPyConnection) -> None:
@@ -72,11 +78,19 @@ def register_key_functions(conn: duckdb.DuckDBPyConnection) -> None:
         def run(values: pa.Array) -> pa.Array:
             addresses = parse(values)
             return pa.array(addresses.low if low else addresses.key, mask=addresses.family != 6)
+
         return run
 
     for name, low in ((_V6_HIGH, False), (_V6_LOW, True)):
-        conn.create_function(name, half(low), ["varchar"], "ubigint", type=duckdb.func.ARROW,
-                             null_handling=duckdb.func.SPECIAL, side_effects=False)
+        conn.create_function(
+            name,
+            half(low),
+            ["varchar"],
+            "ubigint",
+            type=duckdb.func.ARROW,
+            null_handling=duckdb.func.SPECIAL,
+            side_effects=False,
+        )
 
 
 def _create(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
@@ -94,8 +108,9 @@ def _blocks(table: pa.Table) -> pa.Table:
     low = table["first"].to_numpy() >> shift
     counts = (table["last"].to_numpy() >> shift) - low + np.uint64(1)
     rows = np.repeat(np.arange(len(low)), counts.astype(np.int64))
-    step = np.arange(len(rows)) - np.repeat(np.cumsum(counts.astype(np.int64)) - counts.astype(np.int64),
-                                            counts.astype(np.int64))
+    step = np.arange(len(rows)) - np.repeat(
+        np.cumsum(counts.astype(np.int64)) - counts.astype(np.int64), counts.astype(np.int64)
+    )
     block = family.astype(np.int64)[rows] * _FAMILY + low[rows].astype(np.int64) + step
     return table.take(pa.array(rows)).drop_columns(["family"]).append_column("block", pa.array(block))
 
@@ -125,33 +140,49 @@ _KEYED = (  # each distinct address: family (4, 6, NULL), key, IPv6 low half, bl
     " AS high FROM __enrich_ends))"
 )
 _RANGE_JOIN = "LEFT JOIN {table} {alias} ON {alias}.block = a.block AND a.k BETWEEN {alias}.first AND {alias}.last"
+ANSWERS = frozenset(_PER_END)  # what the look-up of an address can give
 
 
-def enriched_view(flat: str, columns: frozenset[str]) -> str:
-    """``FLOW_ENRICHED`` over the relation ``flat``, computing ``columns`` (others are typed NULLs)."""
-    ends = [end for end in ("initiator", "target") if any(f"{end}_{part}" in columns for part in _PER_END)]
-    parts = {part for end in ends for part in _PER_END if f"{end}_{part}" in columns}
+def address_answers(ends: str, parts: frozenset[str]) -> str:
+    """Each address of the relation ``ends`` (one ``ip`` column, each address once, no NULL) with the
+    answers ``parts`` names, looked up in the lookup tables; the others are left out."""
+    address = ["a.ip", "a.scope"]
+    ranges = []
+    if "country" in parts:
+        address.append(f"CASE WHEN a.scope = '{PUBLIC}' THEN c.country END AS country")
+        ranges.append(_RANGE_JOIN.format(table="__enrich_country", alias="c"))
+    if parts & {"asn", "as_name"}:
+        address += [f"CASE WHEN a.scope = '{PUBLIC}' THEN n.{name} END AS {name}" for name in ("asn", "as_name")]
+        ranges.append(_RANGE_JOIN.format(table="__enrich_asn", alias="n"))
+    if "subnet" in parts:
+        address.append("s.name AS subnet")
+        ranges.append(_RANGE_JOIN.format(table="__enrich_subnets", alias="s"))
+    return (
+        f"WITH __enrich_ends AS ({ends}), __enrich_keyed AS ({_KEYED}) "
+        f"SELECT {', '.join(address)} FROM __enrich_keyed a {' '.join(ranges)}"
+    )
+
+
+def enriched_ends(columns: frozenset[str]) -> list[str]:
+    """The ends of a flow (``initiator``, ``target``) whose address answers ``columns`` name."""
+    return [end for end in ("initiator", "target") if any(f"{end}_{part}" in columns for part in _PER_END)]
+
+
+def enriched_view(flat: str, columns: frozenset[str], answers: str | None = None) -> str:
+    """``FLOW_ENRICHED`` over the relation ``flat``, computing ``columns`` (others are typed NULLs).
+
+    ``answers`` names a table holding the answers of every address ``flat`` can hold (``memo.py``):
+    the rows join it directly. Without one, the distinct addresses of ``flat`` are looked up first."""
+    ends = enriched_ends(columns)
+    parts = frozenset(part for end in ends for part in _PER_END if f"{end}_{part}" in columns)
     select, joins, ctes = [], [], []
-    if ends:
+    if ends and answers is None:
         union = " UNION ALL ".join(f"SELECT {end}_ip AS ip FROM {flat}" for end in ends)
-        address = ["a.ip", "a.scope"]
-        ranges = []
-        if "country" in parts:
-            address.append(f"CASE WHEN a.scope = '{PUBLIC}' THEN c.country END AS country")
-            ranges.append(_RANGE_JOIN.format(table="__enrich_country", alias="c"))
-        if parts & {"asn", "as_name"}:
-            address += [f"CASE WHEN a.scope = '{PUBLIC}' THEN n.{name} END AS {name}" for name in ("asn", "as_name")]
-            ranges.append(_RANGE_JOIN.format(table="__enrich_asn", alias="n"))
-        if "subnet" in parts:
-            address.append("s.name AS subnet")
-            ranges.append(_RANGE_JOIN.format(table="__enrich_subnets", alias="s"))
         # MATERIALIZED: the look-ups run once per distinct address, where the join order optimiser
         # would otherwise move the range joins above the join with the flows, to run once per row
-        ctes += [f"__enrich_ends AS (SELECT DISTINCT ip FROM ({union}) WHERE ip IS NOT NULL)",
-                 f"__enrich_keyed AS ({_KEYED})",
-                 f"__enrich_address AS MATERIALIZED (SELECT {', '.join(address)} FROM __enrich_keyed a "
-                 f"{' '.join(ranges)})"]
-        joins += [f"LEFT JOIN __enrich_address {end[0]} ON {end[0]}.ip = f.{end}_ip" for end in ends]
+        distinct = f"SELECT DISTINCT ip FROM ({union}) WHERE ip IS NOT NULL"
+        ctes.append(f"__enrich_address AS MATERIALIZED ({address_answers(distinct, parts)})")
+    joins += [f"LEFT JOIN {answers or '__enrich_address'} {end[0]} ON {end[0]}.ip = f.{end}_ip" for end in ends]
     if "target_service" in columns:
         joins.append("LEFT JOIN __enrich_services sv ON sv.port = f.target_port AND sv.protocol = f.transport_protocol")
     if "protocol_name" in columns:

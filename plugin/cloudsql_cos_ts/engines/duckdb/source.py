@@ -60,6 +60,7 @@ class SourceRelations:
     stats: dict[str, int | float] = field(default_factory=dict)
     damaged: tuple[str, ...] = ()  # keys of objects the views needed but could not read (left out)
     notices: tuple[str, ...] = ()  # warnings for the answer (a flow-lake partition that could not be used)
+    entries: tuple[Path, ...] | None = None  # the immutable ingest entries the views read; None: other files
 
 
 class DuckDBSource(Protocol):
@@ -164,11 +165,12 @@ class FlowLogSource:
             return SourceRelations(views={})
         if plan_only:  # the views a run builds, over an empty entry: DuckDB plans them, nothing is listed or read
             window = scan.time_range if scan.dashboard_applied else None
+            empty = self.cache.empty_entry()
             return SourceRelations(
-                views=self._views(wanted, [self.cache.empty_entry()], modified_cutoff(scan.time_range), window)
+                views=self._views(wanted, [empty], modified_cutoff(scan.time_range), window), entries=(empty,)
             )
         if wanted <= schema_only:  # DESCRIBE(FLOW_FLAT) needs the columns: no listing, no ingest
-            return SourceRelations(views=self._views(wanted, [], scan.time_range.start, None))
+            return SourceRelations(views=self._views(wanted, [], scan.time_range.start, None), entries=())
         began = time.monotonic()
         listed = self._list(scan, cancel)
         listed_at = time.monotonic()
@@ -186,6 +188,7 @@ class FlowLogSource:
             views=self._views(wanted, plan.paths, listed.cutoff, scan.time_range if scan.dashboard_applied else None),
             damaged=plan.damaged,
             notices=notices.texts(),
+            entries=tuple(plan.paths),
             stats=_source_stats(
                 stats,
                 began,
