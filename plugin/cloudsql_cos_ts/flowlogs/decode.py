@@ -1,45 +1,32 @@
 """Turn downloaded flow-log objects (gzip JSON documents) into one Arrow table for the ingest cache.
 
-Measured on 155k records: Python ``json`` + ``Table.from_pylist`` 2.1 s, DuckDB ``read_json`` with
-explicit columns 2.5 s, and this path 1.1 s (gunzip, then ``pyarrow.json`` over the documents joined
-as lines with an explicit schema, then flattening ``flow_logs`` with list offsets). The stored table
-has one row per record, plus one row with null record fields for each object whose ``flow_logs`` is
-empty (``__rec`` is NULL there), so both ``FLOW`` (per object) and ``FLOW_FLAT`` (per record) are
-answered from the same file.
+The documents are parsed with their known schema (``documents.py``), then ``flow_logs`` is flattened
+with list offsets. The stored table has one row per record, plus one row with null record fields for
+each object whose ``flow_logs`` is empty (``__rec`` is NULL there), so both ``FLOW`` (per object) and
+``FLOW_FLAT`` (per record) are answered from the same file.
 
 The object's own strings (its key, the CRNs, the partition values) repeat on every record row and
-are most of its bytes (1.3 of 1.6 KB per row in the generated set), so they are dictionary arrays:
-one value per object, an index per row. A day entry holds its decoded rows until the row group is
-written, and holding less costs less: decoding a day of W1's set while keeping its rows took 1.2 to
-1.4 s of CPU as plain strings, 0.9 s as dictionaries (0.8 s keeping nothing; pyarrow's default
-allocator). The Parquet file and what DuckDB reads from it are the same.
+are most of its bytes, so they are dictionary arrays: one value per object, an index per row. A day
+entry holds its decoded rows until the row group is written, and holding less costs less CPU
+(docs/benchmarks.md). The Parquet file and what DuckDB reads from it are the same.
 """
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
-from isal import igzip, isal_zlib
 
-from cloudsql_cos_ts.errors import InternalError
+from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents
 from cloudsql_cos_ts.flowlogs.layout import FlowLogKey, VnicPartition
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, PARTITIONS, RECORD_MEMBERS
 
 _ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}
-RECORD_TYPE = pa.struct([(name, _ARROW[kind]) for name, kind in RECORD_MEMBERS])
-DOCUMENT_SCHEMA = pa.schema(
-    [(name, _ARROW[kind]) for name, kind in HEADER_JSON] + [("flow_logs", pa.list_(RECORD_TYPE))]
-)
 TIMESTAMP = pa.timestamp("us")
 OBJECT_STRING = pa.dictionary(pa.int32(), pa.string())  # a per-object string, repeated on its record rows
 # Internal columns of a stored entry: which object a row came from, and the record's position in it.
@@ -47,13 +34,6 @@ KEY, ETAG, LAST_MODIFIED, RECORD_INDEX = "__key", "__etag", "__last_modified", "
 # ``__rec`` of the one row a damaged object gets (records count from 1; an empty object's row is NULL).
 DAMAGED = 0
 CONNECTION_START_TS = "__connection_start_ts"
-
-
-# gunzip is ISA-L's (``isal``): the same gzip format (members, checksums) and errors as the standard library's
-# for clearly less CPU, and it is a large part of a cold scan (docs/benchmarks.md). Its stubs type the function
-# as untyped and the error class as an instance, so both are named here once with their real types.
-_gunzip: Callable[[bytes], bytes] = igzip.decompress
-_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
 
 # A set of object versions, each as "<key>\0<ETag>": strings cache their hash, so the set operations
 # every warm query runs on thousands of them cost a third of what (key, ETag) tuples would.
@@ -86,21 +66,6 @@ def object_key(object_id: str) -> str:
 
 def object_ids(objects: Iterable[SourceObject]) -> Manifest:
     return frozenset(o.id for o in objects)
-
-
-def _document_text(data: bytes) -> bytes | None:
-    """The object's JSON on one line (pretty-printed documents re-serialised compactly); None if damaged."""
-    try:
-        text = _gunzip(data) if data[:2] == b"\x1f\x8b" else data
-    except (OSError, EOFError, _INFLATE_ERROR):
-        return None
-    text = text.strip()
-    if b"\n" in text or b"\r" in text:
-        try:
-            text = json.dumps(json.loads(text), separators=(",", ":")).encode()
-        except ValueError:
-            return None
-    return text
 
 
 def utc_timestamps(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -137,17 +102,11 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
     """
     if not objects:
         return empty_entry()
-    texts = [_document_text(data) for _, data in objects]
-    documents = _read_documents(texts)
-    if documents is None:  # one document spoils the batch: find it, and read the others
-        texts = [text if text is not None and _read_documents([text]) is not None else None for text in texts]
-        documents = _read_documents(texts)
-    if documents is None:  # each remaining document was read on its own, so together they read too
-        raise InternalError("flow-log documents that decode one by one failed to decode together")
-    damaged = pa.array([text is None for text in texts], pa.bool_())
+    documents, damaged = read_documents([body_text(data) for _, data in objects])
     per_object = documents.drop_columns(["flow_logs"])
     per_object = per_object.set_column(
-        per_object.schema.get_field_index("capture_start_time"), "capture_start_time",
+        per_object.schema.get_field_index("capture_start_time"),
+        "capture_start_time",
         utc_timestamps(per_object.column("capture_start_time")),
     )
     per_object = _with_object_columns(per_object, [obj for obj, _ in objects]).combine_chunks()
@@ -166,23 +125,6 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
     for (name, _), column in zip(RECORD_MEMBERS, record_columns, strict=True):
         table = table.append_column(name, column)
     return table.append_column(CONNECTION_START_TS, utc_timestamps(table.column("connection_start_time")))
-
-
-_PLACEHOLDER = b"{}"  # a damaged object's line: all header fields NULL, no records
-
-
-def _read_documents(texts: Sequence[bytes | None]) -> pa.Table | None:
-    """One row per text (a placeholder for None), or None when some text is not one flow-log document."""
-    lines = b"\n".join(_PLACEHOLDER if text is None else text for text in texts)
-    try:
-        documents = pa_json.read_json(
-            io.BytesIO(lines),
-            read_options=pa_json.ReadOptions(block_size=max(1 << 20, min(len(lines) + 1, 1 << 26))),
-            parse_options=pa_json.ParseOptions(explicit_schema=DOCUMENT_SCHEMA, unexpected_field_behavior="ignore"),
-        )
-    except pa.ArrowInvalid:
-        return None
-    return documents if documents.num_rows == len(texts) else None
 
 
 def damaged_keys(table: pa.Table) -> list[str]:

@@ -1,0 +1,131 @@
+"""Flow-log object bodies (gzip JSON documents) into one Arrow row per document, with the known schema.
+
+Parsing the JSON is the largest cost of a cold scan, so it is DuckDB's C++ JSON reader that parses
+(``json_transform`` over the bodies as one string column, straight into the typed struct, on the
+calling thread): it takes clearly less CPU than ``pyarrow.json`` over the same bytes
+(docs/benchmarks.md), reads pretty-printed documents as they are (no re-serialising in Python) and
+works in memory. ``pyarrow.json`` also crashed the process on a body that is the JSON literal
+``null``.
+
+Values are read the way IBM SQL Query's Spark read them with a schema (PERMISSIVE): a field the
+document lacks, or whose value does not fit its type, is NULL; unknown fields are ignored. A body
+is *damaged* when it is not gzip (nor plain text), not UTF-8, not one JSON document, or not a
+flow-log document at all (none of ``flow_logs``, ``version`` and the capture times: the rule the
+Spark engine applies too).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Callable, Sequence
+from typing import cast
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from isal import igzip, isal_zlib
+
+from cloudsql_cos_ts.errors import InternalError
+from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, RECORD_MEMBERS
+
+# gunzip is ISA-L's (``isal``): the same gzip format (members, checksums) and errors as the standard library's
+# for clearly less CPU, and it is a large part of a cold scan (docs/benchmarks.md). Its stubs type the function
+# as untyped and the error class as an instance, so both are named here once with their real types.
+_gunzip: Callable[[bytes], bytes] = igzip.decompress
+_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
+
+# The document's structure in json_transform's terms: DuckDB type names by field, records as a list.
+_STRUCTURE = json.dumps({**dict(HEADER_JSON), "flow_logs": [dict(RECORD_MEMBERS)]})
+# What every flow-log document has at least one of; a body with none of them is no flow-log document.
+_IDENTIFYING = ("flow_logs", "version", "capture_start_time", "capture_end_time")
+
+# One small database for all decoding threads, each query on its own cursor: a cursor costs little, a
+# database much more. One thread per query: the ingest already decodes several hours side by side, and a
+# query's own helper threads only add CPU. Nothing outside the registered bodies is readable.
+_DATABASE = duckdb.connect(
+    ":memory:",
+    config={
+        "threads": 1,
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    },
+)
+_DATABASE_LOCK = threading.Lock()
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    with _DATABASE_LOCK:
+        return _DATABASE.cursor()
+
+
+def body_text(data: bytes) -> bytes | None:
+    """The object's JSON text (gunzipped unless stored plain); None when the gzip is damaged."""
+    try:
+        return _gunzip(data) if data[:2] == b"\x1f\x8b" else data
+    except (OSError, EOFError, _INFLATE_ERROR):
+        return None
+
+
+def read_documents(texts: Sequence[bytes | None]) -> tuple[pa.Table, pa.BooleanArray]:
+    """One row per text with the header fields and ``flow_logs``, and which texts are damaged.
+
+    A None text (a body that was not gzip) is damaged. A damaged text's row is all NULL.
+    """
+    strings = _strings(texts)
+    try:
+        documents = _transform(strings)
+    except duckdb.Error:  # some text is not one JSON document: leave the invalid ones out, once
+        strings = _valid_json(strings)
+        try:
+            documents = _transform(strings)
+        except duckdb.Error as error:
+            raise InternalError(f"valid JSON documents failed to decode: {error}") from error
+    damaged = _damaged(documents)
+    if pc.any(pc.and_(damaged, pc.is_valid(strings))).as_py():  # JSON but no flow-log document: keep none of it
+        documents = _transform(pc.if_else(damaged, pa.scalar(None, pa.string()), strings))
+    return documents, damaged
+
+
+def _damaged(documents: pa.Table) -> pa.BooleanArray:
+    missing = [pc.is_null(documents.column(name).combine_chunks()) for name in _IDENTIFYING]
+    return cast(pa.BooleanArray, functools.reduce(pc.and_, missing))
+
+
+def _strings(texts: Sequence[bytes | None]) -> pa.StringArray:
+    """The texts as one string array; a text that is not UTF-8 becomes NULL."""
+    binary = pa.array(texts, pa.binary())
+    try:
+        return cast(pa.StringArray, binary.cast(pa.string()))
+    except pa.ArrowInvalid:
+        return cast(pa.StringArray, pa.array([_utf8_or_none(text) for text in texts], pa.string()))
+
+
+def _utf8_or_none(text: bytes | None) -> str | None:
+    try:
+        return text.decode() if text is not None else None
+    except UnicodeDecodeError:
+        return None
+
+
+def _valid_json(strings: pa.StringArray) -> pa.StringArray:
+    """``strings`` with each one that is not a single JSON document replaced by NULL."""
+    with _cursor() as cursor:
+        valid = cursor.from_arrow(pa.table({"body": strings})).select("json_valid(body) AS valid").to_arrow_table()
+    return cast(pa.StringArray, pc.if_else(pc.fill_null(valid.column("valid"), False), strings, None))
+
+
+def _transform(strings: pa.StringArray) -> pa.Table:
+    """The documents' fields as columns (NULL for a NULL string); DuckDB's error when some string is no JSON."""
+    with _cursor() as cursor:
+        result = (
+            cursor.from_arrow(pa.table({"body": strings}))
+            .select(f"json_transform(body, '{_STRUCTURE}') AS document")
+            .to_arrow_table()
+        )
+    if result.num_rows != len(strings):
+        raise InternalError("the JSON reader returned another number of documents than it was given")
+    documents = result.column("document").combine_chunks()
+    return pa.Table.from_arrays(documents.flatten(), names=[field.name for field in documents.type])

@@ -1,0 +1,90 @@
+"""Bodies that are not clean flow-log documents: which are damaged, and what the readable ones hold.
+
+The hand-made objects (tests/real_objects) cover what IBM writes; these are the shapes a reader
+must survive besides: JSON that is no flow-log document (one of them, the literal ``null``, crashed
+the process under the earlier reader), text that is not one JSON document, bytes that are not
+UTF-8, and values of the wrong type, which are NULL as IBM SQL Query's Spark read them.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents
+
+GOOD = b'{"version": "0.0.1", "state": "ok", "number_of_flow_logs": 1, "flow_logs": [{"target_port": 22}]}'
+
+DAMAGED_BODIES = {
+    "the JSON literal null": b"null",
+    "a JSON array": b'[{"version": "0.0.1"}]',
+    "a JSON string": b'"flow logs"',
+    "a number": b"42",
+    "an object without any flow-log field": b'{"collector_crn": "crn:v1:x"}',
+    "an empty body": b"",
+    "only whitespace": b" \n ",
+    "two documents": GOOD + GOOD,
+    "a document and more text": GOOD + b" trailing",
+    "not UTF-8": b'{"version": "\xff\xfe", "flow_logs": []}',
+    "gzip cut short": gzip.compress(GOOD)[:20],
+}
+
+READABLE_BODIES: dict[str, tuple[bytes, dict[str, Any]]] = {
+    "pretty-printed with CRLF": (
+        b'{\r\n  "version": "0.0.1",\r\n  "flow_logs": [\r\n    {"target_port": 443}\r\n  ]\r\n}\r\n',
+        {"version": "0.0.1", "flow_logs": [443]},
+    ),
+    "a count that is no number": (
+        b'{"version": "0.0.1", "number_of_flow_logs": "many", "flow_logs": []}',
+        {"version": "0.0.1", "number_of_flow_logs": None, "flow_logs": []},
+    ),
+    "records that are no list": (
+        b'{"version": "0.0.1", "flow_logs": {"target_port": 22}}',
+        {"version": "0.0.1", "flow_logs": None},
+    ),
+    "a port that is no number, unknown fields": (
+        b'{"version": "0.0.1", "extra": {"a": [1]}, "flow_logs": [{"target_port": "ssh", "new": 1}]}',
+        {"version": "0.0.1", "flow_logs": [None]},
+    ),
+    "only the records": (b'{"flow_logs": []}', {"version": None, "flow_logs": []}),
+    "gzip": (gzip.compress(GOOD), {"version": "0.0.1", "number_of_flow_logs": 1, "flow_logs": [22]}),
+}
+
+
+def _read(bodies: list[bytes]) -> tuple[pa.Table, list[bool]]:
+    documents, damaged = read_documents([body_text(body) for body in bodies])
+    assert documents.num_rows == len(bodies)
+    return documents, damaged.to_pylist()
+
+
+def _ports(records: list[dict[str, Any]] | None) -> list[int | None] | None:
+    return None if records is None else [record["target_port"] for record in records]
+
+
+@pytest.mark.parametrize("body", DAMAGED_BODIES.values(), ids=DAMAGED_BODIES.keys())
+def test_damaged_alone_and_beside_a_good_document(body: bytes) -> None:
+    documents, damaged = _read([GOOD, body, GOOD])
+    assert damaged == [False, True, False]
+    rows = documents.to_pylist()
+    assert all(value is None for value in rows[1].values())  # nothing of a damaged body is kept
+    assert rows[0] == rows[2]
+    assert (rows[0]["version"], _ports(rows[0]["flow_logs"])) == ("0.0.1", [22])
+
+
+@pytest.mark.parametrize(("body", "expected"), READABLE_BODIES.values(), ids=READABLE_BODIES.keys())
+def test_readable_values(body: bytes, expected: dict[str, Any]) -> None:
+    documents, damaged = _read([body])
+    assert damaged == [False]
+    row = documents.to_pylist()[0]
+    assert {name: _ports(row[name]) if name == "flow_logs" else row[name] for name in expected} == expected
+
+
+def test_a_batch_with_every_shape_keeps_each_readable_document() -> None:
+    bodies = [*DAMAGED_BODIES.values(), *(body for body, _ in READABLE_BODIES.values())]
+    documents, damaged = _read(bodies)
+    assert damaged == [True] * len(DAMAGED_BODIES) + [False] * len(READABLE_BODIES)
+    versions = documents.column("version").to_pylist()[len(DAMAGED_BODIES) :]
+    assert versions == [expected["version"] for _, expected in READABLE_BODIES.values()]
