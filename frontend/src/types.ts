@@ -55,6 +55,8 @@ export interface CloudSqlOptions extends DataSourceJsonData {
   sourceFormat?: SourceFormat;
   damagedObjects?: DamagedObjects;
   destination?: string;
+  /** Where settled days of the flow logs are compacted into Parquet (the flow lake); inside source, destination or allowedLocations. */
+  lakeLocation?: string;
   /** Further cos:// locations statements may read and write (FROM/INTO cos://…); set by provisioning. */
   allowedLocations?: string[];
   cosEndpoint?: string;

@@ -75,7 +75,9 @@ function rangeError(value: number | undefined, low: number, high: number, intege
 }
 
 function usesCos(jsonData: CloudSqlOptions): boolean {
-  return [jsonData.source, jsonData.destination].some((location) => location?.trim().startsWith('cos://'));
+  return [jsonData.source, jsonData.destination, jsonData.lakeLocation].some((location) =>
+    location?.trim().startsWith('cos://')
+  );
 }
 
 function engineErrors(jsonData: CloudSqlOptions): SettingsErrors {
@@ -121,6 +123,7 @@ export function validateSettings(settings: CloudSqlSettings): SettingsErrors {
   const errors: SettingsErrors = {
     source: locationError(jsonData.source),
     destination: locationError(jsonData.destination),
+    lakeLocation: locationError(jsonData.lakeLocation),
     cosEndpoint: endpointError(jsonData.cosEndpoint),
     cacheTtlSeconds: rangeError(jsonData.cacheTtlSeconds, 0, 30 * 86400, true),
     queryTimeoutSeconds: rangeError(jsonData.queryTimeoutSeconds, 1, 3600, false),

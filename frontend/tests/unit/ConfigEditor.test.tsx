@@ -71,6 +71,18 @@ describe('ConfigEditor', () => {
     expect(screen.queryByLabelText('Fail the query')).not.toBeInTheDocument();
   });
 
+  it('takes a flow lake location for flow logs only and checks it', async () => {
+    const { current } = setup(createSettings());
+    await userEvent.type(screen.getByLabelText('Flow lake'), 'lake/');
+    expect(screen.getByText(/must be an absolute path/)).toBeInTheDocument();
+    await userEvent.clear(screen.getByLabelText('Flow lake'));
+    await userEvent.type(screen.getByLabelText('Flow lake'), '/data/lake');
+    expect(screen.queryByText(/must be an absolute path/)).not.toBeInTheDocument();
+    expect(current().jsonData.lakeLocation).toBe('/data/lake');
+    await userEvent.click(screen.getByLabelText('CSV'));
+    expect(screen.queryByLabelText('Flow lake')).not.toBeInTheDocument();
+  });
+
   it('shows Spark Connect fields for the Spark engine and checks the sc:// URL', async () => {
     const { current } = setup(createSettings());
     await userEvent.click(screen.getByLabelText('Spark Connect'));

@@ -69,6 +69,8 @@ describe('validateSettings', () => {
     ['a cos:// source without auth', [{ source: 'cos://us-south/bucket/p/' }], ['authType']],
     ['a local source without auth', [{ source: '/data/flows' }], []],
     ['a bad destination', [{ destination: 'results/' }], ['destination']],
+    ['a bad flow lake location', [{ lakeLocation: 'lake/' }], ['lakeLocation']],
+    ['a flow lake in COS without auth', [{ lakeLocation: 'cos://us-south/bucket/lake/' }], ['authType']],
     ['out-of-range numbers', [{ rowLimit: 0, queryTimeoutSeconds: 7200, cacheTtlSeconds: 1.5 }], ['cacheTtlSeconds', 'queryTimeoutSeconds', 'rowLimit']],
     ['numbers in range', [{ rowLimit: 5000, queryTimeoutSeconds: 30, cacheTtlSeconds: 0 }], []],
     ['a query memory limit of 0 MB', [{ queryMemoryLimitMB: 0 }], ['queryMemoryLimitMB']],

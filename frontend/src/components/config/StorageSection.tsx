@@ -59,6 +59,17 @@ export function StorageSection({ settings, onChange, errors }: SectionProps) {
         placeholder="cos://us-south/my-results/grafana/"
         error={errors.destination}
       />
+      {(settings.jsonData.sourceFormat ?? 'flowlogs') === 'flowlogs' && (
+        <TextSettingField
+          settings={settings}
+          onChange={onChange}
+          settingKey="lakeLocation"
+          label="Flow lake"
+          description="Where the plugin compacts settled days of flow logs into Parquet, so a fresh plugin or Spark reads one file per day: cos://<region>/<bucket>/<prefix> or a folder inside the source, the destination or an allowed location (optional)"
+          placeholder="cos://us-south/my-flowlogs/lake/"
+          error={errors.lakeLocation}
+        />
+      )}
       <TextSettingField
         settings={settings}
         onChange={onChange}
