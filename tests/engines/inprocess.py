@@ -70,6 +70,7 @@ class InProcessPlugin:
             answers = self.pipeline.run(request, lambda: cancel)
         finally:
             cancel.close()
+        answers.releaser()()  # read here, not sent: their memory accounts go back now
         return {ref: Answer.of(answer) for ref, answer in answers.by_ref.items()}
 
     def close(self) -> None:

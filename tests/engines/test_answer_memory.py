@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
+from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.answer_memory import (
     ANSWER_COPIES,
+    ENTRY_BYTES,
     AnswerBudget,
     AnswerMemory,
     AnswersBusy,
@@ -23,9 +26,9 @@ MB = 1 << 20
 @pytest.mark.parametrize(
     ("cap_mb", "budget_mb", "results_mb", "refusal"),
     [
-        (100, 1000, [1, 5, 25], None),  # 25 MB held ANSWER_COPIES times = 100 MB: just fits
-        (100, 1000, [1, 26], AnswerTooLarge),
-        (1000, 50, [5, 13], AnswersBusy),  # the process has less left than this query's cap
+        (100, 1000, [1, 5, 50], None),  # 50 MB held ANSWER_COPIES times = 100 MB: just fits
+        (100, 1000, [1, 51], AnswerTooLarge),
+        (1000, 50, [5, 26], AnswersBusy),  # the process has less left than this query's cap
     ],
 )
 def test_a_growing_result_is_covered_or_refused(
@@ -50,13 +53,13 @@ def test_a_growing_result_is_covered_or_refused(
 
 def test_refusals_say_what_to_change_and_are_downstream_4xx() -> None:
     with pytest.raises(AnswerTooLarge) as too_large:
-        AnswerMemory(AnswerBudget(10**12), 10 * MB).cover(3 * MB)
+        AnswerMemory(AnswerBudget(10**12), 10 * MB).cover(6 * MB)
     assert too_large.value.status == 413 and too_large.value.source == "downstream"
     assert "queryMemoryLimitMB" in too_large.value.message and "narrow the time range" in too_large.value.message
     budget = AnswerBudget(10 * MB)
-    AnswerMemory(budget, 100 * MB).cover(2 * MB)
+    AnswerMemory(budget, 100 * MB).cover(4 * MB)
     with pytest.raises(AnswersBusy) as busy:
-        AnswerMemory(budget, 100 * MB).cover(1 * MB)
+        AnswerMemory(budget, 100 * MB).cover(2 * MB)
     assert busy.value.status == 429 and "GF_PLUGIN_ANSWER_MEMORY_BYTES" in busy.value.message
 
 
@@ -74,6 +77,38 @@ def test_concurrent_accounts_never_take_more_than_the_budget() -> None:
     for memory in held:
         memory.release()
     assert budget.used_bytes == 0
+
+
+def test_a_released_account_checks_the_cap_but_takes_nothing_more() -> None:
+    """A shared run may go on after the call that started it gave its account back: nothing leaks."""
+    budget = AnswerBudget(100 * MB)
+    memory = AnswerMemory(budget, 50 * MB)
+    memory.cover(10 * MB)
+    memory.release()
+    memory.cover(20 * MB)
+    assert budget.used_bytes == memory.held_bytes == 0
+    with pytest.raises(AnswerTooLarge):
+        memory.cover(30 * MB)
+
+
+def test_a_query_waits_for_its_entry_then_runs_or_is_refused_before_it_runs() -> None:
+    budget = AnswerBudget(ENTRY_BYTES + ENTRY_BYTES // 2)
+    first = AnswerMemory(budget, 1000 * MB)
+    first.admit(CancelToken())
+    first.cover(1 * MB)  # the entry stays beside the result's copies
+    assert budget.used_bytes == first.held_bytes == ENTRY_BYTES + ANSWER_COPIES * MB
+    gone = CancelToken()
+    gone.cancel()  # a query whose call ended stops waiting at once
+    with pytest.raises(AnswersBusy, match="did not start"):
+        AnswerMemory(budget, 1000 * MB).admit(gone)
+    threading.Timer(0.1, first.release).start()
+    second = AnswerMemory(budget, 1000 * MB)
+    second.admit(CancelToken())  # waited for the first to give its share back
+    assert budget.used_bytes == ENTRY_BYTES
+    second.release()
+    small = AnswerMemory(budget, 4 * MB)  # the entry never exceeds the query's own cap
+    small.admit(CancelToken())
+    assert small.held_bytes == 4 * MB
 
 
 def _settings(json_data: dict[str, object]) -> int:

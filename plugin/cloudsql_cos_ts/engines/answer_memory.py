@@ -1,28 +1,48 @@
 """Bound the memory big answers take: per query (``queryMemoryLimitMB``) and for the whole process.
 
-Why: a ``SELECT *`` over a week of flow logs is a 600 MB result table, and on its way out of the
-process that table, its encoded frame, the protobuf message and the message's serialized copy exist
-at the same time, so one answer costs a few times its Arrow bytes (:data:`ANSWER_COPIES`, measured
-in ``docs/benchmarks.md`` W7). Without a bound, a Grafana container with a 2 to 4 GB memory limit
-killed the plugin (issue 19). QueryData is unary, so an answer cannot be streamed to Grafana; what
-can be bounded is how much result a query may gather and how many big answers are held at once.
+Why: a ``SELECT *`` over a week of flow logs is a 600 MB result table, and a Grafana container with
+a 2 to 4 GB memory limit killed the plugin that held it a few times over on its way out (issue 19).
+QueryData is unary, so an answer cannot be streamed to Grafana; what can be bounded is how much
+result a query may gather and how many big answers are held at once. On its way out an answer is
+held about :data:`ANSWER_COPIES` times: the result table and its encoded frame while it is encoded
+(written once, ``frames/encode.py``), then the frame and the wire bytes (the frame released once
+copied in, ``server/wire.py``), then the wire bytes and grpcio's own copy while it is sent.
 
 The engine reports the result's bytes as they arrive (DuckDB hands over batches), so a query over
 its cap stops before it holds the whole result; engines that return a whole table are checked once
-it is in hand. Every query's account draws on one process-wide :class:`AnswerBudget`, and gives
-its share back once its frames are encoded.
+it is in hand. Every query's account draws on one process-wide :class:`AnswerBudget`: an entry share
+before its engine runs (:data:`ENTRY_BYTES`; a query waits briefly for it, else it is refused before
+it runs), then its result's copies; all of it is given back once its answer is sent (or its run fails). A closed account still checks the cap but draws
+nothing more: a run another caller shares may outlive the call that started it.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
+from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import PluginError
 
-ANSWER_COPIES = 4
-"""Copies of the result alive while one answer is encoded and sent: table, frame, message, wire bytes."""
+ANSWER_COPIES = 2
+"""Copies of the result alive at once while one answer is encoded and sent (see the module's docstring)."""
 
+ENTRY_BYTES = 32 << 20
+"""What a query takes from the budget before its engine runs, and keeps beside its result's copies.
+
+Why: a query refused only once its result arrives has already run and held a batch of it; taken up
+front, the entry makes a query wait for room (or be refused) before it runs, and it stands for what
+a running query holds besides its result (a batch in flight, its encoder's and its call's objects),
+so the queries at once stay within the budget. DuckDB's own working memory is bounded apart, by
+the datasource's ``memoryLimit``."""
+
+ENTRY_WAIT_S = 5.0
+"""How long a query waits for its entry while other answers hold the budget before it is refused: a
+short wait absorbs a dashboard's burst; a longer one could outwait a query of the same request whose
+answer, held until the whole response is sent, is what it waits for."""
+
+_POLL_S = 0.1
 _MB = 1 << 20
 
 
@@ -46,23 +66,29 @@ class AnswerBudget:
 
     limit_bytes: int
     _used: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _room: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     @property
     def used_bytes(self) -> int:
         return self._used
 
-    def take(self, nbytes: int) -> bool:
-        """Reserve ``nbytes`` if they fit under the limit; False (nothing reserved) when they do not."""
-        with self._lock:
-            if self._used + nbytes > self.limit_bytes:
-                return False
+    def take(self, nbytes: int, cancel: CancelToken | None = None, wait_s: float = 0.0) -> bool:
+        """Reserve ``nbytes`` once they fit under the limit, waiting up to ``wait_s`` (and while ``cancel``
+        has not fired) for other answers to give theirs back; False, nothing reserved, when they do not fit."""
+        until = time.monotonic() + wait_s
+        with self._room:
+            while self._used + nbytes > self.limit_bytes:
+                left = until - time.monotonic()
+                if left <= 0 or (cancel is not None and cancel.is_cancelled()):
+                    return False
+                self._room.wait(min(left, _POLL_S))
             self._used += nbytes
             return True
 
     def give_back(self, nbytes: int) -> None:
-        with self._lock:
+        with self._room:
             self._used = max(0, self._used - nbytes)
+            self._room.notify_all()
 
 
 class AnswerMemory:
@@ -72,10 +98,27 @@ class AnswerMemory:
         self._budget = budget
         self._limit = limit_bytes
         self._held = 0
+        self._entry = 0  # taken by admit: the query's own costs beside its result's copies
+        self._closed = False
+        self._lock = threading.Lock()  # the run covers, the call that sends the answer releases
 
     @property
     def held_bytes(self) -> int:
         return self._held
+
+    def admit(self, cancel: CancelToken) -> None:
+        """Take the entry share (:data:`ENTRY_BYTES`) before the engine runs, or refuse the query."""
+        entry = min(ENTRY_BYTES, self._limit, self._budget.limit_bytes)
+        with self._lock:
+            if self._closed or self._held >= entry:
+                return
+            if not self._budget.take(entry - self._held, cancel, ENTRY_WAIT_S):
+                raise AnswersBusy(
+                    f"the plugin is busy with other big answers ({_mb(self._budget.used_bytes)} MB held of the "
+                    f"{_mb(self._budget.limit_bytes)} MB all answers may take at once, "
+                    "GF_PLUGIN_ANSWER_MEMORY_BYTES), so this query did not start. Run it again when they are done"
+                )
+            self._held = self._entry = entry
 
     def cover(self, result_bytes: int) -> None:
         """Make sure an answer whose result has ``result_bytes`` Arrow bytes is affordable, or refuse it."""
@@ -87,20 +130,25 @@ class AnswerMemory:
                 f"more than queryMemoryLimitMB ({_mb(self._limit)} MB). Select fewer columns, aggregate, narrow "
                 "the time range or lower the row limit; or raise queryMemoryLimitMB in the datasource settings"
             )
-        extra = needed - self._held
-        if extra <= 0:
-            return
-        if not self._budget.take(extra):
-            raise AnswersBusy(
-                f"the plugin is busy with other big answers ({_mb(self._budget.used_bytes)} MB held of the "
-                f"{_mb(self._budget.limit_bytes)} MB all answers may take at once, GF_PLUGIN_ANSWER_MEMORY_BYTES); "
-                f"this one needs {_mb(needed)} MB. Run it again when they are done, or select less"
-            )
-        self._held = needed
+        with self._lock:
+            needed += self._entry
+            extra = needed - self._held
+            if extra <= 0 or self._closed:
+                return
+            if not self._budget.take(extra):
+                raise AnswersBusy(
+                    f"the plugin is busy with other big answers ({_mb(self._budget.used_bytes)} MB held of the "
+                    f"{_mb(self._budget.limit_bytes)} MB all answers may take at once, "
+                    f"GF_PLUGIN_ANSWER_MEMORY_BYTES); this one needs {_mb(needed)} MB. Run it again when they are "
+                    "done, or select less"
+                )
+            self._held = needed
 
     def release(self) -> None:
-        """Give the share back (idempotent)."""
-        held, self._held = self._held, 0
+        """Give the share back and close the account (idempotent)."""
+        with self._lock:
+            self._closed = True
+            held, self._held = self._held, 0
         if held:
             self._budget.give_back(held)
 

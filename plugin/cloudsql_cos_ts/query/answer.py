@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cloudsql_cos_ts.engines.answer_memory import AnswerMemory
 from cloudsql_cos_ts.errors import PluginError
 
 
@@ -15,6 +17,8 @@ class QueryAnswer:
     source: str = ""
     # A cache hit: until when (epoch seconds) the same request may get these very answers again.
     reusable_until: float | None = None
+    # The answer-memory account of the run that made the frames: held until they are sent.
+    held: AnswerMemory | None = field(default=None, repr=False, compare=False)
 
     @staticmethod
     def failure(error: PluginError) -> QueryAnswer:
@@ -27,3 +31,16 @@ class RequestAnswers:
 
     engine: str
     by_ref: dict[str, QueryAnswer]
+
+    def releaser(self) -> Callable[[], None]:
+        """What gives every answer's memory account back once the answers are sent (or read).
+
+        It holds the accounts only, not the answers: waiting for the end of a call, it keeps no frame alive.
+        """
+        accounts = [answer.held for answer in self.by_ref.values() if answer.held is not None]
+
+        def release() -> None:
+            for account in accounts:
+                account.release()
+
+        return release

@@ -213,22 +213,29 @@ class QueryPipeline:
         """Prepare the query, key it, and hand its run to the cache: one call that serves, shares or runs."""
         job, lookup = prepare_job(ask, self._prepared.get)
         instance, translation, expansion = job.instance, job.translation, job.expansion
-        served = self._cache.get_or_run(lookup, job.request.cancel, lambda token: self._compute(job, token))
-        frames = served_frames(
-            served, executed_sql=translation.sql, expanded_sql=expansion.sql, engine=instance.engine.name
-        )
-        answer = QueryAnswer(frames=frames, reusable_until=served.reusable_until)
+        memory = AnswerMemory(self._answers, instance.settings.query_memory_limit_bytes)
+        try:
+            served = self._cache.get_or_run(lookup, job.request.cancel, lambda token: self._compute(job, token, memory))
+            frames = served_frames(
+                served, executed_sql=translation.sql, expanded_sql=expansion.sql, engine=instance.engine.name
+            )
+        except BaseException:
+            memory.release()
+            raise
+        # The account goes with the answer: it is given back once the frames are sent (server/services.py).
+        answer = QueryAnswer(frames=frames, reusable_until=served.reusable_until, held=memory)
         # Only a table another query of the request reads is kept: a big answer's table is freed before the
         # response is built from its frames (docs/benchmarks.md, W7).
         return _Outcome(answer, served.result.table if ask.read_by_others else None, lookup.key)
 
-    def _compute(self, job: Job, token: CancelToken) -> CachedResult:
-        """Run and encode the query with its answer-memory account, given back once the frames are encoded."""
-        memory = AnswerMemory(self._answers, job.instance.settings.query_memory_limit_bytes)
+    def _compute(self, job: Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
+        """Run and encode the query on its answer-memory account, given back at once if the run fails."""
         try:
+            memory.admit(token)
             return self._compute_within(job, token, memory)
-        finally:
+        except BaseException:
             memory.release()
+            raise
 
     def _compute_within(self, job: Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
         """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""

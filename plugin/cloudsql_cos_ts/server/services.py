@@ -120,6 +120,9 @@ class DataService:
             answers = RequestAnswers("none", {q.refId or "A": QueryAnswer.failure(error) for q in request.queries})
         finally:
             cancel.close()
+        release = answers.releaser()  # the answers' memory is theirs until grpcio has sent them
+        if not context.add_callback(release):
+            release()
         return Reply(answers)
 
 

@@ -70,8 +70,7 @@ def load_plugin_settings(env: Mapping[str, str] | None = None) -> PluginSettings
 def _quarter_of_memory() -> int:
     """A quarter of the memory this process may use (``host_memory.py``).
 
-    Why a quarter: answers are counted about four times their result, and the queries refused on the way
-    still ran (W7 in docs/benchmarks.md: 20 refused at once held about the whole budget); the rest is the
+    Why a quarter: the budget counts what answers hold (``engines/answer_memory.py``); the rest is the
     ingest, DuckDB's own buffers (memoryLimit), the interpreter, and Grafana itself in a shared container.
     """
     return available_bytes() // 4
