@@ -12,8 +12,9 @@ The engine reports the result's bytes as they arrive (DuckDB hands over batches)
 its cap stops before it holds the whole result; engines that return a whole table are checked once
 it is in hand. Every query's account draws on one process-wide :class:`AnswerBudget`: an entry share
 before its engine runs (:data:`ENTRY_BYTES`; a query waits briefly for it, else it is refused before
-it runs), then its result's copies; all of it is given back once its answer is sent (or its run fails). A closed account still checks the cap but draws
-nothing more: a run another caller shares may outlive the call that started it.
+it runs), then its result's copies; all of it is given back once its answer is sent (or its run
+fails). A closed account still checks the cap but draws nothing more: a run another caller shares
+may outlive the call that started it.
 """
 
 from __future__ import annotations
