@@ -29,26 +29,21 @@ in_arm64() {
 
 ensure_arm64_emulation
 
-want_rootfs="$SUITE $ROOTFS_PACKAGES"
-if [[ -f "$cache/rootfs.stamp" && "$(cat "$cache/rootfs.stamp")" == "$want_rootfs" ]]; then
-  step "arm64 root file system up to date"
-else
-  step "arm64 root file system (Debian $SUITE: download, then unpack under emulation; minutes)"
+make_rootfs() {
   # The Debian mirror this machine's apt already uses.
   mirror="$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)"
   [[ -n "$mirror" ]] || mirror="$(awk '$1 == "deb" && $2 !~ /^\[/ {print $2; exit}' /etc/apt/sources.list)"
-  rm -rf "$rootfs" "$cache/rootfs.new" "$cache/rootfs.stamp"
+  rm -rf "$rootfs" "$cache/rootfs.new"
   mkdir -p "$cache"
   debootstrap --arch=arm64 --foreign --variant=minbase --include="$ROOTFS_PACKAGES" "$SUITE" "$cache/rootfs.new" "$mirror" >/dev/null
   chroot "$cache/rootfs.new" /debootstrap/debootstrap --second-stage >/dev/null
   mv "$cache/rootfs.new" "$rootfs"
-  echo "$want_rootfs" > "$cache/rootfs.stamp"
-fi
+}
+rebuild_unless_current "arm64 root file system (Debian $SUITE: download, then unpack under emulation; minutes)" "$rootfs" "$cache/rootfs.stamp" \
+  "$SUITE $ROOTFS_PACKAGES" make_rootfs
 
 lock_hash="$(sha256sum "$REPO/requirements.lock" | cut -c1-16)"
-if [[ -x "$rootfs/opt/venv/bin/python" && "$(cat "$rootfs/opt/venv/.lock" 2>/dev/null)" == "$lock_hash" ]]; then
-  step "arm64 packages up to date (requirements.lock $lock_hash)"
-else
+install_packages() {
   wheels="$cache/wheels-$lock_hash"
   step "arm64 packages: download the lock's aarch64 files (hash-checked) into ${wheels#"$REPO"/}"
   rm -rf "$cache"/wheels-*.partial
@@ -75,16 +70,13 @@ else
     --find-links /tmp/wheels --require-hashes --no-deps -r /tmp/requirements.lock
   in_arm64 /opt/venv/bin/python -m pip check
   rm -rf "$rootfs/tmp/wheels" "$rootfs/tmp/requirements.lock"
-  echo "$lock_hash" > "$rootfs/opt/venv/.lock"
-fi
+}
+# The installed packages' stamp lives in their folder: a new root file system drops it with them.
+rebuild_unless_current "arm64 packages (requirements.lock $lock_hash)" "$rootfs/opt/venv" "$rootfs/opt/venv/.lock" \
+  "$lock_hash" install_packages
 
-stamp="$cache/backend.stamp"
-want="$(backend_inputs_hash)"
-if [[ -x "$dist/backend/linux_arm64/$EXECUTABLE" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
-  step "arm64 backend bundle up to date"
-else
-  step "arm64 backend bundle (PyInstaller under emulation)"
-  rm -rf "$rootfs/src" "$rootfs/tmp/bundle" "$stamp"
+freeze_backend() {
+  rm -rf "$rootfs/src" "$rootfs/tmp/bundle"
   mkdir -p "$rootfs/src/scripts"
   cp -a "$REPO/plugin" "$REPO/packaging" "$rootfs/src/"
   cp "$REPO/scripts/bundle.sh" "$rootfs/src/scripts/"
@@ -93,15 +85,12 @@ else
   rm -rf "$dist/backend/linux_arm64" "$rootfs/src"
   mkdir -p "$dist/backend"
   mv "$rootfs/tmp/bundle" "$dist/backend/linux_arm64"
-  echo "$want" > "$stamp"
-fi
+}
+rebuild_unless_current "arm64 backend bundle (PyInstaller under emulation)" "$dist/backend/linux_arm64" \
+  "$cache/backend.stamp" "$(backend_inputs_hash)" freeze_backend
 client="$REPO/build/spark-client/linux_arm64"
-want="$(spark_client_inputs_hash)"
-if [[ -d "$client" && "$(cat "$client.stamp" 2>/dev/null)" == "$want" ]]; then
-  step "arm64 Spark client bundle up to date"
-else
-  step "arm64 Spark client bundle (optional; under emulation)"
-  rm -rf "$rootfs/src" "$rootfs/tmp/spark-client" "$client.stamp"
+bundle_spark_client() {
+  rm -rf "$rootfs/src" "$rootfs/tmp/spark-client"
   mkdir -p "$rootfs/src/scripts" "$rootfs/src/packaging"
   cp "$REPO/scripts/bundle_spark_client.sh" "$rootfs/src/scripts/"
   cp "$REPO/packaging/spark_client.txt" "$rootfs/src/packaging/"
@@ -109,7 +98,8 @@ else
   rm -rf "$client" "$rootfs/src"
   mkdir -p "$(dirname "$client")"
   mv "$rootfs/tmp/spark-client" "$client"
-  echo "$want" > "$client.stamp"
-fi
+}
+rebuild_unless_current "arm64 Spark client bundle (optional; under emulation)" "$client" "$client.stamp" \
+  "$(spark_client_inputs_hash)" bundle_spark_client
 install_launcher "$dist" linux_arm64
 step "arm64 backend: ${dist#"$REPO"/}/${EXECUTABLE}_linux_arm64 ($(du -sh "$dist/backend/linux_arm64" | cut -f1), $((SECONDS - started)) s)"

@@ -11,29 +11,18 @@ case "$(uname -m)" in
   aarch64) platform=linux_arm64 ;;
   *) echo "unsupported machine $(uname -m)" >&2; exit 1 ;;
 esac
-stamp="$REPO/build/backend.stamp"
-want="$(backend_inputs_hash)"
-if [[ -x "$REPO/dist/backend/$platform/$EXECUTABLE" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-  step "backend bundle ($platform) up to date"
-else
-  step "backend bundle ($platform, PyInstaller one-folder)"
+freeze_backend() {
   # dist/backend/ held the amd64 bundle itself before there was one folder per platform.
   rm -rf "$REPO/dist/backend/runtime" "$REPO/dist/backend/$EXECUTABLE"
   mkdir -p "$REPO/build"
   TMPDIR="$REPO/build" bash "$REPO/scripts/bundle.sh" "$PY" "$REPO/dist/backend/$platform"
-  echo "$want" > "$stamp"
-fi
+}
+rebuild_unless_current "backend bundle ($platform, PyInstaller one-folder)" "$REPO/dist/backend/$platform" \
+  "$REPO/build/backend.stamp" "$(backend_inputs_hash)" freeze_backend
 # The optional Spark client bundle, outside dist/ (it is not part of the plugin folder).
 client="$REPO/build/spark-client/$platform"
-want="$(spark_client_inputs_hash)"
-if [[ -d "$client" && "$(cat "$client.stamp" 2>/dev/null)" == "$want" ]]; then
-  step "Spark client bundle ($platform) up to date"
-else
-  step "Spark client bundle ($platform, optional)"
-  rm -f "$client.stamp"
-  TMPDIR="$REPO/build" bash "$REPO/scripts/bundle_spark_client.sh" "$PY" "$client"
-  echo "$want" > "$client.stamp"
-fi
+rebuild_unless_current "Spark client bundle ($platform, optional)" "$client" "$client.stamp" \
+  "$(spark_client_inputs_hash)" env TMPDIR="$REPO/build" bash "$REPO/scripts/bundle_spark_client.sh" "$PY" "$client"
 install_launcher "$REPO/dist" "$platform"
 # The dashboards plugin.json "includes" lists, next to it as Grafana expects.
 mkdir -p "$REPO/dist/dashboards"

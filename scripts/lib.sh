@@ -24,6 +24,24 @@ spark_client_inputs_hash() {
   echo "$(backend_inputs_hash) $(sha256sum "$REPO/scripts/bundle_spark_client.sh" | cut -c1-16)"
 }
 
+# Build something slow only when its inputs changed: `rebuild_unless_current WHAT FOLDER STAMP HASH
+# COMMAND...` runs COMMAND (which writes FOLDER) unless FOLDER exists and the file STAMP holds HASH,
+# the hash of everything FOLDER is built from; then it writes HASH to STAMP. The stamp goes first, so
+# a build that stops half-way is redone the next time.
+rebuild_unless_current() {
+  local what="$1" folder="$2" stamp="$3" hash="$4"
+  shift 4
+  if [[ -d "$folder" && "$(cat "$stamp" 2>/dev/null)" == "$hash" ]]; then
+    step "$what: up to date"
+    return
+  fi
+  step "$what"
+  rm -f "$stamp"
+  "$@"
+  mkdir -p "$(dirname "$stamp")"
+  echo "$hash" > "$stamp"
+}
+
 # The launcher Grafana starts on one platform: DIST/gpx_cloudsql_cos_ts_<platform>, which runs the
 # bundle DIST/backend/<platform>/ (packaging/launcher.sh reads the platform from its own name).
 install_launcher() {
