@@ -1,11 +1,12 @@
 """W7: memory of big answers — ``SELECT * FROM FLOW_FLAT`` over seven days through the real plugin.
 
 Usage: ``.venv/bin/python bench/w7_memory.py [--data DIR] [--concurrency 1,5,20] [--row-limit N]
-[--json-data '{...}'] [--seconds S]``. Uses W1's set (10 vNICs x 7 days, ~1.08M records; generated
-into ``DIR`` once). For each concurrency a fresh plugin process (started as Grafana starts it, the
-result cache off) first ingests the week with a ``COUNT(*)``, so the figures are the answer's memory
-and not the cold ingest's; then N different ``SELECT *`` queries (one request each, sent at once)
-run while a sampler reads the process's RSS from ``/proc`` every 50 ms.
+[--json-data '{...}'] [--seconds S] [--answer-memory-mb MB] [--before PLUGIN_DIR]``. Uses W1's set
+(10 vNICs x 7 days, ~1.08M records; generated into ``DIR`` once). For each concurrency a fresh plugin
+process (started as Grafana starts it, the result cache off) first ingests the week with a
+``COUNT(*)``, so the figures are the answer's memory and not the cold ingest's; then N different
+``SELECT *`` queries (one request each, sent at once) run while a sampler reads the process's RSS
+from ``/proc`` every 50 ms.
 
 Printed per concurrency: the plugin's RSS before the queries, its peak (and the kernel's high-water
 mark), the Arrow IPC bytes of one answer's frame, peak / frame bytes (goal for one answer <= 2x),
@@ -13,6 +14,8 @@ how many answers were 200 and how many were refused (status and message), and th
 The bench never waits past ``--seconds`` for an answer: one that does not come is reported (status -1)
 and the plugin is killed at the end of its step.
 Each answer is dropped as soon as its size is read, so the bench's own memory stays small.
+With ``--before`` (another checkout's ``plugin/`` folder, e.g. from ``git archive``) every step runs
+with that code first and then with this checkout's, and a last table puts their peaks side by side.
 """
 
 from __future__ import annotations
@@ -130,17 +133,28 @@ class Setup:
     timeout_s: float
 
 
-def run_step(setup: Setup, concurrency: int) -> str:
+@dataclass(frozen=True)
+class Step:
+    """One concurrency's run: what it printed, its sampled peak and the bytes of one answered frame."""
+
+    report: str
+    peak: int = 0
+    frame: int = 0
+    answered: int = 0
+
+
+def run_step(setup: Setup, concurrency: int, plugin_path: Path | None = None) -> Step:
     context = datasource_context({"source": str(setup.data), "cacheTtlSeconds": 0, **setup.json_data}, uid="w7")
     cache_dir = Path(tempfile.mkdtemp(prefix="w7-cache-", dir=setup.scratch))
-    process = PluginProcess(cache_dir=cache_dir, extra_env=setup.env).start()
+    env = {**setup.env, **({"PYTHONPATH": str(plugin_path)} if plugin_path else {})}
+    process = PluginProcess(cache_dir=cache_dir, extra_env=env).start()
     timeout_s = setup.timeout_s
     assert process.process is not None
     pid = process.process.pid
     try:
         warm = ask(process, context, "SELECT COUNT(*) AS n FROM FLOW_FLAT", timeout_s)
         if warm.status != 200:
-            return f"concurrency {concurrency}: ingest failed ({warm.status}): {warm.error}"
+            return Step(f"concurrency {concurrency}: ingest failed ({warm.status}): {warm.error}")
         baseline = rss_bytes(pid)[0]
         sqls = [f"SELECT *, {i} AS q FROM FLOW_FLAT" for i in range(concurrency)]
         began = time.monotonic()
@@ -171,6 +185,21 @@ def run_step(setup: Setup, concurrency: int) -> str:
         f"  RSS over time (MiB): {sampler.timeline()}",
     ]
     lines += [f"  refused x{count}: {message}" for message, count in refused.items()]
+    return Step("\n".join(lines), sampler.peak - baseline, frame, len(ok))
+
+
+def side_by_side(steps: list[tuple[int, Step, Step]]) -> str:
+    """Before and after per concurrency: the peak's growth over the RSS before the queries, and its ratio."""
+    lines = [
+        "concurrency  frame MiB  before: answered  peak-before MiB  x frame   after: answered  peak-before MiB  x frame"
+    ]
+    for concurrency, old, new in steps:
+        frame = max(old.frame, new.frame)
+        cells = [f"{concurrency:>11}  {frame / MIB:>9.0f}"]
+        for step in (old, new):
+            ratio = f"{step.peak / frame:.2f}" if frame else "-"
+            cells.append(f"{step.answered:>16}  {step.peak / MIB:>15.0f}  {ratio:>7}")
+        lines.append("  ".join(cells))
     return "\n".join(lines)
 
 
@@ -182,6 +211,7 @@ def main() -> int:
     parser.add_argument("--json-data", default="{}", help="more datasource jsonData, e.g. a memory cap")
     parser.add_argument("--seconds", type=float, default=300.0, help="the longest one step may take")
     parser.add_argument("--answer-memory-mb", type=int, help="GF_PLUGIN_ANSWER_MEMORY_BYTES, in MiB")
+    parser.add_argument("--before", type=Path, help="a plugin/ folder of older code, run first at each step")
     args = parser.parse_args()
     data = args.data.resolve()
     ensure_data(data)
@@ -192,12 +222,23 @@ def main() -> int:
         f"W7: SELECT * FROM FLOW_FLAT, 7 days, jsonData {json.dumps(json_data)}, environment {env}; "
         f"load {os.getloadavg()[0]:.1f}"
     )
+    steps = []
     try:
         for concurrency in (int(n) for n in args.concurrency.split(",")):
             setup = Setup(data, scratch, json_data, env, args.seconds)
-            print(run_step(setup, concurrency), flush=True)
+            old = None
+            if args.before:
+                old = run_step(setup, concurrency, args.before.resolve())
+                print(f"before: {old.report}", flush=True)
+            new = run_step(setup, concurrency)
+            print(f"after: {new.report}" if old else new.report, flush=True)
+            if old:
+                steps.append((concurrency, old, new))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    if steps:
+        print(side_by_side(steps))
+    print(f"load {os.getloadavg()[0]:.1f}")
     return 0
 
 
