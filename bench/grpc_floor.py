@@ -24,7 +24,8 @@ from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
-from cloudsql_cos_ts.server.main import bind, build_server
+from cloudsql_cos_ts.server.deferred import DeferredServices
+from cloudsql_cos_ts.server.main import add_health, bind, build_server
 from cloudsql_cos_ts.server.services import ControllerService
 
 if TYPE_CHECKING:  # grpcio must load after cloudsql_cos_ts, which sets gRPC core's settings first
@@ -60,9 +61,13 @@ class ConstantData(pb_grpc.DataServicer):
 
 def main() -> None:
     stop = threading.Event()
-    server = build_server(ThreadPoolExecutor(max_workers=4, thread_name_prefix="grpc"))
-    pb_grpc.add_DataServicer_to_server(ConstantData(), server)
-    ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)  # the client's Shutdown
+
+    def register(server: grpc.Server) -> None:
+        add_health(server)
+        pb_grpc.add_DataServicer_to_server(ConstantData(), server)
+        ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)  # the client's Shutdown
+
+    server = build_server(ThreadPoolExecutor(max_workers=4, thread_name_prefix="grpc"), DeferredServices(register))
     network, address, socket_dir = bind(server)
     server.start()
     sys.stdout.write(f"1|2|{network}|{address}|grpc\n")

@@ -1,7 +1,8 @@
 """Process entry: check the launch environment, serve gRPC, print go-plugin's handshake, wait to stop.
 
 Order matters to Grafana: nothing may reach stdout before the handshake line, and the line may be
-printed only once the server listens. Heavy libraries are imported after the handshake (in a
+printed only once the server listens. The services register on first use
+(:mod:`cloudsql_cos_ts.server.deferred`) and heavy libraries are imported after the handshake (in a
 warm-up thread), so Grafana sees the plugin ready in a fraction of a second.
 """
 
@@ -15,16 +16,18 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from cloudsql_cos_ts.log import bridge_python_logging, log
-from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
-from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
+from cloudsql_cos_ts.server.deferred import DeferredServices
 from cloudsql_cos_ts.server.socket_dir import make_socket_dir, sweep_stale_socket_dirs
 from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir, load_plugin_settings
 from cloudsql_cos_ts.timerange import force_utc
+
+if TYPE_CHECKING:
+    from cloudsql_cos_ts.instances import InstanceManager
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 _SHUTDOWN_GRACE_S = 0.5
@@ -50,17 +53,23 @@ def check_environment(env: dict[str, str] | os._Environ[str]) -> None:
         raise LaunchError("the host asked for go-plugin AutoMTLS, which this plugin does not implement")
 
 
-def build_server(executor: ThreadPoolExecutor) -> grpc.Server:
-    """A gRPC server with our message limits and go-plugin's health service (which reports SERVING)."""
-    server = grpc.server(
+def build_server(executor: ThreadPoolExecutor, services: DeferredServices) -> grpc.Server:
+    """A gRPC server with our message limits, serving what ``services`` registers."""
+    return grpc.server(
         executor,
+        handlers=[services],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", -1)],
     )
+
+
+def add_health(server: grpc.Server) -> None:
+    """go-plugin's health service, which reports SERVING."""
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
     health_servicer = health.HealthServicer()
     for name in ("plugin", ""):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    return server
 
 
 def bind(server: grpc.Server) -> tuple[str, str, Path | None]:
@@ -81,36 +90,47 @@ def _sweep_socket_dirs() -> None:
         log.info("removed socket folders of stopped plugin processes", count=len(removed))
 
 
-def _warm_up() -> None:
-    """Import what the first query needs while Grafana is still busy with the handshake."""
+def _warm_up(services: DeferredServices) -> None:
+    """Register the services and import what the first query needs while Grafana is still busy with
+    the handshake."""
     try:
+        services.load()
         import cloudsql_cos_ts.query.pipeline  # noqa: F401
     except Exception as exc:  # the first query will report it properly
         log.warn("warm-up import failed", error=f"{type(exc).__name__}: {exc}")
 
 
 def serve(plugin: PluginSettings) -> int:
-    from cloudsql_cos_ts.instances import InstanceManager
-    from cloudsql_cos_ts.server.services import ControllerService, DataService, DiagnosticsService, ResourceService
-    from cloudsql_cos_ts.server.wire import add_data_service
-
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in Grafana's terminal hits our process group too
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ensure_private_dir(plugin.cache_dir)
-    instances = InstanceManager(plugin)
     query_pool = ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="query")
-    server = build_server(ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="grpc"))
-    ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)
-    add_data_service(server, DataService(instances, query_pool).QueryData)
-    pb_grpc.add_DiagnosticsServicer_to_server(DiagnosticsService(instances), server)
-    pb_grpc.add_ResourceServicer_to_server(ResourceService(instances), server)
+    opened: list[InstanceManager] = []
+
+    def register(server: grpc.Server) -> None:
+        from cloudsql_cos_ts.instances import InstanceManager
+        from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
+        from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc
+        from cloudsql_cos_ts.server.services import ControllerService, DataService, DiagnosticsService, ResourceService
+        from cloudsql_cos_ts.server.wire import add_data_service
+
+        instances = InstanceManager(plugin)
+        opened.append(instances)
+        add_health(server)
+        ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)
+        add_data_service(server, DataService(instances, query_pool).QueryData)
+        pb_grpc.add_DiagnosticsServicer_to_server(DiagnosticsService(instances), server)
+        pb_grpc.add_ResourceServicer_to_server(ResourceService(instances), server)
+
+    services = DeferredServices(register)
+    server = build_server(ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="grpc"), services)
     network, address, socket_dir = bind(server)
     server.start()
     sys.stdout.write(f"1|2|{network}|{address}|grpc\n")
     sys.stdout.flush()
     log.info("plugin started", network=network, address=address, pid=os.getpid())
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(services,), name="warm-up", daemon=True).start()
     threading.Thread(target=_sweep_socket_dirs, name="socket-sweep", daemon=True).start()
     try:
         while not stop.wait(0.2):
@@ -119,7 +139,8 @@ def serve(plugin: PluginSettings) -> int:
         log.info("plugin stopping")
         server.stop(_SHUTDOWN_GRACE_S).wait(_SHUTDOWN_GRACE_S + 0.2)
         query_pool.shutdown(wait=False, cancel_futures=True)
-        instances.close()
+        for instances in opened:
+            instances.close()
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
     return 0
