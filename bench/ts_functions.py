@@ -32,9 +32,10 @@ _SERIES = (
     "WITH series AS (SELECT action, ts FROM FLOW_FLAT "
     'USING TIME_SERIES_FORMAT(key="action", timetick="start_time", value="bytes_from_initiator") IN ts) '
 )
+# the observations: rows whose start time does not parse have no tick, so no series holds them
 _TICKS = (
-    "WITH obs AS (SELECT action, unix_millis(to_timestamp(start_time)) AS t, bytes_from_initiator AS v "
-    "FROM FLOW_FLAT) "
+    "WITH obs AS (SELECT * FROM (SELECT action, unix_millis(to_timestamp(start_time)) AS t, "
+    "bytes_from_initiator AS v FROM FLOW_FLAT) WHERE t IS NOT NULL) "
 )
 # name -> (IBM time-series SQL, the plain Spark SQL a person would write for the same rows); both
 # are translated by the plugin, so the comparison is between the two queries, not two dialects
@@ -44,7 +45,7 @@ PAIRS: dict[str, tuple[str, str]] = {
         "FROM series",
         # every hour from an action's first to its last, an hour without records counted 0 (as TS_SEGMENT_BY_TIME)
         _TICKS + ", hours AS (SELECT action, CAST(floor(t / 3600000) AS BIGINT) AS h, count(*) AS n FROM obs "
-        "WHERE t IS NOT NULL GROUP BY 1, 2), grid AS (SELECT action, explode(sequence(min(h), max(h))) AS h "
+        "GROUP BY 1, 2), grid AS (SELECT action, explode(sequence(min(h), max(h))) AS h "
         "FROM hours GROUP BY action) SELECT grid.action, grid.h * 3600000, CAST(coalesce(hours.n, 0) AS DOUBLE) "
         "FROM grid LEFT JOIN hours ON hours.action = grid.action AND hours.h = grid.h",
     ),
@@ -87,8 +88,9 @@ def _timed(connection: duckdb.DuckDBPyConnection, sql: str, reps: int) -> tuple[
     return statistics.median(times), rows
 
 
-def _canonical(rows: list[Any]) -> list[tuple[Any, ...]]:
-    return sorted(tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows)
+def _canonical(rows: list[Any]) -> list[tuple[tuple[bool, Any], ...]]:
+    """The rows in one order, floats rounded; a NULL sorts after every value of its column."""
+    return sorted(tuple((v is None, round(v, 6) if isinstance(v, float) else v) for v in row) for row in rows)
 
 
 def main() -> None:

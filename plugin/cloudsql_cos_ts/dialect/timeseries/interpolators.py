@@ -53,15 +53,19 @@ class Interpolator:
     def neighbours(self, scope: Scope, series: Series, *, grid: bool) -> Neighbours:
         """Add the neighbour columns this interpolator reads, in one wrap of the FROM.
 
-        In grid mode the row itself is the first previous neighbour (the target lies after it)."""
+        In grid mode the row itself is the first previous neighbour (the target lies after it): its own
+        columns, not copies."""
         skip_nulls = not grid and self.kind in ("PREV", "NEXT")
         columns: dict[str, str] = {}
         previous: list[tuple[str, str]] = []
         following: list[tuple[str, str]] = []
         for count, direction, found in ((self.previous, "lag", previous), (self.following, "lead", following)):
             for distance in range(1, count + 1):
-                tick, value = scope.names.fresh(f"{direction}_tick"), scope.names.fresh(f"{direction}_value")
                 offset = distance - 1 if grid and direction == "lag" else distance
+                if offset == 0:
+                    found.append((series.tick, series.value))
+                    continue
+                tick, value = scope.names.fresh(f"{direction}_tick"), scope.names.fresh(f"{direction}_value")
                 columns[tick], columns[value] = _neighbour(series, direction, offset, skip_nulls)
                 found.append((tick, value))
         if columns:
@@ -85,9 +89,14 @@ class Interpolator:
             )
         return _least_squares([*around.previous, *around.following], target, x)
 
+    @property
+    def reads_first(self) -> bool:
+        """Whether a grid tick before the series' first observation takes that observation's value."""
+        return self.kind in ("NEXT", "NEAREST")
+
     def before_first(self, value: str) -> str:
         """The value at a grid tick before the series' first observation (whose value is ``value``)."""
-        return value if self.kind in ("NEXT", "NEAREST") else self.default
+        return value if self.reads_first else self.default
 
 
 def _neighbour(series: Series, direction: str, offset: int, skip_nulls: bool) -> tuple[str, str]:
@@ -103,8 +112,6 @@ def _neighbour(series: Series, direction: str, offset: int, skip_nulls: bool) ->
             f"{pick}({valued_tick}, true) {series.window(frame)}",
             f"{pick}({series.value}, true) {series.window(frame)}",
         )
-    if offset == 0:
-        return series.tick, series.value
     return (
         f"{direction}({series.tick}, {offset}) {series.window()}",
         f"{direction}({series.value}, {offset}) {series.window()}",

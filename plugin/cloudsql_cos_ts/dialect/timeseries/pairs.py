@@ -11,9 +11,10 @@ observation of one side, and every row learns the **other** series' value at its
   (IBM's join example: PREV at tick 7 copies the NaN at 6), as ``TS_RESAMPLE`` fills a grid tick.
 
 The other series' observation at or before a tick is found without a join: in the rows ordered by
-tick (the other side first at equal ticks), a running count of the other side's rows numbers groups
-that each start with one of its observations, whose columns ``first_value`` hands to the rows after
-it. Output rows, per function (IBM's table, "outer" meaning *absent from the other*):
+tick (the other side first at equal ticks), a running ``last_value`` that skips NULLs carries the
+record of the other side's latest observation to the rows after it. Only the sides whose rows a
+function keeps get it, so all but the full join and align sort the rows once. Output rows, per
+function (IBM's table, "outer" meaning *absent from the other*):
 
 * ``INNER`` — observations of the first series whose tick the second has; ``LEFT``/``RIGHT`` — every
   observation of the first/second; ``LEFT_OUTER``/``RIGHT_OUTER`` — those whose tick the other lacks;
@@ -27,7 +28,6 @@ series have (per series pair, or per time window in their ``TS_SEG_`` forms).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -37,14 +37,15 @@ from cloudsql_cos_ts.dialect.timeseries.segments import time_buckets, time_windo
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, formatted, function_name, spark
 from cloudsql_cos_ts.errors import BadRequest
 
-# which rows a join or align keeps, as a condition on the row's side (0: first series) and presence
+# which rows a join or align keeps, as a condition on the row's side (0: first series) and presence,
+# and the sides those rows come from
 _KEEPS = {
-    "INNER": "{side} = 0 AND {present}",
-    "LEFT": "{side} = 0",
-    "RIGHT": "{side} = 1",
-    "LEFT_OUTER": "{side} = 0 AND NOT {present}",
-    "RIGHT_OUTER": "{side} = 1 AND NOT {present}",
-    "FULL": "{side} = 0 OR NOT {present}",
+    "INNER": ("{side} = 0 AND {present}", "0"),
+    "LEFT": ("{side} = 0", "0"),
+    "RIGHT": ("{side} = 1", "1"),
+    "LEFT_OUTER": ("{side} = 0 AND NOT {present}", "0"),
+    "RIGHT_OUTER": ("{side} = 1 AND NOT {present}", "1"),
+    "FULL": ("{side} = 0 OR NOT {present}", "01"),
 }
 JOINS = {f"TS_{how}_JOIN": how for how in _KEEPS}
 ALIGNS = {f"TS_{how}_ALIGN": how for how in ("INNER", "LEFT", "RIGHT", "FULL", "LEFT_OUTER")}
@@ -89,10 +90,6 @@ class Stacked:
         """Rows by tick; at equal ticks side ``other``'s rows first, then by value (series order)."""
         return f"{self.tick} ASC, {self.side} {'DESC' if other == 1 else 'ASC'}, {self.value} ASC NULLS LAST"
 
-    def by_other(self, text: Callable[[int], str]) -> str:
-        """The SQL ``text`` gives for the row's other side (1 for rows of the first series, else 0)."""
-        return f"CASE WHEN {self.side} = 0 THEN {text(1)} ELSE {text(0)} END"
-
 
 def stacked(scope: Scope, series: list[Series]) -> Stacked:
     """Replace the FROM by its rows once per series (those with a tick), ``side`` numbering the series."""
@@ -112,8 +109,15 @@ def stacked(scope: Scope, series: list[Series]) -> Stacked:
     return rows
 
 
-def pair(scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator | None, signature: str) -> Paired:
-    """The doubled rows of two series, each row with the other series' value at its tick."""
+def pair(
+    scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator | None, signature: str, *, sides: str
+) -> Paired:
+    """The rows of two series, each row of a side in ``sides`` ("0", "1" or "01": the rows the caller
+    keeps) with the other series' value at its tick (NULL on the other rows).
+
+    The other series' last observation at or before a row's tick is one running ``last_value`` (NULLs
+    ignored) of a record of that observation's columns, in the rows ordered with the other side first at
+    equal ticks: one sort of the rows per side kept, where numbering groups of rows took several."""
     rows = stacked(scope, [series_column(first, signature), series_column(second, signature)])
     key, side, tick, value = rows.key, rows.side, rows.tick, rows.value
     own = Series(tick, value, f"{key}, {side}")
@@ -121,47 +125,38 @@ def pair(scope: Scope, first: exp.Expr, second: exp.Expr, method: Interpolator |
     columns = list(
         dict.fromkeys(name for point in [(tick, value), *around.previous, *around.following] for name in point)
     )
-    position = scope.add("pos", f"row_number() {own.window()}")
-    firsts = scope.add(
-        "first",
-        rows.by_other(
-            lambda other: (
-                f"max(CASE WHEN {side} = {other} AND {position} = 1 THEN {value} END) OVER (PARTITION BY {key})"
-            )
-        ),
-    )
-    counts = {
-        other: scope.add(
-            "group",
-            f"count(CASE WHEN {side} = {other} THEN 1 END) OVER (PARTITION BY {key} "
-            f"ORDER BY {rows.order(other)} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
-        )
-        for other in (0, 1)
-    }
-    group = scope.add("group", rows.by_other(counts.__getitem__))
-    fetched = {column: scope.names.fresh("other") for column in columns}
-    scope.wrap({name: rows.by_other(_group_start(rows, column, counts)) for column, name in fetched.items()})
-    present = f"({group} > 0 AND {fetched[tick]} = {tick})"
+    fields = {column: f"f{i}" for i, column in enumerate(columns)}
+    record = "named_struct({})".format(", ".join(f"'{field}', {column}" for column, field in fields.items()))
+
+    def of_other(pick: str, frame: str) -> str:
+        """``pick`` of the other side's records in the frame, for the rows of the sides kept."""
+        found = {
+            mine: f"{pick}(CASE WHEN {side} = {1 - mine} THEN {record} END, true) OVER (PARTITION BY {key} "
+            f"ORDER BY {rows.order(1 - mine)} {frame})"
+            for mine in map(int, sides)
+        }
+        return f"CASE {' '.join(f'WHEN {side} = {mine} THEN {text}' for mine, text in found.items())} END"
+
+    found = scope.add("other", of_other("last_value", "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"))
+    fetched = {column: f"{found}.{field}" for column, field in fields.items()}
+    present = f"({found} IS NOT NULL AND {fetched[tick]} = {tick})"
     at_tick = f"CASE WHEN {present} THEN {fetched[value]} END"
     if method is not None:
         shifted = Neighbours(
             tuple((fetched[t], fetched[v]) for t, v in around.previous),
             tuple((fetched[t], fetched[v]) for t, v in around.following),
         )
+        before = method.default
+        if method.reads_first:
+            everything = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+            before = method.before_first(f"{scope.add('first', of_other('first_value', everything))}.{fields[value]}")
         at_tick = (
-            f"CASE WHEN {group} = 0 THEN {method.before_first(firsts)} WHEN {present} THEN {fetched[value]} "
+            f"CASE WHEN {found} IS NULL THEN {before} WHEN {present} THEN {fetched[value]} "
             f"ELSE {method.value_at(tick, shifted)} END"
         )
     other_value, flag = scope.names.fresh("other_value"), scope.names.fresh("present")
     scope.wrap({other_value: at_tick, flag: present})
     return Paired(key, side, tick, value, other_value, flag)
-
-
-def _group_start(rows: Stacked, column: str, counts: dict[int, str]) -> Callable[[int], str]:
-    """``column`` in the other side's row that starts the row's group (its observation at or before the tick)."""
-    return lambda other: (
-        f"first_value({column}) OVER (PARTITION BY {rows.key}, {counts[other]} ORDER BY {rows.order(other)})"
-    )
 
 
 def lower_vector(scope: Scope, node: exp.Expr) -> tuple[str, list[str], str]:
@@ -197,8 +192,9 @@ def lower_pair_series(scope: Scope, node: exp.Expr) -> tuple[str, list[str], str
     else:
         first, second, given = arguments(node, signature, 3)
         method = interpolator(given)
-    paired = pair(scope, first, second, method, signature)
-    scope.wrap({}, where=_KEEPS[how].format(side=paired.side, present=paired.present))
+    keeps, sides = _KEEPS[how]
+    paired = pair(scope, first, second, method, signature, sides=sides)
+    scope.wrap({}, where=keeps.format(side=paired.side, present=paired.present))
     if name in JOINS:
         return paired.tick, [f"array({paired.first()}, {paired.second()})"], paired.key
     return paired.tick, [paired.first(), paired.second()], paired.key
@@ -240,7 +236,7 @@ def lower_segment_pairs(scope: Scope, node: exp.Expr) -> tuple[str, str, str]:
     the pairwise reducer per time window, the windows of the two series paired by their tick (IBM does not
     say how segments pair). The window start, the aggregate and the key to group by with the start."""
     first, second, window, step = paired_windows(node)
-    paired = pair(scope, first, second, None, f"{function_name(node)}(TS_SEGMENT_BY_TIME(a, …), …)")
+    paired = pair(scope, first, second, None, f"{function_name(node)}(TS_SEGMENT_BY_TIME(a, …), …)", sides="0")
     scope.wrap({}, where=_a_pair(paired))
     start = time_buckets(scope, Series(paired.tick, paired.value, paired.key), window, step)
     reduced = PAIR_REDUCERS[SEGMENT_PAIR_REDUCERS[function_name(node)]].format(x=paired.value, y=paired.other)
@@ -256,7 +252,7 @@ def lower_pair_reducers(scope: Scope, calls: list[exp.Anonymous]) -> str:
     for call in calls:
         arguments(call, f"{function_name(call)}(first, second)", 2)
     first, second = calls[0].expressions
-    paired = pair(scope, first, second, None, f"{function_name(calls[0])}(first, second)")
+    paired = pair(scope, first, second, None, f"{function_name(calls[0])}(first, second)", sides="0")
     x, y = (f"CASE WHEN {_a_pair(paired)} THEN {value} END" for value in (paired.value, paired.other))
     for call in calls:
         call.replace(spark(PAIR_REDUCERS[function_name(call)].format(x=x, y=y)))
