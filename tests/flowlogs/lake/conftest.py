@@ -22,18 +22,18 @@ from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.storage.local import LocalStore
 
 DAY = date(2026, 5, 6)
-_START = datetime(2026, 5, 6, tzinfo=UTC)
+DAY_START = datetime(2026, 5, 6, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
 def lake_day_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """2 vNICs over one settled day (and an hour either side), three damaged objects."""
+    """1 vNIC over one settled day (and an hour either side), three damaged objects."""
     folder = tmp_path_factory.mktemp("lake-source")
     generate(
         folder,
-        vnics=2,
-        start=_START - timedelta(hours=1),
-        end=_START + timedelta(hours=25),
+        vnics=1,
+        start=DAY_START - timedelta(hours=1),
+        end=DAY_START + timedelta(hours=25),
         records_per_object=3,
         damaged=3,
     )
