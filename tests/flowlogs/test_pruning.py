@@ -146,3 +146,28 @@ def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(tmp_path: Pa
     assert fresh() == (listed + 1, 2 * 3)  # the last day and the two hours after it, listed anew
     time.sleep(0.55)
     assert fresh() == (listed + 2, 2 * 5)
+
+
+def test_a_prefix_listed_anew_is_the_same_listing_until_its_objects_change(tmp_path: Path) -> None:
+    """What queries derive from a listing is keyed on its identity (plans.py): listing a prefix again
+    that holds the same objects must give the very same listing, and a changed one reuses the parsed keys."""
+    folder = tmp_path / "src"
+    start = WEEK_END - timedelta(hours=3)
+    generate(folder, vnics=1, start=start, end=WEEK_END, records_per_object=1)
+    store, vnics = LocalStore(folder), VnicPrefixCache()
+    listings = TtlCache[tuple[str, str], Listing](0.0, keep_s=60)
+
+    def fresh() -> tuple[Listing, ...]:
+        return list_range(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
+                          context=f"{folder}/", fresh=True).listings
+
+    first, again = fresh(), fresh()
+    assert len(first) > 1 and all(mine is theirs for mine, theirs in zip(first, again, strict=True))
+    newest = max(folder.rglob("*.gz"))
+    shutil.copy2(newest, newest.with_name("99999999.gz"))
+    changed = [(old, new) for old, new in zip(again, fresh(), strict=True) if old is not new]
+    assert len(changed) == 1
+    old, new = changed[0]
+    before = {obj.key: obj for part in old.values() for obj in part.objects}
+    after = {obj.key: obj for part in new.values() for obj in part.objects}
+    assert len(after) == len(before) + 1 and all(after[key] is obj for key, obj in before.items())

@@ -28,6 +28,9 @@ for ``SETTLED_LISTING_TTL_S``, also with alert evaluations, which otherwise list
 the objects written since the last one. Re-listing a week on every evaluation costs more than the
 evaluation itself, and what it would find in settled hours is only an object copied in late; such an
 object is seen at most ``SETTLED_LISTING_TTL_S`` after its listing was made.
+
+A prefix listed anew reuses what the listing it replaces already parsed, and when it finds the very
+same objects it *is* that listing: what the queries derived from it (``plans.py``) stays valid.
 """
 
 from __future__ import annotations
@@ -289,20 +292,33 @@ def list_range(
     settled = last_settled_hour(time_range, datetime.now(UTC))
     ttls = {job: SETTLED_LISTING_TTL_S if job_hours(job).last <= settled else None for job in jobs}
 
-    def list_job(job: str) -> Listing:
-        objects = []
+    def list_job(job: str, previous: Listing | None = None) -> Listing:
+        known = {} if previous is None else {obj.key: obj for part in previous.values() for obj in part.objects}
+        objects, unchanged = [], 0
         for info in store.list(job).objects:
+            same = known.get(info.key)
+            if same is not None and (same.etag, same.last_modified, same.size) == (
+                info.etag,
+                info.last_modified,
+                info.size,
+            ):
+                objects.append(same)  # parsing keys is most of a listing's CPU
+                unchanged += 1
+                continue
             parsed = parse_key(context + info.key)
             if parsed is not None:
                 objects.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
+        if previous is not None and unchanged == len(objects) == len(known):
+            return previous  # the very same listing: what queries derived from it (plans.py) still holds
         return _by_hour(objects)
 
     def list_one(job: str) -> tuple[Listing, bool]:
         raise_if_cancelled(cancel)
         if listings is None:
             return list_job(job), True
-        ttl_s = ttls[job]
-        return listings.get((store.identity, job), lambda: list_job(job), fresh=fresh and ttl_s is None, ttl_s=ttl_s)
+        key, ttl_s = (store.identity, job), ttls[job]
+        previous = listings.peek(key, listings.keep_s)
+        return listings.get(key, lambda: list_job(job, previous), fresh=fresh and ttl_s is None, ttl_s=ttl_s)
 
     found = _shared_listings(listings, store, {job: t for job, t in ttls.items() if not fresh or t is not None})
     unknown = [job for job in jobs if job not in found]
