@@ -40,6 +40,7 @@ class DataFrame(Protocol):
     def createOrReplaceTempView(self, name: str) -> None: ...  # noqa: N802
     def selectExpr(self, *expressions: str) -> DataFrame: ...  # noqa: N802
     def where(self, condition: str) -> DataFrame: ...
+    def unionByName(self, other: DataFrame) -> DataFrame: ...  # noqa: N802
     def _explain_string(self, extended: bool | None = None) -> str: ...  # what DataFrame.explain prints
 
     @property

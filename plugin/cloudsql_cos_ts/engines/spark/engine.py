@@ -79,7 +79,9 @@ class SparkEngine:
         if truncated:
             table = table.slice(0, request.row_limit)
         stats = {**views.stats, "ms_spark": round((time.monotonic() - began) * 1000, 1)}
-        return ExecutionResult(table=_plain_arrow(table), truncated=truncated, stats=stats)
+        return ExecutionResult(
+            table=_plain_arrow(table), truncated=truncated, stats=stats, notices=tuple(views.notices)
+        )
 
     def explain(self, request: ExecutionRequest) -> str:
         """Spark's explain string of the statement's DataFrame over the pruned hour folders a run reads: the
@@ -132,6 +134,7 @@ class SparkEngine:
             for name, frame in relations.frames.items():
                 views.add(frame, name)
             views.stats.update(relations.stats)
+            views.notices += relations.notices
             if enriched and FLOW_FLAT in relations.frames:
                 views.add(session.sql(enriched_select(FLOW_FLAT)), FLOW_ENRICHED)
         for name in sorted(described):
@@ -169,11 +172,12 @@ class SparkEngine:
 
 
 class _Views:
-    """The temporary views one query registered (dropped afterwards) and its source statistics."""
+    """The temporary views one query registered (dropped afterwards), its source statistics and notices."""
 
     def __init__(self) -> None:
         self.names: list[str] = []
         self.stats: dict[str, int | float] = {}
+        self.notices: list[str] = []
 
     def add(self, frame: DataFrame, name: str) -> None:
         frame.createOrReplaceTempView(name)

@@ -4,9 +4,11 @@ Flow logs: the plugin prunes by the query's time range exactly as for DuckDB (``
 listing through our storage layer), then hands Spark the hour folders that hold needed objects; Spark
 reads every object there (``recursiveFileLookup``) and drops objects modified before the pruning
 cutoff through ``_metadata.file_modification_time``, so the views hold the same rows as DuckDB's.
-Plain JSON / Parquet / CSV sources are read whole. Local folders are read by the Spark server at the
-same path (a server on this machine, as in the tests, or a shared mount); COS through S3A with HMAC
-keys, set in the datasource's own sessions (``s3a.py``; see docs/engines.md).
+With a flow lake configured, settled days whose lake partition is current are read from their
+Parquet parts instead (``lake.py``). Plain JSON / Parquet / CSV sources are read whole. Local folders
+are read by the Spark server at the same path (a server on this machine, as in the tests, or a shared
+mount); COS through S3A with HMAC keys, set in the datasource's own sessions (``s3a.py``; see
+docs/engines.md).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Reader, Session
+from cloudsql_cos_ts.engines.spark.lake import LakeParts, choose_parts, lake_flow_flat
 from cloudsql_cos_ts.engines.spark.s3a import S3aAccess, s3a_access
 from cloudsql_cos_ts.engines.spark.schema import (
     DOCUMENT_SCHEMA,
@@ -32,11 +35,14 @@ from cloudsql_cos_ts.engines.spark.schema import (
 )
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
+from cloudsql_cos_ts.flowlogs.groups import entry_groups
+from cloudsql_cos_ts.flowlogs.lake.layout import open_lake
+from cloudsql_cos_ts.flowlogs.lake.read import LakeReader
 from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
-from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation
+from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation, Location
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.storage.factory import open_store
 from cloudsql_cos_ts.timerange import TimeRange
@@ -48,6 +54,7 @@ _PLAIN_OPTIONS = {"csv": {"header": "true", "inferSchema": "true"}, "json": {}, 
 class SourceFrames:
     frames: dict[str, DataFrame]  # upper-case relation name -> DataFrame
     stats: dict[str, int | float] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()  # what the answer should say (a lake day read from raw objects)
 
 
 class SparkSource(Protocol):
@@ -82,7 +89,7 @@ class SparkLocation:
 def _s3a(settings: DatasourceSettings) -> S3aAccess:
     """S3A access to every COS location of the datasource: its source, destination and allowed locations
     (a ``cos://`` URL a statement names lies inside one of them, ``settings/confinement.py``)."""
-    roots = (settings.source, *settings.confinement.roots)
+    roots = (settings.source, settings.lake, *settings.confinement.roots)
     return s3a_access(settings.credentials, [root for root in roots if isinstance(root, CosLocation)])
 
 
@@ -93,13 +100,13 @@ def session_conf(settings: DatasourceSettings) -> Mapping[str, str]:
     return _s3a(settings).conf if uses_cos and settings.credentials.auth == "hmac" else {}
 
 
-def spark_location(settings: DatasourceSettings) -> SparkLocation:
-    """The configured source as Spark sees it; COS needs HMAC keys (S3A cannot use IBM API keys)."""
-    source = settings.source
-    if isinstance(source, LocalLocation):
-        return SparkLocation(f"file://{source.path}")
-    assert isinstance(source, CosLocation)
-    return SparkLocation(_s3a(settings).uri(source))
+def spark_location(settings: DatasourceSettings, location: Location | None = None) -> SparkLocation:
+    """The configured source (or ``location``) as Spark sees it; COS needs HMAC keys (S3A cannot use IBM API keys)."""
+    where = location or settings.source
+    if isinstance(where, LocalLocation):
+        return SparkLocation(f"file://{where.path}")
+    assert isinstance(where, CosLocation)
+    return SparkLocation(_s3a(settings).uri(where))
 
 
 def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
@@ -109,7 +116,11 @@ def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
     store, prefix = open_store(settings.source, settings.credentials)
     if settings.source_format == "flowlogs":
         context = f"{settings.source.path}/" if isinstance(settings.source, LocalLocation) else ""
-        return FlowLogSparkSource(store, prefix, location, context)
+        lake = None
+        if settings.lake is not None:
+            opened = open_lake(settings.lake, settings.source, settings.credentials)
+            lake = SparkLake(LakeReader(opened), spark_location(settings, settings.lake), opened.root)
+        return FlowLogSparkSource(store, prefix, location, context, lake)
     return PlainSparkSource(location, settings.source_format)
 
 
@@ -117,11 +128,26 @@ def _timestamp_literal(moment: datetime) -> str:
     return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
 
 
+@dataclass(frozen=True)
+class SparkLake:
+    """The datasource's flow lake: its manifests, and where Spark finds the parts."""
+
+    reader: LakeReader
+    location: SparkLocation  # the lake location as Spark sees it
+    root: str  # the lake location's key prefix in its store
+
+    def uris(self, parts: LakeParts) -> list[str]:
+        return [self.location.uri(key.removeprefix(self.root)) for key in parts.keys]
+
+
 class FlowLogSparkSource:
     """IBM-layout flow logs: pruned hour folders read by Spark, FLOW / FLOW_FLAT / __SOURCE views."""
 
-    def __init__(self, store: ObjectStore, prefix: str, location: SparkLocation, context: str) -> None:
+    def __init__(
+        self, store: ObjectStore, prefix: str, location: SparkLocation, context: str, lake: SparkLake | None = None
+    ) -> None:
         self.store, self.prefix, self.location, self.context = store, prefix, location, context
+        self.lake = lake
         self._vnics = VnicPrefixCache()
 
     def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
@@ -151,20 +177,31 @@ class FlowLogSparkSource:
         pruned = self._pruned(scan, cancel)
         if not plan_only:  # a plan reads nothing: Spark only lists the folders to plan their file scan
             scan.check(pruned.objects_needed, pruned.bytes_needed)
-        # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
-        folders = sorted({obj.key.rsplit("/", 2)[0] for objects in pruned.needed.values() for obj in objects})
-        flow, flat = self._frames(session, folders, pruned.cutoff, scan.time_range if scan.dashboard_applied else None)
+        window = scan.time_range if scan.dashboard_applied else None
+        parts = LakeParts()
+        if self.lake is not None and FLOW_FLAT in wanted and not plan_only:
+            parts = choose_parts(self.lake.reader, entry_groups(pruned, now=datetime.now(UTC)))
+        every, rest = _hour_folders(pruned), _hour_folders(pruned, leaving_out=parts.days)
+        flow, flat = self._frames(session, every, pruned.cutoff, window)
+        if parts.keys:  # FLOW_FLAT: the lake's days from their parts, the other hours from raw objects
+            assert self.lake is not None
+            flat = self._frames(session, rest, pruned.cutoff, window)[1].unionByName(
+                lake_flow_flat(session, self.lake.uris(parts), pruned.cutoff, window)
+            )
         frames = {FLOW: flow, SOURCE: flow, FLOW_FLAT: flat}
         return SourceFrames(
             {name: frames[name] for name in wanted},
             stats={
                 "objects_listed": sum(len(v) for v in pruned.listed.values()),
                 "objects_needed": sum(len(v) for v in pruned.needed.values()),
-                "hour_folders_read": len(folders),
+                "hour_folders_read": len(every if wanted & {FLOW, SOURCE} else rest),
                 "hours_listed": pruned.hours_listed,
                 "list_calls": pruned.list_calls,
+                "lake_parts": len(parts.keys),
+                "lake_bytes": parts.bytes,
                 "ms_listing": round((time.monotonic() - began) * 1000, 1),
             },
+            notices=parts.notices,
         )
 
     def _frames(
@@ -199,6 +236,19 @@ class FlowLogSparkSource:
     def _relative(self, key: str) -> str:
         """``key`` relative to the location root (the store's keys include the location's prefix)."""
         return key.removeprefix(self.prefix)
+
+
+def _hour_folders(pruned: PruneResult, leaving_out: frozenset[date] = frozenset()) -> list[str]:
+    """The hour folders holding needed objects, but those of the days in ``leaving_out``."""
+    # key = …/hour=HH/stream-id=…/NNNNNNNN.gz: the hour folder is two levels up
+    return sorted(
+        {
+            obj.key.rsplit("/", 2)[0]
+            for hour, objects in pruned.needed.items()
+            if hour.date() not in leaving_out
+            for obj in objects
+        }
+    )
 
 
 class PlainSparkSource:
