@@ -7,8 +7,10 @@ for the round trip to COS) and counts list calls, GETs, PUTs and bytes. Then, si
 
 * **raw** — a fresh plugin process (empty ingest cache, result cache off) loads the dashboard: the six
   panels at once, as Grafana sends them, over the raw objects;
-* **lake** — the settled days are compacted into the lake first (its cost printed apart), then another
-  fresh plugin with the lake location set loads the same dashboard.
+* **lake** — the settled days are compacted into the lake first (``cloudsql-cos-ts compact``'s code, its
+  cost printed apart), then another fresh plugin with the lake location set loads the same dashboard.
+  The lake's follower lease is held for the run, as it is when another replica follows the lake, so
+  the fresh plugin's own follower only checks the lease.
 
 Printed: wall and plugin CPU seconds, list calls, GETs and MB per side, their ratios, and whether
 every panel's answer is the same on both sides. Goal (issue 20): the lake's cold dashboard <= 1/10 of
@@ -18,21 +20,28 @@ raw's wall time.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from w1_cost import Cost, own_cpu
 from w1_dashboard import Plugin, compare, frame_rows
-from w1_panels import Panel, dashboard, ensure_data
+from w1_panels import DATA_END, DATA_START, Panel, dashboard, ensure_data
 
-from cloudsql_cos_ts.settings.datasource import Credentials
+from cloudsql_cos_ts.cli.compact import CompactRange, compact
+from cloudsql_cos_ts.flowlogs.lake.follow import take_lease
+from cloudsql_cos_ts.flowlogs.lake.layout import open_lake
+from cloudsql_cos_ts.settings.datasource import Credentials, parse_datasource_settings
+from cloudsql_cos_ts.settings.plugin import PluginSettings
 from cloudsql_cos_ts.settings.secret import Secret
 from cloudsql_cos_ts.storage.cos import CosStore
 from tests.storage.s3_front import RequestCounts, S3Front, s3_front
@@ -95,6 +104,34 @@ def raw_side(front: S3Front, panels: list[Panel], scratch: Path) -> Load:
     return cold_load(front, panels, scratch)
 
 
+def lake_side(front: S3Front, panels: list[Panel], scratch: Path) -> Load:
+    return cold_load(front, panels, scratch, **LAKE_SETTINGS)
+
+
+LAKE_SETTINGS = {
+    "lakeLocation": f"cos://us-south/{BUCKET}/{LAKE_PREFIX}",
+    "allowedLocations": [f"cos://us-south/{BUCKET}/{LAKE_PREFIX}"],
+}
+
+
+def compact_lake(front: S3Front, scratch: Path) -> Load:
+    """The W1 days into the lake as ``cloudsql-cos-ts compact`` does, through the delaying front."""
+    json_data = {"source": f"cos://us-south/{BUCKET}/{RAW_PREFIX}", **cos_settings(front), **LAKE_SETTINGS}
+    settings = parse_datasource_settings(
+        uid="w5", name="w5", last_updated_ms=1, secure=SECURE, json_data=json.dumps(json_data).encode()
+    )
+    assert settings.lake is not None and settings.source is not None
+    before, wall, cpu = front.counts(), time.perf_counter(), own_cpu()
+    days = CompactRange(DATA_START.date(), (DATA_END - timedelta(days=1)).date())
+    code = compact(settings, PluginSettings(cache_dir=scratch / "compactor"), days, show_progress=False)
+    if code:
+        raise SystemExit("the compaction failed")
+    cost = Cost(time.perf_counter() - wall, own_cpu() - cpu)
+    lake = open_lake(settings.lake, settings.source, settings.credentials)
+    take_lease(lake, "w5-another-replica", datetime.now(UTC), timedelta(hours=1))
+    return Load(cost, front.counts() - before)
+
+
 def row(name: str, loads: list[Load]) -> list[str]:
     wall = statistics.median(load.cost.wall for load in loads)
     cpu = statistics.median(load.cost.cpu for load in loads)
@@ -109,20 +146,29 @@ def print_table(rows: list[list[str]]) -> None:
         print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
 
 
-def measure(data: Path, scratch: Path, delay_s: float, reps: int, sides: dict[str, Side]) -> dict[str, list[Load]]:
+def measure(
+    data: Path, scratch: Path, delay_s: float, reps: int, sides: dict[str, Side]
+) -> tuple[dict[str, list[Load]], Load | None]:
     panels = dashboard(ensure_data(data))
     loads: dict[str, list[Load]] = {name: [] for name in sides}
+    compaction = None
     with s3_server(BUCKET) as endpoint, s3_front(endpoint, delay_s) as front:
         print(f"uploaded {upload(data, endpoint)} objects", flush=True)
+        if "lake" in sides:
+            compaction = compact_lake(front, scratch)
+            print(f"compaction: {compaction.cost.wall:.1f} s", flush=True)
         for _ in range(reps):  # sides interleaved, so a change in the machine's load hits both
             for name, side in sides.items():
                 loads[name].append(side(front, panels, scratch))
                 print(f"{name}: {loads[name][-1].cost.wall:.1f} s", flush=True)
-    return loads
+    return loads, compaction
 
 
-def report(loads: dict[str, list[Load]], reps: int) -> bool:
-    print_table([row(name, side) for name, side in loads.items()])
+def report(loads: dict[str, list[Load]], compaction: Load | None, reps: int) -> bool:
+    rows = [row(name, side) for name, side in loads.items()]
+    if compaction is not None:
+        rows.append(row("compaction (once, bench process cpu)", [compaction]))
+    print_table(rows)
     walls = {name: [round(load.cost.wall, 2) for load in side] for name, side in loads.items()}
     print(f"every repetition (wall s): {walls}")
     if "lake" not in loads:
@@ -141,18 +187,20 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
     parser.add_argument("--delay-ms", type=float, default=30.0, help="added to every store request")
     parser.add_argument("--reps", type=int, default=1, choices=range(1, 6))
+    parser.add_argument("--no-lake", action="store_true", help="the raw side only")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="w5-"))
     load_before, cpu_before = os.getloadavg(), own_cpu()
     try:
-        loads = measure(args.data.resolve(), scratch, args.delay_ms / 1000, args.reps, {"raw": raw_side})
+        sides: dict[str, Side] = {"raw": raw_side} if args.no_lake else {"raw": raw_side, "lake": lake_side}
+        loads, compaction = measure(args.data.resolve(), scratch, args.delay_ms / 1000, args.reps, sides)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(
         f"load average (1 min) before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
         f"bench process CPU {own_cpu() - cpu_before:.1f} s; {args.delay_ms:.0f} ms added to every request"
     )
-    return 0 if report(loads, args.reps) else 1
+    return 0 if report(loads, compaction, args.reps) else 1
 
 
 if __name__ == "__main__":
