@@ -20,7 +20,7 @@ Safety:
   group, hour or day, are deleted until the total is under the limit, sparing the current query's
   and recently used ones;
 * different groups are independent, so one query may build several at once (``parallel.py``):
-  gunzip, ``pyarrow.json`` and the Parquet writer release the GIL, so groups decode side by side.
+  gunzip, DuckDB's JSON reader and the Parquet writer release the GIL, so groups decode side by side.
 """
 
 from __future__ import annotations

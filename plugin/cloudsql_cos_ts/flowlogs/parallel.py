@@ -1,6 +1,6 @@
 """Run one query's independent ingest jobs (one per hour) on a few threads, failing as one.
 
-Building an hour's entry is mostly gunzip, ``pyarrow.json`` parsing and Parquet writing, which all
+Building an hour's entry is mostly gunzip, JSON parsing (DuckDB's reader) and Parquet writing, which all
 release the GIL, so on a 2-core machine two hours decode in about the time of one. Each job gets a
 child of the query's cancel token: the first failure fires it, so jobs already running stop at
 their next check between objects and jobs not yet started never start; the caller then sees that
