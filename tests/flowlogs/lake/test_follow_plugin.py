@@ -22,7 +22,8 @@ from tests.storage.conftest import BUCKET, HMAC_ID, HMAC_SECRET, s3_endpoint  # 
 from tests.storage.s3_front import S3Front, s3_front
 
 KEYS = Credentials(auth="hmac", hmac_access_key_id=Secret(HMAC_ID), hmac_secret_access_key=Secret(HMAC_SECRET))
-DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)  # settled
+# a settled day inside the follower's window (the last three days)
+DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
 RAW, LAKE = "follow/raw/", "follow/lake/"
 SQL = "SELECT count(*) AS n, count(DISTINCT initiator_ip) AS initiators, sum(bytes_from_initiator) AS b FROM FLOW_FLAT"
 FAST = {"GF_PLUGIN_LAKE_REQUESTS_PER_SECOND": "1000"}  # the test's own small bucket: no need to pace

@@ -51,8 +51,11 @@ LOWEST_PRIORITY = 19  # nice value of the follower's thread (Linux applies it pe
 class FollowPolicy:
     """How much a follower does and how often (defaults: docs/lake.md)."""
 
-    interval_s: float = 600.0  # between the starts of two passes
-    days_back: int = 7  # how many days before today each pass keeps current
+    # A pass lists every vNIC's day folder for each day it checks, so these two set the follower's
+    # listing cost (docs/benchmarks.md, the cost model): a day settles two hours after midnight and
+    # late objects come within hours, so three days checked twice an hour keep the lake current.
+    interval_s: float = 1800.0  # between the starts of two passes
+    days_back: int = 3  # how many days before today each pass keeps current
     requests_per_s: float = 50.0  # the cap on the follower's store requests (GF_PLUGIN_LAKE_REQUESTS_PER_SECOND)
     lease_s: float = 1800.0  # how long a pass's lease keeps other followers away unless renewed
 
