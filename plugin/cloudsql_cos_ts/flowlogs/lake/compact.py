@@ -32,7 +32,7 @@ from cloudsql_cos_ts.flowlogs.groups import day_group, hour_group, is_settled
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest, write_manifest
-from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor
+from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.timerange import TimeRange
@@ -108,20 +108,10 @@ def compact_day(
     stats = IngestStats()
     group_dir = cache.group_dir(raw.store, raw.prefix, day_group(_midnight(day)))
     hours = [cache.group_dir(raw.store, raw.prefix, hour_group(_midnight(day) + timedelta(hours=h))) for h in range(24)]
-    donor = LakeDonor(lake, previous, group_dir, ids, stats)
-    try:
-        path = cache.entry_for(
-            raw.store,
-            group_dir,
-            listed=objects,
-            needed=objects,
-            cancel=cancel,
-            stats=stats,
-            donors=hours,
-            more_sources=donor,
-        )
-    finally:
-        donor.close()
+    donor = LakeDonor(lake, previous, group_dir, ids, stats)  # a damaged old part: everything is downloaded
+    path, _ = built_with_donor(
+        cache, raw.store, group_dir, donor, listed=objects, needed=objects, donors=hours, cancel=cancel
+    )
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     name = part_name(ids, digest)

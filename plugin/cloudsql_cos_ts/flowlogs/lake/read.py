@@ -114,6 +114,35 @@ class LakeDonor:
             self._entry.path.unlink(missing_ok=True)
 
 
+def built_with_donor(
+    cache: IngestCache,
+    store: ObjectStore,
+    group_dir: Path,
+    donor: LakeDonor,
+    *,
+    listed: list[SourceObject],
+    needed: list[SourceObject],
+    donors: Sequence[Path],
+    cancel: CancelToken,
+) -> tuple[Path, LakeDamaged | None]:
+    """The group's entry from the cache, built if need be with the lake part as one more source of rows;
+    and why the part could not serve, if it was asked and could not."""
+    try:
+        path = cache.entry_for(
+            store,
+            group_dir,
+            listed=listed,
+            needed=needed,
+            cancel=cancel,
+            stats=donor.stats,
+            donors=donors,
+            more_sources=donor,
+        )
+    finally:
+        donor.close()
+    return path, donor.damaged
+
+
 class LakeReader:
     """One source's lake as the DuckDB engine reads it; manifests are remembered like listings."""
 
@@ -168,19 +197,15 @@ class LakeReader:
                 stats.objects_cached += len(needed_ids)
                 stats.entries_written += 1
                 return cache.adopt(group_dir, part), None
-        donor = LakeDonor(self.lake, manifest, group_dir, listed_ids, stats)
-        try:
-            path = cache.entry_for(
-                store,
-                group_dir,
-                listed=listed,
-                needed=needed,
-                cancel=cancel,
-                stats=stats,
-                donors=donors,
-                more_sources=donor,
-            )
-        finally:
-            donor.close()
-        damaged = damaged or donor.damaged
+        path, unusable = built_with_donor(
+            cache,
+            store,
+            group_dir,
+            LakeDonor(self.lake, manifest, group_dir, listed_ids, stats),
+            listed=listed,
+            needed=needed,
+            donors=donors,
+            cancel=cancel,
+        )
+        damaged = damaged or unusable
         return path, None if damaged is None else fallback_notice(day, damaged)
