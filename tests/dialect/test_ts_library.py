@@ -102,6 +102,23 @@ def test_ibm_documented_examples(obs: duckdb.DuckDBPyConnection) -> None:
     assert segments == [(3, 2.75), (5, 4.75), (7, 6.55)]
 
 
+def test_sliding_windows_as_ibm_documents(obs: duckdb.DuckDBPyConnection) -> None:
+    """The sibling library's example: ticks 1, 2 and 6, windows of 3 every 1 are [1, 3], [2, 4], the empty
+    [3, 5] and [4, 6], the first one reaching the last tick; on both lowerings (COUNT is summed per step)."""
+    obs.execute(
+        "CREATE OR REPLACE TABLE ibm_ticks AS SELECT t, CAST(t AS DOUBLE) AS x FROM (VALUES (1), (2), (6)) o(t)"
+    )
+    base = (
+        "WITH s AS (SELECT ts FROM (SELECT timestamp_millis(t) AS at, x FROM ibm_ticks) "
+        'USING TIME_SERIES_FORMAT(timetick="at", value="x") IN ts) SELECT TS_EXPLODE({}) AS (tt, value) FROM s'
+    )
+    windows = "TS_SEGMENT_BY_TIME(ts, 3, 1)"
+    assert sorted(_run(obs, base.format(f"TS_SEG_COUNT({windows})"))) == [(1, 2.0), (2, 1.0), (3, 0.0), (4, 1.0)]
+    assert sorted(_run(obs, base.format(f"TS_SEG_SD({windows})")), key=str) == sorted(
+        [(1, math.sqrt(0.5)), (2, None), (3, None), (4, None)], key=str
+    )
+
+
 @pytest.mark.parametrize(
     ("creation", "reference"),
     [

@@ -614,7 +614,8 @@ def expected_segment_pairs() -> list[tuple[object, ...]]:
     for case, (_, _, window, step, reduce) in SEGMENT_PAIRS.items():
         for key, series in SERIES.items():
             paired = py.ticked_pairs(series, SECOND[key])
-            starts = sorted({start for t, _ in paired for start in py.window_starts(t, window, step)})
+            within: py.Series = [(t, None) for t, _ in paired]
+            starts = sorted({start for t, _ in paired for start in py.window_starts(t, window, step, within)})
             for start in starts:
                 members = [pair for t, pair in paired if start <= t < start + window]
                 rows.append((case, key, start, reduce(members)))
@@ -723,7 +724,7 @@ def expected_segment_measure(name: str) -> list[tuple[object, ...]]:
     for key, first in SERIES.items():
         second = SECOND[key]
         measured = first if name in ONE_SERIES else first + second
-        starts = sorted({start for t, _ in measured for start in py.window_starts(t, window, step)})
+        starts = sorted({start for t, _ in measured for start in py.window_starts(t, window, step, measured)})
         for start in starts:
             a, b = ([(t, v) for t, v in one if start <= t < start + window] for one in (first, second))
             if name in ARRAY_MEASURES:

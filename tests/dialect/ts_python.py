@@ -216,9 +216,13 @@ def resample(series: Series, period: int, kind: str, default: float, n: tuple[in
 Segment = tuple[int, Series]  # (segment tick, members)
 
 
-def by_time(series: Series, window: int, step: int, *, empty: bool = True) -> list[Segment]:
+def by_time(
+    series: Series, window: int, step: int, *, empty: bool = True, within: Series | None = None
+) -> list[Segment]:
     """The windows ``[k·step, k·step + window)`` from the first to the last one holding an observation,
-    the empty ones between included (IBM's); ``empty=False`` keeps only those with members (TS_FLATTEN)."""
+    the empty ones between included (IBM's); ``empty=False`` keeps only those with members (TS_FLATTEN).
+    Sliding windows (``window > step``) run from the step boundary at or below the first tick to the first
+    window whose end reaches the last tick — the ticks of ``within`` when given, else of ``series``."""
     segments: dict[int, Series] = {}
     for t, v in series:
         k = t // step
@@ -226,6 +230,11 @@ def by_time(series: Series, window: int, step: int, *, empty: bool = True) -> li
             if k * step <= t:
                 segments.setdefault(k * step, []).append((t, v))
             k -= 1
+    ticks = [t for t, _ in (series if within is None else within)]
+    if window > step and ticks:
+        first = min(ticks) // step * step
+        last = max(first, -((window - 1 - max(ticks)) // step) * step)  # ceil((last tick - window + 1) / step)
+        segments = {start: members for start, members in segments.items() if first <= start <= last}
     if empty and segments:
         for start in range(min(segments), max(segments), step):
             segments.setdefault(start, [])
@@ -378,9 +387,10 @@ def pairs_at_common_ticks(first: Series, second: Series) -> list[tuple[float, fl
     return [pair for _, pair in ticked_pairs(first, second)]
 
 
-def window_starts(tick: int, window: int, step: int) -> list[int]:
-    """The starts of the time windows ``[k·step, k·step + window)`` holding ``tick``."""
-    return [start for start, _ in by_time([(tick, None)], window, step, empty=False)]
+def window_starts(tick: int, window: int, step: int, within: Series) -> list[int]:
+    """The starts of the time windows ``[k·step, k·step + window)`` holding ``tick``, among the windows of
+    the series ``within``."""
+    return [start for start, _ in by_time([(tick, None)], window, step, empty=False, within=within)]
 
 
 def vector(series: list[Series]) -> list[tuple[int, list[Value]]]:

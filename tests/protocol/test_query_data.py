@@ -207,3 +207,19 @@ def test_metrics_count_queries_rejected_before_they_run(plugin: PluginProcess) -
     plugin.query(data_query("A", b"{not json"), data_query("B", {"rawSql": ""}))
     plugin.query(data_query("C", {"rawSql": "SELECT 1"}), context=datasource_context({"rowLimit": -1}, uid="bad"))
     assert count_400() == before + 3
+
+
+def test_time_windows_are_bounded_by_the_datasource_row_limit(plugin: PluginProcess) -> None:
+    """Two observations 9 minutes apart make 10 one-minute windows: over a row limit of 5, within one of 20."""
+    sql = (
+        "WITH s AS (SELECT ts FROM (SELECT timestamp_millis(ms) AS at, x FROM VALUES (0, 1.0), (540000, 2.0) "
+        'AS o(ms, x)) USING TIME_SERIES_FORMAT(timetick="at", value="x") IN ts) '
+        "SELECT TS_EXPLODE(TS_SEG_COUNT(TS_SEGMENT_BY_TIME(ts, PT1M, PT1M))) AS (tt, n) FROM s"
+    )
+    small = datasource_context({"rowLimit": 5}, uid="ts-rows-5")
+    refused = plugin.query(data_query("A", {"rawSql": sql}), context=small)["A"]
+    assert "TS_SEGMENT_BY_TIME(ts, window, step): a series would have more than 5 windows" in refused.error
+    large = datasource_context({"rowLimit": 20}, uid="ts-rows-20")
+    answered = plugin.query(data_query("A", {"rawSql": sql}), context=large)["A"]
+    assert answered.status == 200, answered.error
+    assert decode_frames(answered)[0].sort_by("tt").column("n").to_pylist() == [1.0, *[0.0] * 8, 1.0]

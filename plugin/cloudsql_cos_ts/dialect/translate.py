@@ -28,6 +28,7 @@ from cloudsql_cos_ts.dialect.readonly import check_reads_only, check_statement_k
 from cloudsql_cos_ts.dialect.time_bounds import relation_bounds
 from cloudsql_cos_ts.dialect.timeseries import lower_time_series
 from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.settings.datasource import DEFAULT_ROW_LIMIT
 
 DIALECTS = ("duckdb", "spark")
 
@@ -74,11 +75,13 @@ def translate(
     filter_columns: Mapping[str, frozenset[str]] | None = None,
     schemas: Schemas | None = None,
     external_schema: Callable[[ExternalRef], Sequence[tuple[str, str]] | None] | None = None,
+    row_limit: int = DEFAULT_ROW_LIMIT,
 ) -> Translation:
     """Translate one query to ``dialect`` (sqlglot's name of the engine's dialect: duckdb, spark);
     ``filters`` apply to the relations of ``filter_columns`` (name -> columns) that have their key;
     ``schemas`` (name -> typed columns) are the relations whose types Spark's implicit casts follow,
-    ``external_schema`` gives those of a ``cos://`` location when they are known before reading it."""
+    ``external_schema`` gives those of a ``cos://`` location when they are known before reading it;
+    ``row_limit`` (the datasource's) bounds the rows the time-series lowering may generate."""
     if dialect not in DIALECTS:
         raise BadRequest(f"engine dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}")
     try:
@@ -89,6 +92,7 @@ def translate(
             filter_columns=filter_columns or {},
             schemas=schemas or {},
             external_schema=external_schema,
+            row_limit=row_limit,
         )
     except RecursionError:
         raise BadRequest("the query nests parentheses or expressions too deeply") from None
@@ -102,6 +106,7 @@ def _translate(
     filter_columns: Mapping[str, frozenset[str]],
     schemas: Schemas,
     external_schema: Callable[[ExternalRef], Sequence[tuple[str, str]] | None] | None,
+    row_limit: int,
 ) -> Translation:
     check_statement_keyword(sql)
     text, externals, target = rewrite_ibm_syntax(sql)
@@ -114,7 +119,7 @@ def _translate(
     # before the ad-hoc filters wrap the flow-log relations in subqueries: only the user's predicates bound reads
     bounds = relation_bounds(tree, frozenset(cte.alias.upper() for cte in tree.find_all(exp.CTE)))
     tree = apply_adhoc_filters(coerce_implicitly(tree, schemas), filters, filter_columns)
-    tree = normalize_functions(lower_time_series(tree))
+    tree = normalize_functions(lower_time_series(tree, row_limit))
     if dialect == "duckdb":
         tree = fix_for_duckdb(tree)
     tree = shape_describe(tree, dialect)

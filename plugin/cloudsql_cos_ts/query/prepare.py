@@ -48,5 +48,6 @@ def prepare_sql(
         filter_columns=FILTER_COLUMNS,
         schemas=known_schemas(instance),
         external_schema=external_schema,
+        row_limit=instance.settings.row_limit,
     )
     return check_locations(instance, expansion, translation), translation

@@ -217,9 +217,10 @@ def _lower_pair_reducers(scope: Scope) -> None:
     scope.select.group_by(*(unaliased(item).copy() for item in others), spark(key), copy=False)
 
 
-def lower_time_series(tree: exp.Expr) -> exp.Expr:
-    """The tree with every time-series construct lowered; a TS function left over is a 400."""
-    names = Names()
+def lower_time_series(tree: exp.Expr, row_limit: int) -> exp.Expr:
+    """The tree with every time-series construct lowered; a TS function left over is a 400. ``row_limit``:
+    the datasource's, which bounds the windows a series may have."""
+    names = Names(row_limit)
     lower_timestamps(tree)
     for select in list(tree.find_all(exp.Select)):
         lower_format(select, names)

@@ -37,7 +37,6 @@ from cloudsql_cos_ts.dialect.timeseries.refused import CANNOT_REPRODUCE, refusal
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, function_name, sql, whole_number
 from cloudsql_cos_ts.dialect.timeseries.transforms import series_of
 from cloudsql_cos_ts.errors import BadRequest
-from cloudsql_cos_ts.settings.datasource import DEFAULT_ROW_LIMIT
 
 _UNITS = "a positive whole number of ticks (milliseconds) or a unit such as hour or PT15M"
 
@@ -78,22 +77,44 @@ def _by_time(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, s
 
 
 def time_buckets(scope: Scope, series: Series, window: int, step: int) -> str:
-    """A column: the start of each window ``[k·step, k·step + window)`` holding the row (one row per window)."""
+    """A column: the start of each window ``[k·step, k·step + window)`` holding the row (one row per window),
+    sliding windows limited to the range IBM emits (``sliding_range``)."""
     bucket = f"CAST(floor({series.tick} / {step}) AS BIGINT)"
+    conditions = []
     if window > step:
+        low, high = sliding_range(scope, series.key, series.tick, series.tick, window=window, step=step)
         lag = scope.add("lag", f"explode(sequence(0, {math.ceil(window / step) - 1}))")
         bucket = f"({bucket} - {lag})"
     start = scope.add("start", f"{bucket} * {step}")
     if window != step:
-        scope.wrap({}, where=f"{series.tick} < {start} + {window}")
+        conditions.append(f"{series.tick} < {start} + {window}")
+    if window > step:
+        conditions.append(f"{start} BETWEEN {low} AND {high}")
+    if conditions:
+        scope.wrap({}, where=" AND ".join(conditions))
     return start
 
 
-# A series' windows, empty ones included, as rows before grouping: more than a default answer's rows is a 400
-# (the engine's error, raised by the SQL) rather than an explosion of rows (one window per millisecond of a year).
-MAX_WINDOWS = DEFAULT_ROW_LIMIT
+def sliding_range(scope: Scope, key: str, first: str, last: str, *, window: int, step: int) -> tuple[str, str]:
+    """Columns: the first and the last start of a key's sliding windows, as IBM's sibling library emits
+    them — from the step boundary at or below the key's first tick to the first window whose end reaches
+    its last tick (windows starting earlier or later, which also hold its first or last observations, are
+    not emitted). ``first`` and ``last`` bound the row's ticks (a tick, or a step bucket's first and last
+    possible tick)."""
+    per_key = f"OVER (PARTITION BY {key})"
+    low, high = scope.names.fresh("low"), scope.names.fresh("high")
+    lowest = f"CAST(floor(min({first}) {per_key} / {step}) AS BIGINT) * {step}"
+    reaching = f"CAST(ceil((max({last}) {per_key} - {window - 1}) / {step}) AS BIGINT) * {step}"
+    scope.wrap({low: lowest})
+    scope.wrap({high: f"greatest({low}, {reaching})"})
+    return low, high
+
+
+# A series' windows, empty ones included, as rows before grouping: more than the datasource's row limit is a
+# 400 (the engine's error, raised by the SQL) rather than an explosion of rows (one window per millisecond of
+# a year).
 _TOO_MANY = (
-    f"TS_SEGMENT_BY_TIME(ts, window, step): a series would have more than {MAX_WINDOWS} windows, "
+    "TS_SEGMENT_BY_TIME(ts, window, step): a series would have more than {} windows, "
     "the row limit; use a longer step or a shorter time range"
 )
 
@@ -118,8 +139,9 @@ def with_empty_windows(
     )
     own = f"array(named_struct('s', {start}, 'm', true))"
     starts = f"transform(sequence({low}, {high}, CAST({step} AS BIGINT)), s_ -> named_struct('s', s_, 'm', false))"
-    too_many = f"{high} - {low} >= {min(MAX_WINDOWS * step, 2**62)}"
-    added = f"CASE WHEN {too_many} THEN raise_error('{_TOO_MANY}') ELSE {starts} END"
+    limit = scope.names.row_limit
+    too_many = f"{high} - {low} >= {min(limit * step, 2**62)}"
+    added = f"CASE WHEN {too_many} THEN raise_error('{_TOO_MANY.format(limit)}') ELSE {starts} END"
     rows = f"CASE WHEN {carrier} THEN concat({own}, {added}) ELSE {own} END"
     entry = scope.add("window", f"explode({rows})")
     masked = [scope.names.fresh("member") for _ in columns]

@@ -5,7 +5,9 @@ of ``step``: every observation of step bucket ``b`` lies in exactly the windows 
 ``(b - lag)·step`` for ``lag < window/step``, so the rows are first grouped per key and bucket (count,
 sum, non-NULL count, min, max) and only those partial rows are repeated per window, with the
 empty windows between (``segments.with_empty_windows``). A 15-minute window every minute repeats
-one row per key and minute instead of every observation 15 times (docs/benchmarks.md). Tumbling
+one row per key and minute instead of every observation 15 times (docs/benchmarks.md). A step
+bucket's first and last possible ticks bound the range of windows IBM emits
+(``segments.sliding_range``) exactly, because the window is a whole number of steps. Tumbling
 windows (``window = step``) take this path too: the empty windows' per-key window functions then run
 over one row per step rather than over every observation (docs/benchmarks.md). The answer
 is the same as the general path's (``segments.py``); the columns the other select items (and the
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from cloudsql_cos_ts.dialect.timeseries.segments import with_empty_windows
+from cloudsql_cos_ts.dialect.timeseries.segments import sliding_range, with_empty_windows
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, spark, sql, used_columns
 
 DECOMPOSABLE = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX"})
@@ -58,8 +60,13 @@ def lower_sliding(
     ).from_(source.copy())
     inner = inner.group_by(*(spark(text) for text in groups), copy=False)
     scope.select.args["from_"].set("this", inner.subquery(source.alias_or_name or "__ts_source"))
+    bucket = names["bucket"]
+    ends = (f"{bucket} * {step}", f"({bucket} + 1) * {step} - 1")  # the bucket's first and last possible tick
+    low, high = sliding_range(scope, names["key"], *ends, window=window, step=step)
     lag = scope.add("lag", f"explode(sequence(0, {window // step - 1}))")
-    start = scope.add("start", f"({names['bucket']} - {lag}) * {step}")
+    start = scope.names.fresh("start")
+    scope.wrap({start: f"({bucket} - {lag}) * {step}"})
+    scope.wrap({}, where=f"{start} BETWEEN {low} AND {high}")
     parts = ("n", "s", "c", "low", "high")
     columns = [names[part] for part in parts]
     start, masked = with_empty_windows(scope, names["key"], start, step, columns, earliest=names["bucket"])

@@ -147,9 +147,11 @@ class Scope:
 
 
 class Names:
-    """Fresh hidden-column names for one translation (counted, so the SQL is the same every time)."""
+    """Fresh hidden-column names for one translation (counted, so the SQL is the same every time), and the
+    datasource's row limit, which bounds the rows a lowering may generate."""
 
-    def __init__(self) -> None:
+    def __init__(self, row_limit: int) -> None:
+        self.row_limit = row_limit
         self.count = 0
         self.series: set[str] = set()  # the series built anywhere in the query, lower case
 
