@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "spark_connect.sh"
 PANEL_GOAL_S = 2.0
 SPEEDUP_GOAL = 5.0
+COMPACT_CACHE_BYTES = 8 * 1024**3  # the plugin's default ingest cache size
 PANEL_TIMEOUT_S = 1800  # the datasource's query timeout too (raw panels exceed the default)
 
 
@@ -54,7 +55,7 @@ def compact(data: Path, lake: Path, scratch: Path) -> float:
     began = time.perf_counter()
     raw = RawSource(LocalStore(data), "", context=f"{data}/")
     target = open_lake(LocalLocation(lake), LocalLocation(data), Credentials())
-    cache = IngestCache(scratch / "compact-cache")
+    cache = IngestCache(scratch / "compact-cache", COMPACT_CACHE_BYTES)
     last = (DATA_END - timedelta(days=1)).date()  # the range ends at a midnight
     results = compact_range(raw, target, DATA_START.date(), last, cache=cache, cancel=CancelToken())
     print(f"lake: {[(str(r.day), r.status) for r in results]}", flush=True)
