@@ -26,8 +26,8 @@ MB = 1 << 20
 @pytest.mark.parametrize(
     ("cap_mb", "budget_mb", "results_mb", "refusal"),
     [
-        (100, 1000, [1, 5, 50], None),  # 50 MB held ANSWER_COPIES times = 100 MB: just fits
-        (100, 1000, [1, 51], AnswerTooLarge),
+        (99, 1000, [1, 5, 33], None),  # 33 MB held ANSWER_COPIES times = 99 MB: just fits
+        (99, 1000, [1, 34], AnswerTooLarge),
         (1000, 50, [5, 26], AnswersBusy),  # the process has less left than this query's cap
     ],
 )
@@ -57,9 +57,9 @@ def test_refusals_say_what_to_change_and_are_downstream_4xx() -> None:
     assert too_large.value.status == 413 and too_large.value.source == "downstream"
     assert "queryMemoryLimitMB" in too_large.value.message and "narrow the time range" in too_large.value.message
     budget = AnswerBudget(10 * MB)
-    AnswerMemory(budget, 100 * MB).cover(4 * MB)
+    AnswerMemory(budget, 100 * MB).cover(3 * MB)
     with pytest.raises(AnswersBusy) as busy:
-        AnswerMemory(budget, 100 * MB).cover(2 * MB)
+        AnswerMemory(budget, 100 * MB).cover(1 * MB)
     assert busy.value.status == 429 and "GF_PLUGIN_ANSWER_MEMORY_BYTES" in busy.value.message
 
 
@@ -82,7 +82,7 @@ def test_concurrent_accounts_never_take_more_than_the_budget() -> None:
 def test_a_released_account_checks_the_cap_but_takes_nothing_more() -> None:
     """A shared run may go on after the call that started it gave its account back: nothing leaks."""
     budget = AnswerBudget(100 * MB)
-    memory = AnswerMemory(budget, 50 * MB)
+    memory = AnswerMemory(budget, 70 * MB)
     memory.cover(10 * MB)
     memory.release()
     memory.cover(20 * MB)

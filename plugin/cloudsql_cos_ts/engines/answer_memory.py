@@ -4,9 +4,11 @@ Why: a ``SELECT *`` over a week of flow logs is a 600 MB result table, and a Gra
 a 2 to 4 GB memory limit killed the plugin that held it a few times over on its way out (issue 19).
 QueryData is unary, so an answer cannot be streamed to Grafana; what can be bounded is how much
 result a query may gather and how many big answers are held at once. On its way out an answer is
-held about :data:`ANSWER_COPIES` times: the result table and its encoded frame while it is encoded
-(written once, ``frames/encode.py``), then the frame and the wire bytes (the frame released once
-copied in, ``server/wire.py``), then the wire bytes and grpcio's own copy while it is sent.
+held twice: the result table and its encoded frame while it is encoded (written once,
+``frames/encode.py``), then the frame and the wire bytes (the frame released once copied in,
+``server/wire.py``), then the wire bytes and grpcio's own copy while it is sent. A query is counted
+for :data:`ANSWER_COPIES` times its result: those two copies and what the engine holds while it
+produces the result, which the account does not see and which grows with the queries running at once.
 
 The engine reports the result's bytes as they arrive (DuckDB hands over batches), so a query over
 its cap stops before it holds the whole result; engines that return a whole table are checked once
@@ -26,8 +28,9 @@ from dataclasses import dataclass, field
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import PluginError
 
-ANSWER_COPIES = 2
-"""Copies of the result alive at once while one answer is encoded and sent (see the module's docstring)."""
+ANSWER_COPIES = 3
+"""Times its result a query is counted: two copies of the answer at once, and the engine's working memory
+(measured W7 in docs/benchmarks.md: counted twice, twenty queries at once outgrew the budget)."""
 
 ENTRY_BYTES = 32 << 20
 """What a query takes from the budget before its engine runs, and keeps beside its result's copies.
@@ -127,9 +130,10 @@ class AnswerMemory:
         if needed > self._limit:
             raise AnswerTooLarge(
                 f"the answer is too big for this datasource: its result reached {_mb(result_bytes)} MB, and the "
-                f"plugin holds it about {ANSWER_COPIES} times while it is encoded and sent ({_mb(needed)} MB), "
-                f"more than queryMemoryLimitMB ({_mb(self._limit)} MB). Select fewer columns, aggregate, narrow "
-                "the time range or lower the row limit; or raise queryMemoryLimitMB in the datasource settings"
+                f"plugin counts it about {ANSWER_COPIES} times while it is produced, encoded and sent "
+                f"({_mb(needed)} MB), more than queryMemoryLimitMB ({_mb(self._limit)} MB). Select fewer columns, "
+                "aggregate, narrow the time range or lower the row limit; or raise queryMemoryLimitMB in the "
+                "datasource settings"
             )
         with self._lock:
             needed += self._entry
