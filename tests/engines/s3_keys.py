@@ -10,8 +10,7 @@ the bucket is the first path segment). Loopback only, stopped by the fixture tha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
@@ -52,11 +51,6 @@ class KeyCheckingS3(S3Front):
             return {key for seen_bucket, key in self.seen if seen_bucket == bucket}
 
 
-@contextmanager
-def key_checking_s3(upstream: str, keys: Mapping[str, str]) -> Iterator[KeyCheckingS3]:
-    proxy = KeyCheckingS3(upstream, keys)
-    proxy.serve()
-    try:
-        yield proxy
-    finally:
-        proxy.close()
+def key_checking_s3(upstream: str, keys: Mapping[str, str]) -> KeyCheckingS3:
+    """A key-checking front to use in ``with``: serving inside the block, closed after it."""
+    return KeyCheckingS3(upstream, keys)

@@ -14,10 +14,9 @@ import http.client
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -172,12 +171,14 @@ class S3Front:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> Self:
+        self.serve()
+        return self
 
-@contextmanager
-def s3_front(upstream: str, delay_s: float = 0.0) -> Iterator[S3Front]:
-    front = S3Front(upstream, delay_s)
-    front.serve()
-    try:
-        yield front
-    finally:
-        front.close()
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def s3_front(upstream: str, delay_s: float = 0.0) -> S3Front:
+    """A front to use in ``with``: serving inside the block, closed after it."""
+    return S3Front(upstream, delay_s)
