@@ -142,7 +142,8 @@ def main() -> int:
         plugins = {"raw": InProcessPlugin(source, scratch / "raw", "w6-raw")}
         if args.lake is not None:
             print(f"compaction: {compact(data, args.lake.resolve(), scratch):.1f} s", flush=True)
-            lake = {**source, "lakeLocation": str(args.lake.resolve())}
+            folder = str(args.lake.resolve())
+            lake = {**source, "lakeLocation": folder, "allowedLocations": [folder]}
             plugins["lake"] = InProcessPlugin(lake, scratch / "lake", "w6-lake")
         figures = measure(plugins, panels, {"raw": args.raw_runs, "lake": args.lake_runs})
         for plugin in plugins.values():
