@@ -52,9 +52,14 @@ PAIRS: dict[str, tuple[str, str]] = {
     "15 min sliding sum every minute": (
         _SERIES + "SELECT action, TS_EXPLODE(TS_SEG_SUM(TS_SEGMENT_BY_TIME(ts, PT15M, PT1M))) AS (tt, value) "
         "FROM series",
+        # every window from an action's first minute to the first window reaching its last minute (IBM's
+        # range), a window without records NULL
         _TICKS + ", minutes AS (SELECT action, CAST(floor(t / 60000) AS BIGINT) AS m, sum(v) AS s FROM obs "
-        "GROUP BY 1, 2) SELECT action, (m - lag) * 60000, CAST(sum(s) AS DOUBLE) FROM minutes "
-        "LATERAL VIEW explode(sequence(0, 14)) AS lag GROUP BY action, m - lag",
+        "GROUP BY 1, 2), sums AS (SELECT action, m - lag AS w, sum(s) AS s FROM minutes "
+        "LATERAL VIEW explode(sequence(0, 14)) AS lag GROUP BY action, m - lag), "
+        "grid AS (SELECT action, explode(sequence(min(m), greatest(min(m), max(m) - 14))) AS w FROM minutes "
+        "GROUP BY action) SELECT grid.action, grid.w * 60000, CAST(sums.s AS DOUBLE) FROM grid "
+        "LEFT JOIN sums ON sums.action = grid.action AND sums.w = grid.w",
     ),
     "z-score": (
         _SERIES + "SELECT action, TS_EXPLODE(TS_ZSCORE(ts, 5000, 2000)) AS (tt, value) FROM series",

@@ -80,18 +80,15 @@ def time_buckets(scope: Scope, series: Series, window: int, step: int) -> str:
     """A column: the start of each window ``[k·step, k·step + window)`` holding the row (one row per window),
     sliding windows limited to the range IBM emits (``sliding_range``)."""
     bucket = f"CAST(floor({series.tick} / {step}) AS BIGINT)"
-    conditions = []
     if window > step:
-        low, high = sliding_range(scope, series.key, series.tick, series.tick, window=window, step=step)
         lag = scope.add("lag", f"explode(sequence(0, {math.ceil(window / step) - 1}))")
         bucket = f"({bucket} - {lag})"
     start = scope.add("start", f"{bucket} * {step}")
-    if window != step:
-        conditions.append(f"{series.tick} < {start} + {window}")
-    if window > step:
-        conditions.append(f"{start} BETWEEN {low} AND {high}")
-    if conditions:
-        scope.wrap({}, where=" AND ".join(conditions))
+    if window > step:  # the range over the rows once per window (``with_empty_windows`` says why)
+        low, high = sliding_range(scope, series.key, series.tick, series.tick, window=window, step=step)
+        scope.wrap({}, where=f"{series.tick} < {start} + {window} AND {start} BETWEEN {low} AND {high}")
+    elif window < step:
+        scope.wrap({}, where=f"{series.tick} < {start} + {window}")
     return start
 
 
@@ -120,30 +117,42 @@ _TOO_MANY = (
 
 
 def with_empty_windows(
-    scope: Scope, key: str, start: str, step: int, columns: list[str], *, earliest: str
+    scope: Scope,
+    key: str,
+    start: str,
+    step: int,
+    columns: list[str],
+    *,
+    earliest: str,
+    span: tuple[str, str, int] | None = None,
 ) -> tuple[str, list[str]]:
     """The rows plus one member-less row per window start from the key's first to its last window: IBM
     emits empty windows, which a GROUP BY over the observations alone cannot. The rows of a key's first
     window at its smallest ``earliest`` (the tick; one row unless ticks tie) carry the whole range of
     starts, chosen without sorting the rows (a ``row_number`` would sort every observation); the added rows'
     ``columns`` (tick, value …) are NULL, so every statistic skips them, ties' copies included, and a
-    window without members counts 0. The new names of the start and of ``columns``."""
+    window without members counts 0. With ``span`` (the rows' first and last possible tick and the window)
+    the range is IBM's for sliding windows (``sliding_range``) and the rows' windows outside it go: computed
+    here, over the rows once per window, rather than before, where DuckDB answers a per-key aggregate
+    window by joining the rows' source with its aggregate, reading the source twice. The new names of the
+    start and of ``columns``."""
     per_key = f"OVER (PARTITION BY {key})"
-    low, high, carrier = (scope.names.fresh(part) for part in ("low", "high", "carrier"))
-    scope.wrap(
-        {
-            low: f"min({start}) {per_key}",
-            high: f"max({start}) {per_key}",
-            carrier: f"{start} = min({start}) {per_key} AND {earliest} = min({earliest}) {per_key}",
-        }
-    )
+    if span is None:
+        low, high = scope.names.fresh("low"), scope.names.fresh("high")
+        scope.wrap({low: f"min({start}) {per_key}", high: f"max({start}) {per_key}"})
+    else:
+        first, last, window = span
+        low, high = sliding_range(scope, key, first, last, window=window, step=step)
+    carrier = scope.names.fresh("carrier")
+    scope.wrap({carrier: f"{start} = {low} AND {earliest} = min({earliest}) {per_key}"})
     own = f"array(named_struct('s', {start}, 'm', true))"
     starts = f"transform(sequence({low}, {high}, CAST({step} AS BIGINT)), s_ -> named_struct('s', s_, 'm', false))"
     limit = scope.names.row_limit
     too_many = f"{high} - {low} >= {min(limit * step, 2**62)}"
     added = f"CASE WHEN {too_many} THEN raise_error('{_TOO_MANY.format(limit)}') ELSE {starts} END"
     rows = f"CASE WHEN {carrier} THEN concat({own}, {added}) ELSE {own} END"
-    entry = scope.add("window", f"explode({rows})")
+    entry = scope.names.fresh("window")
+    scope.wrap({entry: f"explode({rows})"}, where=f"{start} BETWEEN {low} AND {high}" if span else "")
     masked = [scope.names.fresh("member") for _ in columns]
     window_start = scope.names.fresh("start")
     scope.wrap(

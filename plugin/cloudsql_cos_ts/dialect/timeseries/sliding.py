@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from cloudsql_cos_ts.dialect.timeseries.segments import sliding_range, with_empty_windows
+from cloudsql_cos_ts.dialect.timeseries.segments import with_empty_windows
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, spark, sql, used_columns
 
 DECOMPOSABLE = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX"})
@@ -61,14 +61,12 @@ def lower_sliding(
     inner = inner.group_by(*(spark(text) for text in groups), copy=False)
     scope.select.args["from_"].set("this", inner.subquery(source.alias_or_name or "__ts_source"))
     bucket = names["bucket"]
-    ends = (f"{bucket} * {step}", f"({bucket} + 1) * {step} - 1")  # the bucket's first and last possible tick
-    low, high = sliding_range(scope, names["key"], *ends, window=window, step=step)
     lag = scope.add("lag", f"explode(sequence(0, {window // step - 1}))")
-    start = scope.names.fresh("start")
-    scope.wrap({start: f"({bucket} - {lag}) * {step}"})
-    scope.wrap({}, where=f"{start} BETWEEN {low} AND {high}")
+    start = scope.add("start", f"({bucket} - {lag}) * {step}")
     parts = ("n", "s", "c", "low", "high")
     columns = [names[part] for part in parts]
-    start, masked = with_empty_windows(scope, names["key"], start, step, columns, earliest=names["bucket"])
+    # the bucket's first and last possible tick: the range of windows IBM emits needs no more
+    span = (f"{bucket} * {step}", f"({bucket} + 1) * {step} - 1", window)
+    start, masked = with_empty_windows(scope, names["key"], start, step, columns, earliest=bucket, span=span)
     names.update(zip(parts, masked, strict=True))
     return start, _COMBINED[kind].format(**names), names["key"], start, f"{start} IS NOT NULL"
