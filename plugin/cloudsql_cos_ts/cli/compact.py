@@ -41,7 +41,9 @@ def days_from_args(args: argparse.Namespace, now: datetime) -> CompactRange:
     return CompactRange(first, last)
 
 
-def compact(settings: DatasourceSettings, plugin: PluginSettings, days: CompactRange, *, show_progress: bool) -> int:
+def compact(
+    settings: DatasourceSettings, plugin: PluginSettings, days: CompactRange, *, show_progress: bool, verify: bool
+) -> int:
     """Compact the range into the datasource's lake; the exit code (0 done, 1 failed or interrupted)."""
     from cloudsql_cos_ts.engines.duckdb.source import ingest_cache
 
@@ -72,6 +74,7 @@ def compact(settings: DatasourceSettings, plugin: PluginSettings, days: CompactR
             cache=ingest_cache(plugin),
             cancel=stop,
             progress=progress,
+            verify=verify,
         )
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace, settings: DatasourceSettings, plugin: PluginSe
         print(f"cloudsql-cos-ts: {exc}", file=sys.stderr)
         return 2
     try:
-        return compact(settings, plugin, days, show_progress=args.progress)
+        return compact(settings, plugin, days, show_progress=args.progress, verify=args.verify)
     except PluginError as exc:
         print(f"cloudsql-cos-ts: {exc.message}", file=sys.stderr)
         return 1

@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     compact.add_argument("--from", dest="time_from", required=True, help="first day: 2026-12-01, now-30d, …")
     compact.add_argument("--to", dest="time_to", default="now-2d", help="last day (default now-2d)")
     compact.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar on stderr")
+    compact.add_argument(
+        "--verify", action="store_true", help="download each current part and check it (repairs damaged parts)"
+    )
     add_datasource_arguments(compact)
     compact.set_defaults(handler=_compact)
 

@@ -16,7 +16,7 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.decode import damaged_keys, object_ids
-from cloudsql_cos_ts.flowlogs.lake.compact import DayResult, list_day
+from cloudsql_cos_ts.flowlogs.lake.compact import DayResult, compact_day, list_day
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeManifest, read_manifest
 from cloudsql_cos_ts.flowlogs.lake.read import fetch_part
 from tests.flowlogs.lake.conftest import DAY, LakeWorld, sorted_rows
@@ -196,3 +196,17 @@ def test_a_compactor_killed_mid_way_leaves_nothing_a_reader_takes_as_complete(
     finished = world.compact(cache="after")  # the next run completes the day
     assert finished.status == "written"
     assert checked_manifest(world).objects == listed_ids(world)
+
+
+def test_verify_rewrites_a_part_damaged_at_rest_that_a_plain_run_takes_as_current(world: LakeWorld) -> None:
+    first = world.compact()
+    path = world.lake_dir / first.part
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size: a HEAD cannot tell
+    path.write_bytes(bytes(data))
+    assert world.compact(cache="plain").status == "current"
+    repaired = compact_day(world.raw, world.lake, DAY, cache=world.cache("verify"), cancel=CancelToken(), verify=True)
+    assert repaired.status == "written" and repaired.downloaded == repaired.objects  # the damaged part lent nothing
+    assert checked_manifest(world).objects == listed_ids(world)
+    again = compact_day(world.raw, world.lake, DAY, cache=world.cache("again"), cancel=CancelToken(), verify=True)
+    assert (again.status, again.downloaded) == ("current", 0)

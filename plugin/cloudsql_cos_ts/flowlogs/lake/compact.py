@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Literal
 
 import pyarrow.parquet as pq
@@ -32,7 +33,7 @@ from cloudsql_cos_ts.flowlogs.groups import day_group, hour_group, is_settled
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest, write_manifest
-from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor
+from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor, fetch_part
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.timerange import TimeRange
@@ -86,10 +87,14 @@ def compact_day(
     cache: IngestCache,
     cancel: CancelToken,
     vnics: VnicPrefixCache | None = None,
+    verify: bool = False,
 ) -> DayResult:
     """Make the lake's partition of ``day`` hold exactly the day's listed objects (whether settled or not).
 
     The day's entry is built in (or taken from) ``cache``, which then keeps it as its own day entry.
+    A partition whose manifest matches the listing is kept when its part is there with its size; with
+    ``verify`` the part is downloaded and checked as a reader checks it (a part damaged at rest keeps
+    its size), and rewritten when it fails.
     Raises ``QueryCancelled``/``DownstreamTimeout`` when ``cancel`` fires (nothing is published then),
     and the store's errors when the source cannot be listed or read or the lake cannot be written.
     """
@@ -101,12 +106,14 @@ def compact_day(
         previous = read_manifest(lake, day)
     except LakeDamaged:
         previous = None  # rewritten below, from the raw objects
-    if previous is not None and previous.objects == ids and _part_present(lake, previous):
+    group_dir = cache.group_dir(raw.store, raw.prefix, day_group(_midnight(day)))
+    if previous is not None and not _part_usable(lake, previous, group_dir if verify else None):
+        previous = None  # neither current nor a donor: the day is built again from the raw objects
+    if previous is not None and previous.objects == ids:
         return DayResult(
             day, "current", len(objects), rows=previous.rows, size=previous.size, part=lake.part_key(day, previous.part)
         )
     stats = IngestStats()
-    group_dir = cache.group_dir(raw.store, raw.prefix, day_group(_midnight(day)))
     hours = [cache.group_dir(raw.store, raw.prefix, hour_group(_midnight(day) + timedelta(hours=h))) for h in range(24)]
     donor = LakeDonor(lake, previous, group_dir, ids, stats)  # a damaged old part: everything is downloaded
     path, _ = built_with_donor(
@@ -151,6 +158,7 @@ def compact_range(
     cancel: CancelToken,
     progress: Progress | None = None,
     now: datetime | None = None,
+    verify: bool = False,
 ) -> list[DayResult]:
     """Compact every day from ``first`` to ``last`` (inclusive), oldest first; unsettled days are reported, not written.
 
@@ -168,7 +176,7 @@ def compact_range(
             result = DayResult(day, "unsettled")
         else:
             try:
-                result = compact_day(raw, lake, day, cache=cache, cancel=cancel, vnics=vnics)
+                result = compact_day(raw, lake, day, cache=cache, cancel=cancel, vnics=vnics, verify=verify)
             except (QueryCancelled, DownstreamTimeout):
                 if cancel.is_cancelled():
                     break
@@ -183,9 +191,16 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def _part_present(lake: LakeSource, manifest: LakeManifest) -> bool:
-    """Whether the manifest's part is there with its size (a HEAD; the checksum is the reader's to check)."""
+def _part_usable(lake: LakeSource, manifest: LakeManifest, verify_in: Path | None) -> bool:
+    """Whether the manifest's part is there with its size (a HEAD), and, given a folder to download it
+    to, whether it passes a reader's checks."""
+    if verify_in is None:
+        try:
+            return lake.store.head(lake.part_key(manifest.day, manifest.part)).size == manifest.size
+        except PluginError:  # gone or unreachable: written again
+            return False
     try:
-        return lake.store.head(lake.part_key(manifest.day, manifest.part)).size == manifest.size
-    except PluginError:  # gone or unreachable: written again
+        fetch_part(lake, manifest, verify_in).path.unlink()
+    except LakeDamaged:
         return False
+    return True

@@ -76,7 +76,7 @@ def fallback_notice(day: date, reason: LakeDamaged) -> str:
     """What the answer says when a day was read from the raw objects instead of its lake partition."""
     return (
         f"the flow lake's partition of {day} could not be used ({reason}); its flow-log objects were read "
-        "from the source instead (run cloudsql-cos-ts compact to repair it)"
+        "from the source instead (cloudsql-cos-ts compact --verify over that day repairs it)"
     )
 
 
