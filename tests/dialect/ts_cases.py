@@ -614,9 +614,8 @@ def expected_segment_pairs() -> list[tuple[object, ...]]:
     for case, (_, _, window, step, reduce) in SEGMENT_PAIRS.items():
         for key, series in SERIES.items():
             paired = py.ticked_pairs(series, SECOND[key])
-            within: py.Series = [(t, None) for t, _ in paired]
-            starts = sorted({start for t, _ in paired for start in py.window_starts(t, window, step, within)})
-            for start in starts:
+            # every window from the first to the last tick of either series, the empty ones included
+            for start, _ in py.by_time(series + SECOND[key], window, step):
                 members = [pair for t, pair in paired if start <= t < start + window]
                 rows.append((case, key, start, reduce(members)))
     return rows

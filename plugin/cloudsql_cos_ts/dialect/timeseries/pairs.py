@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from cloudsql_cos_ts.dialect.timeseries.interpolators import Interpolator, Neighbours, interpolator
-from cloudsql_cos_ts.dialect.timeseries.segments import time_buckets, time_windows
+from cloudsql_cos_ts.dialect.timeseries.segments import time_buckets, time_windows, with_empty_windows
 from cloudsql_cos_ts.dialect.timeseries.sql import Scope, Series, arguments, formatted, function_name, spark
 from cloudsql_cos_ts.errors import BadRequest
 
@@ -234,12 +234,21 @@ def paired_windows(node: exp.Expr) -> tuple[exp.Expr, exp.Expr, int, int]:
 def lower_segment_pairs(scope: Scope, node: exp.Expr) -> tuple[str, str, str]:
     """``TS_SEG_CORRELATION(TS_SEGMENT_BY_TIME(a, w, s), TS_SEGMENT_BY_TIME(b, w, s))`` (and the distance):
     the pairwise reducer per time window, the windows of the two series paired by their tick (IBM does not
-    say how segments pair). The window start, the aggregate and the key to group by with the start."""
+    say how segments pair). Every window from the first to the last tick of either series is emitted, as
+    ``TS_SEGMENT_BY_TIME`` emits empty windows; one without a value pair measures NULL. The window start,
+    the aggregate and the key to group by with the start."""
     first, second, window, step = paired_windows(node)
     paired = pair(scope, first, second, None, f"{function_name(node)}(TS_SEGMENT_BY_TIME(a, …), …)", sides="0")
-    scope.wrap({}, where=_a_pair(paired))
+    x, y = scope.names.fresh("x"), scope.names.fresh("y")
+    scope.wrap(
+        {
+            name: f"CASE WHEN {_a_pair(paired)} THEN {value} END"
+            for name, value in ((x, paired.value), (y, paired.other))
+        }
+    )
     start = time_buckets(scope, Series(paired.tick, paired.value, paired.key), window, step)
-    reduced = PAIR_REDUCERS[SEGMENT_PAIR_REDUCERS[function_name(node)]].format(x=paired.value, y=paired.other)
+    start, (x, y) = with_empty_windows(scope, paired.key, start, step, [x, y], earliest=paired.tick)
+    reduced = PAIR_REDUCERS[SEGMENT_PAIR_REDUCERS[function_name(node)]].format(x=x, y=y)
     return start, reduced, paired.key
 
 
