@@ -23,8 +23,11 @@ for module in $hidden; do spark_client+=(--hidden-import "$module"); done
 for module in $excluded; do spark_client+=(--exclude-module "$module"); done
 # PYTHONPATH: the hooks that collect the plugin's data files import it before --paths applies (the
 # arm64 environment has only the locked packages, not the project installed).
+# --debug noarchive: the modules are byte-code files in runtime/ instead of a compressed archive in the
+# executable, which every start would read and decompress before the handshake. The additional hooks
+# folder replaces three of PyInstaller's run-time hooks that delay the start (the folder says why).
 (cd "$src" && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$src/plugin" "$python" -m PyInstaller --noconfirm --log-level WARN --onedir \
-  --name "$name" --contents-directory runtime \
+  --name "$name" --contents-directory runtime --debug noarchive --additional-hooks-dir "$src/packaging/pyinstaller" \
   --distpath "$work/dist" --workpath "$work/work" --specpath "$work" --paths "$src/plugin" \
   --collect-submodules cloudsql_cos_ts --collect-data cloudsql_cos_ts --collect-submodules sqlglot \
   --collect-submodules grpc_health \
