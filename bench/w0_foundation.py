@@ -8,7 +8,8 @@ also measured, in the same run and the same way, for a minimal Go SDK plugin (be
 built here with `go build` unless --go-plugin names a binary): the floor a plugin can reach. Next to
 the handshake's wall time, the CPU time the process spent up to its handshake line: on a busy shared
 machine a start that needs more CPU waits longer for it, so the ratio of wall times depends on the
-load and the CPU times say what each start costs.
+load and the CPU times say what each start costs. ``--compare`` adds other builds of the plugin (say,
+the one before a change) to the same interleaved starts, so before and after meet the same load.
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--executable", default=str(REPO / "dist" / "gpx_cloudsql_cos_ts_linux_amd64"))
     parser.add_argument("--go-plugin", help="a built bench/goplugin server (default: build it with go)")
+    parser.add_argument(
+        "--compare", action="append", default=[], help="another plugin executable whose handshake to time alike"
+    )
     parser.add_argument("--starts", type=int, default=10)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--settle", type=float, default=5.0, help="seconds before idle memory is read")
@@ -137,7 +141,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         cache = Path(temp) / "cache"
         go_plugin = args.go_plugin or build_go_plugin(Path(temp))
-        (starts, cpu), (go_starts, go_cpu) = handshake_times([args.executable, go_plugin], args.starts, cache)
+        *plugins, (go_starts, go_cpu) = handshake_times([args.executable, *args.compare, go_plugin], args.starts, cache)
         go_rss = idle_rss_bytes(go_plugin, cache, args.settle)
         rss = idle_rss_bytes(args.executable, cache, args.settle)
         os.environ["CLOUDSQL_PLUGIN_EXECUTABLE"] = args.executable
@@ -150,15 +154,16 @@ def main() -> None:
     ms = lambda values: statistics.median(values) * 1000  # noqa: E731
     p99 = lambda values: sorted(values)[int(len(values) * 0.99) - 1] * 1000  # noqa: E731
     spread = lambda values: f"min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f}"  # noqa: E731
-    print(f"executable: {args.executable}")
-    print(
-        f"handshake, median of {len(starts)} starts: {ms(starts):.0f} ms ({spread(starts)}); "
-        f"Go SDK plugin {ms(go_starts):.0f} ms ({spread(go_starts)}); ratio {ms(starts) / ms(go_starts):.1f}x"
-    )
-    print(
-        f"CPU time to the handshake, median: {ms(cpu):.0f} ms; Go SDK plugin {ms(go_cpu):.0f} ms; "
-        f"ratio {ms(cpu) / max(ms(go_cpu), 1):.1f}x"
-    )
+    for executable, (starts, cpu) in zip([args.executable, *args.compare], plugins, strict=True):
+        print(f"executable: {executable}")
+        print(
+            f"handshake, median of {len(starts)} starts: {ms(starts):.0f} ms ({spread(starts)}); "
+            f"Go SDK plugin {ms(go_starts):.0f} ms ({spread(go_starts)}); ratio {ms(starts) / ms(go_starts):.1f}x"
+        )
+        print(
+            f"CPU time to the handshake, median: {ms(cpu):.0f} ms ({spread(cpu)}); Go SDK plugin {ms(go_cpu):.0f} ms "
+            f"({spread(go_cpu)}); ratio {ms(cpu) / max(ms(go_cpu), 1):.1f}x"
+        )
     print(f"idle RSS after {args.settle:g} s: {rss / 2**20:.0f} MiB; Go SDK plugin {go_rss / 2**20:.0f} MiB")
     print(
         f"QueryData round trip, 1,000-row time series (2 frames), {args.calls} calls: "
