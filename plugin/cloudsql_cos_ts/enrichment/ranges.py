@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -100,17 +99,6 @@ class RangeTable:
             table[name] = taken.dictionary_decode() if isinstance(taken, pa.DictionaryArray) else taken
         return pa.table(table)
 
-    def __reduce__(self) -> tuple[Callable[[tuple[int, ...], tuple[bytes, ...]], RangeTable], tuple[object, ...]]:
-        """Pickled as compressed Arrow streams of each range's distance from the previous start and its
-        width: Spark ships a function's table with the function, in every task of every query that
-        calls it, and the plain arrays of sorted 64-bit starts are several times larger."""
-        families = tuple(self._ranges)
-        streams = [
-            _stream({"step": np.diff(r.first, prepend=np.uint64(0)), "width": r.last - r.first, "index": r.index})
-            for r in self._ranges.values()
-        ]
-        return _unpacked, (families, (*streams, _stream(self._values)))
-
     def lookup(self, addresses: Addresses, column: str, admit: npt.NDArray[np.bool_] | None = None) -> pa.Array:
         """The column's value for each address, NULL where no range holds it (or ``admit`` is False)."""
         picked = np.full(len(addresses.key), -1, np.int64)
@@ -128,25 +116,6 @@ class RangeTable:
             picked[~admit] = -1
         taken = self._values[column].take(pa.array(picked, mask=picked < 0))
         return taken.dictionary_decode() if isinstance(taken, pa.DictionaryArray) else taken
-
-
-def _stream(columns: Mapping[str, pa.Array | npt.NDArray[Any]]) -> bytes:
-    table = pa.table(dict(columns))
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
-        writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
-
-
-def _unpacked(families: tuple[int, ...], streams: tuple[bytes, ...]) -> RangeTable:
-    """The table ``RangeTable.__reduce__`` packed."""
-    *parts, values = (pa.ipc.open_stream(stream).read_all() for stream in streams)
-    ranges = {}
-    for family, part in zip(families, parts, strict=True):
-        first = np.cumsum(part.column("step").to_numpy(), dtype=np.uint64)
-        last = first + part.column("width").to_numpy()
-        ranges[family] = Ranges(first, last, part.column("index").to_numpy().astype(np.int32))
-    return RangeTable(ranges, {name: values.column(name).combine_chunks() for name in values.column_names})
 
 
 def _compact(values: pa.Array) -> pa.Array:
