@@ -13,6 +13,7 @@ those answers again (:mod:`cloudsql_cos_ts.query.replay`).
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
@@ -229,12 +230,18 @@ class QueryPipeline:
         return _Outcome(answer, served.result.table if ask.read_by_others else None, lookup.key)
 
     def _compute(self, job: Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
-        """Run and encode the query on its answer-memory account, given back at once if the run fails."""
+        """Run and encode the query on its answer-memory account, given back at once if the run fails.
+
+        A failed run's exception goes on to every caller sharing the run, and its traceback would keep
+        the finished frames' locals alive with it (a refused query's partial result: cycles through the
+        run's thread wait for the garbage collector), so those locals are let go here.
+        """
         try:
             memory.admit(token)
             return self._compute_within(job, token, memory)
-        except BaseException:
+        except BaseException as exc:
             memory.release()
+            traceback.clear_frames(exc.__traceback__)
             raise
 
     def _compute_within(self, job: Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
