@@ -54,9 +54,10 @@ class LookupTables:
             _create(cursor, "__enrich_asn", _blocks(data.asn.to_arrow(("asn", "as_name"))))
             subnets = data.subnets.to_arrow(("name",)) if data.subnets is not None else None
             _create(cursor, "__enrich_subnets", _blocks(subnets) if subnets is not None else _EMPTY_SUBNETS)
-            _create(cursor, "__enrich_services", service_table(data.services))
+            _create(cursor, "__enrich_services", _flow_keys(service_table(data.services), ("port", "protocol")))
             numbers, names = data.protocols.entries()
-            _create(cursor, "__enrich_protocols", pa.table({"number": pa.array(numbers), "name": names}))
+            protocols = pa.table({"number": pa.array(numbers), "name": names})
+            _create(cursor, "__enrich_protocols", _flow_keys(protocols, ("number",)))
             self._loaded = data
 
 
@@ -99,6 +100,14 @@ def _create(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> No
         cursor.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM __enrich_load")
     finally:
         cursor.unregister("__enrich_load")
+
+
+def _flow_keys(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
+    """The port and protocol keys as 32-bit integers, the type of ``FLOW_FLAT``'s columns: a join over
+    every row then compares them as they are, without casting each row's values."""
+    for key in keys:
+        table = table.set_column(table.schema.get_field_index(key), key, table[key].cast(pa.int32()))
+    return table
 
 
 def _blocks(table: pa.Table) -> pa.Table:
