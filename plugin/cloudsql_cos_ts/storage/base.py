@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -50,4 +51,21 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes) -> None:
         """Create or replace one object."""
+        ...
+
+
+@runtime_checkable
+class FileTransfer(Protocol):
+    """A store that moves an object to or from a local file without holding it in memory.
+
+    Flow-lake parts are whole days of Parquet: reading them into one ``bytes`` would make memory grow with
+    the source. Stores that cannot (a wrapper) are used through ``get``/``put``.
+    """
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Create or replace one object with the file's content."""
+        ...
+
+    def get_file(self, key: str, path: Path) -> None:
+        """Write the object's content to ``path`` (``NotFound`` when there is none)."""
         ...

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
+from pathlib import Path
 from typing import Any, TypeVar
 
 import ibm_boto3
@@ -137,6 +138,13 @@ class CosStore:
 
     def put(self, key: str, data: bytes) -> None:
         self._call(lambda client: client.put_object(Bucket=self.bucket, Key=key, Body=data), key)
+
+    def put_file(self, key: str, path: Path) -> None:
+        """The SDK's managed upload: in parts above its threshold, each read from the file as it is sent."""
+        self._call(lambda client: client.upload_file(str(path), self.bucket, key), key)
+
+    def get_file(self, key: str, path: Path) -> None:
+        self._call(lambda client: client.download_file(self.bucket, key, str(path)), key)
 
 
 @contextmanager

@@ -9,6 +9,9 @@ modification time and size, which is what changes when a file is rewritten.
 from __future__ import annotations
 
 import os
+import shutil
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -126,12 +129,26 @@ class LocalStore:
             raise NotFound(f"no file {key!r} in the folder {self.root}") from None
 
     def put(self, key: str, data: bytes) -> None:
+        self._write(key, lambda temp: temp.write_bytes(data))
+
+    def put_file(self, key: str, path: Path) -> None:
+        self._write(key, lambda temp: shutil.copyfile(path, temp))
+
+    def get_file(self, key: str, path: Path) -> None:
+        try:
+            shutil.copyfile(self.path_of(key), path)
+        except FileNotFoundError:
+            raise NotFound(f"no file {key!r} in the folder {self.root}") from None
+        except OSError as exc:
+            raise DownstreamError(f"cannot read {key!r} in the folder {self.root}: {exc.strerror}") from None
+
+    def _write(self, key: str, write: Callable[[Path], object]) -> None:
         """Write through a temporary file and a rename, so readers never see half a file."""
         path = self.path_of(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+        temp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
         try:
-            temp.write_bytes(data)
+            write(temp)
             os.replace(temp, path)
         except OSError as exc:
             temp.unlink(missing_ok=True)

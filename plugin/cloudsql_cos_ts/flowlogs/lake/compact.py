@@ -17,7 +17,6 @@ as the ingest cache's day entries, ``groups.is_settled``): the current day still
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,6 +33,7 @@ from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest, write_manifest
 from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor, fetch_part
+from cloudsql_cos_ts.flowlogs.lake.transfer import file_sha256, upload
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.timerange import TimeRange
@@ -119,21 +119,20 @@ def compact_day(
     path, _ = built_with_donor(
         cache, raw.store, group_dir, donor, listed=objects, needed=objects, donors=hours, cancel=cancel
     )
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = file_sha256(path)
     name = part_name(ids, digest)
     manifest = LakeManifest(
         day=day,
         part=name,
         rows=pq.read_metadata(path).num_rows,
-        size=len(data),
+        size=path.stat().st_size,
         sha256=digest,
         objects=ids,
         damaged=frozenset(object_key(item) for item in cache.damaged_in(path)),
         source=lake.described,
         written=datetime.now(UTC),
     )
-    lake.store.put(lake.part_key(day, name), data)
+    upload(lake.store, lake.part_key(day, name), path)
     write_manifest(lake, manifest)
     cache.evict(protect=[path])
     return DayResult(

@@ -13,7 +13,6 @@ row count differs from its manifest makes the day read from the raw objects, and
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, SourceObject, object_i
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest
+from cloudsql_cos_ts.flowlogs.lake.transfer import download, file_sha256
 from cloudsql_cos_ts.flowlogs.pruning import LISTING_TTL_S
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.storage.base import ObjectStore
@@ -41,30 +41,35 @@ def fetch_part(lake: LakeSource, manifest: LakeManifest, folder: Path) -> Entry:
 
     ``LakeDamaged`` when the part is missing or its size, checksum, row count or columns differ.
     """
-    key = lake.part_key(manifest.day, manifest.part)
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".tmp-lake-{os.getpid()}-{threading.get_ident()}.parquet"
     try:
-        data, _ = lake.store.get(key)
+        _download_checked(lake, manifest, temp)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return Entry(temp, manifest.objects, manifest.damaged_ids())
+
+
+def _download_checked(lake: LakeSource, manifest: LakeManifest, temp: Path) -> None:
+    try:
+        download(lake.store, lake.part_key(manifest.day, manifest.part), temp)
     except NotFound:
         raise LakeDamaged(f"the part {manifest.part} of {manifest.day} is missing") from None
     except PluginError as exc:
         raise LakeDamaged(f"the part {manifest.part} of {manifest.day} could not be read: {exc.message}") from None
-    if len(data) != manifest.size:
-        raise LakeDamaged(f"the part of {manifest.day} has {len(data)} bytes, its manifest says {manifest.size}")
-    digest = hashlib.sha256(data).hexdigest()
+    size = temp.stat().st_size
+    if size != manifest.size:
+        raise LakeDamaged(f"the part of {manifest.day} has {size} bytes, its manifest says {manifest.size}")
+    digest = file_sha256(temp)
     if digest != manifest.sha256 or part_name(manifest.objects, digest) != manifest.part:
         raise LakeDamaged(f"the part of {manifest.day} does not match its manifest's checksum")
-    folder.mkdir(parents=True, exist_ok=True)
-    temp = folder / f".tmp-lake-{os.getpid()}-{threading.get_ident()}.parquet"
-    temp.write_bytes(data)
     try:
         schema, rows = _shape(temp)
     except (OSError, pa.ArrowInvalid):
-        temp.unlink(missing_ok=True)
         raise LakeDamaged(f"the part of {manifest.day} is not readable Parquet") from None
     if rows != manifest.rows or not schema.equals(ENTRY_SCHEMA):
-        temp.unlink(missing_ok=True)
         raise LakeDamaged(f"the part of {manifest.day} does not hold the rows its manifest says")
-    return Entry(temp, manifest.objects, manifest.damaged_ids())
 
 
 def _shape(path: Path) -> tuple[pa.Schema, int]:
