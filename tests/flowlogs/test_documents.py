@@ -9,6 +9,7 @@ UTF-8, and values of the wrong type, which are NULL as IBM SQL Query's Spark rea
 from __future__ import annotations
 
 import gzip
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -88,3 +89,15 @@ def test_a_batch_with_every_shape_keeps_each_readable_document() -> None:
     assert damaged == [True] * len(DAMAGED_BODIES) + [False] * len(READABLE_BODIES)
     versions = documents.column("version").to_pylist()[len(DAMAGED_BODIES) :]
     assert versions == [expected["version"] for _, expected in READABLE_BODIES.values()]
+
+
+def test_threads_reading_at_once_get_what_each_reads_alone() -> None:
+    """The decoding threads of one query (and of queries at once) share one database, a cursor each."""
+    batches = [[GOOD] * 50 + [body] + [GOOD] * 50 for body in DAMAGED_BODIES.values()]
+    alone = [_read(bodies) for bodies in batches]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(_read, batches * 3))
+    for index, (documents, damaged) in enumerate(together):
+        expected_documents, expected_damaged = alone[index % len(batches)]
+        assert damaged == expected_damaged
+        assert documents.equals(expected_documents)
