@@ -43,12 +43,14 @@ _IDENTIFYING = ("flow_logs", "version", "capture_start_time", "capture_end_time"
 
 # One small database for all decoding threads, each query on its own cursor: a cursor costs little, a
 # database much more. One thread per query: the ingest already decodes several hours side by side, and a
-# query's own helper threads only add CPU. Nothing outside the registered bodies is readable.
+# query's own helper threads only add CPU. Nothing outside the registered bodies is readable, and
+# nothing is ever written to disk (no temporary folder: a projection of one hour's bodies never spills).
 _DATABASE = duckdb.connect(
     ":memory:",
     config={
         "threads": 1,
         "enable_external_access": False,
+        "temp_directory": "",
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
     },
