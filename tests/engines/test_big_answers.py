@@ -77,8 +77,7 @@ def test_a_big_answer_over_the_cap_is_a_413_and_the_plugin_answers_on(flowlogs: 
 
 
 BUDGET = 8 * ENTRY_BYTES  # room for two of these answers at a time (each counted as its entry + 3 x ~31 MB)
-DUCKDB_MB = 128  # the datasource's memoryLimit: DuckDB's own working memory, bounded apart
-SLACK_MB = 64  # what neither counts: the allocators' and twenty gRPC threads' own memory, DuckDB's result conversion
+DUCKDB_MB = 128  # the datasource's memoryLimit: DuckDB's own working memory
 
 
 def reset_high_water(plugin: PluginProcess) -> int:
@@ -90,8 +89,8 @@ def reset_high_water(plugin: PluginProcess) -> int:
 
 @pytest.mark.parametrize("plugin", [{"GF_PLUGIN_ANSWER_MEMORY_BYTES": str(BUDGET)}], indirect=True)
 def test_concurrent_big_answers_stay_within_the_process_budget(flowlogs: Path, plugin: PluginProcess) -> None:
-    """1, 5 and 20 big answers at once: each answered or refused with a 429, the process's peak within the answer
-    budget and DuckDB's memory limit."""
+    """1, 5 and 20 big answers at once: each answered or refused with a 429, the process's peak growth within the
+    answer budget (a refused query's partial result, kept alive by its exception, once took it past)."""
     json_data = {"source": str(flowlogs), "queryMemoryLimitMB": 2000, "memoryLimit": f"{DUCKDB_MB}MB"}
     context = datasource_context({**json_data, "cacheTtlSeconds": 0})
     assert ask(plugin, context, "SELECT COUNT(*) AS n FROM FLOW_FLAT").status == 200  # ingest first
@@ -108,6 +107,5 @@ def test_concurrent_big_answers_stay_within_the_process_budget(flowlogs: Path, p
         sizes = {len(a.frames[0]) for a in answers if a.status == 200}
         assert len(refused) < at_once and len(sizes) == 1 and sizes.pop() > len(one.frames[0])  # plus `copy`
         print(f"{at_once} at once: {at_once - len(refused)} answered, peak +{grown / MB:.0f} MB")
-        bound = BUDGET + (DUCKDB_MB + SLACK_MB) * MB
-        assert grown <= bound, f"{at_once} at once: peak +{grown / MB:.0f} MB, more than the caps ({bound / MB:.0f} MB)"
+        assert grown <= BUDGET, f"{at_once} at once: peak +{grown / MB:.0f} MB over a {BUDGET / MB:.0f} MB budget"
     assert plugin.process is not None and plugin.process.poll() is None
