@@ -12,8 +12,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from cloudsql_cos_ts.storage.base import Listing, ObjectInfo, ObjectStore
+from cloudsql_cos_ts.storage.base import FileTransfer, Listing, ObjectInfo, ObjectStore
 
 
 class RequestPacer:
@@ -62,3 +63,18 @@ class ThrottledStore:
     def put(self, key: str, data: bytes) -> None:
         self._pacer.wait()
         self._store.put(key, data)
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Streamed when the wrapped store streams (a lake part is a whole day), else as bytes."""
+        self._pacer.wait()
+        if isinstance(self._store, FileTransfer):
+            self._store.put_file(key, path)
+        else:
+            self._store.put(key, path.read_bytes())
+
+    def get_file(self, key: str, path: Path) -> None:
+        self._pacer.wait()
+        if isinstance(self._store, FileTransfer):
+            self._store.get_file(key, path)
+        else:
+            path.write_bytes(self._store.get(key)[0])
