@@ -42,7 +42,8 @@ class SparkExternalSources:
             location = self._settings.confinement.resolve(ref.url, purpose="FROM")
             flow_logs = ref.format == "json" and in_flow_log_layout(location.prefix)
             fmt = "flowlogs" if flow_logs else cast(SourceFormat, ref.format)
-            found = build_spark_source(replace(self._settings, source=location, source_format=fmt))
+            # the flow lake holds the datasource's own source only: a location named in SQL is read raw
+            found = build_spark_source(replace(self._settings, source=location, source_format=fmt, lake=None))
             assert found is not None  # settings with a source always give one
             self._sources.put(key, found)
         return found
