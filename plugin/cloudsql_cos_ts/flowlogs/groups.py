@@ -38,6 +38,7 @@ class EntryGroup:
     needed_ids: Manifest
     donors: tuple[str, ...]
     day: date | None = None  # set for a settled day's entry (the one a flow-lake partition can fill)
+    settled_day: date | None = None  # set for an hour of a settled day (a flow-lake partition can lend it rows)
 
 
 def hour_group(hour: datetime) -> str:
@@ -61,6 +62,7 @@ def entry_groups(pruned: PruneResult, now: datetime) -> list[EntryGroup]:
         if pruned.span.covers_day(day) and is_settled(day, now):
             groups.append(_day(pruned, day, hours))
             continue
+        settled = day.date() if is_settled(day, now) else None
         groups.extend(
             EntryGroup(
                 hour_group(hour),
@@ -69,6 +71,7 @@ def entry_groups(pruned: PruneResult, now: datetime) -> list[EntryGroup]:
                 pruned.listed_ids[hour],
                 pruned.needed_ids[hour],
                 donors=(day_group(day),),
+                settled_day=settled,
             )
             for hour in hours
             if hour in pruned.needed

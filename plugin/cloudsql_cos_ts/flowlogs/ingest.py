@@ -151,6 +151,17 @@ class IngestCache:
         with _group_lock(group_dir):
             return self._place(group_dir, written)
 
+    def seed(self, group_dir: Path, produce: Callable[[], Entry | None]) -> None:
+        """Give a group without an entry one written elsewhere in ``group_dir`` (a lake part lending its hours).
+
+        ``produce`` runs under the group's lock, and only while the group has no entry: the jobs of one
+        query's hours that would all seed the same day get one download between them.
+        """
+        group_dir.mkdir(parents=True, exist_ok=True)
+        with _group_lock(group_dir):
+            if self.current(group_dir, reload=True) is None and (written := produce()) is not None:
+                self._place(group_dir, written)
+
     def _place(self, group_dir: Path, written: Entry) -> Path:
         """Rename a finished temp file to its entry name and index it (the caller holds the group lock)."""
         final = group_dir / f"{manifest_hash(written.manifest)}.parquet"

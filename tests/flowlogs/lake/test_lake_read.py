@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.decode import object_ids
 from cloudsql_cos_ts.flowlogs.groups import day_group
 from cloudsql_cos_ts.flowlogs.ingest import IngestStats
 from cloudsql_cos_ts.flowlogs.lake.compact import list_day
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest
 from cloudsql_cos_ts.flowlogs.lake.read import LakeReader
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
+from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
+from cloudsql_cos_ts.timerange import TimeRange
 from tests.flowlogs.lake.conftest import DAY, DAY_START, LakeWorld, sorted_rows
 from tests.flowlogs.lake.test_lake_compact import _deleted, _late, _reuploaded
 
@@ -115,3 +122,27 @@ def test_a_manifest_reads_back_as_written(world: LakeWorld) -> None:
     with pytest.raises(LakeDamaged, match="describes"):
         LakeManifest.from_json(manifest.to_json(), DAY.replace(day=7))
     assert manifest.damaged_ids() and {i.partition("\0")[0] for i in manifest.damaged_ids()} == manifest.damaged
+
+
+def _cut_day_answer(world: LakeWorld, lake: LakeReader | None, cache: str) -> tuple[list[Any], dict[str, Any]]:
+    """FLOW_FLAT's totals for DAY 06:00 to 23:59 (the day cut by the range: hour entries) through the DuckDB source."""
+    source = FlowLogSource(world.raw.store, "", world.cache(cache), world.raw.context, lake)
+    start = int((DAY_START + timedelta(hours=6)).timestamp() * 1000)
+    scan = SourceScan(TimeRange(start, int((DAY_START + timedelta(days=1)).timestamp() * 1000) - 1))
+    relations = source.relations(scan, frozenset({FLOW_FLAT}), CancelToken())
+    sql = f"SELECT count(*), sum(bytes_from_initiator), count(DISTINCT target_ip) FROM ({relations.views[FLOW_FLAT]})"
+    connection = duckdb.connect(config={"temp_directory": str(world.tmp / "duckdb")})
+    try:
+        return list(connection.sql(sql).fetchall()), dict(relations.stats)
+    finally:
+        connection.close()
+
+
+def test_the_hours_of_a_day_cut_by_the_range_are_copied_from_its_part(world: LakeWorld) -> None:
+    world.compact()
+    raw, raw_stats = _cut_day_answer(world, None, "raw")
+    lake, lake_stats = _cut_day_answer(world, LakeReader(world.lake), "lake")
+    assert lake == raw and raw[0][0] > 0
+    assert (lake_stats["lake_parts"], raw_stats["lake_parts"]) == (1, 0)
+    assert lake_stats["entries"] == raw_stats["entries"] > 1  # hour entries, not the day's
+    assert lake_stats["objects_read"] < raw_stats["objects_read"] / 10  # only the next day's first hour

@@ -273,6 +273,11 @@ class FlowLogSource:
                 )
                 notices.add(notice)
                 return path
+            if self.lake is not None and group.settled_day is not None:
+                day_dir = self._dir(group.donors[0])
+                notices.add(
+                    self.lake.seed_day(self.cache, day_dir, day=group.settled_day, wanted=group.needed_ids, stats=stats)
+                )
             return self.cache.entry_for(
                 self.store,
                 self._dir(group.name),

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import NotFound, PluginError
 from cloudsql_cos_ts.flowlogs.assemble import Entry
-from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, SourceObject, object_ids
+from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, Manifest, SourceObject, object_ids
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest
@@ -170,6 +170,34 @@ class LakeReader:
         if isinstance(found, LakeDamaged):
             raise found
         return found
+
+    def seed_day(
+        self, cache: IngestCache, day_dir: Path, *, day: date, wanted: Manifest, stats: IngestStats
+    ) -> str | None:
+        """Put the settled day's part in the cache's day group, so the hours a range reads of it (its first or
+        last day, cut by the range) are copied from it instead of downloaded; a notice if it could not serve.
+
+        The day's own listing is not known here, so the part goes in only as a donor: the day group's entry is
+        checked against a listing whenever a query takes it whole.
+        """
+        damaged: LakeDamaged | None = None
+
+        def produce() -> Entry | None:
+            nonlocal damaged
+            try:
+                manifest = self.manifest(day)
+                if manifest is None or not manifest.objects & wanted:
+                    return None
+                part = fetch_part(self.lake, manifest, day_dir)
+            except LakeDamaged as exc:
+                damaged = exc
+                return None
+            stats.lake_parts += 1
+            stats.lake_bytes += manifest.size
+            return part
+
+        cache.seed(day_dir, produce)
+        return None if damaged is None else fallback_notice(day, damaged)
 
     def day_entry(
         self,
