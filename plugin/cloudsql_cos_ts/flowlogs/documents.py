@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from isal import igzip, isal_zlib
@@ -87,7 +88,7 @@ def read_documents(texts: Sequence[bytes | None]) -> tuple[pa.Table, pa.BooleanA
             raise InternalError(f"valid JSON documents failed to decode: {error}") from error
     damaged = _damaged(documents)
     if pc.any(pc.and_(damaged, pc.is_valid(strings))).as_py():  # JSON but no flow-log document: keep none of it
-        documents = _transform(pc.if_else(damaged, pa.scalar(None, pa.string()), strings))
+        documents = _transform(pc.if_else(damaged, pa.scalar(None, pa.large_string()), strings))
     return documents, damaged
 
 
@@ -96,13 +97,25 @@ def _damaged(documents: pa.Table) -> pa.BooleanArray:
     return cast(pa.BooleanArray, functools.reduce(pc.and_, missing))
 
 
-def _strings(texts: Sequence[bytes | None]) -> pa.StringArray:
-    """The texts as one string array; a text that is not UTF-8 becomes NULL."""
-    binary = pa.array(texts, pa.binary())
+def _strings(texts: Sequence[bytes | None]) -> pa.LargeStringArray:
+    """The texts as one string array (NULL for None); a text that is not UTF-8 becomes NULL.
+
+    Built from the joined bytes and their offsets, then checked for UTF-8 in place: converting a
+    binary array to strings copies every byte once more, which costs more than the join itself.
+    """
+    present = [text or b"" for text in texts]
+    offsets = np.zeros(len(present) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, present), np.int64, len(present)), out=offsets[1:])
+    valid = np.fromiter((text is not None for text in texts), np.bool_, len(texts))
+    nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    strings = pa.LargeStringArray.from_buffers(
+        len(present), pa.py_buffer(offsets), pa.py_buffer(b"".join(present)), nulls
+    )
     try:
-        return cast(pa.StringArray, binary.cast(pa.string()))
+        strings.validate(full=True)
     except pa.ArrowInvalid:
-        return cast(pa.StringArray, pa.array([_utf8_or_none(text) for text in texts], pa.string()))
+        return cast(pa.LargeStringArray, pa.array([_utf8_or_none(text) for text in texts], pa.large_string()))
+    return strings
 
 
 def _utf8_or_none(text: bytes | None) -> str | None:
@@ -112,14 +125,14 @@ def _utf8_or_none(text: bytes | None) -> str | None:
         return None
 
 
-def _valid_json(strings: pa.StringArray) -> pa.StringArray:
+def _valid_json(strings: pa.LargeStringArray) -> pa.LargeStringArray:
     """``strings`` with each one that is not a single JSON document replaced by NULL."""
     with _cursor() as cursor:
         valid = cursor.from_arrow(pa.table({"body": strings})).select("json_valid(body) AS valid").to_arrow_table()
-    return cast(pa.StringArray, pc.if_else(pc.fill_null(valid.column("valid"), False), strings, None))
+    return cast(pa.LargeStringArray, pc.if_else(pc.fill_null(valid.column("valid"), False), strings, None))
 
 
-def _transform(strings: pa.StringArray) -> pa.Table:
+def _transform(strings: pa.LargeStringArray) -> pa.Table:
     """The documents' fields as columns (NULL for a NULL string); DuckDB's error when some string is no JSON."""
     with _cursor() as cursor:
         result = (
