@@ -6,14 +6,25 @@ import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
+from cloudsql_cos_ts.flowlogs import ttl_cache
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
-from cloudsql_cos_ts.flowlogs.pruning import Listing, VnicPrefixCache, find_vnic_prefixes, hours_for, list_range
+from cloudsql_cos_ts.flowlogs.pruning import (
+    LISTING_TTL_S,
+    SETTLED_LISTING_TTL_S,
+    Listing,
+    VnicPrefixCache,
+    find_vnic_prefixes,
+    hours_for,
+    list_range,
+    listing_cache,
+)
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
@@ -120,15 +131,18 @@ def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
     assert pruned()[0] == listed + 1
 
 
-def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(tmp_path: Path) -> None:
+def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An alert's fresh listing takes the shared listings of settled prefixes: an object copied late into
-    a settled hour shows up once that listing is older than its TTL (the cache's ``keep_s`` stands in for
-    ``SETTLED_LISTING_TTL_S`` here); a new object of an unsettled hour shows up at once."""
+    a settled hour shows up once that listing is older than SETTLED_LISTING_TTL_S (the documented bound;
+    the listing memo's clock is moved instead of waiting); a new object of an unsettled hour shows up at once."""
+    clock = [1000.0]
+    monkeypatch.setattr(ttl_cache, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     folder = tmp_path / "src"
     start = WEEK_END - timedelta(days=2)
     generate(folder, vnics=1, start=start, end=WEEK_END, records_per_object=1)
-    store, vnics = LocalStore(folder), VnicPrefixCache()
-    listings = TtlCache[tuple[str, str], Listing](0.0, keep_s=0.5)
+    store, vnics, listings = LocalStore(folder), VnicPrefixCache(), listing_cache()
 
     def fresh() -> tuple[int, int]:
         result = list_range(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
@@ -139,13 +153,14 @@ def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(tmp_path: Pa
     # the range's hour before its first day and its first day are settled; its last day and the two hours
     # after it (up to an hour after the range's end) are not
     assert calls == 9 + 2 * 5  # the walk to the two record-type prefixes, then five listings below each
-    late_in_settled = min(folder.rglob("day=0[6]/hour=12/*/*.gz"))
+    late_in_settled = min(folder.rglob("day=06/hour=12/*/*.gz"))
     new_in_unsettled = max(folder.rglob("day=07/hour=23/*/*.gz"))
     for found in (late_in_settled, new_in_unsettled):
         shutil.copy2(found, found.with_name("99999999.gz"))
+    clock[0] += LISTING_TTL_S + 1  # past the dashboards' sharing: only the settled listings are kept
     assert fresh() == (listed + 1, 2 * 3)  # the last day and the two hours after it, listed anew
-    time.sleep(0.55)
-    assert fresh() == (listed + 2, 2 * 5)
+    clock[0] += SETTLED_LISTING_TTL_S - LISTING_TTL_S
+    assert fresh() == (listed + 2, 9 + 2 * 5)  # the settled listings too, now older than their TTL (and the vNICs')
 
 
 def test_a_prefix_listed_anew_is_the_same_listing_until_its_objects_change(tmp_path: Path) -> None:

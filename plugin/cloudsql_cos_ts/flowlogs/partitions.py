@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from cloudsql_cos_ts.flowlogs.layout import ONE_HOUR, TIME_LEVELS, day_suffix, hour_suffix
 
@@ -113,6 +114,7 @@ def _suffixes(span: HourSpan) -> list[str]:
         day += _ONE_DAY
 
 
+@lru_cache(maxsize=8192)  # every query of a range asks again for the same prefixes
 def job_hours(job: str) -> HourSpan:
     """The hours a prefix :func:`partition_jobs` names holds: a whole day, or its one hour."""
     values = {name: value for name, _, value in (part.partition("=") for part in job.rstrip("/").split("/")[-4:])}
