@@ -48,6 +48,7 @@ from tests.storage.s3_front import RequestCounts, S3Front, s3_front
 from tests.storage.s3_server import s3_server
 
 GOAL_RATIO = 0.1
+QUERY_TIMEOUT_S = 1800
 BUCKET = "flowlogs"
 RAW_PREFIX = "raw/"
 LAKE_PREFIX = "lake/"
@@ -80,7 +81,8 @@ def upload(data: Path, endpoint: str) -> int:
 
 
 def cos_settings(front: S3Front) -> dict[str, Any]:
-    return {"cosEndpoint": front.url, "authType": "hmac"}
+    """The bucket through the front; a loaded machine can take the raw side past the default query timeout."""
+    return {"cosEndpoint": front.url, "authType": "hmac", "queryTimeoutSeconds": QUERY_TIMEOUT_S}
 
 
 def cold_load(front: S3Front, panels: list[Panel], scratch: Path, **settings: Any) -> Load:
