@@ -36,12 +36,16 @@ class Week:
     folder: Path
 
     def evaluate(self, end: int, headers: dict[str, str] | None = None, **settings: Any) -> pb.DataResponse:
-        model = {key: value for key, value in load_models()["alert"].items() if key != "refId"}
-        query = data_query("A", model, from_ms=end - 7 * 86_400_000, to_ms=end)
+        query = data_query("A", alert_model(), from_ms=end - 7 * 86_400_000, to_ms=end)
         context = datasource_context({"source": str(self.folder), **settings}, uid=f"alert-week-{len(settings)}")
         return self.plugin.query(query, context=context, headers=ALERT if headers is None else headers, timeout=300)[
             "A"
         ]
+
+
+def alert_model() -> dict[str, Any]:
+    """The shipped alert rule's query model, without its refId."""
+    return {key: value for key, value in load_models()["alert"].items() if key != "refId"}
 
 
 def stats(answer: pb.DataResponse) -> dict[str, Any]:

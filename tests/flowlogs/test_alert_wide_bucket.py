@@ -24,9 +24,8 @@ import pytest
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.layout import ONE_HOUR, FlowLogKey, VnicPartition, format_key, parse_key
 from cloudsql_cos_ts.proto import backend_pb2 as pb
-from tests.dashboard.shipped import load_models
 from tests.flowlogs.conftest import WEEK_END
-from tests.flowlogs.test_alert_evaluations import ALERT, NEW_OBJECTS_MINUTES, stats
+from tests.flowlogs.test_alert_evaluations import ALERT, NEW_OBJECTS_MINUTES, alert_model, stats
 from tests.plugin_host import PluginProcess, data_query, datasource_context
 
 VNICS = 10
@@ -47,13 +46,11 @@ class Bucket:
         return datasource_context({"source": str(self.folder)}, uid="alert-wide-bucket")
 
     def evaluate(self, end_ms: int) -> pb.DataResponse:
-        model = {key: value for key, value in load_models()["alert"].items() if key != "refId"}
-        query = data_query("A", model, from_ms=end_ms - RULE_WINDOW_MS, to_ms=end_ms)
+        query = data_query("A", alert_model(), from_ms=end_ms - RULE_WINDOW_MS, to_ms=end_ms)
         return self.plugin.query(query, context=self.context, headers=ALERT, timeout=120)["A"]
 
     def estimate(self, end_ms: int) -> dict[str, Any]:
-        model = {key: value for key, value in load_models()["alert"].items() if key != "refId"}
-        body = {"query": {"refId": "A", **model}, "range": {"from": end_ms - RULE_WINDOW_MS, "to": end_ms}}
+        body = {"query": {"refId": "A", **alert_model()}, "range": {"from": end_ms - RULE_WINDOW_MS, "to": end_ms}}
         status, answer = self.plugin.call_resource(
             "estimate", "POST", json.dumps({**body, "fromAlert": True}).encode(), self.context
         )
