@@ -13,11 +13,12 @@ export const LOAD_TIMEOUT_MS = 30000;
 
 /**
  * The query editor on the real backend; `query` is the saved query it opens (default: a new one),
- * `adhoc` the dashboard's ad-hoc filters its runs carry.
+ * `adhoc` the dashboard's ad-hoc filters its runs carry, `uid` the datasource (default: the DuckDB one).
  */
-export async function openQueryView(page, baseUrl, { query, adhoc, waitFor = '.monaco-editor textarea' } = {}) {
+export async function openQueryView(page, baseUrl, { query, adhoc, uid, waitFor = '.monaco-editor textarea' } = {}) {
   const params = [query && `&query=${encodeURIComponent(JSON.stringify(query))}`, adhoc && `&adhoc=${encodeURIComponent(JSON.stringify(adhoc))}`];
-  await page.goto(`${baseUrl}/${PAGE}&view=query${params.filter(Boolean).join('')}`);
+  const pagePath = uid ? `backend.html?uid=${uid}` : PAGE;
+  await page.goto(`${baseUrl}/${pagePath}&view=query${params.filter(Boolean).join('')}`);
   await page.locator(waitFor).first().waitFor({ state: 'attached', timeout: LOAD_TIMEOUT_MS });
 }
 

@@ -32,6 +32,8 @@ const specs = [...querySpecs, ...configSpecs, ...builtModuleSpecs, ...realBacken
   (spec) => only.length === 0 || only.some((part) => spec.name.includes(part))
 );
 const needsHost = specs.some((spec) => realBackendSpecs.includes(spec));
+// A Spark Connect server (a JVM) only when a spec chosen to run asks for it.
+const needsSpark = specs.some((spec) => spec.spark);
 
 // Cosmetic only: Grafana's fonts, and the spinner icon that Grafana's own build adds to the icon set
 // shipped in @grafana/ui. Anything else logged as an error fails the spec.
@@ -64,7 +66,7 @@ async function runSpec(context, spec, { baseUrl, host, screenshotDir, label }) {
   const started = Date.now();
   let failure;
   try {
-    await withTimeout(spec.run(page, { baseUrl, screenshotDir, host }), SPEC_TIMEOUT_MS, spec.name);
+    await withTimeout(spec.run(page, { baseUrl, screenshotDir, host }), spec.timeoutMs ?? SPEC_TIMEOUT_MS, spec.name);
     if (consoleErrors.length > 0) {
       failure = new Error(`console errors:\n  ${consoleErrors.join('\n  ')}`);
     }
@@ -138,7 +140,7 @@ async function main() {
   await mkdir(screenshotDir, { recursive: true });
   // The host starts (plugin handshake, sample data) while esbuild bundles the pages.
   const hostStart = needsHost
-    ? startHost({ repoRoot, logFile: path.join(outputDir, 'host.log') }).then(
+    ? startHost({ repoRoot, logFile: path.join(outputDir, 'host.log'), spark: needsSpark }).then(
         (host) => ({ host }),
         (error) => ({ error })
       )

@@ -6,10 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { countFlows, LOAD_TIMEOUT_MS, openQueryView, readFrame, RESOURCES, runQuery } from '../backendHelpers.mjs';
-import { DATASOURCE_UID, FLOWLOGS_RANGE } from '../host.mjs';
+import { DATASOURCE_UID, FLOWLOGS_RANGE, SPARK_DATASOURCE_UID } from '../host.mjs';
 import { assert, readState } from '../helpers.mjs';
 
 const TIME_FILTER = '$__timeFilterColumn(start_time, string)';
+const SPARK_PLAN_TIMEOUT_MS = 120000;
 const COUNT_SQL = `SELECT count(*) AS flows FROM FLOW_FLAT WHERE ${TIME_FILTER}`;
 // Hourly connections per action and target port: no metrics column, so both text columns are labels.
 const SERIES_QUERY = {
@@ -157,6 +158,29 @@ export default [
       assert.ok(calls.includes(`POST ${RESOURCES}/plan`), calls.join(', '));
       await assertNothingRan(page, calls);
       await page.getByTestId('plan-preview').screenshot({ path: `${screenshotDir}/plan.png` });
+    },
+  },
+  {
+    name: 'real-backend-spark-plan',
+    spark: true,
+    timeoutMs: 2 * SPARK_PLAN_TIMEOUT_MS,
+    async run(page, { baseUrl, screenshotDir }) {
+      const calls = recordApiCalls(page);
+      await openQueryView(page, baseUrl, { uid: SPARK_DATASOURCE_UID, query: { refId: 'A', rawSql: COUNT_SQL, format: 'table' } });
+      await page.getByRole('button', { name: 'Show plan' }).click();
+      const plan = page.getByTestId('preview-plan');
+      // Spark plans on its server: the first plan of a session waits for the Spark Connect session to open.
+      await plan.waitFor({ timeout: SPARK_PLAN_TIMEOUT_MS });
+      assert.equal(await page.getByTestId('plan-engine').textContent(), 'spark');
+      const text = await plan.textContent();
+      // Spark's explain of the same count: its logical and physical plans, the aggregate over the flow-log scan.
+      assert.match(text, /== Analyzed Logical Plan ==/);
+      assert.match(text, /== Physical Plan ==/);
+      assert.match(text, /HashAggregate/);
+      assert.match(text, /count\(1\)|count\(\*\)/);
+      assert.ok(calls.includes(`POST /api/datasources/uid/${SPARK_DATASOURCE_UID}/resources/plan`), calls.join(', '));
+      await assertNothingRan(page, calls);
+      await page.getByTestId('plan-preview').screenshot({ path: `${screenshotDir}/plan-spark.png` });
     },
   },
   {
