@@ -76,35 +76,36 @@ def _by_time(scope: Scope, series: Series, args: list[exp.Expr]) -> tuple[str, s
     return start, start
 
 
-def time_buckets(scope: Scope, series: Series, window: int, step: int) -> str:
+def time_buckets(scope: Scope, series: Series, window: int, step: int, *, ranged: bool = True) -> str:
     """A column: the start of each window ``[k·step, k·step + window)`` holding the row (one row per window),
-    sliding windows limited to the range IBM emits (``sliding_range``)."""
+    sliding windows limited to the range IBM emits (``sliding_bounds``) unless not ``ranged`` (the caller
+    limits them: ``with_empty_windows`` does, in the pass that finds the empty ones)."""
     bucket = f"CAST(floor({series.tick} / {step}) AS BIGINT)"
     if window > step:
         lag = scope.add("lag", f"explode(sequence(0, {math.ceil(window / step) - 1}))")
         bucket = f"({bucket} - {lag})"
     start = scope.add("start", f"{bucket} * {step}")
-    if window > step:  # the range over the rows once per window (``with_empty_windows`` says why)
-        low, high = sliding_range(scope, series.key, series.tick, series.tick, window=window, step=step)
-        scope.wrap({}, where=f"{series.tick} < {start} + {window} AND {start} BETWEEN {low} AND {high}")
-    elif window < step:
-        scope.wrap({}, where=f"{series.tick} < {start} + {window}")
+    conditions = [f"{series.tick} < {start} + {window}"] if window != step else []
+    if window > step and ranged:  # over the rows once per window (``with_empty_windows`` says why)
+        low, high = scope.names.fresh("low"), scope.names.fresh("high")
+        bounds = sliding_bounds(series.key, series.tick, series.tick, window=window, step=step)
+        scope.wrap(dict(zip((low, high), bounds, strict=True)))
+        conditions.append(f"{start} BETWEEN {low} AND {high}")
+    if conditions:
+        scope.wrap({}, where=" AND ".join(conditions))
     return start
 
 
-def sliding_range(scope: Scope, key: str, first: str, last: str, *, window: int, step: int) -> tuple[str, str]:
-    """Columns: the first and the last start of a key's sliding windows, as IBM's sibling library emits
+def sliding_bounds(key: str, first: str, last: str, *, window: int, step: int) -> tuple[str, str]:
+    """The SQL of the first and the last start of a key's sliding windows, as IBM's sibling library emits
     them — from the step boundary at or below the key's first tick to the first window whose end reaches
     its last tick (windows starting earlier or later, which also hold its first or last observations, are
     not emitted). ``first`` and ``last`` bound the row's ticks (a tick, or a step bucket's first and last
-    possible tick)."""
+    possible tick). Per-key window aggregates of one partitioning, so one wrap computes both in one pass."""
     per_key = f"OVER (PARTITION BY {key})"
-    low, high = scope.names.fresh("low"), scope.names.fresh("high")
-    lowest = f"CAST(floor(min({first}) {per_key} / {step}) AS BIGINT) * {step}"
+    low = f"CAST(floor(min({first}) {per_key} / {step}) AS BIGINT) * {step}"
     reaching = f"CAST(ceil((max({last}) {per_key} - {window - 1}) / {step}) AS BIGINT) * {step}"
-    scope.wrap({low: lowest})
-    scope.wrap({high: f"greatest({low}, {reaching})"})
-    return low, high
+    return low, f"greatest({low}, {reaching})"
 
 
 # A series' windows, empty ones included, as rows before grouping: more than the datasource's row limit is a
@@ -132,19 +133,18 @@ def with_empty_windows(
     starts, chosen without sorting the rows (a ``row_number`` would sort every observation); the added rows'
     ``columns`` (tick, value …) are NULL, so every statistic skips them, ties' copies included, and a
     window without members counts 0. With ``span`` (the rows' first and last possible tick and the window)
-    the range is IBM's for sliding windows (``sliding_range``) and the rows' windows outside it go: computed
+    the range is IBM's for sliding windows (``sliding_bounds``) and the rows' windows outside it go: computed
     here, over the rows once per window, rather than before, where DuckDB answers a per-key aggregate
     window by joining the rows' source with its aggregate, reading the source twice. The new names of the
     start and of ``columns``."""
     per_key = f"OVER (PARTITION BY {key})"
     if span is None:
-        low, high = scope.names.fresh("low"), scope.names.fresh("high")
-        scope.wrap({low: f"min({start}) {per_key}", high: f"max({start}) {per_key}"})
+        lowest, highest = f"min({start}) {per_key}", f"max({start}) {per_key}"
     else:
         first, last, window = span
-        low, high = sliding_range(scope, key, first, last, window=window, step=step)
-    carrier = scope.names.fresh("carrier")
-    scope.wrap({carrier: f"{start} = {low} AND {earliest} = min({earliest}) {per_key}"})
+        lowest, highest = sliding_bounds(key, first, last, window=window, step=step)
+    low, high, carrier = (scope.names.fresh(part) for part in ("low", "high", "carrier"))
+    scope.wrap({low: lowest, high: highest, carrier: f"{start} = {lowest} AND {earliest} = min({earliest}) {per_key}"})
     own = f"array(named_struct('s', {start}, 'm', true))"
     starts = f"transform(sequence({low}, {high}, CAST({step} AS BIGINT)), s_ -> named_struct('s', s_, 'm', false))"
     limit = scope.names.row_limit
@@ -369,13 +369,16 @@ def segments_of(scope: Scope, node: exp.Expr, *, deviation: bool, empty_windows:
     first, *rest = arguments(node, signature, *(count + 1 for count in counts))
     series = series_of(scope, first, null_ticks=name == "TS_SEGMENT_BY_TIME" and not deviation)
     centred = deviation_of(scope, series) if deviation else ""
-    bucket, tick = lower(scope, series, rest)
     if name != "TS_SEGMENT_BY_TIME" or not empty_windows:
+        bucket, tick = lower(scope, series, rest)
         return Segments(series, bucket, tick, centred, f"min({series.tick}) IS NOT NULL")
+    window, step = _window_step(rest)
+    # IBM's range of sliding windows is applied with the empty windows, in their pass over the rows
+    start = time_buckets(scope, series, window, step, ranged=False)
     columns = [series.tick, series.value, *([centred] if centred else [])]
-    step = _window_step(rest)[1]
+    span = (series.tick, series.tick, window) if window > step else None
     bucket, (tick, value, *deviations) = with_empty_windows(
-        scope, series.key, bucket, step, columns, earliest=series.tick
+        scope, series.key, start, step, columns, earliest=series.tick, span=span
     )
     masked = Series(tick, value, series.key)
     return Segments(masked, bucket, bucket, "".join(deviations), f"{bucket} IS NOT NULL")

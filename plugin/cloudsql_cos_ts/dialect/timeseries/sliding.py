@@ -7,7 +7,7 @@ sum, non-NULL count, min, max) and only those partial rows are repeated per wind
 empty windows between (``segments.with_empty_windows``). A 15-minute window every minute repeats
 one row per key and minute instead of every observation 15 times (docs/benchmarks.md). A step
 bucket's first and last possible ticks bound the range of windows IBM emits
-(``segments.sliding_range``) exactly, because the window is a whole number of steps. Tumbling
+(``segments.sliding_bounds``) exactly, because the window is a whole number of steps. Tumbling
 windows (``window = step``) take this path too: the empty windows' per-key window functions then run
 over one row per step rather than over every observation (docs/benchmarks.md). The answer
 is the same as the general path's (``segments.py``); the columns the other select items (and the
