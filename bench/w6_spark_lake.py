@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from w1_cost import Cost, median, own_cpu, process_cpu
-from w1_dashboard import canonical
+from w1_dashboard import canonical, compare
 from w1_panels import DATA_END, DATA_START, RANGE, Panel, dashboard, ensure_data
 
 from cloudsql_cos_ts.cancel import CancelToken
@@ -90,8 +90,8 @@ def run_panel(plugin: InProcessPlugin, panel: Panel, jvm: int | None) -> tuple[C
     return took, answers
 
 
-def rows(answer: Answer) -> list[str]:
-    return sorted(repr(tuple(map(canonical, row.values()))) for frame in answer.frames for row in frame.to_pylist())
+def rows(answer: Answer) -> list[tuple[Any, ...]]:
+    return [tuple(map(canonical, row.values())) for frame in answer.frames for row in frame.to_pylist()]
 
 
 def source_stats(answer: Answer) -> dict[str, Any]:
@@ -107,7 +107,7 @@ def measure(
     plugins: dict[str, InProcessPlugin], panels: list[Panel], runs: dict[str, int], jvm: int | None
 ) -> dict[str, Any]:
     times: dict[tuple[str, str], list[Cost]] = {}
-    answers: dict[tuple[str, str], list[str]] = {}
+    answers: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     last: dict[str, Answer] = {}
     for panel in panels:
         for side, plugin in plugins.items():
@@ -139,8 +139,9 @@ def report(figures: dict[str, Any], panels: list[Panel], sides: list[str]) -> bo
         cells += [f"{c.cpu:.2f}" for c in warm]
         if len(sides) == 2:
             raw, lake = warm
-            same = answers[panel.name, "raw"] == answers[panel.name, "lake"]
-            cells += [f"{raw.wall / lake.wall:.1f}", f"{raw.cpu / lake.cpu:.1f}", "yes" if same else "NO"]
+            agree = compare(answers[panel.name, "lake"], answers[panel.name, "raw"])  # "ties": rows tied at a LIMIT
+            same = agree != "NO"
+            cells += [f"{raw.wall / lake.wall:.1f}", f"{raw.cpu / lake.cpu:.1f}", agree]
             met_wall = met_wall and same and lake.wall <= PANEL_GOAL_S and raw.wall / lake.wall >= SPEEDUP_GOAL
             met_cpu = met_cpu and same and lake.cpu / CORES <= PANEL_GOAL_S and raw.cpu / lake.cpu >= SPEEDUP_GOAL
         print("  ".join(cells))
