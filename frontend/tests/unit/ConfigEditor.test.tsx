@@ -26,6 +26,15 @@ const HMAC_CREDENTIAL = JSON.stringify({
   cos_hmac_keys: { access_key_id: 'hmac-id-secret', secret_access_key: 'hmac-key-secret' },
 });
 
+/** A location field refuses a relative folder while typing and takes an absolute one. */
+async function typeRelativeThenAbsolute(label: string, relative: string, absolute: string) {
+  await userEvent.type(screen.getByLabelText(label), relative);
+  expect(screen.getByText(/must be an absolute path/)).toBeInTheDocument();
+  await userEvent.clear(screen.getByLabelText(label));
+  await userEvent.type(screen.getByLabelText(label), absolute);
+  expect(screen.queryByText(/must be an absolute path/)).not.toBeInTheDocument();
+}
+
 describe('ConfigEditor', () => {
   it('shows a fresh datasource with DuckDB, no auth and no validation message', () => {
     setup(createSettings());
@@ -37,11 +46,7 @@ describe('ConfigEditor', () => {
 
   it('validates the source location while typing', async () => {
     const { current } = setup(createSettings());
-    await userEvent.type(screen.getByLabelText('Source'), 'flowlogs/');
-    expect(screen.getByText(/must be an absolute path/)).toBeInTheDocument();
-    await userEvent.clear(screen.getByLabelText('Source'));
-    await userEvent.type(screen.getByLabelText('Source'), '/data/flowlogs');
-    expect(screen.queryByText(/must be an absolute path/)).not.toBeInTheDocument();
+    await typeRelativeThenAbsolute('Source', 'flowlogs/', '/data/flowlogs');
     expect(current().jsonData.source).toBe('/data/flowlogs');
   });
 
@@ -73,11 +78,7 @@ describe('ConfigEditor', () => {
 
   it('takes a flow lake location for flow logs only and checks it', async () => {
     const { current } = setup(createSettings());
-    await userEvent.type(screen.getByLabelText('Flow lake'), 'lake/');
-    expect(screen.getByText(/must be an absolute path/)).toBeInTheDocument();
-    await userEvent.clear(screen.getByLabelText('Flow lake'));
-    await userEvent.type(screen.getByLabelText('Flow lake'), '/data/lake');
-    expect(screen.queryByText(/must be an absolute path/)).not.toBeInTheDocument();
+    await typeRelativeThenAbsolute('Flow lake', 'lake/', '/data/lake');
     expect(current().jsonData.lakeLocation).toBe('/data/lake');
     await userEvent.click(screen.getByLabelText('CSV'));
     expect(screen.queryByLabelText('Flow lake')).not.toBeInTheDocument();
