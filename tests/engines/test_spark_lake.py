@@ -25,11 +25,14 @@ from cloudsql_cos_ts.flowlogs.lake.compact import RawSource, compact_range
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, open_lake
 from cloudsql_cos_ts.flowlogs.lake.manifest import read_manifest
 from cloudsql_cos_ts.settings.datasource import Credentials
-from cloudsql_cos_ts.settings.locations import LocalLocation
+from cloudsql_cos_ts.settings.locations import LocalLocation, parse_location
+from cloudsql_cos_ts.settings.secret import Secret
+from cloudsql_cos_ts.storage.cos import CosStore
 from cloudsql_cos_ts.storage.local import LocalStore
 from tests.dashboard.expected import epoch_ms
 from tests.engines.inprocess import Answer, InProcessPlugin, answer_meta
 from tests.plugin_host import data_query
+from tests.storage.conftest import BUCKET, HMAC_ID, HMAC_SECRET, s3_endpoint  # noqa: F401 (fixture)
 
 START, END = datetime(2024, 5, 6, tzinfo=UTC), datetime(2024, 5, 7, 3, tzinfo=UTC)  # a whole day and 3 hours
 DAY = date(2024, 5, 6)
@@ -54,13 +57,6 @@ class Lab:
     lake: InProcessPlugin
     store: LakeSource
 
-    def ask(self, plugin: InProcessPlugin, name: str) -> Answer:
-        sql, model = QUERIES[name]
-        query = data_query("A", {"rawSql": sql, **model}, from_ms=epoch_ms(START), to_ms=epoch_ms(END))
-        answer = plugin.run(query)["A"]
-        assert answer.status == 200, answer.error
-        return answer
-
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory, spark_url: str) -> Iterator[Lab]:
@@ -80,6 +76,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory, spark_url: str) -> Iterator[La
     lake_plugin.close()
 
 
+def ask(plugin: InProcessPlugin, name: str) -> Answer:
+    sql, model = QUERIES[name]
+    query = data_query("A", {"rawSql": sql, **model}, from_ms=epoch_ms(START), to_ms=epoch_ms(END))
+    answer = plugin.run(query)["A"]
+    assert answer.status == 200, answer.error
+    return answer
+
+
 def values(answer: Answer) -> list[list[tuple[Any, ...]]]:
     """Each frame's rows, sorted (row order is the engine's where the SQL gives none)."""
     return [sorted(map(repr, (tuple(row.values()) for row in frame.to_pylist()))) for frame in answer.frames]
@@ -97,7 +101,7 @@ def source_stats(answer: Answer) -> dict[str, Any]:
 
 def test_the_settled_day_comes_from_its_part_with_the_raw_answers(lab: Lab) -> None:
     for name in QUERIES:
-        raw, lake = lab.ask(lab.raw, name), lab.ask(lab.lake, name)
+        raw, lake = ask(lab.raw, name), ask(lab.lake, name)
         same(raw, lake)
         assert answer_meta(raw.frames[0]).get("notices") == answer_meta(lake.frames[0]).get("notices")
         assert (source_stats(raw)["lake_parts"], source_stats(lake)["lake_parts"]) == (0, 1)
@@ -109,8 +113,57 @@ def test_a_damaged_part_falls_back_to_the_raw_objects_with_a_notice(lab: Lab) ->
     assert manifest is not None
     part = Path(lab.store.store.root) / lab.store.part_key(DAY, manifest.part)  # type: ignore[attr-defined]
     part.write_bytes(b"not a parquet file")
-    raw, lake = lab.ask(lab.raw, "rows"), lab.ask(lab.lake, "rows")
+    raw, lake = ask(lab.raw, "rows"), ask(lab.lake, "rows")
     same(raw, lake)
     assert source_stats(lake)["lake_parts"] == 0
     notices = [notice["text"] for notice in answer_meta(lake.frames[0]).get("notices", [])]
     assert any(f"partition of {DAY}" in text and "could not be used" in text for text in notices), notices
+
+
+def test_a_lake_in_cos_is_read_through_s3a(
+    tmp_path: Path,
+    spark_url: str,
+    s3_endpoint: str,  # noqa: F811 (the fixture)
+) -> None:
+    """The same day in the S3 test server's bucket: the part reaches Spark through S3A with the datasource's keys."""
+    keys = Credentials(auth="hmac", hmac_access_key_id=Secret(HMAC_ID), hmac_secret_access_key=Secret(HMAC_SECRET))
+    raw_prefix, lake_prefix = "spark-lake/raw/", "spark-lake/lake/"
+    generate(
+        CosStore(s3_endpoint, BUCKET, keys), prefix=raw_prefix, vnics=1, start=START, end=END, records_per_object=3
+    )
+    source = parse_location(f"cos://us-south/{BUCKET}/{raw_prefix}", field="source", endpoint_override=s3_endpoint)
+    lake = parse_location(f"cos://us-south/{BUCKET}/{lake_prefix}", field="lake", endpoint_override=s3_endpoint)
+    raw_source = RawSource(CosStore(s3_endpoint, BUCKET, keys), raw_prefix)
+    results = compact_range(
+        raw_source,
+        open_lake(lake, source, keys),
+        DAY,
+        DAY,
+        cache=IngestCache(tmp_path / "c", 10**9),
+        cancel=CancelToken(),
+    )
+    assert [result.status for result in results] == ["written"]
+    cos = {
+        "engine": "spark",
+        "sparkUrl": spark_url,
+        "cosEndpoint": s3_endpoint,
+        "authType": "hmac",
+        "source": f"cos://us-south/{BUCKET}/{raw_prefix}",
+        "destination": str(tmp_path / "dest"),
+    }
+    with_lake = {
+        **cos,
+        "lakeLocation": f"cos://us-south/{BUCKET}/{lake_prefix}",
+        "allowedLocations": [f"cos://us-south/{BUCKET}/{lake_prefix}"],
+    }
+    secure = {"hmacAccessKeyId": HMAC_ID, "hmacSecretAccessKey": HMAC_SECRET}
+    plugins = [
+        InProcessPlugin(settings, tmp_path / name, name, secure) for name, settings in (("r", cos), ("l", with_lake))
+    ]
+    try:
+        raw, from_lake = (ask(plugin, "rows") for plugin in plugins)
+    finally:
+        for plugin in plugins:
+            plugin.close()
+    same(raw, from_lake)
+    assert source_stats(from_lake)["lake_parts"] == 1
