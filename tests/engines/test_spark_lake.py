@@ -3,8 +3,8 @@
 One real Spark Connect server, two datasources on the same local folder — one without a lake, one
 with a lake holding the first day — answer the same queries with the same frames (names, types,
 values); the lake one reads the day's part (``lake_parts`` in its statistics). A damaged part makes
-the day come from the raw objects again, with the same answer and a notice. Few queries: each costs
-Spark seconds.
+the day come from the raw objects again, with the same answer and a notice. The same day in the S3 test
+server's bucket is read through S3A. Few queries: each costs Spark seconds.
 """
 
 from __future__ import annotations
