@@ -129,10 +129,8 @@ class IngestCache:
         group_dir.mkdir(parents=True, exist_ok=True)
         with _group_lock(group_dir):
             entry = self.current(group_dir, reload=True)
-            if entry is not None and needed_ids <= entry.manifest <= listed_ids:
-                stats.objects_cached += len(needed_ids)
-                self.touch(entry.path)
-                return entry.path
+            if (served := self._serving(entry, listed_ids=listed_ids, needed_ids=needed_ids, stats=stats)) is not None:
+                return served
             sources = [e for e in (entry, *(self.current(d) for d in donors)) if e is not None]
             sources += more_sources()
             built = assemble(store, group_dir, listed=listed, needed=needed, sources=sources, cancel=cancel)
@@ -143,13 +141,29 @@ class IngestCache:
             stats.entries_written += 1
             return self._place(group_dir, Entry(built.temp, built.manifest, built.damaged))
 
-    def adopt(self, group_dir: Path, written: Entry) -> Path:
-        """Make a complete entry file written elsewhere in ``group_dir`` (a downloaded lake part) the group's entry.
+    def adopt(
+        self,
+        group_dir: Path,
+        produce: Callable[[], Entry],
+        *,
+        listed_ids: Manifest,
+        needed_ids: Manifest,
+        stats: IngestStats,
+    ) -> Path:
+        """The group's entry if one serves by now, else the complete entry file ``produce`` writes in
+        ``group_dir`` (a downloaded lake part), made the group's entry.
 
-        ``written.path`` must be in ``group_dir`` (a rename) and ``written.manifest`` exactly its rows' ids.
+        ``produce`` runs under the group's lock: the panels of a dashboard that miss the same day at once
+        download its part once between them, the others wait and take the entry it became. What it
+        returns must lie in ``group_dir`` (a rename) with ``manifest`` exactly its rows' ids; what it
+        raises leaves the group as it was.
         """
+        group_dir.mkdir(parents=True, exist_ok=True)
         with _group_lock(group_dir):
-            return self._place(group_dir, written)
+            entry = self.current(group_dir, reload=True)
+            if (served := self._serving(entry, listed_ids=listed_ids, needed_ids=needed_ids, stats=stats)) is not None:
+                return served
+            return self._place(group_dir, produce())
 
     def seed(self, group_dir: Path, produce: Callable[[], Entry | None]) -> None:
         """Give a group without an entry one written elsewhere in ``group_dir`` (a lake part lending its hours).
@@ -181,14 +195,17 @@ class IngestCache:
         Takes id sets, not objects: a warm query checks every entry of its range, and the listing
         computed those sets once for all the queries that share it.
         """
-        entry = self.current(group_dir)
-        if entry is None:
+        return self._serving(self.current(group_dir), listed_ids=listed_ids, needed_ids=needed_ids, stats=stats)
+
+    def _serving(
+        self, entry: Entry | None, *, listed_ids: Manifest, needed_ids: Manifest, stats: IngestStats
+    ) -> Path | None:
+        """``entry``'s path, touched and counted, when it holds every needed object and nothing unlisted."""
+        if entry is None or not needed_ids <= entry.manifest <= listed_ids:
             return None
-        if needed_ids <= entry.manifest <= listed_ids:
-            stats.objects_cached += len(needed_ids)
-            self.touch(entry.path)
-            return entry.path
-        return None
+        stats.objects_cached += len(needed_ids)
+        self.touch(entry.path)
+        return entry.path
 
     def empty_entry(self) -> Path:
         """A zero-row file in the entries' layout: views planned over it have a run's shape and read nothing.
@@ -330,4 +347,3 @@ def _group_lock(group_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,17 @@ def test_an_exact_partition_is_the_days_entry_in_one_download(world: LakeWorld) 
     assert notice is None and (stats.lake_parts, stats.objects_read) == (1, 0)
     assert stats.lake_bytes == compacted.size and path.stat().st_size == compacted.size
     assert compacted_rows(world, path)
+
+
+def test_panels_missing_the_same_day_at_once_download_its_part_once(world: LakeWorld) -> None:
+    """A dashboard's panels ask for the same settled day together: one downloads, the others wait for its entry."""
+    world.compact()
+    readers = 4
+    with ThreadPoolExecutor(readers) as pool:
+        results = list(pool.map(lambda _: read_day(world), range(readers)))
+    assert sum(stats.lake_parts for _, _, stats in results) == 1
+    assert len({path for path, _, _ in results}) == 1 and all(notice is None for _, notice, _ in results)
+    assert all(stats.objects_read == 0 for _, _, stats in results)
 
 
 @pytest.mark.parametrize(

@@ -220,16 +220,20 @@ class LakeReader:
         except LakeDamaged as exc:
             manifest, damaged = None, exc
         if manifest is not None and needed_ids <= manifest.objects <= listed_ids:
-            try:
-                part = fetch_part(self.lake, manifest, group_dir)
-            except LakeDamaged as exc:
-                manifest, damaged = None, exc
-            else:
+            exact = manifest
+
+            def download() -> Entry:
+                part = fetch_part(self.lake, exact, group_dir)
                 stats.lake_parts += 1
-                stats.lake_bytes += manifest.size
+                stats.lake_bytes += exact.size
                 stats.objects_cached += len(needed_ids)
                 stats.entries_written += 1
-                return cache.adopt(group_dir, part), None
+                return part
+
+            try:
+                return cache.adopt(group_dir, download, listed_ids=listed_ids, needed_ids=needed_ids, stats=stats), None
+            except LakeDamaged as exc:
+                manifest, damaged = None, exc
         path, unusable = built_with_donor(
             cache,
             store,
