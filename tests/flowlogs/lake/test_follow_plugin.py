@@ -94,4 +94,5 @@ def test_the_follower_compacts_the_day_and_a_fresh_plugin_reads_its_part(front: 
     assert from_lake == from_raw and from_raw[0]["n"] > 0
     gets = [path for kind, path in during if kind == "get"]
     assert not [path for path in gets if path.startswith(f"/{BUCKET}/{RAW}") and DAY_FOLDER.search(path)]
-    assert len([path for path in gets if "/part-" in path]) == 1
+    # records of the range's last minutes may lie in the next day's first hour, lent by its part if compacted
+    assert len([path for path in gets if f"/date={DAY.date()}/part-" in path]) == 1
