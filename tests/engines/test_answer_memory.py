@@ -111,6 +111,20 @@ def test_a_query_waits_for_its_entry_then_runs_or_is_refused_before_it_runs() ->
     assert small.held_bytes == 4 * MB
 
 
+def test_a_finished_run_gives_its_entry_back_and_keeps_its_results_copies() -> None:
+    """The answers of one request are sent together: many small queries must not hold an entry each meanwhile."""
+    budget = AnswerBudget(3 * ENTRY_BYTES)
+    finished = [AnswerMemory(budget, 1000 * MB) for _ in range(10)]
+    for memory in finished:  # more queries than entries fit at once, run one after another
+        memory.admit(CancelToken())
+        memory.cover(1 * MB)
+        memory.settle()
+    assert budget.used_bytes == sum(m.held_bytes for m in finished) == 10 * ANSWER_COPIES * MB
+    for memory in finished:
+        memory.release()
+    assert budget.used_bytes == 0
+
+
 def _settings(json_data: dict[str, object]) -> int:
     raw = json.dumps(json_data).encode()
     parsed = parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={})

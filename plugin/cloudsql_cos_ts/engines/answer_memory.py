@@ -13,9 +13,9 @@ produces the result, which the account does not see and which grows with the que
 The engine reports the result's bytes as they arrive (DuckDB hands over batches), so a query over
 its cap stops before it holds the whole result; engines that return a whole table are checked once
 it is in hand. Every query's account draws on one process-wide :class:`AnswerBudget`: an entry share
-before its engine runs (:data:`ENTRY_BYTES`; a query waits briefly for it, else it is refused before
-it runs), then its result's copies; all of it is given back once its answer is sent (or its run
-fails). A closed account still checks the cap but draws nothing more: a run another caller shares
+while its engine runs (:data:`ENTRY_BYTES`; a query waits briefly for it, else it is refused before
+it runs, and gives it back when the run ends), then its result's copies, given back once its answer
+is sent (or its run fails). A closed account still checks the cap but draws nothing more: a run another caller shares
 may outlive the call that started it.
 """
 
@@ -33,7 +33,8 @@ ANSWER_COPIES = 3
 (measured W7 in docs/benchmarks.md: counted twice, twenty queries at once outgrew the budget)."""
 
 ENTRY_BYTES = 32 << 20
-"""What a query takes from the budget before its engine runs, and keeps beside its result's copies.
+"""What a query takes from the budget before its engine runs, and keeps beside its result's copies until the
+run has ended (:meth:`AnswerMemory.settle`).
 
 Why: a query refused only once its result arrives has already run and held a batch of it; taken up
 front, the entry makes a query wait for room (or be refused) before it runs, and it stands for what
@@ -148,6 +149,20 @@ class AnswerMemory:
                     "done, or select less"
                 )
             self._held = needed
+
+    def settle(self) -> None:
+        """Give back the entry share once the run has finished: what it stood for (a batch in flight, the
+        encoder's objects) is gone, and the result's copies alone wait for the answer to be sent.
+
+        Why: the answers of one request are all sent together, so a request of many small queries would
+        otherwise hold an entry share per query until the last one finished, and fill the budget with
+        nothing (a thousand queries would have held 32 GB of shares).
+        """
+        with self._lock:
+            entry, self._entry = self._entry, 0
+            self._held -= entry
+        if entry:
+            self._budget.give_back(entry)
 
     def release(self) -> None:
         """Give the share back and close the account (idempotent)."""

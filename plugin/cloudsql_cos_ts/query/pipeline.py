@@ -238,7 +238,9 @@ class QueryPipeline:
         """
         try:
             memory.admit(token)
-            return self._compute_within(job, token, memory)
+            computed = self._compute_within(job, token, memory)
+            memory.settle()
+            return computed
         except BaseException as exc:
             memory.release()
             traceback.clear_frames(exc.__traceback__)
@@ -365,9 +367,7 @@ def engine_request(job: Job, token: CancelToken, memory: AnswerMemory | None = N
         schema_only=job.translation.schema_only,
         external=external_scans(job),
         tables={
-            prev_relation_name(ref): outcome.table
-            for ref, outcome in job.inputs.items()
-            if outcome.table is not None
+            prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items() if outcome.table is not None
         },
         # fill rows are added after the engine: then the plugin writes the filled table itself
         dest=None if expansion.fills else expansion.dest,
