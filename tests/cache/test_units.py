@@ -197,14 +197,15 @@ def test_single_flight_runs_once_for_concurrent_callers() -> None:
 
 def test_a_leaving_waiter_does_not_stop_the_others_but_the_last_one_does() -> None:
     flights: SingleFlight[str] = SingleFlight()
-    stopped = threading.Event()
+    stopped, running, left = threading.Event(), threading.Event(), threading.Event()
 
     def work(token: CancelToken) -> str:
         token.on_cancel(stopped.set)
-        time.sleep(0.4)
+        token.on_cancel(left.set)
+        running.set()
+        left.wait(5)  # the run outlasts the impatient waiter however slow the machine is
         return "done"
 
-    impatient, patient = CancelToken(0.05), CancelToken()
     outcomes: dict[str, object] = {}
 
     def wait(name: str, token: CancelToken) -> None:
@@ -212,16 +213,20 @@ def test_a_leaving_waiter_does_not_stop_the_others_but_the_last_one_does() -> No
             outcomes[name] = flights.run("k", token, work, timeout_s=10)
         except WaiterLeft:
             outcomes[name] = "left"
+            left.set()
 
-    threads = [threading.Thread(target=wait, args=a) for a in (("impatient", impatient), ("patient", patient))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(5)
+    patient = threading.Thread(target=wait, args=("patient", CancelToken()))
+    patient.start()
+    assert running.wait(5)
+    impatient = threading.Thread(target=wait, args=("impatient", CancelToken(0.05)))  # joins the run, then leaves
+    impatient.start()
+    for thread in (impatient, patient):
+        thread.join(10)
     assert outcomes["impatient"] == "left"
     assert isinstance(outcomes["patient"], tuple) and outcomes["patient"][0] == "done"
     assert not stopped.is_set()
 
+    left.clear()
     alone = CancelToken(0.05)
     with pytest.raises(WaiterLeft):
         flights.run("k2", alone, work, timeout_s=10)
