@@ -61,7 +61,7 @@ def test_whole_series_reducers(obs: duckdb.DuckDBPyConnection) -> None:
     close(_run(obs, ts_cases.REDUCERS_SQL), ts_cases.expected_reducers())
 
 
-@pytest.mark.parametrize("explode", ["TS_S_EXPLODE", "TS_DA_EXPLODE", "TS_SA_EXPLODE"])
+@pytest.mark.parametrize("explode", ts_cases.TYPED_EXPLODES)
 def test_typed_explodes_are_explode(obs: duckdb.DuckDBPyConnection, explode: str) -> None:
     close(_run(obs, ts_cases.explode_sql("ts", explode)), ts_cases.expected_explode(lambda s: s))
 
@@ -119,35 +119,12 @@ def test_sliding_windows_as_ibm_documents(obs: duckdb.DuckDBPyConnection) -> Non
     )
 
 
-@pytest.mark.parametrize(
-    ("creation", "reference"),
-    [
-        ("TIME_SERIES(TS_TIMESTAMP(t), v)", ts_python.diff),
-        ("TS_TIME_SERIES(TS_TIMESTAMP(t), v)", ts_python.diff),
-        ("TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS_DEFAULT())", ts_python.diff),
-        (
-            "TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS('PT1H', '2024-05-06T00:00:00'))",
-            lambda s: ts_python.diff(ts_python.ordered((hours_since_t0(t), v) for t, v in s)),
-        ),
-        (
-            "TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS_DEFAULT_STARTTIME('PT1M'))",
-            lambda s: ts_python.diff(ts_python.ordered((t // 60_000, v) for t, v in s)),
-        ),
-    ],
-)
+@pytest.mark.parametrize(("creation", "reference"), ts_cases.CREATIONS.items())
 def test_creation_aggregates(
     obs: duckdb.DuckDBPyConnection, creation: str, reference: Callable[[Series], Series]
 ) -> None:
     """IBM's ``SELECT k, TIME_SERIES(...) AS ts ... GROUP BY k``: one series per group, as rows."""
-    sql = (
-        f"WITH s AS (SELECT k, {creation} AS ts FROM obs GROUP BY k) "
-        "SELECT k, TS_EXPLODE(TS_DIFF(ts)) AS (tt, value) FROM s"
-    )
-    close(_run(obs, sql), ts_cases.expected_explode(reference))
-
-
-def hours_since_t0(tick: int) -> int:
-    return (tick - ts_cases.T0) // ts_cases.HOUR
+    close(_run(obs, ts_cases.creation_sql(creation)), ts_cases.expected_explode(reference))
 
 
 def test_expressions_reduced_in_one_select(obs: duckdb.DuckDBPyConnection) -> None:

@@ -759,3 +759,46 @@ def noise_shape(rows: list[tuple[Any, ...]]) -> list[tuple[object, ...]]:
 
 def expected_noise_shape() -> list[tuple[object, ...]]:
     return [(case, key, t, v is None) for case in NOISE for key, series in SERIES.items() for t, v in series]
+
+
+# ---- building series: IBM's creation aggregates per group, the typed explodes ----------------
+
+
+def _in_hours(series: Series) -> Series:
+    """Ticks counted in hours from ``T0``, as ``TS_TRS('PT1H', <T0>)`` numbers them."""
+    return py.ordered(((t - T0) // HOUR, v) for t, v in series)
+
+
+def _in_minutes(series: Series) -> Series:
+    """Ticks counted in minutes from the epoch, as ``TS_TRS_DEFAULT_STARTTIME('PT1M')`` numbers them."""
+    return py.ordered((t // MINUTE, v) for t, v in series)
+
+
+# creation aggregate (one series per ``GROUP BY k``) -> the reference of TS_DIFF over it
+CREATIONS: dict[str, Callable[[Series], Series]] = {
+    "TIME_SERIES(TS_TIMESTAMP(t), v)": py.diff,
+    "TS_TIME_SERIES(TS_TIMESTAMP(t), v)": py.diff,
+    "TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS_DEFAULT())": py.diff,
+    "TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS('PT1H', '2024-05-06T00:00:00'))": lambda s: py.diff(_in_hours(s)),
+    "TIME_SERIES_WITH_TRS(TS_TIMESTAMP(t), v, TS_TRS_DEFAULT_STARTTIME('PT1M'))": lambda s: py.diff(_in_minutes(s)),
+}
+TYPED_EXPLODES = ("TS_S_EXPLODE", "TS_DA_EXPLODE", "TS_SA_EXPLODE")
+
+
+def creation_sql(creation: str) -> str:
+    return (
+        f"WITH s AS (SELECT k, {creation} AS ts FROM obs GROUP BY k) "
+        "SELECT k, TS_EXPLODE(TS_DIFF(ts)) AS (tt, value) FROM s"
+    )
+
+
+# every creation and typed explode in one query, rows labelled by their position in CREATIONS then TYPED_EXPLODES
+BUILDING_SQL = " UNION ALL ".join(
+    [f"SELECT {n} AS n, * FROM ({creation_sql(creation)})" for n, creation in enumerate(CREATIONS)]
+    + [f"SELECT {len(CREATIONS) + n} AS n, * FROM ({explode_sql('ts', name)})" for n, name in enumerate(TYPED_EXPLODES)]
+)
+
+
+def expected_building() -> list[tuple[object, ...]]:
+    references = [*CREATIONS.values(), *[lambda s: s] * len(TYPED_EXPLODES)]
+    return [(n, *row) for n, reference in enumerate(references) for row in expected_explode(reference)]

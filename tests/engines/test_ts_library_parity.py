@@ -172,3 +172,8 @@ def test_series_measures(plugin: InProcessPlugin) -> None:
 
 def test_series_selected_directly(plugin: InProcessPlugin) -> None:
     close(_rows(plugin, ts_cases.SELECTED_SQL), ts_cases.expected_selected())
+
+
+def test_creations_and_typed_explodes(plugin: InProcessPlugin) -> None:
+    """IBM's creation aggregates (with each TRS form) and the typed explodes, in one query."""
+    close(_rows(plugin, ts_cases.BUILDING_SQL), ts_cases.expected_building())
