@@ -36,8 +36,9 @@ from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 
-def fetch_part(lake: LakeSource, manifest: LakeManifest, folder: Path) -> Entry:
-    """Download the manifest's part into a temp file in ``folder``, checked against the manifest.
+def fetch_part(lake: LakeSource, manifest: LakeManifest, folder: Path, stats: IngestStats | None = None) -> Entry:
+    """Download the manifest's part into a temp file in ``folder``, checked against the manifest, and count it
+    in ``stats`` (a query's; compaction's check counts nothing).
 
     ``LakeDamaged`` when the part is missing or its size, checksum, row count or columns differ.
     """
@@ -48,6 +49,9 @@ def fetch_part(lake: LakeSource, manifest: LakeManifest, folder: Path) -> Entry:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    if stats is not None:
+        stats.lake_parts += 1
+        stats.lake_bytes += manifest.size
     return Entry(temp, manifest.objects, manifest.damaged_ids())
 
 
@@ -106,12 +110,10 @@ class LakeDonor:
         if self.manifest is None or not self.manifest.objects & self.listed_ids:
             return ()
         try:
-            self._entry = fetch_part(self.lake, self.manifest, self.folder)
+            self._entry = fetch_part(self.lake, self.manifest, self.folder, self.stats)
         except LakeDamaged as exc:
             self.damaged = exc
             return ()
-        self.stats.lake_parts += 1
-        self.stats.lake_bytes += self.manifest.size
         return (self._entry,)
 
     def close(self) -> None:
@@ -188,13 +190,10 @@ class LakeReader:
                 manifest = self.manifest(day)
                 if manifest is None or not manifest.objects & wanted:
                     return None
-                part = fetch_part(self.lake, manifest, day_dir)
+                return fetch_part(self.lake, manifest, day_dir, stats)
             except LakeDamaged as exc:
                 damaged = exc
                 return None
-            stats.lake_parts += 1
-            stats.lake_bytes += manifest.size
-            return part
 
         cache.seed(day_dir, produce)
         return None if damaged is None else fallback_notice(day, damaged)
@@ -223,9 +222,7 @@ class LakeReader:
             exact = manifest
 
             def download() -> Entry:
-                part = fetch_part(self.lake, exact, group_dir)
-                stats.lake_parts += 1
-                stats.lake_bytes += exact.size
+                part = fetch_part(self.lake, exact, group_dir, stats)
                 stats.objects_cached += len(needed_ids)
                 stats.entries_written += 1
                 return part
