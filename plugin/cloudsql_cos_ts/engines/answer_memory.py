@@ -118,11 +118,7 @@ class AnswerMemory:
             if self._closed or self._held >= entry:
                 return
             if not self._budget.take(entry - self._held, cancel, ENTRY_WAIT_S):
-                raise AnswersBusy(
-                    f"the plugin is busy with other big answers ({_mb(self._budget.used_bytes)} MB held of the "
-                    f"{_mb(self._budget.limit_bytes)} MB all answers may take at once, "
-                    "GF_PLUGIN_ANSWER_MEMORY_BYTES), so this query did not start. Run it again when they are done"
-                )
+                raise self._busy(", so this query did not start. Run it again when they are done")
             self._held = self._entry = entry
 
     def cover(self, result_bytes: int) -> None:
@@ -142,12 +138,7 @@ class AnswerMemory:
             if extra <= 0 or self._closed:
                 return
             if not self._budget.take(extra):
-                raise AnswersBusy(
-                    f"the plugin is busy with other big answers ({_mb(self._budget.used_bytes)} MB held of the "
-                    f"{_mb(self._budget.limit_bytes)} MB all answers may take at once, "
-                    f"GF_PLUGIN_ANSWER_MEMORY_BYTES); this one needs {_mb(needed)} MB. Run it again when they are "
-                    "done, or select less"
-                )
+                raise self._busy(f"; this one needs {_mb(needed)} MB. Run it again when they are done, or select less")
             self._held = needed
 
     def settle(self) -> None:
@@ -163,6 +154,14 @@ class AnswerMemory:
             self._held -= entry
         if entry:
             self._budget.give_back(entry)
+
+    def _busy(self, what_now: str) -> AnswersBusy:
+        """The refusal when other answers hold the budget: how full it is, then ``what_now``."""
+        return AnswersBusy(
+            f"the plugin is busy with other big answers ({_mb(self._budget.used_bytes)} MB held of the "
+            f"{_mb(self._budget.limit_bytes)} MB all answers may take at once, GF_PLUGIN_ANSWER_MEMORY_BYTES)"
+            + what_now
+        )
 
     def release(self) -> None:
         """Give the share back and close the account (idempotent)."""
