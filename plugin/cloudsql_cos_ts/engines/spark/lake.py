@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Session
-from cloudsql_cos_ts.engines.spark.schema import SPARK_TYPES, quote
+from cloudsql_cos_ts.engines.spark.schema import SPARK_TYPES, capture_overlaps, quote, timestamp_literal
 from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, DAMAGED, LAST_MODIFIED, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged
@@ -72,10 +72,6 @@ def choose_parts(reader: LakeReader, groups: Sequence[EntryGroup]) -> LakeParts:
     return LakeParts(tuple(keys), frozenset(served), total, tuple(notices))
 
 
-def _timestamp_literal(moment: datetime) -> str:
-    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
-
-
 def lake_flow_flat(session: Session, uris: Sequence[str], cutoff: datetime, window: TimeRange | None) -> DataFrame:
     """``FLOW_FLAT`` over lake parts: the rows the raw path would give, with its names and types.
 
@@ -86,14 +82,11 @@ def lake_flow_flat(session: Session, uris: Sequence[str], cutoff: datetime, wind
         session.read.format("parquet")
         .load(list(uris))
         .where(f"{quote(RECORD_INDEX)} IS NOT NULL AND {quote(RECORD_INDEX)} <> {DAMAGED}")
-        .where(f"CAST({quote(LAST_MODIFIED)} AS TIMESTAMP) >= {_timestamp_literal(cutoff)}")
+        .where(f"CAST({quote(LAST_MODIFIED)} AS TIMESTAMP) >= {timestamp_literal(cutoff)}")
     )
     if window is not None:  # no time predicate: the objects whose capture window overlaps the range
-        start = "CAST(capture_start_time AS TIMESTAMP)"
-        end = "try_to_timestamp(capture_end_time)"
         rows = rows.where(
-            f"coalesce({start}, {end}) <= {_timestamp_literal(window.end)} "
-            f"AND coalesce({end}, {start}) >= {_timestamp_literal(window.start)}"
+            capture_overlaps("CAST(capture_start_time AS TIMESTAMP)", "try_to_timestamp(capture_end_time)", window)
         )
     return rows.selectExpr(*_flat_select())
 

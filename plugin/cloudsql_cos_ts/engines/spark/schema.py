@@ -8,6 +8,8 @@ Spark's partition discovery, whose type inference would turn an all-digit accoun
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cloudsql_cos_ts.flowlogs.layout import PARTITION_NAMES
 from cloudsql_cos_ts.flowlogs.schema import (
     FLOW_COLUMNS,
@@ -17,6 +19,7 @@ from cloudsql_cos_ts.flowlogs.schema import (
     RECORD_MEMBERS,
     Column,
 )
+from cloudsql_cos_ts.timerange import TimeRange
 
 SPARK_TYPES = {
     "VARCHAR": "STRING",
@@ -87,3 +90,17 @@ def empty_relation(columns: tuple[Column, ...]) -> str:
 
     items = ", ".join(f"CAST(NULL AS {spark_type(kind)}) AS {quote(name)}" for name, kind in columns)
     return f"SELECT {items} WHERE false"
+
+
+def timestamp_literal(moment: datetime) -> str:
+    """A UTC instant as a Spark SQL literal (microseconds kept)."""
+    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
+
+
+def capture_overlaps(start: str, end: str, window: TimeRange) -> str:
+    """Spark SQL keeping the objects whose capture window (``start``/``end`` expressions, either may be NULL)
+    overlaps ``window``: what a query without a time predicate reads, on raw objects and lake parts alike."""
+    return (
+        f"coalesce({start}, {end}) <= {timestamp_literal(window.end)} "
+        f"AND coalesce({end}, {start}) >= {timestamp_literal(window.start)}"
+    )

@@ -28,10 +28,12 @@ from cloudsql_cos_ts.engines.spark.schema import (
     FILE_PATH,
     MODIFIED,
     RECORD,
+    capture_overlaps,
     empty_relation,
     flow_flat_select,
     flow_select,
     partition_expressions,
+    timestamp_literal,
 )
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
@@ -122,10 +124,6 @@ def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
             lake = SparkLake(LakeReader(opened), spark_location(settings, settings.lake), opened.root)
         return FlowLogSparkSource(store, prefix, location, context, lake)
     return PlainSparkSource(location, settings.source_format)
-
-
-def _timestamp_literal(moment: datetime) -> str:
-    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
 
 
 @dataclass(frozen=True)
@@ -219,15 +217,13 @@ class FlowLogSparkSource:
             .option("ignoreCorruptFiles", True)
             .load([self.location.uri(self._relative(folder)) for folder in folders])
             .selectExpr("*", f"_metadata.file_path AS {FILE_PATH}", f"_metadata.file_modification_time AS {MODIFIED}")
-            .where(f"{MODIFIED} >= {_timestamp_literal(cutoff)}")
+            .where(f"{MODIFIED} >= {timestamp_literal(cutoff)}")
             .where("flow_logs IS NOT NULL OR coalesce(version, capture_start_time, capture_end_time) IS NOT NULL")
             .selectExpr("*", *partition_expressions())
         )
         if window is not None:  # no time predicate: the objects whose capture window overlaps the range
-            start, end = "try_to_timestamp(capture_start_time)", "try_to_timestamp(capture_end_time)"
             documents = documents.where(
-                f"coalesce({start}, {end}) <= {_timestamp_literal(window.end)} "
-                f"AND coalesce({end}, {start}) >= {_timestamp_literal(window.start)}"
+                capture_overlaps("try_to_timestamp(capture_start_time)", "try_to_timestamp(capture_end_time)", window)
             )
         flow = documents.selectExpr(*flow_select())
         flat = documents.selectExpr("*", f"explode(flow_logs) AS {RECORD}").selectExpr(*flow_flat_select())
