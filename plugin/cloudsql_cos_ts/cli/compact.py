@@ -21,9 +21,7 @@ from cloudsql_cos_ts.errors import BadRequest, PluginError
 from cloudsql_cos_ts.flowlogs.lake.compact import DayResult, RawSource, compact_range
 from cloudsql_cos_ts.flowlogs.lake.layout import open_lake
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
-from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings
-from cloudsql_cos_ts.storage.factory import open_store
 
 
 @dataclass(frozen=True)
@@ -51,8 +49,7 @@ def compact(
         raise BadRequest("compact needs a flow-log source (source, with sourceFormat flowlogs)")
     if settings.lake is None:
         raise BadRequest("compact needs a lake location: set lakeLocation (or --lake-location)")
-    store, prefix = open_store(settings.source, settings.credentials)
-    context = f"{settings.source.path}/" if isinstance(settings.source, LocalLocation) else ""
+    raw = RawSource.of(settings.source, settings.credentials)
     lake = open_lake(settings.lake, settings.source, settings.credentials)
     stop = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.cancel())
@@ -67,7 +64,7 @@ def compact(
 
     try:
         results = compact_range(
-            RawSource(store, prefix, context),
+            raw,
             lake,
             days.first,
             days.last,

@@ -35,7 +35,10 @@ from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, re
 from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor, fetch_part
 from cloudsql_cos_ts.flowlogs.lake.transfer import file_sha256, upload
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
+from cloudsql_cos_ts.settings.datasource import Credentials
+from cloudsql_cos_ts.settings.locations import LocalLocation, Location
 from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.storage.factory import open_store
 from cloudsql_cos_ts.timerange import TimeRange
 
 DayStatus = Literal["written", "current", "empty", "unsettled"]
@@ -48,6 +51,12 @@ class RawSource:
     store: ObjectStore
     prefix: str
     context: str = ""  # prepended to keys to parse them (a local folder's path, "/"-terminated)
+
+    @staticmethod
+    def of(source: Location, credentials: Credentials) -> RawSource:
+        """The datasource's flow-log source opened for compaction (the CLI's and the follower's)."""
+        store, prefix = open_store(source, credentials)
+        return RawSource(store, prefix, f"{source.path}/" if isinstance(source, LocalLocation) else "")
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,7 @@ from cloudsql_cos_ts.flowlogs.lake.compact import DayResult, RawSource, compact_
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, open_lake
 from cloudsql_cos_ts.log import log
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
-from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.storage.base import ObjectStore
-from cloudsql_cos_ts.storage.factory import open_store
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.storage.throttled import RequestPacer, ThrottledStore
 
@@ -174,10 +172,9 @@ def follower_for(
         return None
     chosen = policy or FollowPolicy()
     pacer = RequestPacer(chosen.requests_per_s)
-    store, prefix = open_store(settings.source, settings.credentials)
-    context = f"{settings.source.path}/" if isinstance(settings.source, LocalLocation) else ""
+    source = RawSource.of(settings.source, settings.credentials)
     lake = open_lake(settings.lake, settings.source, settings.credentials)
-    raw = RawSource(_paced(store, pacer), prefix, context)
+    raw = RawSource(_paced(source.store, pacer), source.prefix, source.context)
     return Follower(raw, LakeSource(_paced(lake.store, pacer), lake.root, lake.source, lake.described), cache, chosen)
 
 
