@@ -20,6 +20,7 @@ import pytest
 from test_conformance import REPO, RUN_TIMEOUT_S, _build_harness
 
 from cloudsql_cos_ts.frames.encode import encode_frame
+from cloudsql_cos_ts.frames.ipc import COMPRESS_FROM_BYTES
 from cloudsql_cos_ts.frames.meta import TYPE_VERSION, FrameMeta, QueryStat, restamp
 from cloudsql_cos_ts.frames.model import Field, Frame
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
@@ -115,6 +116,7 @@ def _write_frames(folder: Path) -> None:
     empty = Frame("empty", "E", [Field("t", pa.array([], NS), nullable=False), Field("v", pa.array([], pa.float64()))])
     (folder / "frame-empty.arrow").write_bytes(encode_frame(empty))
     (folder / "frame-batches.arrow").write_bytes(encode_frame(_batches_frame()))
+    (folder / "frame-compressed.arrow").write_bytes(_compressed_frame())
     # Controls: what the coercions exist for. Without them Go must reject or misread the frame.
     (folder / "control-large_string.arrow").write_bytes(_raw_file(pa.table({"c": pa.array(["a"], pa.large_string())})))
     (folder / "control-decimal.arrow").write_bytes(_raw_file(pa.table({"c": pa.array([1], pa.decimal128(5, 0))})))
@@ -253,6 +255,38 @@ def _batches_frame() -> Frame:
 def test_go_reads_every_record_batch_of_a_frame(decoded: dict[str, dict[str, Any]]) -> None:
     line = _decoded_ok(decoded, "frame-batches.arrow")
     assert [(f["name"], f["values"]) for f in line["fields"]] == [("n", [1, 2, 3]), ("s", ["a", "b", "c"])]
+
+
+COMPRESSED_ROWS = 64
+_LONG_TEXT = "flow " * (COMPRESS_FROM_BYTES // 5 // 50)
+
+
+def _compressed_frame() -> bytes:
+    """A frame big enough for compressed record batch bodies (``frames/ipc.py``), in few rows: long texts."""
+    frame = Frame(
+        "big",
+        "Z",
+        [
+            Field("t", _ns_times(*(T0_NS + i * 10**9 for i in range(COMPRESSED_ROWS))), nullable=False),
+            Field("n", pa.array(range(COMPRESSED_ROWS), pa.int64())),
+            Field("text", pa.array([f"{i}:{_LONG_TEXT}" for i in range(COMPRESSED_ROWS)])),
+        ],
+    )
+    data = encode_frame(frame)
+    assert len(data) < COMPRESS_FROM_BYTES / 10, "the frame was not compressed"
+    return data
+
+
+def test_go_reads_a_frame_with_compressed_bodies(decoded: dict[str, dict[str, Any]]) -> None:
+    line = _decoded_ok(decoded, "frame-compressed.arrow")
+    assert (line["name"], line["refId"]) == ("big", "Z")
+    time, number, text = line["fields"]
+    assert (time["type"], time["nullable"]) == ("[]time.Time", False)
+    assert time["values"][1] == "2024-05-06T10:00:01.123456Z"
+    assert (number["type"], number["values"]) == ("[]*int64", list(range(COMPRESSED_ROWS)))
+    assert text["type"] == "[]*string" and len(text["values"]) == COMPRESSED_ROWS
+    assert [value.split(":")[0] for value in text["values"]] == [str(i) for i in range(COMPRESSED_ROWS)]
+    assert {value.split(":")[1] for value in text["values"]} == {_LONG_TEXT}
 
 
 def test_go_reads_an_empty_frame(decoded: dict[str, dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from cloudsql_cos_ts.frames.coerce import to_grafana_chunks
 from cloudsql_cos_ts.frames.encode import encode_frame
+from cloudsql_cos_ts.frames.ipc import COMPRESS_FROM_BYTES
 from cloudsql_cos_ts.frames.model import Field, Frame
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
@@ -64,8 +65,10 @@ def test_a_column_without_chunks_is_an_empty_field_of_the_coerced_type() -> None
 
 
 def test_a_frame_is_written_once_into_the_bytes_returned() -> None:
-    """Arrow's and Python's allocations while encoding peak at the frame's own size: no second copy is made."""
-    table = pa.table({"n": pa.array(range(500_000), pa.int64()), "s": pa.array(["flow"] * 500_000)})
+    """Arrow's and Python's allocations while encoding peak at the frame's own size: no second copy is made
+    (a frame small enough to stay uncompressed, tests/frames/test_ipc.py)."""
+    table = pa.table({"n": pa.array(range(150_000), pa.int64()), "s": pa.array(["flow"] * 150_000)})
+    assert table.nbytes < COMPRESS_FROM_BYTES
     frame = Frame("f", "A", [Field(name, table.column(name)) for name in table.column_names])
     previous = pa.default_memory_pool()
     arrow = pa.proxy_memory_pool(previous)  # counts only what the encoder allocates

@@ -1,19 +1,19 @@
 """Encode a :class:`Frame` as the bytes Grafana's ``data.UnmarshalArrowFrame`` reads.
 
-One frame = one Arrow IPC *file* (not stream), uncompressed; schema metadata ``name``, ``refId``
-and ``meta`` (JSON); field metadata ``labels`` and ``config`` (JSON). Types are coerced here, so no
-caller can produce a frame that makes Grafana reject the whole response.
+One frame = one Arrow IPC *file* (not stream; a big frame's bodies compressed, ``frames/ipc.py``);
+schema metadata ``name``, ``refId`` and ``meta`` (JSON); field metadata ``labels`` and ``config`` (JSON).
+Types are coerced here, so no caller can produce a frame that makes Grafana reject the whole response.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 import pyarrow as pa
 
 from cloudsql_cos_ts.frames.coerce import to_grafana_chunks
+from cloudsql_cos_ts.frames.ipc import ipc_file
 from cloudsql_cos_ts.frames.model import Frame
 
 
@@ -45,30 +45,3 @@ def encode_frame(frame: Frame) -> bytes:
     if meta:
         schema_metadata[b"meta"] = json.dumps(meta, default=str).encode()
     return ipc_file(pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=schema_metadata)))
-
-
-def ipc_file(table: pa.Table) -> bytes:
-    """The table as one IPC file, a record batch per chunk, written once into the bytes object returned.
-
-    Why: a big answer's columns arrive as the engine's batches; writing them as they are copies no
-    column. Sizing the output first (a pass that only counts bytes) and writing straight into a
-    Python ``bytes`` of that size (through the writable view ``BytesIO`` lends over its own buffer,
-    handed back by ``getvalue`` without a copy) means the frame exists once: no growing stream, no
-    Arrow buffer copied into ``bytes`` afterwards (W7 in docs/benchmarks.md).
-    """
-    counter = pa.MockOutputStream()
-    _write(counter, table)
-    sink = io.BytesIO(bytes(counter.size()))  # zero pages: memory is taken as the frame is written
-    view = sink.getbuffer()
-    writer = pa.FixedSizeBufferWriter(pa.py_buffer(view))
-    _write(writer, table)
-    writer.close()
-    del writer  # the Arrow buffer over the view goes with it, so the view can be let go
-    view.release()  # no view left: getvalue returns the buffer itself
-    return sink.getvalue()
-
-
-def _write(sink: pa.NativeFile, table: pa.Table) -> None:
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        if table.num_rows:
-            writer.write_table(table)

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from cloudsql_cos_ts.frames.ipc import ipc_file
+
 Severity = Literal["info", "warning", "error"]
 
 TYPE_VERSION = (0, 1)
@@ -105,15 +107,16 @@ class FrameMeta:
 
 
 def restamp(frame: bytes, update: Callable[[FrameMeta], None]) -> bytes:
-    """``frame`` (Arrow IPC file bytes) with its meta changed by ``update``; the columns are reused as they are."""
+    """``frame`` (Arrow IPC file bytes) with its meta changed by ``update``, written by the encoder's rule.
+
+    The columns of an uncompressed frame are reused as they are; a compressed one's are decompressed and
+    compressed again, so a served frame has the bodies its size calls for (``frames/ipc.py``).
+    """
     reader = pa.ipc.open_file(pa.py_buffer(frame))
     metadata = dict(reader.schema.metadata or {})
     meta = FrameMeta.from_json(json.loads(metadata.get(b"meta", b"{}")))
     update(meta)
     metadata[b"meta"] = json.dumps(meta.to_json(), default=str).encode()
     schema = reader.schema.with_metadata(metadata)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, schema) as writer:
-        for index in range(reader.num_record_batches):
-            writer.write_batch(reader.get_batch(index).replace_schema_metadata(metadata))
-    return bytes(sink.getvalue().to_pybytes())
+    batches = [reader.get_batch(index) for index in range(reader.num_record_batches)]
+    return ipc_file(pa.Table.from_batches(batches, schema))
