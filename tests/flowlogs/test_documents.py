@@ -19,6 +19,12 @@ from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents
 
 GOOD = b'{"version": "0.0.1", "state": "ok", "number_of_flow_logs": 1, "flow_logs": [{"target_port": 22}]}'
 
+
+def _with_wrong_checksum(member: bytes) -> bytes:
+    """A gzip member whose CRC-32 trailer does not match its text."""
+    return member[:-8] + bytes([member[-8] ^ 1]) + member[-7:]
+
+
 DAMAGED_BODIES = {
     "the JSON literal null": b"null",
     "a JSON array": b'[{"version": "0.0.1"}]',
@@ -31,6 +37,9 @@ DAMAGED_BODIES = {
     "a document and more text": GOOD + b" trailing",
     "not UTF-8": b'{"version": "\xff\xfe", "flow_logs": []}',
     "gzip cut short": gzip.compress(GOOD)[:20],
+    "gzip cut before its trailer": gzip.compress(GOOD)[:-4],
+    "gzip with a wrong checksum": _with_wrong_checksum(gzip.compress(GOOD)),
+    "gzip followed by other bytes": gzip.compress(GOOD) + b"garbage",
 }
 
 READABLE_BODIES: dict[str, tuple[bytes, dict[str, Any]]] = {
@@ -52,6 +61,11 @@ READABLE_BODIES: dict[str, tuple[bytes, dict[str, Any]]] = {
     ),
     "only the records": (b'{"flow_logs": []}', {"version": None, "flow_logs": []}),
     "gzip": (gzip.compress(GOOD), {"version": "0.0.1", "number_of_flow_logs": 1, "flow_logs": [22]}),
+    "gzip in two members": (
+        gzip.compress(GOOD[:40]) + gzip.compress(GOOD[40:]),
+        {"version": "0.0.1", "number_of_flow_logs": 1, "flow_logs": [22]},
+    ),
+    "gzip padded with zeros": (gzip.compress(GOOD) + bytes(8), {"version": "0.0.1", "flow_logs": [22]}),
 }
 
 
