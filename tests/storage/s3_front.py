@@ -66,6 +66,7 @@ class S3Front:
         self.delay_s = delay_s
         self._kinds: Counter[str] = Counter()
         self._log: list[tuple[str, str]] = []  # (kind, path without the query) of every request, in order
+        self._list_prefixes: list[str] = []  # the prefix each list call asked for, in order
         self._bytes_out = 0
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -81,6 +82,11 @@ class S3Front:
         with self._lock:
             return list(self._log)
 
+    def listed_prefixes(self) -> list[str]:
+        """The ``prefix`` of every list call so far ("" when it named none)."""
+        with self._lock:
+            return list(self._list_prefixes)
+
     def refusal(self, handler: BaseHTTPRequestHandler) -> Refusal | None:
         """What to answer instead of forwarding ``handler``'s request (None: forward it)."""
         return None
@@ -88,6 +94,8 @@ class S3Front:
     def _record(self, kind: str, path: str, sent: int) -> None:
         with self._lock:
             self._log.append((kind, unquote(urlsplit(path).path)))
+            if kind == "list":
+                self._list_prefixes.append(parse_qs(urlsplit(path).query).get("prefix", [""])[0])
             self._kinds[kind] += 1
             self._bytes_out += sent
 

@@ -31,14 +31,18 @@ object is seen at most ``SETTLED_LISTING_TTL_S`` after its listing was made.
 
 A prefix listed anew reuses what the listing it replaces already parsed, and when it finds the very
 same objects it *is* that listing: what the queries derived from it (``plans.py``) stays valid.
+
+A day the flow lake vouches for (``TrustedDays``: long settled, its manifest kept current by the
+follower or the compactor) is not listed at all: the manifest's objects stand in for the day's
+listings of every vNIC, so the day costs the manifest's one GET instead of a list call per vNIC.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from cloudsql_cos_ts.cancel import CancelToken
@@ -140,6 +144,9 @@ class VnicPrefixCache(TtlCache[tuple[str, str], tuple[list[str], int]]):
 Listing = dict[datetime, HourObjects]  # one prefix's objects by hour
 ListingCache = TtlCache[tuple[str, str], Listing]
 FolderCache = TtlCache[tuple[str, str], list[str]]  # the year=/month=/day= folders below a prefix
+# The listings a flow lake vouches for, of those of the days asked for it can (keys parsed with the context given)
+TrustedDays = Callable[[list[date], str], dict[date, Listing]]
+_T = TypeVar("_T")
 _V = TypeVar("_V")
 
 
@@ -182,7 +189,7 @@ def find_vnic_prefixes(store: ObjectStore, prefix: str, context: str = "") -> tu
     return sorted(found), calls
 
 
-def _by_hour(objects: list[SourceObject]) -> Listing:
+def by_hour(objects: list[SourceObject]) -> Listing:
     """Group a listing by hour once, so the queries sharing it do no per-object work."""
     hours: dict[datetime, list[SourceObject]] = {}
     for obj in objects:
@@ -245,8 +252,8 @@ class RangeListing:
         return result
 
 
-def _in_parallel(items: list[str], run: Callable[[str], tuple[_V, bool]]) -> list[tuple[_V, bool]]:
-    """``run`` over ``items`` on up to ``LIST_WORKERS`` threads (list calls wait on the network)."""
+def in_parallel(items: Sequence[_T], run: Callable[[_T], _V]) -> list[_V]:
+    """``run`` over ``items`` on up to ``LIST_WORKERS`` threads (list calls and GETs wait on the network)."""
     if not items:  # a warm dashboard finds every listing shared and starts no thread
         return []
     with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(items))) as pool:
@@ -264,11 +271,13 @@ def list_range(
     folders: FolderCache | None = None,
     context: str = "",
     fresh: bool = False,
+    trusted: TrustedDays | None = None,
 ) -> RangeListing:
     """List the range's hour prefixes; ``context`` is prepended to keys to parse them (local roots).
 
     ``fresh`` lists the day and hour prefixes anew instead of taking the shared listings (which then get
-    the new ones), except the settled ones, shared for ``SETTLED_LISTING_TTL_S``.
+    the new ones), except the settled ones, shared for ``SETTLED_LISTING_TTL_S``. The days ``trusted``
+    vouches for are taken from it and not listed.
     """
     span = hours_for(time_range)
     # Even a fresh listing finds vNICs through the cache: walking the account/region/VPC/subnet levels again
@@ -284,11 +293,13 @@ def list_range(
 
     def list_folders(paths: list[str]) -> list[list[str]]:
         nonlocal folder_calls
-        answers = _in_parallel(paths, list_folder)
+        answers = in_parallel(paths, list_folder)
         folder_calls += sum(computed for _, computed in answers)
         return [children for children, _ in answers]
 
     jobs = partition_jobs(vnic_prefixes, span, list_folders)
+    vouched = {} if trusted is None else trusted(sorted({job_hours(job).first.date() for job in jobs}), context)
+    jobs = [job for job in jobs if job_hours(job).first.date() not in vouched]
     settled = last_settled_hour(time_range, datetime.now(UTC))
     ttls = {job: SETTLED_LISTING_TTL_S if job_hours(job).last <= settled else None for job in jobs}
 
@@ -310,7 +321,7 @@ def list_range(
                 objects.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
         if previous is not None and unchanged == len(objects) == len(known):
             return previous  # the very same listing: what queries derived from it (plans.py) still holds
-        return _by_hour(objects)
+        return by_hour(objects)
 
     def list_one(job: str) -> tuple[Listing, bool]:
         raise_if_cancelled(cancel)
@@ -322,11 +333,11 @@ def list_range(
 
     found = _shared_listings(listings, store, {job: t for job, t in ttls.items() if not fresh or t is not None})
     unknown = [job for job in jobs if job not in found]
-    found.update(zip(unknown, _in_parallel(unknown, list_one), strict=True))
+    found.update(zip(unknown, in_parallel(unknown, list_one), strict=True))
     raise_if_cancelled(cancel)
     return RangeListing(
         span=span,
         cutoff=modified_cutoff(time_range),
-        listings=tuple(found[job][0] for job in jobs),
+        listings=(*(found[job][0] for job in jobs), *(vouched[day] for day in sorted(vouched))),
         list_calls=list_calls + folder_calls + sum(found[job][1] for job in jobs),
     )

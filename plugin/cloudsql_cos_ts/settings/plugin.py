@@ -28,6 +28,8 @@ class PluginSettings:
     ingest_cache_size_bytes: int = 8 * 1024**3
     answer_memory_bytes: int = 4 * 1024**3  # all answers held at once (engines/answer_memory.py)
     lake_requests_per_second: int = 50  # the flow lake follower's cap on store requests (flowlogs/lake/follow.py)
+    # hours after a day's end before its flow-lake manifest stands in for listing it (flowlogs/lake/read.py)
+    lake_trust_after_hours: int = 6
     # The unpacked optional Spark client bundle (spark_client): the packaged plugin does not carry the
     # Spark Connect client, and its folder must live outside the (signed, unmodified) plugin folder.
     spark_client: Path | None = None
@@ -63,6 +65,7 @@ def load_plugin_settings(env: Mapping[str, str] | None = None) -> PluginSettings
         ingest_cache_size_bytes=_int(env, "GF_PLUGIN_INGEST_CACHE_SIZE_BYTES", 8 * 1024**3),
         answer_memory_bytes=max(1, _int(env, "GF_PLUGIN_ANSWER_MEMORY_BYTES", _quarter_of_memory())),
         lake_requests_per_second=max(1, _int(env, "GF_PLUGIN_LAKE_REQUESTS_PER_SECOND", 50)),
+        lake_trust_after_hours=max(0, _int(env, "GF_PLUGIN_LAKE_TRUST_AFTER_HOURS", 6)),
         spark_client=Path(env["GF_PLUGIN_SPARK_CLIENT"]) if env.get("GF_PLUGIN_SPARK_CLIENT", "").strip() else None,
     )
 

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -104,11 +104,10 @@ def build_duckdb_source(settings: DatasourceSettings, plugin: PluginSettings) ->
     local_root = settings.source.path if isinstance(settings.source, LocalLocation) else None
     if settings.source_format == "flowlogs":
         context = f"{local_root}/" if local_root else ""
-        lake = (
-            None
-            if settings.lake is None
-            else LakeReader(open_lake(settings.lake, settings.source, settings.credentials))
-        )
+        lake = None
+        if settings.lake is not None:
+            opened = open_lake(settings.lake, settings.source, settings.credentials)
+            lake = LakeReader(opened, trust_after=timedelta(hours=plugin.lake_trust_after_hours))
         return FlowLogSource(store, prefix, cache, context, lake)
     return FileSource(store, prefix, cache, settings.source_format, local_root)
 
@@ -149,6 +148,7 @@ class FlowLogSource:
             folders=self._folders,
             context=self.context,
             fresh=scan.fresh_listing,
+            trusted=None if self.lake is None else self.lake.trusted_listings,
         )
 
     def relations(

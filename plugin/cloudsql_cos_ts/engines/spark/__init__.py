@@ -10,6 +10,7 @@ enrichment functions, ``engine.py`` ties them together.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def create_spark_engine(settings: DatasourceSettings, plugin: PluginSettings) ->
         open_session=lambda: pyspark.open(settings.spark_url, settings.spark_token),
         url=settings.spark_url,
         query_timeout_s=settings.query_timeout_s,
-        source=build_spark_source(settings),
+        source=build_spark_source(settings, timedelta(hours=plugin.lake_trust_after_hours)),
         external=SparkExternalSources(settings),
         session_conf=session_conf(settings),
         enrichment=settings.enrichment,

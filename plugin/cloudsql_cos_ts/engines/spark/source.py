@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
@@ -39,7 +39,7 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
 from cloudsql_cos_ts.flowlogs.groups import entry_groups
 from cloudsql_cos_ts.flowlogs.lake.layout import open_lake
-from cloudsql_cos_ts.flowlogs.lake.read import LakeReader
+from cloudsql_cos_ts.flowlogs.lake.read import TRUST_AFTER, LakeReader
 from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_COLUMNS, FLOW_FLAT, FLOW_FLAT_COLUMNS, SOURCE
@@ -111,7 +111,8 @@ def spark_location(settings: DatasourceSettings, location: Location | None = Non
     return SparkLocation(_s3a(settings).uri(where))
 
 
-def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
+def build_spark_source(settings: DatasourceSettings, lake_trust_after: timedelta = TRUST_AFTER) -> SparkSource | None:
+    """The source of ``settings`` for Spark; a flow lake's days are trusted ``lake_trust_after`` after their end."""
     if settings.source is None:
         return None
     location = spark_location(settings)
@@ -121,7 +122,8 @@ def build_spark_source(settings: DatasourceSettings) -> SparkSource | None:
         lake = None
         if settings.lake is not None:
             opened = open_lake(settings.lake, settings.source, settings.credentials)
-            lake = SparkLake(LakeReader(opened), spark_location(settings, settings.lake), opened.root)
+            reader = LakeReader(opened, trust_after=lake_trust_after)
+            lake = SparkLake(reader, spark_location(settings, settings.lake), opened.root)
         return FlowLogSparkSource(store, prefix, location, context, lake)
     return PlainSparkSource(location, settings.source_format)
 
@@ -155,7 +157,13 @@ class FlowLogSparkSource:
 
     def _pruned(self, scan: SourceScan, cancel: CancelToken) -> PruneResult:
         listed = list_range(
-            self.store, self.prefix, scan.time_range, cancel, vnic_cache=self._vnics, context=self.context
+            self.store,
+            self.prefix,
+            scan.time_range,
+            cancel,
+            vnic_cache=self._vnics,
+            context=self.context,
+            trusted=None if self.lake is None else self.lake.reader.trusted_listings,
         )
         return listed.prune()  # no shared listings here: every query lists anew
 

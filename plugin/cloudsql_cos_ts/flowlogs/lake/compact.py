@@ -18,8 +18,8 @@ as the ingest cache's day entries, ``groups.is_settled``): the current day still
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -32,12 +32,12 @@ from cloudsql_cos_ts.flowlogs.groups import day_group, hour_group, is_settled
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest, write_manifest
-from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor, fetch_part
+from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor, fetch_part, midnight
 from cloudsql_cos_ts.flowlogs.lake.transfer import file_sha256, upload
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.locations import LocalLocation, Location
-from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.storage.base import ObjectInfo, ObjectStore
 from cloudsql_cos_ts.storage.factory import open_store
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -80,7 +80,7 @@ def list_day(
     raw: RawSource, day: date, cancel: CancelToken, vnics: VnicPrefixCache | None = None
 ) -> list[SourceObject]:
     """Every raw object filed under one of the day's 24 hours."""
-    start = _midnight(day)
+    start = midnight(day)
     span = TimeRange(int(start.timestamp()) * 1000, int((start + timedelta(days=1)).timestamp()) * 1000 - 1)
     vnic_cache = vnics or VnicPrefixCache()
     listing = list_range(raw.store, raw.prefix, span, cancel, vnic_cache=vnic_cache, context=raw.context)
@@ -115,15 +115,19 @@ def compact_day(
         previous = read_manifest(lake, day)
     except LakeDamaged:
         previous = None  # rewritten below, from the raw objects
-    group_dir = cache.group_dir(raw.store, raw.prefix, day_group(_midnight(day)))
+    group_dir = cache.group_dir(raw.store, raw.prefix, day_group(midnight(day)))
     if previous is not None and not _part_usable(lake, previous, group_dir if verify else None):
         previous = None  # neither current nor a donor: the day is built again from the raw objects
+    listing = tuple(ObjectInfo(obj.key, obj.size, obj.etag, obj.last_modified) for obj in objects)
     if previous is not None and previous.objects == ids:
+        # A manifest written before manifests kept listings, or an object re-uploaded with the same content
+        if frozenset(previous.listing) != frozenset(listing):
+            write_manifest(lake, replace(previous, listing=listing, written=datetime.now(UTC)))
         return DayResult(
             day, "current", len(objects), rows=previous.rows, size=previous.size, part=lake.part_key(day, previous.part)
         )
     stats = IngestStats()
-    hours = [cache.group_dir(raw.store, raw.prefix, hour_group(_midnight(day) + timedelta(hours=h))) for h in range(24)]
+    hours = [cache.group_dir(raw.store, raw.prefix, hour_group(midnight(day) + timedelta(hours=h))) for h in range(24)]
     donor = LakeDonor(lake, previous, group_dir, ids, stats)  # a damaged old part: everything is downloaded
     path, _ = built_with_donor(
         cache, raw.store, group_dir, donor, listed=objects, needed=objects, donors=hours, cancel=cancel
@@ -140,6 +144,7 @@ def compact_day(
         damaged=frozenset(object_key(item) for item in cache.damaged_in(path)),
         source=lake.described,
         written=datetime.now(UTC),
+        listing=listing,
     )
     upload(lake.store, lake.part_key(day, name), path)
     write_manifest(lake, manifest)
@@ -180,7 +185,7 @@ def compact_range(
     for done, day in enumerate(days, start=1):
         if cancel.is_cancelled():
             break
-        if not is_settled(_midnight(day), moment):
+        if not is_settled(midnight(day), moment):
             result = DayResult(day, "unsettled")
         else:
             try:
@@ -193,10 +198,6 @@ def compact_range(
         if progress is not None:
             progress(result, done, len(days))
     return results
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def _part_usable(lake: LakeSource, manifest: LakeManifest, verify_in: Path | None) -> bool:

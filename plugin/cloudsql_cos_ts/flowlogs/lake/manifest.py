@@ -6,7 +6,10 @@ manifest is not used. It is written last, with one PUT (atomic on S3; a rename i
 after the part it names, so a reader sees either the previous partition or the new one, never half.
 
 The (key, ETag) list is grouped by stream folder: keys of a folder share all but their last
-segment, and IBM's keys are long, so this keeps the one small GET a reader makes small.
+segment, and IBM's keys are long, so this keeps the one small GET a reader makes small. Each object
+also carries its size and LastModified, so that a reader can take the manifest of a long-settled
+day as that day's listing (``listing``) instead of listing the raw objects again; a manifest
+written before those were kept has no listing and is only used as the day's part.
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cloudsql_cos_ts.errors import NotFound
 from cloudsql_cos_ts.flowlogs.decode import Manifest, object_id
 from cloudsql_cos_ts.flowlogs.lake.layout import PART_PREFIX, LakeSource
+from cloudsql_cos_ts.storage.base import ObjectInfo
 
 FORMAT = "cloudsql-cos-ts flow lake partition"
 FORMAT_VERSION = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class LakeDamaged(Exception):
@@ -43,17 +49,26 @@ class LakeManifest:
     damaged: frozenset[str] = frozenset()  # keys of objects the part holds only as damaged marker rows
     source: str = ""  # the raw source as configured (for people reading the manifest)
     written: datetime | None = None
+    listing: tuple[ObjectInfo, ...] = ()  # every object's listing details, or () when the manifest lacks them
+
+    @property
+    def lists_objects(self) -> bool:
+        """Whether the manifest holds every object's size and LastModified (it can stand in for a listing)."""
+        return len(self.listing) == len(self.objects) > 0
 
     def damaged_ids(self) -> Manifest:
         """The damaged objects as (key, ETag) ids, the way an ingest entry records them."""
         return frozenset(item for item in self.objects if item.partition("\0")[0] in self.damaged)
 
     def to_json(self) -> bytes:
-        folders: dict[str, list[list[str]]] = {}
+        details = {object_id(info.key, info.etag): info for info in self.listing}
+        folders: dict[str, list[list[str | int]]] = {}
         for item in sorted(self.objects):
             key, _, etag = item.partition("\0")
             folder, _, name = key.rpartition("/")
-            folders.setdefault(folder + "/" if folder else "", []).append([name, etag])
+            listed = details.get(item)
+            extra = [] if listed is None else [listed.size, (listed.last_modified - _EPOCH) // _MICROSECOND]
+            folders.setdefault(folder + "/" if folder else "", []).append([name, etag, *extra])
         document = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -89,11 +104,14 @@ class LakeManifest:
         part = str(document["part"])
         if not part.startswith(PART_PREFIX) or "/" in part:
             raise ValueError("bad part name")
-        objects = frozenset(
-            object_id(folder + str(name), str(etag))
-            for folder, items in document["objects"].items()
-            for name, etag in items
-        )
+        objects, listing = set(), []
+        for folder, items in document["objects"].items():
+            for name, etag, *details in items:
+                key = folder + str(name)
+                objects.add(object_id(key, str(etag)))
+                if details:
+                    size, modified_us = details
+                    listing.append(ObjectInfo(key, int(size), str(etag), _EPOCH + int(modified_us) * _MICROSECOND))
         if len(objects) != int(document["objectCount"]):
             raise ValueError("object count mismatch")
         return cls(
@@ -102,10 +120,11 @@ class LakeManifest:
             rows=int(document["rows"]),
             size=int(document["bytes"]),
             sha256=str(document["sha256"]),
-            objects=objects,
+            objects=frozenset(objects),
             damaged=frozenset(str(key) for key in document["damaged"]),
             source=str(document.get("source", "")),
             written=datetime.fromisoformat(document["written"]),
+            listing=tuple(listing),
         )
 
 

@@ -9,15 +9,22 @@ objects no longer listed are left out, as for any entry).
 
 The lake never fails a query: an unreadable manifest, a missing part or one whose size, checksum or
 row count differs from its manifest makes the day read from the raw objects, and the answer says so.
+
+Listing a day's raw objects costs a list call per vNIC, which at object-store latency is most of what
+is left of a lake day's cost. So a day that ended ``trust_after`` ago or more, whose manifest was
+written after the day settled and carries the objects' listing details, is not listed: its manifest
+*is* its listing (``trusted_listings``). Objects that arrive later are the follower's and the
+compactor's to find (they list the raw objects and publish a new manifest); until then the day
+answers as its manifest says.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,13 +34,18 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import NotFound, PluginError
 from cloudsql_cos_ts.flowlogs.assemble import Entry
 from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, Manifest, SourceObject, object_ids
+from cloudsql_cos_ts.flowlogs.groups import DAY_SETTLE, ONE_DAY
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest
 from cloudsql_cos_ts.flowlogs.lake.transfer import download, file_sha256
-from cloudsql_cos_ts.flowlogs.pruning import LISTING_TTL_S
+from cloudsql_cos_ts.flowlogs.layout import parse_key
+from cloudsql_cos_ts.flowlogs.pruning import LISTING_TTL_S, SETTLED_LISTING_TTL_S, Listing, by_hour, in_parallel
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.storage.base import ObjectStore
+
+TRUST_AFTER = timedelta(hours=6)
+"""How long after a day's end its manifest stands in for its listing by default (docs/lake.md)."""
 
 
 def fetch_part(lake: LakeSource, manifest: LakeManifest, folder: Path, stats: IngestStats | None = None) -> Entry:
@@ -151,14 +163,61 @@ def built_with_donor(
 
 
 class LakeReader:
-    """One source's lake as the DuckDB engine reads it; manifests are remembered like listings."""
+    """One source's lake as the engines read it; manifests are remembered like listings."""
 
-    def __init__(self, lake: LakeSource, ttl_s: float = LISTING_TTL_S) -> None:
-        self.lake = lake
-        self._manifests: TtlCache[date, LakeManifest | LakeDamaged | None] = TtlCache(ttl_s)
+    def __init__(
+        self,
+        lake: LakeSource,
+        ttl_s: float = LISTING_TTL_S,
+        *,
+        trust_after: timedelta = TRUST_AFTER,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.lake, self.trust_after, self.clock = lake, trust_after, clock
+        self._manifests: TtlCache[date, LakeManifest | LakeDamaged | None] = TtlCache(
+            ttl_s, keep_s=SETTLED_LISTING_TTL_S
+        )
+        self._listings: TtlCache[tuple[date, str, str], Listing] = TtlCache(SETTLED_LISTING_TTL_S)
 
-    def manifest(self, day: date) -> LakeManifest | None:
-        """The day's manifest (one GET, shared for the TTL); ``LakeDamaged`` when it is unreadable."""
+    def trusted_listings(self, days: list[date], context: str) -> dict[date, Listing]:
+        """The listings of those ``days`` whose manifest stands in for a listing (the module docstring), keys
+        parsed with ``context`` prepended as the raw listing parses them (a local source's folder).
+
+        A trusted day's manifest is shared as long as a settled listing (``SETTLED_LISTING_TTL_S``), and so
+        is the listing made from it: the queries of the next minutes get the very same one (``plans.py``).
+        Days without a manifest, or with one that cannot be read, are left out: they are listed raw, and
+        the damaged one's notice is given where its part would have been read.
+        """
+        now = self.clock()
+        candidates = [day for day in days if now - midnight(day) - ONE_DAY >= max(self.trust_after, DAY_SETTLE)]
+
+        def look(day: date) -> tuple[date, LakeManifest | None]:
+            try:
+                return day, self.manifest(day, ttl_s=SETTLED_LISTING_TTL_S)
+            except LakeDamaged:
+                return day, None
+
+        found = {}
+        for day, manifest in in_parallel(candidates, look):
+            if manifest is not None and manifest.lists_objects and _written_settled(manifest):
+                found[day] = self._listing(manifest, context)
+        return found
+
+    def _listing(self, manifest: LakeManifest, context: str) -> Listing:
+        def parse() -> Listing:
+            objects = []
+            for info in manifest.listing:
+                parsed = parse_key(context + info.key)
+                if parsed is not None:
+                    objects.append(SourceObject(info.key, info.etag, info.last_modified, info.size, parsed))
+            return by_hour(objects)
+
+        written = "" if manifest.written is None else manifest.written.isoformat()
+        listing, _ = self._listings.get((manifest.day, f"{manifest.part}@{written}", context), parse)
+        return listing
+
+    def manifest(self, day: date, ttl_s: float | None = None) -> LakeManifest | None:
+        """The day's manifest (one GET, shared for the TTL or ``ttl_s``); ``LakeDamaged`` when it is unreadable."""
 
         def look() -> LakeManifest | LakeDamaged | None:
             try:
@@ -168,7 +227,7 @@ class LakeReader:
             except PluginError as exc:  # the lake cannot be reached: the raw objects can still answer
                 return LakeDamaged(f"the manifest could not be read: {exc.message}")
 
-        found, _ = self._manifests.get(day, look)
+        found, _ = self._manifests.get(day, look, ttl_s=ttl_s)
         if isinstance(found, LakeDamaged):
             raise found
         return found
@@ -243,3 +302,13 @@ class LakeReader:
         )
         damaged = damaged or unusable
         return path, None if damaged is None else fallback_notice(day, damaged)
+
+
+def midnight(day: date) -> datetime:
+    """The UTC start of ``day`` (the lake's days are UTC days, like the raw objects' folders)."""
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _written_settled(manifest: LakeManifest) -> bool:
+    """Whether the manifest was written after its day settled (one written earlier may lack its last objects)."""
+    return manifest.written is not None and manifest.written >= midnight(manifest.day) + ONE_DAY + DAY_SETTLE
