@@ -9,8 +9,9 @@ process (started as Grafana starts it, the result cache off) first ingests the w
 from ``/proc`` every 50 ms.
 
 Printed per concurrency: the plugin's RSS before the queries, its peak (and the kernel's high-water
-mark), the Arrow IPC bytes of one answer's frame, peak / frame bytes (goal for one answer <= 2x),
-how many answers were 200 and how many were refused (status and message), and the RSS over time.
+mark), the Arrow bytes of one answer's frame (its columns uncompressed) and the bytes sent for it (big
+frames' bodies are compressed), peak / frame bytes (goal for one answer <= 2x), the growth over the RSS
+before against both, how many answers were 200 and how many were refused (status and message), and the RSS over time.
 The bench never waits past ``--seconds`` for an answer: one that does not come is reported (status -1)
 and the plugin is killed at the end of its step.
 Each answer is dropped as soon as its size is read, so the bench's own memory stays small.
@@ -100,7 +101,8 @@ class Sampler:
 @dataclass
 class Outcome:
     status: int
-    frame_bytes: int
+    frame_bytes: int  # the frame's Arrow bytes, as its columns take in memory (the issue's measure)
+    wire_bytes: int  # the frame as sent (big frames' bodies are compressed)
     rows: int
     error: str
 
@@ -110,16 +112,20 @@ def ask(process: PluginProcess, context: pb.PluginContext, sql: str, timeout_s: 
     try:
         answer = process.data.QueryData(pb.QueryDataRequest(pluginContext=context, queries=[query]), timeout=timeout_s)
     except grpc.RpcError as exc:  # past the time bound, or the process died
-        return Outcome(-1, 0, 0, f"no answer: {exc.code()}")
+        return Outcome(-1, 0, 0, 0, f"no answer: {exc.code()}")
     response = answer.responses["A"]
-    frame_bytes = sum(len(frame) for frame in response.frames)
-    return Outcome(response.status or 200, frame_bytes, sum(map(frame_rows, response.frames)), response.error)
+    wire_bytes = sum(len(frame) for frame in response.frames)
+    sizes = [frame_size(frame) for frame in response.frames]
+    rows, arrow_bytes = sum(size[0] for size in sizes), sum(size[1] for size in sizes)
+    return Outcome(response.status or 200, arrow_bytes, wire_bytes, rows, response.error)
 
 
-def frame_rows(frame: bytes) -> int:
-    """Rows of one Arrow IPC file frame (read from its batches' headers, the bytes are not copied)."""
+def frame_size(frame: bytes) -> tuple[int, int]:
+    """Rows and Arrow bytes of one Arrow IPC file frame, one record batch in memory at a time."""
     reader = pa.ipc.open_file(pa.py_buffer(frame))
-    return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+    sizes = [(batch.num_rows, batch.nbytes) for batch in batches]
+    return sum(rows for rows, _ in sizes), sum(nbytes for _, nbytes in sizes)
 
 
 @dataclass(frozen=True)
@@ -171,12 +177,16 @@ def run_step(setup: Setup, concurrency: int, plugin_path: Path | None = None) ->
         if o.status != 200:
             refused[f"{o.status} {o.error[:160]}"] = refused.get(f"{o.status} {o.error[:160]}", 0) + 1
     frame = max((o.frame_bytes for o in ok), default=0)
+    wire = max((o.wire_bytes for o in ok), default=0)
     ratio = f"{sampler.peak / frame:.2f}x" if frame else "-"
     lines = [
-        f"concurrency {concurrency}: {len(ok)} answered ({ok[0].rows if ok else 0} rows, frame {frame / MIB:.0f} MiB), "
+        f"concurrency {concurrency}: {len(ok)} answered ({ok[0].rows if ok else 0} rows, frame {frame / MIB:.0f} MiB, "
+        f"{wire / MIB:.0f} MiB sent), "
         f"{len(outcomes) - len(ok)} refused, {wall:.1f} s, plugin alive after: {alive}",
         f"  RSS before {baseline / MIB:.0f} MiB, peak sampled {sampler.peak / MIB:.0f} MiB, high-water "
-        f"{high_water / MIB:.0f} MiB; peak / one frame {ratio}"
+        f"{high_water / MIB:.0f} MiB; peak / one frame {ratio}, growth / one frame "
+        f"{(sampler.peak - baseline) / frame if frame else 0:.2f}x, growth / sent bytes "
+        f"{(sampler.peak - baseline) / wire if wire else 0:.2f}x"
         + (
             f" (goal <= {RATIO_GOAL:g}x: {'MET' if sampler.peak <= RATIO_GOAL * frame else 'NOT MET'})"
             if concurrency == 1 and frame
