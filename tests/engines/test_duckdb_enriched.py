@@ -1,7 +1,7 @@
 """``FLOW_ENRICHED`` on DuckDB (joins against lookup tables) gives what the enrichment functions give.
 
-Every enriched column of the native view, with the addresses looked up per query and with their
-answers kept in the address memo, is compared with the function call it stands for, over the scope
+Every enriched column of the native view, with the addresses looked up per query and from an ingest
+entry's side file read beside it by position, is compared with the function call it stands for, over the scope
 samples, addresses with a country or AS in the bundled data, IPv6, malformed text and NULL,
 with the bundled data and with a user's files (nested subnets: the narrowest wins); and a query
 computes only the enriched columns it names.
@@ -10,7 +10,6 @@ computes only the enriched columns it names.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ import pytest
 
 from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
 from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, enriched_view, register_key_functions
-from cloudsql_cos_ts.engines.duckdb.memo import AddressMemo
+from cloudsql_cos_ts.engines.duckdb.sidefiles import side_files
 from cloudsql_cos_ts.enrichment.data import load
 from cloudsql_cos_ts.enrichment.view import EXPRESSIONS, columns_read
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles, parse_enrichment_files
 from tests.enrichment.samples import ASNS, COUNTRIES, DOCUMENTATION, SCOPES, write_user_files
 
@@ -87,22 +87,22 @@ def bundled() -> Iterator[duckdb.DuckDBPyConnection]:
     conn.close()
 
 
-@pytest.mark.parametrize("memo", [False, True], ids=["looked up per query", "address memo"])
+@pytest.mark.parametrize("side_file", [False, True], ids=["looked up per query", "side file"])
 @pytest.mark.parametrize("own_files", [False, True], ids=["bundled", "user files"])
 def test_every_column_matches_its_function(
-    own_files: bool, memo: bool, tmp_path: Path, bundled: duckdb.DuckDBPyConnection
+    own_files: bool, side_file: bool, tmp_path: Path, bundled: duckdb.DuckDBPyConnection
 ) -> None:
     files = parse_enrichment_files(write_user_files(tmp_path)) if own_files else EnrichmentFiles()
     conn = connection(files) if own_files else bundled
-    with ExitStack() as held:
-        if memo:  # the flows as an ingest entry, its addresses' answers kept in the memo's table
-            entry = tmp_path / "entry.parquet"
-            pq.write_table(flows(), entry)
-            table = held.enter_context(AddressMemo().answers(conn, load(files), [entry]))
-            view = enriched_view(f"read_parquet('{entry}')", frozenset(EXPRESSIONS), table)
-        else:
-            view = enriched_view("flat", frozenset(EXPRESSIONS))
-        native = answers(conn, f"SELECT * FROM ({view})")
+    if side_file:  # the flows as an ingest entry, their answers in its side file
+        entry = tmp_path / "ingest" / "group" / f"{'0' * 64}.parquet"
+        entry.parent.mkdir(parents=True)
+        pq.write_table(flows(), entry)
+        [side] = side_files(conn, IngestCache(tmp_path / "ingest", 1 << 30), [entry], load(files))
+        view = f"SELECT * FROM read_parquet('{entry}') POSITIONAL JOIN read_parquet('{side}')"
+    else:
+        view = enriched_view("flat", frozenset(EXPRESSIONS))
+    native = answers(conn, f"SELECT * FROM ({view})")
     calls = ", ".join(f"{call} AS {name}" for name, call in EXPRESSIONS.items())
     expected = answers(conn, f"SELECT *, {calls} FROM flat")
     assert native == expected

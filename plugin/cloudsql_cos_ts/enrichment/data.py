@@ -9,6 +9,7 @@ file and the line, so "Save & test" says what to fix.
 from __future__ import annotations
 
 import csv
+import hashlib
 import ipaddress
 import threading
 from collections.abc import Callable, Iterator
@@ -41,6 +42,9 @@ class EnrichmentData:
     subnets: RangeTable | None  # column "name"; None when the datasource names no subnets
     services: Names
     protocols: Names
+    # the content of every file the data came from: answers stored on disk are named by it, so they
+    # are never served for other data (a replaced user file, a new bundled release)
+    identity: str = ""
     # per function: address text -> (answer,); flows repeat their endpoints across batches, so most
     # addresses of a batch were answered before
     memo: dict[str, BoundedLru[str, tuple[object]]] = field(default_factory=dict, compare=False, hash=False,
@@ -121,7 +125,26 @@ def _build(files: EnrichmentFiles) -> EnrichmentData:
         subnets=_user_table(_SUBNETS, files.subnets) if files.subnets else None,
         services=_bundled_names("services.csv"),
         protocols=_bundled_names("protocols.csv"),
+        identity=_identity(files),
     )
+
+
+def _identity(files: EnrichmentFiles) -> str:
+    digest = hashlib.sha256(_bundled_digest().encode())
+    for kind, path in _user_files(files):
+        digest.update(f"\0{kind.setting}\0".encode())
+        if path is not None:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def _bundled_digest() -> str:
+    """The bundled files change only with a new plugin build: hashed once per process."""
+    digest = hashlib.sha256()
+    for name in BUNDLED_FILES:
+        digest.update((BUNDLED / name).read_bytes())
+    return digest.hexdigest()
 
 
 def _ranges(name: str) -> pa.Table:

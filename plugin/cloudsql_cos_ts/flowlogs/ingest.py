@@ -19,6 +19,8 @@ Safety:
 * size is bounded: after a build, least-recently-used entries (file mtime, touched on use) of any
   group, hour or day, are deleted until the total is under the limit, sparing the current query's
   and recently used ones;
+* an entry may have companions: files derived from its rows (``companion_path``), counted in its
+  size and deleted with it;
 * different groups are independent, so one query may build several at once (``parallel.py``):
   gunzip, DuckDB's JSON reader and the Parquet writer release the GIL, so groups decode side by side.
 """
@@ -56,6 +58,7 @@ from cloudsql_cos_ts.flowlogs.decode import (
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 _ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.parquet$")
+_COMPANION_RE = re.compile(r"^([0-9a-f]{64})\.[0-9a-z-]+\.parquet$")
 RECENT_USE_S = 60.0  # entries used this recently are never evicted (a running query may read them)
 STALE_TEMP_S = 600.0  # a temp file this old belongs to a writer that died (a day is written in seconds)
 
@@ -261,24 +264,35 @@ class IngestCache:
             return False
         return True
 
+    @staticmethod
+    def companion_path(entry: Path, tag: str) -> Path:
+        """Where a file derived from ``entry``'s rows lives (``tag``: lower-case letters, digits, hyphens).
+
+        Entries are immutable, so such a file stays true as long as the entry exists; named after it,
+        it is counted in the entry's size and evicted with it.
+        """
+        return entry.with_name(f"{entry.name.removesuffix('.parquet')}.{tag}.parquet")
+
     def evict(self, protect: Iterable[Path] = ()) -> int:
-        """Delete least-recently-used entries until under ``max_bytes``; returns how many went.
+        """Delete least-recently-used entries (with their companions) until under ``max_bytes``;
+        returns how many entries went.
 
         Temp files of writers that were killed mid-write are deleted here too, once old enough that no
-        live writer can still own them.
+        live writer can still own them, and so are companions whose entry is gone.
         """
         _delete_stale_temps(self.root)
         protected = {p.resolve() for p in protect}
-        entries = sorted(_all_entries(self.root), key=lambda item: item[1].st_mtime)
-        total = sum(stat.st_size for _, stat in entries)
+        entries = sorted(_all_entries(self.root), key=lambda held: held.used)
+        total = sum(held.size for held in entries)
         removed, now = 0, time.time()
-        for path, stat in entries:
+        for held in entries:
             if total <= self.max_bytes:
                 break
-            if path.resolve() in protected or now - stat.st_mtime < RECENT_USE_S:
+            if held.path.resolve() in protected or now - held.used < RECENT_USE_S:
                 continue
-            path.unlink(missing_ok=True)
-            total -= stat.st_size
+            for path in (held.path, *held.companions):
+                path.unlink(missing_ok=True)
+            total -= held.size
             removed += 1
         if removed:
             with self._lock:
@@ -286,19 +300,40 @@ class IngestCache:
         return removed
 
     def total_bytes(self) -> int:
-        return sum(stat.st_size for _, stat in _all_entries(self.root))
+        return sum(held.size for held in _all_entries(self.root))
 
 
-def _all_entries(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
+@dataclass(frozen=True)
+class _Held:
+    path: Path
+    used: float  # the entry's mtime
+    size: int  # the entry's bytes and its companions'
+    companions: tuple[Path, ...]
+
+
+def _all_entries(root: Path) -> Iterator[_Held]:
+    """Every entry with its companions; companions left without their entry are deleted on the way."""
     for group in root.iterdir():
         if not group.is_dir():
             continue
+        entries: dict[str, Path] = {}
+        companions: dict[str, list[Path]] = {}
         for path in group.iterdir():
             if _ENTRY_RE.match(path.name):
-                try:
-                    yield path, path.stat()
-                except FileNotFoundError:
-                    continue
+                entries[path.name.removesuffix(".parquet")] = path
+            elif found := _COMPANION_RE.match(path.name):
+                companions.setdefault(found.group(1), []).append(path)
+        for stem, orphans in companions.items():
+            if stem not in entries:
+                for orphan in orphans:
+                    orphan.unlink(missing_ok=True)
+        for stem, path in entries.items():
+            try:
+                stat = path.stat()
+                sizes = [stat.st_size, *(c.stat().st_size for c in companions.get(stem, ()))]
+            except FileNotFoundError:
+                continue
+            yield _Held(path, stat.st_mtime, sum(sizes), tuple(companions.get(stem, ())))
 
 
 def _delete_stale_temps(root: Path) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -30,13 +30,8 @@ import pyarrow as pa
 from cloudsql_cos_ts.cancel import CancelToken, stopped_error
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
-from cloudsql_cos_ts.engines.duckdb.enriched import (
-    LookupTables,
-    enriched_ends,
-    enriched_view,
-    register_key_functions,
-)
-from cloudsql_cos_ts.engines.duckdb.memo import AddressMemo
+from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, enriched_view, register_key_functions
+from cloudsql_cos_ts.engines.duckdb.sidefiles import SIDE_COLUMNS, side_files
 from cloudsql_cos_ts.engines.duckdb.source import SourceRelations
 from cloudsql_cos_ts.enrichment.data import load
 from cloudsql_cos_ts.enrichment.view import columns_read, enriches, source_relations
@@ -116,13 +111,12 @@ class DuckDBEngine:
         register_functions(self._conn, self._enrichment)
         register_key_functions(self._conn)
         self._lookups = LookupTables()
-        self.memo = AddressMemo()
         self._conn.execute("SET enable_external_access = false")
         self._conn.execute("SET lock_configuration = true")
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
-        with self._cursor(request) as cursor, ExitStack() as held:
-            relations = self._prepare(cursor, request, held)
+        with self._cursor(request) as cursor:
+            relations = self._prepare(cursor, request)
             table, truncated = self._run(cursor, request)
             return ExecutionResult(
                 table=table,
@@ -135,8 +129,8 @@ class DuckDBEngine:
     def explain(self, request: ExecutionRequest) -> str:
         """DuckDB's plan of the statement over the views a run builds, bound to an empty file of the ingest
         entries' layout: the plan has the run's shape (scans, filters, joins), nothing is listed or downloaded."""
-        with self._cursor(request) as cursor, ExitStack() as held:
-            self._prepare(cursor, request, held, plan_only=True)
+        with self._cursor(request) as cursor:
+            self._prepare(cursor, request, plan_only=True)
             rows = cursor.execute(f"EXPLAIN {request.sql}").fetchall()
         return "\n".join(str(row[-1]).rstrip() for row in rows)
 
@@ -188,10 +182,9 @@ class DuckDBEngine:
             self._close_cursor(cursor)
 
     def _prepare(
-        self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest, held: ExitStack, *, plan_only: bool = False
+        self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest, *, plan_only: bool = False
     ) -> SourceRelations:
-        """Register earlier results and the (pruned) source views this statement reads; ``held`` keeps
-        what they join (the address memo's table) until the statement has run.
+        """Register earlier results and the (pruned) source views this statement reads.
 
         Every relation the statement names must be one registered here: DuckDB's own catalog
         (system views, other schemas) is never reachable from user SQL, whatever the dialect
@@ -218,10 +211,12 @@ class DuckDBEngine:
         if enriched:
             data = load(self._enrichment)
             self._lookups.ensure(cursor, data)
-            columns, answers = columns_read(request.sql), None
-            if relations.entries is not None and enriched_ends(columns):
-                answers = held.enter_context(self.memo.answers(cursor, data, relations.entries))
-            relations.views[FLOW_ENRICHED] = enriched_view(quote_identifier(FLOW_FLAT), columns, answers)
+            columns, flat = columns_read(request.sql), relations.flat
+            if flat is not None and flat.paths and relations.cache is not None and columns & set(SIDE_COLUMNS):
+                sides = side_files(cursor, relations.cache, flat.paths, data)
+                relations.views[FLOW_ENRICHED] = flat.beside_sql(sides, SIDE_COLUMNS)
+            else:  # no entries (a schema question) or no enriched column read
+                relations.views[FLOW_ENRICHED] = enriched_view(quote_identifier(FLOW_FLAT), columns)
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
         relations.damaged += external.damaged

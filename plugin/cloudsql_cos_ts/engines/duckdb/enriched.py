@@ -149,7 +149,6 @@ _KEYED = (  # each distinct address: family (4, 6, NULL), key, IPv6 low half, bl
     " AS high FROM __enrich_ends))"
 )
 _RANGE_JOIN = "LEFT JOIN {table} {alias} ON {alias}.block = a.block AND a.k BETWEEN {alias}.first AND {alias}.last"
-ANSWERS = frozenset(_PER_END)  # what the look-up of an address can give
 
 
 def address_answers(ends: str, parts: frozenset[str]) -> str:
@@ -177,21 +176,19 @@ def enriched_ends(columns: frozenset[str]) -> list[str]:
     return [end for end in ("initiator", "target") if any(f"{end}_{part}" in columns for part in _PER_END)]
 
 
-def enriched_view(flat: str, columns: frozenset[str], answers: str | None = None) -> str:
-    """``FLOW_ENRICHED`` over the relation ``flat``, computing ``columns`` (others are typed NULLs).
-
-    ``answers`` names a table holding the answers of every address ``flat`` can hold (``memo.py``):
-    the rows join it directly. Without one, the distinct addresses of ``flat`` are looked up first."""
+def enriched_view(flat: str, columns: frozenset[str]) -> str:
+    """``FLOW_ENRICHED`` over the relation ``flat``, computing ``columns`` (others are typed NULLs): the
+    distinct addresses of ``flat`` are looked up first, then the rows join their answers."""
     ends = enriched_ends(columns)
     parts = frozenset(part for end in ends for part in _PER_END if f"{end}_{part}" in columns)
     select, joins, ctes = [], [], []
-    if ends and answers is None:
+    if ends:
         union = " UNION ALL ".join(f"SELECT {end}_ip AS ip FROM {flat}" for end in ends)
         # MATERIALIZED: the look-ups run once per distinct address, where the join order optimiser
         # would otherwise move the range joins above the join with the flows, to run once per row
         distinct = f"SELECT DISTINCT ip FROM ({union}) WHERE ip IS NOT NULL"
         ctes.append(f"__enrich_address AS MATERIALIZED ({address_answers(distinct, parts)})")
-    joins += [f"LEFT JOIN {answers or '__enrich_address'} {end[0]} ON {end[0]}.ip = f.{end}_ip" for end in ends]
+    joins += [f"LEFT JOIN __enrich_address {end[0]} ON {end[0]}.ip = f.{end}_ip" for end in ends]
     if "target_service" in columns:
         joins.append("LEFT JOIN __enrich_services sv ON sv.port = f.target_port AND sv.protocol = f.transport_protocol")
     if "protocol_name" in columns:

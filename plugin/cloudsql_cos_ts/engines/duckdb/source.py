@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.engines.duckdb.views import file_list, flow_flat_sql, flow_sql
+from cloudsql_cos_ts.engines.duckdb.views import FlatRead, file_list, flow_sql
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.decode import object_key
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
@@ -45,7 +45,6 @@ from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings
 from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.storage.factory import open_store
-from cloudsql_cos_ts.timerange import TimeRange
 
 _READERS = {
     "json": "read_json({files}, format='auto', union_by_name=true)",
@@ -60,7 +59,8 @@ class SourceRelations:
     stats: dict[str, int | float] = field(default_factory=dict)
     damaged: tuple[str, ...] = ()  # keys of objects the views needed but could not read (left out)
     notices: tuple[str, ...] = ()  # warnings for the answer (a flow-lake partition that could not be used)
-    entries: tuple[Path, ...] | None = None  # the immutable ingest entries the views read; None: other files
+    flat: FlatRead | None = None  # what FLOW_FLAT reads, when it reads immutable ingest entries
+    cache: IngestCache | None = None  # the ingest cache holding them
 
 
 class DuckDBSource(Protocol):
@@ -165,12 +165,11 @@ class FlowLogSource:
             return SourceRelations(views={})
         if plan_only:  # the views a run builds, over an empty entry: DuckDB plans them, nothing is listed or read
             window = scan.time_range if scan.dashboard_applied else None
-            empty = self.cache.empty_entry()
-            return SourceRelations(
-                views=self._views(wanted, [empty], modified_cutoff(scan.time_range), window), entries=(empty,)
-            )
+            flat = FlatRead((self.cache.empty_entry(),), modified_cutoff(scan.time_range), window)
+            return SourceRelations(views=self._views(wanted, flat), flat=flat, cache=self.cache)
         if wanted <= schema_only:  # DESCRIBE(FLOW_FLAT) needs the columns: no listing, no ingest
-            return SourceRelations(views=self._views(wanted, [], scan.time_range.start, None), entries=())
+            flat = FlatRead((), scan.time_range.start, None)
+            return SourceRelations(views=self._views(wanted, flat), flat=flat, cache=self.cache)
         began = time.monotonic()
         listed = self._list(scan, cancel)
         listed_at = time.monotonic()
@@ -184,11 +183,13 @@ class FlowLogSource:
             pruned = listed.prune()
             scan.check(pruned.objects_needed, pruned.bytes_needed)
             plan = self._plan(listed, pruned, cancel, stats, notices)
+        flat = FlatRead(tuple(plan.paths), listed.cutoff, scan.time_range if scan.dashboard_applied else None)
         return SourceRelations(
-            views=self._views(wanted, plan.paths, listed.cutoff, scan.time_range if scan.dashboard_applied else None),
+            views=self._views(wanted, flat),
             damaged=plan.damaged,
             notices=notices.texts(),
-            entries=tuple(plan.paths),
+            flat=flat,
+            cache=self.cache,
             stats=_source_stats(
                 stats,
                 began,
@@ -223,12 +224,12 @@ class FlowLogSource:
         return plan
 
     @staticmethod
-    def _views(wanted: set[str], paths: list[Path], cutoff: datetime, window: TimeRange | None) -> dict[str, str]:
+    def _views(wanted: set[str], flat: FlatRead) -> dict[str, str]:
         views = {}
         if FLOW_FLAT in wanted:
-            views[FLOW_FLAT] = flow_flat_sql(paths, cutoff, window)
+            views[FLOW_FLAT] = flat.flat_sql()
         if wanted & {FLOW, SOURCE}:
-            flow = flow_sql(paths, cutoff, window)
+            flow = flow_sql(flat.paths, flat.cutoff, flat.window)
             views.update({name: flow for name in wanted & {FLOW, SOURCE}})
         return views
 

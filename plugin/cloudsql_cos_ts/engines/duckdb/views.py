@@ -9,10 +9,12 @@ which objects earlier queries happened to ingest into the same entry.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, DAMAGED, KEY, LAST_MODIFIED, RECORD_INDEX
+from cloudsql_cos_ts.flowlogs.entry_footer import modified_before
 from cloudsql_cos_ts.flowlogs.schema import (
     FLOW_COLUMNS,
     FLOW_FLAT_COLUMNS,
@@ -43,28 +45,70 @@ def _timestamp(moment: datetime) -> str:
     return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
 
 
-def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None) -> str:
-    """The entries' rows of objects modified since ``cutoff`` (and, with ``window``, whose capture
+def _kept_cutoff(paths: Sequence[Path], cutoff: datetime) -> datetime | None:
+    """``cutoff`` when an entry may hold rows of objects modified before it, else None: the predicate
+    would keep every row, and DuckDB would still test it on each (``flowlogs/entry_footer.py``)."""
+    return cutoff if modified_before(paths, cutoff) else None
+
+
+def _where(cutoff: datetime | None, window: TimeRange | None) -> str:
+    """Rows of objects modified since ``cutoff`` (any, when None; and, with ``window``, whose capture
     window overlaps it: ``flowlogs/scan.py``), without the rows marking damaged objects."""
-    where = f"{q(LAST_MODIFIED)} >= {_timestamp(cutoff)} AND {q(RECORD_INDEX)} IS DISTINCT FROM {DAMAGED}"
+    where = f"{q(RECORD_INDEX)} IS DISTINCT FROM {DAMAGED}"
+    if cutoff is not None:
+        where = f"{q(LAST_MODIFIED)} >= {_timestamp(cutoff)} AND {where}"
     if window is not None:  # a header without one of the times counts as a window of one moment
         start, end = q("capture_start_time"), f"timezone('UTC', TRY_CAST({q('capture_end_time')} AS TIMESTAMPTZ))"
         where += (
             f" AND coalesce({start}, {end}) <= {_timestamp(window.end)}"
             f" AND coalesce({end}, {start}) >= {_timestamp(window.start)}"
         )
-    return f"read_parquet({file_list(paths)}) WHERE {where}"
+    return where
+
+
+def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None) -> str:
+    """The entries' rows that ``_where`` keeps."""
+    return f"read_parquet({file_list(paths)}) WHERE {_where(_kept_cutoff(paths, cutoff), window)}"
+
+
+def _flat_select() -> str:
+    return ", ".join(
+        f"{q(CONNECTION_START_TS)} AS {q(name)}" if name == "connection_start_time" else q(name)
+        for name, _ in FLOW_FLAT_COLUMNS
+    )
 
 
 def flow_flat_sql(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None = None) -> str:
     """One row per record, columns exactly as ``FLOW_FLAT_COLUMNS``."""
     if not paths:
         return empty_relation(FLOW_FLAT_COLUMNS)
-    select = [
-        f"{q(CONNECTION_START_TS)} AS {q(name)}" if name == "connection_start_time" else q(name)
-        for name, _ in FLOW_FLAT_COLUMNS
-    ]
-    return f"SELECT {', '.join(select)} FROM {_source(paths, cutoff, window)} AND {q(RECORD_INDEX)} IS NOT NULL"
+    return f"SELECT {_flat_select()} FROM {_source(paths, cutoff, window)} AND {q(RECORD_INDEX)} IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class FlatRead:
+    """What ``FLOW_FLAT`` reads: the entries, and the rows of them it keeps."""
+
+    paths: tuple[Path, ...]
+    cutoff: datetime
+    window: TimeRange | None
+
+    def flat_sql(self) -> str:
+        return flow_flat_sql(self.paths, self.cutoff, self.window)
+
+    def beside_sql(self, sides: Sequence[Path], side_columns: Sequence[str]) -> str:
+        """``FLOW_FLAT``'s rows with ``side_columns`` from ``sides``: one file per entry holding its
+        rows' values in the entry's row order.
+
+        POSITIONAL JOIN pairs rows by their place in the whole scan, so it pairs the unfiltered entries
+        with their side files and the rows are filtered after it (DuckDB keeps filters above it).
+        """
+        side = ", ".join(q(name) for name in side_columns)
+        return (
+            f"SELECT {_flat_select()}, {side} FROM read_parquet({file_list(self.paths)}) POSITIONAL JOIN "
+            f"read_parquet({file_list(sides)}) WHERE {_where(_kept_cutoff(self.paths, self.cutoff), self.window)} "
+            f"AND {q(RECORD_INDEX)} IS NOT NULL"
+        )
 
 
 def flow_sql(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None = None) -> str:
