@@ -69,3 +69,15 @@ class FileTransfer(Protocol):
     def get_file(self, key: str, path: Path) -> None:
         """Write the object's content to ``path`` (``NotFound`` when there is none)."""
         ...
+
+
+@runtime_checkable
+class Deletion(Protocol):
+    """A store that can delete objects: the flow lake removes the parts no manifest names any more.
+
+    Queries never delete, so it is not part of ``ObjectStore``; only the lake's compactor asks for it.
+    """
+
+    def delete(self, key: str) -> None:
+        """Remove one object; an object already gone is no error."""
+        ...

@@ -146,6 +146,10 @@ class CosStore:
     def get_file(self, key: str, path: Path) -> None:
         self._call(lambda client: client.download_file(self.bucket, key, str(path)), key)
 
+    def delete(self, key: str) -> None:
+        """S3's DELETE succeeds for a key that is already gone."""
+        self._call(lambda client: client.delete_object(Bucket=self.bucket, Key=key), key)
+
 
 @contextmanager
 def _mapped_errors(endpoint: str, bucket: str, key: str | None, credentials: Credentials) -> Iterator[None]:

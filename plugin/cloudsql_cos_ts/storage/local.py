@@ -142,6 +142,12 @@ class LocalStore:
         except OSError as exc:
             raise DownstreamError(f"cannot read {key!r} in the folder {self.root}: {exc.strerror}") from None
 
+    def delete(self, key: str) -> None:
+        try:
+            self.path_of(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise DownstreamError(f"cannot delete {key!r} in the folder {self.root}: {exc.strerror}") from None
+
     def _write(self, key: str, write: Callable[[Path], object]) -> None:
         """Write through a temporary file and a rename, so readers never see half a file."""
         path = self.path_of(key)

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cloudsql_cos_ts.storage.base import FileTransfer, Listing, ObjectInfo, ObjectStore
+from cloudsql_cos_ts.errors import BadRequest
+from cloudsql_cos_ts.storage.base import Deletion, FileTransfer, Listing, ObjectInfo, ObjectStore
 
 
 class RequestPacer:
@@ -78,3 +79,9 @@ class ThrottledStore:
             self._store.get_file(key, path)
         else:
             path.write_bytes(self._store.get(key)[0])
+
+    def delete(self, key: str) -> None:
+        if not isinstance(self._store, Deletion):
+            raise BadRequest(f"the store {self.identity} cannot delete objects")
+        self._pacer.wait()
+        self._store.delete(key)

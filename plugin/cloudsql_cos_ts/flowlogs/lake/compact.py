@@ -33,6 +33,7 @@ from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest, write_manifest
 from cloudsql_cos_ts.flowlogs.lake.read import LakeDonor, built_with_donor, fetch_part, midnight
+from cloudsql_cos_ts.flowlogs.lake.sweep import sweep_day
 from cloudsql_cos_ts.flowlogs.lake.transfer import file_sha256, upload
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.settings.datasource import Credentials
@@ -71,6 +72,7 @@ class DayResult:
     rows: int = 0  # rows of the part
     size: int = 0  # bytes of the part
     part: str = ""  # the part's key in the lake store
+    swept: int = 0  # superseded parts of the day deleted (sweep.py)
 
 
 Progress = Callable[[DayResult, int, int], None]  # a finished day, days done, days in the range
@@ -120,11 +122,15 @@ def compact_day(
         previous = None  # neither current nor a donor: the day is built again from the raw objects
     listing = tuple(ObjectInfo(obj.key, obj.size, obj.etag, obj.last_modified) for obj in objects)
     if previous is not None and previous.objects == ids:
+        swept: list[str] = []
         # A manifest written before manifests kept listings, or an object re-uploaded with the same content
         if frozenset(previous.listing) != frozenset(listing):
             write_manifest(lake, replace(previous, listing=listing, written=datetime.now(UTC)))
+        else:
+            swept = sweep_day(lake, previous, datetime.now(UTC))
+        part = lake.part_key(day, previous.part)
         return DayResult(
-            day, "current", len(objects), rows=previous.rows, size=previous.size, part=lake.part_key(day, previous.part)
+            day, "current", len(objects), rows=previous.rows, size=previous.size, part=part, swept=len(swept)
         )
     stats = IngestStats()
     hours = [cache.group_dir(raw.store, raw.prefix, hour_group(midnight(day) + timedelta(hours=h))) for h in range(24)]
