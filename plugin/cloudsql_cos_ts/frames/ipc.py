@@ -22,36 +22,24 @@ CODEC = "zstd"
 
 
 def ipc_file(table: pa.Table) -> bytes:
-    """The table as one IPC file, a record batch per chunk; compressed when its columns reach
-    :data:`COMPRESS_FROM_BYTES`."""
-    if table.nbytes >= COMPRESS_FROM_BYTES:
-        return _compressed(table)
-    return _exact(table)
+    """The table as one IPC file, a record batch per chunk, written once into the bytes object returned;
+    its bodies compressed when its columns reach :data:`COMPRESS_FROM_BYTES`.
 
-
-def _compressed(table: pa.Table) -> bytes:
-    """Written once into a growing Arrow buffer: sizing first, as :func:`_exact` does, would compress twice,
-    and the copy into ``bytes`` is only the compressed size."""
-    sink = pa.BufferOutputStream()
-    _write(sink, table, pa.ipc.IpcWriteOptions(compression=CODEC))
-    return bytes(sink.getvalue().to_pybytes())
-
-
-def _exact(table: pa.Table) -> bytes:
-    """Written once, straight into the bytes object returned.
-
-    Why: a big answer's columns arrive as the engine's batches; writing them as they are copies no
-    column. Sizing the output first (a pass that only counts bytes) and writing straight into a
-    Python ``bytes`` of that size (through the writable view ``BytesIO`` lends over its own buffer,
-    handed back by ``getvalue`` without a copy) means the frame exists once: no growing stream, no
-    Arrow buffer copied into ``bytes`` afterwards (W7 in docs/benchmarks.md).
+    Why written this way: a big answer's columns arrive as the engine's batches; writing them as they
+    are copies no column. Sizing the output first (a pass that only counts bytes) and writing straight
+    into a Python ``bytes`` of that size (through the writable view ``BytesIO`` lends over its own
+    buffer, handed back by ``getvalue`` without a copy) means the frame exists once: no growing stream,
+    no Arrow buffer copied into ``bytes`` afterwards. A compressed frame is compressed twice for it
+    (once to count): that CPU buys the room a growing stream and its copy would take while the result
+    table is still held, which is the answer's peak (W7 in docs/benchmarks.md).
     """
+    options = pa.ipc.IpcWriteOptions(compression=CODEC) if table.nbytes >= COMPRESS_FROM_BYTES else None
     counter = pa.MockOutputStream()
-    _write(counter, table)
+    _write(counter, table, options)
     sink = io.BytesIO(bytes(counter.size()))  # zero pages: memory is taken as the frame is written
     view = sink.getbuffer()
     writer = pa.FixedSizeBufferWriter(pa.py_buffer(view))
-    _write(writer, table)
+    _write(writer, table, options)
     writer.close()
     del writer  # the Arrow buffer over the view goes with it, so the view can be let go
     view.release()  # no view left: getvalue returns the buffer itself
