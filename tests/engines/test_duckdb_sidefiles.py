@@ -1,0 +1,188 @@
+"""The DuckDB engine's per-entry side files of ``FLOW_ENRICHED``'s answers.
+
+Through QueryData's pipeline over flow-log objects: every enriched column equals its function (bundled
+data and user files), also for a range that cuts an entry (rows before and after the cut in one entry),
+and a changed user file is answered at once from a new side file. On the ingest cache: a side file counts
+in its entry's size and goes with it. On a DuckDB connection: two queries needing the same side file at
+once build it once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
+from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, register_key_functions
+from cloudsql_cos_ts.engines.duckdb.sidefiles import side_files
+from cloudsql_cos_ts.enrichment.data import load
+from cloudsql_cos_ts.enrichment.view import EXPRESSIONS
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache
+from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
+from tests.engines.inprocess import InProcessPlugin
+from tests.enrichment.samples import ASNS, COUNTRIES, SCOPES, write_user_files
+from tests.enrichment.test_queries import PORTS, SERVER, rows, write_flows
+from tests.real_objects.cases import WEB, compact, document, flow, gz, object_key
+
+SIDE = "*.enrich-*.parquet"
+ORDER = "initiator_ip, target_ip, target_port, transport_protocol, capture_start_time"
+# each object's peers and its capture window: the first hour's two objects share one entry, the cut at
+# 20:20 falls between them, so the kept rows are not the first rows of their entry
+OBJECTS = [
+    (1, ("2020-07-01T20:05:00Z", "2020-07-01T20:10:00Z"), [ip for ip, _ in COUNTRIES] + ["8.8.8.8", "not-an-ip"]),
+    (
+        2,
+        ("2020-07-01T20:30:00Z", "2020-07-01T20:35:00Z"),
+        [ip for ip, _, _ in ASNS] + ["8.8.8.9"] + [ip for ip, _ in SCOPES[:8]],
+    ),
+]
+
+
+def write_objects(folder: Path) -> None:
+    kinds = list(PORTS.values())
+    for sequence, window, peers in OBJECTS:
+        times = (window[0], window[1], window[0])
+        records = []
+        for index, peer in enumerate(peers):
+            protocol, port = kinds[index % len(kinds)]
+            records.append(flow(times, f"inbound accepted {peer}:40000 -> {SERVER}:{port}", protocol, (1, 1, 0, 0)))
+        path = folder / object_key(WEB, "ingress", "2020-07-01T20", sequence)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gz(compact(document(WEB, window, records))))
+
+
+def enriched_and_called(running: InProcessPlugin, where: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows' enriched columns from ``FLOW_ENRICHED`` and the same columns by the functions."""
+    names = ", ".join(EXPRESSIONS)
+    calls = ", ".join(f"{call} AS {name}" for name, call in EXPRESSIONS.items())
+    native = rows(running, f"SELECT {ORDER}, {names} FROM FLOW_ENRICHED WHERE {where} ORDER BY {ORDER}")
+    called = rows(running, f"SELECT {ORDER}, {calls} FROM FLOW_FLAT WHERE {where} ORDER BY {ORDER}")
+    return native, called
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["bundled", "user files"])
+def running(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[InProcessPlugin, Path]]:
+    """One plugin over the objects, with the bundled data or with user files, and its cache folder."""
+    folder = tmp_path_factory.mktemp("side")
+    write_objects(folder / "flows")
+    files = write_user_files(folder / "files") if request.param else {}
+    made = InProcessPlugin({"source": str(folder / "flows"), **files}, folder / "cache", "side")
+    yield made, folder / "cache"
+    made.close()
+
+
+@pytest.mark.parametrize(
+    ("where", "count"),
+    [
+        ("true", sum(len(peers) for _, _, peers in OBJECTS)),
+        ("capture_start_time >= TIMESTAMP '2020-07-01 20:20:00'", len(OBJECTS[1][2])),  # the entry's later rows
+        ("capture_start_time < TIMESTAMP '2020-07-01 20:20:00'", len(OBJECTS[0][2])),
+    ],
+    ids=["whole entry", "range cuts its first rows", "range cuts its last rows"],
+)
+def test_every_column_equals_its_function(running: tuple[InProcessPlugin, Path], where: str, count: int) -> None:
+    native, called = enriched_and_called(running[0], where)
+    assert native == called
+    assert len(native) == count
+    assert any(row["initiator_country"] or row["initiator_asn"] for row in native)  # not NULLs alone
+    assert len(list(running[1].rglob(SIDE))) == 1  # one entry: the hour
+
+
+def test_a_changed_user_file_gives_new_answers_at_once(tmp_path: Path) -> None:
+    """The same query before and after the datasource's files are rewritten: a new side file answers."""
+    write_flows(tmp_path / "flows")
+    files = write_user_files(tmp_path / "files")
+    ip = COUNTRIES[0][0]
+    sql = f"SELECT initiator_country, target_subnet FROM FLOW_ENRICHED WHERE initiator_ip = '{ip}'"
+    running = InProcessPlugin({"source": str(tmp_path / "flows"), **files}, tmp_path / "cache", "side")
+    try:
+        before = rows(running, sql)
+        Path(files["geoCountryFile"]).write_text(f"network,country\n{ip}/32,ZQ\n")
+        Path(files["subnetsFile"]).write_text(f"{SERVER}/32,web-one\n")
+        after = rows(running, sql)
+    finally:
+        running.close()
+    assert before == [{"initiator_country": None, "target_subnet": "web-1"}]
+    assert after == [{"initiator_country": "ZQ", "target_subnet": "web-one"}]
+    assert len(list((tmp_path / "cache").rglob(SIDE))) == 2  # the old one goes with its entry
+
+
+def entry(root: Path, group: str, fill: str, count: int) -> Path:
+    path = root / group / f"{fill * 64}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.sql(
+        f"COPY (SELECT '8.8.8.' || (i % 200) AS initiator_ip, '{SERVER}' AS target_ip, 443 AS target_port, "
+        f"6 AS transport_protocol FROM range({count}) t(i)) TO '{path}' (FORMAT parquet)"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def conn() -> Iterator[duckdb.DuckDBPyConnection]:
+    made = duckdb.connect(":memory:")
+    register_functions(made, EnrichmentFiles())
+    register_key_functions(made)
+    LookupTables().ensure(made, load(EnrichmentFiles()))
+    yield made
+    made.close()
+
+
+def test_side_files_count_in_the_cache_and_go_with_their_entry(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    cache = IngestCache(tmp_path, 1 << 30)
+    old, new = entry(tmp_path, "a", "1", 5000), entry(tmp_path, "b", "2", 5000)
+    data = load(EnrichmentFiles())
+    [old_side] = side_files(conn, cache, [old], data)
+    orphan = cache.companion_path(tmp_path / "c" / f"{'3' * 64}.parquet", "enrich-0")
+    orphan.parent.mkdir()
+    orphan.write_bytes(b"left by an entry deleted elsewhere")
+    assert cache.total_bytes() == old.stat().st_size + old_side.stat().st_size + new.stat().st_size
+    assert not orphan.exists()  # counting the cache's bytes dropped it
+
+    cache.max_bytes = new.stat().st_size  # room for one entry, without its side file
+    for path in (old, old_side):
+        os.utime(path, (0, 0))  # long unused
+    [new_side] = side_files(conn, cache, [new], data)  # its build evicts: the old entry and its side file go
+    assert not old.exists() and not old_side.exists()
+    assert new.exists() and new_side.exists()  # the query's own entry is spared
+
+
+class CountingCursor:
+    """A cursor that counts the side files it writes (COPY statements)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self.cursor, self.copies = cursor, 0
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        if sql.startswith("COPY"):
+            self.copies += 1
+        return self.cursor.execute(sql)
+
+
+def test_two_queries_at_once_build_one_side_file(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    cache = IngestCache(tmp_path, 1 << 30)
+    path = entry(tmp_path, "a", "4", 200_000)
+    started = threading.Barrier(2)
+    cursors = [CountingCursor(conn.cursor()) for _ in range(2)]
+    found: list[list[Path]] = []
+
+    def query(cursor: CountingCursor) -> None:
+        started.wait()
+        found.append(side_files(cursor, cache, [path], load(EnrichmentFiles())))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=query, args=(cursor,)) for cursor in cursors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(cursor.copies for cursor in cursors) == 1
+    assert found[0] == found[1] and found[0][0].exists()
+    count = conn.execute(f"SELECT count(*) FROM read_parquet('{found[0][0]}')").fetchone()
+    assert count == (200_000,)
