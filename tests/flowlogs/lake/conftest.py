@@ -19,10 +19,16 @@ from cloudsql_cos_ts.flowlogs.lake.compact import DayResult, RawSource, compact_
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, open_lake
 from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.locations import LocalLocation
+from cloudsql_cos_ts.storage.base import ObjectStore
 from cloudsql_cos_ts.storage.local import LocalStore
 
 DAY = date(2026, 5, 6)
 DAY_START = datetime(2026, 5, 6, tzinfo=UTC)
+
+
+def generate_day(store: ObjectStore, prefix: str, day: datetime, seed: int) -> None:
+    """One vNIC's objects of the day starting at ``day``, below ``prefix`` (the follower tests' buckets)."""
+    generate(store, prefix=prefix, vnics=1, start=day, end=day + timedelta(days=1), records_per_object=3, seed=seed)
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,10 @@ is killed, then refuses it: the moment a crash does the most harm.
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -20,26 +19,21 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import NotFound
-from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.lake.compact import RawSource, compact_day
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, open_lake
 from cloudsql_cos_ts.flowlogs.lake.manifest import read_manifest
-from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.locations import parse_location
-from cloudsql_cos_ts.settings.secret import Secret
 from cloudsql_cos_ts.storage.cos import CosStore
+from tests.flowlogs.lake.conftest import generate_day
+from tests.flowlogs.lake.test_follow_plugin import DAY, DAY_FOLDER, FAST, KEYS
 from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames, frame_meta
 from tests.storage.conftest import BUCKET, HMAC_ID, HMAC_SECRET, s3_endpoint  # noqa: F401 (fixture)
 from tests.storage.s3_front import Refusal, S3Front
 
-KEYS = Credentials(auth="hmac", hmac_access_key_id=Secret(HMAC_ID), hmac_secret_access_key=Secret(HMAC_SECRET))
-DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)  # the follower's
 RAW, LAKE = "killed/raw/", "killed/lake/"
 SQL = "SELECT count(*) AS n, sum(bytes_from_initiator) AS b FROM FLOW_FLAT"
-FAST = {"GF_PLUGIN_LAKE_REQUESTS_PER_SECOND": "1000"}
 HOLD_S = 120.0
-DAY_FOLDER = re.compile(rf"/year={DAY.year}/month=0?{DAY.month}/day=0?{DAY.day}/")
 
 
 class ManifestHold(S3Front):
@@ -61,14 +55,7 @@ class ManifestHold(S3Front):
 
 @pytest.fixture(scope="module")
 def front(s3_endpoint: str) -> Iterator[ManifestHold]:  # noqa: F811 (the fixture)
-    generate(
-        CosStore(s3_endpoint, BUCKET, KEYS),
-        prefix=RAW,
-        vnics=1,
-        start=DAY,
-        end=DAY + timedelta(days=1),
-        records_per_object=3,
-    )
+    generate_day(CosStore(s3_endpoint, BUCKET, KEYS), RAW, DAY, seed=7)
     served = ManifestHold(s3_endpoint)
     with served:
         yield served

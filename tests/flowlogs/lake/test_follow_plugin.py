@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.secret import Secret
 from cloudsql_cos_ts.storage.cos import CosStore
+from tests.flowlogs.lake.conftest import generate_day
 from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames
 from tests.storage.conftest import BUCKET, HMAC_ID, HMAC_SECRET, s3_endpoint  # noqa: F401 (fixture)
 from tests.storage.s3_front import S3Front, s3_front
@@ -32,15 +32,7 @@ DAY_FOLDER = re.compile(rf"/year={DAY.year}/month=0?{DAY.month}/day=0?{DAY.day}/
 
 @pytest.fixture(scope="module")
 def front(s3_endpoint: str) -> Iterator[S3Front]:  # noqa: F811 (the fixture)
-    generate(
-        CosStore(s3_endpoint, BUCKET, KEYS),
-        prefix=RAW,
-        vnics=1,
-        start=DAY,
-        end=DAY + timedelta(days=1),
-        records_per_object=3,
-        seed=20,
-    )
+    generate_day(CosStore(s3_endpoint, BUCKET, KEYS), RAW, DAY, seed=20)
     with s3_front(s3_endpoint) as served:
         yield served
 
