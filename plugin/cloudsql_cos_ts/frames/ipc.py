@@ -33,7 +33,9 @@ def ipc_file(table: pa.Table) -> bytes:
     (once to count): that CPU buys the room a growing stream and its copy would take while the result
     table is still held, which is the answer's peak (W7 in docs/benchmarks.md).
     """
-    options = pa.ipc.IpcWriteOptions(compression=CODEC) if table.nbytes >= COMPRESS_FROM_BYTES else None
+    # One thread: compressing a batch's buffers in parallel holds a scratch buffer per thread at the peak.
+    compress = table.nbytes >= COMPRESS_FROM_BYTES
+    options = pa.ipc.IpcWriteOptions(compression=CODEC, use_threads=False) if compress else None
     counter = pa.MockOutputStream()
     _write(counter, table, options)
     sink = io.BytesIO(bytes(counter.size()))  # zero pages: memory is taken as the frame is written
