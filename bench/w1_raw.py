@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -90,25 +91,35 @@ def raw_connection(threads: int, memory_limit: str | None = None) -> duckdb.Duck
     config: dict[str, str | int] = {"threads": threads, **SPILL}
     if memory_limit:
         config["memory_limit"] = memory_limit
-    return duckdb.connect(":memory:", config=config)
+    connection = duckdb.connect(":memory:", config=config)
+    # the engine keeps the footers of the Parquet files it reads again and again: so do the baselines
+    connection.execute("SET parquet_metadata_cache = true")
+    return connection
 
 
 class RawDuckDB:
-    """A plain DuckDB connection with a FLOW_FLAT view (``flow_flat_view`` or ``parquet_view``); runs engine SQL."""
+    """A plain DuckDB connection with a FLOW_FLAT view (``flow_flat_view`` or ``parquet_view``, or each
+    statement's own views); runs engine SQL."""
 
-    def __init__(self, view: str, threads: int, memory_limit: str) -> None:
+    def __init__(self, view: str | None, threads: int, memory_limit: str) -> None:
         self._conn = raw_connection(threads, memory_limit)
-        self._conn.execute(view)
+        if view is not None:
+            self._conn.execute(view)
 
     def copy_to(self, path: Path) -> None:
         self._conn.execute(f"COPY (SELECT * FROM FLOW_FLAT) TO '{path}' (FORMAT parquet)")
 
-    def run(self, sql: str, previous: dict[str, pa.Table]) -> tuple[pa.Table, Cost]:
-        """The result and its cost; ``previous`` results are registered as ``$__source_prev``."""
+    def run(
+        self, sql: str, previous: dict[str, pa.Table], views: Mapping[str, str] | None = None
+    ) -> tuple[pa.Table, Cost]:
+        """The result and its cost; ``previous`` results are registered as ``$__source_prev``, ``views``
+        (name to ``SELECT`` body, as the plugin's engine made them for this statement) as temporary views."""
         cursor = self._conn.cursor()
         try:
             for ref, table in previous.items():
                 cursor.register(prev_relation_name(ref), table)
+            for name, body in (views or {}).items():
+                cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
             wall, cpu = time.perf_counter(), own_cpu()
             table = cursor.sql(sql).to_arrow_table()
             return table, Cost(time.perf_counter() - wall, own_cpu() - cpu)
