@@ -1,17 +1,26 @@
-"""An entry's Parquet file keeps row-group statistics exactly where a predicate can use them."""
+"""An entry's Parquet file keeps row-group statistics exactly where a predicate can use them, and a
+dictionary exactly where values repeat; fresh objects are decoded in chunks of whole hours."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs.assemble import STATISTICS_COLUMNS
-from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA
+from cloudsql_cos_ts.flowlogs.assemble import (
+    DECODE_CHUNK_BYTES,
+    DICTIONARY_COLUMNS,
+    STATISTICS_COLUMNS,
+    UNIQUE_VALUE_COLUMNS,
+    decode_chunks,
+)
+from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, SourceObject
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
+from cloudsql_cos_ts.flowlogs.layout import FlowLogKey, VnicPartition
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
@@ -19,7 +28,10 @@ from cloudsql_cos_ts.timerange import TimeRange
 HOUR = datetime(2026, 2, 1, 10, tzinfo=UTC)
 
 
-def test_statistics_on_the_time_columns_and_the_views_filters_only(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def row_group(tmp_path_factory: pytest.TempPathFactory) -> pq.RowGroupMetaData:
+    """The first row group of an hour's entry built from generated objects."""
+    tmp_path = tmp_path_factory.mktemp("assemble")
     generate(tmp_path / "src", vnics=1, start=HOUR, end=HOUR + timedelta(hours=1), records_per_object=3)
     store = LocalStore(tmp_path / "src")
     span = TimeRange(int(HOUR.timestamp() * 1000), int((HOUR + timedelta(hours=1)).timestamp() * 1000))
@@ -28,11 +40,56 @@ def test_statistics_on_the_time_columns_and_the_views_filters_only(tmp_path: Pat
     cache = IngestCache(tmp_path / "cache", 1 << 30)
     group_dir = cache.group_dir(store, "", "h")
     entry = cache.entry_for(store, group_dir, listed=objects, needed=objects, cancel=CancelToken(), stats=IngestStats())
-    group = pq.ParquetFile(entry).metadata.row_group(0)
+    return pq.ParquetFile(entry).metadata.row_group(0)
+
+
+def test_statistics_on_the_time_columns_and_the_views_filters_only(row_group: pq.RowGroupMetaData) -> None:
     with_statistics = {
-        group.column(i).path_in_schema
-        for i in range(group.num_columns)
-        if group.column(i).statistics is not None and group.column(i).statistics.has_min_max
+        row_group.column(i).path_in_schema
+        for i in range(row_group.num_columns)
+        if row_group.column(i).statistics is not None and row_group.column(i).statistics.has_min_max
     }
     assert with_statistics == set(STATISTICS_COLUMNS)
     assert set(STATISTICS_COLUMNS) <= set(ENTRY_SCHEMA.names)
+
+
+def test_a_dictionary_for_repeating_values_only(row_group: pq.RowGroupMetaData) -> None:
+    with_dictionary = {
+        row_group.column(i).path_in_schema
+        for i in range(row_group.num_columns)
+        if row_group.column(i).has_dictionary_page
+    }
+    booleans = {field.name for field in ENTRY_SCHEMA if pa.types.is_boolean(field.type)}  # never dictionaries
+    assert with_dictionary == set(DICTIONARY_COLUMNS) - booleans
+    assert set(ENTRY_SCHEMA.names) > UNIQUE_VALUE_COLUMNS
+    assert UNIQUE_VALUE_COLUMNS.isdisjoint(with_dictionary)
+
+
+VNIC = VnicPartition("a", "us-south", "vpc", "subnet", "vnics", "instance", "vnic", "ingress")
+BUDGET = DECODE_CHUNK_BYTES
+# Each case: per hour, the sizes of its objects; the expected chunks as lists of hour numbers.
+CHUNK_CASES = {
+    "small hours joined up to the budget": ([[BUDGET // 4] * 2] * 4, [[0, 1], [2, 3]]),
+    "many tiny hours in one chunk": ([[100] * 3] * 24, [list(range(24))]),
+    "an hour over the budget alone": ([[BUDGET // 3], [BUDGET * 2], [BUDGET // 3], [BUDGET // 3]], [[0], [1], [2, 3]]),
+    "one hour": ([[BUDGET * 3, 1]], [[0]]),
+    "no objects": ([], []),
+}
+
+
+def _hour_objects(sizes_by_hour: list[list[int]]) -> list[SourceObject]:
+    objects = []
+    for hour, sizes in enumerate(sizes_by_hour):
+        for sequence, size in enumerate(sizes):
+            parsed = FlowLogKey(VNIC, HOUR + timedelta(hours=hour), "s", sequence)
+            objects.append(SourceObject(f"{hour}/{sequence}", "e", HOUR, size, parsed))
+    return objects
+
+
+@pytest.mark.parametrize(("sizes", "expected"), CHUNK_CASES.values(), ids=CHUNK_CASES.keys())
+def test_decode_chunks_join_whole_hours_up_to_the_budget(sizes: list[list[int]], expected: list[list[int]]) -> None:
+    objects = _hour_objects(sizes)
+    chunks = decode_chunks(objects)
+    assert [obj for chunk in chunks for obj in chunk] == objects  # every object once, in order
+    hours = [sorted({int((o.parsed.hour_start - HOUR).total_seconds()) // 3600 for o in chunk}) for chunk in chunks]
+    assert hours == expected

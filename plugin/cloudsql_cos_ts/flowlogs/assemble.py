@@ -4,10 +4,10 @@ An entry (an hour's or a settled day's, see ``groups.py``) is assembled from *so
 entries whose manifests are exact, so any of their objects' rows can be copied instead of
 downloading and decoding the object again: the group's own previous entry (the hour grew), the
 hourly entries of a day being compacted, or the day entry of an hour now needed on its own. Only
-objects no source holds are fetched, one source hour at a time.
+objects no source holds are fetched, a few source hours at a time.
 
 Memory stays bounded whatever the entry's size: sources are read in batches and fresh objects
-decoded per hour, and rows are buffered only up to one row group before they are written.
+decoded a chunk of hours at a time, and rows are buffered only up to one row group before they are written.
 """
 
 from __future__ import annotations
@@ -61,8 +61,28 @@ STATISTICS_COLUMNS = [
     "end_time",
     *TIME_LEVELS,
 ]
+# Columns whose values are nearly all distinct within a row group (the record times, byte counts and
+# the connection start): a dictionary only costs them hashing while writing, and the time strings
+# outgrow the dictionary page and are stored plain anyway. Every other column stays dictionary-encoded.
+UNIQUE_VALUE_COLUMNS = frozenset(
+    {
+        "start_time",
+        "end_time",
+        "connection_start_time",
+        CONNECTION_START_TS,
+        "bytes_from_initiator",
+        "bytes_from_target",
+        "cumulative_bytes_from_initiator",
+        "cumulative_bytes_from_target",
+    }
+)
+DICTIONARY_COLUMNS = [name for name in ENTRY_SCHEMA.names if name not in UNIQUE_VALUE_COLUMNS]
 _READ_BATCH_ROWS = 64 * 1024
 DECODE_AHEAD = 2
+# Fresh objects are decoded in chunks of whole source hours of about this many (gzip) bytes: each decode
+# call has a fixed cost (a DuckDB statement, a dozen Arrow calls) that hours of few or small objects would
+# pay again and again, while a chunk this size keeps what waits in memory small.
+DECODE_CHUNK_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -130,14 +150,14 @@ def assemble(
             for table in _rows_of(handle, None if whole else take):
                 raise_if_cancelled(cancel)
                 writer.add(table)
-        with closing(_fresh_hours(store, missing, cancel)) as fresh:
-            for hour in fresh:
-                result.fetched += len(hour.ids)
-                result.bytes_read += hour.bytes_read
-                result.records += hour.records
-                fetched_ids.update(hour.ids)
-                damaged.update(hour.damaged)
-                writer.add(hour.table)
+        with closing(_fresh_chunks(store, missing, cancel)) as fresh:
+            for chunk in fresh:
+                result.fetched += len(chunk.ids)
+                result.bytes_read += chunk.bytes_read
+                result.records += chunk.records
+                fetched_ids.update(chunk.ids)
+                damaged.update(chunk.damaged)
+                writer.add(chunk.table)
                 raise_if_cancelled(cancel)
         writer.close()
     except BaseException:
@@ -163,7 +183,7 @@ def _rows_of(handle: pq.ParquetFile, take: Manifest | None) -> Iterator[pa.Table
 
 
 @dataclass(frozen=True)
-class _FreshHour:
+class _FreshChunk:
     ids: list[str]  # with the ETag as read
     damaged: list[str]  # ids of the objects that could not be decoded
     bytes_read: int
@@ -171,26 +191,24 @@ class _FreshHour:
     table: pa.Table
 
 
-def _fresh_hours(
+def _fresh_chunks(
     store: ObjectStore, objects: Sequence[SourceObject], cancel: CancelToken
-) -> Generator[_FreshHour, None, None]:
-    """The objects fetched and decoded one source hour at a time, so a day is never decoded at once.
+) -> Generator[_FreshChunk, None, None]:
+    """The objects fetched and decoded a chunk of source hours at a time, so a day is never decoded at once.
 
-    ``DECODE_AHEAD`` hours are fetched and decoded on helper threads while the caller writes: gunzip,
-    JSON parsing and writing release the GIL, and a cold day decoded hour after hour would keep a
-    core idle whenever its query has fewer days left to build than cores. At most that many hours
+    ``DECODE_AHEAD`` chunks are fetched and decoded on helper threads while the caller writes: gunzip,
+    JSON parsing and writing release the GIL, and a cold day decoded chunk after chunk would keep a
+    core idle whenever its query has fewer days left to build than cores. At most that many chunks
     and one more wait in memory.
     """
-    chunks: dict[object, list[SourceObject]] = {}
-    for obj in objects:
-        chunks.setdefault(obj.parsed.hour_start, []).append(obj)
-    if len(chunks) <= 1:  # an hour's entry: nothing to overlap
-        yield from (_fetch_and_decode(store, chunk, cancel) for chunk in chunks.values())
+    chunks = decode_chunks(objects)
+    if len(chunks) <= 1:  # nothing to overlap
+        yield from (_fetch_and_decode(store, chunk, cancel) for chunk in chunks)
         return
-    with ThreadPoolExecutor(max_workers=DECODE_AHEAD, thread_name_prefix="ingest-hour") as pool:
-        pending: deque[Future[_FreshHour]] = deque()
+    with ThreadPoolExecutor(max_workers=DECODE_AHEAD, thread_name_prefix="ingest-chunk") as pool:
+        pending: deque[Future[_FreshChunk]] = deque()
         try:
-            for chunk in chunks.values():
+            for chunk in chunks:
                 pending.append(pool.submit(_fetch_and_decode, store, chunk, cancel))
                 if len(pending) > DECODE_AHEAD:
                     yield pending.popleft().result()
@@ -201,11 +219,33 @@ def _fresh_hours(
                 future.cancel()
 
 
-def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: CancelToken) -> _FreshHour:
+def decode_chunks(objects: Sequence[SourceObject]) -> list[list[SourceObject]]:
+    """The objects by source hour, consecutive hours joined while a chunk is under ``DECODE_CHUNK_BYTES``.
+
+    An hour is never split (an hour larger than the budget is a chunk of its own), so a chunk's rows
+    are whole hours in the order the objects came.
+    """
+    hours: dict[object, list[SourceObject]] = {}
+    for obj in objects:
+        hours.setdefault(obj.parsed.hour_start, []).append(obj)
+    chunks: list[list[SourceObject]] = []
+    size = 0
+    for hour in hours.values():
+        hour_size = sum(obj.size for obj in hour)
+        if chunks and size + hour_size <= DECODE_CHUNK_BYTES:
+            chunks[-1].extend(hour)
+            size += hour_size
+        else:
+            chunks.append(list(hour))
+            size = hour_size
+    return chunks
+
+
+def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: CancelToken) -> _FreshChunk:
     fetched = list(fetch_objects(store, chunk, cancel))
     table = decode_objects(fetched)
     damaged = set(damaged_keys(table))
-    return _FreshHour(
+    return _FreshChunk(
         ids=[obj.id for obj, _ in fetched],
         damaged=[obj.id for obj, _ in fetched if obj.key in damaged],
         bytes_read=sum(len(data) for _, data in fetched),
@@ -250,7 +290,11 @@ class _EntryWriter:
     def _write(self, table: pa.Table) -> None:
         if self._writer is None:
             self._writer = pq.ParquetWriter(
-                self.path, ENTRY_SCHEMA, compression="zstd", write_statistics=STATISTICS_COLUMNS
+                self.path,
+                ENTRY_SCHEMA,
+                compression="zstd",
+                write_statistics=STATISTICS_COLUMNS,
+                use_dictionary=DICTIONARY_COLUMNS,
             )
         # One dictionary per column and row group, which the writer stores as it is (~15 % less CPU).
         self._writer.write_table(table.unify_dictionaries(), row_group_size=ROW_GROUP_ROWS)
