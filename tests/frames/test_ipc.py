@@ -71,7 +71,8 @@ def test_a_big_frame_is_encoded_without_holding_its_uncompressed_bytes() -> None
 
 
 @pytest.mark.parametrize(("name", "table"), [("plain", SMALL), ("compressed", BIG)], ids=["plain", "compressed"])
-def test_a_restamped_frame_keeps_its_columns_and_its_compression(name: str, table: pa.Table) -> None:
+def test_a_restamped_frame_keeps_its_columns_uncompressed(name: str, table: pa.Table) -> None:
+    """A served frame is re-stamped without compressing it again (a cache hit stays quick)."""
     frame = encode_frame(Frame("f", "A", [Field(column, table.column(column)) for column in table.column_names]))
 
     def update(meta: FrameMeta) -> None:
@@ -80,4 +81,4 @@ def test_a_restamped_frame_keeps_its_columns_and_its_compression(name: str, tabl
     stamped = restamp(frame, update)
     assert decode(stamped).select(table.column_names).equals(table)
     assert b"SELECT restamped" in decode(stamped).schema.metadata[b"meta"]
-    assert abs(len(stamped) - len(frame)) < 1024, f"{name}: {len(frame)} bytes became {len(stamped)}"
+    assert len(stamped) >= table.nbytes, f"{name}: {len(stamped)} bytes for {table.nbytes} column bytes"

@@ -21,9 +21,9 @@ COMPRESS_FROM_BYTES = 4 << 20
 CODEC = "zstd"
 
 
-def ipc_file(table: pa.Table) -> bytes:
+def ipc_file(table: pa.Table, *, compressible: bool = True) -> bytes:
     """The table as one IPC file, a record batch per chunk, written once into the bytes object returned;
-    its bodies compressed when its columns reach :data:`COMPRESS_FROM_BYTES`.
+    its bodies compressed when its columns reach :data:`COMPRESS_FROM_BYTES` (unless not ``compressible``).
 
     Why written this way: a big answer's columns arrive as the engine's batches; writing them as they
     are copies no column. Sizing the output first (a pass that only counts bytes) and writing straight
@@ -34,7 +34,7 @@ def ipc_file(table: pa.Table) -> bytes:
     table is still held, which is the answer's peak (W7 in docs/benchmarks.md).
     """
     # One thread: compressing a batch's buffers in parallel holds a scratch buffer per thread at the peak.
-    compress = table.nbytes >= COMPRESS_FROM_BYTES
+    compress = compressible and table.nbytes >= COMPRESS_FROM_BYTES
     options = pa.ipc.IpcWriteOptions(compression=CODEC, use_threads=False) if compress else None
     counter = pa.MockOutputStream()
     _write(counter, table, options)

@@ -107,10 +107,11 @@ class FrameMeta:
 
 
 def restamp(frame: bytes, update: Callable[[FrameMeta], None]) -> bytes:
-    """``frame`` (Arrow IPC file bytes) with its meta changed by ``update``, written by the encoder's rule.
+    """``frame`` (Arrow IPC file bytes) with its meta changed by ``update``; its columns written uncompressed.
 
-    The columns of an uncompressed frame are reused as they are; a compressed one's are decompressed and
-    compressed again, so a served frame has the bodies its size calls for (``frames/ipc.py``).
+    An uncompressed frame's columns are reused as they are; a compressed one's are decompressed (quick)
+    and not compressed again: compressing is what would make a cache hit of a big answer slow (W3 in
+    docs/benchmarks.md), and a hit is sent right away, with no result table held beside it.
     """
     reader = pa.ipc.open_file(pa.py_buffer(frame))
     metadata = dict(reader.schema.metadata or {})
@@ -119,4 +120,4 @@ def restamp(frame: bytes, update: Callable[[FrameMeta], None]) -> bytes:
     metadata[b"meta"] = json.dumps(meta.to_json(), default=str).encode()
     schema = reader.schema.with_metadata(metadata)
     batches = [reader.get_batch(index) for index in range(reader.num_record_batches)]
-    return ipc_file(pa.Table.from_batches(batches, schema))
+    return ipc_file(pa.Table.from_batches(batches, schema), compressible=False)
