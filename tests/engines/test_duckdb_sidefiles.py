@@ -3,8 +3,7 @@
 Through QueryData's pipeline over flow-log objects: every enriched column equals its function (bundled
 data and user files), also for a range that cuts an entry (rows before and after the cut in one entry),
 and a changed user file is answered at once from a new side file. On the ingest cache: a side file counts
-in its entry's size and goes with it. On a DuckDB connection: two queries needing the same side file at
-once build it once.
+in its entry's size and goes with it. Two queries needing the same side file at once build it once.
 """
 
 from __future__ import annotations
@@ -16,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
-from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, register_key_functions
+from cloudsql_cos_ts.engines.duckdb import sidefiles
 from cloudsql_cos_ts.engines.duckdb.sidefiles import side_files
-from cloudsql_cos_ts.enrichment.data import load
+from cloudsql_cos_ts.enrichment.data import EnrichmentData, load
 from cloudsql_cos_ts.enrichment.view import EXPRESSIONS
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
@@ -125,21 +125,11 @@ def entry(root: Path, group: str, fill: str, count: int) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def conn() -> Iterator[duckdb.DuckDBPyConnection]:
-    made = duckdb.connect(":memory:")
-    register_functions(made, EnrichmentFiles())
-    register_key_functions(made)
-    LookupTables().ensure(made, load(EnrichmentFiles()))
-    yield made
-    made.close()
-
-
-def test_side_files_count_in_the_cache_and_go_with_their_entry(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_side_files_count_in_the_cache_and_go_with_their_entry(tmp_path: Path) -> None:
     cache = IngestCache(tmp_path, 1 << 30)
     old, new = entry(tmp_path, "a", "1", 5000), entry(tmp_path, "b", "2", 5000)
     data = load(EnrichmentFiles())
-    [old_side] = side_files(conn, cache, [old], data)
+    [old_side] = side_files(cache, [old], data)
     orphan = cache.companion_path(tmp_path / "c" / f"{'3' * 64}.parquet", "enrich-0")
     orphan.parent.mkdir()
     orphan.write_bytes(b"left by an entry deleted elsewhere")
@@ -149,40 +139,34 @@ def test_side_files_count_in_the_cache_and_go_with_their_entry(conn: duckdb.Duck
     cache.max_bytes = new.stat().st_size  # room for one entry, without its side file
     for path in (old, old_side):
         os.utime(path, (0, 0))  # long unused
-    [new_side] = side_files(conn, cache, [new], data)  # its build evicts: the old entry and its side file go
+    [new_side] = side_files(cache, [new], data)  # its build evicts: the old entry and its side file go
     assert not old.exists() and not old_side.exists()
     assert new.exists() and new_side.exists()  # the query's own entry is spared
 
 
-class CountingCursor:
-    """A cursor that counts the side files it writes (COPY statements)."""
-
-    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        self.cursor, self.copies = cursor, 0
-
-    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
-        if sql.startswith("COPY"):
-            self.copies += 1
-        return self.cursor.execute(sql)
-
-
-def test_two_queries_at_once_build_one_side_file(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_two_queries_at_once_build_one_side_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = IngestCache(tmp_path, 1 << 30)
     path = entry(tmp_path, "a", "4", 200_000)
+    built: list[int] = []
+    original = sidefiles.side_table
+
+    def counted(rows: pa.Table, data: EnrichmentData) -> pa.Table:
+        built.append(rows.num_rows)
+        return original(rows, data)
+
+    monkeypatch.setattr(sidefiles, "side_table", counted)
     started = threading.Barrier(2)
-    cursors = [CountingCursor(conn.cursor()) for _ in range(2)]
     found: list[list[Path]] = []
 
-    def query(cursor: CountingCursor) -> None:
+    def query() -> None:
         started.wait()
-        found.append(side_files(cursor, cache, [path], load(EnrichmentFiles())))  # type: ignore[arg-type]
+        found.append(side_files(cache, [path], load(EnrichmentFiles())))
 
-    threads = [threading.Thread(target=query, args=(cursor,)) for cursor in cursors]
+    threads = [threading.Thread(target=query) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(cursor.copies for cursor in cursors) == 1
+    assert built == [200_000]
     assert found[0] == found[1] and found[0][0].exists()
-    count = conn.execute(f"SELECT count(*) FROM read_parquet('{found[0][0]}')").fetchone()
-    assert count == (200_000,)
+    assert pq.read_metadata(found[0][0]).num_rows == 200_000

@@ -14,12 +14,16 @@ from cloudsql_cos_ts.enrichment.functions import NAMES
 from cloudsql_cos_ts.flowlogs.schema import FLOW_ENRICHED, FLOW_FLAT
 
 _PER_END = {"country": "geo_country", "asn": "asn", "as_name": "as_name", "scope": "ip_scope", "subnet": "subnet_name"}
-EXPRESSIONS: dict[str, str] = {
-    **{f"{end}_{column}": f"{function}({end}_ip)" for end in ("initiator", "target") for column, function in
-       _PER_END.items()},
-    "target_service": "service_name(target_port, transport_protocol)",
-    "protocol_name": "protocol_name(transport_protocol)",
+CALLS: dict[str, tuple[str, tuple[str, ...]]] = {  # each enriched column: its function and the columns it takes
+    **{
+        f"{end}_{column}": (function, (f"{end}_ip",))
+        for end in ("initiator", "target")
+        for column, function in _PER_END.items()
+    },
+    "target_service": ("service_name", ("target_port", "transport_protocol")),
+    "protocol_name": ("protocol_name", ("transport_protocol",)),
 }
+EXPRESSIONS: dict[str, str] = {name: f"{function}({', '.join(args)})" for name, (function, args) in CALLS.items()}
 _CALL = re.compile(r"\b(" + "|".join(sorted(NAMES)) + r")\s*\(|\b" + FLOW_ENRICHED + r"\b", re.IGNORECASE)
 
 

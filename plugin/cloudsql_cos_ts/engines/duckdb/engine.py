@@ -210,12 +210,12 @@ class DuckDBEngine:
             raise _unknown_relations(unknown, available={*request.tables, *RELATIONS}, has_source=True)
         if enriched:
             data = load(self._enrichment)
-            self._lookups.ensure(cursor, data)
             columns, flat = columns_read(request.sql), relations.flat
             if flat is not None and flat.paths and relations.cache is not None and columns & set(SIDE_COLUMNS):
-                sides = side_files(cursor, relations.cache, flat.paths, data)
+                sides = side_files(relations.cache, flat.paths, data)
                 relations.views[FLOW_ENRICHED] = flat.beside_sql(sides, SIDE_COLUMNS)
             else:  # no entries (a schema question) or no enriched column read
+                self._lookups.ensure(cursor, data)
                 relations.views[FLOW_ENRICHED] = enriched_view(quote_identifier(FLOW_FLAT), columns)
         for name, body in relations.views.items():
             cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
