@@ -212,7 +212,7 @@ def run_panel(duck: RawDuckDB, panel: Panel, sql: dict[tuple[str, str], str]) ->
     previous: dict[str, pa.Table] = {}
     total = ZERO
     for query in panel.queries:
-        previous[query.ref], cost = duck.run(sql[panel.name, query.ref], previous)
+        previous[query.ref], cost = duck.run(sql[panel.name, query.ref], previous, store=query.stores_result)
         total += cost
     return total, previous
 

@@ -40,6 +40,11 @@ class PanelQuery:
     ref: str
     model: dict[str, Any]  # the DataQuery JSON Grafana would send (rawSql with ${target_ip} substituted)
 
+    @property
+    def stores_result(self) -> bool:
+        """Whether the plugin also writes the result where ``$__dest`` points: a baseline must do the same."""
+        return "INTO $__dest" in self.model["rawSql"]
+
 
 @dataclass(frozen=True)
 class Panel:

@@ -10,6 +10,7 @@ Parquet file, read by a view with nothing else in between (no listing, no per-ob
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping
@@ -103,6 +104,7 @@ class RawDuckDB:
 
     def __init__(self, view: str | None, threads: int, memory_limit: str) -> None:
         self._conn = raw_connection(threads, memory_limit)
+        self._dest = Path(tempfile.mkdtemp(prefix="w1-dest-"))  # where results a query stores go
         if view is not None:
             self._conn.execute(view)
 
@@ -110,10 +112,12 @@ class RawDuckDB:
         self._conn.execute(f"COPY (SELECT * FROM FLOW_FLAT) TO '{path}' (FORMAT parquet)")
 
     def run(
-        self, sql: str, previous: dict[str, pa.Table], views: Mapping[str, str] | None = None
+        self, sql: str, previous: dict[str, pa.Table], views: Mapping[str, str] | None = None, *, store: bool = False
     ) -> tuple[pa.Table, Cost]:
         """The result and its cost; ``previous`` results are registered as ``$__source_prev``, ``views``
-        (name to ``SELECT`` body, as the plugin's engine made them for this statement) as temporary views."""
+        (name to ``SELECT`` body, as the plugin's engine made them for this statement) as temporary views.
+        With ``store`` the result is also written as a Parquet file (``COPY``), as the plugin writes the
+        result of an ``INTO $__dest(parquet)`` query, and that write is part of the cost."""
         cursor = self._conn.cursor()
         try:
             for ref, table in previous.items():
@@ -122,9 +126,13 @@ class RawDuckDB:
                 cursor.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {body}")
             wall, cpu = time.perf_counter(), own_cpu()
             table = cursor.sql(sql).to_arrow_table()
+            if store:
+                cursor.register("w1_result", table)
+                cursor.execute(f"COPY w1_result TO '{self._dest / 'part-00000.parquet'}' (FORMAT parquet)")
             return table, Cost(time.perf_counter() - wall, own_cpu() - cpu)
         finally:
             cursor.close()
 
     def close(self) -> None:
         self._conn.close()
+        shutil.rmtree(self._dest, ignore_errors=True)

@@ -13,7 +13,8 @@ the ratio. Between the two, the statements the plugin's engine ran, with the sou
 each (over the ingest entries), run again in a plain DuckDB with the same settings: what is left between
 that column and the one-file baseline is the entries themselves (their files, layout and view filters),
 what is between it and the plugin is the plugin's own work around DuckDB. Both DuckDB columns count their
-``FLOW_FLAT`` rows first, so the baseline is shown to hold the same rows. Run it at two commits
+``FLOW_FLAT`` rows first, so the baseline is shown to hold the same rows, and write P3 A's result as a
+Parquet file as the plugin does for its ``INTO $__dest(parquet)``. Run it at two commits
 (``<other checkout>/bench/w1_warm_steps.py``) to compare a change.
 """
 
@@ -136,7 +137,7 @@ def plain_cpu(
                 cpu = 0.0
                 for query in panel.queries:
                     sql, views = statement(panel.name, query.ref)
-                    previous[query.ref], cost = duck.run(sql, previous, views)
+                    previous[query.ref], cost = duck.run(sql, previous, views, store=query.stores_result)
                     cpu += cost.cpu
                 if rep:
                     samples.setdefault(panel.name, []).append(cpu)
