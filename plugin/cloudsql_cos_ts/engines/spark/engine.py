@@ -22,7 +22,7 @@ from cloudsql_cos_ts.dialect.describe import DESCRIBED_PREFIX
 from cloudsql_cos_ts.engines.base import ExecutionRequest, ExecutionResult
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Pyspark, Session
 from cloudsql_cos_ts.engines.spark.describe import describe_table
-from cloudsql_cos_ts.engines.spark.enrich import ensure_functions
+from cloudsql_cos_ts.engines.spark.enrich import ensure_functions, has_functions
 from cloudsql_cos_ts.engines.spark.errors import map_spark_error
 from cloudsql_cos_ts.engines.spark.external import SparkExternalSources
 from cloudsql_cos_ts.engines.spark.sessions import SessionPool
@@ -65,7 +65,8 @@ class SparkEngine:
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
         if request.cancel.is_cancelled():
             raise stopped_error(request.cancel, self._timeout_s)
-        with self._watched(request.cancel) as session:
+        calls = functions_used(request.sql) if enriches(request.sql) else frozenset()
+        with self._watched(request.cancel, calls) as session:
             began = time.monotonic()
             views = self._register(session, request)
             try:
@@ -144,11 +145,13 @@ class SparkEngine:
         return views
 
     @contextmanager
-    def _watched(self, cancel: CancelToken) -> Iterator[Session]:
-        """A leased session whose operations ``cancel`` interrupts; Spark's errors become ours."""
+    def _watched(self, cancel: CancelToken, calls: frozenset[str] = frozenset()) -> Iterator[Session]:
+        """A leased session whose operations ``cancel`` interrupts (one where the enrichment functions
+        ``calls`` already ran, if one is idle); Spark's errors become ours."""
         tag = f"cloudsql-cos-ts-{uuid.uuid4().hex}"
+        prefer = (lambda session: has_functions(session, calls)) if calls else None
         try:
-            with self._pool.lease() as session:
+            with self._pool.lease(prefer) as session:
                 session.addTag(tag)
                 release = cancel.on_cancel(lambda: _interrupt(session, tag))
                 try:

@@ -24,6 +24,15 @@ _TYPES = {"text": "StringType", "integer": "LongType"}  # pyspark.sql.types clas
 _REGISTERED = "_cloudsql_enrichment"  # the names of the functions registered in a session
 
 
+def has_functions(session: Session, names: frozenset[str]) -> bool:
+    """Whether earlier queries registered all of ``names`` in ``session``.
+
+    The server starts Python workers per session for the functions, so a query calling them waits far
+    less on a session that already ran them than on a new one (docs/benchmarks.md, W8 on Spark).
+    """
+    return names <= getattr(session, _REGISTERED, set())
+
+
 def ensure_functions(session: Session, data: EnrichmentData, names: frozenset[str]) -> None:
     """Register the functions ``names`` in ``session`` that no earlier query registered there (each
     carries its lookup table to Spark, so a query registers only what it calls)."""

@@ -20,9 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import pyarrow as pa
+
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Session
 from cloudsql_cos_ts.engines.spark.schema import SPARK_TYPES, capture_overlaps, quote, timestamp_literal
-from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, DAMAGED, LAST_MODIFIED, RECORD_INDEX
+from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, DAMAGED, ENTRY_SCHEMA, LAST_MODIFIED, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged
 from cloudsql_cos_ts.flowlogs.lake.read import LakeReader, fallback_notice
@@ -80,6 +82,7 @@ def lake_flow_flat(session: Session, uris: Sequence[str], cutoff: datetime, wind
     """
     rows = (
         session.read.format("parquet")
+        .schema(PART_SCHEMA)
         .load(list(uris))
         .where(f"{quote(RECORD_INDEX)} IS NOT NULL AND {quote(RECORD_INDEX)} <> {DAMAGED}")
         .where(f"CAST({quote(LAST_MODIFIED)} AS TIMESTAMP) >= {timestamp_literal(cutoff)}")
@@ -91,9 +94,33 @@ def lake_flow_flat(session: Session, uris: Sequence[str], cutoff: datetime, wind
     return rows.selectExpr(*_flat_select())
 
 
+def _stored(name: str) -> str:
+    """The part's column a ``FLOW_FLAT`` column is read from."""
+    return CONNECTION_START_TS if name == "connection_start_time" else name
+
+
 def _flat_select() -> list[str]:
-    items = []
-    for name, kind in FLOW_FLAT_COLUMNS:
-        stored = CONNECTION_START_TS if name == "connection_start_time" else name
-        items.append(f"CAST({quote(stored)} AS {SPARK_TYPES[kind]}) AS {quote(name)}")
-    return items
+    return [f"CAST({quote(_stored(name))} AS {SPARK_TYPES[kind]}) AS {quote(name)}" for name, kind in FLOW_FLAT_COLUMNS]
+
+
+def _spark_type(kind: pa.DataType) -> str:
+    """The Spark SQL type of a part's column: timestamps are stored without a zone (UTC by convention)."""
+    if pa.types.is_dictionary(kind):
+        return _spark_type(kind.value_type)
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMP_NTZ" if kind.tz is None else "TIMESTAMP"
+    names = {pa.string(): "STRING", pa.int32(): "INT", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
+    return names[kind]
+
+
+def _part_schema() -> str:
+    """The columns ``lake_flow_flat`` reads, typed as the ingest cache's entries (a part is one) store them.
+
+    Given to Spark, it spares every query's plan a read of the parts' footers to infer their schema.
+    """
+    wanted = {RECORD_INDEX, LAST_MODIFIED, "capture_start_time", "capture_end_time"}
+    wanted |= {_stored(name) for name, _ in FLOW_FLAT_COLUMNS}
+    return ", ".join(f"{quote(f.name)} {_spark_type(f.type)}" for f in ENTRY_SCHEMA if f.name in wanted)
+
+
+PART_SCHEMA = _part_schema()

@@ -29,6 +29,11 @@ SESSION_CONF = {
     # (${env:HOME}) and its system properties. The COS keys would come out redacted (their names match
     # spark.redaction.regex), but the endpoint and whatever the cluster keeps in its environment would not.
     "spark.sql.variable.substitute": "false",
+    # Arrow tables the plugin sends ($__source_prev results, DESCRIBE) arrive as local relations; this
+    # rule evaluates a projection over one row by row in the driver's interpreter, which for a chained
+    # query's input costs more than the whole aggregation after it. Without it the projection runs as
+    # generated code in a task; the answer is the same (an optimizer rule never changes it).
+    "spark.sql.optimizer.excludedRules": "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation",
 }
 
 
@@ -52,9 +57,10 @@ class SessionPool:
         return session
 
     @contextmanager
-    def lease(self) -> Iterator[Session]:
+    def lease(self, prefer: Callable[[Session], bool] | None = None) -> Iterator[Session]:
+        """An idle session (the last one ``prefer`` accepts, else the last one given back) or a new one."""
         with self._lock:
-            session = self._idle.pop() if self._idle else None
+            session = self._take(prefer)
         session = session or self._new()
         healthy = False
         try:
@@ -62,6 +68,16 @@ class SessionPool:
             healthy = True
         finally:
             self._give_back(session, healthy)
+
+    def _take(self, prefer: Callable[[Session], bool] | None) -> Session | None:
+        """Called with the lock held. A session keeps what earlier queries set up in it (the enrichment
+        functions, and the Python workers the server started for them), which ``prefer`` looks for."""
+        if not self._idle:
+            return None
+        chosen = next((s for s in reversed(self._idle) if prefer(s)), None) if prefer else None
+        chosen = chosen or self._idle[-1]
+        self._idle.remove(chosen)
+        return chosen
 
     def _give_back(self, session: Session, healthy: bool) -> None:
         with self._lock:

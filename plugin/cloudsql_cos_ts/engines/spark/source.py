@@ -189,11 +189,11 @@ class FlowLogSparkSource:
             parts = choose_parts(self.lake.reader, entry_groups(pruned, now=datetime.now(UTC)))
         every, rest = _hour_folders(pruned), _hour_folders(pruned, leaving_out=parts.days)
         flow, flat = self._frames(session, every, pruned.cutoff, window)
-        if parts.keys:  # FLOW_FLAT: the lake's days from their parts, the other hours from raw objects
+        if parts.keys:  # FLOW_FLAT: the lake's days from their parts, the other hours (if any) from raw objects
             assert self.lake is not None
-            flat = self._frames(session, rest, pruned.cutoff, window)[1].unionByName(
-                lake_flow_flat(session, self.lake.uris(parts), pruned.cutoff, window)
-            )
+            flat = lake_flow_flat(session, self.lake.uris(parts), pruned.cutoff, window)
+            if rest:
+                flat = self._frames(session, rest, pruned.cutoff, window)[1].unionByName(flat)
         frames = {FLOW: flow, SOURCE: flow, FLOW_FLAT: flat}
         return SourceFrames(
             {name: frames[name] for name in wanted},
