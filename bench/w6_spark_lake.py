@@ -1,7 +1,7 @@
 """W6: Spark (``local[2]``) runs the dashboard's six panels over the W1 set — raw JSON objects vs the flow lake.
 
 Usage: ``.venv/bin/python bench/w6_spark_lake.py [--data DIR] [--lake DIR] [--raw-runs 1] [--lake-runs 3]
-[--spark-url sc://…]``.
+[--spark-url sc://…]`` (``--raw-runs 0``: the lake side alone, e.g. to compare two trees of the plugin).
 The W1 set (10 vNICs x 7 days, generated once into ``DIR``) is read by one Spark Connect server
 (``scripts/spark_connect.sh``, started and stopped here unless ``--spark-url`` is given) through the
 whole QueryData pipeline in-process (``tests/engines/inprocess.py``, result cache skipped):
@@ -158,7 +158,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
     parser.add_argument("--lake", type=Path, default=None, help="the lake folder (no lake side without it)")
-    parser.add_argument("--raw-runs", type=int, default=1, choices=range(1, 10))
+    parser.add_argument(
+        "--raw-runs", type=int, default=1, choices=range(10), help="0: the lake side alone (raw takes minutes a panel)"
+    )
     parser.add_argument("--lake-runs", type=int, default=3, choices=range(1, 10))
     parser.add_argument("--spark-url", default="")
     args = parser.parse_args()
@@ -179,7 +181,7 @@ def main() -> int:
             "sparkUrl": url,
             "queryTimeoutSeconds": PANEL_TIMEOUT_S,
         }
-        plugins = {"raw": InProcessPlugin(source, scratch / "raw", "w6-raw")}
+        plugins = {"raw": InProcessPlugin(source, scratch / "raw", "w6-raw")} if args.raw_runs else {}
         if args.lake is not None:
             print(f"compaction: {compact(data, args.lake.resolve(), scratch):.1f} s", flush=True)
             folder = str(args.lake.resolve())
