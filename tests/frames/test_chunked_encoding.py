@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tracemalloc
 
 import pyarrow as pa
 import pytest
@@ -12,6 +11,7 @@ from cloudsql_cos_ts.frames.coerce import to_grafana_chunks
 from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.ipc import COMPRESS_FROM_BYTES
 from cloudsql_cos_ts.frames.model import Field, Frame
+from tests.frames.allocations import encode_counting
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
@@ -70,15 +70,6 @@ def test_a_frame_is_written_once_into_the_bytes_returned() -> None:
     table = pa.table({"n": pa.array(range(150_000), pa.int64()), "s": pa.array(["flow"] * 150_000)})
     assert table.nbytes < COMPRESS_FROM_BYTES
     frame = Frame("f", "A", [Field(name, table.column(name)) for name in table.column_names])
-    previous = pa.default_memory_pool()
-    arrow = pa.proxy_memory_pool(previous)  # counts only what the encoder allocates
-    pa.set_memory_pool(arrow)
-    tracemalloc.start()
-    try:
-        data = encode_frame(frame)
-        python_peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-        pa.set_memory_pool(previous)
+    data, allocated = encode_counting(frame)
     assert decode(data).column("n").equals(table.column("n"))
-    assert len(data) <= python_peak + arrow.max_memory() < 1.2 * len(data)
+    assert len(data) <= allocated < 1.2 * len(data)

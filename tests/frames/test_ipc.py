@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tracemalloc
-
 import pyarrow as pa
 import pytest
 
@@ -11,6 +9,7 @@ from cloudsql_cos_ts.frames.encode import encode_frame
 from cloudsql_cos_ts.frames.ipc import COMPRESS_FROM_BYTES, ipc_file
 from cloudsql_cos_ts.frames.meta import FrameMeta, restamp
 from cloudsql_cos_ts.frames.model import Field, Frame
+from tests.frames.allocations import encode_counting
 
 
 def flow_like(rows: int) -> pa.Table:
@@ -56,18 +55,9 @@ def test_bodies_are_compressed_from_the_threshold(name: str, table: pa.Table, co
 def test_a_big_frame_is_encoded_without_holding_its_uncompressed_bytes() -> None:
     """Arrow's and Python's allocations while a big frame is encoded stay well under its column bytes."""
     frame = Frame("f", "A", [Field(name, BIG.column(name)) for name in BIG.column_names])
-    previous = pa.default_memory_pool()
-    arrow = pa.proxy_memory_pool(previous)
-    pa.set_memory_pool(arrow)
-    tracemalloc.start()
-    try:
-        data = encode_frame(frame)
-        python_peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-        pa.set_memory_pool(previous)
+    data, allocated = encode_counting(frame)
     assert decode(data).equals(BIG)
-    assert python_peak + arrow.max_memory() < BIG.nbytes / 2
+    assert allocated < BIG.nbytes / 2
 
 
 @pytest.mark.parametrize(("name", "table"), [("plain", SMALL), ("compressed", BIG)], ids=["plain", "compressed"])
