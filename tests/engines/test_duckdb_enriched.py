@@ -98,7 +98,7 @@ def test_every_column_matches_its_function(
         entry = tmp_path / "ingest" / "group" / f"{'0' * 64}.parquet"
         entry.parent.mkdir(parents=True)
         pq.write_table(flows(), entry)
-        [side] = side_files(IngestCache(tmp_path / "ingest", 1 << 30), [entry], load(files))
+        [side] = side_files(conn, IngestCache(tmp_path / "ingest", 1 << 30), [entry], load(files))
         view = f"SELECT * FROM read_parquet('{entry}') POSITIONAL JOIN read_parquet('{side}')"
     else:
         view = enriched_view("flat", frozenset(EXPRESSIONS))

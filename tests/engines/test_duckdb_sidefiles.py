@@ -125,11 +125,19 @@ def entry(root: Path, group: str, fill: str, count: int) -> Path:
     return path
 
 
-def test_side_files_count_in_the_cache_and_go_with_their_entry(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def conn() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The connection whose cursors write the side files, as the engine's queries do."""
+    made = duckdb.connect(":memory:")
+    yield made
+    made.close()
+
+
+def test_side_files_count_in_the_cache_and_go_with_their_entry(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     cache = IngestCache(tmp_path, 1 << 30)
     old, new = entry(tmp_path, "a", "1", 5000), entry(tmp_path, "b", "2", 5000)
     data = load(EnrichmentFiles())
-    [old_side] = side_files(cache, [old], data)
+    [old_side] = side_files(conn, cache, [old], data)
     orphan = cache.companion_path(tmp_path / "c" / f"{'3' * 64}.parquet", "enrich-0")
     orphan.parent.mkdir()
     orphan.write_bytes(b"left by an entry deleted elsewhere")
@@ -139,12 +147,14 @@ def test_side_files_count_in_the_cache_and_go_with_their_entry(tmp_path: Path) -
     cache.max_bytes = new.stat().st_size  # room for one entry, without its side file
     for path in (old, old_side):
         os.utime(path, (0, 0))  # long unused
-    [new_side] = side_files(cache, [new], data)  # its build evicts: the old entry and its side file go
+    [new_side] = side_files(conn, cache, [new], data)  # its build evicts: the old entry and its side file go
     assert not old.exists() and not old_side.exists()
     assert new.exists() and new_side.exists()  # the query's own entry is spared
 
 
-def test_two_queries_at_once_build_one_side_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_queries_at_once_build_one_side_file(
+    conn: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = IngestCache(tmp_path, 1 << 30)
     path = entry(tmp_path, "a", "4", 200_000)
     built: list[int] = []
@@ -160,7 +170,7 @@ def test_two_queries_at_once_build_one_side_file(tmp_path: Path, monkeypatch: py
 
     def query() -> None:
         started.wait()
-        found.append(side_files(cache, [path], load(EnrichmentFiles())))
+        found.append(side_files(conn.cursor(), cache, [path], load(EnrichmentFiles())))
 
     threads = [threading.Thread(target=query) for _ in range(2)]
     for thread in threads:

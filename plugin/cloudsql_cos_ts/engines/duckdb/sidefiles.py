@@ -7,6 +7,7 @@ reads an entry computes them once and writes them next to it, row for row, and e
 entry and side file side by side (``POSITIONAL JOIN``, ``views.FlatRead.beside_sql``) with no join on
 the address at all. The answers are the enrichment functions' own (``enrichment/functions.py``), each
 called once per distinct value of an entry's column, so no SQL re-implementation can drift from them.
+DuckDB writes the file (its own Parquet layout reads back faster by position than pyarrow's).
 
 A side file is the entry's companion in the ingest cache (counted in its size, evicted with it) and is
 named by the lookup data's identity, so a changed user file or a new bundled release is never answered
@@ -21,9 +22,11 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cloudsql_cos_ts.engines.duckdb.views import sql_string
 from cloudsql_cos_ts.enrichment.data import EnrichmentData
 from cloudsql_cos_ts.enrichment.functions import FUNCTIONS
 from cloudsql_cos_ts.enrichment.view import CALLS
@@ -36,25 +39,29 @@ _ARGUMENTS = sorted({column for _, columns in CALLS.values() for column in colum
 _BUILDING = threading.Lock()  # builds are rare (once per entry); one at a time keeps any from running twice
 
 
-def side_files(cache: IngestCache, entries: Sequence[Path], data: EnrichmentData) -> list[Path]:
-    """Each entry's side file for ``data``, built where missing."""
+def side_files(
+    cursor: duckdb.DuckDBPyConnection, cache: IngestCache, entries: Sequence[Path], data: EnrichmentData
+) -> list[Path]:
+    """Each entry's side file for ``data``, built where missing (written through ``cursor``)."""
     sides = [cache.companion_path(entry, f"enrich-{data.identity[:16]}") for entry in entries]
     missing = [(entry, side) for entry, side in zip(entries, sides, strict=True) if not side.exists()]
-    if missing and _build(missing, data):  # the new bytes count in the cache's budget: evict as after an ingest
+    if missing and _build(cursor, missing, data):  # the new bytes count in the cache's budget: evict as after an ingest
         cache.evict(protect=entries)
     return sides
 
 
-def _build(missing: list[tuple[Path, Path]], data: EnrichmentData) -> bool:
+def _build(cursor: duckdb.DuckDBPyConnection, missing: list[tuple[Path, Path]], data: EnrichmentData) -> bool:
     """Write the side files still missing once the lock is held; whether any was written here."""
     with _BUILDING:
         missing = [(entry, side) for entry, side in missing if not side.exists()]
         for entry, side in missing:
             temp = side.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{side.name}")
+            cursor.register("__enrich_side", side_table(pq.read_table(entry, columns=_ARGUMENTS), data))
             try:
-                pq.write_table(side_table(pq.read_table(entry, columns=_ARGUMENTS), data), temp)
+                cursor.execute(f"COPY __enrich_side TO {sql_string(str(temp))} (FORMAT parquet)")
                 os.replace(temp, side)
             finally:
+                cursor.unregister("__enrich_side")
                 temp.unlink(missing_ok=True)
     return bool(missing)
 
