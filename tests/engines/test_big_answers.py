@@ -73,6 +73,8 @@ def test_a_big_answer_over_the_cap_is_a_413_and_the_plugin_answers_on(flowlogs: 
     assert answered.status == 200, answered.error
     total = ask(plugin, roomy, "SELECT COUNT(*) AS n FROM FLOW_FLAT")
     assert rows_of(answered) == pa.ipc.open_file(pa.py_buffer(total.frames[0])).read_all().column(0)[0].as_py()
+    columns = pa.ipc.open_file(pa.py_buffer(answered.frames[0])).read_all().nbytes
+    assert len(answered.frames[0]) < columns / 2, "a big answer travels with compressed bodies (frames/ipc.py)"
     assert plugin.process is not None and plugin.process.poll() is None
 
 
