@@ -34,14 +34,18 @@ def _utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
 
 
-def _jobs(first: datetime, last: datetime) -> tuple[list[str], list[str]]:
+NOW = _utc(2026, 5, 8, 12)  # the data's last day, at noon
+MONTH = ["v/", "v/year=2026/", "v/year=2026/month=05/"]  # the walk down to the data's days
+
+
+def _jobs(first: datetime, last: datetime, now: datetime = NOW) -> tuple[list[str], list[str]]:
     listed: list[str] = []
 
     def list_folders(paths: list[str]) -> list[list[str]]:
         listed.extend(paths)
         return [FOLDERS.get(path, []) for path in paths]
 
-    return partition_jobs([VNIC], HourSpan(first, last), list_folders), listed
+    return partition_jobs([VNIC], HourSpan(first, last), list_folders, now), listed
 
 
 @pytest.mark.parametrize(
@@ -53,15 +57,25 @@ def _jobs(first: datetime, last: datetime) -> tuple[list[str], list[str]]:
         # a whole day is one listing; the cut day's hours one each
         (_utc(2026, 5, 7), _utc(2026, 5, 8, 1), ["v/year=2026/month=05/day=07/", "v/year=2026/month=05/day=08/hour=00/",
                                                   "v/year=2026/month=05/day=08/hour=01/"], []),
-        # a century: only the years and months that exist are walked; a month is named day by day
-        (_utc(1926, 1, 1), _utc(2026, 12, 31, 23), MAY, ["v/", "v/year=2026/"]),
+        # a century: only the years, months and days that exist are walked (the data starts and ends in May)
+        (_utc(1926, 1, 1), _utc(2026, 12, 31, 23), MAY[6:8], MONTH),
         # a wide range that ends inside the data's month keeps the hour edges
-        (_utc(2000, 1, 1), _utc(2026, 5, 8, 0), [*MAY[:7], "v/year=2026/month=05/day=08/hour=00/"],
-         ["v/", "v/year=2026/"]),
+        (_utc(2000, 1, 1), _utc(2026, 5, 8, 0), [MAY[6], "v/year=2026/month=05/day=08/hour=00/"], MONTH),
         # a wide range with no folder in it lists the vNIC's years and nothing else
         (_utc(1900, 1, 1), _utc(2000, 1, 1), [], ["v/"]),
         # the edges of what a datetime holds
-        (_utc(1, 1, 1), _utc(9999, 12, 31, 23), MAY, ["v/", "v/year=2026/"]),
+        (_utc(1, 1, 1), _utc(9999, 12, 31, 23), MAY[6:8], MONTH),
+        # an open-ended scan from the data's last day names that day only, not the 23 days after it in May
+        (_utc(2026, 5, 8), _utc(9999, 12, 31, 23), MAY[7:8], MONTH),
+        # a few days past the data's end: the span runs on past the last month listed
+        (_utc(2026, 4, 20), _utc(2026, 5, 31, 23), MAY[6:8], MONTH),
+        # "This month": its 23 days after today are not named
+        (_utc(2026, 5, 1), _utc(2026, 5, 31, 23), MAY[6:8], MONTH),
+        # "Today": the next day's first hour is the only folder ahead, fewer than a walk would list
+        (_utc(2026, 5, 8), _utc(2026, 5, 9), [MAY[7], "v/year=2026/month=05/day=09/hour=00/"], []),
+        # a closed range over days that exist pays no listing
+        (_utc(2026, 5, 2), _utc(2026, 5, 8, 1), [*MAY[1:7], "v/year=2026/month=05/day=08/hour=00/",
+                                                  "v/year=2026/month=05/day=08/hour=01/"], []),
         (_utc(9999, 12, 31, 22), _utc(9999, 12, 31, 23), ["v/year=9999/month=12/day=31/hour=22/",
                                                            "v/year=9999/month=12/day=31/hour=23/"], []),
     ],
@@ -76,7 +90,7 @@ def test_a_range_of_up_to_the_limit_lists_no_folder() -> None:
     """A live range's folders exist: naming them directly saves the walk's round trips."""
     first = _utc(2026, 5, 1, 1)
     last = first + timedelta(days=ENUMERATE_LIMIT - 24)
-    jobs, listed = _jobs(first, last)
+    jobs, listed = _jobs(first, last, now=last)
     assert listed == [] and len(jobs) <= ENUMERATE_LIMIT
 
 
@@ -85,7 +99,7 @@ def test_folders_that_name_no_year_are_skipped(child: str) -> None:
     def list_folders(paths: list[str]) -> list[list[str]]:
         return [[VNIC + child] for _ in paths]
 
-    assert partition_jobs([VNIC], HourSpan(_utc(1900, 1, 1), _utc(2100, 1, 1)), list_folders) == []
+    assert partition_jobs([VNIC], HourSpan(_utc(1900, 1, 1), _utc(2100, 1, 1)), list_folders, NOW) == []
 
 
 def _ms(moment: datetime) -> int:
@@ -126,3 +140,36 @@ def test_objects_in_the_years_1_and_9999_are_read_by_a_range_over_all_of_time(tm
     # the year 1's settled day in one entry, the year 9999's hours (its day has not ended) one each
     assert (stats["objects_listed"], stats["objects_read"], stats["entries"]) == (len(objects), len(objects),
                                                                                   1 + len(last_hours))
+
+
+def test_an_open_ended_range_lists_only_the_months_that_exist_and_estimates_the_same(tmp_path: Path) -> None:
+    """Issue 20 (W5): a scan from the data's last day to the year 9999 named every later day of the year per vNIC."""
+    end = _utc(2026, 5, 8, 2)
+    data = tmp_path / "data"
+    generate(data, vnics=2, start=end - timedelta(hours=3), end=end, records_per_object=1)
+    store = LocalStore(data)
+    start = _utc(2026, 5, 7, 12)
+
+    def listing(to: datetime) -> tuple[set[str], int]:
+        result = list_range(
+            store, "", TimeRange(_ms(start), _ms(to)), CancelToken(), vnic_cache=VnicPrefixCache(), context=f"{data}/"
+        )
+        return {obj.key for objects in result.prune().listed.values() for obj in objects}, result.list_calls
+
+    closed_keys, closed_calls = listing(end)
+    open_keys, open_calls = listing(_utc(9999, 12, 31, 23))
+    assert open_keys == closed_keys and len(open_keys) == len(list(data.rglob("*.gz")))
+    # per stream folder at most its years, the data's months and the month's days more than the closed range;
+    # before, each of the 238 days from May 8 to the year's end was named
+    streams, _ = VnicPrefixCache().prefixes(store, "", f"{data}/")
+    assert open_calls <= closed_calls + 3 * len(streams)
+
+    settings = DatasourceSettings(uid="e", name="e", last_updated_ms=0, source=LocalLocation(data))
+    source = build_duckdb_source(settings, PluginSettings(cache_dir=tmp_path / "cache"))
+    assert source is not None
+    estimates = [
+        source.estimate(SourceScan(TimeRange(_ms(start), _ms(to))), frozenset({FLOW_FLAT}), CancelToken())
+        for to in (end, _utc(9999, 12, 31, 23))
+    ]
+    counts = [(e.objects, e.bytes, e.listed_objects, e.partitions_pruned) for e in estimates]
+    assert counts[0] == counts[1] and counts[0][0] == len(open_keys)

@@ -14,16 +14,31 @@ hours, which listed nothing for a minute of CPU. So the range is cut down level 
 An empty century therefore costs one delimiter listing per vNIC; ten years over two hours of data a
 few more. A day always reaches the direct case (at most 24 hour listings), so nothing below ``day=``
 is walked.
+
+A span of few prefixes is still walked where naming them would mostly name folders that cannot exist:
+
+* where the span runs on past a listed folder and no sibling folder adjoins it on that side, the
+  data starts or ends inside that folder (an open-ended scan from a day of the data's last month to
+  the year 9999), so its children are listed rather than its days named;
+* where more of the span's prefixes lie after today than the walk would list levels: objects are
+  written after their hour, so a span reaching past now (``This month``, an open-ended scan) names
+  folders that do not exist yet. Folders filed in the future are still found: the walk lists what
+  is there, it never skips by date.
+
+A closed range over data present on both sides (``Last 7 days``, a past week) is named as before
+and pays no extra listing. A folder that is not listed holds no object, so the listings found are
+the same either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 
-from cloudsql_cos_ts.flowlogs.layout import ONE_HOUR, TIME_LEVELS, day_suffix, hour_suffix
+from cloudsql_cos_ts.flowlogs.layout import ONE_HOUR, TIME_LEVELS, day_suffix, floor_hour, hour_suffix
 
 ENUMERATE_LIMIT = 64
 """Name at most this many day/hour prefixes of one folder directly; list the folder's children beyond."""
@@ -52,11 +67,17 @@ class HourSpan:
 
 @dataclass(frozen=True)
 class _Folder:
-    """A vNIC prefix, or one of its ``year=``/``month=``/``day=`` folders, with the time values in its path."""
+    """A vNIC prefix, or one of its ``year=``/``month=``/``day=`` folders, with the time values in its path.
+
+    ``open_before``/``open_after``: no listed sibling adjoins it on that side, so the data may start or
+    end inside it.
+    """
 
     vnic: str
     path: str
     values: tuple[int, ...]  # () for the vNIC prefix, then (year,), (year, month), (year, month, day)
+    open_before: bool = False
+    open_after: bool = False
 
     def hours(self) -> HourSpan | None:
         """The hours the folder can hold; None for a folder naming no date (``month=13``)."""
@@ -79,6 +100,28 @@ class _Folder:
         if name != TIME_LEVELS[len(self.values)] or not value.isdigit() or len(value) > 4:
             return None
         return _Folder(self.vnic, prefix, (*self.values, int(value)))
+
+    def children(self, prefixes: list[str]) -> list[_Folder]:
+        """The dated folders listed below this one, each marked where no sibling adjoins it."""
+        dated = sorted(
+            ((hours, child) for child in map(self.child, prefixes) if child and (hours := child.hours())),
+            key=lambda pair: pair[0].first,
+        )
+        gaps = [before.last + ONE_HOUR != after.first for (before, _), (after, _) in pairwise(dated)]
+        edges = [True, *gaps, True]  # whether a gap lies before each folder; the last one, after the newest
+        return [replace(child, open_before=edges[i], open_after=edges[i + 1]) for i, (_, child) in enumerate(dated)]
+
+    def walks(self, inside: HourSpan, span: HourSpan, today_ends: datetime) -> bool:
+        """Whether to list this folder's children rather than name the days of ``inside`` (the module docstring)."""
+        levels = len(TIME_LEVELS) - 1 - len(self.values)  # the listings a walk down to the days costs at most
+        if levels <= 0:
+            return False
+        if _count(inside) > ENUMERATE_LIMIT:
+            return True
+        if (self.open_before and span.first < inside.first) or (self.open_after and inside.last < span.last):
+            return True
+        ahead = _clip(inside, HourSpan(today_ends, _ALL_HOURS.last)) if today_ends <= _ALL_HOURS.last else None
+        return ahead is not None and _count(ahead) > levels
 
 
 _ALL_HOURS = HourSpan(datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=UTC))
@@ -126,7 +169,10 @@ def job_hours(job: str) -> HourSpan:
 
 
 def partition_jobs(
-    vnic_prefixes: list[str], span: HourSpan, list_folders: Callable[[list[str]], list[list[str]]]
+    vnic_prefixes: list[str],
+    span: HourSpan,
+    list_folders: Callable[[list[str]], list[list[str]]],
+    now: datetime,
 ) -> list[str]:
     """The day/hour prefixes to list for ``span`` below every vNIC prefix (see the module docstring).
 
@@ -135,6 +181,7 @@ def partition_jobs(
     """
     jobs: list[str] = []
     frontier = [_Folder(prefix, prefix, ()) for prefix in vnic_prefixes]
+    today_ends = floor_hour(now).replace(hour=0) + _ONE_DAY
     while frontier:
         wide: list[_Folder] = []
         for folder in frontier:
@@ -142,15 +189,10 @@ def partition_jobs(
             inside = None if hours is None else _clip(hours, span)
             if inside is None:
                 continue
-            if len(folder.values) < len(TIME_LEVELS) - 1 and _count(inside) > ENUMERATE_LIMIT:
+            if folder.walks(inside, span, today_ends):
                 wide.append(folder)
             else:
                 jobs.extend(folder.vnic + suffix for suffix in _suffixes(inside))
         listed = list_folders([folder.path for folder in wide]) if wide else []
-        frontier = [
-            child
-            for folder, children in zip(wide, listed, strict=True)
-            for child in (folder.child(prefix) for prefix in children)
-            if child is not None
-        ]
+        frontier = [child for folder, children in zip(wide, listed, strict=True) for child in folder.children(children)]
     return jobs

@@ -297,10 +297,11 @@ def list_range(
         folder_calls += sum(computed for _, computed in answers)
         return [children for children, _ in answers]
 
-    jobs = partition_jobs(vnic_prefixes, span, list_folders)
+    now = datetime.now(UTC)
+    jobs = partition_jobs(vnic_prefixes, span, list_folders, now)
     vouched = {} if trusted is None else trusted(sorted({job_hours(job).first.date() for job in jobs}), context)
     jobs = [job for job in jobs if job_hours(job).first.date() not in vouched]
-    settled = last_settled_hour(time_range, datetime.now(UTC))
+    settled = last_settled_hour(time_range, now)
     ttls = {job: SETTLED_LISTING_TTL_S if job_hours(job).last <= settled else None for job in jobs}
 
     def list_job(job: str, previous: Listing | None = None) -> Listing:
