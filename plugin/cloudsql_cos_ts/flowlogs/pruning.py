@@ -17,7 +17,8 @@ Which hours can hold a record whose times fall in ``[from, to]``?
 The vNIC-level prefixes (``…/record-type=…/``) are found by delimiter listing and cached for a
 minute; then each vNIC is listed per hour (``…/year=/month=/day=/hour=/``), or per day when the
 whole day is in range, for the days and hours that exist (``partitions.py``: a wide range walks the
-``year=``/``month=``/``day=`` folders present instead of naming every hour it spans). Those listings
+``year=``/``month=``/``day=`` folders present instead of naming every hour it spans, and so does a range
+running on past the data or past today). Those listings
 are shared for ``LISTING_TTL_S`` seconds when the caller passes a listing cache (the panels of one
 dashboard load ask for the same prefixes at once; objects arrive every five minutes per vNIC, so a
 few seconds of sharing hides nothing a user could notice).
