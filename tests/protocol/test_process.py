@@ -7,12 +7,14 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from cloudsql_cos_ts.proto import backend_pb2 as pb
+from cloudsql_cos_ts.server.main import ARROW_POOL_VARIABLE, choose_arrow_allocator
 from tests.health.stages import STAGES
 from tests.plugin_host import PluginProcess, datasource_context, grafana_env, plugin_command
 
@@ -41,6 +43,20 @@ def test_refuses_to_start_outside_grafana(tmp_path: Path, env_change: dict[str, 
     assert done.stdout == b""
     lines = done.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and expected in lines[0]
+
+
+@pytest.mark.parametrize(("given", "chosen"), [({}, "system"), ({ARROW_POOL_VARIABLE: "jemalloc"}, "jemalloc")])
+def test_arrow_allocates_with_the_c_library_unless_the_operator_chose(given: dict[str, str], chosen: str) -> None:
+    env = dict(given)
+    choose_arrow_allocator(env)
+    assert env[ARROW_POOL_VARIABLE] == chosen
+
+
+def test_the_server_module_leaves_arrow_unloaded_until_the_allocator_is_chosen() -> None:
+    """Arrow reads the allocator's variable once, when it is loaded: the server's module must not load it."""
+    probe = "import sys, cloudsql_cos_ts.server.main; print('pyarrow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_handshake_is_the_only_stdout_and_logs_are_hclog_json(tmp_path: Path) -> None:

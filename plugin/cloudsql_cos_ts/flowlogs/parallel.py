@@ -5,6 +5,11 @@ release the GIL, so on a 2-core machine two hours decode in about the time of on
 child of the query's cancel token: the first failure fires it, so jobs already running stop at
 their next check between objects and jobs not yet started never start; the caller then sees that
 first failure (a cancelled or timed-out query sees its own cancellation error, as before).
+
+Once the jobs are done, the memory they freed is handed back to the system: Arrow's allocator
+(mimalloc) keeps what a thread freed in that thread's heap, and a pool thread that ends leaves it
+there, so every cold query would otherwise leave its decode's peak in the plugin's RSS, under
+the next big answer (W7, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TypeVar
+
+import pyarrow as pa
 
 from cloudsql_cos_ts.cancel import CancelToken
 
@@ -24,6 +31,15 @@ Job = Callable[[CancelToken], T]
 
 def run_jobs(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int = INGEST_WORKERS) -> list[T]:
     """Every job's result in job order, or the first failure once no job runs any more."""
+    if not jobs:
+        return []
+    try:
+        return _run(jobs, cancel, workers)
+    finally:
+        pa.default_memory_pool().release_unused()
+
+
+def _run(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int) -> list[T]:
     if workers <= 1 or len(jobs) <= 1:
         return [job(cancel) for job in jobs]
     stop = cancel.child()
