@@ -37,7 +37,9 @@ def _entry(path: Path, modified: list[datetime], *, statistics: bool = True, row
 
 
 def _count(sql: str) -> int:
-    row = duckdb.execute(sql).fetchone()
+    """On a connection of its own: a result left open on DuckDB's default one fails later tests' ``duckdb.sql``."""
+    with duckdb.connect() as connection:
+        row = connection.execute(sql).fetchone()
     assert row is not None
     return int(row[0])
 
