@@ -120,7 +120,7 @@ class _Folder:
             return True
         if (self.open_before and span.first < inside.first) or (self.open_after and inside.last < span.last):
             return True
-        ahead = _clip(inside, HourSpan(today_ends, _ALL_HOURS.last)) if today_ends <= _ALL_HOURS.last else None
+        ahead = _clip(inside, HourSpan(today_ends, _ALL_HOURS.last))
         return ahead is not None and _count(ahead) > levels
 
 
