@@ -14,7 +14,7 @@ from cloudsql_cos_ts.flowlogs.lake.manifest import LakeManifest, read_manifest, 
 from cloudsql_cos_ts.flowlogs.lake.read import LakeReader
 from cloudsql_cos_ts.flowlogs.pruning import PruneResult, VnicPrefixCache, list_range
 from cloudsql_cos_ts.storage.base import ObjectInfo
-from cloudsql_cos_ts.timerange import TimeRange
+from cloudsql_cos_ts.timerange import LATEST_MS, TimeRange
 from tests.flowlogs.lake.conftest import DAY, DAY_START, LakeWorld
 
 DAY_END = DAY_START + timedelta(days=1)
@@ -95,12 +95,12 @@ def test_compaction_adds_the_listing_to_a_manifest_written_without_it(world: Lak
     assert manifest(world).lists_objects and trusted(world, after_end=30 * 24 * HOUR)
 
 
-def _pruned(world: LakeWorld, lake: LakeReader | None) -> PruneResult:
-    day = TimeRange(int(DAY_START.timestamp() * 1000), int(DAY_END.timestamp() * 1000) - 1)
+def _pruned(world: LakeWorld, lake: LakeReader | None, to_ms: int | None = None) -> PruneResult:
+    end_ms = int(DAY_END.timestamp() * 1000) - 1 if to_ms is None else to_ms
     return list_range(
         world.raw.store,
         "",
-        day,
+        TimeRange(int(DAY_START.timestamp() * 1000), end_ms),
         CancelToken(),
         vnic_cache=VnicPrefixCache(),
         context=world.raw.context,
@@ -108,9 +108,12 @@ def _pruned(world: LakeWorld, lake: LakeReader | None) -> PruneResult:
     ).prune()
 
 
-def test_a_trusted_day_is_pruned_as_its_listing_would_be_without_listing_it(world: LakeWorld) -> None:
+@pytest.mark.parametrize("to_ms", [None, LATEST_MS], ids=["the day", "open-ended (month and day folders walked)"])
+def test_a_trusted_day_is_pruned_as_its_listing_would_be_without_listing_it(
+    world: LakeWorld, to_ms: int | None
+) -> None:
     world.compact()
-    listed, vouched = _pruned(world, None), _pruned(world, reader(world, after_end=30 * 24 * HOUR))
+    listed, vouched = _pruned(world, None, to_ms), _pruned(world, reader(world, after_end=30 * 24 * HOUR), to_ms)
     assert vouched.listed_ids == listed.listed_ids and vouched.needed_ids == listed.needed_ids
     assert {hour: [o.size for o in objs] for hour, objs in vouched.needed.items()} == {
         hour: [o.size for o in objs] for hour, objs in listed.needed.items()
