@@ -66,9 +66,16 @@ def _where(cutoff: datetime | None, window: TimeRange | None) -> str:
     return where
 
 
-def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None) -> str:
-    """The entries' rows that ``_where`` keeps."""
-    return f"read_parquet({file_list(paths)}) WHERE {_where(_kept_cutoff(paths, cutoff), window)}"
+def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None, sides: Sequence[Path] = ()) -> str:
+    """The entries' rows that ``_where`` keeps; with ``sides``, each beside its row of the entry's side file.
+
+    POSITIONAL JOIN pairs rows by their place in the whole scan, so it pairs the unfiltered entries with
+    their side files and the rows are filtered after it (DuckDB keeps filters above it).
+    """
+    relation = f"read_parquet({file_list(paths)})"
+    if sides:
+        relation += f" POSITIONAL JOIN read_parquet({file_list(sides)})"
+    return f"{relation} WHERE {_where(_kept_cutoff(paths, cutoff), window)}"
 
 
 def _flat_select() -> str:
@@ -78,11 +85,18 @@ def _flat_select() -> str:
     )
 
 
-def flow_flat_sql(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None = None) -> str:
-    """One row per record, columns exactly as ``FLOW_FLAT_COLUMNS``."""
+def flow_flat_sql(
+    paths: Sequence[Path],
+    cutoff: datetime,
+    window: TimeRange | None = None,
+    sides: Sequence[Path] = (),
+    side_columns: Sequence[str] = (),
+) -> str:
+    """One row per record, columns exactly as ``FLOW_FLAT_COLUMNS`` (then ``side_columns`` from ``sides``)."""
     if not paths:
         return empty_relation(FLOW_FLAT_COLUMNS)
-    return f"SELECT {_flat_select()} FROM {_source(paths, cutoff, window)} AND {q(RECORD_INDEX)} IS NOT NULL"
+    select = ", ".join([_flat_select(), *(q(name) for name in side_columns)])
+    return f"SELECT {select} FROM {_source(paths, cutoff, window, sides)} AND {q(RECORD_INDEX)} IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -98,17 +112,8 @@ class FlatRead:
 
     def beside_sql(self, sides: Sequence[Path], side_columns: Sequence[str]) -> str:
         """``FLOW_FLAT``'s rows with ``side_columns`` from ``sides``: one file per entry holding its
-        rows' values in the entry's row order.
-
-        POSITIONAL JOIN pairs rows by their place in the whole scan, so it pairs the unfiltered entries
-        with their side files and the rows are filtered after it (DuckDB keeps filters above it).
-        """
-        side = ", ".join(q(name) for name in side_columns)
-        return (
-            f"SELECT {_flat_select()}, {side} FROM read_parquet({file_list(self.paths)}) POSITIONAL JOIN "
-            f"read_parquet({file_list(sides)}) WHERE {_where(_kept_cutoff(self.paths, self.cutoff), self.window)} "
-            f"AND {q(RECORD_INDEX)} IS NOT NULL"
-        )
+        rows' values in the entry's row order."""
+        return flow_flat_sql(self.paths, self.cutoff, self.window, sides, side_columns)
 
 
 def flow_sql(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None = None) -> str:
