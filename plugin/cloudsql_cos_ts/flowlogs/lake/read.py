@@ -34,7 +34,7 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import NotFound, PluginError
 from cloudsql_cos_ts.flowlogs.assemble import Entry
 from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, Manifest, SourceObject, object_ids
-from cloudsql_cos_ts.flowlogs.groups import DAY_SETTLE, ONE_DAY
+from cloudsql_cos_ts.flowlogs.groups import DAY_SETTLE, ONE_DAY, is_settled
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged, LakeManifest, read_manifest
@@ -311,4 +311,4 @@ def midnight(day: date) -> datetime:
 
 def _written_settled(manifest: LakeManifest) -> bool:
     """Whether the manifest was written after its day settled (one written earlier may lack its last objects)."""
-    return manifest.written is not None and manifest.written >= midnight(manifest.day) + ONE_DAY + DAY_SETTLE
+    return manifest.written is not None and is_settled(midnight(manifest.day), manifest.written)
