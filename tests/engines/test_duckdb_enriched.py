@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.enrich import register_functions
 from cloudsql_cos_ts.engines.duckdb.enriched import LookupTables, enriched_view, register_key_functions
 from cloudsql_cos_ts.engines.duckdb.sidefiles import side_files
@@ -98,7 +99,7 @@ def test_every_column_matches_its_function(
         entry = tmp_path / "ingest" / "group" / f"{'0' * 64}.parquet"
         entry.parent.mkdir(parents=True)
         pq.write_table(flows(), entry)
-        [side] = side_files(conn, IngestCache(tmp_path / "ingest", 1 << 30), [entry], load(files))
+        [side] = side_files(conn, IngestCache(tmp_path / "ingest", 1 << 30), [entry], load(files), CancelToken())
         view = f"SELECT * FROM read_parquet('{entry}') POSITIONAL JOIN read_parquet('{side}')"
     else:
         view = enriched_view("flat", frozenset(EXPRESSIONS))

@@ -3,13 +3,15 @@
 Through QueryData's pipeline over flow-log objects: every enriched column equals its function (bundled
 data and user files), also for a range that cuts an entry (rows before and after the cut in one entry),
 and a changed user file is answered at once from a new side file. On the ingest cache: a side file counts
-in its entry's size and goes with it. Two queries needing the same side file at once build it once.
+in its entry's size and goes with it. Two queries needing the same side file at once build it once. A
+query that is cancelled or out of time stops its build between entries, and stops waiting for another's.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb import sidefiles
 from cloudsql_cos_ts.engines.duckdb.sidefiles import side_files
 from cloudsql_cos_ts.enrichment.data import EnrichmentData, load
@@ -27,7 +30,8 @@ from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.settings.enrichment import EnrichmentFiles
 from tests.engines.inprocess import InProcessPlugin
 from tests.enrichment.samples import ASNS, COUNTRIES, SCOPES, write_user_files
-from tests.enrichment.test_queries import PORTS, SERVER, rows, write_flows
+from tests.enrichment.test_queries import FROM_MS, PORTS, SERVER, TO_MS, rows, write_flows
+from tests.plugin_host import data_query
 from tests.real_objects.cases import WEB, compact, document, flow, gz, object_key
 
 SIDE = "*.enrich-*.parquet"
@@ -137,7 +141,7 @@ def test_side_files_count_in_the_cache_and_go_with_their_entry(conn: duckdb.Duck
     cache = IngestCache(tmp_path, 1 << 30)
     old, new = entry(tmp_path, "a", "1", 5000), entry(tmp_path, "b", "2", 5000)
     data = load(EnrichmentFiles())
-    [old_side] = side_files(conn, cache, [old], data)
+    [old_side] = side_files(conn, cache, [old], data, CancelToken())
     orphan = cache.companion_path(tmp_path / "c" / f"{'3' * 64}.parquet", "enrich-0")
     orphan.parent.mkdir()
     orphan.write_bytes(b"left by an entry deleted elsewhere")
@@ -147,7 +151,8 @@ def test_side_files_count_in_the_cache_and_go_with_their_entry(conn: duckdb.Duck
     cache.max_bytes = new.stat().st_size  # room for one entry, without its side file
     for path in (old, old_side):
         os.utime(path, (0, 0))  # long unused
-    [new_side] = side_files(conn, cache, [new], data)  # its build evicts: the old entry and its side file go
+    # its build evicts: the old entry and its side file go
+    [new_side] = side_files(conn, cache, [new], data, CancelToken())
     assert not old.exists() and not old_side.exists()
     assert new.exists() and new_side.exists()  # the query's own entry is spared
 
@@ -170,7 +175,7 @@ def test_two_queries_at_once_build_one_side_file(
 
     def query() -> None:
         started.wait()
-        found.append(side_files(conn.cursor(), cache, [path], load(EnrichmentFiles())))
+        found.append(side_files(conn.cursor(), cache, [path], load(EnrichmentFiles()), CancelToken()))
 
     threads = [threading.Thread(target=query) for _ in range(2)]
     for thread in threads:
@@ -180,3 +185,45 @@ def test_two_queries_at_once_build_one_side_file(
     assert built == [200_000]
     assert found[0] == found[1] and found[0][0].exists()
     assert pq.read_metadata(found[0][0]).num_rows == 200_000
+
+
+def test_a_cancelled_build_keeps_what_it_wrote_and_leaves_the_rest(
+    conn: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = IngestCache(tmp_path, 1 << 30)
+    entries = [entry(tmp_path, "a", "5", 5000), entry(tmp_path, "b", "6", 5000)]
+    cancel = CancelToken()
+    original = sidefiles.side_table
+
+    def cancelled_during(rows: pa.Table, data: EnrichmentData) -> pa.Table:
+        cancel.cancel()  # Grafana gives up while the first entry's answers are computed
+        return original(rows, data)
+
+    monkeypatch.setattr(sidefiles, "side_table", cancelled_during)
+    with pytest.raises(duckdb.InterruptException):
+        side_files(conn.cursor(), cache, entries, load(EnrichmentFiles()), cancel)
+    first, second = (cache.companion_path(path, f"enrich-{load(EnrichmentFiles()).identity[:16]}") for path in entries)
+    assert pq.read_metadata(first).num_rows == 5000  # whole, and used by the next query
+    assert not second.exists() and not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_a_query_out_of_time_stops_waiting_for_another_build(tmp_path: Path) -> None:
+    """Through QueryData: while another query's build holds the lock, an enriched query with a short
+    deadline answers with its timeout instead of waiting; once the build is over the same query answers."""
+    write_objects(tmp_path / "flows")
+    running = InProcessPlugin({"source": str(tmp_path / "flows")}, tmp_path / "cache", "wait")
+    query = data_query(
+        "A", {"rawSql": "SELECT initiator_country FROM FLOW_ENRICHED", "format": "table"}, from_ms=FROM_MS, to_ms=TO_MS
+    )
+    try:
+        with sidefiles._BUILDING:
+            began = time.monotonic()
+            stopped = running.run(query, timeout_s=3)["A"]
+            waited = time.monotonic() - began
+        answered = running.run(query)["A"]
+    finally:
+        running.close()
+    assert stopped.status == 504 and "time limit" in stopped.error, stopped.error
+    assert waited < 15  # the deadline's 3 s and the ingest, not the held build
+    assert answered.status == 200, answered.error
+    assert answered.frames[0].num_rows == sum(len(peers) for _, _, peers in OBJECTS)

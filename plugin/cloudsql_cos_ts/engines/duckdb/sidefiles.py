@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.views import sql_string
 from cloudsql_cos_ts.enrichment.data import EnrichmentData
 from cloudsql_cos_ts.enrichment.functions import FUNCTIONS
@@ -37,33 +38,56 @@ SIDE_COLUMNS = tuple(name for name, _ in ENRICHED_COLUMNS)
 _FUNCTIONS = {function.name: function for function in FUNCTIONS}
 _ARGUMENTS = sorted({column for _, columns in CALLS.values() for column in columns})
 _BUILDING = threading.Lock()  # builds are rare (once per entry); one at a time keeps any from running twice
+_POLL_S = 0.1  # how often a query waiting for another's build looks at its own cancel token
 
 
 def side_files(
-    cursor: duckdb.DuckDBPyConnection, cache: IngestCache, entries: Sequence[Path], data: EnrichmentData
+    cursor: duckdb.DuckDBPyConnection,
+    cache: IngestCache,
+    entries: Sequence[Path],
+    data: EnrichmentData,
+    cancel: CancelToken,
 ) -> list[Path]:
-    """Each entry's side file for ``data``, built where missing (written through ``cursor``)."""
+    """Each entry's side file for ``data``, built where missing (written through ``cursor``, which
+    ``cancel`` interrupts). Raises DuckDB's ``InterruptException`` when ``cancel`` fires, so the engine
+    reports it as it reports any stopped statement."""
     sides = [cache.companion_path(entry, f"enrich-{data.identity[:16]}") for entry in entries]
     missing = [(entry, side) for entry, side in zip(entries, sides, strict=True) if not side.exists()]
-    if missing and _build(cursor, missing, data):  # the new bytes count in the cache's budget: evict as after an ingest
-        cache.evict(protect=entries)
+    if missing:
+        if _build(cursor, missing, data, cancel):  # the new bytes count in the cache's budget: evict as after an ingest
+            cache.evict(protect=entries)
+        if cancel.is_cancelled():
+            raise duckdb.InterruptException("the query was stopped while its enrichment side files were written")
     return sides
 
 
-def _build(cursor: duckdb.DuckDBPyConnection, missing: list[tuple[Path, Path]], data: EnrichmentData) -> bool:
-    """Write the side files still missing once the lock is held; whether any was written here."""
-    with _BUILDING:
-        missing = [(entry, side) for entry, side in missing if not side.exists()]
+def _build(
+    cursor: duckdb.DuckDBPyConnection, missing: list[tuple[Path, Path]], data: EnrichmentData, cancel: CancelToken
+) -> bool:
+    """Write the side files still missing once the lock is held, until ``cancel`` fires; whether any was
+    written here."""
+    while not _BUILDING.acquire(timeout=_POLL_S):
+        if cancel.is_cancelled():
+            return False
+    built = False
+    try:
         for entry, side in missing:
+            if cancel.is_cancelled():
+                break
+            if side.exists():  # another query built it while this one waited
+                continue
             temp = side.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{side.name}")
             cursor.register("__enrich_side", side_table(pq.read_table(entry, columns=_ARGUMENTS), data))
             try:
                 cursor.execute(f"COPY __enrich_side TO {sql_string(str(temp))} (FORMAT parquet)")
                 os.replace(temp, side)
+                built = True
             finally:
                 cursor.unregister("__enrich_side")
                 temp.unlink(missing_ok=True)
-    return bool(missing)
+    finally:
+        _BUILDING.release()
+    return built
 
 
 def side_table(rows: pa.Table, data: EnrichmentData) -> pa.Table:
