@@ -19,7 +19,7 @@ import pyarrow as pa
 import pytest
 from test_conformance import REPO, RUN_TIMEOUT_S, _build_harness
 
-from cloudsql_cos_ts.frames.encode import encode_frame
+from cloudsql_cos_ts.frames.encode import StreamedFrame, encode_frame
 from cloudsql_cos_ts.frames.ipc import COMPRESS_FROM_BYTES
 from cloudsql_cos_ts.frames.meta import TYPE_VERSION, FrameMeta, QueryStat, restamp
 from cloudsql_cos_ts.frames.model import Field, Frame
@@ -117,6 +117,9 @@ def _write_frames(folder: Path) -> None:
     (folder / "frame-empty.arrow").write_bytes(encode_frame(empty))
     (folder / "frame-batches.arrow").write_bytes(encode_frame(_batches_frame()))
     (folder / "frame-compressed.arrow").write_bytes(_compressed_frame())
+    for name, table in STREAMED_TABLES.items():
+        (folder / f"frame-whole-{name}.arrow").write_bytes(_table_frame(table, streamed=False))
+        (folder / f"frame-streamed-{name}.arrow").write_bytes(_table_frame(table, streamed=True))
     # Controls: what the coercions exist for. Without them Go must reject or misread the frame.
     (folder / "control-large_string.arrow").write_bytes(_raw_file(pa.table({"c": pa.array(["a"], pa.large_string())})))
     (folder / "control-decimal.arrow").write_bytes(_raw_file(pa.table({"c": pa.array([1], pa.decimal128(5, 0))})))
@@ -287,6 +290,50 @@ def test_go_reads_a_frame_with_compressed_bodies(decoded: dict[str, dict[str, An
     assert text["type"] == "[]*string" and len(text["values"]) == COMPRESSED_ROWS
     assert [value.split(":")[0] for value in text["values"]] == [str(i) for i in range(COMPRESSED_ROWS)]
     assert {value.split(":")[1] for value in text["values"]} == {_LONG_TEXT}
+
+
+STREAMED_TABLES = {
+    "plain": pa.Table.from_batches(
+        [
+            pa.record_batch(
+                {"at": pa.array([dt.datetime(2024, 5, 6, 10)], pa.timestamp("us")), "d": pa.array([None], pa.float64())}
+            ),
+            pa.record_batch({"at": pa.array([None], pa.timestamp("us")), "d": pa.array([1.5], pa.float64())}),
+        ]
+    ),
+    "compressed": pa.Table.from_batches(
+        [
+            pa.record_batch({"n": pa.array(range(start, start + 16)), "text": [f"{i}:{_LONG_TEXT}" for i in range(16)]})
+            for start in range(0, COMPRESSED_ROWS, 16)
+        ]
+    ),
+}
+
+
+def _table_frame(table: pa.Table, *, streamed: bool) -> bytes:
+    """A plain table answer encoded as the pipeline does: whole, or batch by batch as the engine hands them over
+    (the frame shaped from the result's columns without rows, its meta written once the rows are in)."""
+    options = ShapeOptions("T", "table")
+    (frame,) = shape(table.slice(0, 0) if streamed else table, options, "SELECT * FROM flows")
+    frame.meta.add_notice("warning", "the result was cut at 64 rows (the row limit)")
+    if not streamed:
+        return encode_frame(frame)
+    stream = StreamedFrame()
+    for batch in table.to_batches():
+        stream.add(batch)
+    return stream.encode(frame)
+
+
+@pytest.mark.parametrize("name", sorted(STREAMED_TABLES))
+def test_go_reads_a_streamed_frame_as_the_whole_tables_frame(decoded: dict[str, dict[str, Any]], name: str) -> None:
+    """A plain table answer encoded batch by batch decodes in Grafana's SDK exactly as when encoded from the
+    whole result: the same fields, types, nullability, values, config and meta."""
+    whole, streamed = (
+        _decoded_ok(decoded, f"frame-whole-{name}.arrow"),
+        _decoded_ok(decoded, f"frame-streamed-{name}.arrow"),
+    )
+    assert {**streamed, "file": ""} == {**whole, "file": ""}
+    assert whole["meta"]["notices"] and len(whole["fields"][0]["values"]) == STREAMED_TABLES[name].num_rows
 
 
 def test_go_reads_an_empty_frame(decoded: dict[str, dict[str, Any]]) -> None:

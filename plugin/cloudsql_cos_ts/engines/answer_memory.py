@@ -121,8 +121,14 @@ class AnswerMemory:
                 raise self._busy(", so this query did not start. Run it again when they are done")
             self._held = self._entry = entry
 
-    def cover(self, result_bytes: int) -> None:
-        """Make sure an answer whose result has ``result_bytes`` Arrow bytes is affordable, or refuse it."""
+    def cover(self, result_bytes: int, *, streamed: int | None = None) -> None:
+        """Make sure an answer whose result has ``result_bytes`` Arrow bytes is affordable, or refuse it.
+
+        ``streamed``: for a result encoded into its frame as it arrives, what the frame holds so far with
+        the batch at hand. The query's cap is checked on the result as for any answer (the same refusal
+        whichever way the frame is made), but the budget is drawn for :data:`ANSWER_COPIES` times what is
+        really held: the result table is never whole.
+        """
         needed = result_bytes * ANSWER_COPIES
         if needed > self._limit:
             raise AnswerTooLarge(
@@ -132,6 +138,8 @@ class AnswerMemory:
                 "aggregate, narrow the time range or lower the row limit; or raise queryMemoryLimitMB in the "
                 "datasource settings"
             )
+        if streamed is not None:
+            needed = streamed * ANSWER_COPIES
         with self._lock:
             needed += self._entry
             extra = needed - self._held

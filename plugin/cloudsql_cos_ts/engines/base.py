@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+class BatchSink(Protocol):
+    """Takes a result's record batches as the engine produces them (a frame encoded as it arrives)."""
+
+    @property
+    def held_bytes(self) -> int:
+        """What the sink holds of the batches it was given."""
+        ...
+
+    def add(self, batch: pa.RecordBatch) -> None: ...
+
+
 @dataclass
 class ExecutionRequest:
     """One read statement, ready for the engine."""
@@ -42,6 +53,9 @@ class ExecutionRequest:
     # say so in ExecutionResult.written; other engines ignore it and the pipeline writes the table.
     dest: DestSpec | None = None
     scan: SourceScan | None = None  # what the configured source reads; None: the dashboard range, as is
+    # Where an engine that produces its result in batches may hand them over instead of returning them: its
+    # ExecutionResult.table then has the result's columns and no rows. Engines that return whole tables ignore it.
+    sink: BatchSink | None = None
 
     def source_scan(self) -> SourceScan:
         """The part of the configured source the query reads (``flowlogs/scan.py``)."""

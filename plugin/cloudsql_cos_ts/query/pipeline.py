@@ -30,7 +30,7 @@ from cloudsql_cos_ts.errors import BadRequest, PluginError, reported_internal_er
 from cloudsql_cos_ts.flowlogs.loglines import flow_log_style
 from cloudsql_cos_ts.flowlogs.scan import SourceScan, choose_scan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_RELATIONS
-from cloudsql_cos_ts.frames.encode import encode_frame
+from cloudsql_cos_ts.frames.encode import StreamedFrame, encode_frame
 from cloudsql_cos_ts.frames.shaping import ShapeOptions, shape
 from cloudsql_cos_ts.instances import DatasourceInstance, InstanceManager
 from cloudsql_cos_ts.log import log
@@ -216,7 +216,10 @@ class QueryPipeline:
         instance, translation, expansion = job.instance, job.translation, job.expansion
         memory = AnswerMemory(self._answers, instance.settings.query_memory_limit_bytes)
         try:
-            served = self._cache.get_or_run(lookup, job.request.cancel, lambda token: self._compute(job, token, memory))
+            stream = streams(job, keep_table=lookup.keep_table)
+            served = self._cache.get_or_run(
+                lookup, job.request.cancel, lambda token: self._compute(job, token, memory, stream)
+            )
             frames = served_frames(
                 served, executed_sql=translation.sql, expanded_sql=expansion.sql, engine=instance.engine.name
             )
@@ -229,7 +232,7 @@ class QueryPipeline:
         # response is built from its frames (docs/benchmarks.md, W7).
         return _Outcome(answer, served.result.table if ask.read_by_others else None, lookup.key)
 
-    def _compute(self, job: Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
+    def _compute(self, job: Job, token: CancelToken, memory: AnswerMemory, stream: bool) -> CachedResult:
         """Run and encode the query on its answer-memory account, given back at once if the run fails.
 
         A failed run's exception goes on to every caller sharing the run, and its traceback would keep
@@ -238,7 +241,7 @@ class QueryPipeline:
         """
         try:
             memory.admit(token)
-            computed = self._compute_within(job, token, memory)
+            computed = self._compute_within(job, token, memory, stream)
             memory.settle()
             return computed
         except BaseException as exc:
@@ -246,10 +249,15 @@ class QueryPipeline:
             traceback.clear_frames(exc.__traceback__)
             raise
 
-    def _compute_within(self, job: Job, token: CancelToken, memory: AnswerMemory) -> CachedResult:
-        """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep)."""
+    def _compute_within(self, job: Job, token: CancelToken, memory: AnswerMemory, stream: bool) -> CachedResult:
+        """Run the query on the engine and shape its frames (a cache miss, or a query the cache cannot keep).
+
+        A ``stream``-ed answer's engine may hand the result's batches to the frame as they arrive (its table
+        then has no rows): the one frame is shaped from the result's columns and encoded over those batches.
+        """
         instance, model, expansion = job.instance, job.model, job.expansion
         request = engine_request(job, token, memory)
+        request.sink = sink = StreamedFrame() if stream else None
         scan, external = request.source_scan(), request.external
         metrics.ENGINE_EXECUTIONS.labels(engine=instance.engine.name).inc()
         began = time.monotonic()
@@ -300,7 +308,8 @@ class QueryPipeline:
         stats.count()
         if frames:
             describe_run(frames[0].meta, expanded_sql=expansion.sql, queried_range=model.time_range, stats=stats)
-        return CachedResult([encode_frame(f) for f in frames], table, created, model.time_range)
+        encoded = [sink.encode(frames[0])] if sink is not None else [encode_frame(f) for f in frames]
+        return CachedResult(encoded, table, created, model.time_range)
 
     @staticmethod
     def _stats(job: Job, result: ExecutionResult, began: float) -> AnswerStats:
@@ -352,6 +361,14 @@ def prepare_job(ask: Ask, prepare: Prepare = prepare_sql) -> tuple[Job, Lookup]:
         timeout_s=settings.query_timeout_s,
     )
     return job, lookup
+
+
+def streams(job: Job, *, keep_table: bool) -> bool:
+    """Whether the answer's frame is the result as it is (a plain table: no fills, no destination, no time
+    series, logs or alerting shapes, no later query reading the table), so it can be encoded batch by batch."""
+    model, expansion = job.model, job.expansion
+    plain = model.format == "table" and not job.request.from_alert and model.get_result
+    return plain and not keep_table and not expansion.fills and expansion.dest is None
 
 
 def engine_request(job: Job, token: CancelToken, memory: AnswerMemory | None = None) -> ExecutionRequest:

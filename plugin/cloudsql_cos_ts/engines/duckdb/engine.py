@@ -239,21 +239,30 @@ class DuckDBEngine:
         return registered
 
     def _run(self, cursor: duckdb.DuckDBPyConnection, request: ExecutionRequest) -> tuple[pa.Table, bool]:
+        """The result, cut at the row limit and checked against the query's memory as each batch arrives;
+        batches go to ``request.sink`` when it is given, so the result is never gathered here."""
         reader = cursor.sql(request.sql)
         if reader is None:  # a statement without a result set (the dialect layer should prevent this)
             raise BadRequest("the statement returned no result set; only read queries can run")
         batches: list[pa.RecordBatch] = []
         rows = nbytes = 0
         stream = reader.to_arrow_reader(_BATCH_ROWS)
+        sink = request.sink
         for whole in stream:
             cut = rows + whole.num_rows > request.row_limit
             batch = whole.slice(0, request.row_limit - rows) if cut else whole
+            del whole
             nbytes += batch.nbytes
             if request.memory is not None:  # refuse an oversized answer before holding all of it
-                request.memory.cover(nbytes)
-            batches.append(batch)
+                request.memory.cover(nbytes, streamed=None if sink is None else sink.held_bytes + batch.nbytes)
+            if sink is None:
+                batches.append(batch)
+            else:
+                sink.add(batch)
             rows += batch.num_rows
+            del batch  # a sink's batch is encoded: the next one comes while this one is let go
             if cut:
+                stream.close()  # DuckDB lets go of the rest of the result now, not when the cursor closes
                 return pa.Table.from_batches(batches, schema=stream.schema), True
         return pa.Table.from_batches(batches, schema=stream.schema), False
 
