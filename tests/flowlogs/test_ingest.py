@@ -17,6 +17,7 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb import source as duckdb_source
 from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource
 from cloudsql_cos_ts.errors import DownstreamTimeout
+from cloudsql_cos_ts.flowlogs import ingest
 from cloudsql_cos_ts.flowlogs.decode import SourceObject, object_key
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
@@ -40,10 +41,21 @@ def hour_objects(tmp_path: Path) -> tuple[LocalStore, list[SourceObject]]:
     return store, result.listed[HOUR]
 
 
-def _entry(cache: IngestCache, store: LocalStore, listed: list[SourceObject], needed: list[SourceObject],
-           stats: IngestStats | None = None) -> Path:
-    return cache.entry_for(store, cache.group_dir(store, "", "h"), listed=listed, needed=needed,
-                           cancel=CancelToken(), stats=stats or IngestStats())
+def _entry(
+    cache: IngestCache,
+    store: LocalStore,
+    listed: list[SourceObject],
+    needed: list[SourceObject],
+    stats: IngestStats | None = None,
+) -> Path:
+    return cache.entry_for(
+        store,
+        cache.group_dir(store, "", "h"),
+        listed=listed,
+        needed=needed,
+        cancel=CancelToken(),
+        stats=stats or IngestStats(),
+    )
 
 
 def test_miss_then_hit(tmp_path: Path, hour_objects: tuple[LocalStore, list[SourceObject]]) -> None:
@@ -93,11 +105,43 @@ def test_concurrent_threads_build_once(tmp_path: Path, hour_objects: tuple[Local
     assert sum(s.entries_written for s in stats) == 1
 
 
+@pytest.mark.parametrize(("same_process", "reads_rows"), [(True, False), (False, True)])
+def test_waiters_take_the_placed_entry_without_reading_its_rows(
+    tmp_path: Path,
+    hour_objects: tuple[LocalStore, list[SourceObject]],
+    monkeypatch: pytest.MonkeyPatch,
+    same_process: bool,
+    reads_rows: bool,
+) -> None:
+    """Threads that waited on the group's lock re-read only entries another process placed."""
+    store, objects = hour_objects
+    root = tmp_path / "cache"
+    first = IngestCache(root, 1 << 30)
+    path = _entry(first, store, objects, objects)
+    reads: list[Path] = []
+    read_entry = ingest._read_entry
+    monkeypatch.setattr(ingest, "_read_entry", lambda p: reads.append(p) or read_entry(p))
+    cache = first if same_process else IngestCache(root, 1 << 30)
+    with ThreadPoolExecutor(4) as pool:
+        paths = set(pool.map(lambda _: _entry(cache, store, objects, objects), range(4)))
+    assert paths == {path}
+    assert set(reads) == ({path} if reads_rows else set())
+
+
 def test_lru_eviction(tmp_path: Path, hour_objects: tuple[LocalStore, list[SourceObject]]) -> None:
     store, objects = hour_objects
     cache = IngestCache(tmp_path / "cache", 1 << 30)
-    paths = [cache.entry_for(store, cache.group_dir(store, "", f"g{i}"), listed=objects, needed=objects,
-                             cancel=CancelToken(), stats=IngestStats()) for i in range(3)]
+    paths = [
+        cache.entry_for(
+            store,
+            cache.group_dir(store, "", f"g{i}"),
+            listed=objects,
+            needed=objects,
+            cancel=CancelToken(),
+            stats=IngestStats(),
+        )
+        for i in range(3)
+    ]
     for age, path in zip((3000, 2000, 1000), paths, strict=True):
         stamp = path.stat().st_mtime - age
         os.utime(path, (stamp, stamp))
@@ -135,7 +179,8 @@ def test_parallel_hours_under_concurrent_queries_build_each_entry_once(tmp_path:
 
 
 @pytest.mark.parametrize(
-    "damage", [b"\x1f\x8b not gzip at all", b'{"version": "0.0.1" "flow_logs": []}', b"{}\n{}", b'{"flow_logs": 7}'],
+    "damage",
+    [b"\x1f\x8b not gzip at all", b'{"version": "0.0.1" "flow_logs": []}', b"{}\n{}", b'{"flow_logs": 7}'],
     ids=["truncated gzip", "invalid JSON", "two documents", "not a flow-log document"],
 )
 def test_a_damaged_object_is_left_out_recorded_and_read_again_once_replaced(tmp_path: Path, damage: bytes) -> None:

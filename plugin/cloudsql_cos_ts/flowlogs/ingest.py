@@ -243,10 +243,10 @@ class IngestCache:
     def current(self, group_dir: Path, reload: bool = False) -> Entry | None:
         """The group's entry (from the index, or from disk after a restart or another process's build)."""
         with self._lock:
-            entry = self._index.get(group_dir)
-        if entry is not None and not reload and entry.path.exists():
-            return entry
-        entry = _newest_on_disk(group_dir)
+            indexed = self._index.get(group_dir)
+        if indexed is not None and not reload and indexed.path.exists():
+            return indexed
+        entry = _newest_on_disk(group_dir, indexed)
         with self._lock:
             if entry is None:
                 self._index.pop(group_dir, None)
@@ -344,15 +344,21 @@ def _delete_stale_temps(root: Path) -> None:
                 temp.unlink()
 
 
-def _newest_on_disk(group_dir: Path) -> Entry | None:
-    """The most recently used complete entry of a group (after a restart, or another process's)."""
+def _newest_on_disk(group_dir: Path, indexed: Entry | None) -> Entry | None:
+    """The most recently used complete entry of a group (after a restart, or another process's).
+
+    ``indexed`` (the entry this process knows for the group) is taken as it is when it comes up: an
+    entry is named after its rows and never changed, so reading its rows again would find the same
+    entry. The panels of a dashboard that wait on one day's lock would otherwise each re-read the
+    entry the first of them just placed.
+    """
     if not group_dir.is_dir():
         return None
     candidates = sorted(
         (p for p in group_dir.iterdir() if _ENTRY_RE.match(p.name)), key=lambda p: p.stat().st_mtime, reverse=True
     )
     for path in candidates:
-        entry = _read_entry(path)
+        entry = indexed if indexed is not None and path == indexed.path else _read_entry(path)
         if entry is not None:
             return entry
         path.unlink(missing_ok=True)  # unreadable, or not the entry its name says: never serve it
