@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs.decode import (
+    CAPTURE_END_TS,
     CONNECTION_START_TS,
     DAMAGED,
     ENTRY_SCHEMA,
@@ -40,6 +41,7 @@ from cloudsql_cos_ts.flowlogs.decode import (
     empty_entry,
     object_ids,
     object_key,
+    with_capture_end,
 )
 from cloudsql_cos_ts.flowlogs.fetch import fetch_objects, raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.layout import TIME_LEVELS
@@ -55,6 +57,7 @@ STATISTICS_COLUMNS = [
     LAST_MODIFIED,
     RECORD_INDEX,
     CONNECTION_START_TS,
+    CAPTURE_END_TS,
     "capture_start_time",
     "capture_end_time",
     "start_time",
@@ -70,6 +73,7 @@ UNIQUE_VALUE_COLUMNS = frozenset(
         "end_time",
         "connection_start_time",
         CONNECTION_START_TS,
+        CAPTURE_END_TS,
         "bytes_from_initiator",
         "bytes_from_target",
         "cumulative_bytes_from_initiator",
@@ -83,6 +87,11 @@ DECODE_AHEAD = 2
 # call has a fixed cost (a DuckDB statement, a dozen Arrow calls) that hours of few or small objects would
 # pay again and again, while a chunk this size keeps what waits in memory small.
 DECODE_CHUNK_BYTES = 2 << 20
+# The codec of the entries the local ingest cache keeps: warm queries decompress them again and again, and
+# Snappy costs DuckDB less CPU there than ZSTD for somewhat larger files (docs/benchmarks.md). Lake parts
+# travel and are stored in the bucket, where bytes cost money: they are written with ``LAKE_CODEC``.
+LOCAL_CODEC = "snappy"
+LAKE_CODEC = "zstd"
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,7 @@ def assemble(
     needed: Sequence[SourceObject],
     sources: Sequence[Entry],
     cancel: CancelToken,
+    codec: str = LOCAL_CODEC,
 ) -> Assembled:
     """Write, to a temp file in ``group_dir``, every needed object plus what sources hold and is still listed.
 
@@ -142,7 +152,7 @@ def assemble(
     missing = [o for o in needed if o.id not in taken]
     temp = group_dir / f".tmp-{os.getpid()}-{threading.get_ident()}.parquet"
     result = Assembled(temp, frozenset(), copied=len(needed_ids & taken))
-    writer = _EntryWriter(temp)
+    writer = _EntryWriter(temp, codec)
     fetched_ids: set[str] = set()
     damaged = {item for _, take, _ in plan for item in take} & {d for source in sources for d in source.damaged}
     try:
@@ -254,11 +264,25 @@ def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: Can
     )
 
 
+def rewrite(entry: Path, temp: Path, codec: str) -> None:
+    """Write ``entry``'s rows, in their order, to ``temp`` in the current layout with ``codec``."""
+    writer = _EntryWriter(temp, codec)
+    try:
+        with closing(pq.ParquetFile(entry)) as handle:
+            for table in _rows_of(handle, None):
+                writer.add(table)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
 @dataclass
 class _EntryWriter:
     """Rows in, Parquet row groups of ``ROW_GROUP_ROWS`` out; a zero-row entry still gets its schema."""
 
     path: Path
+    codec: str
     _pending: list[pa.Table] = field(default_factory=list)
     _rows: int = 0
     _writer: pq.ParquetWriter | None = None
@@ -266,7 +290,9 @@ class _EntryWriter:
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        if not table.schema.equals(ENTRY_SCHEMA):  # an entry written before strings became dictionaries
+        if not table.schema.equals(ENTRY_SCHEMA):  # rows of an entry written in an earlier layout
+            if CAPTURE_END_TS not in table.schema.names:
+                table = with_capture_end(table)
             table = table.cast(ENTRY_SCHEMA)
         self._pending.append(table)
         self._rows += table.num_rows
@@ -292,7 +318,7 @@ class _EntryWriter:
             self._writer = pq.ParquetWriter(
                 self.path,
                 ENTRY_SCHEMA,
-                compression="zstd",
+                compression=self.codec,
                 write_statistics=STATISTICS_COLUMNS,
                 use_dictionary=DICTIONARY_COLUMNS,
             )

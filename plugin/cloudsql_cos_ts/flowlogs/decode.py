@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents
+from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents, utc_moments
 from cloudsql_cos_ts.flowlogs.layout import FlowLogKey, VnicPartition
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, PARTITIONS, RECORD_MEMBERS
 
@@ -34,6 +34,9 @@ KEY, ETAG, LAST_MODIFIED, RECORD_INDEX = "__key", "__etag", "__last_modified", "
 # ``__rec`` of the one row a damaged object gets (records count from 1; an empty object's row is NULL).
 DAMAGED = 0
 CONNECTION_START_TS = "__connection_start_ts"
+# ``capture_end_time`` parsed once at ingest, as the views parse the text: their capture-window filter
+# reads it instead of parsing every row's text (``FLOW_FLAT`` keeps exposing the text).
+CAPTURE_END_TS = "__capture_end_ts"
 
 # A set of object versions, each as "<key>\0<ETag>": strings cache their hash, so the set operations
 # every warm query runs on thousands of them cost a third of what (key, ETag) tuples would.
@@ -124,7 +127,22 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
     table = table.append_column(RECORD_INDEX, pa.concat_arrays([positions, marks]))
     for (name, _), column in zip(RECORD_MEMBERS, record_columns, strict=True):
         table = table.append_column(name, column)
-    return table.append_column(CONNECTION_START_TS, utc_timestamps(table.column("connection_start_time")))
+    table = table.append_column(CONNECTION_START_TS, utc_timestamps(table.column("connection_start_time")))
+    return with_capture_end(table)
+
+
+def with_capture_end(table: pa.Table) -> pa.Table:
+    """``table`` (stored-entry layout) with :data:`CAPTURE_END_TS` last, parsed from ``capture_end_time``.
+
+    Also how rows copied from an entry written before the column existed get it. The text is an
+    object's, so it is parsed once per distinct value (the dictionary's), not once per record row.
+    """
+    texts = table.column("capture_end_time").combine_chunks()
+    if pa.types.is_dictionary(texts.type):
+        moments = utc_moments(texts.dictionary).take(texts.indices)
+    else:
+        moments = utc_moments(texts)
+    return table.append_column(CAPTURE_END_TS, moments)
 
 
 def damaged_keys(table: pa.Table) -> list[str]:
@@ -188,11 +206,19 @@ def _entry_schema() -> pa.Schema:
     fields = list(_per_object_schema(pa.schema(per_object)))
     fields += [pa.field(RECORD_INDEX, pa.int32())]
     fields += [pa.field(n, _ARROW[k]) for n, k in RECORD_MEMBERS]
-    fields += [pa.field(CONNECTION_START_TS, TIMESTAMP)]
+    fields += [pa.field(CONNECTION_START_TS, TIMESTAMP), pa.field(CAPTURE_END_TS, TIMESTAMP)]
     return pa.schema(fields)
 
 
 ENTRY_SCHEMA = _entry_schema()
+# The layout entries and lake parts had before ``CAPTURE_END_TS``: still read as they are (the views parse
+# the text for them) and given the column when their rows are copied into a new entry.
+UNTYPED_END_SCHEMA = ENTRY_SCHEMA.remove(ENTRY_SCHEMA.get_field_index(CAPTURE_END_TS))
+
+
+def is_entry_layout(schema: pa.Schema) -> bool:
+    """Whether a Parquet file's schema is an entry's, in the current layout or the one before it."""
+    return any(schema.equals(layout) for layout in (ENTRY_SCHEMA, UNTYPED_END_SCHEMA))
 
 
 def empty_entry() -> pa.Table:

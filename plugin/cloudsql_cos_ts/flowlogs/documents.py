@@ -47,6 +47,7 @@ _IDENTIFYING = ("flow_logs", "version", "capture_start_time", "capture_end_time"
 # database much more. One thread per query: the ingest already decodes several hours side by side, and a
 # query's own helper threads only add CPU. Nothing outside the registered bodies is readable, and
 # nothing is ever written to disk (no temporary folder: a projection of one hour's bodies never spills).
+# Times without an offset are UTC, as in the plugin process (``timerange.force_utc``) whose views parse them.
 _DATABASE = duckdb.connect(
     ":memory:",
     config={
@@ -57,6 +58,7 @@ _DATABASE = duckdb.connect(
         "autoload_known_extensions": False,
     },
 )
+_DATABASE.execute("SET GLOBAL TimeZone = 'UTC'")
 _DATABASE_LOCK = threading.Lock()
 
 
@@ -159,3 +161,15 @@ def _transform(strings: pa.LargeStringArray) -> pa.Table:
         raise InternalError("the JSON reader returned another number of documents than it was given")
     documents = result.column("document").combine_chunks()
     return pa.Table.from_arrays(documents.flatten(), names=[field.name for field in documents.type])
+
+
+def utc_moments(texts: pa.Array) -> pa.Array:
+    """Time strings as naive UTC timestamps, parsed exactly as the DuckDB views parse ``capture_end_time``
+    (``TRY_CAST`` to a zoned timestamp): a value that is no time, or empty, is NULL, as there."""
+    with _cursor() as cursor:
+        result = (
+            cursor.from_arrow(pa.table({"text": texts}))
+            .select("timezone('UTC', TRY_CAST(text AS TIMESTAMPTZ)) AS moment")
+            .to_arrow_table()
+        )
+    return result.column("moment").combine_chunks().cast(pa.timestamp("us"))

@@ -1,4 +1,5 @@
-"""Whether ingest entries may hold rows of objects modified before a cutoff, from their Parquet footers.
+"""What ingest entries' Parquet footers tell the views: whether rows of objects modified before a cutoff may be
+there, and whether the entries hold the parsed capture end (``decode.CAPTURE_END_TS``).
 
 Why: the ``FLOW`` and ``FLOW_FLAT`` views leave out the rows of objects modified before a query's
 pruning cutoff, so an entry that an earlier query filled with older objects answers like a fresh one
@@ -8,6 +9,9 @@ records the column's row-group minimum (``assemble.STATISTICS_COLUMNS``), so the
 any row can fail the predicate, and a view states it only when one can. Entry files are written once
 under a new name and never changed, so each footer is read once (the key includes the file's size and
 modification time all the same); a footer that cannot tell counts as "may hold such rows".
+
+Entries and lake parts written before the parsed capture end existed lack that column, and one scan over
+files that differ in it fails in DuckDB, so a view reads it only when every entry of the scan has it.
 """
 
 from __future__ import annotations
@@ -15,40 +19,62 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cloudsql_cos_ts.flowlogs.decode import LAST_MODIFIED
+from cloudsql_cos_ts.flowlogs.decode import CAPTURE_END_TS, LAST_MODIFIED
 
 _FOOTERS_KEPT = 4096
 _NO_ROWS = datetime.max
+
+
+@dataclass(frozen=True)
+class _Footer:
+    oldest: datetime | None  # the earliest ``LAST_MODIFIED`` (``_NO_ROWS`` without rows); None: cannot tell
+    typed_end: bool  # whether the entry has the parsed capture end column
+
+
+_UNREADABLE = _Footer(None, False)
 
 
 def modified_before(paths: Sequence[Path], cutoff: datetime) -> bool:
     """Whether any entry in ``paths`` may hold a row of an object last modified before ``cutoff`` (UTC)."""
     naive = cutoff.astimezone(UTC).replace(tzinfo=None)
     for path in paths:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return True
-        oldest = _oldest_modified(str(path), stat.st_mtime_ns, stat.st_size)
+        oldest = _footer_of(path).oldest
         if oldest is None or oldest < naive:
             return True
     return False
 
 
+def typed_end(paths: Sequence[Path]) -> bool:
+    """Whether every entry in ``paths`` has the parsed capture end column (``decode.CAPTURE_END_TS``)."""
+    return all(_footer_of(path).typed_end for path in paths)
+
+
+def _footer_of(path: Path) -> _Footer:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _UNREADABLE
+    return _footer(str(path), stat.st_mtime_ns, stat.st_size)
+
+
 @functools.lru_cache(maxsize=_FOOTERS_KEPT)
-def _oldest_modified(path: str, mtime_ns: int, size: int) -> datetime | None:
-    """The entry's earliest ``LAST_MODIFIED`` (``_NO_ROWS`` without rows); None when the footer cannot tell."""
+def _footer(path: str, mtime_ns: int, size: int) -> _Footer:
     try:
         meta = pq.read_metadata(path)
     except (OSError, pa.ArrowException):
-        return None
+        return _UNREADABLE
     names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    return _Footer(_oldest_modified(meta, names), CAPTURE_END_TS in names)
+
+
+def _oldest_modified(meta: pq.FileMetaData, names: list[str]) -> datetime | None:
     if LAST_MODIFIED not in names:
         return None
     column = names.index(LAST_MODIFIED)

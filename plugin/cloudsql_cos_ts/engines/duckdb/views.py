@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, DAMAGED, KEY, LAST_MODIFIED, RECORD_INDEX
-from cloudsql_cos_ts.flowlogs.entry_footer import modified_before
+from cloudsql_cos_ts.flowlogs.decode import (
+    CAPTURE_END_TS,
+    CONNECTION_START_TS,
+    DAMAGED,
+    KEY,
+    LAST_MODIFIED,
+    RECORD_INDEX,
+)
+from cloudsql_cos_ts.flowlogs.entry_footer import modified_before, typed_end
 from cloudsql_cos_ts.flowlogs.schema import (
     FLOW_COLUMNS,
     FLOW_FLAT_COLUMNS,
@@ -51,14 +58,22 @@ def _kept_cutoff(paths: Sequence[Path], cutoff: datetime) -> datetime | None:
     return cutoff if modified_before(paths, cutoff) else None
 
 
-def _where(cutoff: datetime | None, window: TimeRange | None) -> str:
-    """Rows of objects modified since ``cutoff`` (any, when None; and, with ``window``, whose capture
-    window overlaps it: ``flowlogs/scan.py``), without the rows marking damaged objects."""
+def _capture_end(paths: Sequence[Path]) -> str:
+    """The capture end as a timestamp: the column parsed at ingest when every entry has it, else the text
+    parsed on every row (entries written before the column; ``decode.with_capture_end`` parses alike)."""
+    if typed_end(paths):
+        return q(CAPTURE_END_TS)
+    return f"timezone('UTC', TRY_CAST({q('capture_end_time')} AS TIMESTAMPTZ))"
+
+
+def _where(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None) -> str:
+    """The entries' rows of objects modified since ``cutoff`` (and, with ``window``, whose capture window
+    overlaps it: ``flowlogs/scan.py``), without the rows marking damaged objects."""
     where = f"{q(RECORD_INDEX)} IS DISTINCT FROM {DAMAGED}"
-    if cutoff is not None:
-        where = f"{q(LAST_MODIFIED)} >= {_timestamp(cutoff)} AND {where}"
+    if (kept := _kept_cutoff(paths, cutoff)) is not None:
+        where = f"{q(LAST_MODIFIED)} >= {_timestamp(kept)} AND {where}"
     if window is not None:  # a header without one of the times counts as a window of one moment
-        start, end = q("capture_start_time"), f"timezone('UTC', TRY_CAST({q('capture_end_time')} AS TIMESTAMPTZ))"
+        start, end = q("capture_start_time"), _capture_end(paths)
         where += (
             f" AND coalesce({start}, {end}) <= {_timestamp(window.end)}"
             f" AND coalesce({end}, {start}) >= {_timestamp(window.start)}"
@@ -75,7 +90,7 @@ def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None, s
     relation = f"read_parquet({file_list(paths)})"
     if sides:
         relation += f" POSITIONAL JOIN read_parquet({file_list(sides)})"
-    return f"{relation} WHERE {_where(_kept_cutoff(paths, cutoff), window)}"
+    return f"{relation} WHERE {_where(paths, cutoff, window)}"
 
 
 def _flat_select() -> str:

@@ -3,10 +3,11 @@
 A day is built as the ingest cache builds a day entry (``IngestCache.entry_for``): rows of objects
 that a local hour or day entry, or the lake's previous part, already hold are copied, only the rest
 is downloaded, and rows are written one row group at a time, so memory stays bounded by a row group
-and a few source hours whatever the day's size. The entry file is then uploaded as the part, and
-the manifest last (``manifest.py``): a compactor killed at any point leaves either the previous
-partition or an unreferenced part, never one a reader would take as complete, and the next run
-completes the day.
+and a few source hours whatever the day's size. The entry's rows are then written once more, in their
+order, with the lake's codec (``assemble.LAKE_CODEC``: the local entry's codec favours warm queries, the
+part's the bucket's bytes) and uploaded as the part, and the manifest last (``manifest.py``): a
+compactor killed at any point leaves either the previous partition or an unreferenced part, never one
+a reader would take as complete, and the next run completes the day.
 
 A day whose manifest already holds exactly the listed objects is skipped, so a run over a range can
 be repeated or resumed at no cost but the listings. A late object (a new key) or a re-uploaded one
@@ -17,6 +18,8 @@ as the ingest cache's day entries, ``groups.is_settled``): the current day still
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +30,7 @@ import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamTimeout, PluginError, QueryCancelled
+from cloudsql_cos_ts.flowlogs.assemble import LAKE_CODEC, rewrite
 from cloudsql_cos_ts.flowlogs.decode import SourceObject, object_ids, object_key
 from cloudsql_cos_ts.flowlogs.groups import day_group, hour_group, is_settled
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
@@ -138,21 +142,26 @@ def compact_day(
     path, _ = built_with_donor(
         cache, raw.store, group_dir, donor, listed=objects, needed=objects, donors=hours, cancel=cancel
     )
-    digest = file_sha256(path)
-    name = part_name(ids, digest)
-    manifest = LakeManifest(
-        day=day,
-        part=name,
-        rows=pq.read_metadata(path).num_rows,
-        size=path.stat().st_size,
-        sha256=digest,
-        objects=ids,
-        damaged=frozenset(object_key(item) for item in cache.damaged_in(path)),
-        source=lake.described,
-        written=datetime.now(UTC),
-        listing=listing,
-    )
-    upload(lake.store, lake.part_key(day, name), path)
+    copy = group_dir / f".tmp-part-{os.getpid()}-{threading.get_ident()}.parquet"
+    try:
+        rewrite(path, copy, LAKE_CODEC)  # the local entry is written for warm queries, the part for the bucket
+        digest = file_sha256(copy)
+        name = part_name(ids, digest)
+        manifest = LakeManifest(
+            day=day,
+            part=name,
+            rows=pq.read_metadata(copy).num_rows,
+            size=copy.stat().st_size,
+            sha256=digest,
+            objects=ids,
+            damaged=frozenset(object_key(item) for item in cache.damaged_in(path)),
+            source=lake.described,
+            written=datetime.now(UTC),
+            listing=listing,
+        )
+        upload(lake.store, lake.part_key(day, name), copy)
+    finally:
+        copy.unlink(missing_ok=True)
     write_manifest(lake, manifest)
     cache.evict(protect=[path])
     return DayResult(

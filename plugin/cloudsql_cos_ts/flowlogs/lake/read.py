@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import NotFound, PluginError
 from cloudsql_cos_ts.flowlogs.assemble import Entry
-from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, Manifest, SourceObject, object_ids
+from cloudsql_cos_ts.flowlogs.decode import Manifest, SourceObject, is_entry_layout, object_ids
 from cloudsql_cos_ts.flowlogs.groups import DAY_SETTLE, ONE_DAY, is_settled
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import LakeSource, part_name
@@ -84,7 +84,7 @@ def _download_checked(lake: LakeSource, manifest: LakeManifest, temp: Path) -> N
         schema, rows = _shape(temp)
     except (OSError, pa.ArrowInvalid):
         raise LakeDamaged(f"the part of {manifest.day} is not readable Parquet") from None
-    if rows != manifest.rows or not schema.equals(ENTRY_SCHEMA):
+    if rows != manifest.rows or not is_entry_layout(schema):
         raise LakeDamaged(f"the part of {manifest.day} does not hold the rows its manifest says")
 
 

@@ -1,6 +1,6 @@
 """Moving lake parts between the lake's store and local files, streamed when the store can.
 
-A part is a whole day of Parquet; compaction uploads the file the ingest cache wrote, and a reader
+A part is a whole day of Parquet; compaction uploads a file written beside the ingest cache's entry, and a reader
 downloads into the ingest cache's folder, so neither needs the part in memory when the store moves
 files itself (``storage.base.FileTransfer``). Other stores get and put bytes.
 """
