@@ -9,6 +9,9 @@ held twice: the result table and its encoded frame while it is encoded (written 
 ``server/wire.py``), then the wire bytes and grpcio's own copy while it is sent. A query is counted
 for :data:`ANSWER_COPIES` times its result: those two copies and what the engine holds while it
 produces the result, which the account does not see and which grows with the queries running at once.
+A plain table answer is encoded as its batches arrive (``frames/encode.py``): its result table is never
+whole, so it is counted :data:`ANSWER_COPIES` times what it really holds, its encoded frame and the batch
+at hand (W7 in docs/benchmarks.md: a week's ``SELECT *`` grew the process by about that much).
 
 The engine reports the result's bytes as they arrive (DuckDB hands over batches), so a query over
 its cap stops before it holds the whole result; engines that return a whole table are checked once
