@@ -133,9 +133,13 @@ def test_rejected_traffic_by_country(bundled: InProcessPlugin) -> None:
     assert {code: found[code] for code in expected} == expected
 
 
-def test_alert_series_carry_the_country_as_a_label(bundled: InProcessPlugin) -> None:
-    sql = ("SELECT $__timeGroup(start_time, '5m') AS time, target_ip, geo_country(initiator_ip) AS country, "
-           "count(*) AS rejected FROM FLOW_FLAT WHERE action = 'rejected' AND "
+@pytest.mark.parametrize(
+    ("country", "view"), [("geo_country(initiator_ip)", "FLOW_FLAT"), ("initiator_country", "FLOW_ENRICHED")]
+)
+def test_alert_series_carry_the_country_as_a_label(bundled: InProcessPlugin, country: str, view: str) -> None:
+    """Both forms docs/enrichment.md names: the function over FLOW_FLAT, the column of FLOW_ENRICHED."""
+    sql = (f"SELECT $__timeGroup(start_time, '5m') AS time, target_ip, {country} AS country, "
+           f"count(*) AS rejected FROM {view} WHERE action = 'rejected' AND "
            "$__timeFilterColumn(start_time, string) GROUP BY 1, 2, 3 ORDER BY 1")
     model = {"rawSql": sql, "format": "time_series", "timeColumn": "time", "metricsColumn": "target_ip"}
     answer = bundled.run(data_query("A", model, from_ms=FROM_MS, to_ms=TO_MS), from_alert=True)["A"]
