@@ -85,7 +85,7 @@ def test_a_big_answer_over_the_cap_is_a_413_and_the_plugin_answers_on(flowlogs: 
     assert plugin.process is not None and plugin.process.poll() is None
 
 
-BUDGET = 8 * ENTRY_BYTES  # room for two of these answers at a time (each counted as its entry + 3 x ~31 MB)
+BUDGET = 8 * ENTRY_BYTES  # room for some answers at once: each counted as its entry, then 3 x (frame so far + a batch)
 DUCKDB_MB = 128  # the datasource's memoryLimit: DuckDB's own working memory
 
 
