@@ -51,6 +51,30 @@ def test_a_growing_result_is_covered_or_refused(
     assert budget.used_bytes == 0
 
 
+@pytest.mark.parametrize(
+    ("cap_mb", "budget_mb", "result_mb", "streamed_mb", "refusal"),
+    [
+        (99, 1000, 30, 10, None),  # a streamed result draws its copies of what it holds, not of the result's
+        (99, 1000, 34, 10, AnswerTooLarge),  # the cap is the result's, whichever way the frame is made
+        (1000, 50, 100, 17, AnswersBusy),  # the budget is drawn for what is held: 51 MB
+        (1000, 60, 100, 17, None),
+    ],
+)
+def test_a_streamed_result_is_capped_as_a_result_and_drawn_as_held(
+    cap_mb: int, budget_mb: int, result_mb: int, streamed_mb: int, refusal: type[Exception] | None
+) -> None:
+    budget = AnswerBudget(budget_mb * MB)
+    memory = AnswerMemory(budget, cap_mb * MB)
+    if refusal is None:
+        memory.cover(result_mb * MB, streamed=streamed_mb * MB)
+    else:
+        with pytest.raises(refusal):
+            memory.cover(result_mb * MB, streamed=streamed_mb * MB)
+    assert budget.used_bytes == (streamed_mb * MB * ANSWER_COPIES if refusal is None else 0)
+    memory.release()
+    assert budget.used_bytes == 0
+
+
 def test_refusals_say_what_to_change_and_are_downstream_4xx() -> None:
     with pytest.raises(AnswerTooLarge) as too_large:
         AnswerMemory(AnswerBudget(10**12), 10 * MB).cover(6 * MB)
