@@ -145,8 +145,10 @@ class VnicPrefixCache(TtlCache[tuple[str, str], tuple[list[str], int]]):
 Listing = dict[datetime, HourObjects]  # one prefix's objects by hour
 ListingCache = TtlCache[tuple[str, str], Listing]
 FolderCache = TtlCache[tuple[str, str], list[str]]  # the year=/month=/day= folders below a prefix
-# The listings a flow lake vouches for, of those of the days asked for it can (keys parsed with the context given)
-TrustedDays = Callable[[list[date], str], dict[date, Listing]]
+# The listings a flow lake vouches for, of those of the days asked for it can (keys parsed with the context given);
+# the third argument, the first and last day of a span whose raw folders were walked (None when every day was
+# named), lets the lake add its own days of that span that have no raw folder left
+TrustedDays = Callable[[list[date], str, tuple[date, date] | None], dict[date, Listing]]
 _T = TypeVar("_T")
 _V = TypeVar("_V")
 
@@ -278,15 +280,18 @@ def list_range(
 
     ``fresh`` lists the day and hour prefixes anew instead of taking the shared listings (which then get
     the new ones), except the settled ones, shared for ``SETTLED_LISTING_TTL_S``. The days ``trusted``
-    vouches for are taken from it and not listed.
+    vouches for are taken from it and not listed; where the range's folders were walked, it is also asked
+    about its own days of the span, since a day whose raw objects expired has no folder left to walk.
     """
     span = hours_for(time_range)
     # Even a fresh listing finds vNICs through the cache: walking the account/region/VPC/subnet levels again
     # would double an alert's list calls, and a new vNIC's objects show up within VNIC_CACHE_TTL_S anyway.
     vnic_prefixes, list_calls = vnic_cache.prefixes(store, prefix, context)
-    folder_calls = 0
+    folder_calls, walked = 0, False
 
     def list_folder(folder: str) -> tuple[list[str], bool]:
+        nonlocal walked
+        walked = True  # partition_jobs lists folders only where it walks them instead of naming each day
         raise_if_cancelled(cancel)
         if folders is None:
             return store.list(folder, "/").prefixes, True
@@ -300,7 +305,10 @@ def list_range(
 
     now = datetime.now(UTC)
     jobs = partition_jobs(vnic_prefixes, span, list_folders, now)
-    vouched = {} if trusted is None else trusted(sorted({job_hours(job).first.date() for job in jobs}), context)
+    days = sorted({job_hours(job).first.date() for job in jobs})
+    # days without raw folders were not named here: the lake has to say which of them it has
+    unnamed = (span.first.date(), span.last.date()) if walked or not vnic_prefixes else None
+    vouched = {} if trusted is None else trusted(days, context, unnamed)
     jobs = [job for job in jobs if job_hours(job).first.date() not in vouched]
     settled = last_settled_hour(time_range, now)
     ttls = {job: SETTLED_LISTING_TTL_S if job_hours(job).last <= settled else None for job in jobs}

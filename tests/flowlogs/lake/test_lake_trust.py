@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -95,12 +96,15 @@ def test_compaction_adds_the_listing_to_a_manifest_written_without_it(world: Lak
     assert manifest(world).lists_objects and trusted(world, after_end=30 * 24 * HOUR)
 
 
-def _pruned(world: LakeWorld, lake: LakeReader | None, to_ms: int | None = None) -> PruneResult:
+def _pruned(
+    world: LakeWorld, lake: LakeReader | None, to_ms: int | None = None, from_ms: int | None = None
+) -> PruneResult:
     end_ms = int(DAY_END.timestamp() * 1000) - 1 if to_ms is None else to_ms
+    start_ms = int(DAY_START.timestamp() * 1000) if from_ms is None else from_ms
     return list_range(
         world.raw.store,
         "",
-        TimeRange(int(DAY_START.timestamp() * 1000), end_ms),
+        TimeRange(start_ms, end_ms),
         CancelToken(),
         vnic_cache=VnicPrefixCache(),
         context=world.raw.context,
@@ -128,3 +132,25 @@ def test_the_same_manifest_gives_the_very_same_listing(world: LakeWorld) -> None
     lake = reader(world, after_end=30 * 24 * HOUR)
     first, second = (lake.trusted_listings([DAY], world.raw.context)[DAY] for _ in range(2))
     assert first is second
+
+
+YEAR_BEFORE_MS = int((DAY_START - 365 * 24 * HOUR).timestamp() * 1000)
+
+
+@pytest.mark.parametrize(
+    ("from_ms", "to_ms"),
+    [(None, None), (YEAR_BEFORE_MS, None), (None, LATEST_MS)],
+    ids=["the day (named)", "a year up to it (folders walked)", "open-ended (folders walked)"],
+)
+def test_a_trusted_day_whose_raw_objects_expired_is_still_answered_from_the_lake(
+    world: LakeWorld, from_ms: int | None, to_ms: int | None
+) -> None:
+    """A lifecycle rule may delete a day's raw objects once the lake holds it: even a range that walks the raw
+    folders, where that day's folder is gone, gets the day from the lake's own day folders."""
+    world.compact()
+    before = _pruned(world, None, to_ms, from_ms)
+    for day_folder in list(world.source.rglob(f"year={DAY:%Y}/month={DAY:%m}/day={DAY:%d}")):
+        shutil.rmtree(day_folder)
+    expired = _pruned(world, reader(world, after_end=30 * 24 * HOUR), to_ms, from_ms)
+    assert expired.listed_ids == before.listed_ids and expired.needed_ids == before.needed_ids
+    assert DAY_START not in _pruned(world, None, to_ms, from_ms).needed_ids  # the raw folders lack the day

@@ -29,6 +29,7 @@ LAKE_VERSION = "v1"
 MANIFEST_NAME = "_manifest.json"
 PART_PREFIX = "part-"
 _CONTENT_DIGITS = 16
+_DAY_FOLDER = "date="
 
 
 def source_id(source: Location) -> str:
@@ -60,7 +61,17 @@ class LakeSource:
         return f"{self.root}{LAKE_VERSION}/source={self.source}/"
 
     def day_prefix(self, day: date) -> str:
-        return f"{self.prefix}date={day.isoformat()}/"
+        return f"{self.prefix}{_DAY_FOLDER}{day.isoformat()}/"
+
+    def day_of(self, folder: str) -> date | None:
+        """The day whose folder ``folder`` (a delimiter listing's prefix below :attr:`prefix`) is, if it is one."""
+        name = folder.removeprefix(self.prefix).removesuffix("/")
+        if not name.startswith(_DAY_FOLDER):
+            return None
+        try:
+            return date.fromisoformat(name.removeprefix(_DAY_FOLDER))
+        except ValueError:
+            return None
 
     def manifest_key(self, day: date) -> str:
         return self.day_prefix(day) + MANIFEST_NAME

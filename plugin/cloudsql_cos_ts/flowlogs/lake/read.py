@@ -178,16 +178,26 @@ class LakeReader:
             ttl_s, keep_s=SETTLED_LISTING_TTL_S
         )
         self._listings: TtlCache[tuple[date, str, str], Listing] = TtlCache(SETTLED_LISTING_TTL_S)
+        self._days: TtlCache[str, frozenset[date]] = TtlCache(SETTLED_LISTING_TTL_S)
 
-    def trusted_listings(self, days: list[date], context: str) -> dict[date, Listing]:
+    def trusted_listings(
+        self, days: list[date], context: str, walked: tuple[date, date] | None = None
+    ) -> dict[date, Listing]:
         """The listings of those ``days`` whose manifest stands in for a listing (the module docstring), keys
         parsed with ``context`` prepended as the raw listing parses them (a local source's folder).
+
+        ``walked`` (the first and last day of a span whose raw folders were walked, not named) adds the lake's
+        own days in it: ``days`` then holds only days whose raw folders exist, and a trusted day must be
+        answered from the lake also once its raw objects have expired.
 
         A trusted day's manifest is shared as long as a settled listing (``SETTLED_LISTING_TTL_S``), and so
         is the listing made from it: the queries of the next minutes get the very same one (``plans.py``).
         Days without a manifest, or with one that cannot be read, are left out: they are listed raw, and
         the damaged one's notice is given where its part would have been read.
         """
+        if walked is not None:
+            first, last = walked
+            days = sorted({*days, *(day for day in self.days() if first <= day <= last)})
         now = self.clock()
         candidates = [day for day in days if now - midnight(day) - ONE_DAY >= max(self.trust_after, DAY_SETTLE)]
 
@@ -201,6 +211,21 @@ class LakeReader:
         for day, manifest in in_parallel(candidates, look):
             if manifest is not None and manifest.lists_objects and _written_settled(manifest):
                 found[day] = self._listing(manifest, context)
+        return found
+
+    def days(self) -> frozenset[date]:
+        """The days the lake has a folder for: one delimiter listing, shared like a settled listing (a day compacted
+        meanwhile still has its raw folders, which name it). No day when the lake cannot be listed: the raw objects
+        answer then, as for an unreadable manifest."""
+
+        def look() -> frozenset[date]:
+            try:
+                folders = self.lake.store.list(self.lake.prefix, "/").prefixes
+            except PluginError:
+                return frozenset()
+            return frozenset(day for folder in folders if (day := self.lake.day_of(folder)) is not None)
+
+        found, _ = self._days.get(self.lake.prefix, look)
         return found
 
     def _listing(self, manifest: LakeManifest, context: str) -> Listing:
