@@ -1,4 +1,5 @@
-"""Write a frame's table as one Arrow IPC file: plain for small frames, ZSTD-compressed bodies for big ones.
+"""Write a frame as one Arrow IPC file, from its whole table or from batches encoded as they arrive
+(:class:`BatchWriter`): plain for small frames, ZSTD-compressed bodies for big ones.
 
 Why compressed: a big answer is held several times on its way out (the encoded frame, the protobuf
 wire bytes, grpcio's own copy while it is sent) and QueryData is unary, so those copies are what the
@@ -119,13 +120,14 @@ class BatchWriter:
         self._writer.write_batch(batch)
 
 
-_MAGIC = b"ARROW1\0\0"
 _BLOCK = struct.Struct("<qi4xq")  # the footer's Block: offset, metadata length, body length
 _END_OF_STREAM = b"\xff\xff\xff\xff\0\0\0\0"
+_TRAILER = 10  # after the footer: its length (int32) and the closing magic "ARROW1"
 
 
 def _message_length(data: memoryview, start: int) -> int:
-    """The length of the metadata of the encapsulated IPC message at ``start`` (its prefix included)."""
+    """The metadata length of the encapsulated IPC message at ``start``: the continuation marker, the
+    flatbuffer's length and the (padded) flatbuffer; its body follows."""
     return 8 + int.from_bytes(data[start + 4 : start + 8], "little")
 
 
@@ -139,8 +141,8 @@ def _assemble(schema: pa.Schema, encoded: pa.Buffer, starts: list[int]) -> bytes
         for _ in starts:
             writer.write_batch(empty)
     shell = template.getvalue().to_pybytes()
-    footer_size = int.from_bytes(shell[-10:-6], "little")
-    footer = bytearray(shell[-10 - footer_size : -10])
+    footer_size = int.from_bytes(shell[-_TRAILER : -_TRAILER + 4], "little")
+    footer = bytearray(shell[-_TRAILER - footer_size : -_TRAILER])
     blocks = _block_offsets(footer)
     head = _BLOCK.unpack_from(footer, blocks[0])[0]  # the template's first batch: where ours begin
     view = memoryview(encoded)
@@ -151,12 +153,12 @@ def _assemble(schema: pa.Schema, encoded: pa.Buffer, starts: list[int]) -> bytes
     for place, start, end in zip(blocks, starts, [*starts[1:], body_end], strict=True):
         metadata = _message_length(view, start)
         _BLOCK.pack_into(footer, place, start + shift, metadata, end - start - metadata)
-    out = io.BytesIO(bytes(head + body_end - first + len(_END_OF_STREAM) + len(footer) + 10))
+    out = io.BytesIO(bytes(head + body_end - first + len(_END_OF_STREAM) + len(footer) + _TRAILER))
     out.write(shell[:head])
     out.write(view[first:body_end])
     out.write(_END_OF_STREAM)
     out.write(footer)
-    out.write(shell[-10:])
+    out.write(shell[-_TRAILER:])
     view.release()
     return out.getvalue()
 
@@ -166,7 +168,8 @@ def _block_offsets(footer: bytearray) -> list[int]:
     field, ``recordBatches``, is a vector of Block structs)."""
     table = int.from_bytes(footer[0:4], "little")
     vtable = table - int.from_bytes(footer[table : table + 4], "little", signed=True)
-    field_at = int.from_bytes(footer[vtable + 10 : vtable + 12], "little")  # after the vtable's two sizes
+    slot = vtable + 4 + 2 * 3  # the vtable: its size and the table's (2 bytes each), then 2 bytes per field
+    field_at = int.from_bytes(footer[slot : slot + 2], "little")
     vector = table + field_at + int.from_bytes(footer[table + field_at : table + field_at + 4], "little")
     count = int.from_bytes(footer[vector : vector + 4], "little")
     return [vector + 4 + index * _BLOCK.size for index in range(count)]
