@@ -24,7 +24,14 @@ import pyarrow as pa
 
 from cloudsql_cos_ts.engines.spark.client import DataFrame, Session
 from cloudsql_cos_ts.engines.spark.schema import SPARK_TYPES, capture_overlaps, quote, timestamp_literal
-from cloudsql_cos_ts.flowlogs.decode import CONNECTION_START_TS, DAMAGED, ENTRY_SCHEMA, LAST_MODIFIED, RECORD_INDEX
+from cloudsql_cos_ts.flowlogs.decode import (
+    CAPTURE_END_TS,
+    CONNECTION_START_TS,
+    DAMAGED,
+    ENTRY_SCHEMA,
+    LAST_MODIFIED,
+    RECORD_INDEX,
+)
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup
 from cloudsql_cos_ts.flowlogs.lake.manifest import LakeDamaged
 from cloudsql_cos_ts.flowlogs.lake.read import LakeReader, fallback_notice
@@ -88,10 +95,13 @@ def lake_flow_flat(session: Session, uris: Sequence[str], cutoff: datetime, wind
         .where(f"CAST({quote(LAST_MODIFIED)} AS TIMESTAMP) >= {timestamp_literal(cutoff)}")
     )
     if window is not None:  # no time predicate: the objects whose capture window overlaps the range
-        rows = rows.where(
-            capture_overlaps("CAST(capture_start_time AS TIMESTAMP)", "try_to_timestamp(capture_end_time)", window)
-        )
+        rows = rows.where(capture_overlaps("CAST(capture_start_time AS TIMESTAMP)", _CAPTURE_END, window))
     return rows.selectExpr(*_flat_select())
+
+
+# The capture end parsed at ingest; a part written before that column reads it as NULL, and so does a time the
+# parse left NULL (empty, no time): the text is then parsed per row as on the raw objects.
+_CAPTURE_END = f"coalesce(CAST({quote(CAPTURE_END_TS)} AS TIMESTAMP), try_to_timestamp(capture_end_time))"
 
 
 def _stored(name: str) -> str:
@@ -118,7 +128,7 @@ def _part_schema() -> str:
 
     Given to Spark, it spares every query's plan a read of the parts' footers to infer their schema.
     """
-    wanted = {RECORD_INDEX, LAST_MODIFIED, "capture_start_time", "capture_end_time"}
+    wanted = {RECORD_INDEX, LAST_MODIFIED, "capture_start_time", "capture_end_time", CAPTURE_END_TS}
     wanted |= {_stored(name) for name, _ in FLOW_FLAT_COLUMNS}
     return ", ".join(f"{quote(f.name)} {_spark_type(f.type)}" for f in ENTRY_SCHEMA if f.name in wanted)
 
