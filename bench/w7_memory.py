@@ -12,7 +12,9 @@ Printed per concurrency: the plugin's RSS before the queries, its peak (sampled,
 high-water mark since the queries began: the larger counts, as a spike between samples is in the mark),
 the Arrow bytes of one answer's frame (its columns uncompressed) and the bytes sent for it (big
 frames' bodies are compressed), peak / frame bytes (goal for one answer <= 2x), the growth over the RSS
-before against both, how many answers were 200 and how many were refused (status and message), and the RSS over time.
+before against both (and against the answer budget when ``--answer-memory-mb`` gives it), the plugin's CPU
+seconds for the queries, how many answers were 200 and how many were refused (status and message), and the RSS
+over time.
 The bench never waits past ``--seconds`` for an answer: one that does not come is reported (status -1)
 and the plugin is killed at the end of its step.
 Each answer is dropped as soon as its size is read, so the bench's own memory stays small.
@@ -55,6 +57,13 @@ def rss_bytes(pid: int) -> tuple[int, int]:
             if name in ("VmRSS", "VmHWM"):
                 values[name] = int(rest.split()[0]) * 1024
     return values["VmRSS"], values["VmHWM"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -138,6 +147,7 @@ class Setup:
     json_data: dict[str, Any]
     env: dict[str, str]
     timeout_s: float
+    budget: int = 0  # GF_PLUGIN_ANSWER_MEMORY_BYTES when given: the growth is printed against it
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,7 @@ class Step:
     peak: int = 0
     frame: int = 0
     answered: int = 0
+    cpu: float = 0.0
 
 
 def run_step(setup: Setup, concurrency: int, plugin_path: Path | None = None) -> Step:
@@ -164,12 +175,14 @@ def run_step(setup: Setup, concurrency: int, plugin_path: Path | None = None) ->
             return Step(f"concurrency {concurrency}: ingest failed ({warm.status}): {warm.error}")
         baseline = rss_bytes(pid)[0]
         Path(f"/proc/{pid}/clear_refs").write_text("5")  # the kernel's high-water mark from here: the queries'
+        cpu_before = cpu_seconds(pid)
         sqls = [f"SELECT *, {i} AS q FROM FLOW_FLAT" for i in range(concurrency)]
         began = time.monotonic()
         with Sampler(pid) as sampler, ThreadPoolExecutor(concurrency) as pool:
             outcomes = list(pool.map(lambda sql: ask(process, context, sql, timeout_s), sqls))
         wall = time.monotonic() - began
         high_water = rss_bytes(pid)[1]
+        cpu = cpu_seconds(pid) - cpu_before
         alive = process.process.poll() is None
     finally:
         process.stop()
@@ -185,7 +198,7 @@ def run_step(setup: Setup, concurrency: int, plugin_path: Path | None = None) ->
     lines = [
         f"concurrency {concurrency}: {len(ok)} answered ({ok[0].rows if ok else 0} rows, frame {frame / MIB:.0f} MiB, "
         f"{wire / MIB:.0f} MiB sent), "
-        f"{len(outcomes) - len(ok)} refused, {wall:.1f} s, plugin alive after: {alive}",
+        f"{len(outcomes) - len(ok)} refused, {wall:.1f} s, plugin CPU {cpu:.1f} s, plugin alive after: {alive}",
         f"  RSS before {baseline / MIB:.0f} MiB, peak sampled {sampler.peak / MIB:.0f} MiB, high-water "
         f"{high_water / MIB:.0f} MiB; peak / one frame {ratio}, growth / one frame "
         f"{(peak - baseline) / frame if frame else 0:.2f}x, growth / sent bytes "
@@ -194,24 +207,26 @@ def run_step(setup: Setup, concurrency: int, plugin_path: Path | None = None) ->
             f" (goal <= {RATIO_GOAL:g}x: {'MET' if peak <= RATIO_GOAL * frame else 'NOT MET'})"
             if concurrency == 1 and frame
             else ""
-        ),
+        )
+        + (f"; growth / answer budget {(peak - baseline) / setup.budget:.2f}x" if setup.budget else ""),
         f"  RSS over time (MiB): {sampler.timeline()}",
     ]
     lines += [f"  refused x{count}: {message}" for message, count in refused.items()]
-    return Step("\n".join(lines), peak - baseline, frame, len(ok))
+    return Step("\n".join(lines), peak - baseline, frame, len(ok), cpu)
 
 
 def side_by_side(steps: list[tuple[int, Step, Step]]) -> str:
     """Before and after per concurrency: the peak's growth over the RSS before the queries, and its ratio."""
     lines = [
-        "concurrency  frame MiB  before: answered  peak-before MiB  x frame   after: answered  peak-before MiB  x frame"
+        "concurrency  frame MiB  before: answered  peak-before MiB  x frame  CPU s"
+        "   after: answered  peak-before MiB  x frame  CPU s"
     ]
     for concurrency, old, new in steps:
         frame = max(old.frame, new.frame)
         cells = [f"{concurrency:>11}  {frame / MIB:>9.0f}"]
         for step in (old, new):
             ratio = f"{step.peak / frame:.2f}" if frame else "-"
-            cells.append(f"{step.answered:>16}  {step.peak / MIB:>15.0f}  {ratio:>7}")
+            cells.append(f"{step.answered:>16}  {step.peak / MIB:>15.0f}  {ratio:>7}  {step.cpu:>5.1f}")
         lines.append("  ".join(cells))
     return "\n".join(lines)
 
@@ -238,7 +253,7 @@ def main() -> int:
     steps = []
     try:
         for concurrency in (int(n) for n in args.concurrency.split(",")):
-            setup = Setup(data, scratch, json_data, env, args.seconds)
+            setup = Setup(data, scratch, json_data, env, args.seconds, (args.answer_memory_mb or 0) * MIB)
             old = None
             if args.before:
                 old = run_step(setup, concurrency, args.before.resolve())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -15,6 +17,7 @@ from cloudsql_cos_ts.engines.answer_memory import (
     AnswerMemory,
     AnswersBusy,
     AnswerTooLarge,
+    hand_back_big_blocks,
 )
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.datasource import parse_datasource_settings
@@ -196,3 +199,39 @@ def test_duckdb_memory_limit_fits_the_container(
         parse_datasource_settings(uid="u", name="n", last_updated_ms=1, json_data=raw, secure={}).memory_limit
         == expected
     )
+
+
+# A fresh process frees big blocks as an answer does: each with a small block after it that stays (another
+# answer's), so glibc's heap cannot shrink from its top; it prints how much its RSS grew by, once they are freed.
+_FREED_PROBE = """
+import ctypes, os, sys
+from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
+if sys.argv[1] == "held":
+    hand_back_big_blocks({})
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+rss = lambda: int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+first = libc.malloc(8 << 20); ctypes.memset(first, 1, 8 << 20); libc.free(first)  # as the first answer's blocks
+before, big, kept = rss(), [], []
+for _ in range(64):
+    big.append(libc.malloc(4 << 20)); ctypes.memset(big[-1], 1, 4 << 20); kept.append(libc.malloc(1024))
+for block in big:
+    libc.free(block)
+print(rss() - before)
+"""
+
+
+@pytest.mark.parametrize(("threshold", "low_mb", "high_mb"), [("glibc's own", 192, 1 << 20), ("held", 0, 16)])
+def test_freed_big_blocks_leave_the_process_once_the_threshold_is_held(
+    threshold: str, low_mb: int, high_mb: int
+) -> None:
+    """Without :func:`hand_back_big_blocks` the freed blocks stay in the process (what outgrew the answer budget
+    in W7); with it they are given back as they are freed."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FREED_PROBE, threshold], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert low_mb * MB <= int(done.stdout) <= high_mb * MB, f"{int(done.stdout) / MB:.0f} MB kept"
+
+
+def test_the_operators_threshold_is_left_alone() -> None:
+    assert hand_back_big_blocks({"MALLOC_MMAP_THRESHOLD_": "65536"}) is False

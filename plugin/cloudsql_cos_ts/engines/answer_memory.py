@@ -20,12 +20,18 @@ while its engine runs (:data:`ENTRY_BYTES`; a query waits briefly for it, else i
 it runs, and gives it back when the run ends), then its result's copies, given back once its answer
 is sent (or its run fails). A closed account still checks the cap but draws nothing more: a run another caller shares
 may outlive the call that started it.
+
+What the answers free must also leave the process, or the budget bounds what they hold and not what the process
+grows by: :func:`hand_back_big_blocks` makes the C library give big blocks back to the system when they are freed.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 import threading
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 from cloudsql_cos_ts.cancel import CancelToken
@@ -50,6 +56,12 @@ ENTRY_WAIT_S = 5.0
 short wait absorbs a dashboard's burst; a longer one could outwait a query of the same request whose
 answer, held until the whole response is sent, is what it waits for."""
 
+MMAP_THRESHOLD_BYTES = 128 << 10
+"""From this size on, a block the C library hands out has pages of its own, given back to the system when it is
+freed (glibc's ``M_MMAP_THRESHOLD``, held fixed by :func:`hand_back_big_blocks`)."""
+
+MMAP_THRESHOLD_VARIABLE = "MALLOC_MMAP_THRESHOLD_"
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 _POLL_S = 0.1
 _MB = 1 << 20
 
@@ -181,6 +193,26 @@ class AnswerMemory:
             held, self._held = self._held, 0
         if held:
             self._budget.give_back(held)
+
+
+def hand_back_big_blocks(env: MutableMapping[str, str] | os._Environ[str]) -> bool:
+    """Hold glibc's threshold for blocks with pages of their own at :data:`MMAP_THRESHOLD_BYTES`, unless the operator
+    set it (``MALLOC_MMAP_THRESHOLD_``); True when this call set it.
+
+    Why: glibc raises that threshold each time such a block is freed, so soon the big blocks of running answers
+    (DuckDB's buffers and batches, the batches' coerced copies, the compressed messages) come from its heaps, one
+    per thread, and what an answer frees between blocks others still hold stays in the process, counted by no
+    account: with twenty big answers at once the process outgrew the answer budget by such memory (W7,
+    docs/benchmarks.md). Held fixed, a freed big block leaves at once. Trimming the heaps instead (``malloc_trim``)
+    took seconds while the answers ran. Elsewhere than glibc (no ``mallopt``) nothing is set.
+    """
+    if MMAP_THRESHOLD_VARIABLE in env:
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
 
 def _mb(nbytes: int) -> str:

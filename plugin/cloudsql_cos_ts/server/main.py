@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 
+from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
 from cloudsql_cos_ts.log import bridge_python_logging, log
 from cloudsql_cos_ts.server.deferred import DeferredServices
 from cloudsql_cos_ts.server.socket_dir import make_socket_dir, sweep_stale_socket_dirs
@@ -166,6 +167,7 @@ def main() -> int:
         return 1
     force_utc()
     choose_arrow_allocator(os.environ)
+    hand_back_big_blocks(os.environ)
     bridge_python_logging()
     plugin = load_plugin_settings()
     log.set_level(plugin.log_level)
