@@ -8,6 +8,7 @@ until the compactor repairs the day, then shows.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,13 @@ SECURE = {"hmacAccessKeyId": HMAC_ID, "hmacSecretAccessKey": HMAC_SECRET}
 LAKE = "trust/lake/"
 SQL = "SELECT count(*) AS n, count(DISTINCT initiator_ip) AS initiators, sum(bytes_from_initiator) AS b FROM FLOW_FLAT"
 DAY_FOLDER = re.compile(rf"year={DAY.year}/month=0?{DAY.month}/day=0?{DAY.day}/")
+DAY_MS = int(DAY_START.timestamp() * 1000)
+THE_DAY = (DAY_MS, DAY_MS + 86_400_000 - 1)
+RANGES = {  # the day named; ranges whose raw folders are walked (wide, reaching past today)
+    "the day": THE_DAY,
+    "a year up to it": (DAY_MS - 365 * 86_400_000, THE_DAY[1]),
+    "from it to past today": (DAY_MS, int(time.time() * 1000) + 30 * 86_400_000),
+}
 UNTRUSTED = {"GF_PLUGIN_LAKE_TRUST_AFTER_HOURS": str(10**6)}  # every day lies inside the bound
 
 
@@ -99,14 +107,9 @@ class Asked:
     lake_gets: list[str]  # the day's lake objects downloaded (manifest, part)
 
 
-def ask(plugin: PluginProcess, source: Source, lake: bool) -> Asked:
+def ask(plugin: PluginProcess, source: Source, lake: bool, span: tuple[int, int] = THE_DAY) -> Asked:
     lists, requests = len(source.front.listed_prefixes()), len(source.front.requests())
-    query = data_query(
-        "A",
-        {"rawSql": SQL, "format": "table"},
-        from_ms=int(DAY_START.timestamp() * 1000),
-        to_ms=int(DAY_START.timestamp() * 1000) + 86_400_000 - 1,
-    )
+    query = data_query("A", {"rawSql": SQL, "format": "table"}, from_ms=span[0], to_ms=span[1])
     context = datasource_context(source.json(lake), SECURE, uid=f"trust-{lake}-{source.raw}")
     answer = plugin.query(query, context=context, timeout=120)["A"]
     assert answer.status == 200, answer.error
@@ -189,3 +192,22 @@ def test_a_late_object_shows_once_the_compactor_repairs_the_day(
     finally:
         raw.stop()
     assert repaired.rows[0]["n"] > before.rows[0]["n"] and repaired.day_lists == 0
+
+
+def test_a_day_whose_raw_objects_expired_is_answered_from_the_lake_by_every_range(
+    front: S3Front, lake_day_source: Path, raw_plugin: PluginProcess, tmp_path: Path
+) -> None:
+    """A lifecycle rule may delete a trusted day's raw objects: closed, wide and past-today ranges still get it."""
+    expired = _source(front, lake_day_source, "trust/expired/", tmp_path)
+    before = {name: ask(raw_plugin, expired, lake=False, span=span).rows for name, span in RANGES.items()}
+    store = CosStore(front.url, BUCKET, KEYS)
+    for info in store.list(expired.raw).objects:
+        if DAY_FOLDER.search(info.key):
+            store.delete(info.key)
+    plugin = fresh(tmp_path, "expired")
+    try:
+        after = {name: ask(plugin, expired, lake=True, span=span) for name, span in RANGES.items()}
+    finally:
+        plugin.stop()
+    assert {name: asked.rows for name, asked in after.items()} == before
+    assert all(asked.day_gets == 0 for asked in after.values())
