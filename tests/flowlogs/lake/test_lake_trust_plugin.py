@@ -37,8 +37,9 @@ SQL = "SELECT count(*) AS n, count(DISTINCT initiator_ip) AS initiators, sum(byt
 DAY_FOLDER = re.compile(rf"year={DAY.year}/month=0?{DAY.month}/day=0?{DAY.day}/")
 DAY_MS = int(DAY_START.timestamp() * 1000)
 THE_DAY = (DAY_MS, DAY_MS + 86_400_000 - 1)
-RANGES = {  # the day named; ranges whose raw folders are walked (wide, reaching past today)
+RANGES = {  # the day and hours of it named; ranges whose raw folders are walked (wide, reaching past today)
     "the day": THE_DAY,
+    "hours of it": (DAY_MS + 6 * 3_600_000, DAY_MS + 18 * 3_600_000),
     "a year up to it": (DAY_MS - 365 * 86_400_000, THE_DAY[1]),
     "from it to past today": (DAY_MS, int(time.time() * 1000) + 30 * 86_400_000),
 }
@@ -197,7 +198,7 @@ def test_a_late_object_shows_once_the_compactor_repairs_the_day(
 def test_a_day_whose_raw_objects_expired_is_answered_from_the_lake_by_every_range(
     front: S3Front, lake_day_source: Path, raw_plugin: PluginProcess, tmp_path: Path
 ) -> None:
-    """A lifecycle rule may delete a trusted day's raw objects: closed, wide and past-today ranges still get it."""
+    """A lifecycle rule may delete a trusted day's raw objects: closed, cut, wide and past-today ranges still get it."""
     expired = _source(front, lake_day_source, "trust/expired/", tmp_path)
     before = {name: ask(raw_plugin, expired, lake=False, span=span).rows for name, span in RANGES.items()}
     store = CosStore(front.url, BUCKET, KEYS)
