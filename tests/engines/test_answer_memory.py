@@ -12,6 +12,7 @@ import pytest
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.answer_memory import (
     ANSWER_COPIES,
+    CELL_BYTES,
     ENTRY_BYTES,
     AnswerBudget,
     AnswerMemory,
@@ -149,6 +150,38 @@ def test_a_finished_run_gives_its_entry_back_and_keeps_its_results_copies() -> N
     assert budget.used_bytes == sum(m.held_bytes for m in finished) == 10 * ANSWER_COPIES * MB
     for memory in finished:
         memory.release()
+    assert budget.used_bytes == 0
+
+
+@pytest.mark.parametrize(
+    ("first_batch_mb", "streamed"),
+    [(1, True), (1, False), (40, True), (0, False)],  # smaller than the guess, bigger, none (an empty result)
+)
+def test_the_first_batch_is_expected_before_it_is_built_then_counted_as_it_is(
+    first_batch_mb: int, streamed: bool
+) -> None:
+    budget = AnswerBudget(1000 * MB)
+    memory = AnswerMemory(budget, 1000 * MB)
+    memory.admit(CancelToken())
+    memory.expect(columns=36, rows=65_536)
+    guess = 36 * 65_536 * CELL_BYTES * ANSWER_COPIES
+    assert memory.held_bytes == budget.used_bytes == ENTRY_BYTES + guess
+    batch = first_batch_mb * MB
+    memory.cover(batch, streamed=batch if streamed else None)
+    assert memory.held_bytes == budget.used_bytes == ENTRY_BYTES + batch * ANSWER_COPIES
+    memory.release()
+    assert budget.used_bytes == 0
+
+
+def test_a_wide_query_is_refused_before_its_first_batch_when_the_budget_is_held() -> None:
+    budget = AnswerBudget(ENTRY_BYTES + 50 * MB)
+    narrow, wide = AnswerMemory(budget, 1000 * MB), AnswerMemory(budget, 1000 * MB)
+    narrow.expect(columns=1, rows=65_536)  # 1 MiB expected, 3 MiB counted: fits beside the wide one's entry
+    wide.admit(CancelToken())
+    with pytest.raises(AnswersBusy):
+        wide.expect(columns=36, rows=65_536)
+    wide.release()
+    narrow.release()
     assert budget.used_bytes == 0
 
 

@@ -246,6 +246,8 @@ class DuckDBEngine:
             raise BadRequest("the statement returned no result set; only read queries can run")
         batches: list[pa.RecordBatch] = []
         rows = nbytes = 0
+        if request.memory is not None:  # before DuckDB builds the first batch
+            request.memory.expect(len(reader.columns), min(_BATCH_ROWS, request.row_limit))
         stream = reader.to_arrow_reader(_BATCH_ROWS)
         sink = request.sink
         for whole in stream:
