@@ -13,13 +13,13 @@ A plain table answer is encoded as its batches arrive (``frames/encode.py``): it
 whole, so it is counted :data:`ANSWER_COPIES` times what it really holds, its encoded frame and the batch
 at hand (W7 in docs/benchmarks.md: a week's ``SELECT *`` grew the process by about that much).
 
-The engine reports the result's bytes as they arrive (DuckDB hands over batches), so a query over
-its cap stops before it holds the whole result; engines that return a whole table are checked once
-it is in hand. Every query's account draws on one process-wide :class:`AnswerBudget`: an entry share
-while its engine runs (:data:`ENTRY_BYTES`; a query waits briefly for it, else it is refused before
-it runs, and gives it back when the run ends), then its result's copies, given back once its answer
-is sent (or its run fails). A closed account still checks the cap but draws nothing more: a run another caller shares
-may outlive the call that started it.
+The engine reports the result's bytes as they arrive (DuckDB hands over batches, and counts the first one
+from the result's columns before it builds it), so a query over its cap stops before it holds the whole
+result; engines that return a whole table are checked once it is in hand. Every query's account draws on
+one process-wide :class:`AnswerBudget`: an entry share while its engine runs (:data:`ENTRY_BYTES`; a query
+waits briefly for it, else it is refused before it runs, and gives it back when the run ends), then its
+result's copies, given back once its answer is sent (or its run fails). A closed account still checks the
+cap but draws nothing more: a run another caller shares may outlive the call that started it.
 
 What the answers free must also leave the process, or the budget bounds what they hold and not what the process
 grows by: :func:`hand_back_big_blocks` makes the C library give big blocks back to the system when they are freed.
