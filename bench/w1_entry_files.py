@@ -19,20 +19,15 @@ variant against the first, side by side.
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
 import duckdb
 import pyarrow.parquet as pq
-from w1_entry_layouts import entry_paths, in_turns, variant_statements
-from w1_panels import dashboard, ensure_data
-from w1_warm_steps import Statement, plugin_cpu
+from w1_entry_layouts import Variants, entry_paths, replay_arguments, replayed, variant_statements
+from w1_warm_steps import Statement
 
 from cloudsql_cos_ts.engines.duckdb.views import file_list, sql_string
 from cloudsql_cos_ts.flowlogs import assemble
@@ -110,18 +105,12 @@ def swapped(executed: dict[str, list[Statement]], entries: list[Path], files: li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
-    parser.add_argument("--cache", type=Path, required=True, help="ingest cache folder (filled if cold)")
-    parser.add_argument("--reps", type=int, default=9)
-    args = parser.parse_args()
-    panels = dashboard(ensure_data(args.data))
-    load = os.getloadavg()[0]
-    _, _, executed = plugin_cpu(args.data.resolve(), args.cache, panels, 0)
-    entries = [Path(p) for p in sorted(entry_paths(executed))]
-    folder = Path(tempfile.mkdtemp(prefix="w1-files-", dir=args.cache))
-    try:
-        variants, shapes = {}, {}
+    args = replay_arguments(__doc__, 9).parse_args()
+    shapes: dict[str, str] = {}
+
+    def build(executed: dict[str, list[Statement]], folder: Path) -> Variants:
+        entries = [Path(p) for p in sorted(entry_paths(executed))]
+        variants = {}
         for i, (name, write) in enumerate(VARIANTS.items()):
             (folder / str(i)).mkdir()
             files = write(entries, folder / str(i))
@@ -129,12 +118,10 @@ def main() -> None:
             size = sum(f.stat().st_size for f in files) / 1e6
             shapes[name] = f"{len(files)} files, {groups} row groups, {size:.1f} MB"
             variants[name] = swapped(executed, entries, files)
-        medians = in_turns(variants, panels, args.reps)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    after = os.getloadavg()[0]
-    names = list(variants)
-    print(f"load average {load:.1f} -> {after:.1f} on {os.cpu_count()} cores; CPU ms, median of {args.reps}")
+        return variants
+
+    panels, medians = replayed(args, build)
+    names = list(medians)
     for name in names:
         print(f"  {name}: {shapes[name]}")
     print(f"{'panel':<10}" + "".join(f"{name:>18}" for name in names))

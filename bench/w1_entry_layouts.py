@@ -106,25 +106,50 @@ def in_turns(
     return {name: {p: statistics.median(v) for p, v in per.items()} for name, per in samples.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+def replay_arguments(doc: str | None, reps: int) -> argparse.ArgumentParser:
+    """The options of a bench that replays the plugin's recorded statements over rewritten entries."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
     parser.add_argument("--cache", type=Path, required=True, help="ingest cache folder (filled if cold)")
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--codecs", default="snappy,lz4,zstd")
-    args = parser.parse_args()
+    parser.add_argument("--reps", type=int, default=reps)
+    return parser
+
+
+Variants = dict[str, dict[str, list[Statement]]]
+
+
+def replayed(
+    args: argparse.Namespace, build: Callable[[dict[str, list[Statement]], Path], Variants]
+) -> tuple[list[Panel], dict[str, dict[str, float]]]:
+    """The six panels and each variant's median CPU ms per panel: the statements recorded from the plugin
+    (filling ``--cache`` if cold), turned into variants by ``build`` in a scratch folder, which is removed after.
+    Prints the load average around it."""
     panels = dashboard(ensure_data(args.data))
     load = os.getloadavg()[0]
     _, _, executed = plugin_cpu(args.data.resolve(), args.cache, panels, 0)
-    folder = Path(tempfile.mkdtemp(prefix="w1-layouts-", dir=args.cache))
+    folder = Path(tempfile.mkdtemp(prefix="w1-variants-", dir=args.cache))
     try:
-        variants, sizes = rewritten(executed, args.codecs.split(","), folder)
-        medians = in_turns(variants, panels, args.reps)
+        medians = in_turns(build(executed, folder), panels, args.reps)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     after = os.getloadavg()[0]
-    names = list(variants)
     print(f"load average {load:.1f} -> {after:.1f} on {os.cpu_count()} cores; CPU ms, median of {args.reps}")
+    return panels, medians
+
+
+def main() -> None:
+    parser = replay_arguments(__doc__, 7)
+    parser.add_argument("--codecs", default="snappy,lz4,zstd")
+    args = parser.parse_args()
+    sizes: dict[str, int] = {}
+
+    def build(executed: dict[str, list[Statement]], folder: Path) -> Variants:
+        variants, written = rewritten(executed, args.codecs.split(","), folder)
+        sizes.update(written)
+        return variants
+
+    panels, medians = replayed(args, build)
+    names = list(medians)
     print("entry bytes: " + ", ".join(f"{codec} {size / 1e6:.1f} MB" for codec, size in sizes.items()))
     print(f"{'panel':<10}" + "".join(f"{name:>14}" for name in names))
     for panel in [p.name for p in panels]:
