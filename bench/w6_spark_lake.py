@@ -49,7 +49,7 @@ from tests.plugin_host import data_query
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "spark_connect.sh"
 CORES = os.cpu_count() or 1
-STATS = ("ms_listing", "ms_spark", "hour_folders_read", "lake_parts", "lake_bytes")
+STATS = ("ms_listing", "ms_spark", "hour_folders_read", "lake_parts", "lake_bytes", "inputs_kept_in_spark")
 PANEL_GOAL_S = 2.0
 SPEEDUP_GOAL = 5.0
 COMPACT_CACHE_BYTES = 8 * 1024**3  # the plugin's default ingest cache size
@@ -95,7 +95,8 @@ def rows(answer: Answer) -> list[tuple[Any, ...]]:
 
 
 def source_stats(answer: Answer) -> dict[str, Any]:
-    """What the engine's source reported for the answer: listing time, Spark's time, folders and parts read."""
+    """What the engine's source reported for the answer: listing time, Spark's time, folders and parts read, and
+    the `$__source_prev` inputs read inside Spark."""
     if not answer.frames:
         return {}
     meta = json.loads((answer.frames[0].schema.metadata or {}).get(b"meta", b"{}"))
