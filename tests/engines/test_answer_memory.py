@@ -163,7 +163,7 @@ def test_the_first_batch_is_expected_before_it_is_built_then_counted_as_it_is(
     budget = AnswerBudget(1000 * MB)
     memory = AnswerMemory(budget, 1000 * MB)
     memory.admit(CancelToken())
-    memory.expect(columns=36, rows=65_536)
+    memory.expect(columns=36, rows=65_536, cancel=CancelToken())
     guess = 36 * 65_536 * CELL_BYTES * ANSWER_COPIES
     assert memory.held_bytes == budget.used_bytes == ENTRY_BYTES + guess
     batch = first_batch_mb * MB
@@ -173,15 +173,20 @@ def test_the_first_batch_is_expected_before_it_is_built_then_counted_as_it_is(
     assert budget.used_bytes == 0
 
 
-def test_a_wide_query_is_refused_before_its_first_batch_when_the_budget_is_held() -> None:
+def test_a_wide_query_waits_for_room_for_its_first_batch_or_is_refused_before_it_builds_it() -> None:
     budget = AnswerBudget(ENTRY_BYTES + 50 * MB)
     narrow, wide = AnswerMemory(budget, 1000 * MB), AnswerMemory(budget, 1000 * MB)
-    narrow.expect(columns=1, rows=65_536)  # 1 MiB expected, 3 MiB counted: fits beside the wide one's entry
+    narrow.expect(columns=1, rows=65_536, cancel=CancelToken())  # 1 MiB a batch, 3 MiB counted
     wide.admit(CancelToken())
-    with pytest.raises(AnswersBusy):
-        wide.expect(columns=36, rows=65_536)
+    gone = CancelToken()
+    gone.cancel()  # a query whose call ended stops waiting at once
+    with pytest.raises(AnswersBusy, match="did not start"):
+        wide.expect(columns=36, rows=65_536, cancel=gone)
+    assert budget.used_bytes == ENTRY_BYTES + 3 * MB
+    threading.Timer(0.1, narrow.release).start()
+    wide.expect(columns=1, rows=1 << 20, cancel=CancelToken())  # 48 MiB counted: waited for the narrow one's 3
+    assert budget.used_bytes == wide.held_bytes == ENTRY_BYTES + (1 << 20) * CELL_BYTES * ANSWER_COPIES
     wide.release()
-    narrow.release()
     assert budget.used_bytes == 0
 
 

@@ -173,16 +173,27 @@ class AnswerMemory:
                 raise self._busy(f"; this one needs {_mb(needed)} MB. Run it again when they are done, or select less")
             self._held = needed
 
-    def expect(self, columns: int, rows: int) -> None:
+    def expect(self, columns: int, rows: int, cancel: CancelToken) -> None:
         """Cover the first batch of ``rows`` rows and ``columns`` columns before the engine builds it (at
-        :data:`CELL_BYTES` a value), as :meth:`cover` covers a streamed answer's batch at hand, or refuse the query.
+        :data:`CELL_BYTES` a value, :data:`ANSWER_COPIES` times as :meth:`cover` counts a streamed answer's batch),
+        waiting like :meth:`admit` for room, or refuse the query before it holds anything.
 
         Why: the engine builds a batch before the account sees it, so while many big queries start at once the
-        process held several times what their entry shares counted (W7 in docs/benchmarks.md); a narrow
-        query expects little and keeps to its entry share. The first real batch's :meth:`cover` replaces the guess.
+        process held several times what their entry shares counted (W7 in docs/benchmarks.md). The first real
+        batch's :meth:`cover` replaces the guess, also downwards, so a query whose batches are small gives the
+        room back at once, and the queries waiting for it go on.
         """
-        self.cover(0, streamed=columns * rows * CELL_BYTES)
         with self._lock:
+            needed = self._entry + columns * rows * CELL_BYTES * ANSWER_COPIES
+            extra = needed - self._held
+            if self._closed or extra <= 0:
+                return
+            if not self._budget.take(extra, cancel, ENTRY_WAIT_S):
+                raise self._busy(
+                    f", so this query did not start (it would need {_mb(needed)} MB to). Run it again "
+                    "when they are done, or select fewer columns"
+                )
+            self._held = needed
             self._guessed = True
 
     def settle(self) -> None:

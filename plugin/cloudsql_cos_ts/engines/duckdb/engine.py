@@ -247,7 +247,7 @@ class DuckDBEngine:
         batches: list[pa.RecordBatch] = []
         rows = nbytes = 0
         if request.memory is not None:  # before DuckDB builds the first batch
-            request.memory.expect(len(reader.columns), min(_BATCH_ROWS, request.row_limit))
+            request.memory.expect(len(reader.columns), min(_BATCH_ROWS, request.row_limit), request.cancel)
         stream = reader.to_arrow_reader(_BATCH_ROWS)
         sink = request.sink
         for whole in stream:
