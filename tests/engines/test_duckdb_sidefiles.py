@@ -1,4 +1,4 @@
-"""The DuckDB engine's per-entry side files of ``FLOW_ENRICHED``'s answers.
+"""The DuckDB engine's per-entry enriched copies (side files) that ``FLOW_ENRICHED`` reads.
 
 Through QueryData's pipeline over flow-log objects: every enriched column equals its function (bundled
 data and user files), also for a range that cuts an entry (rows before and after the cut in one entry),
@@ -23,7 +23,7 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb import sidefiles
-from cloudsql_cos_ts.engines.duckdb.sidefiles import side_files
+from cloudsql_cos_ts.engines.duckdb.sidefiles import SIDE_COLUMNS, side_files
 from cloudsql_cos_ts.enrichment.data import EnrichmentData, load
 from cloudsql_cos_ts.enrichment.view import EXPRESSIONS
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
@@ -34,7 +34,7 @@ from tests.enrichment.test_queries import FROM_MS, PORTS, SERVER, TO_MS, rows, w
 from tests.plugin_host import data_query
 from tests.real_objects.cases import WEB, compact, document, flow, gz, object_key
 
-SIDE = "*.enrich-*.parquet"
+SIDE = "*.enriched-*.parquet"
 ORDER = "initiator_ip, target_ip, target_port, transport_protocol, capture_start_time"
 # each object's peers and its capture window: the first hour's two objects share one entry, the cut at
 # 20:20 falls between them, so the kept rows are not the first rows of their entry
@@ -142,7 +142,7 @@ def test_side_files_count_in_the_cache_and_go_with_their_entry(conn: duckdb.Duck
     old, new = entry(tmp_path, "a", "1", 5000), entry(tmp_path, "b", "2", 5000)
     data = load(EnrichmentFiles())
     [old_side] = side_files(conn, cache, [old], data, CancelToken())
-    orphan = cache.companion_path(tmp_path / "c" / f"{'3' * 64}.parquet", "enrich-0")
+    orphan = cache.companion_path(tmp_path / "c" / f"{'3' * 64}.parquet", "enriched-0")
     orphan.parent.mkdir()
     orphan.write_bytes(b"left by an entry deleted elsewhere")
     assert cache.total_bytes() == old.stat().st_size + old_side.stat().st_size + new.stat().st_size
@@ -185,6 +185,10 @@ def test_two_queries_at_once_build_one_side_file(
     assert built == [200_000]
     assert found[0] == found[1] and found[0][0].exists()
     assert pq.read_metadata(found[0][0]).num_rows == 200_000
+    # the copy: the entry's own columns (whatever they are) in its row order, then the enriched ones
+    copy, original_rows = pq.read_table(found[0][0]), pq.read_table(path)
+    assert copy.column_names == [*original_rows.column_names, *SIDE_COLUMNS]
+    assert copy.select(original_rows.column_names).to_pydict() == original_rows.to_pydict()
 
 
 def test_a_cancelled_build_keeps_what_it_wrote_and_leaves_the_rest(
@@ -202,7 +206,8 @@ def test_a_cancelled_build_keeps_what_it_wrote_and_leaves_the_rest(
     monkeypatch.setattr(sidefiles, "side_table", cancelled_during)
     with pytest.raises(duckdb.InterruptException):
         side_files(conn.cursor(), cache, entries, load(EnrichmentFiles()), cancel)
-    first, second = (cache.companion_path(path, f"enrich-{load(EnrichmentFiles()).identity[:16]}") for path in entries)
+    tag = f"enriched-{load(EnrichmentFiles()).identity[:16]}"
+    first, second = (cache.companion_path(path, tag) for path in entries)
     assert pq.read_metadata(first).num_rows == 5000  # whole, and used by the next query
     assert not second.exists() and not list(tmp_path.rglob(".tmp-*"))
 

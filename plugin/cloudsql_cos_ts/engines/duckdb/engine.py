@@ -213,7 +213,7 @@ class DuckDBEngine:
             columns, flat = columns_read(request.sql), relations.flat
             if flat is not None and flat.paths and relations.cache is not None and columns & set(SIDE_COLUMNS):
                 sides = side_files(cursor, relations.cache, flat.paths, data, request.cancel)
-                relations.views[FLOW_ENRICHED] = flat.beside_sql(sides, SIDE_COLUMNS)
+                relations.views[FLOW_ENRICHED] = flat.enriched_sql(sides, SIDE_COLUMNS)
             else:  # no entries (a schema question) or no enriched column read
                 self._lookups.ensure(cursor, data)
                 relations.views[FLOW_ENRICHED] = enriched_view(quote_identifier(FLOW_FLAT), columns)

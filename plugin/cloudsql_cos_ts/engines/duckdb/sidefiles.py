@@ -1,18 +1,21 @@
-"""``FLOW_ENRICHED``'s answers for each ingest entry, in a file beside it in the entry's row order.
+"""``FLOW_ENRICHED``'s rows for each ingest entry: an enriched copy of the entry in a file beside it.
 
 Why: joining every row of a panel's flows to a table of answers by address cost about as much as the
 panel's own grouping. Ingest entries (and the lake parts taken as entries) are immutable, so the
 answers of an entry's rows never change while the lookup data do not: the first enriched query that
-reads an entry computes them once and writes them next to it, row for row, and every query then reads
-entry and side file side by side (``POSITIONAL JOIN``, ``views.FlatRead.beside_sql``) with no join on
-the address at all. The answers are the enrichment functions' own (``enrichment/functions.py``), each
-called once per distinct value of an entry's column, so no SQL re-implementation can drift from them.
-DuckDB writes the file (its own Parquet layout reads back faster by position than pyarrow's).
+reads an entry computes them once and writes the entry's columns, in its row order, with the answers
+beside them, and every query then reads those copies alone like ``FLOW_FLAT`` reads entries
+(``views.FlatRead.enriched_sql``). Reading entry and answers side by side instead (a ``POSITIONAL
+JOIN``) runs on one thread, so enriched panels took longer than plain ones on a machine with cores to
+spare. The answers are the enrichment functions' own (``enrichment/functions.py``), each called once
+per distinct value of an entry's column, so no SQL re-implementation can drift from them. DuckDB
+writes the file (its own Parquet layout reads back faster than pyarrow's), and the copy keeps whatever
+columns its entry has (entries written before a column was added lack it in the copy as well).
 
-A side file is the entry's companion in the ingest cache (counted in its size, evicted with it) and is
+A copy is the entry's companion in the ingest cache (counted in its size, evicted with it) and is
 named by the lookup data's identity, so a changed user file or a new bundled release is never answered
 from an old file. It is written to a temp file and renamed, so a reader never sees half of one; the
-queries of a process that need side files at once wait for one build.
+queries of a process that need copies at once wait for one build.
 """
 
 from __future__ import annotations
@@ -48,23 +51,23 @@ def side_files(
     data: EnrichmentData,
     cancel: CancelToken,
 ) -> list[Path]:
-    """Each entry's side file for ``data``, built where missing (written through ``cursor``, which
+    """Each entry's enriched copy for ``data``, built where missing (written through ``cursor``, which
     ``cancel`` interrupts). Raises DuckDB's ``InterruptException`` when ``cancel`` fires, so the engine
     reports it as it reports any stopped statement."""
-    sides = [cache.companion_path(entry, f"enrich-{data.identity[:16]}") for entry in entries]
+    sides = [cache.companion_path(entry, f"enriched-{data.identity[:16]}") for entry in entries]
     missing = [(entry, side) for entry, side in zip(entries, sides, strict=True) if not side.exists()]
     if missing:
         if _build(cursor, missing, data, cancel):  # the new bytes count in the cache's budget: evict as after an ingest
             cache.evict(protect=entries)
         if cancel.is_cancelled():
-            raise duckdb.InterruptException("the query was stopped while its enrichment side files were written")
+            raise duckdb.InterruptException("the query was stopped while its enriched entry copies were written")
     return sides
 
 
 def _build(
     cursor: duckdb.DuckDBPyConnection, missing: list[tuple[Path, Path]], data: EnrichmentData, cancel: CancelToken
 ) -> bool:
-    """Write the side files still missing once the lock is held, until ``cancel`` fires; whether any was
+    """Write the copies still missing once the lock is held, until ``cancel`` fires; whether any was
     written here."""
     while not _BUILDING.acquire(timeout=_POLL_S):
         if cancel.is_cancelled():
@@ -79,7 +82,10 @@ def _build(
             temp = side.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{side.name}")
             cursor.register("__enrich_side", side_table(pq.read_table(entry, columns=_ARGUMENTS), data))
             try:
-                cursor.execute(f"COPY __enrich_side TO {sql_string(str(temp))} (FORMAT parquet)")
+                cursor.execute(
+                    f"COPY (SELECT * FROM read_parquet({sql_string(str(entry))}) POSITIONAL JOIN __enrich_side) "
+                    f"TO {sql_string(str(temp))} (FORMAT parquet)"
+                )
                 os.replace(temp, side)
                 built = True
             finally:

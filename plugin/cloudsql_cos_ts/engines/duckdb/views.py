@@ -81,16 +81,9 @@ def _where(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None) ->
     return where
 
 
-def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None, sides: Sequence[Path] = ()) -> str:
-    """The entries' rows that ``_where`` keeps; with ``sides``, each beside its row of the entry's side file.
-
-    POSITIONAL JOIN pairs rows by their place in the whole scan, so it pairs the unfiltered entries with
-    their side files and the rows are filtered after it (DuckDB keeps filters above it).
-    """
-    relation = f"read_parquet({file_list(paths)})"
-    if sides:
-        relation += f" POSITIONAL JOIN read_parquet({file_list(sides)})"
-    return f"{relation} WHERE {_where(paths, cutoff, window)}"
+def _source(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None) -> str:
+    """The entries' rows that ``_where`` keeps."""
+    return f"read_parquet({file_list(paths)}) WHERE {_where(paths, cutoff, window)}"
 
 
 def _flat_select() -> str:
@@ -104,14 +97,14 @@ def flow_flat_sql(
     paths: Sequence[Path],
     cutoff: datetime,
     window: TimeRange | None = None,
-    sides: Sequence[Path] = (),
-    side_columns: Sequence[str] = (),
+    extra_columns: Sequence[str] = (),
 ) -> str:
-    """One row per record, columns exactly as ``FLOW_FLAT_COLUMNS`` (then ``side_columns`` from ``sides``)."""
+    """One row per record, columns exactly as ``FLOW_FLAT_COLUMNS`` (then ``extra_columns``, which the
+    files of ``paths`` hold beside the entry's own)."""
     if not paths:
         return empty_relation(FLOW_FLAT_COLUMNS)
-    select = ", ".join([_flat_select(), *(q(name) for name in side_columns)])
-    return f"SELECT {select} FROM {_source(paths, cutoff, window, sides)} AND {q(RECORD_INDEX)} IS NOT NULL"
+    select = ", ".join([_flat_select(), *(q(name) for name in extra_columns)])
+    return f"SELECT {select} FROM {_source(paths, cutoff, window)} AND {q(RECORD_INDEX)} IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -125,10 +118,10 @@ class FlatRead:
     def flat_sql(self) -> str:
         return flow_flat_sql(self.paths, self.cutoff, self.window)
 
-    def beside_sql(self, sides: Sequence[Path], side_columns: Sequence[str]) -> str:
-        """``FLOW_FLAT``'s rows with ``side_columns`` from ``sides``: one file per entry holding its
-        rows' values in the entry's row order."""
-        return flow_flat_sql(self.paths, self.cutoff, self.window, sides, side_columns)
+    def enriched_sql(self, copies: Sequence[Path], enriched_columns: Sequence[str]) -> str:
+        """``FLOW_FLAT``'s rows with ``enriched_columns``, read from ``copies``: one file per entry holding
+        its columns and rows, in its order, with the enriched columns beside them."""
+        return flow_flat_sql(copies, self.cutoff, self.window, enriched_columns)
 
 
 def flow_sql(paths: Sequence[Path], cutoff: datetime, window: TimeRange | None = None) -> str:
