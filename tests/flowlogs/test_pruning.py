@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import build_duckdb_source
 from cloudsql_cos_ts.errors import DownstreamTimeout, QueryCancelled
-from cloudsql_cos_ts.flowlogs import ttl_cache
+from cloudsql_cos_ts.flowlogs import pruning, ttl_cache
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary, generate
 from cloudsql_cos_ts.flowlogs.pruning import (
     LISTING_TTL_S,
@@ -21,6 +23,7 @@ from cloudsql_cos_ts.flowlogs.pruning import (
     Listing,
     VnicPrefixCache,
     find_vnic_prefixes,
+    folder_cache,
     hours_for,
     list_range,
     listing_cache,
@@ -48,12 +51,20 @@ def _ms(moment: datetime) -> int:
     ("start", "end", "first", "last"),
     [
         (datetime(2026, 5, 1, 10, 5), datetime(2026, 5, 1, 11, 30), datetime(2026, 5, 1, 9), datetime(2026, 5, 1, 12)),
-        (datetime(2026, 5, 1, 10, 30), datetime(2026, 5, 1, 10, 40), datetime(2026, 5, 1, 10),
-         datetime(2026, 5, 1, 11)),
+        (
+            datetime(2026, 5, 1, 10, 30),
+            datetime(2026, 5, 1, 10, 40),
+            datetime(2026, 5, 1, 10),
+            datetime(2026, 5, 1, 11),
+        ),
         # the margins stop at the years 1 and 9999 instead of failing
         (datetime(1, 1, 1), datetime(1, 1, 1, 0, 5), datetime(1, 1, 1), datetime(1, 1, 1, 1)),
-        (datetime(9999, 12, 31, 23), datetime(9999, 12, 31, 23, 59, 59, 999000), datetime(9999, 12, 31, 22),
-         datetime(9999, 12, 31, 23)),
+        (
+            datetime(9999, 12, 31, 23),
+            datetime(9999, 12, 31, 23, 59, 59, 999000),
+            datetime(9999, 12, 31, 22),
+            datetime(9999, 12, 31, 23),
+        ),
     ],
 )
 def test_hours_margin(start: datetime, end: datetime, first: datetime, last: datetime) -> None:
@@ -92,8 +103,14 @@ def test_one_hour_reads_at_most_a_twentieth_of_a_day(week_set: tuple[Path, Gener
     store, cache = LocalStore(folder), VnicPrefixCache()
 
     def needed(hours: int) -> int:
-        listed = list_range(store, "", _range(WEEK_END - timedelta(hours=hours), WEEK_END), CancelToken(),
-                            vnic_cache=cache, context=f"{folder}/")
+        listed = list_range(
+            store,
+            "",
+            _range(WEEK_END - timedelta(hours=hours), WEEK_END),
+            CancelToken(),
+            vnic_cache=cache,
+            context=f"{folder}/",
+        )
         result = listed.prune()
         return sum(len(v) for v in result.needed.values())
 
@@ -106,8 +123,14 @@ def test_cancelled_listing_raises(week_set: tuple[Path, GenerationSummary], reas
     token = CancelToken()
     token.cancel(reason)  # type: ignore[arg-type]
     with pytest.raises(error):
-        list_range(LocalStore(folder), "", _range(WEEK_END - timedelta(hours=3), WEEK_END), token,
-                   vnic_cache=VnicPrefixCache(), context=f"{folder}/")
+        list_range(
+            LocalStore(folder),
+            "",
+            _range(WEEK_END - timedelta(hours=3), WEEK_END),
+            token,
+            vnic_cache=VnicPrefixCache(),
+            context=f"{folder}/",
+        )
 
 
 def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
@@ -117,8 +140,9 @@ def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
     store, vnics, listings = LocalStore(folder), VnicPrefixCache(), TtlCache[tuple[str, str], Listing](0.3)
 
     def pruned() -> tuple[int, int]:
-        result = list_range(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
-                            context=f"{folder}/").prune()
+        result = list_range(
+            store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings, context=f"{folder}/"
+        ).prune()
         return sum(len(v) for v in result.listed.values()), result.list_calls
 
     listed, calls = pruned()
@@ -129,6 +153,41 @@ def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
     assert pruned() == (listed, 0)
     time.sleep(0.35)
     assert pruned()[0] == listed + 1
+
+
+def test_walked_folders_listed_moments_ago_start_no_thread(
+    week_set: tuple[Path, GenerationSummary], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year's range walks the day folders; a second panel right after takes them from the folder cache."""
+    folder, _ = week_set
+    store, vnics, listings, folders = LocalStore(folder), VnicPrefixCache(), listing_cache(), folder_cache()
+    threaded: list[int] = []
+    original = pruning.in_parallel
+
+    def counted(items: list[str], run: Callable[[str], Any]) -> list[Any]:
+        threaded.append(len(items))
+        return original(items, run)
+
+    monkeypatch.setattr(pruning, "in_parallel", counted)
+
+    def listed() -> tuple[int, int]:
+        result = list_range(
+            store,
+            "",
+            _range(WEEK_END - timedelta(days=365), WEEK_END),
+            CancelToken(),
+            vnic_cache=vnics,
+            listings=listings,
+            folders=folders,
+            context=f"{folder}/",
+        ).prune()
+        return sum(len(v) for v in result.listed.values()), result.list_calls
+
+    first, calls = listed()
+    assert first > 0 and calls > 0 and sum(threaded) > 0
+    threaded.clear()
+    assert listed() == (first, 0)
+    assert sum(threaded) == 0  # nothing listed, so no thread pool either
 
 
 def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(
@@ -145,8 +204,16 @@ def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(
     store, vnics, listings = LocalStore(folder), VnicPrefixCache(), listing_cache()
 
     def fresh() -> tuple[int, int]:
-        result = list_range(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
-                            context=f"{folder}/", fresh=True).prune()
+        result = list_range(
+            store,
+            "",
+            _range(start, WEEK_END),
+            CancelToken(),
+            vnic_cache=vnics,
+            listings=listings,
+            context=f"{folder}/",
+            fresh=True,
+        ).prune()
         return sum(len(v) for v in result.listed.values()), result.list_calls
 
     listed, calls = fresh()
@@ -173,8 +240,16 @@ def test_a_prefix_listed_anew_is_the_same_listing_until_its_objects_change(tmp_p
     listings = TtlCache[tuple[str, str], Listing](0.0, keep_s=60)
 
     def fresh() -> tuple[Listing, ...]:
-        return list_range(store, "", _range(start, WEEK_END), CancelToken(), vnic_cache=vnics, listings=listings,
-                          context=f"{folder}/", fresh=True).listings
+        return list_range(
+            store,
+            "",
+            _range(start, WEEK_END),
+            CancelToken(),
+            vnic_cache=vnics,
+            listings=listings,
+            context=f"{folder}/",
+            fresh=True,
+        ).listings
 
     first, again = fresh(), fresh()
     assert len(first) > 1 and all(mine is theirs for mine, theirs in zip(first, again, strict=True))

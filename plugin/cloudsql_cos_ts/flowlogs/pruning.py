@@ -255,6 +255,12 @@ class RangeListing:
         return result
 
 
+def _shared_folders(folders: FolderCache, store: ObjectStore, paths: list[str]) -> dict[str, list[str]]:
+    """The child prefixes of the ``paths`` whose listing ``folders`` holds and is still fresh."""
+    found = {path: folders.peek((store.identity, path)) for path in paths}
+    return {path: children for path, children in found.items() if children is not None}
+
+
 def in_parallel(items: Sequence[_T], run: Callable[[_T], _V]) -> list[_V]:
     """``run`` over ``items`` on up to ``LIST_WORKERS`` threads (list calls and GETs wait on the network)."""
     if not items:  # a warm dashboard finds every listing shared and starts no thread
@@ -290,18 +296,21 @@ def list_range(
     folder_calls, walked = 0, False
 
     def list_folder(folder: str) -> tuple[list[str], bool]:
-        nonlocal walked
-        walked = True  # partition_jobs lists folders only where it walks them instead of naming each day
         raise_if_cancelled(cancel)
         if folders is None:
             return store.list(folder, "/").prefixes, True
         return folders.get((store.identity, folder), lambda: store.list(folder, "/").prefixes, fresh=fresh)
 
     def list_folders(paths: list[str]) -> list[list[str]]:
-        nonlocal folder_calls
-        answers = in_parallel(paths, list_folder)
-        folder_calls += sum(computed for _, computed in answers)
-        return [children for children, _ in answers]
+        nonlocal folder_calls, walked
+        walked = True  # partition_jobs lists folders only where it walks them instead of naming each day
+        # Folders another panel listed moments ago are taken here: a thread pool per walked level only
+        # to read the cache was most of a warm walk's cost.
+        shared = {} if folders is None or fresh else _shared_folders(folders, store, paths)
+        missing = [path for path in paths if path not in shared]
+        listed = dict(zip(missing, in_parallel(missing, list_folder), strict=True))
+        folder_calls += sum(computed for _, computed in listed.values())
+        return [shared[path] if path in shared else listed[path][0] for path in paths]
 
     now = datetime.now(UTC)
     jobs = partition_jobs(vnic_prefixes, span, list_folders, now)
