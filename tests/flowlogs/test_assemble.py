@@ -3,8 +3,6 @@ dictionary exactly where values repeat; fresh objects are decoded in chunks of w
 
 from __future__ import annotations
 
-import threading
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -12,7 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
-from cloudsql_cos_ts.flowlogs import assemble as assemble_module
 from cloudsql_cos_ts.flowlogs.assemble import (
     DECODE_CHUNK_BYTES,
     DICTIONARY_COLUMNS,
@@ -20,8 +17,7 @@ from cloudsql_cos_ts.flowlogs.assemble import (
     UNIQUE_VALUE_COLUMNS,
     decode_chunks,
 )
-from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, SourceObject, decode_objects
-from cloudsql_cos_ts.flowlogs.fetch import fetch_objects
+from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA, SourceObject
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.layout import FlowLogKey, VnicPartition
@@ -97,46 +93,3 @@ def test_decode_chunks_join_whole_hours_up_to_the_budget(sizes: list[list[int]],
     assert [obj for chunk in chunks for obj in chunk] == objects  # every object once, in order
     hours = [sorted({int((o.parsed.hour_start - HOUR).total_seconds()) // 3600 for o in chunk}) for chunk in chunks]
     assert hours == expected
-
-
-@pytest.fixture(scope="module")
-def six_hours(tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalStore, list[SourceObject]]:
-    """Six hours of generated objects and their listing."""
-    root = tmp_path_factory.mktemp("six-hours") / "src"
-    generate(root, vnics=1, start=HOUR, end=HOUR + timedelta(hours=6), records_per_object=3)
-    store = LocalStore(root)
-    span = TimeRange(int(HOUR.timestamp() * 1000), int((HOUR + timedelta(hours=6)).timestamp() * 1000))
-    listed = list_range(store, "", span, CancelToken(), vnic_cache=VnicPrefixCache(), context=f"{root}/")
-    return store, [o for hour in listed.prune().listed.values() for o in hour]
-
-
-# Each case: cores no ingest job runs on; which threads decode the chunks (the caller's or helpers).
-SPARE_CASES = {
-    "every core busy: on the caller's thread": (0, {"caller"}),
-    "a spare core: helper threads": (1, {"helper"}),
-}
-
-
-@pytest.mark.parametrize(("spare", "threads"), SPARE_CASES.values(), ids=SPARE_CASES.keys())
-def test_fresh_chunks_use_helper_threads_only_with_a_spare_core(
-    six_hours: tuple[LocalStore, list[SourceObject]], monkeypatch: pytest.MonkeyPatch, spare: int, threads: set[str]
-) -> None:
-    store, objects = six_hours
-    decoded_on: list[str] = []
-
-    def decode_recording(fetched: list[tuple[SourceObject, bytes]]) -> pa.Table:
-        decoded_on.append("caller" if threading.get_ident() == caller else "helper")
-        return decode_objects(fetched)
-
-    caller = threading.get_ident()
-    monkeypatch.setattr(assemble_module, "DECODE_CHUNK_BYTES", 1)  # one chunk per hour
-    monkeypatch.setattr(assemble_module, "spare_cores", lambda: spare)
-    monkeypatch.setattr(assemble_module, "decode_objects", decode_recording)
-    with closing(assemble_module._fresh_chunks(store, objects, CancelToken())) as fresh:
-        chunks = list(fresh)
-    assert len(chunks) == len({o.parsed.hour_start for o in objects}) > 1 and set(decoded_on) == threads
-    assert [item for chunk in chunks for item in chunk.ids] == [o.id for o in objects]  # every object once, in order
-    assert (
-        sum(chunk.table.num_rows for chunk in chunks)
-        == decode_objects(list(fetch_objects(store, objects, CancelToken()))).num_rows
-    )

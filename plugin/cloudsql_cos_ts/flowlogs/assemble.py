@@ -45,7 +45,6 @@ from cloudsql_cos_ts.flowlogs.decode import (
 )
 from cloudsql_cos_ts.flowlogs.fetch import fetch_objects, raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.layout import TIME_LEVELS
-from cloudsql_cos_ts.flowlogs.parallel import spare_cores
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 # DuckDB parallelises a scan by row group; a few large ones per file cost the least per query.
@@ -207,25 +206,22 @@ def _fresh_chunks(
 ) -> Generator[_FreshChunk, None, None]:
     """The objects fetched and decoded a chunk of source hours at a time, so a day is never decoded at once.
 
-    While a core has no ingest job (``parallel.spare_cores``), up to ``DECODE_AHEAD`` chunks are fetched
-    and decoded on helper threads while the caller writes: gunzip, JSON parsing and writing release the
-    GIL, and a cold day decoded chunk after chunk would keep that core idle. While every core has a job,
-    the next chunk is decoded on the caller's thread: helper threads would then only add CPU
-    (docs/benchmarks.md). At most ``DECODE_AHEAD`` chunks and one more wait in memory.
+    ``DECODE_AHEAD`` chunks are fetched and decoded on helper threads while the caller writes: gunzip,
+    JSON parsing and writing release the GIL, and a cold day decoded chunk after chunk would keep a
+    core idle whenever its query has fewer days left to build than cores. At most that many chunks
+    and one more wait in memory.
     """
     chunks = decode_chunks(objects)
+    if len(chunks) <= 1:  # nothing to overlap
+        yield from (_fetch_and_decode(store, chunk, cancel) for chunk in chunks)
+        return
     with ThreadPoolExecutor(max_workers=DECODE_AHEAD, thread_name_prefix="ingest-chunk") as pool:
         pending: deque[Future[_FreshChunk]] = deque()
         try:
             for chunk in chunks:
-                if spare_cores() and len(chunks) > 1:
-                    pending.append(pool.submit(_fetch_and_decode, store, chunk, cancel))
-                    if len(pending) > DECODE_AHEAD:
-                        yield pending.popleft().result()
-                    continue
-                while pending:  # chunks keep their order
+                pending.append(pool.submit(_fetch_and_decode, store, chunk, cancel))
+                if len(pending) > DECODE_AHEAD:
                     yield pending.popleft().result()
-                yield _fetch_and_decode(store, chunk, cancel)
             while pending:
                 yield pending.popleft().result()
         finally:
