@@ -21,6 +21,8 @@ from cloudsql_cos_ts.flowlogs.pruning import (
     LISTING_TTL_S,
     SETTLED_LISTING_TTL_S,
     Listing,
+    ListingCache,
+    RangeListing,
     VnicPrefixCache,
     find_vnic_prefixes,
     folder_cache,
@@ -41,6 +43,22 @@ from tests.flowlogs.conftest import WEEK_END
 
 def _range(start: datetime, end: datetime) -> TimeRange:
     return TimeRange(_ms(start), _ms(end))
+
+
+def _list_fresh(
+    store: LocalStore, folder: Path, start: datetime, vnics: VnicPrefixCache, listings: ListingCache
+) -> RangeListing:
+    """Up to the week's end from ``start``, listed anew (``fresh``: an alert's listing) through the given caches."""
+    return list_range(
+        store,
+        "",
+        _range(start, WEEK_END),
+        CancelToken(),
+        vnic_cache=vnics,
+        listings=listings,
+        context=f"{folder}/",
+        fresh=True,
+    )
 
 
 def _ms(moment: datetime) -> int:
@@ -204,16 +222,7 @@ def test_settled_listings_outlive_fresh_listings_for_a_bounded_time(
     store, vnics, listings = LocalStore(folder), VnicPrefixCache(), listing_cache()
 
     def fresh() -> tuple[int, int]:
-        result = list_range(
-            store,
-            "",
-            _range(start, WEEK_END),
-            CancelToken(),
-            vnic_cache=vnics,
-            listings=listings,
-            context=f"{folder}/",
-            fresh=True,
-        ).prune()
+        result = _list_fresh(store, folder, start, vnics, listings).prune()
         return sum(len(v) for v in result.listed.values()), result.list_calls
 
     listed, calls = fresh()
@@ -240,16 +249,7 @@ def test_a_prefix_listed_anew_is_the_same_listing_until_its_objects_change(tmp_p
     listings = TtlCache[tuple[str, str], Listing](0.0, keep_s=60)
 
     def fresh() -> tuple[Listing, ...]:
-        return list_range(
-            store,
-            "",
-            _range(start, WEEK_END),
-            CancelToken(),
-            vnic_cache=vnics,
-            listings=listings,
-            context=f"{folder}/",
-            fresh=True,
-        ).listings
+        return _list_fresh(store, folder, start, vnics, listings).listings
 
     first, again = fresh(), fresh()
     assert len(first) > 1 and all(mine is theirs for mine, theirs in zip(first, again, strict=True))
