@@ -2,9 +2,8 @@
 
 Per query: lease a session, tag the operation, register the relations the SQL reads as temporary
 views (the pruned flow-log views, ``$__source_prev`` results from Arrow, ``DESCRIBE(x)`` tables),
-collect at most ``row_limit + 1`` rows as Arrow, drop the views. A result later queries of the
-request read is checkpointed first and handed to them inside Spark (``spark/handoff.py``). Grafana's
-cancel and the query timeout interrupt the tagged operation on the server (``interruptTag``), so Spark stops working,
+collect at most ``row_limit + 1`` rows as Arrow, drop the views. Grafana's cancel and the query
+timeout interrupt the tagged operation on the server (``interruptTag``), so Spark stops working,
 not just the plugin waiting.
 """
 
@@ -26,7 +25,6 @@ from cloudsql_cos_ts.engines.spark.describe import describe_table
 from cloudsql_cos_ts.engines.spark.enrich import ensure_functions, has_functions
 from cloudsql_cos_ts.engines.spark.errors import map_spark_error
 from cloudsql_cos_ts.engines.spark.external import SparkExternalSources
-from cloudsql_cos_ts.engines.spark.handoff import Handoff
 from cloudsql_cos_ts.engines.spark.sessions import SessionPool
 from cloudsql_cos_ts.engines.spark.source import SparkSource
 from cloudsql_cos_ts.enrichment.data import load
@@ -63,31 +61,28 @@ class SparkEngine:
         self._source = source
         self._external = external
         self._enrichment = enrichment or EnrichmentFiles()
-        self._handoff = Handoff()
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
         if request.cancel.is_cancelled():
             raise stopped_error(request.cancel, self._timeout_s)
         calls = functions_used(request.sql) if enriches(request.sql) else frozenset()
-        holders = self._handoff.holds(list(request.tables.values())) if request.tables else set()
-        with self._watched(request.cancel, calls, holders) as session:
+        with self._watched(request.cancel, calls) as session:
             began = time.monotonic()
             views = self._register(session, request)
             try:
                 frame = session.sql(request.sql).limit(request.row_limit + 1)
-                if request.chained:
-                    frame = frame.localCheckpoint()
-                collected = frame.toArrow()
+                table = frame.toArrow()
             finally:
                 for view in views.names:
                     with suppress(Exception):
                         session.catalog.dropTempView(view)
-            truncated = collected.num_rows > request.row_limit
-            table = _plain_arrow(collected.slice(0, request.row_limit) if truncated else collected)
-            if request.chained and not truncated and _null_count(table) == _null_count(collected):
-                self._handoff.keep(table, session, frame)  # the same rows as the table (no time became null)
+        truncated = table.num_rows > request.row_limit
+        if truncated:
+            table = table.slice(0, request.row_limit)
         stats = {**views.stats, "ms_spark": round((time.monotonic() - began) * 1000, 1)}
-        return ExecutionResult(table=table, truncated=truncated, stats=stats, notices=tuple(views.notices))
+        return ExecutionResult(
+            table=_plain_arrow(table), truncated=truncated, stats=stats, notices=tuple(views.notices)
+        )
 
     def explain(self, request: ExecutionRequest) -> str:
         """Spark's explain string of the statement's DataFrame over the pruned hour folders a run reads: the
@@ -121,11 +116,7 @@ class SparkEngine:
         if enriches(request.sql):
             ensure_functions(session, load(self._enrichment), functions_used(request.sql))
         for name, table in request.tables.items():
-            kept = None if plan_only else self._handoff.take(table, session)
-            views.add(session.createDataFrame(table) if kept is None else kept, name)
-            if kept is not None:
-                views.held.append(kept)  # its view reads the checkpoint, released with the last reference
-                views.stats["inputs_kept_in_spark"] = views.stats.get("inputs_kept_in_spark", 0) + 1
+            views.add(session.createDataFrame(table), name)
         described = {
             name.removeprefix(DESCRIBED_PREFIX) for name in request.referenced if name.startswith(DESCRIBED_PREFIX)
         }
@@ -154,19 +145,11 @@ class SparkEngine:
         return views
 
     @contextmanager
-    def _watched(
-        self, cancel: CancelToken, calls: frozenset[str] = frozenset(), holders: set[Session] | None = None
-    ) -> Iterator[Session]:
-        """A leased session whose operations ``cancel`` interrupts (one of ``holders``, which keep the query's
-        inputs, or one where the enrichment functions ``calls`` already ran, if one is idle); Spark's errors
-        become ours."""
+    def _watched(self, cancel: CancelToken, calls: frozenset[str] = frozenset()) -> Iterator[Session]:
+        """A leased session whose operations ``cancel`` interrupts (one where the enrichment functions
+        ``calls`` already ran, if one is idle); Spark's errors become ours."""
         tag = f"cloudsql-cos-ts-{uuid.uuid4().hex}"
-        held = holders or set()
-        prefer = (
-            (lambda session: session in held or (bool(calls) and has_functions(session, calls)))
-            if calls or held
-            else None
-        )
+        prefer = (lambda session: has_functions(session, calls)) if calls else None
         try:
             with self._pool.lease(prefer) as session:
                 session.addTag(tag)
@@ -196,7 +179,6 @@ class _Views:
 
     def __init__(self) -> None:
         self.names: list[str] = []
-        self.held: list[DataFrame] = []  # checkpoints the views read: kept alive until the views are dropped
         self.stats: dict[str, int | float] = {}
         self.notices: list[str] = []
 
@@ -209,10 +191,6 @@ def _interrupt(session: Session, tag: str) -> None:
     """Runs on the cancelling thread; a failed interrupt must not break the cancellation of others."""
     with suppress(Exception):
         session.interruptTag(tag)
-
-
-def _null_count(table: pa.Table) -> int:
-    return sum(column.null_count for column in table.columns)
 
 
 def _plain_arrow(table: pa.Table) -> pa.Table:
