@@ -47,8 +47,7 @@ class EnrichmentData:
     identity: str = ""
     # per function: address text -> (answer,); flows repeat their endpoints across batches, so most
     # addresses of a batch were answered before
-    memo: dict[str, BoundedLru[str, tuple[object]]] = field(default_factory=dict, compare=False, hash=False,
-                                                            repr=False)
+    memo: dict[str, BoundedLru[str, tuple[object]]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def memo_for(self, function: str) -> BoundedLru[str, tuple[object]]:
         """The function's memory of answers, made on first use (so a copy shipped to Spark holds no lock)."""
@@ -61,13 +60,19 @@ class EnrichmentData:
             country=self.country if "country" in parts else EMPTY_RANGES,
             asn=self.asn if "asn" in parts else EMPTY_RANGES,
             subnets=self.subnets if "subnets" in parts else None,
-            services=self.services if "services" in parts else EMPTY_NAMES,
-            protocols=self.protocols if "protocols" in parts else EMPTY_NAMES,
+            services=self.services if "services" in parts else empty_names(),
+            protocols=self.protocols if "protocols" in parts else empty_names(),
         )
 
 
 EMPTY_RANGES = RangeTable({}, {})
-EMPTY_NAMES = Names([])
+
+
+@cache
+def empty_names() -> Names:
+    """Names for no number, made on first use: building them at import would have pyarrow look for
+    pandas in every process that imports this module (``server/pandas_probe.py``)."""
+    return Names([])
 
 
 @dataclass(frozen=True)

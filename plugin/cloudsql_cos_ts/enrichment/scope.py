@@ -9,6 +9,7 @@ over wider ones (``ranges.py``); an address in none of them is ``public``.
 from __future__ import annotations
 
 import ipaddress
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,7 @@ from cloudsql_cos_ts.enrichment.addresses import Addresses
 from cloudsql_cos_ts.enrichment.ranges import RangeTable
 
 PUBLIC = "public"
+# fmt: off
 BLOCKS: tuple[tuple[str, str], ...] = (
     ("10.0.0.0/8", "private"), ("172.16.0.0/12", "private"), ("192.168.0.0/16", "private"),
     ("100.64.0.0/10", "private"), ("fc00::/7", "private"),
@@ -30,6 +32,7 @@ BLOCKS: tuple[tuple[str, str], ...] = (
     ("2001:db8::/32", "documentation"),
     ("0.0.0.0/8", "reserved"), ("240.0.0.0/4", "reserved"), ("::/128", "reserved"),
 )
+# fmt: on
 SCOPES = tuple(dict.fromkeys([*(name for _, name in BLOCKS), PUBLIC]))
 
 
@@ -40,7 +43,10 @@ def _key_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[
     return 6, first >> 64, last >> 64
 
 
+@cache
 def _table() -> RangeTable:
+    """Built on first use: only enriching queries need it, and converting its values at import would have
+    pyarrow look for pandas in every process that imports this module (``server/pandas_probe.py``)."""
     rows = []
     for text, name in BLOCKS:
         network = ipaddress.ip_network(text)
@@ -50,7 +56,6 @@ def _table() -> RangeTable:
     return RangeTable.from_nested(rows, ("scope",), (pa.string(),))
 
 
-_TABLE = _table()
 _SUB64 = {  # (upper 64 bits, lower 64 bits) -> scope of the IPv6 single addresses in BLOCKS
     divmod(int(ipaddress.ip_network(text).network_address), 1 << 64): name
     for text, name in BLOCKS
@@ -60,7 +65,7 @@ _SUB64 = {  # (upper 64 bits, lower 64 bits) -> scope of the IPv6 single address
 
 def ip_scope(addresses: Addresses) -> pa.Array:
     """A scope name per address (``SCOPES``); NULL for text that is no address."""
-    scope = _TABLE.lookup(addresses, "scope")
+    scope = _table().lookup(addresses, "scope")
     known = addresses.family > 0
     scope = pc.if_else(pc.and_(pc.is_null(scope), pa.array(known)), PUBLIC, scope)
     for (high, low), name in _SUB64.items():

@@ -23,6 +23,7 @@ import grpc
 from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
 from cloudsql_cos_ts.log import bridge_python_logging, log
 from cloudsql_cos_ts.server.deferred import DeferredServices
+from cloudsql_cos_ts.server.pandas_probe import settle_without_pandas
 from cloudsql_cos_ts.server.socket_dir import make_socket_dir, sweep_stale_socket_dirs
 from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir, load_plugin_settings
 from cloudsql_cos_ts.timerange import force_utc
@@ -122,6 +123,7 @@ def serve(plugin: PluginSettings) -> int:
     opened: list[InstanceManager] = []
 
     def register(server: grpc.Server) -> None:
+        settle_without_pandas()  # before anything converts values with pyarrow
         from cloudsql_cos_ts.instances import InstanceManager
         from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
         from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc

@@ -61,13 +61,10 @@ class LookupTables:
             self._loaded = data
 
 
-_EMPTY_SUBNETS = pa.table(
-    {
-        "first": pa.array([], pa.uint64()),
-        "last": pa.array([], pa.uint64()),
-        "name": pa.array([], pa.string()),
-        "block": pa.array([], pa.int64()),
-    }
+# no rows, from the schema alone: converting values at import would have pyarrow look for pandas
+# (``server/pandas_probe.py``)
+_EMPTY_SUBNETS = pa.Table.from_batches(
+    [], pa.schema([("first", pa.uint64()), ("last", pa.uint64()), ("name", pa.string()), ("block", pa.int64())])
 )
 
 
