@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,14 +105,15 @@ def _sweep_socket_dirs() -> None:
         log.info("removed socket folders of stopped plugin processes", count=len(removed))
 
 
-def _warm_up(services: DeferredServices) -> None:
-    """Register the services and import what the first query needs while Grafana is still busy with
+def _warm_up(services: DeferredServices, prepares: list[Callable[[], None]]) -> None:
+    """Register the services and prepare what the first query needs while Grafana is still busy with
     the handshake."""
     try:
         services.load()
-        import cloudsql_cos_ts.query.pipeline  # noqa: F401
+        for prepare in prepares:
+            prepare()
     except Exception as exc:  # the first query will report it properly
-        log.warn("warm-up import failed", error=f"{type(exc).__name__}: {exc}")
+        log.warn("warm-up failed", error=f"{type(exc).__name__}: {exc}")
 
 
 def serve(plugin: PluginSettings) -> int:
@@ -121,6 +123,7 @@ def serve(plugin: PluginSettings) -> int:
     ensure_private_dir(plugin.cache_dir)
     query_pool = ThreadPoolExecutor(max_workers=plugin.max_workers, thread_name_prefix="query")
     opened: list[InstanceManager] = []
+    prepares: list[Callable[[], None]] = []  # what the warm-up thread runs once the services are registered
 
     def register(server: grpc.Server) -> None:
         settle_without_pandas()  # before anything converts values with pyarrow
@@ -134,7 +137,9 @@ def serve(plugin: PluginSettings) -> int:
         opened.append(instances)
         add_health(server)
         ctl_grpc.add_GRPCControllerServicer_to_server(ControllerService(stop), server)
-        add_data_service(server, DataService(instances, query_pool).QueryData)
+        data = DataService(instances, query_pool)
+        prepares.append(data.prepare)
+        add_data_service(server, data.QueryData)
         pb_grpc.add_DiagnosticsServicer_to_server(DiagnosticsService(instances), server)
         pb_grpc.add_ResourceServicer_to_server(ResourceService(instances), server)
 
@@ -145,7 +150,7 @@ def serve(plugin: PluginSettings) -> int:
     sys.stdout.write(f"1|2|{network}|{address}|grpc\n")
     sys.stdout.flush()
     log.info("plugin started", network=network, address=address, pid=os.getpid())
-    threading.Thread(target=_warm_up, args=(services,), name="warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(services, prepares), name="warm-up", daemon=True).start()
     threading.Thread(target=_sweep_socket_dirs, name="socket-sweep", daemon=True).start()
     try:
         while not stop.wait(0.2):

@@ -111,6 +111,12 @@ class DataService:
     def __init__(self, instances: InstanceManager, executor: Executor) -> None:
         self._pipeline = _Lazy(lambda: _pipeline(instances, executor))
 
+    def prepare(self) -> None:
+        """Build the pipeline (its modules, the result cache's files) and load the default engine's modules now,
+        from the warm-up thread, so that the first query does not wait for them."""
+        self._pipeline.get()
+        import cloudsql_cos_ts.engines.duckdb.engine  # noqa: F401
+
     def QueryData(self, request: pb.QueryDataRequest, context: grpc.ServicerContext) -> Reply:
         cancel = CallToken(context)
         try:
