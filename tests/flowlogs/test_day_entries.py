@@ -29,6 +29,7 @@ from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.pruning import VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
+from cloudsql_cos_ts.flowlogs.spans import MERGER
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
 
@@ -62,6 +63,12 @@ def _wanted_hours(folder: Path, start: datetime, end: datetime) -> list[datetime
         if first <= hour <= last and path.stat().st_mtime >= cutoff:
             hours.add(hour)
     return sorted(hours)
+
+
+@pytest.fixture(autouse=True)
+def _no_spans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count and compare day entries: no span is merged beside them (``test_spans.py``)."""
+    monkeypatch.setattr(MERGER, "request", lambda entries, span: False)
 
 
 @pytest.fixture

@@ -91,3 +91,20 @@ def _day(pruned: PruneResult, day: datetime, hours: list[datetime]) -> EntryGrou
         donors=tuple(hour_group(hour) for hour in hours),
         day=day.date(),
     )
+
+
+def day_runs(groups: list[EntryGroup], shortest: int = 2) -> tuple[tuple[int, int], ...]:
+    """The ``[start, stop)`` index ranges of ``groups`` that are consecutive settled days' entries, at least
+    ``shortest`` long: the runs a span file can stand in for (``spans.py``)."""
+    runs: list[tuple[int, int]] = []
+    start, previous = 0, None
+    for index, group in enumerate([*groups, None]):
+        day = None if group is None else group.day
+        if previous is not None and (day is None or day - previous != ONE_DAY):
+            if index - start >= shortest:
+                runs.append((start, index))
+            previous = None
+        if day is not None and previous is None:
+            start = index
+        previous = day
+    return tuple(runs)

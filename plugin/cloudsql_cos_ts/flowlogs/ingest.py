@@ -20,7 +20,8 @@ Safety:
   group, hour or day, are deleted until the total is under the limit, sparing the current query's
   and recently used ones;
 * an entry may have companions: files derived from its rows (``companion_path``), counted in its
-  size and deleted with it;
+  size and deleted with it; the spans of runs of day entries (``spans.py``) live in a folder of their
+  own, named like entries, so they are counted and evicted as entries are;
 * different groups are independent, so one query may build several at once (``parallel.py``):
   gunzip, DuckDB's JSON reader and the Parquet writer release the GIL, so groups decode side by side.
 """
@@ -130,7 +131,7 @@ class IngestCache:
         if hit is not None:
             return hit
         group_dir.mkdir(parents=True, exist_ok=True)
-        with _group_lock(group_dir):
+        with group_lock(group_dir):
             entry = self.current(group_dir, reload=True)
             if (served := self._serving(entry, listed_ids=listed_ids, needed_ids=needed_ids, stats=stats)) is not None:
                 return served
@@ -162,7 +163,7 @@ class IngestCache:
         raises leaves the group as it was.
         """
         group_dir.mkdir(parents=True, exist_ok=True)
-        with _group_lock(group_dir):
+        with group_lock(group_dir):
             entry = self.current(group_dir, reload=True)
             if (served := self._serving(entry, listed_ids=listed_ids, needed_ids=needed_ids, stats=stats)) is not None:
                 return served
@@ -175,7 +176,7 @@ class IngestCache:
         query's hours that would all seed the same day get one download between them.
         """
         group_dir.mkdir(parents=True, exist_ok=True)
-        with _group_lock(group_dir):
+        with group_lock(group_dir):
             if self.current(group_dir, reload=True) is None and (written := produce()) is not None:
                 self._place(group_dir, written)
 
@@ -381,7 +382,8 @@ def _read_entry(path: Path) -> Entry | None:
 
 
 @contextmanager
-def _group_lock(group_dir: Path) -> Iterator[None]:
+def group_lock(group_dir: Path) -> Iterator[None]:
+    """Hold the folder's exclusive ``flock`` (threads and processes): one writer per group at a time."""
     with (group_dir / ".lock").open("a+") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:

@@ -23,7 +23,7 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.decode import object_key
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
-from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups
+from cloudsql_cos_ts.flowlogs.groups import EntryGroup, day_runs, entry_groups
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import open_lake
 from cloudsql_cos_ts.flowlogs.lake.read import LakeReader
@@ -40,6 +40,7 @@ from cloudsql_cos_ts.flowlogs.pruning import (
 )
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT, SOURCE
+from cloudsql_cos_ts.flowlogs.spans import SPANS_GROUP, Spans
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings, SourceFormat
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings
@@ -127,6 +128,7 @@ class FlowLogSource:
         self._listings = listing_cache()
         self._folders = folder_cache()
         self._plans = PlanMemo()
+        self._spans = Spans(cache, cache.group_dir(store, prefix, SPANS_GROUP))
 
     def estimate(self, scan: SourceScan, referenced: frozenset[str], cancel: CancelToken) -> SourceEstimate:
         if not referenced & {FLOW, FLOW_FLAT, SOURCE}:
@@ -183,7 +185,9 @@ class FlowLogSource:
             pruned = listed.prune()
             scan.check(pruned.objects_needed, pruned.bytes_needed)
             plan = self._plan(listed, pruned, cancel, stats, notices)
-        flat = FlatRead(tuple(plan.paths), listed.cutoff, scan.time_range if scan.dashboard_applied else None)
+        reads, spans = self._spans.reads(plan.paths, plan.runs, merge=not stats.entries_written)
+        window = scan.time_range if scan.dashboard_applied else None
+        flat = FlatRead(tuple(plan.paths), listed.cutoff, window, reads)
         return SourceRelations(
             views=self._views(wanted, flat),
             damaged=plan.damaged,
@@ -200,6 +204,7 @@ class FlowLogSource:
                 hours_listed=len(listed.span),
                 list_calls=listed.list_calls,
                 entries=len(plan.paths),
+                spans=spans,
             ),
         )
 
@@ -219,6 +224,7 @@ class FlowLogSource:
             objects_needed=pruned.objects_needed,
             bytes_needed=pruned.bytes_needed,
             damaged=tuple(sorted({object_key(item) for ids in damaged for item in ids})),
+            runs=day_runs(groups),
         )
         self._plans.put(listed, plan)
         return plan
@@ -229,7 +235,7 @@ class FlowLogSource:
         if FLOW_FLAT in wanted:
             views[FLOW_FLAT] = flat.flat_sql()
         if wanted & {FLOW, SOURCE}:
-            flow = flow_sql(flat.paths, flat.cutoff, flat.window)
+            flow = flow_sql(flat.files, flat.cutoff, flat.window)
             views.update({name: flow for name in wanted & {FLOW, SOURCE}})
         return views
 

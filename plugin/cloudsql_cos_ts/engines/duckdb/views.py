@@ -114,9 +114,17 @@ class FlatRead:
     paths: tuple[Path, ...]
     cutoff: datetime
     window: TimeRange | None
+    # The files holding the entries' rows in their order, when spans stand in for runs of day entries
+    # (``flowlogs/spans.py``); empty: the entries themselves.
+    reads: tuple[Path, ...] = ()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """What the views scan: the spans and entries of ``reads``, else the entries."""
+        return self.reads or self.paths
 
     def flat_sql(self) -> str:
-        return flow_flat_sql(self.paths, self.cutoff, self.window)
+        return flow_flat_sql(self.files, self.cutoff, self.window)
 
     def enriched_sql(self, copies: Sequence[Path], enriched_columns: Sequence[str]) -> str:
         """``FLOW_FLAT``'s rows with ``enriched_columns``, read from ``copies``: one file per entry holding

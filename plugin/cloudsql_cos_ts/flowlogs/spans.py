@@ -1,0 +1,187 @@
+"""Span files: the rows of consecutive settled days' entries in one file, which the warm views read instead.
+
+Why: DuckDB pays per file it opens on every query, so a week read from its day entries costs a warm
+dashboard noticeably more than the same rows in one file (W1 warm in docs/benchmarks.md). Day entries stay
+as they are (built, checked and named after their rows, the unit lake parts and enriched copies are made
+of); a span is a second copy of a run of them that only ``FLOW`` and ``FLOW_FLAT`` read.
+
+* A span is named after the names of the entries it holds, in day order. Entries are named after their
+  rows and never change, so a span is current exactly when its name matches the entries a query resolved
+  to: a late object gives its day a new entry, and so the run a new span name. A span no longer matched
+  is never read again and leaves with the cache's least-recently-used eviction.
+* Its rows are the entries' rows in day order and each day's own order, every row group of an entry
+  written as one row group of the span with the entries' writer settings: answers (those without
+  ``ORDER BY`` too) and the row groups the time filters skip are the same as over the entries.
+* It is written to a temp file in the spans folder and renamed, under that folder's lock: a half-written
+  span is never read (a killed writer's temp goes with the cache's eviction), and two processes build it
+  once. Each process checks a span's row count against its entries once before reading it.
+* It is built in the background after a query read a run without its span, one merge at a time in the
+  process, stopped between row groups when the process exits: a query never waits for one.
+* The spans folder is a folder of the ingest cache and a span is named like an entry, so spans count in
+  the cache's size and are evicted like entries.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cloudsql_cos_ts.flowlogs.assemble import DICTIONARY_COLUMNS, LOCAL_CODEC, ROW_GROUP_ROWS, STATISTICS_COLUMNS
+from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock
+
+SPANS_GROUP = "spans"  # the ingest cache group whose folder holds a source's spans
+STOP_WAIT_S = 5.0  # how long the process's exit waits for a merge to notice it should stop
+
+
+def span_path(folder: Path, entries: Sequence[Path]) -> Path:
+    """Where the span of ``entries`` (in day order) lives: named after their folders and names."""
+    digest = hashlib.sha256("\n".join(f"{p.parent.name}/{p.name}" for p in entries).encode()).hexdigest()
+    return folder / f"{digest}.parquet"
+
+
+def merge(entries: Sequence[Path], span: Path, stop: threading.Event) -> bool:
+    """Write the span of ``entries`` at ``span`` unless it exists; False when it was not written (an entry is
+    gone or of an earlier layout, or ``stop`` was set)."""
+    folder = span.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with group_lock(folder):
+        if span.exists():
+            return True
+        temp = folder / f".tmp-{os.getpid()}-{threading.get_ident()}.parquet"
+        try:
+            if not _write(entries, temp, stop):
+                return False
+            os.replace(temp, span)
+            return True
+        finally:
+            temp.unlink(missing_ok=True)
+
+
+def _write(entries: Sequence[Path], temp: Path, stop: threading.Event) -> bool:
+    with ExitStack() as stack:
+        try:  # an open file stays readable even if eviction deletes it now
+            handles = [stack.enter_context(pq.ParquetFile(path)) for path in entries]
+        except (OSError, pa.ArrowInvalid):
+            return False
+        if not all(handle.schema_arrow.equals(ENTRY_SCHEMA) for handle in handles):
+            return False
+        writer = stack.enter_context(
+            pq.ParquetWriter(
+                temp,
+                ENTRY_SCHEMA,
+                compression=LOCAL_CODEC,
+                write_statistics=STATISTICS_COLUMNS,
+                use_dictionary=DICTIONARY_COLUMNS,
+            )
+        )
+        for handle in handles:
+            for index in range(handle.metadata.num_row_groups):
+                if stop.is_set():
+                    return False
+                group = handle.read_row_group(index)
+                if group.num_rows:
+                    writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+    return True
+
+
+def _rows(path: Path) -> int | None:
+    """The rows the Parquet footer of ``path`` counts; None when it is gone or unreadable."""
+    try:
+        return int(pq.read_metadata(path).num_rows)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+class SpanMerger:
+    """The process's background merges: one at a time, a request made while one runs is dropped (the next
+    query that reads the run asks again)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def request(self, entries: Sequence[Path], span: Path) -> bool:
+        """Start merging ``entries`` into ``span`` unless a merge runs; whether this one started."""
+        with self._lock:
+            if self._stop.is_set() or (self._thread is not None and self._thread.is_alive()):
+                return False
+            self._thread = threading.Thread(
+                target=merge, args=(tuple(entries), span, self._stop), name="span-merge", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def wait(self, timeout_s: float | None = None) -> None:
+        """Wait for the running merge, if any, to end."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
+
+    def stop(self, timeout_s: float = STOP_WAIT_S) -> None:
+        """Start no more merges and stop the running one at its next row group."""
+        self._stop.set()
+        self.wait(timeout_s)
+
+
+MERGER = SpanMerger()
+atexit.register(MERGER.stop)
+
+
+class Spans:
+    """The spans of one flow-log source, in its folder of the ingest cache."""
+
+    def __init__(self, cache: IngestCache, folder: Path, merger: SpanMerger = MERGER) -> None:
+        self.cache, self.folder, self.merger = cache, folder, merger
+        self._checked: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def reads(
+        self, entries: Sequence[Path], runs: Sequence[tuple[int, int]], *, merge: bool
+    ) -> tuple[tuple[Path, ...], int]:
+        """The files to read for ``entries``: each run's span where a current one exists; and how many spans
+        that is. With ``merge``, a run without its span gets one merged in the background (a query that
+        built entries does not ask: the next one that finds them all cached does, while the cores are free
+        of that ingest)."""
+        files: list[Path] = []
+        spans, done = 0, 0
+        for start, stop in runs:
+            files.extend(entries[done:start])
+            run = entries[start:stop]
+            span = span_path(self.folder, run)
+            if self._current(span, run):
+                files.append(span)
+                spans += 1
+            else:
+                files.extend(run)
+                if merge:
+                    self.merger.request(run, span)
+            done = stop
+        files.extend(entries[done:])
+        return tuple(files), spans
+
+    def _current(self, span: Path, run: Sequence[Path]) -> bool:
+        if not self.cache.touch(span):
+            return False
+        with self._lock:
+            if span in self._checked:
+                return True
+        held, entries = _rows(span), [_rows(path) for path in run]
+        if None in entries:  # an entry went meanwhile: the span may still be right, but not this time
+            return False
+        if held != sum(count for count in entries if count is not None):  # damaged: never read it
+            span.unlink(missing_ok=True)
+            return False
+        with self._lock:
+            self._checked.add(span)
+        return True

@@ -1,0 +1,268 @@
+"""Span files (``flowlogs/spans.py``): which runs of day entries a span stands in for, the same answers with and
+without spans (in process and through the plugin process), a late object, a damaged or half-written span, a
+stopped merge, and two processes merging the same run."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource, SourceRelations
+from cloudsql_cos_ts.engines.duckdb.views import flow_sql
+from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
+from cloudsql_cos_ts.flowlogs.groups import EntryGroup, day_runs
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache
+from cloudsql_cos_ts.flowlogs.scan import SourceScan
+from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
+from cloudsql_cos_ts.flowlogs.spans import MERGER, SPANS_GROUP, SpanMerger, Spans, merge, span_path
+from cloudsql_cos_ts.storage.local import LocalStore
+from cloudsql_cos_ts.timerange import TimeRange
+from tests.flowlogs.conftest import WEEK_END
+from tests.plugin_host import PluginProcess, data_query, datasource_context, decode_frames, frame_meta
+
+BOTH = frozenset({FLOW, FLOW_FLAT})
+START = WEEK_END - timedelta(days=7)
+# Inside the set, with partial first and last days: hour entries around three day entries.
+INNER = (START + timedelta(days=1, hours=12), START + timedelta(days=5, hours=6))
+
+
+def _group(day: date | None) -> EntryGroup:
+    return EntryGroup(str(day), [], [], frozenset(), frozenset(), (), day=day)
+
+
+D = [date(2026, 5, d) for d in range(1, 8)]
+
+
+@pytest.mark.parametrize(
+    ("days", "runs"),
+    [
+        ([], ()),
+        ([None, None], ()),
+        ([D[0]], ()),
+        ([D[0], D[1]], ((0, 2),)),
+        ([None, D[0], D[1], D[2], None], ((1, 4),)),
+        ([D[0], D[2]], ()),  # not consecutive
+        ([D[0], D[1], None, D[3], D[4], D[5]], ((0, 2), (3, 6))),
+        ([D[0], D[1], D[3], D[4]], ((0, 2), (2, 4))),
+        ([D[0], None, D[1]], ()),
+    ],
+)
+def test_day_runs(days: list[date | None], runs: tuple[tuple[int, int], ...]) -> None:
+    assert day_runs([_group(day) for day in days]) == runs
+
+
+def _range(start: datetime, end: datetime) -> TimeRange:
+    return TimeRange(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+
+
+def _query(
+    folder: Path, cache: IngestCache, span: tuple[datetime, datetime] = INNER, dashboard: bool = False
+) -> SourceRelations:
+    """A fresh source over ``folder`` (no remembered plan), as another panel or process would make it."""
+    source = FlowLogSource(LocalStore(folder), "", cache, f"{folder}/")
+    return source.relations(SourceScan(_range(*span), dashboard_applied=dashboard), BOTH, CancelToken())
+
+
+def _spans_dir(folder: Path, cache: IngestCache) -> Path:
+    return cache.group_dir(LocalStore(folder), "", SPANS_GROUP)
+
+
+def _warm_with_span(folder: Path, cache: IngestCache, **kwargs: object) -> SourceRelations:
+    """Query until the span of the range's days is read: cold, warm (which asks for it), then with it."""
+    _query(folder, cache, **kwargs)  # type: ignore[arg-type]
+    _query(folder, cache, **kwargs)  # type: ignore[arg-type]
+    MERGER.wait()
+    with_span = _query(folder, cache, **kwargs)  # type: ignore[arg-type]
+    assert with_span.stats["spans"] == 1
+    return with_span
+
+
+def _ordered(view: str, sql: str = "SELECT * FROM v") -> list[tuple[object, ...]]:
+    """The view's rows as DuckDB returns them (order included), on a connection of the test's own."""
+    with duckdb.connect() as con:
+        con.execute(f"CREATE VIEW v AS {view}")
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def spanned(week_set: tuple[Path, GenerationSummary], tmp_path_factory: pytest.TempPathFactory) -> IngestCache:
+    """An ingest cache over the week whose inner range's days have their span."""
+    cache = IngestCache(tmp_path_factory.mktemp("spanned"), 1 << 30)
+    _warm_with_span(week_set[0], cache)
+    return cache
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM v",  # no ORDER BY: the entries' order
+        "SELECT * FROM v LIMIT 7",
+        "SELECT * FROM v WHERE start_time >= '2026-05-03T00:00:00Z' AND start_time < '2026-05-04T06:00:00Z'",
+        "SELECT action, count(*), sum(bytes_from_initiator) FROM v GROUP BY ALL ORDER BY ALL",
+    ],
+)
+def test_flow_flat_answers_are_the_same_with_the_span(
+    week_set: tuple[Path, GenerationSummary], spanned: IngestCache, sql: str
+) -> None:
+    folder = week_set[0]
+    with_span = _query(folder, spanned)
+    assert with_span.stats["spans"] == 1 and with_span.flat is not None
+    entries = with_span.flat.paths
+    assert len(with_span.flat.files) == len(entries) - 2  # three day entries read as one span
+    assert _ordered(with_span.views[FLOW_FLAT], sql) == _ordered(replace(with_span.flat, reads=()).flat_sql(), sql)
+
+
+def test_flow_and_the_dashboard_window_are_the_same_with_the_span(
+    week_set: tuple[Path, GenerationSummary], spanned: IngestCache
+) -> None:
+    with_span = _query(week_set[0], spanned, dashboard=True)
+    assert with_span.stats["spans"] == 1 and with_span.flat is not None
+    plain = replace(with_span.flat, reads=())
+    assert _ordered(with_span.views[FLOW_FLAT]) == _ordered(plain.flat_sql())
+    flow = sorted(map(repr, _ordered(with_span.views[FLOW])))  # one row per object, in no set order
+    assert flow == sorted(map(repr, _ordered(flow_sql(plain.paths, plain.cutoff, plain.window))))
+
+
+def test_the_span_keeps_the_entries_row_groups(week_set: tuple[Path, GenerationSummary], spanned: IngestCache) -> None:
+    relations = _query(week_set[0], spanned)
+    assert relations.flat is not None
+    (span,) = set(relations.flat.files) - set(relations.flat.paths)
+    run = [path for path in relations.flat.paths if path not in relations.flat.files]
+    groups = [
+        pq.ParquetFile(path).metadata.row_group(i).num_rows
+        for path in run
+        for i in range(pq.ParquetFile(path).num_row_groups)
+    ]
+    held = pq.ParquetFile(span).metadata
+    assert [held.row_group(i).num_rows for i in range(held.num_row_groups)] == [n for n in groups if n]
+    assert held.row_group(0).column(held.schema.names.index("start_time")).statistics.has_min_max
+
+
+def test_a_late_object_gives_the_days_a_new_span(week_set: tuple[Path, GenerationSummary], tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(week_set[0], tmp_path / "src"))
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    before = _warm_with_span(folder, cache)
+    template = max(folder.rglob("day=04/hour=05/*/*.gz"), key=lambda path: path.stat().st_size)  # one with records
+    shutil.copy2(template, template.with_name("99999999.gz"))  # arrives late in a settled day
+    after = _query(folder, cache)
+    assert after.stats["spans"] == 0 and after.stats["objects_read"] == 1  # the old span is not read
+    assert len(_ordered(after.views[FLOW_FLAT])) > len(_ordered(before.views[FLOW_FLAT]))
+    again = _warm_with_span(folder, cache)
+    assert set(again.flat.files if again.flat else ()) != set(before.flat.files if before.flat else ())
+    assert _ordered(again.views[FLOW_FLAT]) == _ordered(after.views[FLOW_FLAT])
+
+
+@pytest.fixture
+def run_of_days(week_set: tuple[Path, GenerationSummary], tmp_path: Path) -> tuple[IngestCache, list[Path], Path]:
+    """A cache with the inner range's entries, one of its runs, and where the run's span goes."""
+    folder = week_set[0]
+    cache = IngestCache(tmp_path / "cache", 1 << 30)
+    relations = _query(folder, cache)
+    assert relations.flat is not None
+    paths = list(relations.flat.paths)
+    run = paths[2:5]
+    return cache, run, span_path(_spans_dir(folder, cache), run)
+
+
+def test_a_damaged_span_or_a_temp_file_is_never_read(run_of_days: tuple[IngestCache, list[Path], Path]) -> None:
+    cache, run, span = run_of_days
+    span.parent.mkdir(parents=True)
+    (span.parent / ".tmp-1-2.parquet").write_bytes(b"PAR1 half")  # a writer killed mid-write
+    span.write_bytes(b"not a parquet file")
+    spans = Spans(cache, span.parent, merger=_NoMerger())
+    assert spans.reads(run, [(0, len(run))], merge=False) == (tuple(run), 0)
+    assert not span.exists()  # the damaged span is gone, so it is merged anew
+    assert merge(run, span, threading.Event())
+    assert spans.reads(run, [(0, len(run))], merge=False) == ((span,), 1)
+
+
+def test_a_stopped_merge_leaves_nothing(run_of_days: tuple[IngestCache, list[Path], Path]) -> None:
+    _, run, span = run_of_days
+    stop = threading.Event()
+    stop.set()
+    assert not merge(run, span, stop)
+    assert list(span.parent.iterdir()) == [span.parent / ".lock"]
+
+
+def test_spans_count_in_the_cache_and_are_evicted(run_of_days: tuple[IngestCache, list[Path], Path]) -> None:
+    cache, run, span = run_of_days
+    entries = cache.total_bytes()
+    assert merge(run, span, threading.Event())
+    assert cache.total_bytes() == entries + span.stat().st_size
+    old = time.time() - 3600
+    os.utime(span, (old, old))
+    cache.max_bytes = entries
+    assert cache.evict() == 1 and not span.exists()
+
+
+def _merge_in_process(run: list[Path], span: Path) -> tuple[bool, int]:
+    done = merge(run, span, threading.Event())
+    return done, os.getpid()
+
+
+def test_two_processes_merge_a_run_once(run_of_days: tuple[IngestCache, list[Path], Path]) -> None:
+    _, run, span = run_of_days
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_merge_in_process, [run, run], [span, span]))
+    assert [done for done, _ in results] == [True, True]
+    assert sorted(p.name for p in span.parent.iterdir()) == sorted([".lock", span.name])
+    assert pq.read_metadata(span).num_rows == sum(pq.read_metadata(path).num_rows for path in run)
+
+
+class _NoMerger(SpanMerger):
+    """A merger that never merges: the test decides when a span is written."""
+
+    def request(self, entries: Sequence[Path], span: Path) -> bool:
+        return False
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginProcess]:
+    process = PluginProcess(cache_dir=tmp_path_factory.mktemp("spans") / "cache").start()
+    yield process
+    process.stop()
+
+
+def _answer(plugin: PluginProcess, folder: Path, sql: str) -> tuple[list[tuple[object, ...]], int]:
+    """The answer's rows in order, and how many spans the source read for it."""
+    context = datasource_context({"source": str(folder), "cacheTtlSeconds": 0}, uid="spans")
+    query = data_query(
+        "A", {"rawSql": sql, "format": "table"}, from_ms=_range(*INNER).from_ms, to_ms=_range(*INNER).to_ms
+    )
+    answer = plugin.query(query, context=context)["A"]
+    assert answer.status == 200, answer.error
+    (table,) = decode_frames(answer)
+    rows = list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+    return rows, int(frame_meta(table)["custom"]["source"]["spans"])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string)",
+        "SELECT network_interface_id, capture_start_time, number_of_flow_logs, len(flow_logs) AS n FROM FLOW "
+        "WHERE $__timeFilterColumn(capture_start_time, string) ORDER BY ALL",
+    ],
+)
+def test_the_plugin_answers_the_same_once_it_reads_the_span(
+    plugin: PluginProcess, week_set: tuple[Path, GenerationSummary], sql: str
+) -> None:
+    folder = week_set[0]
+    first, _ = _answer(plugin, folder, sql)
+    deadline = time.monotonic() + 30
+    while (found := _answer(plugin, folder, sql))[1] == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the plugin merges in the background after a warm query
+    assert found == (first, 1)
