@@ -47,6 +47,7 @@ class ExecutionRequest:
     referenced: frozenset[str] = frozenset()  # upper-cased relation names the SQL reads
     schema_only: frozenset[str] = frozenset()  # of those, the ones only DESCRIBE reads (no rows needed)
     tables: Mapping[str, pa.Table] = field(default_factory=dict)  # results of earlier queries by name
+    chained: bool = False  # later queries of the request read this result (an engine may keep it for them)
     # cos://… STORED AS relations the SQL reads (named in referenced), and what each reads of its location
     external: Mapping[ExternalRef, SourceScan] = field(default_factory=dict)
     # INTO $__dest(...): an engine whose service stores results itself (Data Engine) may write it there and

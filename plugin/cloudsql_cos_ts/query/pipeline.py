@@ -81,6 +81,7 @@ class Job:
     translation: Translation
     row_limit: int
     inputs: dict[str, _Outcome]  # refId -> result read through $__source_prev
+    read_by_others: bool = False  # a later query of the request reads this one's table
 
 
 def parse_data_query(query: pb.DataQuery) -> QueryModel:
@@ -350,6 +351,7 @@ def prepare_job(ask: Ask, prepare: Prepare = prepare_sql) -> tuple[Job, Lookup]:
         translation,
         row_limit=request.row_limit_override or settings.row_limit,
         inputs=ask.inputs,
+        read_by_others=ask.read_by_others,
     )
     check_bucket_counts(expansion.fills, model.time_range, job.row_limit)
     lookup = Lookup(
@@ -386,6 +388,7 @@ def engine_request(job: Job, token: CancelToken, memory: AnswerMemory | None = N
         tables={
             prev_relation_name(ref): outcome.table for ref, outcome in job.inputs.items() if outcome.table is not None
         },
+        chained=job.read_by_others,
         # fill rows are added after the engine: then the plugin writes the filled table itself
         dest=None if expansion.fills else expansion.dest,
         scan=source_scan(job),

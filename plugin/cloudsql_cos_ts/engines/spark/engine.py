@@ -2,8 +2,9 @@
 
 Per query: lease a session, tag the operation, register the relations the SQL reads as temporary
 views (the pruned flow-log views, ``$__source_prev`` results from Arrow, ``DESCRIBE(x)`` tables),
-collect at most ``row_limit + 1`` rows as Arrow, drop the views. Grafana's cancel and the query
-timeout interrupt the tagged operation on the server (``interruptTag``), so Spark stops working,
+collect at most ``row_limit + 1`` rows as Arrow, drop the views. A result later queries of the
+request read is checkpointed first and handed to them inside Spark (``spark/handoff.py``). Grafana's
+cancel and the query timeout interrupt the tagged operation on the server (``interruptTag``), so Spark stops working,
 not just the plugin waiting.
 """
 
@@ -25,6 +26,7 @@ from cloudsql_cos_ts.engines.spark.describe import describe_table
 from cloudsql_cos_ts.engines.spark.enrich import ensure_functions, has_functions
 from cloudsql_cos_ts.engines.spark.errors import map_spark_error
 from cloudsql_cos_ts.engines.spark.external import SparkExternalSources
+from cloudsql_cos_ts.engines.spark.handoff import Handoff, collect_kept
 from cloudsql_cos_ts.engines.spark.sessions import SessionPool
 from cloudsql_cos_ts.engines.spark.source import SparkSource
 from cloudsql_cos_ts.enrichment.data import load
@@ -61,35 +63,54 @@ class SparkEngine:
         self._source = source
         self._external = external
         self._enrichment = enrichment or EnrichmentFiles()
+        self._handoff = Handoff()
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
         if request.cancel.is_cancelled():
             raise stopped_error(request.cancel, self._timeout_s)
         calls = functions_used(request.sql) if enriches(request.sql) else frozenset()
-        with self._watched(request.cancel, calls) as session:
+        holders = self._handoff.holds(list(request.tables.values())) if request.tables else set()
+        with self._watched(request.cancel, calls, holders) as session:
             began = time.monotonic()
-            views = self._register(session, request)
+            views = _Views()
             try:
-                frame = session.sql(request.sql).limit(request.row_limit + 1)
-                table = frame.toArrow()
-            finally:
-                for view in views.names:
-                    with suppress(Exception):
-                        session.catalog.dropTempView(view)
-        truncated = table.num_rows > request.row_limit
-        if truncated:
-            table = table.slice(0, request.row_limit)
+                collected, stored = self._run(session, request, views, kept=True)
+            except Exception:
+                if not views.held or request.cancel.is_cancelled():
+                    raise
+                views = _Views()  # reading a kept input failed: the inputs are sent as without the hand-off
+                views.stats["kept_inputs_failed"] = 1
+                collected, stored = self._run(session, request, views, kept=False)
+            truncated = collected.num_rows > request.row_limit
+            table = _plain_arrow(collected.slice(0, request.row_limit) if truncated else collected)
+            if request.chained and stored is None:
+                views.stats["checkpoint_failed"] = 1
+            elif stored is not None and not truncated and _null_count(table) == _null_count(collected):
+                self._handoff.keep(table, session, stored)  # the same rows as the table (no time became null)
         stats = {**views.stats, "ms_spark": round((time.monotonic() - began) * 1000, 1)}
-        return ExecutionResult(
-            table=_plain_arrow(table), truncated=truncated, stats=stats, notices=tuple(views.notices)
-        )
+        return ExecutionResult(table=table, truncated=truncated, stats=stats, notices=tuple(views.notices))
+
+    def _run(
+        self, session: Session, request: ExecutionRequest, views: _Views, *, kept: bool
+    ) -> tuple[pa.Table, DataFrame | None]:
+        """The statement's rows (at most one beyond the limit) and, for a chained query, their checkpoint
+        (None when Spark could not keep them); ``views`` gathers what was registered, dropped afterwards."""
+        try:
+            self._register(session, request, views, kept=kept)
+            frame = session.sql(request.sql).limit(request.row_limit + 1)
+            return collect_kept(frame, session, request.cancel) if request.chained else (frame.toArrow(), None)
+        finally:
+            for view in views.names:
+                with suppress(Exception):
+                    session.catalog.dropTempView(view)
 
     def explain(self, request: ExecutionRequest) -> str:
         """Spark's explain string of the statement's DataFrame over the pruned hour folders a run reads: the
         server lists them to plan the file scan (the schema is given), reads no object and collects nothing."""
         with self._watched(request.cancel) as session:
-            views = self._register(session, request, plan_only=True)
+            views = _Views()
             try:
+                self._register(session, request, views, plan_only=True)
                 # pyspark's DataFrame.explain prints exactly this string; the client gives no public getter.
                 return str(session.sql(request.sql)._explain_string(extended=True))
             finally:
@@ -109,14 +130,20 @@ class SparkEngine:
             found = found.plus(self._source.estimate(request.source_scan(), wanted, request.cancel))
         return found
 
-    def _register(self, session: Session, request: ExecutionRequest, *, plan_only: bool = False) -> _Views:
-        """Temporary views for every relation the SQL reads that Spark does not know by itself (for a plan,
-        without the budget check: planning reads nothing)."""
-        views = _Views()
+    def _register(
+        self, session: Session, request: ExecutionRequest, views: _Views, *, plan_only: bool = False, kept: bool = False
+    ) -> None:
+        """Into ``views``: temporary views for every relation the SQL reads that Spark does not know by itself
+        (for a plan, without the budget check: planning reads nothing), ``$__source_prev`` inputs from their
+        checkpoints where ``kept`` and the hand-off has one in ``session``."""
         if enriches(request.sql):
             ensure_functions(session, load(self._enrichment), functions_used(request.sql))
         for name, table in request.tables.items():
-            views.add(session.createDataFrame(table), name)
+            stored = self._handoff.take(table, session) if kept else None
+            if stored is not None:
+                views.held.append(stored)  # its view reads the checkpoint, released with the last reference
+                views.stats["inputs_kept_in_spark"] = views.stats.get("inputs_kept_in_spark", 0) + 1
+            views.add(session.createDataFrame(table) if stored is None else stored, name)
         described = {
             name.removeprefix(DESCRIBED_PREFIX) for name in request.referenced if name.startswith(DESCRIBED_PREFIX)
         }
@@ -142,14 +169,21 @@ class SparkEngine:
             views.add(
                 session.createDataFrame(describe_table(session.sql(f"SELECT * FROM `{name}`"))), DESCRIBED_PREFIX + name
             )
-        return views
 
     @contextmanager
-    def _watched(self, cancel: CancelToken, calls: frozenset[str] = frozenset()) -> Iterator[Session]:
-        """A leased session whose operations ``cancel`` interrupts (one where the enrichment functions
-        ``calls`` already ran, if one is idle); Spark's errors become ours."""
+    def _watched(
+        self, cancel: CancelToken, calls: frozenset[str] = frozenset(), holders: set[Session] | None = None
+    ) -> Iterator[Session]:
+        """A leased session whose operations ``cancel`` interrupts (one of ``holders``, which keep the query's
+        inputs, or one where the enrichment functions ``calls`` already ran, if one is idle); Spark's errors
+        become ours."""
         tag = f"cloudsql-cos-ts-{uuid.uuid4().hex}"
-        prefer = (lambda session: has_functions(session, calls)) if calls else None
+        held = holders or set()
+        prefer = (
+            (lambda session: session in held or (bool(calls) and has_functions(session, calls)))
+            if calls or held
+            else None
+        )
         try:
             with self._pool.lease(prefer) as session:
                 session.addTag(tag)
@@ -179,6 +213,7 @@ class _Views:
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.held: list[DataFrame] = []  # checkpoints the views read: kept alive until the views are dropped
         self.stats: dict[str, int | float] = {}
         self.notices: list[str] = []
 
@@ -191,6 +226,10 @@ def _interrupt(session: Session, tag: str) -> None:
     """Runs on the cancelling thread; a failed interrupt must not break the cancellation of others."""
     with suppress(Exception):
         session.interruptTag(tag)
+
+
+def _null_count(table: pa.Table) -> int:
+    return sum(column.null_count for column in table.columns)
 
 
 def _plain_arrow(table: pa.Table) -> pa.Table:
