@@ -1,7 +1,9 @@
 """W6: Spark (``local[2]``) runs the dashboard's six panels over the W1 set — raw JSON objects vs the flow lake.
 
 Usage: ``.venv/bin/python bench/w6_spark_lake.py [--data DIR] [--lake DIR] [--raw-runs 1] [--lake-runs 3]
-[--spark-url sc://…]`` (``--raw-runs 0``: the lake side alone, e.g. to compare two trees of the plugin).
+[--panels P1,P3] [--spark-url sc://… | --spark-state DIR]`` (``--raw-runs 0``: the lake side alone, e.g. to
+compare two trees of the plugin; ``--spark-state``: the started server's state folder, kept afterwards with
+its logs, where a failure's cause on the server side is written).
 The W1 set (10 vNICs x 7 days, generated once into ``DIR``) is read by one Spark Connect server
 (``scripts/spark_connect.sh``, started and stopped here unless ``--spark-url`` is given) through the
 whole QueryData pipeline in-process (``tests/engines/inprocess.py``, result cache skipped):
@@ -49,7 +51,16 @@ from tests.plugin_host import data_query
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "spark_connect.sh"
 CORES = os.cpu_count() or 1
-STATS = ("ms_listing", "ms_spark", "hour_folders_read", "lake_parts", "lake_bytes", "inputs_kept_in_spark")
+STATS = (
+    "ms_listing",
+    "ms_spark",
+    "hour_folders_read",
+    "lake_parts",
+    "lake_bytes",
+    "inputs_kept_in_spark",
+    "checkpoint_failed",
+    "kept_inputs_failed",
+)
 PANEL_GOAL_S = 2.0
 SPEEDUP_GOAL = 5.0
 COMPACT_CACHE_BYTES = 8 * 1024**3  # the plugin's default ingest cache size
@@ -163,13 +174,18 @@ def main() -> int:
         "--raw-runs", type=int, default=1, choices=range(10), help="0: the lake side alone (raw takes minutes a panel)"
     )
     parser.add_argument("--lake-runs", type=int, default=3, choices=range(1, 10))
+    parser.add_argument("--panels", default="P1,P2,P3,P4,P5,P6", help="comma-separated panel names (P1 to P6)")
     parser.add_argument("--spark-url", default="")
+    parser.add_argument("--spark-state", type=Path, default=None, help="the started server's folder, kept (logs)")
     args = parser.parse_args()
     force_utc()
     data = args.data.resolve()
-    panels = dashboard(ensure_data(data))
+    wanted = args.panels.split(",")
+    panels = [panel for panel in dashboard(ensure_data(data)) if panel.name in wanted]
+    if not panels:
+        parser.error(f"no panel among {args.panels}")
     scratch = Path(tempfile.mkdtemp(prefix="w6-"))
-    url, state = args.spark_url, scratch / "spark"
+    url, state = args.spark_url, (args.spark_state or scratch / "spark").resolve()
     if not url:
         url = subprocess.run([str(SCRIPT), "start", str(state)], check=True, capture_output=True, text=True)
         url = url.stdout.strip().splitlines()[-1]
