@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
+from cloudsql_cos_ts.cache import RESULTS_FOLDER
 from cloudsql_cos_ts.proto import backend_pb2 as pb
 from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
 from cloudsql_cos_ts.server.deferred import DeferredServices, Registry
@@ -93,10 +96,9 @@ DEFERRED = re.compile(
 )
 
 
-def test_the_handshake_comes_before_the_services_load(tmp_path: Path) -> None:
-    """Python's import log, up to the plugin's "plugin started" line (written right after the
-    handshake, before the warm-up thread starts), names none of the deferred modules; a call after
-    the handshake is answered by them."""
+@contextmanager
+def logging_imports(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
+    """The plugin from the source tree with Python's import log on stderr: its handshake fields and the log's path."""
     env = grafana_env(tmp_path / "cache", PYTHONPATH=str(REPO / "plugin"))
     command = [sys.executable, "-X", "importtime", "-m", "cloudsql_cos_ts.server"]
     stderr_path = tmp_path / "stderr.log"
@@ -104,18 +106,39 @@ def test_the_handshake_comes_before_the_services_load(tmp_path: Path) -> None:
         process = subprocess.Popen(command, env=env, cwd="/", stdout=subprocess.PIPE, stderr=stderr)
     assert process.stdout is not None
     try:
-        handshake = process.stdout.readline().decode().strip().split("|")
-        with grpc.insecure_channel(f"unix:{handshake[3]}") as channel:
-            diagnostics = pb_grpc.DiagnosticsStub(channel)
-            result = diagnostics.CheckHealth(pb.CheckHealthRequest(pluginContext=datasource_context()), timeout=60)
-            assert result.message
+        yield process.stdout.readline().decode().strip().split("|"), stderr_path
     finally:
         process.terminate()
         process.wait(10)
         process.stdout.close()
+
+
+def test_the_handshake_comes_before_the_services_load(tmp_path: Path) -> None:
+    """Python's import log, up to the plugin's "plugin started" line (written right after the
+    handshake, before the warm-up thread starts), names none of the deferred modules; a call after
+    the handshake is answered by them."""
+    with (
+        logging_imports(tmp_path) as (handshake, stderr_path),
+        grpc.insecure_channel(f"unix:{handshake[3]}") as channel,
+    ):
+        diagnostics = pb_grpc.DiagnosticsStub(channel)
+        result = diagnostics.CheckHealth(pb.CheckHealthRequest(pluginContext=datasource_context()), timeout=60)
+        assert result.message
     log = stderr_path.read_text()
     before, started, _ = log.partition('"plugin started"')
     assert started, log[-2000:]
     imported = [line.rsplit("|", 1)[1].strip() for line in before.splitlines() if line.startswith("import time:")]
     assert "grpc" in imported
     assert [name for name in imported if DEFERRED.match(name)] == []
+
+
+def test_the_warm_up_prepares_the_first_query_before_any_call(tmp_path: Path) -> None:
+    """With no call at all, the warm-up thread opens the result cache (its shards appear) and loads the DuckDB
+    engine's modules, so the first query waits for neither."""
+    engine = re.compile(r"^import time:.*\| +cloudsql_cos_ts\.engines\.duckdb\.engine$", re.MULTILINE)
+    results = tmp_path / "cache" / RESULTS_FOLDER
+    with logging_imports(tmp_path) as (_, stderr_path):
+        deadline = time.monotonic() + 60
+        while not (engine.search(stderr_path.read_text()) and any(results.glob("*"))):
+            assert time.monotonic() < deadline, "the warm-up did not prepare the first query within 60 s"
+            time.sleep(0.1)
