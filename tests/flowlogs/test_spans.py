@@ -16,12 +16,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource, SourceRelations
 from cloudsql_cos_ts.engines.duckdb.views import flow_sql
+from cloudsql_cos_ts.flowlogs.decode import DAMAGED, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, day_runs
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
@@ -136,18 +138,29 @@ def test_flow_and_the_dashboard_window_are_the_same_with_the_span(
     assert flow == sorted(map(repr, _ordered(flow_sql(plain.paths, plain.cutoff, plain.window))))
 
 
-def test_the_span_keeps_the_entries_row_groups(week_set: tuple[Path, GenerationSummary], spanned: IngestCache) -> None:
+def test_the_span_keeps_the_entries_row_groups_of_records_then_the_markers(
+    week_set: tuple[Path, GenerationSummary], spanned: IngestCache
+) -> None:
     relations = _query(week_set[0], spanned)
     assert relations.flat is not None
     (span,) = set(relations.flat.files) - set(relations.flat.paths)
     run = [path for path in relations.flat.paths if path not in relations.flat.files]
-    groups = [
-        pq.ParquetFile(path).metadata.row_group(i).num_rows
-        for path in run
-        for i in range(pq.ParquetFile(path).num_row_groups)
-    ]
+    records, markers = [], 0
+    for path in run:
+        handle = pq.ParquetFile(path)
+        for index in range(handle.num_row_groups):
+            rec = handle.read_row_group(index, columns=[RECORD_INDEX])[RECORD_INDEX]
+            records.append(int(pc.sum(pc.fill_null(pc.greater(rec, DAMAGED), False)).as_py() or 0))
+            markers += len(rec) - records[-1]
     held = pq.ParquetFile(span).metadata
-    assert [held.row_group(i).num_rows for i in range(held.num_row_groups)] == [n for n in groups if n]
+    assert markers and [held.row_group(i).num_rows for i in range(held.num_row_groups)] == [
+        *(n for n in records if n),
+        markers,
+    ]
+    rec_column = held.schema.names.index(RECORD_INDEX)
+    for index in range(held.num_row_groups - 1):  # DuckDB sees that every row passes the record filter
+        stats = held.row_group(index).column(rec_column).statistics
+        assert stats.null_count == 0 and stats.min > DAMAGED
     assert held.row_group(0).column(held.schema.names.index("start_time")).statistics.has_min_max
 
 

@@ -9,9 +9,13 @@ of); a span is a second copy of a run of them that only ``FLOW`` and ``FLOW_FLAT
   rows and never change, so a span is current exactly when its name matches the entries a query resolved
   to: a late object gives its day a new entry, and so the run a new span name. A span no longer matched
   is never read again and leaves with the cache's least-recently-used eviction.
-* Its rows are the entries' rows in day order and each day's own order, every row group of an entry
-  written as one row group of the span with the entries' writer settings: answers (those without
-  ``ORDER BY`` too) and the row groups the time filters skip are the same as over the entries.
+* Its record rows are the entries' record rows in day order and each day's own order, the records of
+  every row group of an entry written as one row group of the span with the entries' writer settings:
+  answers (those without ``ORDER BY`` too) and the row groups the time filters skip are the same as over
+  the entries. The rows marking empty and damaged objects, which only ``FLOW`` reads (one row an object,
+  grouped by key), follow in row groups of their own: the row groups of records then show in their
+  statistics that every row passes the views' record filter, and DuckDB skips testing it row by row
+  (a good part of a panel's CPU when the markers are spread over every row group).
 * It is written to a temp file in the spans folder and renamed, under that folder's lock: a half-written
   span is never read (a killed writer's temp goes with the cache's eviction), and two processes build it
   once. Each process checks a span's row count against its entries once before reading it.
@@ -32,19 +36,22 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.flowlogs.assemble import DICTIONARY_COLUMNS, LOCAL_CODEC, ROW_GROUP_ROWS, STATISTICS_COLUMNS
-from cloudsql_cos_ts.flowlogs.decode import ENTRY_SCHEMA
+from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ENTRY_SCHEMA, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock
 
 SPANS_GROUP = "spans"  # the ingest cache group whose folder holds a source's spans
+LAYOUT = "records, then markers"  # part of every span's name: a span written another way is never read
 STOP_WAIT_S = 5.0  # how long the process's exit waits for a merge to notice it should stop
 
 
 def span_path(folder: Path, entries: Sequence[Path]) -> Path:
     """Where the span of ``entries`` (in day order) lives: named after their folders and names."""
-    digest = hashlib.sha256("\n".join(f"{p.parent.name}/{p.name}" for p in entries).encode()).hexdigest()
+    names = [LAYOUT, *(f"{path.parent.name}/{path.name}" for path in entries)]
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
     return folder / f"{digest}.parquet"
 
 
@@ -83,13 +90,18 @@ def _write(entries: Sequence[Path], temp: Path, stop: threading.Event) -> bool:
                 use_dictionary=DICTIONARY_COLUMNS,
             )
         )
+        markers: list[pa.Table] = []
         for handle in handles:
             for index in range(handle.metadata.num_row_groups):
                 if stop.is_set():
                     return False
                 group = handle.read_row_group(index)
-                if group.num_rows:
-                    writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+                records = pc.fill_null(pc.greater(group[RECORD_INDEX], DAMAGED), False)
+                markers.append(group.filter(pc.invert(records)))
+                if (kept := group.filter(records)).num_rows:
+                    writer.write_table(kept, row_group_size=ROW_GROUP_ROWS)
+        if markers and (rest := pa.concat_tables(markers).unify_dictionaries()).num_rows:
+            writer.write_table(rest, row_group_size=ROW_GROUP_ROWS)
     return True
 
 
