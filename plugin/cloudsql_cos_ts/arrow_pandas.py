@@ -1,24 +1,35 @@
-"""pyarrow's question "is pandas installed?" answered without importing pandas, in the plugin process.
+"""pyarrow without pandas in the plugin process, until a value needs pandas.
 
 Why: the first time pyarrow converts Python or NumPy values (``pa.array``, ``pa.table``, the scalars
 of ``pyarrow.compute`` calls), it checks whether its input is a pandas object, and to know it imports
 pandas: a quarter of a fresh plugin's start-up CPU, paid in every panel that starts one, although no
-DuckDB answer ever hands pyarrow a pandas object. pyarrow asks that question once per process, so the
-plugin has it asked while pandas is hidden from the asking thread only: pyarrow then converts as where
-pandas is not installed (the same arrays). Whatever needs pandas itself (``to_pandas``,
-``from_pandas``) makes pyarrow import it then, and other threads import pandas as usual meanwhile
-(the Spark client does).
+DuckDB answer ever hands pyarrow a pandas object (pandas is installed for the Spark client). pyarrow
+asks that question once per process, so the plugin has it asked while pandas is hidden from the asking
+thread only (:func:`settle_without_pandas`): pyarrow then converts as where pandas is not installed,
+and other threads import pandas as usual meanwhile (the Spark client does).
+
+Without pandas, pyarrow still turns every Arrow value into Python except a nanosecond time with a
+sub-microsecond part, which ``datetime`` cannot hold and pandas' ``Timestamp`` can:
+:func:`python_values` has pyarrow take pandas back the first time such a value is met, so those values
+come out as they would with pandas loaded from the start.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import threading
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _PANDAS = "pandas"
+_lock = threading.Lock()
+_pandas_taken_back = False
 
 
 class _HiddenFromThread:
@@ -47,3 +58,27 @@ def settle_without_pandas() -> None:
         pa.array([])  # converting a Python list makes pyarrow ask
     finally:
         sys.meta_path.remove(finder)
+
+
+def python_values(values: pa.Array | pa.ChunkedArray | pa.Table) -> list[Any]:
+    """``values.to_pylist()``; a value that only pandas can hold first has pyarrow take pandas back."""
+    try:
+        return list(values.to_pylist())
+    except ValueError:
+        if not _take_pandas_back():  # pyarrow had pandas: the value itself cannot be held
+            raise
+        return list(values.to_pylist())
+
+
+def _take_pandas_back() -> bool:
+    """Import pandas for pyarrow (once); False when that was done before."""
+    global _pandas_taken_back  # noqa: PLW0603  # one switch per process, flipped under the lock
+    with _lock:
+        if _pandas_taken_back:
+            return False
+        import pyarrow as pa
+
+        pandas = importlib.import_module(_PANDAS)  # untyped here: only its DataFrame is named
+        pa.Schema.from_pandas(pandas.DataFrame())  # what needs pandas itself makes pyarrow import it again
+        _pandas_taken_back = True
+        return True

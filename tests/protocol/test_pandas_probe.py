@@ -1,7 +1,7 @@
 """A DuckDB datasource's panels never load pandas: not on import, not in the plugin process answering them.
 
 pandas is installed for the Spark client only; pyarrow imports it to check its inputs unless the plugin
-answered that check first (``server/pandas_probe.py``), and whatever needs pandas itself still gets it.
+answered that check first (``arrow_pandas.py``), and a value that needs pandas still gets it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from cloudsql_cos_ts.flowlogs.generator import generate
@@ -37,11 +38,6 @@ END = datetime(2026, 5, 8, tzinfo=UTC)
 START = END - timedelta(hours=2)
 
 
-def _run(script: str) -> Any:
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    return json.loads(done.stdout)
-
-
 def test_importing_what_a_duckdb_panel_uses_leaves_pandas_unimported() -> None:
     script = f"""
 import importlib, json, sys
@@ -52,44 +48,8 @@ for name in {DUCKDB_PANEL_MODULES!r}:
         first = name
 print(json.dumps(first))
 """
-    assert _run(script) is None, "this import loaded pandas"
-
-
-@pytest.mark.parametrize("pandas_first", [False, True], ids=["settled-before-pandas", "pandas-already-imported"])
-def test_pyarrow_converts_the_same_after_the_probe_and_still_takes_pandas_objects(pandas_first: bool) -> None:
-    script = f"""
-import json, sys
-if {pandas_first}:
-    import pandas
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-from cloudsql_cos_ts.server.pandas_probe import settle_without_pandas
-
-settle_without_pandas()
-converted = {{
-    "list": pa.array([1, None, 3]).to_pylist(),
-    "text": pa.array(["a", None], pa.string()).to_pylist(),
-    "numpy": pa.array(np.arange(3)).to_pylist(),
-    "table": pa.table({{"a": [1, 2]}}).to_pydict(),
-    "compute": pc.add(pa.array([1, 2]), 1).to_pylist(),
-}}
-loaded_by_conversions = "pandas" in sys.modules
-import pandas as pd
-frame = pa.Table.from_pandas(pd.DataFrame({{"a": [1, 2]}}), preserve_index=False)
-series = pa.array(pd.Series([1.5, None]))
-print(json.dumps([converted, loaded_by_conversions, frame.to_pydict(), series.to_pylist(), str(series.type)]))
-"""
-    converted, loaded, frame, series, series_type = _run(script)
-    assert converted == {
-        "list": [1, None, 3],
-        "text": ["a", None],
-        "numpy": [0, 1, 2],
-        "table": {"a": [1, 2]},
-        "compute": [2, 3],
-    }
-    assert loaded is pandas_first
-    assert (frame, series, series_type) == ({"a": [1, 2]}, [1.5, None], "double")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(done.stdout) is None, "this import loaded pandas"
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +82,36 @@ def test_the_plugin_answers_duckdb_panels_without_loading_pandas(plugin: PluginP
     assert plugin.process is not None
     mapped = Path(f"/proc/{plugin.process.pid}/maps").read_text()
     assert "/pandas/" not in mapped, "the plugin process loaded pandas"
+
+
+NANOS = 1714989600123456789  # 2024-05-06 10:00:00.123456789 UTC: a time datetime cannot hold, pandas' Timestamp can
+
+
+def test_a_nanosecond_time_inside_an_answer_comes_out_whole(tmp_path: Path) -> None:
+    """Nested in a table's JSON column, in a log line and written by ``$__dest(json)``: the plugin takes pandas
+    back for pyarrow when such a value shows up, so it is rendered as when pandas was always loaded."""
+    source, destination = tmp_path / "source", tmp_path / "destination"
+    source.mkdir()
+    times = pa.array([NANOS], pa.timestamp("ns"))
+    pq.write_table(
+        pa.table({"t": times, "s": pa.StructArray.from_arrays([times], ["a"]), "v": [1]}), source / "part.parquet"
+    )
+    settings = {"source": str(source), "sourceFormat": "parquet", "destination": str(destination)}
+    context = datasource_context(settings, uid="nanoseconds")
+    models = {
+        "table": {"rawSql": "SELECT s, v FROM $__source", "format": "table"},
+        "logs": {"rawSql": "SELECT t AS time, s, v FROM $__source", "format": "logs"},
+        "dest": {"rawSql": "SELECT t, v FROM $__source INTO $__dest(json)", "format": "table"},
+    }
+    plugin = PluginProcess(cache_dir=tmp_path / "cache").start()
+    try:
+        answers = {name: plugin.query(data_query(name, model), context=context)[name] for name, model in models.items()}
+    finally:
+        plugin.stop()
+    assert {name: answer.status for name, answer in answers.items()} == dict.fromkeys(models, 200)
+    (table,) = decode_frames(answers["table"])
+    assert json.loads(table.column("s")[0].as_py()) == {"a": "2024-05-06T10:00:00.123456789"}
+    (logs,) = decode_frames(answers["logs"])
+    assert "10:00:00.123456789" in logs.column("body")[0].as_py()
+    (written,) = [path for path in destination.rglob("*") if path.is_file()]
+    assert json.loads(written.read_text())["t"].startswith("2024-05-06T10:00:00.123456789")

@@ -30,7 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "dialect macros",  # IBM's SQL: translation, macro expansion (independent of each other)
         "frames settings",
         "cancel metrics timerange",
-        "errors lexer log lru proto",  # below everything
+        "arrow_pandas errors lexer log lru proto",  # below everything
     )
 )
 

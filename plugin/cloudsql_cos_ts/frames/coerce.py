@@ -27,6 +27,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cloudsql_cos_ts.arrow_pandas import python_values
+
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
 
 
@@ -105,7 +107,7 @@ def _plain(value: Any, typ: pa.DataType) -> Any:
 def _python_rows(values: pa.Array) -> list[Any]:
     """Each row as Python values; a row Python cannot hold (a nested time outside years 1-9999) → None."""
     try:
-        return list(values.to_pylist())
+        return python_values(values)
     except (OverflowError, ValueError):
         rows: list[Any] = []
         for scalar in values:
@@ -129,9 +131,10 @@ def _string_map_json(values: pa.Array) -> pa.Array | None:
     one per row: the row-by-row path takes seconds for 100,000 rows); None when a key or value needs
     escaping, which the row-by-row path does."""
     keys, items = values.keys, values.items
-    if pc.any(pc.match_substring_regex(keys, _JSON_UNSAFE)).as_py() or pc.any(
-        pc.match_substring_regex(items, _JSON_UNSAFE)
-    ).as_py():
+    if (
+        pc.any(pc.match_substring_regex(keys, _JSON_UNSAFE)).as_py()
+        or pc.any(pc.match_substring_regex(items, _JSON_UNSAFE)).as_py()
+    ):
         return None
     pairs = pc.binary_join_element_wise(_json_string(keys), pc.fill_null(_json_string(items), "null"), ":")
     # keys and items are the whole child arrays, offsets point into them (also for a slice)
@@ -154,7 +157,7 @@ def _to_json_column(values: pa.Array) -> pa.Array:
 
 
 def _to_text(values: pa.Array, render: Any) -> pa.Array:
-    return pa.array([None if v is None else render(v) for v in values.to_pylist()], type=pa.string())
+    return pa.array([None if v is None else render(v) for v in python_values(values)], type=pa.string())
 
 
 def _is_nested(typ: pa.DataType) -> bool:

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 import grpc
 
+from cloudsql_cos_ts.arrow_pandas import settle_without_pandas
 from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
 from cloudsql_cos_ts.log import bridge_python_logging, log
 from cloudsql_cos_ts.server.deferred import DeferredServices
-from cloudsql_cos_ts.server.pandas_probe import settle_without_pandas
 from cloudsql_cos_ts.server.socket_dir import make_socket_dir, sweep_stale_socket_dirs
 from cloudsql_cos_ts.settings.plugin import PluginSettings, ensure_private_dir, load_plugin_settings
 from cloudsql_cos_ts.timerange import force_utc
