@@ -29,7 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "storage",  # COS and local folders
         "dialect macros",  # IBM's SQL: translation, macro expansion (independent of each other)
         "frames settings",
-        "cancel metrics timerange",
+        "cancel heaps metrics timerange",
         "arrow_pandas errors lexer log lru proto",  # below everything
     )
 )

@@ -27,7 +27,6 @@ grows by: :func:`hand_back_big_blocks` makes the C library give big blocks back 
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 import time
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import PluginError
+from cloudsql_cos_ts.heaps import hold_threshold
 
 ANSWER_COPIES = 3
 """Times its result a query is counted: two copies of the answer at once, and the engine's working memory
@@ -65,7 +65,6 @@ MMAP_THRESHOLD_BYTES = 128 << 10
 freed (glibc's ``M_MMAP_THRESHOLD``, held fixed by :func:`hand_back_big_blocks`)."""
 
 MMAP_THRESHOLD_VARIABLE = "MALLOC_MMAP_THRESHOLD_"
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 _POLL_S = 0.1
 _MB = 1 << 20
 
@@ -229,7 +228,7 @@ class AnswerMemory:
 
 def hand_back_big_blocks(env: MutableMapping[str, str] | os._Environ[str]) -> bool:
     """Hold glibc's threshold for blocks with pages of their own at :data:`MMAP_THRESHOLD_BYTES`, unless the operator
-    set it (``MALLOC_MMAP_THRESHOLD_``); True when this call set it.
+    set it (``MALLOC_MMAP_THRESHOLD_``); True when this call set it. Ingests raise it while they run (``heaps.py``).
 
     Why: glibc raises that threshold each time such a block is freed, so soon the big blocks of running answers
     (DuckDB's buffers and batches, the batches' coerced copies, the compressed messages) come from its heaps, one
@@ -240,11 +239,7 @@ def hand_back_big_blocks(env: MutableMapping[str, str] | os._Environ[str]) -> bo
     """
     if MMAP_THRESHOLD_VARIABLE in env:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+    return hold_threshold(MMAP_THRESHOLD_BYTES)
 
 
 def _mb(nbytes: int) -> str:

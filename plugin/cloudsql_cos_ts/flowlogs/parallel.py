@@ -6,6 +6,7 @@ child of the query's cancel token: the first failure fires it, so jobs already r
 their next check between objects and jobs not yet started never start; the caller then sees that
 first failure (a cancelled or timed-out query sees its own cancellation error, as before).
 
+While jobs run, the C library reuses big blocks instead of mapping fresh pages for each (``heaps.py``).
 Once the jobs are done, the memory they freed is handed back to the system: Arrow's allocator
 (mimalloc) keeps what a thread freed in that thread's heap, and a pool thread that ends leaves it
 there, so every cold query would otherwise leave its decode's peak in the plugin's RSS, under
@@ -22,6 +23,7 @@ from typing import TypeVar
 import pyarrow as pa
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.heaps import big_blocks_reused
 
 T = TypeVar("T")
 INGEST_WORKERS = min(4, os.cpu_count() or 2)
@@ -34,7 +36,8 @@ def run_jobs(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int = INGEST_
     if not jobs:
         return []
     try:
-        return _run(jobs, cancel, workers)
+        with big_blocks_reused():
+            return _run(jobs, cancel, workers)
     finally:
         pa.default_memory_pool().release_unused()
 
