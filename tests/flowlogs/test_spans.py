@@ -25,7 +25,7 @@ from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource, SourceRelations
 from cloudsql_cos_ts.engines.duckdb.views import flow_sql
 from cloudsql_cos_ts.flowlogs.decode import DAMAGED, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
-from cloudsql_cos_ts.flowlogs.groups import EntryGroup, day_runs
+from cloudsql_cos_ts.flowlogs.groups import EntryGroup, settled_runs
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
@@ -41,29 +41,36 @@ START = WEEK_END - timedelta(days=7)
 INNER = (START + timedelta(days=1, hours=18), START + timedelta(days=4, hours=3))
 
 
-def _group(day: date | None) -> EntryGroup:
-    return EntryGroup(str(day), [], [], frozenset(), frozenset(), (), day=day)
-
-
-D = [date(2026, 5, d) for d in range(1, 8)]
+def _group(kind: str) -> EntryGroup:
+    """A day entry ("day"), an hour of a settled day ("settled") or another hour ("hour")."""
+    day = date(2026, 5, 1)
+    return EntryGroup(
+        kind,
+        [],
+        [],
+        frozenset(),
+        frozenset(),
+        (),
+        day=day if kind == "day" else None,
+        settled_day=day if kind == "settled" else None,
+    )
 
 
 @pytest.mark.parametrize(
-    ("days", "runs"),
+    ("kinds", "runs"),
     [
         ([], ()),
-        ([None, None], ()),
-        ([D[0]], ()),
-        ([D[0], D[1]], ((0, 2),)),
-        ([None, D[0], D[1], D[2], None], ((1, 4),)),
-        ([D[0], D[2]], ()),  # not consecutive
-        ([D[0], D[1], None, D[3], D[4], D[5]], ((0, 2), (3, 6))),
-        ([D[0], D[1], D[3], D[4]], ((0, 2), (2, 4))),
-        ([D[0], None, D[1]], ()),
+        (["hour", "hour"], ()),
+        (["day"], ()),
+        (["day", "day"], ((0, 2),)),
+        (["hour", "day", "day", "day", "hour"], ((1, 4),)),
+        (["settled", "settled", "day", "day", "settled", "hour", "hour"], ((0, 5),)),
+        (["day", "day", "hour", "day", "settled", "day"], ((0, 2), (3, 6))),
+        (["day", "hour", "settled"], ()),
     ],
 )
-def test_day_runs(days: list[date | None], runs: tuple[tuple[int, int], ...]) -> None:
-    assert day_runs([_group(day) for day in days]) == runs
+def test_settled_runs(kinds: list[str], runs: tuple[tuple[int, int], ...]) -> None:
+    assert settled_runs([_group(kind) for kind in kinds]) == runs
 
 
 def _range(start: datetime, end: datetime) -> TimeRange:
@@ -123,7 +130,7 @@ def test_flow_flat_answers_are_the_same_with_the_span(
     with_span = _query(folder, spanned)
     assert with_span.stats["spans"] == 1 and with_span.flat is not None
     entries = with_span.flat.paths
-    assert len(with_span.flat.files) == len(entries) - 1  # two day entries read as one span
+    assert len(with_span.flat.files) == 1 < len(entries)  # days and hours of settled days: one span
     assert _ordered(with_span.views[FLOW_FLAT], sql) == _ordered(replace(with_span.flat, reads=()).flat_sql(), sql)
 
 
@@ -138,30 +145,35 @@ def test_flow_and_the_dashboard_window_are_the_same_with_the_span(
     assert flow == sorted(map(repr, _ordered(flow_sql(plain.paths, plain.cutoff, plain.window))))
 
 
-def test_the_span_keeps_the_entries_row_groups_of_records_then_the_markers(
+def test_the_span_keeps_the_entries_row_groups_of_records(
     week_set: tuple[Path, GenerationSummary], spanned: IngestCache
 ) -> None:
     relations = _query(week_set[0], spanned)
     assert relations.flat is not None
-    (span,) = set(relations.flat.files) - set(relations.flat.paths)
-    run = [path for path in relations.flat.paths if path not in relations.flat.files]
+    (span,) = relations.flat.files
     records, markers = [], 0
-    for path in run:
+    for path in relations.flat.paths:
         handle = pq.ParquetFile(path)
         for index in range(handle.num_row_groups):
-            rec = handle.read_row_group(index, columns=[RECORD_INDEX])[RECORD_INDEX]
-            records.append(int(pc.sum(pc.fill_null(pc.greater(rec, DAMAGED), False)).as_py() or 0))
-            markers += len(rec) - records[-1]
+            group = handle.read_row_group(index, columns=[RECORD_INDEX])
+            records.append(int(pc.sum(pc.fill_null(pc.greater(group[RECORD_INDEX], DAMAGED), False)).as_py() or 0))
+            markers += group.num_rows - records[-1]
     held = pq.ParquetFile(span).metadata
-    assert markers and [held.row_group(i).num_rows for i in range(held.num_row_groups)] == [
-        *(n for n in records if n),
-        markers,
-    ]
+    assert markers  # the entries mark empty objects; the span leaves those rows out
+    assert [held.row_group(i).num_rows for i in range(held.num_row_groups)] == [n for n in records if n]
     rec_column = held.schema.names.index(RECORD_INDEX)
-    for index in range(held.num_row_groups - 1):  # DuckDB sees that every row passes the record filter
+    for index in range(held.num_row_groups):  # DuckDB sees that every row passes the record filter
         stats = held.row_group(index).column(rec_column).statistics
         assert stats.null_count == 0 and stats.min > DAMAGED
     assert held.row_group(0).column(held.schema.names.index("start_time")).statistics.has_min_max
+
+
+def test_flow_reads_the_entries(week_set: tuple[Path, GenerationSummary], spanned: IngestCache) -> None:
+    source = FlowLogSource(LocalStore(week_set[0]), "", spanned, f"{week_set[0]}/")
+    relations = source.relations(SourceScan(_range(*INNER)), frozenset({FLOW}), CancelToken())
+    assert relations.stats["spans"] == 0 and relations.flat is not None
+    assert relations.flat.files == relations.flat.paths
+    assert all(f"'{path}'" in relations.views[FLOW] for path in relations.flat.paths)
 
 
 def test_a_late_object_gives_the_days_a_new_span(week_set: tuple[Path, GenerationSummary], tmp_path: Path) -> None:
@@ -176,6 +188,11 @@ def test_a_late_object_gives_the_days_a_new_span(week_set: tuple[Path, Generatio
     again = _warm_with_span(folder, cache)
     assert set(again.flat.files if again.flat else ()) != set(before.flat.files if before.flat else ())
     assert _ordered(again.views[FLOW_FLAT]) == _ordered(after.views[FLOW_FLAT])
+
+
+def _records(path: Path) -> int:
+    rec = pq.read_table(path, columns=[RECORD_INDEX])[RECORD_INDEX]
+    return int(pc.sum(pc.fill_null(pc.greater(rec, DAMAGED), False)).as_py() or 0)
 
 
 @pytest.fixture
@@ -232,7 +249,7 @@ def test_two_processes_merge_a_run_once(run_of_days: tuple[IngestCache, list[Pat
         results = list(pool.map(_merge_in_process, [run, run], [span, span]))
     assert [done for done, _ in results] == [True, True]
     assert sorted(p.name for p in span.parent.iterdir()) == sorted([".lock", span.name])
-    assert pq.read_metadata(span).num_rows == sum(pq.read_metadata(path).num_rows for path in run)
+    assert pq.read_metadata(span).num_rows == sum(_records(path) for path in run)
 
 
 class _NoMerger(SpanMerger):
@@ -266,8 +283,8 @@ def _answer(plugin: PluginProcess, folder: Path, sql: str) -> tuple[list[tuple[o
     "sql",
     [
         "SELECT * FROM FLOW_FLAT WHERE $__timeFilterColumn(start_time, string)",
-        "SELECT network_interface_id, capture_start_time, number_of_flow_logs, len(flow_logs) AS n FROM FLOW "
-        "WHERE $__timeFilterColumn(capture_start_time, string) ORDER BY ALL",
+        "SELECT action, count(*) AS n, sum(bytes_from_initiator) AS b FROM FLOW_FLAT "
+        "WHERE $__timeFilterColumn(start_time, string) GROUP BY ALL ORDER BY ALL",
     ],
 )
 def test_the_plugin_answers_the_same_once_it_reads_the_span(

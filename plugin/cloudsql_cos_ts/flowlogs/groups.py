@@ -93,18 +93,18 @@ def _day(pruned: PruneResult, day: datetime, hours: list[datetime]) -> EntryGrou
     )
 
 
-def day_runs(groups: list[EntryGroup], shortest: int = 2) -> tuple[tuple[int, int], ...]:
-    """The ``[start, stop)`` index ranges of ``groups`` that are consecutive settled days' entries, at least
-    ``shortest`` long: the runs a span file can stand in for (``spans.py``)."""
+def settled_runs(groups: list[EntryGroup], shortest: int = 2) -> tuple[tuple[int, int], ...]:
+    """The ``[start, stop)`` index ranges of ``groups`` whose entries are all of settled days (day entries and
+    hours of settled days), at least ``shortest`` long: the runs a span file can stand in for (``spans.py``).
+    Their entries no longer change in practice, so a span of them is merged once."""
     runs: list[tuple[int, int]] = []
-    start, previous = 0, None
+    start: int | None = None
     for index, group in enumerate([*groups, None]):
-        day = None if group is None else group.day
-        if previous is not None and (day is None or day - previous != ONE_DAY):
+        settled = group is not None and (group.day is not None or group.settled_day is not None)
+        if settled and start is None:
+            start = index
+        elif not settled and start is not None:
             if index - start >= shortest:
                 runs.append((start, index))
-            previous = None
-        if day is not None and previous is None:
-            start = index
-        previous = day
+            start = None
     return tuple(runs)

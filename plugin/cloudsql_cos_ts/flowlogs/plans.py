@@ -31,7 +31,7 @@ class Plan:
     objects_needed: int
     bytes_needed: int
     damaged: tuple[str, ...] = ()  # keys of needed objects that could not be read, sorted
-    runs: tuple[tuple[int, int], ...] = ()  # runs of ``paths`` that are consecutive settled days (``groups.day_runs``)
+    runs: tuple[tuple[int, int], ...] = ()  # runs of ``paths`` of settled days (``groups.settled_runs``)
 
 
 class PlanMemo:

@@ -1,24 +1,26 @@
-"""Span files: the rows of consecutive settled days' entries in one file, which the warm views read instead.
+"""Span files: the records of a run of settled entries in one file, which ``FLOW_FLAT`` reads instead.
 
-Why: DuckDB pays per file it opens on every query, so a week read from its day entries costs a warm
-dashboard noticeably more than the same rows in one file (W1 warm in docs/benchmarks.md). Day entries stay
-as they are (built, checked and named after their rows, the unit lake parts and enriched copies are made
-of); a span is a second copy of a run of them that only ``FLOW`` and ``FLOW_FLAT`` read.
+Why: DuckDB pays per file it opens on every query, and over several files it has no statistics of the
+whole scan, so it tests the views' filters on every row; over one file whose statistics show that every
+row passes them, it skips them. A week read from its day entries so costs a warm dashboard noticeably
+more than the same rows in one file (W1 warm in docs/benchmarks.md). Entries stay as they are (built,
+checked and named after their rows, the unit lake parts and enriched copies are made of, and what
+``FLOW`` reads); a span is a copy of the records of a run of them that only ``FLOW_FLAT`` reads.
 
-* A span is named after the names of the entries it holds, in day order. Entries are named after their
-  rows and never change, so a span is current exactly when its name matches the entries a query resolved
-  to: a late object gives its day a new entry, and so the run a new span name. A span no longer matched
-  is never read again and leaves with the cache's least-recently-used eviction.
-* Its record rows are the entries' record rows in day order and each day's own order, the records of
-  every row group of an entry written as one row group of the span with the entries' writer settings:
-  answers (those without ``ORDER BY`` too) and the row groups the time filters skip are the same as over
-  the entries. The rows marking empty and damaged objects, which only ``FLOW`` reads (one row an object,
-  grouped by key), follow in row groups of their own: the row groups of records then show in their
-  statistics that every row passes the views' record filter, and DuckDB skips testing it row by row
-  (a good part of a panel's CPU when the markers are spread over every row group).
+* A run is a stretch of a query's entries that are all of settled days (``groups.settled_runs``): day
+  entries, and the hours of a settled day at a range's edges. They no longer change in practice, so a
+  span of them is merged once.
+* A span is named after the names of the entries it holds, in order. Entries are named after their rows
+  and never change, so a span is current exactly when its name matches the entries a query resolved to:
+  a late object gives its day a new entry, and so the run a new span name. A span no longer matched is
+  never read again and leaves with the cache's least-recently-used eviction.
+* Its rows are the entries' record rows in order, the records of every row group of an entry written as
+  one row group of the span with the entries' writer settings: ``FLOW_FLAT``'s answers (those without
+  ``ORDER BY`` too) and the row groups the time filters skip are the same as over the entries. The rows
+  marking empty and damaged objects, which ``FLOW_FLAT`` leaves out, are not copied.
 * It is written to a temp file in the spans folder and renamed, under that folder's lock: a half-written
   span is never read (a killed writer's temp goes with the cache's eviction), and two processes build it
-  once. Each process checks a span's row count against its entries once before reading it.
+  once. Each process checks a span's row count against its entries' records once before reading it.
 * It is built in the background after a query read a run without its span, one merge at a time in the
   process, stopped between row groups when the process exits: a query never waits for one.
 * The spans folder is a folder of the ingest cache and a span is named like an entry, so spans count in
@@ -44,7 +46,7 @@ from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ENTRY_SCHEMA, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock
 
 SPANS_GROUP = "spans"  # the ingest cache group whose folder holds a source's spans
-LAYOUT = "records, then markers"  # part of every span's name: a span written another way is never read
+LAYOUT = "records"  # part of every span's name: a span written another way is never read
 STOP_WAIT_S = 5.0  # how long the process's exit waits for a merge to notice it should stop
 
 
@@ -90,19 +92,28 @@ def _write(entries: Sequence[Path], temp: Path, stop: threading.Event) -> bool:
                 use_dictionary=DICTIONARY_COLUMNS,
             )
         )
-        markers: list[pa.Table] = []
         for handle in handles:
             for index in range(handle.metadata.num_row_groups):
                 if stop.is_set():
                     return False
                 group = handle.read_row_group(index)
-                records = pc.fill_null(pc.greater(group[RECORD_INDEX], DAMAGED), False)
-                markers.append(group.filter(pc.invert(records)))
-                if (kept := group.filter(records)).num_rows:
-                    writer.write_table(kept, row_group_size=ROW_GROUP_ROWS)
-        if markers and (rest := pa.concat_tables(markers).unify_dictionaries()).num_rows:
-            writer.write_table(rest, row_group_size=ROW_GROUP_ROWS)
+                if (records := group.filter(_records(group[RECORD_INDEX]))).num_rows:
+                    writer.write_table(records, row_group_size=ROW_GROUP_ROWS)
     return True
+
+
+def _records(index: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Which rows are records: not an empty object's row (NULL) nor a damaged object's (``DAMAGED``)."""
+    return pc.fill_null(pc.greater(index, DAMAGED), False)
+
+
+def _records_in(path: Path) -> int | None:
+    """How many record rows the entry at ``path`` holds; None when it is gone or unreadable."""
+    try:
+        index = pq.read_table(path, columns=[RECORD_INDEX])[RECORD_INDEX]
+    except (OSError, pa.ArrowException):
+        return None
+    return int(pc.sum(_records(index)).as_py() or 0)
 
 
 def _rows(path: Path) -> int | None:
@@ -188,7 +199,7 @@ class Spans:
         with self._lock:
             if span in self._checked:
                 return True
-        held, entries = _rows(span), [_rows(path) for path in run]
+        held, entries = _rows(span), [_records_in(path) for path in run]
         if None in entries:  # an entry went meanwhile: the span may still be right, but not this time
             return False
         if held != sum(count for count in entries if count is not None):  # damaged: never read it

@@ -23,7 +23,7 @@ from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.flowlogs.decode import object_key
 from cloudsql_cos_ts.flowlogs.estimate import SourceEstimate, estimate_pruned, plain_files
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
-from cloudsql_cos_ts.flowlogs.groups import EntryGroup, day_runs, entry_groups
+from cloudsql_cos_ts.flowlogs.groups import EntryGroup, entry_groups, settled_runs
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, IngestStats
 from cloudsql_cos_ts.flowlogs.lake.layout import open_lake
 from cloudsql_cos_ts.flowlogs.lake.read import LakeReader
@@ -185,7 +185,8 @@ class FlowLogSource:
             pruned = listed.prune()
             scan.check(pruned.objects_needed, pruned.bytes_needed)
             plan = self._plan(listed, pruned, cancel, stats, notices)
-        reads, spans = self._spans.reads(plan.paths, plan.runs, merge=not stats.entries_written)
+        runs = plan.runs if FLOW_FLAT in wanted else ()  # FLOW reads the entries (spans hold records only)
+        reads, spans = self._spans.reads(plan.paths, runs, merge=not stats.entries_written)
         window = scan.time_range if scan.dashboard_applied else None
         flat = FlatRead(tuple(plan.paths), listed.cutoff, window, reads)
         return SourceRelations(
@@ -224,7 +225,7 @@ class FlowLogSource:
             objects_needed=pruned.objects_needed,
             bytes_needed=pruned.bytes_needed,
             damaged=tuple(sorted({object_key(item) for ids in damaged for item in ids})),
-            runs=day_runs(groups),
+            runs=settled_runs(groups),
         )
         self._plans.put(listed, plan)
         return plan
@@ -235,7 +236,7 @@ class FlowLogSource:
         if FLOW_FLAT in wanted:
             views[FLOW_FLAT] = flat.flat_sql()
         if wanted & {FLOW, SOURCE}:
-            flow = flow_sql(flat.files, flat.cutoff, flat.window)
+            flow = flow_sql(flat.paths, flat.cutoff, flat.window)
             views.update({name: flow for name in wanted & {FLOW, SOURCE}})
         return views
 

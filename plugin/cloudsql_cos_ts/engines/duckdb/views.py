@@ -114,13 +114,13 @@ class FlatRead:
     paths: tuple[Path, ...]
     cutoff: datetime
     window: TimeRange | None
-    # The files holding the entries' rows in their order, when spans stand in for runs of day entries
-    # (``flowlogs/spans.py``); empty: the entries themselves.
+    # The files holding the entries' records in their order, when spans stand in for runs of settled
+    # entries (``flowlogs/spans.py``); empty: the entries themselves.
     reads: tuple[Path, ...] = ()
 
     @property
     def files(self) -> tuple[Path, ...]:
-        """What the views scan: the spans and entries of ``reads``, else the entries."""
+        """What ``FLOW_FLAT`` scans: the spans and entries of ``reads``, else the entries."""
         return self.reads or self.paths
 
     def flat_sql(self) -> str:
