@@ -14,7 +14,10 @@ each (over the ingest entries), run again in a plain DuckDB with the same settin
 that column and the one-file baseline is the entries themselves (their files, layout and view filters),
 what is between it and the plugin is the plugin's own work around DuckDB. Both DuckDB columns count their
 ``FLOW_FLAT`` rows first, so the baseline is shown to hold the same rows, and write P3 A's result as a
-Parquet file as the plugin does for its ``INTO $__dest(parquet)``. Run it at two commits
+Parquet file as the plugin does for its ``INTO $__dest(parquet)``. Where the plugin read spans
+(``flowlogs/spans.py``; merged before the figures, once the cache is warm), the replay also runs with each span's
+entries in its place (``days``), in turns with the replay as run, and the bench merges each span once more to show
+what the plugin spends on it in the background. Run it at two commits
 (``<other checkout>/bench/w1_warm_steps.py``) to compare a change.
 """
 
@@ -25,17 +28,19 @@ import functools
 import os
 import statistics
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from w1_panels import RANGE, Panel, dashboard, datasource_json, ensure_data, translated_sql
 from w1_raw import RawDuckDB, parquet_copy, parquet_view
 
 from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
 from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource
-from cloudsql_cos_ts.flowlogs.spans import MERGER
+from cloudsql_cos_ts.flowlogs.spans import MERGER, Spans, merge, span_path
 from cloudsql_cos_ts.query.pipeline import QueryPipeline
 from cloudsql_cos_ts.settings.datasource import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
 from cloudsql_cos_ts.storage import results
@@ -83,6 +88,38 @@ def record_statements(into: list[Statement]) -> Callable[[], None]:
 
     DuckDBEngine._prepare = recording  # type: ignore[method-assign,assignment]
     return undo
+
+
+def record_runs(into: dict[Path, tuple[Path, ...]]) -> Callable[[], None]:
+    """Add each run of day entries a query could read as a span to ``into`` (span path -> the run's entries);
+    returns the undo."""
+    original: Callable[..., Any] = Spans.reads
+
+    def recording(spans: Spans, entries: Any, runs: Any, **kwargs: Any) -> Any:
+        for start, stop in runs:
+            run = tuple(entries[start:stop])
+            into[span_path(spans.folder, run)] = run
+        return original(spans, entries, runs, **kwargs)
+
+    def undo() -> None:
+        Spans.reads = original  # type: ignore[method-assign]
+
+    Spans.reads = recording  # type: ignore[method-assign,assignment]
+    return undo
+
+
+def merge_costs(runs: Iterable[tuple[Path, ...]]) -> list[tuple[int, int, float, float]]:
+    """Merge each run once more, into a temporary folder: its rows, bytes, CPU and wall milliseconds (what the
+    plugin spends once in the background when a run of days is first read warm)."""
+    costs = []
+    with tempfile.TemporaryDirectory(prefix="w1-spans-") as folder:
+        for run in sorted(set(runs)):
+            span = span_path(Path(folder), run)
+            began, wall = time.process_time(), time.monotonic()
+            merge(run, span, threading.Event())
+            cpu, wall = time.process_time() - began, time.monotonic() - wall
+            costs.append((pq.read_metadata(span).num_rows, span.stat().st_size, cpu * 1000, wall * 1000))
+    return costs
 
 
 def median_ms(samples: dict[str, list[float]]) -> dict[str, float]:
@@ -158,10 +195,37 @@ def parquet_cpu(data: Path, panels: list[Panel], reps: int) -> tuple[dict[str, f
     return plain_cpu(baseline, panels, reps, lambda name, ref: (sql[name, ref], {}))
 
 
-def entries_cpu(executed: dict[str, list[Statement]], panels: list[Panel], reps: int) -> tuple[dict[str, float], int]:
+def without_spans(statement: Statement, spans: dict[Path, tuple[Path, ...]]) -> Statement:
+    """The statement with its views reading each span's day entries instead of the span."""
+    sql, views = statement
+    for span, run in spans.items():
+        views = {
+            name: body.replace(f"'{span}'", ", ".join(f"'{path}'" for path in run)) for name, body in views.items()
+        }
+    return sql, views
+
+
+def entries_cpu(
+    executed: dict[str, list[Statement]], panels: list[Panel], reps: int, spans: dict[Path, tuple[Path, ...]]
+) -> tuple[dict[str, dict[str, float]], int]:
+    """Each panel's median CPU milliseconds for the recorded statements in a plain DuckDB, in turns over the
+    views as the plugin built them (``entries``: spans where it read them) and with each span's day entries
+    in its place (``days``); and the ``FLOW_FLAT`` rows they hold."""
     refs = {(panel.name, query.ref): i for panel in panels for i, query in enumerate(panel.queries)}
-    duck = RawDuckDB(None, threads=DEFAULT_THREADS, memory_limit=DEFAULT_MEMORY_LIMIT)
-    return plain_cpu(duck, panels, reps, lambda name, ref: executed[name][refs[name, ref]])
+    variants: dict[str, Callable[[str, str], Statement]] = {
+        "entries": lambda name, ref: executed[name][refs[name, ref]],
+        "days": lambda name, ref: without_spans(executed[name][refs[name, ref]], spans),
+    }
+    samples: dict[str, dict[str, list[float]]] = {label: {} for label in variants}
+    rows = 0
+    for _ in range(reps):
+        for label, statement in variants.items():
+            duck = RawDuckDB(None, threads=DEFAULT_THREADS, memory_limit=DEFAULT_MEMORY_LIMIT)
+            cpu, rows = plain_cpu(duck, panels, 1, statement)
+            for panel, ms in cpu.items():
+                samples[label].setdefault(panel, []).append(ms)
+    medians = {label: {panel: statistics.median(ms) for panel, ms in per.items()} for label, per in samples.items()}
+    return medians, rows
 
 
 def main() -> None:
@@ -173,20 +237,34 @@ def main() -> None:
     panels = dashboard(ensure_data(args.data))
     cache = args.cache or Path(tempfile.mkdtemp(prefix="w1-warm-"))
     load = os.getloadavg()[0]
-    plugin, steps, executed = plugin_cpu(args.data.resolve(), cache, panels, args.reps)
-    entries, entry_rows = entries_cpu(executed, panels, args.reps)
+    runs: dict[Path, tuple[Path, ...]] = {}
+    undo = record_runs(runs)
+    try:
+        plugin, steps, executed = plugin_cpu(args.data.resolve(), cache, panels, args.reps)
+    finally:
+        undo()
+    replayed, entry_rows = entries_cpu(executed, panels, args.reps, runs)
+    entries, days = replayed["entries"], replayed["days"]
     parquet, parquet_rows = parquet_cpu(args.data.resolve(), panels, args.reps)
     after = os.getloadavg()[0]
     print(f"load average {load:.1f} -> {after:.1f} on {os.cpu_count()} cores; CPU ms, median of {args.reps}:")
     print(f"FLOW_FLAT rows: entries {entry_rows:,}, parquet {parquet_rows:,}")
-    print(f"{'panel':<10}{'plugin':>10}{'entries':>10}{'parquet':>10}{'ratio':>8}{'entries/parquet':>17}")
-    columns = {panel.name: (plugin[panel.name], entries[panel.name], parquet[panel.name]) for panel in panels}
-    columns["dashboard"] = (sum(plugin.values()), sum(entries.values()), sum(parquet.values()))
-    for name, (ours, plain, limit) in columns.items():
-        print(f"{name:<10}{ours:>10.1f}{plain:>10.1f}{limit:>10.1f}{ours / limit:>8.2f}{plain / limit:>17.2f}")
+    print("entries: the plugin's views in a plain DuckDB (spans where read); days: each span's day entries instead")
+    header = f"{'panel':<10}{'plugin':>10}{'entries':>10}{'days':>10}{'parquet':>10}{'ratio':>8}"
+    print(f"{header}{'entries/parquet':>17}{'entries/days':>14}")
+    names = [panel.name for panel in panels]
+    columns = {name: (plugin[name], entries[name], days[name], parquet[name]) for name in names}
+    columns["dashboard"] = (sum(plugin.values()), sum(entries.values()), sum(days.values()), sum(parquet.values()))
+    for name, (ours, plain, whole, limit) in columns.items():
+        row = f"{name:<10}{ours:>10.1f}{plain:>10.1f}{whole:>10.1f}{limit:>10.1f}{ours / limit:>8.2f}"
+        print(f"{row}{plain / limit:>17.2f}{plain / whole:>14.2f}")
     print("steps, CPU ms per dashboard (all panels once):")
     for label, ms in steps.items():
         print(f"  {label:<32}{ms:>8.1f}")
+    for rows, size, cpu, wall in merge_costs(runs.values()):
+        print(
+            f"span merge (once, in the background): {rows:,} rows, {size / 1e6:.1f} MB, {cpu:.0f} CPU ms, {wall:.0f} ms"
+        )
 
 
 if __name__ == "__main__":
