@@ -29,7 +29,7 @@ from cloudsql_cos_ts.flowlogs.groups import EntryGroup, settled_runs
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
-from cloudsql_cos_ts.flowlogs.spans import MERGER, SPANS_GROUP, SpanMerger, Spans, merge, span_path
+from cloudsql_cos_ts.flowlogs.spans import MERGER, SPAN_IDLE_S, SPANS_GROUP, SpanMerger, Spans, merge, span_path
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
 from tests.flowlogs.conftest import WEEK_END
@@ -236,6 +236,18 @@ def test_spans_count_in_the_cache_and_are_evicted(run_of_days: tuple[IngestCache
     os.utime(span, (old, old))
     cache.max_bytes = entries
     assert cache.evict() == 1 and not span.exists()
+
+
+def test_a_merge_deletes_the_spans_no_query_read_for_a_while(
+    run_of_days: tuple[IngestCache, list[Path], Path],
+) -> None:
+    _, run, span = run_of_days
+    idle, recent = span.with_name(f"{'1' * 64}.parquet"), span.with_name(f"{'2' * 64}.parquet")
+    assert merge(run[:2], idle, threading.Event()) and merge(run[1:], recent, threading.Event())
+    old = time.time() - SPAN_IDLE_S - 1
+    os.utime(idle, (old, old))
+    assert merge(run, span, threading.Event())
+    assert sorted(span.parent.glob("*.parquet")) == sorted([recent, span])
 
 
 def _merge_in_process(run: list[Path], span: Path) -> tuple[bool, int]:

@@ -13,7 +13,8 @@ checked and named after their rows, the unit lake parts and enriched copies are 
 * A span is named after the names of the entries it holds, in order. Entries are named after their rows
   and never change, so a span is current exactly when its name matches the entries a query resolved to:
   a late object gives its day a new entry, and so the run a new span name. A span no longer matched is
-  never read again and leaves with the cache's least-recently-used eviction.
+  never read again: it is deleted when another span is merged after no query read it for a while (a range
+  relative to now moves its first hours each hour), or evicted with the least recently used entries.
 * Its rows are the entries' record rows in order, the records of every row group of an entry written as
   one row group of the span with the entries' writer settings: ``FLOW_FLAT``'s answers (those without
   ``ORDER BY`` too) and the row groups the time filters skip are the same as over the entries. The rows
@@ -30,9 +31,11 @@ checked and named after their rows, the unit lake parts and enriched copies are 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -47,6 +50,7 @@ from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock
 
 SPANS_GROUP = "spans"  # the ingest cache group whose folder holds a source's spans
 LAYOUT = "records"  # part of every span's name: a span written another way is never read
+SPAN_IDLE_S = 15 * 60.0  # a span no query read this long is deleted when another span is merged
 STOP_WAIT_S = 5.0  # how long the process's exit waits for a merge to notice it should stop
 
 
@@ -70,9 +74,21 @@ def merge(entries: Sequence[Path], span: Path, stop: threading.Event) -> bool:
             if not _write(entries, temp, stop):
                 return False
             os.replace(temp, span)
+            _drop_idle(folder, keep=span)
             return True
         finally:
             temp.unlink(missing_ok=True)
+
+
+def _drop_idle(folder: Path, keep: Path) -> None:
+    """Delete the spans no query read for ``SPAN_IDLE_S``: a range relative to now (``Last 7 days``) moves
+    its first hours each hour, so its run gets a new span each hour and the old ones would sit in the cache
+    until evicted (the caller holds the folder's lock)."""
+    cutoff = time.time() - SPAN_IDLE_S
+    for path in folder.glob("*.parquet"):
+        with contextlib.suppress(FileNotFoundError):
+            if path != keep and path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def _write(entries: Sequence[Path], temp: Path, stop: threading.Event) -> bool:
