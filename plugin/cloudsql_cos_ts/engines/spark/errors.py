@@ -7,7 +7,9 @@ the gRPC channel itself is named by its status code only: its text is the transp
 (addresses, internal state), nothing a Grafana user can act on. A failure of S3A reading COS arrives
 the same way but names what went wrong (access denied, no such bucket, endpoint unreachable), so it
 keeps its first line and says what to check; the per-credential scheme (``s3a.py``) is shown as
-``s3a://``, so no digest of the keys reaches a message.
+``s3a://``, so no digest of the keys reaches a message. A failure the server answered with an error
+condition of its own (a plan it refused) keeps Spark's message too: its gRPC status (INTERNAL) is as
+generic as a broken channel's, and only the message says what failed.
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ def _grpc_status(exc: BaseException) -> str | None:
     return found.group(1) if found and "_InactiveRpcError" in str(exc) else None
 
 
+def _server_condition(exc: BaseException) -> str | None:
+    """The error condition the server named: Spark answered (its message says what failed), where a failure
+    of the channel itself has none."""
+    condition = getattr(exc, "getCondition", None)
+    found = condition() if callable(condition) else None
+    return found if isinstance(found, str) else None
+
+
 def _connect_detail(exc: BaseException) -> str:
     status = _grpc_status(exc)
     if status is not None:  # the channel's debug dump: name the status, not the dump
@@ -90,6 +100,8 @@ def map_spark_error(
     storage = _storage_failure(exc)
     if storage is not None:
         return storage
+    if isinstance(exc, pyspark.connect_error) and _server_condition(exc):
+        return DownstreamError(f"the Spark Connect server failed the query: {spark_message(exc)}")
     if isinstance(exc, pyspark.connect_error):
         return DownstreamError(f"the Spark Connect server failed or cannot be reached: {_connect_detail(exc)}")
     return DownstreamError(f"the Spark engine failed: {_connect_detail(exc)}")
