@@ -11,7 +11,8 @@ and other threads import pandas as usual meanwhile (the Spark client does).
 Without pandas, pyarrow still turns every Arrow value into Python except a nanosecond time with a
 sub-microsecond part, which ``datetime`` cannot hold and pandas' ``Timestamp`` can:
 :func:`python_values` has pyarrow take pandas back the first time such a value is met, so those values
-come out as they would with pandas loaded from the start.
+come out as they would with pandas loaded from the start. Where pandas is not installed at all (the
+plugin's bundle without the Spark client) nothing changes: pyarrow never had it there.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 _PANDAS = "pandas"
 _lock = threading.Lock()
-_pandas_taken_back = False
+_pandas_asked_back = False
 
 
 class _HiddenFromThread:
@@ -65,20 +66,24 @@ def python_values(values: pa.Array | pa.ChunkedArray | pa.Table) -> list[Any]:
     try:
         return list(values.to_pylist())
     except ValueError:
-        if not _take_pandas_back():  # pyarrow had pandas: the value itself cannot be held
+        if not _take_pandas_back():  # pyarrow had pandas, or there is none: the value itself cannot be held
             raise
         return list(values.to_pylist())
 
 
 def _take_pandas_back() -> bool:
-    """Import pandas for pyarrow (once); False when that was done before."""
-    global _pandas_taken_back  # noqa: PLW0603  # one switch per process, flipped under the lock
+    """Import pandas for pyarrow (tried once per process); False when tried before or pandas is not installed
+    (the plugin's bundle has it only with the Spark client)."""
+    global _pandas_asked_back  # noqa: PLW0603  # one switch per process, flipped under the lock
     with _lock:
-        if _pandas_taken_back:
+        if _pandas_asked_back:
+            return False
+        _pandas_asked_back = True
+        try:
+            pandas = importlib.import_module(_PANDAS)  # untyped here: only its DataFrame is named
+        except ImportError:
             return False
         import pyarrow as pa
 
-        pandas = importlib.import_module(_PANDAS)  # untyped here: only its DataFrame is named
         pa.Schema.from_pandas(pandas.DataFrame())  # what needs pandas itself makes pyarrow import it again
-        _pandas_taken_back = True
         return True

@@ -82,3 +82,21 @@ stamps = [row["s"]["a"] if isinstance(row, dict) else row for row in rows]
 print(json.dumps([plain, [stamp.value for stamp in stamps], "pandas" in sys.modules]))
 """
     assert _run(script) == ["refused", expected, True]
+
+
+def test_without_pandas_installed_such_a_value_is_refused_as_before() -> None:
+    """The plugin's bundle has no pandas unless the Spark client is installed: pyarrow's own refusal stands."""
+    script = f"""
+class NoPandas:
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, NoPandas())
+settle_without_pandas()
+try:
+    python_values(pa.array([{NANOS}], pa.timestamp("ns")))
+    print(json.dumps("converted"))
+except ValueError:
+    print(json.dumps("refused"))
+"""
+    assert _run(script) == "refused"
