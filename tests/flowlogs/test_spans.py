@@ -9,7 +9,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -269,13 +269,6 @@ class _NoMerger(SpanMerger):
 
     def request(self, entries: Sequence[Path], span: Path) -> bool:
         return False
-
-
-@pytest.fixture(scope="module")
-def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginProcess]:
-    process = PluginProcess(cache_dir=tmp_path_factory.mktemp("spans") / "cache").start()
-    yield process
-    process.stop()
 
 
 def _answer(plugin: PluginProcess, folder: Path, sql: str) -> tuple[list[tuple[object, ...]], int]:
