@@ -1,4 +1,5 @@
-"""Parallel ingest jobs: order, real concurrency, the first failure stops the rest, cancellation, memory given back."""
+"""Parallel ingest jobs: order, real concurrency, the first failure stops the rest, cancellation, memory given back,
+the cores running jobs take."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.errors import DownstreamError, DownstreamTimeout, QueryCancelled
 from cloudsql_cos_ts.flowlogs.fetch import raise_if_cancelled
-from cloudsql_cos_ts.flowlogs.parallel import Job, run_jobs
+from cloudsql_cos_ts.flowlogs.parallel import CORES, Job, run_jobs, spare_cores
 from cloudsql_cos_ts.server.main import ARROW_POOL_VARIABLE
 
 
@@ -123,3 +124,19 @@ def test_memory_freed_by_the_jobs_leaves_the_process() -> None:
         env={**os.environ, ARROW_POOL_VARIABLE: "mimalloc"},
     )
     assert int(ran.stdout) < 150, f"the process kept {ran.stdout.strip()} MiB after the jobs ended"
+
+
+def test_running_jobs_take_their_cores() -> None:
+    """Each running job, of any query, takes a core from ``spare_cores``; an ended one gives it back."""
+    barrier = threading.Barrier(2, timeout=5)
+
+    def spare_while_both_run(cancel: CancelToken) -> int:
+        barrier.wait()
+        spare = spare_cores()
+        barrier.wait()  # neither ends before both have looked
+        return spare
+
+    assert spare_cores() == CORES
+    assert run_jobs([spare_while_both_run] * 2, CancelToken(), workers=2) == [max(0, CORES - 2)] * 2
+    assert run_jobs([lambda cancel: spare_cores()], CancelToken()) == [CORES - 1]
+    assert spare_cores() == CORES

@@ -43,8 +43,9 @@ from cloudsql_cos_ts.flowlogs.decode import (
     object_key,
     with_capture_end,
 )
-from cloudsql_cos_ts.flowlogs.fetch import fetch_objects, raise_if_cancelled
+from cloudsql_cos_ts.flowlogs.fetch import Fetched, fetch_objects, raise_if_cancelled
 from cloudsql_cos_ts.flowlogs.layout import TIME_LEVELS
+from cloudsql_cos_ts.flowlogs.parallel import spare_cores
 from cloudsql_cos_ts.storage.base import ObjectStore
 
 # DuckDB parallelises a scan by row group; a few large ones per file cost the least per query.
@@ -206,24 +207,28 @@ def _fresh_chunks(
 ) -> Generator[_FreshChunk, None, None]:
     """The objects fetched and decoded a chunk of source hours at a time, so a day is never decoded at once.
 
-    ``DECODE_AHEAD`` chunks are fetched and decoded on helper threads while the caller writes: gunzip,
-    JSON parsing and writing release the GIL, and a cold day decoded chunk after chunk would keep a
-    core idle whenever its query has fewer days left to build than cores. At most that many chunks
-    and one more wait in memory.
+    ``DECODE_AHEAD`` chunks are fetched ahead on helper threads while the caller writes, always: over an
+    object store each fetch waits on the network, and a chunk fetched only once the one before is written
+    made a cold dashboard over a store with latency much slower (docs/benchmarks.md). The decode (gunzip,
+    JSON parsing) runs on the helpers too while a core has no ingest job (``parallel.spare_cores``): a cold
+    day decoded chunk after chunk would keep that core idle. While every core has a job, a chunk is decoded
+    on the caller's thread once fetched: more threads than cores only add CPU. At most ``DECODE_AHEAD``
+    chunks and one more wait in memory.
     """
     chunks = decode_chunks(objects)
     if len(chunks) <= 1:  # nothing to overlap
-        yield from (_fetch_and_decode(store, chunk, cancel) for chunk in chunks)
+        yield from (_decode(_fetch(store, chunk, cancel)) for chunk in chunks)
         return
     with ThreadPoolExecutor(max_workers=DECODE_AHEAD, thread_name_prefix="ingest-chunk") as pool:
-        pending: deque[Future[_FreshChunk]] = deque()
+        pending: deque[Future[_FreshChunk | list[Fetched]]] = deque()
         try:
             for chunk in chunks:
-                pending.append(pool.submit(_fetch_and_decode, store, chunk, cancel))
+                ahead = _fetch_and_decode if spare_cores() else _fetch
+                pending.append(pool.submit(ahead, store, chunk, cancel))
                 if len(pending) > DECODE_AHEAD:
-                    yield pending.popleft().result()
+                    yield _decoded(pending.popleft().result())
             while pending:
-                yield pending.popleft().result()
+                yield _decoded(pending.popleft().result())
         finally:
             for future in pending:
                 future.cancel()
@@ -251,8 +256,20 @@ def decode_chunks(objects: Sequence[SourceObject]) -> list[list[SourceObject]]:
     return chunks
 
 
+def _fetch(store: ObjectStore, chunk: list[SourceObject], cancel: CancelToken) -> list[Fetched]:
+    return list(fetch_objects(store, chunk, cancel))
+
+
 def _fetch_and_decode(store: ObjectStore, chunk: list[SourceObject], cancel: CancelToken) -> _FreshChunk:
-    fetched = list(fetch_objects(store, chunk, cancel))
+    return _decode(_fetch(store, chunk, cancel))
+
+
+def _decoded(ahead: _FreshChunk | list[Fetched]) -> _FreshChunk:
+    """A chunk a helper decoded, or fetched only (to be decoded on this thread)."""
+    return ahead if isinstance(ahead, _FreshChunk) else _decode(ahead)
+
+
+def _decode(fetched: list[Fetched]) -> _FreshChunk:
     table = decode_objects(fetched)
     damaged = set(damaged_keys(table))
     return _FreshChunk(

@@ -6,6 +6,10 @@ child of the query's cancel token: the first failure fires it, so jobs already r
 their next check between objects and jobs not yet started never start; the caller then sees that
 first failure (a cancelled or timed-out query sees its own cancellation error, as before).
 
+The jobs running in the whole process are counted (``spare_cores``): a job that could use helper threads
+of its own for CPU work (``assemble``'s decode-ahead) does so only while fewer jobs than cores run, because
+threads beyond the cores add CPU (switching, the GIL handed back and forth, colder caches) and no speed.
+
 While jobs run, the C library reuses big blocks instead of mapping fresh pages for each (``heaps.py``).
 Once the jobs are done, the memory they freed is handed back to the system: Arrow's allocator
 (mimalloc) keeps what a thread freed in that thread's heap, and a pool thread that ends leaves it
@@ -16,6 +20,7 @@ the next big answer (W7, docs/benchmarks.md).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import TypeVar
@@ -26,9 +31,34 @@ from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.heaps import big_blocks_reused
 
 T = TypeVar("T")
-INGEST_WORKERS = min(4, os.cpu_count() or 2)
+CORES = os.cpu_count() or 2
+INGEST_WORKERS = min(4, CORES)
 
 Job = Callable[[CancelToken], T]
+
+
+class _Running:
+    """How many ingest jobs run now, in every query of the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def add(self, step: int) -> None:
+        with self._lock:
+            self._count += step
+
+    def count(self) -> int:
+        with self._lock:
+            return self._count
+
+
+_RUNNING = _Running()
+
+
+def spare_cores() -> int:
+    """Cores no ingest job of the process is running on now (0 when every core has one)."""
+    return max(0, CORES - _RUNNING.count())
 
 
 def run_jobs(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int = INGEST_WORKERS) -> list[T]:
@@ -42,13 +72,21 @@ def run_jobs(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int = INGEST_
         pa.default_memory_pool().release_unused()
 
 
+def _counted(job: Job[T], cancel: CancelToken) -> T:
+    _RUNNING.add(1)
+    try:
+        return job(cancel)
+    finally:
+        _RUNNING.add(-1)
+
+
 def _run(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int) -> list[T]:
     if workers <= 1 or len(jobs) <= 1:
-        return [job(cancel) for job in jobs]
+        return [_counted(job, cancel) for job in jobs]
     stop = cancel.child()
     try:
         with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="ingest") as pool:
-            futures = [pool.submit(job, stop) for job in jobs]
+            futures = [pool.submit(_counted, job, stop) for job in jobs]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             error = next((e for e in (f.exception() for f in futures if f in done) if e is not None), None)
             if error is not None:
