@@ -67,6 +67,7 @@ def _group(kind: str) -> EntryGroup:
         (["settled", "settled", "day", "day", "settled", "hour", "hour"], ((0, 5),)),
         (["day", "day", "hour", "day", "settled", "day"], ((0, 2), (3, 6))),
         (["day", "hour", "settled"], ()),
+        (["settled", "settled", "settled", "hour"], ()),  # the hours of one day: no day entry
     ],
 )
 def test_settled_runs(kinds: list[str], runs: tuple[tuple[int, int], ...]) -> None:

@@ -95,8 +95,9 @@ def _day(pruned: PruneResult, day: datetime, hours: list[datetime]) -> EntryGrou
 
 def settled_runs(groups: list[EntryGroup], shortest: int = 2) -> tuple[tuple[int, int], ...]:
     """The ``[start, stop)`` index ranges of ``groups`` whose entries are all of settled days (day entries and
-    hours of settled days), at least ``shortest`` long: the runs a span file can stand in for (``spans.py``).
-    Their entries no longer change in practice, so a span of them is merged once."""
+    hours of settled days), at least ``shortest`` long and holding a day entry: the runs a span file can stand
+    in for (``spans.py``). Their entries no longer change in practice, so a span of them is merged once; the
+    hours of a range within one day are few files, not worth a copy."""
     runs: list[tuple[int, int]] = []
     start: int | None = None
     for index, group in enumerate([*groups, None]):
@@ -104,7 +105,7 @@ def settled_runs(groups: list[EntryGroup], shortest: int = 2) -> tuple[tuple[int
         if settled and start is None:
             start = index
         elif not settled and start is not None:
-            if index - start >= shortest:
+            if index - start >= shortest and any(g.day is not None for g in groups[start:index]):
                 runs.append((start, index))
             start = None
     return tuple(runs)
