@@ -30,7 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "dialect macros",  # IBM's SQL: translation, macro expansion (independent of each other)
         "frames settings",
         "cancel heaps metrics timerange",
-        "arrow_pandas errors lexer log lru proto",  # below everything
+        "errors lexer log lru proto",  # below everything
     )
 )
 

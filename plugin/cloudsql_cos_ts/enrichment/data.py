@@ -70,8 +70,7 @@ EMPTY_RANGES = RangeTable({}, {})
 
 @cache
 def empty_names() -> Names:
-    """Names for no number, made on first use: building them at import would have pyarrow look for
-    pandas in every process that imports this module (``arrow_pandas.py``)."""
+    """Names for no number, made on first use: only enriching queries need them."""
     return Names([])
 
 

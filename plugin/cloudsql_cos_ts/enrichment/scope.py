@@ -45,8 +45,7 @@ def _key_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[
 
 @cache
 def _table() -> RangeTable:
-    """Built on first use: only enriching queries need it, and converting its values at import would have
-    pyarrow look for pandas in every process that imports this module (``arrow_pandas.py``)."""
+    """Built on first use: only enriching queries need it."""
     rows = []
     for text, name in BLOCKS:
         network = ipaddress.ip_network(text)

@@ -27,8 +27,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloudsql_cos_ts.arrow_pandas import python_values
-
 TIME_TYPE = pa.timestamp("ns", tz="UTC")
 
 
@@ -107,7 +105,7 @@ def _plain(value: Any, typ: pa.DataType) -> Any:
 def _python_rows(values: pa.Array) -> list[Any]:
     """Each row as Python values; a row Python cannot hold (a nested time outside years 1-9999) → None."""
     try:
-        return python_values(values)
+        return list(values.to_pylist())
     except (OverflowError, ValueError):
         rows: list[Any] = []
         for scalar in values:
@@ -157,7 +155,7 @@ def _to_json_column(values: pa.Array) -> pa.Array:
 
 
 def _to_text(values: pa.Array, render: Any) -> pa.Array:
-    return pa.array([None if v is None else render(v) for v in python_values(values)], type=pa.string())
+    return pa.array([None if v is None else render(v) for v in values.to_pylist()], type=pa.string())
 
 
 def _is_nested(typ: pa.DataType) -> bool:

@@ -21,7 +21,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloudsql_cos_ts.arrow_pandas import python_values
 from cloudsql_cos_ts.frames.meta import FrameMeta
 from cloudsql_cos_ts.frames.model import Field, Frame
 
@@ -61,7 +60,7 @@ def _text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     try:
         text = arr.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested and binary values: their Python text
-        text = pa.array([None if v is None else str(v) for v in python_values(arr)], type=pa.string())
+        text = pa.array([None if v is None else str(v) for v in arr.to_pylist()], type=pa.string())
     return pc.fill_null(text, "NULL")
 
 

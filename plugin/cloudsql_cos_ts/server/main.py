@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from cloudsql_cos_ts.arrow_pandas import settle_without_pandas
 from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
 from cloudsql_cos_ts.log import bridge_python_logging, log
 from cloudsql_cos_ts.server.deferred import DeferredServices
@@ -126,7 +125,6 @@ def serve(plugin: PluginSettings) -> int:
     prepares: list[Callable[[], None]] = []  # what the warm-up thread runs once the services are registered
 
     def register(server: grpc.Server) -> None:
-        settle_without_pandas()  # before anything converts values with pyarrow
         from cloudsql_cos_ts.instances import InstanceManager
         from cloudsql_cos_ts.proto import backend_pb2_grpc as pb_grpc
         from cloudsql_cos_ts.proto import controller_pb2_grpc as ctl_grpc

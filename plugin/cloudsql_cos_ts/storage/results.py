@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from cloudsql_cos_ts.arrow_pandas import python_values
 from cloudsql_cos_ts.errors import BadRequest
 from cloudsql_cos_ts.settings.datasource import Credentials
 from cloudsql_cos_ts.settings.locations import CosLocation, LocalLocation, Location
@@ -45,7 +44,7 @@ def encode_table(table: pa.Table, fmt: ResultFormat) -> bytes:
         pa_orc.write_table(table, sink)
         return sink.getvalue()
     if fmt == "json":
-        lines = (json.dumps(row, default=_json_value, separators=(",", ":")) for row in python_values(table))
+        lines = (json.dumps(row, default=_json_value, separators=(",", ":")) for row in table.to_pylist())
         return "".join(f"{line}\n" for line in lines).encode()
     raise BadRequest(f"$__dest format must be one of {', '.join(RESULT_FORMATS)} (got {fmt!r})")
 

@@ -61,8 +61,6 @@ class LookupTables:
             self._loaded = data
 
 
-# no rows, from the schema alone: converting values at import would have pyarrow look for pandas
-# (``arrow_pandas.py``)
 _EMPTY_SUBNETS = pa.Table.from_batches(
     [], pa.schema([("first", pa.uint64()), ("last", pa.uint64()), ("name", pa.string()), ("block", pa.int64())])
 )
