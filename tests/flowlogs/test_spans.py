@@ -251,6 +251,18 @@ def test_a_merge_deletes_the_spans_no_query_read_for_a_while(
     assert sorted(span.parent.glob("*.parquet")) == sorted([recent, span])
 
 
+def test_a_failed_merge_is_logged(
+    run_of_days: tuple[IngestCache, list[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, run, _ = run_of_days
+    blocked = tmp_path / "blocked"
+    blocked.write_bytes(b"")  # a file where the spans folder should be: the merge cannot write
+    merger = SpanMerger()
+    assert merger.request(run, blocked / "span.parquet")
+    merger.wait()
+    assert "merging a span of settled days failed" in capsys.readouterr().err
+
+
 def _merge_in_process(run: list[Path], span: Path) -> tuple[bool, int]:
     done = merge(run, span, threading.Event())
     return done, os.getpid()

@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 from cloudsql_cos_ts.flowlogs.assemble import DICTIONARY_COLUMNS, LOCAL_CODEC, ROW_GROUP_ROWS, STATISTICS_COLUMNS
 from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ENTRY_SCHEMA, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock
+from cloudsql_cos_ts.log import log
 
 SPANS_GROUP = "spans"  # the ingest cache group whose folder holds a source's spans
 LAYOUT = "records"  # part of every span's name: a span written another way is never read
@@ -157,10 +158,17 @@ class SpanMerger:
             if self._stop.is_set() or (self._thread is not None and self._thread.is_alive()):
                 return False
             self._thread = threading.Thread(
-                target=merge, args=(tuple(entries), span, self._stop), name="span-merge", daemon=True
+                target=self._merge, args=(tuple(entries), span), name="span-merge", daemon=True
             )
             self._thread.start()
             return True
+
+    def _merge(self, entries: tuple[Path, ...], span: Path) -> None:
+        """Merge, and log what failed: queries read the entries meanwhile, and the next one asks again."""
+        try:
+            merge(entries, span, self._stop)
+        except (OSError, pa.ArrowException) as exc:  # a full disk, an entry damaged on disk
+            log.warn("merging a span of settled days failed", error=f"{type(exc).__name__}: {exc}")
 
     def wait(self, timeout_s: float | None = None) -> None:
         """Wait for the running merge, if any, to end."""
