@@ -26,7 +26,7 @@ from cloudsql_cos_ts.engines.duckdb.views import flow_sql
 from cloudsql_cos_ts.flowlogs.decode import DAMAGED, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, settled_runs
-from cloudsql_cos_ts.flowlogs.ingest import IngestCache
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, is_entry_name
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.spans import MERGER, SPAN_IDLE_S, SPANS_GROUP, SpanMerger, Spans, merge, span_path
@@ -245,10 +245,14 @@ def test_a_merge_deletes_the_spans_no_query_read_for_a_while(
     _, run, span = run_of_days
     idle, recent = span.with_name(f"{'1' * 64}.parquet"), span.with_name(f"{'2' * 64}.parquet")
     assert merge(run[:2], idle, threading.Event()) and merge(run[1:], recent, threading.Event())
+    copies = [IngestCache.companion_path(path, "enriched-test") for path in (idle, recent)]
+    for copy in copies:
+        shutil.copyfile(run[0], copy)  # a span's enriched copy: older than the idle time, like its span
     old = time.time() - SPAN_IDLE_S - 1
-    os.utime(idle, (old, old))
+    for path in (idle, *copies):
+        os.utime(path, (old, old))
     assert merge(run, span, threading.Event())
-    assert sorted(span.parent.glob("*.parquet")) == sorted([recent, span])
+    assert sorted(span.parent.glob("*.parquet")) == sorted([recent, copies[1], span])  # a copy goes with its span
 
 
 def test_a_failed_merge_is_logged(
@@ -314,3 +318,25 @@ def test_the_plugin_answers_the_same_once_it_reads_the_span(
     while (found := _answer(plugin, folder, sql))[1] == 0 and time.monotonic() < deadline:
         time.sleep(0.2)  # the plugin merges in the background after a warm query
     assert found == (first, 1)
+
+
+def test_flow_enriched_reads_the_span_with_its_rows_paired(
+    plugin: PluginProcess, week_set: tuple[Path, GenerationSummary]
+) -> None:
+    """``FLOW_ENRICHED`` reads an enriched copy of the span (``engines/duckdb/sidefiles.py``), so enriched panels
+    get the span's speed as plain ones do; each row's enriched columns are its own (the functions' answers)."""
+    folder = week_set[0]
+    sql = (
+        "SELECT initiator_scope, ip_scope(initiator_ip) AS initiator_call, target_scope, ip_scope(target_ip) "
+        "AS target_call, target_service, service_name(target_port, transport_protocol) AS service_call "
+        "FROM FLOW_ENRICHED WHERE $__timeFilterColumn(start_time, string)"
+    )
+    deadline = time.monotonic() + 30
+    while (found := _answer(plugin, folder, sql))[1] == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the plugin merges in the background after a warm query
+    rows, spans = found
+    assert spans == 1 and rows
+    assert all(row[0::2] == row[1::2] for row in rows)
+    spans_dir = _spans_dir(folder, IngestCache(plugin.cache_dir / "ingest", 1 << 30))
+    (span,) = [path for path in spans_dir.glob("*.parquet") if is_entry_name(path.name)]
+    assert [path.name for path in IngestCache.companions_of(span)] != []

@@ -274,6 +274,12 @@ class IngestCache:
         """
         return entry.with_name(f"{entry.name.removesuffix('.parquet')}.{tag}.parquet")
 
+    @staticmethod
+    def companions_of(entry: Path) -> list[Path]:
+        """The files derived from ``entry``'s rows that exist now (``companion_path``)."""
+        stem = entry.name.removesuffix(".parquet")
+        return [path for path in entry.parent.glob(f"{stem}.*.parquet") if _COMPANION_RE.match(path.name)]
+
     def evict(self, protect: Iterable[Path] = ()) -> int:
         """Delete least-recently-used entries (with their companions) until under ``max_bytes``;
         returns how many entries went.
@@ -312,6 +318,11 @@ class _Held:
     companions: tuple[Path, ...]
 
 
+def is_entry_name(name: str) -> bool:
+    """Whether ``name`` is an entry's file name (not a companion's, a temp file's or a lock's)."""
+    return _ENTRY_RE.match(name) is not None
+
+
 def _all_entries(root: Path) -> Iterator[_Held]:
     """Every entry with its companions; companions left without their entry are deleted on the way."""
     for group in root.iterdir():
@@ -320,7 +331,7 @@ def _all_entries(root: Path) -> Iterator[_Held]:
         entries: dict[str, Path] = {}
         companions: dict[str, list[Path]] = {}
         for path in group.iterdir():
-            if _ENTRY_RE.match(path.name):
+            if is_entry_name(path.name):
                 entries[path.name.removesuffix(".parquet")] = path
             elif found := _COMPANION_RE.match(path.name):
                 companions.setdefault(found.group(1), []).append(path)
@@ -356,7 +367,7 @@ def _newest_on_disk(group_dir: Path, indexed: Entry | None) -> Entry | None:
     if not group_dir.is_dir():
         return None
     candidates = sorted(
-        (p for p in group_dir.iterdir() if _ENTRY_RE.match(p.name)), key=lambda p: p.stat().st_mtime, reverse=True
+        (p for p in group_dir.iterdir() if is_entry_name(p.name)), key=lambda p: p.stat().st_mtime, reverse=True
     )
     for path in candidates:
         entry = indexed if indexed is not None and path == indexed.path else _read_entry(path)

@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 
 from cloudsql_cos_ts.flowlogs.assemble import DICTIONARY_COLUMNS, LOCAL_CODEC, ROW_GROUP_ROWS, STATISTICS_COLUMNS
 from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ENTRY_SCHEMA, RECORD_INDEX
-from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock
+from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock, is_entry_name
 from cloudsql_cos_ts.log import log
 
 SPANS_GROUP = "spans"  # the ingest cache group whose folder holds a source's spans
@@ -86,11 +86,15 @@ def merge(entries: Sequence[Path], span: Path, stop: threading.Event) -> bool:
 def _drop_idle(folder: Path, keep: Path) -> None:
     """Delete the spans no query read for ``SPAN_IDLE_S``: a range relative to now (``Last 7 days``) moves
     its first hours each hour, so its run gets a new span each hour and the old ones would sit in the cache
-    until evicted (the caller holds the folder's lock)."""
+    until evicted (the caller holds the folder's lock). A span's companions (its enriched copies) go with it."""
     cutoff = time.time() - SPAN_IDLE_S
     for path in folder.glob("*.parquet"):
+        if path == keep or not is_entry_name(path.name):  # companions go with their span, below
+            continue
         with contextlib.suppress(FileNotFoundError):
-            if path != keep and path.stat().st_mtime < cutoff:
+            if path.stat().st_mtime < cutoff:
+                for companion in IngestCache.companions_of(path):
+                    companion.unlink(missing_ok=True)
                 path.unlink()
 
 

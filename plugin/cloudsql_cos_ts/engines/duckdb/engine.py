@@ -212,7 +212,7 @@ class DuckDBEngine:
             data = load(self._enrichment)
             columns, flat = columns_read(request.sql), relations.flat
             if flat is not None and flat.paths and relations.cache is not None and columns & set(SIDE_COLUMNS):
-                sides = side_files(cursor, relations.cache, flat.paths, data, request.cancel)
+                sides = side_files(cursor, relations.cache, flat.files, data, request.cancel)
                 relations.views[FLOW_ENRICHED] = flat.enriched_sql(sides, SIDE_COLUMNS)
             else:  # no entries (a schema question) or no enriched column read
                 self._lookups.ensure(cursor, data)

@@ -1,4 +1,5 @@
-"""``FLOW_ENRICHED``'s rows for each ingest entry: an enriched copy of the entry in a file beside it.
+"""``FLOW_ENRICHED``'s rows for each file ``FLOW_FLAT`` reads (an ingest entry, or a span standing in for a run of
+them, ``flowlogs/spans.py``): an enriched copy of the file beside it.
 
 Why: joining every row of a panel's flows to a table of answers by address cost about as much as the
 panel's own grouping. Ingest entries (and the lake parts taken as entries) are immutable, so the
