@@ -164,3 +164,25 @@ def test_a_cut_result_is_sent_as_cut(engines: tuple[Engine, Engine]) -> None:
     b = execute(first, f"SELECT count(*) AS n FROM {PREV}", **{PREV: a.table})
     assert KEPT not in b.stats
     assert b.table.column("n").to_pylist() == [3]
+
+
+def test_b_reads_the_rows_a_collected_not_a_second_run_of_a(engines: tuple[Engine, Engine]) -> None:
+    """The checkpoint is filled by the job that collects A's rows: a value Spark computes anew on every run
+    (the JVM's clock, which the dialect keeps from panels, so the request is built here) reaches B as A got it."""
+    first, _ = engines
+    clock = "SELECT k, reflect('java.lang.System', 'nanoTime') AS r FROM OBS"
+    a = first.execute(
+        ExecutionRequest(
+            sql=clock,
+            time_range=RANGE,
+            cancel=CancelToken(),
+            row_limit=1000,
+            referenced=frozenset({"OBS"}),
+            tables={"OBS": OBS},
+            chained=True,
+        )
+    )
+    b = execute(first, f"SELECT min(r) AS lo, max(r) AS hi FROM {PREV}", **{PREV: a.table})
+    assert b.stats.get(KEPT) == 1
+    seen = sorted(int(value) for value in a.table.column("r").to_pylist())
+    assert [(int(row["lo"]), int(row["hi"])) for row in b.table.to_pylist()] == [(seen[0], seen[-1])]

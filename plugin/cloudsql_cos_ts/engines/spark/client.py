@@ -41,7 +41,7 @@ class DataFrame(Protocol):
     def selectExpr(self, *expressions: str) -> DataFrame: ...  # noqa: N802
     def where(self, condition: str) -> DataFrame: ...
     def unionByName(self, other: DataFrame) -> DataFrame: ...  # noqa: N802
-    def localCheckpoint(self) -> DataFrame: ...  # noqa: N802 (the rows stored in the session, eagerly)
+    def localCheckpoint(self, eager: bool = True) -> DataFrame: ...  # noqa: N802 (rows stored in the session)
     def _explain_string(self, extended: bool | None = None) -> str: ...  # what DataFrame.explain prints
 
     @property

@@ -83,10 +83,15 @@ class Handoff:
 
 def collect_kept(frame: DataFrame, session: Session, cancel: CancelToken) -> tuple[pa.Table, DataFrame | None]:
     """``frame``'s rows and their checkpoint in ``session``; when Spark fails to make or read the checkpoint,
-    the rows collected without one (None), unless the query was stopped."""
+    the rows collected without one (None), unless the query was stopped.
+
+    The checkpoint is lazy: the one job that collects the rows stores them as it goes (Spark computes what the
+    collect left out before it marks the checkpoint done), instead of a job that stores them and a second
+    that reads them back for the plugin.
+    """
     try:
         with _active(session):
-            stored = frame.localCheckpoint()
+            stored = frame.localCheckpoint(eager=False)
         return stored.toArrow(), stored
     except Exception as exc:
         if cancel.is_cancelled():
