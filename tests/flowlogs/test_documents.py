@@ -15,7 +15,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs import documents as documents_module
+from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents, release_join_blocks
+from cloudsql_cos_ts.flowlogs.parallel import run_jobs
 
 GOOD = b'{"version": "0.0.1", "state": "ok", "number_of_flow_logs": 1, "flow_logs": [{"target_port": 22}]}'
 
@@ -115,3 +118,25 @@ def test_threads_reading_at_once_get_what_each_reads_alone() -> None:
         expected_documents, expected_damaged = alone[index % len(batches)]
         assert damaged == expected_damaged
         assert documents.equals(expected_documents)
+
+
+def test_an_answer_keeps_its_values_after_later_reads_reuse_the_block() -> None:
+    """Each read copies its texts into a block the next read reuses: no answer may still point into it."""
+    first, _ = _read([GOOD] * 20)
+    expected = first.to_pylist()
+    for bodies in ([body for body, _ in READABLE_BODIES.values()] * 30, [b'{"version": "9", "flow_logs": []}']):
+        _read(bodies)
+    assert first.to_pylist() == expected
+
+
+def test_the_ingest_jobs_drop_the_idle_blocks_when_they_end() -> None:
+    release_join_blocks()
+    _read([GOOD] * 10)
+    idle = documents_module._JOIN_BLOCKS._idle
+    assert len(idle) == 1
+    block = idle[0]
+    _read([GOOD] * 5)  # a smaller chunk reuses the same block
+    assert idle == [block]
+    answers = run_jobs([lambda _: _read([GOOD]), lambda _: _read([GOOD, b"null"])], CancelToken())
+    assert [damaged for _, damaged in answers] == [[False], [False, True]]
+    assert idle == []

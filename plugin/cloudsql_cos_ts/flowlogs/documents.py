@@ -94,7 +94,14 @@ def read_documents(texts: Sequence[bytes | None]) -> tuple[pa.Table, pa.BooleanA
 
     A None text (a body that was not gzip) is damaged. A damaged text's row is all NULL.
     """
-    strings = _strings(texts)
+    block = _JOIN_BLOCKS.take(sum(len(text) for text in texts if text))
+    try:
+        return _read(_strings(texts, block))
+    finally:
+        _JOIN_BLOCKS.give(block)  # nothing returned refers to it: DuckDB's answer is its own memory
+
+
+def _read(strings: pa.LargeStringArray) -> tuple[pa.Table, pa.BooleanArray]:
     try:
         documents = _transform(strings)
     except duckdb.Error:  # some text is not one JSON document: leave the invalid ones out, once
@@ -114,19 +121,60 @@ def _damaged(documents: pa.Table) -> pa.BooleanArray:
     return cast(pa.BooleanArray, functools.reduce(pc.and_, missing))
 
 
-def _strings(texts: Sequence[bytes | None]) -> pa.LargeStringArray:
-    """The texts as one string array (NULL for None); a text that is not UTF-8 becomes NULL.
+class _JoinBlocks:
+    """Blocks for a chunk's texts joined, kept between chunks instead of allocated for each.
 
-    Built from the joined bytes and their offsets, then checked for UTF-8 in place: converting a
+    Why: a chunk's texts are larger than the heaps' trim threshold while ingests run (``heaps.py``), so a
+    fresh block per chunk was handed back to the system when freed and faulted in again page by page for
+    the next chunk: about a third of a cold panel's remaining page faults (docs/benchmarks.md). Each
+    decoding thread takes a block and gives it back; :func:`release_join_blocks` drops the idle ones once
+    the ingest jobs are done, so a block lives no longer than the ingests that use it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[np.ndarray] = []
+
+    def take(self, nbytes: int) -> np.ndarray:
+        with self._lock:
+            block = self._idle.pop() if self._idle else None
+        if block is None or len(block) < nbytes:
+            block = np.empty(nbytes + nbytes // 4, np.uint8)  # room for a somewhat larger next chunk
+        return block
+
+    def give(self, block: np.ndarray) -> None:
+        with self._lock:
+            self._idle.append(block)
+
+    def release(self) -> None:
+        with self._lock:
+            self._idle.clear()
+
+
+_JOIN_BLOCKS = _JoinBlocks()
+
+
+def release_join_blocks() -> None:
+    """Drop the idle blocks of :class:`_JoinBlocks` (the memory goes back with the heaps' trim)."""
+    _JOIN_BLOCKS.release()
+
+
+def _strings(texts: Sequence[bytes | None], block: np.ndarray) -> pa.LargeStringArray:
+    """The texts as one string array over ``block`` (NULL for None); a text that is not UTF-8 becomes NULL.
+
+    Built from the texts copied into ``block`` and their offsets, then checked for UTF-8 in place: converting a
     binary array to strings copies every byte once more, which costs more than the join itself.
     """
     present = [text or b"" for text in texts]
     offsets = np.zeros(len(present) + 1, np.int64)
     np.cumsum(np.fromiter(map(len, present), np.int64, len(present)), out=offsets[1:])
+    into = block.data
+    for start, end, text in zip(offsets[:-1].tolist(), offsets[1:].tolist(), present, strict=True):
+        into[start:end] = text
     valid = np.fromiter((text is not None for text in texts), np.bool_, len(texts))
     nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
     strings = pa.LargeStringArray.from_buffers(
-        len(present), pa.py_buffer(offsets), pa.py_buffer(b"".join(present)), nulls
+        len(present), pa.py_buffer(offsets), pa.py_buffer(block[: int(offsets[-1])]), nulls
     )
     try:
         strings.validate(full=True)

@@ -10,7 +10,8 @@ The jobs running in the whole process are counted (``spare_cores``): a job that 
 of its own for CPU work (``assemble``'s decode-ahead) does so only while fewer jobs than cores run, because
 threads beyond the cores add CPU (switching, the GIL handed back and forth, colder caches) and no speed.
 
-While jobs run, the C library reuses big blocks instead of mapping fresh pages for each (``heaps.py``).
+While jobs run, the C library reuses big blocks instead of mapping fresh pages for each (``heaps.py``), and
+the decode reuses its blocks for a chunk's texts (``documents``), dropped once no job runs.
 Once the jobs are done, the memory they freed is handed back to the system: Arrow's allocator
 (mimalloc) keeps what a thread freed in that thread's heap, and a pool thread that ends leaves it
 there, so every cold query would otherwise leave its decode's peak in the plugin's RSS, under
@@ -28,6 +29,7 @@ from typing import TypeVar
 import pyarrow as pa
 
 from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.documents import release_join_blocks
 from cloudsql_cos_ts.heaps import big_blocks_reused
 
 T = TypeVar("T")
@@ -69,6 +71,8 @@ def run_jobs(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int = INGEST_
         with big_blocks_reused():
             return _run(jobs, cancel, workers)
     finally:
+        if not _RUNNING.count():  # no other query's jobs decode now: their reused blocks go too
+            release_join_blocks()
         pa.default_memory_pool().release_unused()
 
 
