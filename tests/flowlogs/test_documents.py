@@ -9,6 +9,8 @@ UTF-8, and values of the wrong type, which are NULL as IBM SQL Query's Spark rea
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -140,3 +142,16 @@ def test_the_ingest_jobs_drop_the_idle_blocks_when_they_end() -> None:
     answers = run_jobs([lambda _: _read([GOOD]), lambda _: _read([GOOD, b"null"])], CancelToken())
     assert [damaged for _, damaged in answers] == [[False], [False, True]]
     assert idle == []
+
+
+def test_the_database_opens_at_the_first_decode_not_when_the_engine_loads() -> None:
+    """Every plugin process loads the DuckDB engine (which imports this module); only one that decodes needs it."""
+    probe = (
+        "import cloudsql_cos_ts.engines.duckdb.engine\n"
+        "from cloudsql_cos_ts.flowlogs import documents\n"
+        "print(documents._database.cache_info().currsize)\n"
+        "documents.read_documents([b'{}'])\n"
+        "print(documents._database.cache_info().currsize)\n"
+    )
+    opened = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert opened.stdout.split() == ["0", "1"]

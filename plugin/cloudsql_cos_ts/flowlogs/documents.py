@@ -48,23 +48,30 @@ _IDENTIFYING = ("flow_logs", "version", "capture_start_time", "capture_end_time"
 # query's own helper threads only add CPU. Nothing outside the registered bodies is readable, and
 # nothing is ever written to disk (no temporary folder: a projection of one hour's bodies never spills).
 # Times without an offset are UTC, as in the plugin process (``timerange.force_utc``) whose views parse them.
-_DATABASE = duckdb.connect(
-    ":memory:",
-    config={
-        "threads": 1,
-        "enable_external_access": False,
-        "temp_directory": "",
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    },
-)
-_DATABASE.execute("SET GLOBAL TimeZone = 'UTC'")
+# Opened at the first decode, not at import: every plugin process imports this module with the DuckDB engine,
+# and only one that decodes objects needs the database.
 _DATABASE_LOCK = threading.Lock()
 
 
+@functools.cache
+def _database() -> duckdb.DuckDBPyConnection:
+    database = duckdb.connect(
+        ":memory:",
+        config={
+            "threads": 1,
+            "enable_external_access": False,
+            "temp_directory": "",
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+    database.execute("SET GLOBAL TimeZone = 'UTC'")
+    return database
+
+
 def _cursor() -> duckdb.DuckDBPyConnection:
-    with _DATABASE_LOCK:
-        return _DATABASE.cursor()
+    with _DATABASE_LOCK:  # also makes the first call open the one database
+        return _database().cursor()
 
 
 def body_text(data: bytes) -> bytes | None:
