@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents, utc_moments
+from cloudsql_cos_ts.flowlogs.documents import body_text, one_array, read_documents, utc_moments
 from cloudsql_cos_ts.flowlogs.layout import FlowLogKey, VnicPartition
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, PARTITIONS, RECORD_MEMBERS
 
@@ -113,7 +113,7 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
         utc_timestamps(per_object.column("capture_start_time")),
     )
     per_object = _with_object_columns(per_object, [obj for obj, _ in objects]).combine_chunks()
-    flow_logs = documents.column("flow_logs").combine_chunks()
+    flow_logs = one_array(documents.column("flow_logs"))
     lengths = pc.fill_null(pc.list_value_length(flow_logs), 0)
     records = pc.list_flatten(flow_logs)
     positions = _positions_within_parents(lengths)
@@ -137,7 +137,7 @@ def with_capture_end(table: pa.Table) -> pa.Table:
     Also how rows copied from an entry written before the column existed get it. The text is an
     object's, so it is parsed once per distinct value (the dictionary's), not once per record row.
     """
-    texts = table.column("capture_end_time").combine_chunks()
+    texts = one_array(table.column("capture_end_time"))
     if pa.types.is_dictionary(texts.type):
         moments = utc_moments(texts.dictionary).take(texts.indices)
     else:

@@ -124,7 +124,7 @@ def _read(strings: pa.LargeStringArray) -> tuple[pa.Table, pa.BooleanArray]:
 
 
 def _damaged(documents: pa.Table) -> pa.BooleanArray:
-    missing = [pc.is_null(documents.column(name).combine_chunks()) for name in _IDENTIFYING]
+    missing = [pc.is_null(one_array(documents.column(name))) for name in _IDENTIFYING]
     return cast(pa.BooleanArray, functools.reduce(pc.and_, missing))
 
 
@@ -214,7 +214,7 @@ def _transform(strings: pa.LargeStringArray) -> pa.Table:
         )
     if result.num_rows != len(strings):
         raise InternalError("the JSON reader returned another number of documents than it was given")
-    documents = result.column("document").combine_chunks()
+    documents = one_array(result.column("document"))
     return pa.Table.from_arrays(documents.flatten(), names=[field.name for field in documents.type])
 
 
@@ -227,4 +227,13 @@ def utc_moments(texts: pa.Array) -> pa.Array:
             .select("timezone('UTC', TRY_CAST(text AS TIMESTAMPTZ)) AS moment")
             .to_arrow_table()
         )
-    return result.column("moment").combine_chunks().cast(pa.timestamp("us"))
+    return one_array(result.column("moment")).cast(pa.timestamp("us"))
+
+
+def one_array(column: pa.ChunkedArray) -> pa.Array:
+    """``column`` as one array, its only chunk itself when it has one.
+
+    Why: ``combine_chunks`` copies even a single chunk, and a chunk's decoded documents (one chunk as DuckDB
+    returns them) were copied whole twice that way, in fresh pages each time (docs/benchmarks.md).
+    """
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
