@@ -19,7 +19,7 @@ import pytest
 
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.flowlogs import documents as documents_module
-from cloudsql_cos_ts.flowlogs.documents import body_text, read_documents, release_join_blocks
+from cloudsql_cos_ts.flowlogs.documents import body_text, one_array, read_documents, release_join_blocks
 from cloudsql_cos_ts.flowlogs.parallel import run_jobs
 
 GOOD = b'{"version": "0.0.1", "state": "ok", "number_of_flow_logs": 1, "flow_logs": [{"target_port": 22}]}'
@@ -155,3 +155,14 @@ def test_the_database_opens_at_the_first_decode_not_when_the_engine_loads() -> N
     )
     opened = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert opened.stdout.split() == ["0", "1"]
+
+
+@pytest.mark.parametrize("chunks", [1, 2, 3])
+def test_one_array_copies_only_several_chunks(chunks: int) -> None:
+    """A chunk's decoded documents come as one chunk: taken as they are, not copied (``combine_chunks`` would)."""
+    documents, _ = _read([GOOD] * 4)
+    records = documents.column("flow_logs").chunk(0)
+    column = pa.chunked_array([records] * chunks)
+    array = one_array(column)
+    assert array.to_pylist() == records.to_pylist() * chunks
+    assert (array.buffers()[1].address == records.buffers()[1].address) == (chunks == 1)
