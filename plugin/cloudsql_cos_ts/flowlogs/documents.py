@@ -133,7 +133,7 @@ class _JoinBlocks:
 
     Why: a chunk's texts are larger than the heaps' trim threshold while ingests run (``heaps.py``), so a
     fresh block per chunk was handed back to the system when freed and faulted in again page by page for
-    the next chunk: about a third of a cold panel's remaining page faults (docs/benchmarks.md). Each
+    the next chunk: a large share of a cold panel's page faults (docs/benchmarks.md). Each
     decoding thread takes a block and gives it back; :func:`release_join_blocks` drops the idle ones once
     the ingest jobs are done, so a block lives no longer than the ingests that use it.
     """
