@@ -121,6 +121,14 @@ def test_flow_enriched_reads_the_range_of_its_own_time_predicate(bundled: InProc
     assert answer.frames[0].column("flows").to_pylist() == [len(PEERS)]
 
 
+def test_one_statement_reads_flow_enriched_and_flow_flat(bundled: InProcessPlugin) -> None:
+    """On DuckDB FLOW_FLAT's view is left out when only FLOW_ENRICHED is named: a statement naming both gets both."""
+    sql = ("SELECT (SELECT count(coalesce(initiator_scope, '')) FROM FLOW_ENRICHED) AS enriched, "
+           "(SELECT count(*) FROM FLOW_FLAT) AS flat")
+    (row,) = rows(bundled, sql)
+    assert row["enriched"] == row["flat"] > 0
+
+
 def test_rejected_traffic_by_country(bundled: InProcessPlugin) -> None:
     sql = ("SELECT initiator_country AS country, count(*) AS flows FROM FLOW_ENRICHED WHERE action = 'rejected' "
            "AND initiator_country IS NOT NULL GROUP BY initiator_country ORDER BY country")

@@ -197,6 +197,7 @@ class DuckDBEngine:
         external = self._externals(cursor, request, plan_only)
         wanted = request.referenced - {name.upper() for name in request.tables} - set(external.views)
         enriched = FLOW_ENRICHED in wanted  # a view over FLOW_FLAT, added below
+        flat_named = FLOW_FLAT in wanted
         wanted, schema_only = source_relations(wanted, request.schema_only)
         if not wanted:
             return external
@@ -214,6 +215,8 @@ class DuckDBEngine:
             if flat is not None and flat.paths and relations.cache is not None and columns & set(SIDE_COLUMNS):
                 sides = side_files(cursor, relations.cache, flat.files, data, request.cancel)
                 relations.views[FLOW_ENRICHED] = flat.enriched_sql(sides, SIDE_COLUMNS)
+                if not flat_named:  # the copies hold FLOW_FLAT's rows: binding its view too costs a statement
+                    del relations.views[FLOW_FLAT]
             else:  # no entries (a schema question) or no enriched column read
                 self._lookups.ensure(cursor, data)
                 relations.views[FLOW_ENRICHED] = enriched_view(quote_identifier(FLOW_FLAT), columns)
