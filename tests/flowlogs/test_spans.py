@@ -27,6 +27,7 @@ from cloudsql_cos_ts.flowlogs.decode import DAMAGED, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.generator import GenerationSummary
 from cloudsql_cos_ts.flowlogs.groups import EntryGroup, settled_runs
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, is_entry_name
+from cloudsql_cos_ts.flowlogs.parallel import run_jobs
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW, FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.spans import MERGER, SPAN_IDLE_S, SPANS_GROUP, SpanMerger, Spans, merge, span_path
@@ -253,6 +254,29 @@ def test_a_merge_deletes_the_spans_no_query_read_for_a_while(
         os.utime(path, (old, old))
     assert merge(run, span, threading.Event())
     assert sorted(span.parent.glob("*.parquet")) == sorted([recent, copies[1], span])  # a copy goes with its span
+
+
+def test_no_merge_starts_while_a_query_builds_entries(run_of_days: tuple[IngestCache, list[Path], Path]) -> None:
+    """A dashboard still loading its cold panels keeps the cores: a warm panel's request waits for a later one."""
+    _, run, span = run_of_days
+    building, done = threading.Event(), threading.Event()
+
+    def ingest_job(_: CancelToken) -> None:
+        building.set()
+        done.wait(30)
+
+    ingest = threading.Thread(target=run_jobs, args=([ingest_job], CancelToken()))
+    ingest.start()
+    try:
+        assert building.wait(30)
+        merger = SpanMerger()
+        assert not merger.request(run, span)
+    finally:
+        done.set()
+        ingest.join()
+    assert merger.request(run, span)
+    merger.wait()
+    assert span.exists()
 
 
 def test_a_failed_merge_is_logged(

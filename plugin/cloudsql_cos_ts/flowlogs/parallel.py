@@ -63,6 +63,11 @@ def spare_cores() -> int:
     return max(0, CORES - _RUNNING.count())
 
 
+def ingest_running() -> bool:
+    """Whether any query of the process is building entries now."""
+    return _RUNNING.count() > 0
+
+
 def run_jobs(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int = INGEST_WORKERS) -> list[T]:
     """Every job's result in job order, or the first failure once no job runs any more."""
     if not jobs:

@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 from cloudsql_cos_ts.flowlogs.assemble import DICTIONARY_COLUMNS, LOCAL_CODEC, ROW_GROUP_ROWS, STATISTICS_COLUMNS
 from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ENTRY_SCHEMA, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock, is_entry_name
+from cloudsql_cos_ts.flowlogs.parallel import ingest_running
 from cloudsql_cos_ts.log import log
 
 SPANS_GROUP = "spans"  # the ingest cache group whose folder holds a source's spans
@@ -149,7 +150,8 @@ def _rows(path: Path) -> int | None:
 
 class SpanMerger:
     """The process's background merges: one at a time, a request made while one runs is dropped (the next
-    query that reads the run asks again)."""
+    query that reads the run asks again), and so is one made while another query builds entries (a
+    dashboard still loading its cold panels keeps the cores; a later warm query asks again)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -157,9 +159,9 @@ class SpanMerger:
         self._thread: threading.Thread | None = None
 
     def request(self, entries: Sequence[Path], span: Path) -> bool:
-        """Start merging ``entries`` into ``span`` unless a merge runs; whether this one started."""
+        """Start merging ``entries`` into ``span`` unless a merge or an ingest runs; whether this one started."""
         with self._lock:
-            if self._stop.is_set() or (self._thread is not None and self._thread.is_alive()):
+            if self._stop.is_set() or (self._thread is not None and self._thread.is_alive()) or ingest_running():
                 return False
             self._thread = threading.Thread(
                 target=self._merge, args=(tuple(entries), span), name="span-merge", daemon=True
