@@ -23,7 +23,8 @@ checked and named after their rows, the unit lake parts and enriched copies are 
   span is never read (a killed writer's temp goes with the cache's eviction), and two processes build it
   once. Each process checks a span's row count against its entries' records once before reading it.
 * It is built in the background after a query read a run without its span, one merge at a time in the
-  process: a query never waits for one. A merge stops between row groups when Python exits; the plugin
+  process and none while a query builds entries (a dashboard loading cold panels keeps the cores): a query
+  never waits for one. A merge stops between row groups when Python exits; the plugin
   process leaves at once instead (``server/main.py``), and the temp file of a merge cut short is never
   read and goes with the cache's stale temp files.
 * The spans folder is a folder of the ingest cache and a span is named like an entry, so spans count in
