@@ -9,9 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from cloudsql_cos_ts.log import log
 from tests.plugin_host import PluginProcess
 
 pytest_plugins = ("tests.spark_server",)
+
+
+@pytest.fixture(autouse=True)
+def _log_level_of_a_plugin() -> Iterator[None]:
+    """The CLI quiets the process's logger (``cli/main.py``): a test running it in process must not quiet the
+    log lines later tests read."""
+    yield
+    log.set_level("info")
 
 
 @pytest.fixture(scope="module")
