@@ -12,10 +12,11 @@ threads beyond the cores add CPU (switching, the GIL handed back and forth, cold
 
 While jobs run, the C library reuses big blocks instead of mapping fresh pages for each (``heaps.py``), and
 the decode reuses its blocks for a chunk's texts (``documents``), dropped once no job runs.
-Once the jobs are done, the memory they freed is handed back to the system: Arrow's allocator
-(mimalloc) keeps what a thread freed in that thread's heap, and a pool thread that ends leaves it
-there, so every cold query would otherwise leave its decode's peak in the plugin's RSS, under
-the next big answer (W7, docs/benchmarks.md).
+Once the jobs are done, the memory they freed is handed back to the system (``heaps.py`` trims the C
+library's heaps, and Arrow's pool releases what it holds: the C library's allocator, which the plugin
+sets, or one the operator chose with ``ARROW_DEFAULT_MEMORY_POOL``, e.g. mimalloc, which keeps what a
+thread freed in that thread's heap); otherwise every cold query would leave its decode's peak in the
+plugin's RSS, under the next big answer (W7, docs/benchmarks.md).
 """
 
 from __future__ import annotations
