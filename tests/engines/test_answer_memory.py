@@ -239,8 +239,11 @@ def test_duckdb_memory_limit_fits_the_container(
     )
 
 
-# A fresh process frees big blocks as an answer does: each with a small block after it that stays (another
-# answer's), so glibc's heap cannot shrink from its top; it prints how much its RSS grew by, once they are freed.
+# A fresh process frees big blocks as an answer does while a block after them stays (another answer's), so
+# glibc's heap cannot shrink from its top; it prints how much its RSS grew by, once they are freed. The block that
+# stays is the last big one: small blocks may land in holes the imports left lower in the heap, and then the freed
+# blocks would join the top and leave after all. The heap is trimmed first: a top left big enough by the imports
+# would serve the first block, which then never gets pages of its own and never raises glibc's threshold.
 _FREED_PROBE = """
 import ctypes, os, sys
 from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
@@ -249,11 +252,12 @@ if sys.argv[1] == "held":
 libc = ctypes.CDLL(None)
 libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
 rss = lambda: int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+libc.malloc_trim(0)
 first = libc.malloc(8 << 20); ctypes.memset(first, 1, 8 << 20); libc.free(first)  # as the first answer's blocks
-before, big, kept = rss(), [], []
+before, big = rss(), []
 for _ in range(64):
-    big.append(libc.malloc(4 << 20)); ctypes.memset(big[-1], 1, 4 << 20); kept.append(libc.malloc(1024))
-for block in big:
+    big.append(libc.malloc(4 << 20)); ctypes.memset(big[-1], 1, 4 << 20)
+for block in big[:-1]:
     libc.free(block)
 print(rss() - before)
 """
