@@ -76,6 +76,7 @@ main() {
     trap 'kill "$watcher" 2>/dev/null || true' EXIT
     for coordinates in "${missing[@]}"; do fetch "$coordinates"; done
     kill "$watcher" 2>/dev/null || true
+    trap - EXIT  # the trap names a local of main(): left set, it failed under set -u once main returned
   fi
   for entry in "${ARTIFACTS[@]}"; do
     coordinates="${entry% *}" sha="${entry#* }"
