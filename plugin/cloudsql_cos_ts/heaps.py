@@ -10,8 +10,8 @@ the C library's heaps; when the last ingest ends it is held low again and the he
 back what the ingests left free. Answers running meanwhile take their blocks from the heaps too, as they did
 before the threshold was held, and the trim hands those back once they are free.
 
-Only glibc has these knobs (``mallopt``, ``malloc_trim``); elsewhere, or when the operator set the threshold,
-nothing is held and nothing changes.
+Only glibc has these knobs (``mallopt``, ``malloc_trim``); elsewhere nothing changes. When the operator set the
+threshold nothing is held, and the heaps are still trimmed when the last ingest ends.
 """
 
 from __future__ import annotations
@@ -71,9 +71,10 @@ class _Threshold:
     def leave(self) -> None:
         with self._lock:
             self._ingests -= 1
-            if self._ingests == 0 and self.held is not None and _C_LIBRARY is not None:
-                _set(self.held)
-                _trim_at(_DEFAULT_TRIM_BYTES)
+            if self._ingests == 0 and _C_LIBRARY is not None:
+                if self.held is not None:
+                    _set(self.held)
+                    _trim_at(_DEFAULT_TRIM_BYTES)
                 _C_LIBRARY.malloc_trim(0)
 
 
@@ -102,7 +103,7 @@ def hold_threshold(nbytes: int) -> bool:
 @contextmanager
 def big_blocks_reused() -> Iterator[None]:
     """While any caller is inside, the threshold is :data:`INGEST_THRESHOLD_BYTES`; the last one out restores
-    the held threshold and trims the heaps. Nothing changes where no threshold is held."""
+    the held threshold and trims the heaps. Where no threshold is held only the trim is done."""
     _THRESHOLD.enter()
     try:
         yield

@@ -126,6 +126,46 @@ def test_memory_freed_by_the_jobs_leaves_the_process() -> None:
     assert int(ran.stdout) < 150, f"the process kept {ran.stdout.strip()} MiB after the jobs ended"
 
 
+_DECODE_BLOCKS_LEFT = textwrap.dedent(
+    """
+    from cloudsql_cos_ts.cancel import CancelToken
+    from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
+    from cloudsql_cos_ts.flowlogs import documents
+    from cloudsql_cos_ts.flowlogs.parallel import run_jobs
+
+    def rss_mib():
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
+
+    def decode_like(cancel):  # as read_documents does for a chunk of texts (DuckDB's memory is its own)
+        block = documents._JOIN_BLOCKS.take(24 << 20)
+        block[:] = 1
+        answer = bytearray(1 << 20)  # what the job returns, after the block in its thread's heap
+        documents._JOIN_BLOCKS.give(block)
+        return answer
+
+    hand_back_big_blocks({})  # as the server does
+    before = rss_mib()
+    answers = run_jobs([decode_like] * 2, CancelToken(), workers=2)
+    print(rss_mib() - before)
+    """
+)
+
+
+def test_the_decode_blocks_leave_the_process_when_the_last_job_ends() -> None:
+    """Each decoding thread reuses one block for its chunks' texts while jobs run; when the last job ends the blocks
+    are dropped before the C library's heaps are trimmed, so none of them stays (the plugin's allocator)."""
+    ran = subprocess.run(
+        [sys.executable, "-c", _DECODE_BLOCKS_LEFT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, ARROW_POOL_VARIABLE: "system"},
+    )
+    assert int(ran.stdout) < 16, f"the process kept {ran.stdout.strip()} MiB after the jobs ended"
+
+
 def test_running_jobs_take_their_cores() -> None:
     """Each running job, of any query, takes a core from ``spare_cores``; an ended one gives it back."""
     barrier = threading.Barrier(2, timeout=5)

@@ -12,11 +12,12 @@ threads beyond the cores add CPU (switching, the GIL handed back and forth, cold
 
 While jobs run, the C library reuses big blocks instead of mapping fresh pages for each (``heaps.py``), and
 the decode reuses its blocks for a chunk's texts (``documents``), dropped once no job runs.
-Once the jobs are done, the memory they freed is handed back to the system (``heaps.py`` trims the C
-library's heaps, and Arrow's pool releases what it holds: the C library's allocator, which the plugin
-sets, or one the operator chose with ``ARROW_DEFAULT_MEMORY_POOL``, e.g. mimalloc, which keeps what a
-thread freed in that thread's heap); otherwise every cold query would leave its decode's peak in the
-plugin's RSS, under the next big answer (W7, docs/benchmarks.md).
+Once the jobs are done, the memory they freed is handed back to the system: ``heaps.py`` trims the C
+library's heaps once the last job ends (the decode's blocks are dropped just before, so the trim takes them
+too), which is all Arrow's pool holds with the C library's allocator, the plugin's choice; an allocator the
+operator chose with ``ARROW_DEFAULT_MEMORY_POOL``, e.g. mimalloc, which keeps what a thread freed in that
+thread's heap, is asked to release what it holds. Otherwise every cold query would leave its decode's peak in
+the plugin's RSS, under the next big answer (W7, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -75,11 +76,14 @@ def run_jobs(jobs: Sequence[Job[T]], cancel: CancelToken, workers: int = INGEST_
         return []
     try:
         with big_blocks_reused():
-            return _run(jobs, cancel, workers)
+            try:
+                return _run(jobs, cancel, workers)
+            finally:
+                if not _RUNNING.count():  # no other query's jobs decode now: their blocks go, before the trim
+                    release_join_blocks()
     finally:
-        if not _RUNNING.count():  # no other query's jobs decode now: their reused blocks go too
-            release_join_blocks()
-        pa.default_memory_pool().release_unused()
+        if pa.default_memory_pool().backend_name != "system":  # the C library's heaps are heaps.py's to trim
+            pa.default_memory_pool().release_unused()
 
 
 def _counted(job: Job[T], cancel: CancelToken) -> T:
