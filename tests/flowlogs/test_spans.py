@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from cloudsql_cos_ts.activity import ACTIVITY, QUIET_S
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource, SourceRelations
 from cloudsql_cos_ts.engines.duckdb.views import flow_sql
@@ -277,6 +278,32 @@ def test_no_merge_starts_while_a_query_builds_entries(run_of_days: tuple[IngestC
     assert merger.request(run, span)
     merger.wait()
     assert span.exists()
+
+
+def test_a_merge_waits_while_requests_are_answered(run_of_days: tuple[IngestCache, list[Path], Path]) -> None:
+    """Asked for by a warm query, the merge starts once the process has answered no request for a moment: not
+    beside that query nor its dashboard's other panels."""
+    _, run, span = run_of_days
+    merger = SpanMerger()
+    with ACTIVITY.answering():
+        assert merger.request(run, span)
+        time.sleep(QUIET_S + 0.3)
+        assert not span.exists() and list(span.parent.glob(".tmp-*")) == []  # not even begun
+    merger.wait()
+    assert span.exists()
+
+
+def test_a_merge_pauses_between_row_groups_while_requests_are_answered(
+    run_of_days: tuple[IngestCache, list[Path], Path],
+) -> None:
+    _, run, span = run_of_days
+    with ACTIVITY.answering():
+        merging = threading.Thread(target=merge, args=(run, span, threading.Event()))
+        merging.start()
+        time.sleep(QUIET_S + 0.3)
+        assert merging.is_alive() and not span.exists()
+    merging.join(30)
+    assert span.exists() and _records(span) == sum(_records(path) for path in run)
 
 
 def test_a_failed_merge_is_logged(

@@ -29,7 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "storage",  # COS and local folders
         "dialect macros",  # IBM's SQL: translation, macro expansion (independent of each other)
         "frames settings",
-        "cancel heaps metrics timerange",
+        "activity cancel heaps metrics timerange",
         "errors lexer log lru proto",  # below everything
     )
 )

@@ -23,8 +23,10 @@ checked and named after their rows, the unit lake parts and enriched copies are 
   span is never read (a killed writer's temp goes with the cache's eviction), and two processes build it
   once. Each process checks a span's row count against its entries' records once before reading it.
 * It is built in the background after a query read a run without its span, one merge at a time in the
-  process and none while a query builds entries (a dashboard loading cold panels keeps the cores): a query
-  never waits for one. A merge stops between row groups when Python exits; the plugin
+  process and none requested while a query builds entries (a dashboard loading cold panels keeps the cores):
+  a query never waits for one. A merge starts once no request has been answered for a moment, and waits
+  between row groups while requests are answered again (``activity.py``): neither its CPU nor its buffers
+  come on top of a dashboard's queries. A merge stops between row groups when Python exits; the plugin
   process leaves at once instead (``server/main.py``), and the temp file of a merge cut short is never
   read and goes with the cache's stale temp files.
 * The spans folder is a folder of the ingest cache and a span is named like an entry, so spans count in
@@ -47,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cloudsql_cos_ts.activity import ACTIVITY
 from cloudsql_cos_ts.flowlogs.assemble import DICTIONARY_COLUMNS, LOCAL_CODEC, ROW_GROUP_ROWS, STATISTICS_COLUMNS
 from cloudsql_cos_ts.flowlogs.decode import DAMAGED, ENTRY_SCHEMA, RECORD_INDEX
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache, group_lock, is_entry_name
@@ -119,7 +122,7 @@ def _write(entries: Sequence[Path], temp: Path, stop: threading.Event) -> bool:
         )
         for handle in handles:
             for index in range(handle.metadata.num_row_groups):
-                if stop.is_set():
+                if not ACTIVITY.wait_quiet(stop):  # while requests are answered the rest waits; False: stopped
                     return False
                 group = handle.read_row_group(index)
                 if (records := group.filter(_records(group[RECORD_INDEX]))).num_rows:
@@ -171,9 +174,11 @@ class SpanMerger:
             return True
 
     def _merge(self, entries: tuple[Path, ...], span: Path) -> None:
-        """Merge, and log what failed: queries read the entries meanwhile, and the next one asks again."""
+        """Merge once no query runs, and log what failed: queries read the entries meanwhile, and the next one
+        asks again."""
         try:
-            merge(entries, span, self._stop)
+            if ACTIVITY.wait_quiet(self._stop):  # not beside the query that asked, nor its dashboard's others
+                merge(entries, span, self._stop)
         except (OSError, pa.ArrowException) as exc:  # a full disk, an entry damaged on disk
             log.warn("merging a span of settled days failed", error=f"{type(exc).__name__}: {exc}")
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import pyarrow as pa
 
 from cloudsql_cos_ts import metrics
+from cloudsql_cos_ts.activity import ACTIVITY
 from cloudsql_cos_ts.cache import CachedResult, Lookup, ResultIdentity, cached_range, entry_ttl
 from cloudsql_cos_ts.cancel import CancelToken
 from cloudsql_cos_ts.dialect import ExternalRef, Translation
@@ -104,7 +105,12 @@ class QueryPipeline:
         self._answers = AnswerBudget(instances.plugin.answer_memory_bytes)
 
     def run(self, request: pb.QueryDataRequest, cancel: Callable[[], CancelToken]) -> RequestAnswers:
-        """Answer every refId; each answer, rejected ones included, is counted in the metrics."""
+        """Answer every refId; each answer, rejected ones included, is counted in the metrics. Background work
+        (span merges) waits while requests are answered (``activity.py``)."""
+        with ACTIVITY.answering():
+            return self._run(request, cancel)
+
+    def _run(self, request: pb.QueryDataRequest, cancel: Callable[[], CancelToken]) -> RequestAnswers:
         started = time.monotonic()
         key = fingerprint(request)
         generation = self._cache.generation() if key is not None else 0  # read first: a clear meanwhile wins
