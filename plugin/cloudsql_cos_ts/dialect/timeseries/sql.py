@@ -133,11 +133,14 @@ class Scope:
         if self.select.args.get("joins") or not self.select.args.get("from_"):
             raise BadRequest("time-series functions need exactly one table in FROM (no JOIN); use a WITH query first")
         source = self.select.args["from_"].this
-        added = [spark(text).as_(name) for name, text in columns.items()]
-        inner = exp.select(exp.Star(), *added).from_(source.copy())
+        alias = source.alias_or_name or "__ts_source"
+        # The source moves into the new subquery, uncopied: each wrap nests the ones before, so a copy per wrap
+        # (and one more of the whole inner query) made a lowering's cost grow with the square of its wraps.
+        added = [spark(text).as_(name, copy=False) for name, text in columns.items()]
+        inner = exp.select(exp.Star(), *added, copy=False).from_(source, copy=False)
         if where:
             inner = inner.where(spark(where), copy=False)
-        self.select.args["from_"].set("this", inner.subquery(source.alias_or_name or "__ts_source"))
+        self.select.args["from_"].set("this", inner.subquery(alias, copy=False))
 
     def add(self, part: str, text: str) -> str:
         """A fresh column holding ``text``, added in its own wrap; its name."""
