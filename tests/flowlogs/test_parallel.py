@@ -90,15 +90,19 @@ def test_one_job_or_one_worker_runs_inline() -> None:
     assert idents == [caller] * 3
 
 
-_FREED_BY_ENDED_THREADS = textwrap.dedent(
+# Each probe runs jobs in a fresh process and prints how many MiB its RSS grew by once they ended.
+_RSS = """
+from cloudsql_cos_ts.cancel import CancelToken
+from cloudsql_cos_ts.flowlogs.parallel import run_jobs
+
+def rss_mib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
+"""
+
+_ARROW_BUFFERS = textwrap.dedent(
     """
     import pyarrow as pa, pyarrow.compute as pc
-    from cloudsql_cos_ts.cancel import CancelToken
-    from cloudsql_cos_ts.flowlogs.parallel import run_jobs
-
-    def rss_mib():
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
 
     def decode_like(cancel):  # many Arrow buffers, all freed before the pool's thread ends
         base = pa.array(range(200_000), pa.int64())
@@ -111,31 +115,10 @@ _FREED_BY_ENDED_THREADS = textwrap.dedent(
     """
 )
 
-
-def test_memory_freed_by_the_jobs_leaves_the_process() -> None:
-    """Four jobs allocate ~600 MiB of Arrow buffers between them and free it; with Arrow's default allocator the
-    pool's threads end holding it in their heaps unless it is handed back (the process kept ~575 MiB more)."""
-    ran = subprocess.run(
-        [sys.executable, "-c", _FREED_BY_ENDED_THREADS],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={**os.environ, ARROW_POOL_VARIABLE: "mimalloc"},
-    )
-    assert int(ran.stdout) < 150, f"the process kept {ran.stdout.strip()} MiB after the jobs ended"
-
-
-_DECODE_BLOCKS_LEFT = textwrap.dedent(
+_TEXT_BLOCKS = textwrap.dedent(
     """
-    from cloudsql_cos_ts.cancel import CancelToken
     from cloudsql_cos_ts.engines.answer_memory import hand_back_big_blocks
     from cloudsql_cos_ts.flowlogs import documents
-    from cloudsql_cos_ts.flowlogs.parallel import run_jobs
-
-    def rss_mib():
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
 
     def decode_like(cancel):  # as read_documents does for a chunk of texts (DuckDB's memory is its own)
         block = documents._JOIN_BLOCKS.take(24 << 20)
@@ -152,18 +135,27 @@ _DECODE_BLOCKS_LEFT = textwrap.dedent(
 )
 
 
-def test_the_decode_blocks_leave_the_process_when_the_last_job_ends() -> None:
-    """Each decoding thread reuses one block for its chunks' texts while jobs run; when the last job ends the blocks
-    are dropped before the C library's heaps are trimmed, so none of them stays (the plugin's allocator)."""
+@pytest.mark.parametrize(
+    ("probe", "pool", "most_mib"),
+    [
+        # ~600 MiB of Arrow buffers with Arrow's default allocator, which keeps what a thread freed in that
+        # thread's heap: the pool's threads ended holding it unless it was handed back (~575 MiB more).
+        pytest.param(_ARROW_BUFFERS, "mimalloc", 150, id="arrow-buffers"),
+        # The plugin's allocator: each decoding thread reuses one block for its chunks' texts while jobs run;
+        # the blocks are dropped before the C library's heaps are trimmed when the last job ends.
+        pytest.param(_TEXT_BLOCKS, "system", 16, id="decode-text-blocks"),
+    ],
+)
+def test_memory_freed_by_the_jobs_leaves_the_process(probe: str, pool: str, most_mib: int) -> None:
     ran = subprocess.run(
-        [sys.executable, "-c", _DECODE_BLOCKS_LEFT],
+        [sys.executable, "-c", _RSS + probe],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
-        env={**os.environ, ARROW_POOL_VARIABLE: "system"},
+        env={**os.environ, ARROW_POOL_VARIABLE: pool},
     )
-    assert int(ran.stdout) < 16, f"the process kept {ran.stdout.strip()} MiB after the jobs ended"
+    assert int(ran.stdout) < most_mib, f"the process kept {ran.stdout.strip()} MiB after the jobs ended"
 
 
 def test_running_jobs_take_their_cores() -> None:
