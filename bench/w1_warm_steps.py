@@ -1,6 +1,6 @@
 """W1 warm: where the dashboard's CPU goes beyond the engine, next to the Parquet baseline (issue 19).
 
-Usage: ``.venv/bin/python bench/w1_warm_steps.py [--data DIR] [--cache DIR] [--reps N]``.
+Usage: ``.venv/bin/python bench/w1_warm_steps.py [--data DIR] [--cache DIR] [--reps N] [--moving-range]``.
 
 The six panels of W1 (``w1_panels``) run through the plugin's own query pipeline in this process
 (``tests/engines/inprocess.py``: macros, dialect, listing and pruning, the engine, shaping and
@@ -12,7 +12,11 @@ over one Parquet file of the same rows (``w1_raw``), the engine's limit; printed
 the ratio. Between the two, the statements the plugin's engine ran, with the source views it built for
 each (over the ingest entries), run again in a plain DuckDB with the same settings: what is left between
 that column and the one-file baseline is the entries themselves (their files, layout and view filters),
-what is between it and the plugin is the plugin's own work around DuckDB. Both DuckDB columns count their
+what is between it and the plugin is the plugin's own work around DuckDB. With ``--moving-range`` each repetition
+asks for a range one millisecond later than the one before, as a relative range (``Last 7 days``) asks again at
+every refresh: the same rows, but the plugin prepares (expands and translates) every query again instead of
+taking it from its memo, which the fixed range lets it do; the step "macros and translation" shows what that
+costs. Both DuckDB columns count their
 ``FLOW_FLAT`` rows first, so the baseline is shown to hold the same rows, and write P3 A's result as a
 Parquet file as the plugin does for its ``INTO $__dest(parquet)``. Where the plugin read spans
 (``flowlogs/spans.py``; merged before the figures, once the cache is warm), the replay also runs with each span's
@@ -42,6 +46,7 @@ from cloudsql_cos_ts.engines.duckdb.engine import DuckDBEngine
 from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.spans import MERGER, Spans, merge, span_path
 from cloudsql_cos_ts.query.pipeline import QueryPipeline
+from cloudsql_cos_ts.query.prepared import PreparedSqlMemo
 from cloudsql_cos_ts.settings.datasource import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
 from cloudsql_cos_ts.storage import results
 from tests.engines.inprocess import InProcessPlugin
@@ -52,6 +57,7 @@ STEPS: list[tuple[Any, str, str]] = [
     (DuckDBEngine, "execute", "engine (views, SQL, Arrow)"),
     (DuckDBEngine, "_run", "  DuckDB runs the SQL"),
     (FlowLogSource, "relations", "  listing, pruning, entries"),
+    (PreparedSqlMemo, "get", "  macros and translation"),
     (results, "write_result", "$__dest write (P3 A)"),
 ]
 
@@ -127,18 +133,21 @@ def median_ms(samples: dict[str, list[float]]) -> dict[str, float]:
 
 
 def plugin_cpu(
-    data: Path, cache: Path, panels: list[Panel], reps: int
+    data: Path, cache: Path, panels: list[Panel], reps: int, *, moving: bool = False
 ) -> tuple[dict[str, float], dict[str, float], dict[str, list[Statement]]]:
     """Each panel's median CPU milliseconds, each step's milliseconds per dashboard, and each panel's
-    statements as the engine ran them."""
+    statements as the engine ran them; with ``moving``, each timed repetition's range 1 ms later."""
     plugin = InProcessPlugin(datasource_json(data, cache / "results"), cache, uid="w1")
     samples: dict[str, list[float]] = {}
     spent: dict[str, float] = {}
     executed: dict[str, list[Statement]] = {}
     try:
 
-        def run(panel: Panel) -> float:
-            queries = [data_query(q.ref, q.model, from_ms=RANGE.from_ms, to_ms=RANGE.to_ms) for q in panel.queries]
+        def run(panel: Panel, shift_ms: int = 0) -> float:
+            queries = [
+                data_query(q.ref, q.model, from_ms=RANGE.from_ms + shift_ms, to_ms=RANGE.to_ms + shift_ms)
+                for q in panel.queries
+            ]
             began = time.process_time()
             for ref, answer in plugin.run(*queries).items():
                 if answer.status != 200:
@@ -156,9 +165,9 @@ def plugin_cpu(
             finally:
                 undo()
         count_cpu(spent)
-        for _ in range(reps):
+        for rep in range(reps):
             for panel in panels:
-                samples.setdefault(panel.name, []).append(run(panel))
+                samples.setdefault(panel.name, []).append(run(panel, rep + 1 if moving else 0))
     finally:
         plugin.close()
     return median_ms(samples), {label: ms * 1000 / reps for label, ms in spent.items()}, executed
@@ -233,6 +242,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "w1-flowlogs")
     parser.add_argument("--cache", type=Path, default=None, help="ingest cache folder kept between runs")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument(
+        "--moving-range", action="store_true", help="each repetition 1 ms later, as a relative range refreshes"
+    )
     args = parser.parse_args()
     panels = dashboard(ensure_data(args.data))
     cache = args.cache or Path(tempfile.mkdtemp(prefix="w1-warm-"))
@@ -240,7 +252,7 @@ def main() -> None:
     runs: dict[Path, tuple[Path, ...]] = {}
     undo = record_runs(runs)
     try:
-        plugin, steps, executed = plugin_cpu(args.data.resolve(), cache, panels, args.reps)
+        plugin, steps, executed = plugin_cpu(args.data.resolve(), cache, panels, args.reps, moving=args.moving_range)
     finally:
         undo()
     replayed, entry_rows = entries_cpu(executed, panels, args.reps, runs)
