@@ -16,7 +16,7 @@ from cloudsql_cos_ts.engines.duckdb.source import FlowLogSource
 from cloudsql_cos_ts.flowlogs.generator import generate
 from cloudsql_cos_ts.flowlogs.ingest import IngestCache
 from cloudsql_cos_ts.flowlogs.plans import Plan, PlanMemo
-from cloudsql_cos_ts.flowlogs.pruning import RangeListing, VnicPrefixCache, list_range
+from cloudsql_cos_ts.flowlogs.pruning import CutoffWindow, RangeListing, VnicPrefixCache, list_range
 from cloudsql_cos_ts.flowlogs.scan import SourceScan
 from cloudsql_cos_ts.flowlogs.schema import FLOW_FLAT
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
@@ -79,6 +79,46 @@ def test_a_plan_whose_entry_was_deleted_is_not_used(folder: Path, tmp_path: Path
     assert gone.exists()  # the same objects: the same entry name
 
 
+def _starting(start: datetime) -> TimeRange:
+    return TimeRange(int(start.timestamp() * 1000), RANGE.to_ms)
+
+
+def test_a_later_start_that_needs_the_same_objects_reuses_the_plan(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative range asks again a little later: its cutoff moves, the objects it needs do not."""
+    source = _source(folder, tmp_path / "cache")
+    start = START + timedelta(hours=5)
+    first = source.relations(SourceScan(_starting(start)), frozenset({FLOW_FLAT}), CancelToken())
+    checks: list[Path] = []
+    real = source.cache.cached_entry
+    monkeypatch.setattr(
+        source.cache, "cached_entry", lambda group_dir, **kw: checks.append(group_dir) or real(group_dir, **kw)
+    )
+    later = source.relations(
+        SourceScan(_starting(start + timedelta(milliseconds=1))), frozenset({FLOW_FLAT}), CancelToken()
+    )
+    assert checks == [] and later.flat is not None and first.flat is not None
+    assert later.flat.paths == first.flat.paths and later.stats["objects_cached"] == first.stats["objects_read"]
+
+
+def test_a_cutoff_past_an_objects_modification_plans_again(folder: Path, tmp_path: Path) -> None:
+    """Once the cutoff passes an object's LastModified that object is no longer needed: the plan made before
+    must not serve, or the query would read entries holding it (and count it)."""
+    source = _source(folder, tmp_path / "cache")
+    start = START + timedelta(hours=5)
+    first = source.relations(SourceScan(_starting(start)), frozenset({FLOW_FLAT}), CancelToken())
+    store, vnics = LocalStore(folder), VnicPrefixCache()
+    pruned = list_range(store, "", _starting(start), CancelToken(), vnic_cache=vnics, context=f"{folder}/").prune()
+    until = pruned.cutoffs.until
+    assert until is not None
+    later_start = start + (until - pruned.cutoff) + timedelta(milliseconds=1)  # the cutoff just past ``until``
+    later = source.relations(SourceScan(_starting(later_start)), frozenset({FLOW_FLAT}), CancelToken())
+    again = list_range(store, "", _starting(later_start), CancelToken(), vnic_cache=vnics, context=f"{folder}/")
+    assert again.prune().objects_needed < pruned.objects_needed
+    assert later.stats["objects_cached"] == again.prune().objects_needed < first.stats["objects_read"]
+
+
 def test_memo_matches_listings_by_identity_and_forgets_after_its_ttl(folder: Path) -> None:
     store, vnics = LocalStore(folder), VnicPrefixCache()
 
@@ -86,7 +126,7 @@ def test_memo_matches_listings_by_identity_and_forgets_after_its_ttl(folder: Pat
         return list_range(store, "", RANGE, CancelToken(), vnic_cache=vnics, context=f"{folder}/")
 
     memo, first = PlanMemo(ttl_s=0.2), listed()
-    plan = Plan(first.listings, [], objects_listed=0, objects_needed=0, bytes_needed=0)
+    plan = Plan(first.listings, [], objects_listed=0, objects_needed=0, bytes_needed=0, cutoffs=CutoffWindow())
     memo.put(first, plan)
     assert memo.get(first) is plan
     again = listed()

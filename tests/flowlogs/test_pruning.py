@@ -116,6 +116,38 @@ def test_objects_read_grow_with_range(week_set: tuple[Path, GenerationSummary], 
     assert stats["objects_listed"] <= PER_HOUR * 1.1 * (hours + 2)
 
 
+@pytest.mark.parametrize(
+    ("from_end", "to_end", "cut"),
+    [
+        (timedelta(hours=1), timedelta(0), True),
+        (timedelta(hours=30, minutes=17), timedelta(hours=2, minutes=41), True),  # the cutoff inside an hour
+        (timedelta(days=7), timedelta(0), False),  # the set's first objects: none listed before the cutoff
+    ],
+)
+def test_the_needed_counts_bytes_and_cutoff_window(
+    week_set: tuple[Path, GenerationSummary], from_end: timedelta, to_end: timedelta, cut: bool
+) -> None:
+    """The per-hour byte totals (summed once per listing) give what the needed objects add up to, and the window
+    of cutoffs that need the same objects is bounded by the listed objects' LastModified on either side."""
+    folder, _ = week_set
+    listed = list_range(
+        LocalStore(folder),
+        "",
+        _range(WEEK_END - from_end, WEEK_END - to_end),
+        CancelToken(),
+        vnic_cache=VnicPrefixCache(),
+        context=f"{folder}/",
+    )
+    result = listed.prune()
+    needed = [obj for objects in result.needed.values() for obj in objects]
+    assert any(obj.last_modified < result.cutoff for objects in result.listed.values() for obj in objects) is cut
+    assert result.objects_needed == len(needed) > 0
+    assert result.bytes_needed == sum(obj.size for obj in needed)
+    moments = [obj.last_modified for objects in result.listed.values() for obj in objects]
+    before, since = [m for m in moments if m < result.cutoff], [m for m in moments if m >= result.cutoff]
+    assert (result.cutoffs.after, result.cutoffs.until) == (max(before, default=None), min(since, default=None))
+
+
 def test_one_hour_reads_at_most_a_twentieth_of_a_day(week_set: tuple[Path, GenerationSummary]) -> None:
     folder, _ = week_set
     store, cache = LocalStore(folder), VnicPrefixCache()

@@ -76,6 +76,21 @@ class HourObjects:
     objects: tuple[SourceObject, ...]
     ids: Manifest
     oldest: datetime  # the earliest LastModified: when it is after the cutoff, all are needed
+    size: int  # the objects' bytes, summed once for every query that needs them all
+
+
+@dataclass(frozen=True)
+class CutoffWindow:
+    """The cutoffs that leave the same objects needed as the one a range was pruned with: later than ``after``
+    (the latest LastModified before that cutoff) and up to ``until`` (the earliest from it on); None where no
+    object bounds it. A range relative to now moves its start, and with it the cutoff, at every refresh, while
+    the objects needed change only when the cutoff passes one of their modification times."""
+
+    after: datetime | None = None
+    until: datetime | None = None
+
+    def holds(self, cutoff: datetime) -> bool:
+        return (self.after is None or self.after < cutoff) and (self.until is None or cutoff <= self.until)
 
 
 @dataclass
@@ -92,8 +107,19 @@ class PruneResult:
     needed: dict[datetime, list[SourceObject]] = field(default_factory=dict)
     listed_ids: dict[datetime, Manifest] = field(default_factory=dict)
     needed_ids: dict[datetime, Manifest] = field(default_factory=dict)
+    needed_bytes: dict[datetime, int] = field(default_factory=dict)
     cutoff: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
     list_calls: int = 0
+    cutoffs: CutoffWindow = CutoffWindow()  # the cutoffs that would leave the same objects needed
+
+    def narrow_cutoffs(self, before: datetime | None, since: datetime | None) -> None:
+        """Narrow :attr:`cutoffs` by a LastModified before the cutoff and one from it on."""
+        after, until = self.cutoffs.after, self.cutoffs.until
+        if before is not None and (after is None or before > after):
+            after = before
+        if since is not None and (until is None or since < until):
+            until = since
+        self.cutoffs = CutoffWindow(after, until)
 
     @property
     def hours_listed(self) -> int:
@@ -105,7 +131,7 @@ class PruneResult:
 
     @property
     def bytes_needed(self) -> int:
-        return sum(obj.size for objects in self.needed.values() for obj in objects)
+        return sum(self.needed_bytes.values())
 
 
 def _shifted(epoch_ms: int, delta: timedelta) -> datetime:
@@ -198,7 +224,7 @@ def by_hour(objects: list[SourceObject]) -> Listing:
     for obj in objects:
         hours.setdefault(obj.parsed.hour_start, []).append(obj)
     return {
-        hour: HourObjects(tuple(objs), object_ids(objs), min(o.last_modified for o in objs))
+        hour: HourObjects(tuple(objs), object_ids(objs), min(o.last_modified for o in objs), sum(o.size for o in objs))
         for hour, objs in hours.items()
     }
 
@@ -208,11 +234,16 @@ def _add_hour(result: PruneResult, hour: datetime, parts: list[HourObjects]) -> 
     listed = [obj for part in parts for obj in part.objects]
     ids = parts[0].ids if len(parts) == 1 else frozenset().union(*(part.ids for part in parts))
     result.listed[hour], result.listed_ids[hour] = listed, ids
-    if min(part.oldest for part in parts) < result.cutoff:
+    size, oldest = sum(part.size for part in parts), min(part.oldest for part in parts)
+    if oldest < result.cutoff:
+        earlier = [obj.last_modified for obj in listed if obj.last_modified < result.cutoff]
         listed = [obj for obj in listed if obj.last_modified >= result.cutoff]
-        ids = object_ids(listed)
+        ids, size = object_ids(listed), sum(obj.size for obj in listed)
+        result.narrow_cutoffs(max(earlier), min((obj.last_modified for obj in listed), default=None))
+    else:
+        result.narrow_cutoffs(None, oldest)
     if listed:
-        result.needed[hour], result.needed_ids[hour] = listed, ids
+        result.needed[hour], result.needed_ids[hour], result.needed_bytes[hour] = listed, ids, size
 
 
 def _shared_listings(

@@ -224,6 +224,7 @@ class FlowLogSource:
             objects_listed=sum(len(v) for v in pruned.listed.values()),
             objects_needed=pruned.objects_needed,
             bytes_needed=pruned.bytes_needed,
+            cutoffs=pruned.cutoffs,
             damaged=tuple(sorted({object_key(item) for ids in damaged for item in ids})),
             runs=settled_runs(groups),
         )
