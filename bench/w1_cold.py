@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,13 +54,14 @@ def executable(command: str | None) -> Iterator[None]:
             os.environ[EXECUTABLE_VARIABLE] = before
 
 
-def cold(data: Path, scratch: Path, panel_name: str, command: str | None) -> Cost:
-    """One panel over ``data`` on a fresh plugin process with an empty ingest cache."""
+def cold(data: Path, scratch: Path, panel_name: str, command: str | None) -> tuple[Cost, float]:
+    """One panel over ``data`` on a fresh plugin process with an empty ingest cache, and the CPU seconds the
+    plugin spent starting before it (not part of the panel's cost: see ``Plugin._settled``)."""
     panel = next(p for p in dashboard(ensure_data(data)) if p.name == panel_name)
     with executable(command):
         plugin = Plugin(data, scratch)
     try:
-        return plugin.timed(panel)[0]
+        return plugin.timed(panel)[0], plugin.startup_cpu
     finally:
         plugin.stop()
 
@@ -92,18 +94,23 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     scratch = Path(tempfile.mkdtemp(prefix="w1-cold-"))
     runs: dict[tuple[str, str], list[Cost]] = {}
+    startups: list[float] = []
     try:
         for _ in range(args.reps):
             for name in names:
-                runs.setdefault((name, "plugin"), []).append(cold(data, scratch, name, None))
+                panel_cost, startup = cold(data, scratch, name, None)
+                runs.setdefault((name, "plugin"), []).append(panel_cost)
+                startups.append(startup)
                 if args.baseline:
-                    runs.setdefault((name, "baseline"), []).append(cold(baseline_data, scratch, name, args.baseline))
+                    panel_cost, _ = cold(baseline_data, scratch, name, args.baseline)
+                    runs.setdefault((name, "baseline"), []).append(panel_cost)
                 if args.raw:
                     runs.setdefault((name, "raw"), []).append(raw(data, name))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f}; median of {args.reps}")
     print(f"plugin over {data}" + (f"; baseline {args.baseline} over {baseline_data}" if args.baseline else ""))
+    print(f"each plugin measured once started (start-up CPU median {statistics.median(startups):.2f} s, not counted)")
     print(
         "panel  cold s  cold cpu"
         + ("  baseline s  baseline cpu  cpu ratio" if args.baseline else "")

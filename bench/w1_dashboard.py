@@ -13,13 +13,14 @@ Generates the set once (kept in ``DIR``: 10 vNICs x 7 days, ~1.08M records), the
 * **parquet** — the engine's limit: plain DuckDB running the same SQL over one Parquet file of the
   same ``FLOW_FLAT`` rows (written once next to the data set; median of the warm repetitions).
 
-The plugin runs as Grafana starts it (``tests/plugin_host.py``), with the datasource's result cache
-off (``cacheTtlSeconds`` 0): every answer must say it was not served from the result cache (the
-bench stops otherwise), and the objects the warm runs downloaded are counted and printed (0: the
-warm figures are the engine over the ingest cache, nothing else). Goals: warm dashboard < 0.5 s and
-cold <= 1.2x raw (issue 3); cold CPU <= 0.30x raw and the warm dashboard <= 1.2x the Parquet baseline
-(issue 19). Each figure is wall seconds and CPU seconds (``w1_cost``): other work
-may share the machine, so the load average is printed and the verdicts are given for both.
+The plugin runs as Grafana starts it (``tests/plugin_host.py``) and is measured once its start-up work
+is done (``Plugin._settled``), with the datasource's result cache off (``cacheTtlSeconds`` 0): every
+answer must say it was not served from the result cache (the bench stops otherwise), and the objects
+the warm runs downloaded are counted and printed (0: the warm figures are the engine over the ingest
+cache, nothing else). Goals: warm dashboard < 0.5 s and cold <= 1.2x raw (issue 3); cold CPU <= 0.30x
+raw and the warm dashboard <= 1.2x the Parquet baseline (issue 19). Each figure is wall seconds and
+CPU seconds (``w1_cost``): other work may share the machine, so the load average is printed and the
+verdicts are given for both.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ COLD_CPU_GOAL_RATIO = 0.30
 PARQUET_GOAL_RATIO = 1.2
 REQUEST_TIMEOUT_S = 600
 CORES = os.cpu_count() or 1
+SETTLE_QUIET_S = 0.25
+SETTLE_TIMEOUT_S = 30
 
 
 @dataclass
@@ -78,6 +81,25 @@ class Plugin:
         assert self.process.process is not None
         self.pid = self.process.process.pid
         self.downloads: list[int] = []  # flow-log objects each answered query downloaded
+        self.startup_cpu = self._settled()
+
+    def _settled(self) -> float:
+        """The plugin's CPU seconds once its start-up work (the warm-up thread) is done, waited for.
+
+        Grafana starts its plugins with the server, long before a user opens a dashboard, so a first panel
+        meets a plugin that has loaded the query pipeline's modules and opened its result cache. Measured
+        from the handshake instead, a cold panel also paid that (about 0.3 CPU-s), which raw DuckDB, already
+        imported in this process, does not. Settled means no CPU tick for ``SETTLE_QUIET_S``.
+        """
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        spent = process_cpu(self.pid)
+        while time.monotonic() < deadline:
+            time.sleep(SETTLE_QUIET_S)
+            now = process_cpu(self.pid)
+            if now - spent < 0.02:
+                return now
+            spent = now
+        raise RuntimeError(f"the plugin was still busy {SETTLE_TIMEOUT_S} s after it started")
 
     def run(self, panel: Panel) -> dict[str, pb.DataResponse]:
         queries = [data_query(q.ref, q.model, from_ms=RANGE.from_ms, to_ms=RANGE.to_ms) for q in panel.queries]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from cloudsql_cos_ts.flowlogs.pruning import (
     find_vnic_prefixes,
     folder_cache,
     hours_for,
+    in_parallel,
     list_range,
     listing_cache,
 )
@@ -36,6 +38,8 @@ from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.settings.datasource import DatasourceSettings
 from cloudsql_cos_ts.settings.locations import LocalLocation
 from cloudsql_cos_ts.settings.plugin import PluginSettings
+from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.storage.cos import CosStore
 from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import TimeRange
 from tests.flowlogs.conftest import WEEK_END
@@ -205,6 +209,14 @@ def test_listings_are_shared_briefly_then_refreshed(tmp_path: Path) -> None:
     assert pruned()[0] == listed + 1
 
 
+@pytest.mark.parametrize(("kind", "threaded"), [(LocalStore, False), (CosStore, True)])
+def test_store_calls_run_on_threads_only_where_they_wait_on_the_network(kind: type, threaded: bool) -> None:
+    """A local folder's list calls wait on nothing: more threads than the caller's only hand the GIL around."""
+    store: ObjectStore = kind.__new__(kind)  # which store it is decides; its calls are not made here
+    callers = in_parallel(store, list(range(4)), lambda _: threading.current_thread())
+    assert any(caller is not threading.current_thread() for caller in callers) is threaded
+
+
 def test_walked_folders_listed_moments_ago_start_no_thread(
     week_set: tuple[Path, GenerationSummary], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -214,9 +226,9 @@ def test_walked_folders_listed_moments_ago_start_no_thread(
     threaded: list[int] = []
     original = pruning.in_parallel
 
-    def counted(items: list[str], run: Callable[[str], Any]) -> list[Any]:
+    def counted(store: ObjectStore, items: list[str], run: Callable[[str], Any]) -> list[Any]:
         threaded.append(len(items))
-        return original(items, run)
+        return original(store, items, run)
 
     monkeypatch.setattr(pruning, "in_parallel", counted)
 

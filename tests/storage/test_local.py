@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from cloudsql_cos_ts.errors import BadRequest, NotFound
-from cloudsql_cos_ts.storage.local import LocalStore
+from cloudsql_cos_ts.storage.local import LocalStore, local_etag
 
 
 @pytest.fixture
@@ -27,6 +28,23 @@ def test_listing_like_s3(store: LocalStore) -> None:
     assert [o.key for o in store.list("a").objects] == ["a/3.gz", "a/x/1.gz", "a/y/2.gz", "ab.gz"]
     assert store.list("a/", "/").prefixes == ["a/x/", "a/y/"]
     assert store.list("missing/").objects == []
+
+
+def test_listing_walks_no_symbolic_link(store: LocalStore, tmp_path: Path) -> None:
+    """Links to files or folders, inside the root or out of it, are neither listed nor walked into; every
+    listed object carries its own file's size, ETag and time."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "4.gz").write_bytes(b"outside")
+    os.symlink(tmp_path / "elsewhere", store.root / "a" / "outside-link")
+    os.symlink(store.root / "a" / "x", store.root / "a" / "inside-link")
+    os.symlink(store.root / "a" / "3.gz", store.root / "a" / "file-link.gz")
+    listed = store.list("a/")
+    assert [o.key for o in listed.objects] == ["a/3.gz", "a/x/1.gz", "a/y/2.gz"]
+    assert store.list("a/", "/").prefixes == ["a/x/", "a/y/"]
+    for info in listed.objects:
+        stat = os.stat(store.root / info.key)
+        modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+        assert (info.size, info.etag, info.last_modified) == (stat.st_size, local_etag(stat), modified)
 
 
 def test_get_put_head(store: LocalStore) -> None:

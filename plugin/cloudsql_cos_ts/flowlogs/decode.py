@@ -121,8 +121,8 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
     owners = pa.concat_arrays([pc.list_parent_indices(flow_logs).cast(pa.int32()), empty.cast(pa.int32())])
     table = _repeated(per_object, owners)
     record_columns = [records.field(name) for name, _ in RECORD_MEMBERS]
-    if len(empty):  # an object without records gets one row of NULL record fields (copying the columns once)
-        record_columns = [pa.concat_arrays([column, pa.nulls(len(empty), column.type)]) for column in record_columns]
+    if len(empty):  # an object without records gets one row of NULL record fields, as a second chunk (no copy)
+        record_columns = [pa.chunked_array([column, pa.nulls(len(empty), column.type)]) for column in record_columns]
     marks = pc.if_else(damaged.take(empty), pa.scalar(DAMAGED, pa.int32()), pa.scalar(None, pa.int32()))
     table = table.append_column(RECORD_INDEX, pa.concat_arrays([positions, marks]))
     for (name, _), column in zip(RECORD_MEMBERS, record_columns, strict=True):

@@ -55,6 +55,7 @@ from cloudsql_cos_ts.flowlogs.partitions import HourSpan, job_hours, partition_j
 from cloudsql_cos_ts.flowlogs.ttl_cache import TtlCache
 from cloudsql_cos_ts.flowlogs.v0 import holds_v0, v0_not_supported
 from cloudsql_cos_ts.storage.base import ObjectStore
+from cloudsql_cos_ts.storage.local import LocalStore
 from cloudsql_cos_ts.timerange import EARLIEST_MS, LATEST_MS, TimeRange, moment
 
 MARGIN_AFTER = timedelta(hours=1)
@@ -292,10 +293,17 @@ def _shared_folders(folders: FolderCache, store: ObjectStore, paths: list[str]) 
     return {path: children for path, children in found.items() if children is not None}
 
 
-def in_parallel(items: Sequence[_T], run: Callable[[_T], _V]) -> list[_V]:
-    """``run`` over ``items`` on up to ``LIST_WORKERS`` threads (list calls and GETs wait on the network)."""
+def in_parallel(store: ObjectStore, items: Sequence[_T], run: Callable[[_T], _V]) -> list[_V]:
+    """``run`` (a list call or GET on ``store``) over ``items``, on threads where the store's calls wait.
+
+    An object store's calls wait on the network, so up to ``LIST_WORKERS`` run at once. A local folder's
+    wait on nothing: more threads than one only hand the GIL back and forth at every system call, which
+    made a week's listing cost 1.8x the CPU and more time (docs/benchmarks.md).
+    """
     if not items:  # a warm dashboard finds every listing shared and starts no thread
         return []
+    if isinstance(store, LocalStore) or len(items) == 1:
+        return [run(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(LIST_WORKERS, len(items))) as pool:
         return list(pool.map(run, items))
 
@@ -339,7 +347,7 @@ def list_range(
         # to read the cache was most of a warm walk's cost.
         shared = {} if folders is None or fresh else _shared_folders(folders, store, paths)
         missing = [path for path in paths if path not in shared]
-        listed = dict(zip(missing, in_parallel(missing, list_folder), strict=True))
+        listed = dict(zip(missing, in_parallel(store, missing, list_folder), strict=True))
         folder_calls += sum(computed for _, computed in listed.values())
         return [shared[path] if path in shared else listed[path][0] for path in paths]
 
@@ -383,7 +391,7 @@ def list_range(
 
     found = _shared_listings(listings, store, {job: t for job, t in ttls.items() if not fresh or t is not None})
     unknown = [job for job in jobs if job not in found]
-    found.update(zip(unknown, in_parallel(unknown, list_one), strict=True))
+    found.update(zip(unknown, in_parallel(store, unknown, list_one), strict=True))
     raise_if_cancelled(cancel)
     return RangeListing(
         span=span,

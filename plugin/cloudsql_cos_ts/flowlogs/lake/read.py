@@ -208,7 +208,7 @@ class LakeReader:
                 return day, None
 
         found = {}
-        for day, manifest in in_parallel(candidates, look):
+        for day, manifest in in_parallel(self.lake.store, candidates, look):
             if manifest is not None and manifest.lists_objects and _written_settled(manifest):
                 found[day] = self._listing(manifest, context)
         return found
