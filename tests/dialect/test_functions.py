@@ -28,6 +28,7 @@ TS = "to_timestamp('2024-05-06T10:01:12Z')"
         ("unix_timestamp('2024-05-06 10:01:12')", 1714989672),
         ("unix_timestamp('2024-05-06T10:01:12Z')", 1714989672),
         ("unix_timestamp('06/05/2024', 'dd/MM/yyyy')", 1714953600),
+        ("unix_timestamp('n/a', 'dd/MM/yyyy')", None),  # the parse one fix writes, another makes never fail
         (f"unix_millis({TS})", 1714989672000),
         ("from_unixtime(1714989672)", "2024-05-06 10:01:12"),
         ("from_unixtime(1714989672, 'yyyy-MM-dd HH:mm')", "2024-05-06 10:01"),

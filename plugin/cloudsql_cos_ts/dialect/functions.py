@@ -29,8 +29,12 @@ Checked against DuckDB 2.0 results (tests/dialect/test_functions.py):
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import sqlglot
 from sqlglot import exp
+
+_E = TypeVar("_E", bound=exp.Expr)
 
 _DEFAULT_UNIX_FORMAT = sqlglot.parse_one("unix_timestamp(x)", read="spark").args.get("format")
 # Functions whose DuckDB form casts these arguments to DATE while being written (no node to make safe).
@@ -42,6 +46,10 @@ _DATE_ARGUMENTS: dict[type[exp.Expr], tuple[str, ...]] = {
 _TRUNC_UNITS = {"YEAR": "YEAR", "YYYY": "YEAR", "YY": "YEAR", "QUARTER": "QUARTER", "MONTH": "MONTH",
                 "MM": "MONTH", "MON": "MONTH", "WEEK": "WEEK"}
 _DATE_TRUNC_UNITS = {**_TRUNC_UNITS, "DD": "DAY"}
+# What the fixes below write into a tree: a fix looking for one of these walks the tree even if it held none.
+_MADE_BY_FIXES: tuple[type[exp.Expr], ...] = (
+    exp.Cast, exp.Anonymous, exp.StrToTime, exp.TimeToUnix, exp.Floor, exp.Paren, exp.Add, exp.Sub
+)
 _INTEGER_TYPES = {
     exp.DataType.Type.BIGINT,
     exp.DataType.Type.INT,
@@ -74,40 +82,61 @@ def normalize_functions(tree: exp.Expr) -> exp.Expr:
 
 def fix_for_duckdb(tree: exp.Expr) -> exp.Expr:
     """Fixes for DuckDB as the target (see the module docstring)."""
-    for text in list(tree.find_all(exp.TimeStrToTime)):  # date_format(s, ...): a cast sqlglot writes itself
+    kinds = _Kinds(tree)
+    for text in kinds.found(exp.TimeStrToTime):  # date_format(s, ...): a cast sqlglot writes itself
         text.replace(exp.cast(text.this.copy(), "TIMESTAMP"))
-    for unix in list(tree.find_all(exp.StrToUnix)):
+    for unix in kinds.found(exp.StrToUnix):
         if unix.args.get("format") in (None, _DEFAULT_UNIX_FORMAT):
             seconds = exp.TimeToUnix(this=exp.cast(unix.this.copy(), "TIMESTAMP"))
             unix.replace(exp.cast(exp.Floor(this=seconds), "BIGINT"))
         else:  # sqlglot writes EPOCH(STRPTIME(...)) and ignores "safe" on StrToUnix
             parsed = exp.StrToTime(this=unix.this.copy(), format=unix.args["format"].copy())
             unix.replace(exp.TimeToUnix(this=parsed))
-    for cast in list(tree.find_all(exp.Cast)):
+    for cast in kinds.found(exp.Cast):
         if isinstance(cast.this, exp.Div) and cast.to.this in _INTEGER_TYPES:
             cast.this.replace(exp.Anonymous(this="TRUNC", expressions=[cast.this.copy()]))
         elif cast.to.this is exp.DataType.Type.TIMESTAMP and not _is_zoned_cast(cast.this):
             cast.set("this", exp.cast(cast.this.copy(), "TIMESTAMPTZ"))
-    for failure in list(tree.find_all(exp.Anonymous)):  # Spark's raise_error(message) is DuckDB's error(message)
+    for failure in kinds.found(exp.Anonymous):  # Spark's raise_error(message) is DuckDB's error(message)
         if failure.name.upper() == "RAISE_ERROR":
             failure.set("this", "error")
-    _calendar_as_in_spark(tree)
-    return _conversions_never_fail(tree)
+    _calendar_as_in_spark(tree, kinds)
+    return _conversions_never_fail(tree, kinds)
+
+
+class _Kinds:
+    """The node types a tree held before the fixes ran, so a fix looks for its nodes only where there can be some.
+
+    Why: every fix walked the whole tree for its own node type, about fifteen walks of every query, most of them
+    for functions the query does not call: a sixth of a query's translation, paid again at each refresh of a
+    relative range (W1 ``--moving-range``, docs/benchmarks.md). A type the tree did not hold is still looked
+    for when the fixes create it (:data:`_MADE_BY_FIXES`), so each fix sees what the ones before it wrote.
+    """
+
+    def __init__(self, tree: exp.Expr) -> None:
+        self._tree = tree
+        self._held = {type(node) for node in tree.walk()}
+
+    def found(self, *kinds: type[_E]) -> list[_E]:
+        """The nodes of ``kinds`` in the tree now (a list: the caller replaces some)."""
+        if not any(issubclass(held, kinds) for held in (*self._held, *_MADE_BY_FIXES)):
+            return []
+        return list(self._tree.find_all(*kinds))
 
 
 def _as_date(node: exp.Expr) -> exp.Expr:
     return exp.cast(node, "DATE")
 
 
-def _calendar_as_in_spark(tree: exp.Expr) -> None:
+def _calendar_as_in_spark(tree: exp.Expr, kinds: _Kinds) -> None:
     """Spark's day numbering, DATE results and unit names for DuckDB (see the module docstring)."""
-    for day in list(tree.find_all(exp.DayOfWeek)):
+    for day in kinds.found(exp.DayOfWeek):
         day.replace(exp.paren(exp.Add(this=day.copy(), expression=exp.Literal.number(1)), copy=False))
-    for call in list(tree.find_all(exp.Anonymous)):
+    for call in kinds.found(exp.Anonymous):
         if call.name.upper() == "WEEKDAY" and len(call.expressions) == 1:
             iso_day = exp.Anonymous(this="ISODOW", expressions=[_as_date(call.expressions[0].copy())])
             call.replace(exp.paren(exp.Sub(this=iso_day, expression=exp.Literal.number(1)), copy=False))
-    for trunc in list(tree.find_all(exp.DateTrunc)):  # Spark's trunc(date, fmt)
+    for trunc in kinds.found(exp.DateTrunc):  # Spark's trunc(date, fmt)
         unit = trunc.args.get("unit")
         if isinstance(unit, exp.Literal) and unit.is_string:
             known = _TRUNC_UNITS.get(unit.name.upper())
@@ -115,25 +144,25 @@ def _calendar_as_in_spark(tree: exp.Expr) -> None:
                 this="DATE_TRUNC", expressions=[exp.Literal.string(known or "DAY"), _as_date(trunc.this.copy())]
             )
             trunc.replace(_as_date(truncated) if known else exp.cast(exp.null(), "DATE"))
-    for timestamp_trunc in list(tree.find_all(exp.TimestampTrunc)):  # Spark's date_trunc(fmt, ts)
+    for timestamp_trunc in kinds.found(exp.TimestampTrunc):  # Spark's date_trunc(fmt, ts)
         unit = timestamp_trunc.args.get("unit")
         if unit is not None and unit.name.upper() in _DATE_TRUNC_UNITS:
             timestamp_trunc.set("unit", exp.var(_DATE_TRUNC_UNITS[unit.name.upper()]))
-    for months in list(tree.find_all(exp.AddMonths)):
+    for months in kinds.found(exp.AddMonths):
         if not (isinstance(months.this, exp.Cast) and months.this.to.this is exp.DataType.Type.DATE):
             months.set("this", _as_date(months.this.copy()))  # sqlglot then writes CAST(... AS DATE)
-    for days in list(tree.find_all(exp.TsOrDsAdd)):  # date_add / date_sub
+    for days in kinds.found(exp.TsOrDsAdd):  # date_add / date_sub
         days.replace(_as_date(days.copy()))
 
 
-def _conversions_never_fail(tree: exp.Expr) -> exp.Expr:
+def _conversions_never_fail(tree: exp.Expr, kinds: _Kinds) -> exp.Expr:
     """Every cast a ``TRY_CAST`` and every parse a ``TRY_STRPTIME``: NULL where Spark (ANSI off) gives NULL."""
-    for cast in list(tree.find_all(exp.Cast)):
+    for cast in kinds.found(exp.Cast):
         if not isinstance(cast, exp.TryCast):
             cast.replace(exp.TryCast(this=cast.this, to=cast.to, format=cast.args.get("format")))
-    for parse in tree.find_all(exp.StrToTime, exp.TsOrDsToDate):
+    for parse in kinds.found(exp.StrToTime, exp.TsOrDsToDate):
         parse.set("safe", True)
-    for node in list(tree.find_all(*_DATE_ARGUMENTS)):  # date_add(s, n), months_between(s, t): cast when written
+    for node in kinds.found(*_DATE_ARGUMENTS):  # date_add(s, n), months_between(s, t): cast when written
         for name in _DATE_ARGUMENTS[type(node)]:
             value = node.args.get(name)
             if value is not None and not isinstance(value, exp.Cast):
