@@ -7,6 +7,8 @@ starts long work registers how to stop it, and a cancel or a deadline calls ever
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -27,13 +29,11 @@ class CancelToken:
         self._event = threading.Event()
         self._reason: CancelReason | None = None
         self._callbacks: list[Callable[[], None]] = []
-        self._timer: threading.Timer | None = None
         self._detach: Callable[[], None] = lambda: None
-        self.deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        if timeout_s is not None:
-            self._timer = threading.Timer(max(timeout_s, 0.0), self.cancel, kwargs={"reason": expiry})
-            self._timer.daemon = True
-            self._timer.start()
+        self.deadline = None if timeout_s is None else time.monotonic() + max(timeout_s, 0.0)
+        self._due: _Due | None = None
+        if self.deadline is not None:
+            self._due = _DEADLINES.add(self.deadline, self, expiry)
 
     @property
     def reason(self) -> CancelReason | None:
@@ -82,10 +82,63 @@ class CancelToken:
         return token
 
     def close(self) -> None:
-        """Stop the deadline timer and detach from the parent (call when the work is over)."""
-        if self._timer is not None:
-            self._timer.cancel()
+        """Forget the deadline and detach from the parent (call when the work is over)."""
+        if self._due is not None:
+            self._due.token = None
         self._detach()
+
+
+class _Due:
+    """A token's deadline waiting in :class:`_Deadlines`; ``token`` is dropped when the token is closed first."""
+
+    __slots__ = ("at", "order", "reason", "token")
+
+    def __init__(self, at: float, order: int, token: CancelToken, reason: CancelReason) -> None:
+        self.at, self.order, self.reason = at, order, reason
+        self.token: CancelToken | None = token
+
+    def __lt__(self, other: _Due) -> bool:
+        return (self.at, self.order) < (other.at, other.order)
+
+
+class _Deadlines:
+    """One thread that fires every token's deadline when it passes.
+
+    Why: a timer thread per token meant one to three threads started and stopped for every query (the
+    request's deadline, the query's timeout, the shared run's), each about 80 µs of CPU: a few milliseconds per
+    dashboard (docs/benchmarks.md). A closed token's deadline stays queued until it passes, holding nothing but
+    its time; the thread starts with the first deadline and sleeps until the next one.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._queue: list[_Due] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, at: float, token: CancelToken, reason: CancelReason) -> _Due:
+        due = _Due(at, next(self._order), token, reason)
+        with self._changed:
+            heapq.heappush(self._queue, due)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._fire, name="deadlines", daemon=True)
+                self._thread.start()
+            elif self._queue[0] is due:  # sooner than what the thread sleeps for
+                self._changed.notify()
+        return due
+
+    def _fire(self) -> None:
+        while True:
+            with self._changed:
+                while not self._queue or self._queue[0].at > time.monotonic():
+                    self._changed.wait(self._queue[0].at - time.monotonic() if self._queue else None)
+                due = heapq.heappop(self._queue)
+            token = due.token
+            if token is not None:
+                token.cancel(due.reason)
+
+
+_DEADLINES = _Deadlines()
 
 
 def stopped_error(cancel: CancelToken, timeout_s: float) -> PluginError:

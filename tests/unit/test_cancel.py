@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
+import weakref
 
 from cloudsql_cos_ts.cancel import CancelToken
 
@@ -48,3 +51,35 @@ def test_closed_child_detaches_from_parent() -> None:
     child.close()
     parent.cancel()
     assert not child.is_cancelled()
+
+
+def test_a_sooner_deadline_fires_first_whatever_the_order_tokens_came_in() -> None:
+    """One thread fires every deadline: it wakes for a deadline sooner than the one it sleeps for."""
+    late = CancelToken(30)
+    soon = CancelToken(0.05)
+    time.sleep(0.3)
+    assert soon.reason == "timeout" and not late.is_cancelled()
+    late.close()
+
+
+def test_a_closed_token_neither_fires_nor_stays_referenced() -> None:
+    token = CancelToken(0.05)
+    token.close()
+    time.sleep(0.2)
+    assert not token.is_cancelled()
+    queued = weakref.ref(CancelToken(30))
+    closing = queued()
+    assert closing is not None
+    closing.close()
+    del closing
+    gc.collect()
+    assert queued() is None  # its deadline waits in the queue without the token
+
+
+def test_deadlines_start_no_thread_per_token() -> None:
+    CancelToken(30).close()  # the one deadline thread runs from now on
+    before = threading.active_count()
+    tokens = [CancelToken(30) for _ in range(50)]
+    assert threading.active_count() == before
+    for token in tokens:
+        token.close()
