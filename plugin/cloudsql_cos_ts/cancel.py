@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from cloudsql_cos_ts.errors import DownstreamTimeout, PluginError, QueryCancelled
+from cloudsql_cos_ts.log import log
 
 CancelReason = Literal["cancelled", "timeout", "deadline"]
 """cancelled: Grafana gave up on the call; timeout: the datasource's query timeout passed;
@@ -105,9 +106,10 @@ class _Deadlines:
     """One thread that fires every token's deadline when it passes.
 
     Why: a timer thread per token meant one to three threads started and stopped for every query (the
-    request's deadline, the query's timeout, the shared run's), each about 80 µs of CPU: a few milliseconds per
-    dashboard (docs/benchmarks.md). A closed token's deadline stays queued until it passes, holding nothing but
-    its time; the thread starts with the first deadline and sleeps until the next one.
+    request's deadline, the query's timeout, the shared run's), CPU a dashboard paid for nothing
+    (docs/benchmarks.md). A closed token's deadline stays queued until it passes, holding nothing but its time;
+    the thread starts with the first deadline and sleeps until the next one. A stop that fails is logged: it
+    must not end the thread that fires every other query's deadline.
     """
 
     def __init__(self) -> None:
@@ -134,8 +136,12 @@ class _Deadlines:
                     self._changed.wait(self._queue[0].at - time.monotonic() if self._queue else None)
                 due = heapq.heappop(self._queue)
             token = due.token
-            if token is not None:
+            if token is None:
+                continue
+            try:
                 token.cancel(due.reason)
+            except Exception as exc:
+                log.warn("stopping work at its deadline failed", error=f"{type(exc).__name__}: {exc}")
 
 
 _DEADLINES = _Deadlines()

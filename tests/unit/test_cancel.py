@@ -83,3 +83,15 @@ def test_deadlines_start_no_thread_per_token() -> None:
     assert threading.active_count() == before
     for token in tokens:
         token.close()
+
+
+def _failing_stop() -> None:
+    raise RuntimeError("the engine could not be interrupted")
+
+
+def test_a_failing_stop_leaves_the_other_deadlines_firing() -> None:
+    failing = CancelToken(0.05)
+    failing.on_cancel(_failing_stop)
+    later = CancelToken(0.1)
+    time.sleep(0.3)
+    assert failing.is_cancelled() and later.reason == "timeout"

@@ -107,10 +107,10 @@ def fix_for_duckdb(tree: exp.Expr) -> exp.Expr:
 class _Kinds:
     """The node types a tree held before the fixes ran, so a fix looks for its nodes only where there can be some.
 
-    Why: every fix walked the whole tree for its own node type, about fifteen walks of every query, most of them
-    for functions the query does not call: a sixth of a query's translation, paid again at each refresh of a
-    relative range (W1 ``--moving-range``, docs/benchmarks.md). A type the tree did not hold is still looked
-    for when the fixes create it (:data:`_MADE_BY_FIXES`), so each fix sees what the ones before it wrote.
+    Why: every fix walked the whole tree for its own node type, fifteen walks of every query, most of them for
+    functions the query does not call, paid again at each refresh of a relative range (docs/benchmarks.md). A
+    type the tree did not hold is still looked for when the fixes create it (:data:`_MADE_BY_FIXES`), so each
+    fix sees what the ones before it wrote.
     """
 
     def __init__(self, tree: exp.Expr) -> None:

@@ -298,7 +298,7 @@ def in_parallel(store: ObjectStore, items: Sequence[_T], run: Callable[[_T], _V]
 
     An object store's calls wait on the network, so up to ``LIST_WORKERS`` run at once. A local folder's
     wait on nothing: more threads than one only hand the GIL back and forth at every system call, which
-    made a week's listing cost 1.8x the CPU and more time (docs/benchmarks.md).
+    cost CPU and time (docs/benchmarks.md).
     """
     if not items:  # a warm dashboard finds every listing shared and starts no thread
         return []

@@ -110,7 +110,7 @@ class LocalStore:
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:
-            raise DownstreamError(f"cannot read the folder {base or self.root}: {exc.strerror}") from None
+            raise DownstreamError(f"cannot read the folder {self.root / base}: {exc.strerror}") from None
         for entry in entries:
             if not entry.name.startswith(name_start) or entry.name.startswith(".tmp-"):
                 continue
@@ -129,7 +129,7 @@ class LocalStore:
         except FileNotFoundError:  # removed since the folder was read
             return
         except OSError as exc:
-            raise DownstreamError(f"cannot read the folder {base}: {exc.strerror}") from None
+            raise DownstreamError(f"cannot read the folder {self.root / base}: {exc.strerror}") from None
         try:
             self._scan(descriptor, base, "", None, out)
         finally:

@@ -52,8 +52,7 @@ def encode_table(table: pa.Table, fmt: ResultFormat) -> bytes:
 def _text_columns(schema: pa.Schema) -> list[str]:
     """The columns a Parquet dictionary pays for: text repeats (an action, an address, a label), while times and
     numbers of a result are mostly distinct, and building a dictionary for them until it outgrows its page only
-    cost CPU (a week's P3 A result of 182,166 rows: 12.6 ms written with dictionaries for every column, 8.3 ms
-    and a smaller file with text only, docs/benchmarks.md)."""
+    costs CPU and bytes (docs/benchmarks.md)."""
     textual = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_dictionary)
     return [field.name for field in schema if any(is_type(field.type) for is_type in textual)]
 
