@@ -12,6 +12,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cloudsql_cos_ts.errors import DownstreamTimeout, PluginError, QueryCancelled
@@ -89,17 +90,15 @@ class CancelToken:
         self._detach()
 
 
+@dataclass(order=True, slots=True)
 class _Due:
-    """A token's deadline waiting in :class:`_Deadlines`; ``token`` is dropped when the token is closed first."""
+    """A token's deadline waiting in :class:`_Deadlines`, in order of time; ``token`` is dropped when the token
+    is closed first."""
 
-    __slots__ = ("at", "order", "reason", "token")
-
-    def __init__(self, at: float, order: int, token: CancelToken, reason: CancelReason) -> None:
-        self.at, self.order, self.reason = at, order, reason
-        self.token: CancelToken | None = token
-
-    def __lt__(self, other: _Due) -> bool:
-        return (self.at, self.order) < (other.at, other.order)
+    at: float
+    order: int  # ties at the same moment fire in the order they came
+    token: CancelToken | None = field(compare=False)
+    reason: CancelReason = field(compare=False)
 
 
 class _Deadlines:

@@ -86,26 +86,34 @@ class LocalStore:
         folder = self.path_of(folder_part) if folder_part else self.root
         base = f"{folder_part}/" if folder_part else ""
         listing = Listing()
-        try:
-            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        except (FileNotFoundError, NotADirectoryError):
-            return listing
-        except OSError as exc:
-            raise DownstreamError(f"cannot read the folder {folder}: {exc.strerror}") from None
-        try:
-            self._scan(descriptor, base, name_start, delimiter, listing)
-        finally:
-            os.close(descriptor)
+        self._scan(str(folder), None, base, name_start=name_start, delimiter=delimiter, out=listing)
         listing.objects.sort(key=lambda info: info.key)
         listing.prefixes.sort()
         return listing
 
-    def _scan(self, folder: int, base: str, name_start: str, delimiter: str | None, out: Listing) -> None:
+    def _scan(
+        self, name: str, parent: int | None, base: str, *, name_start: str, delimiter: str | None, out: Listing
+    ) -> None:
+        """Append what the folder ``name`` holds: a path, or a name in the open folder ``parent``, then opened never
+        through a symbolic link. Nothing when there is no such folder (or it went since its parent was read)."""
+        flags = os.O_RDONLY | os.O_DIRECTORY | (os.O_NOFOLLOW if parent is not None else 0)
+        try:
+            folder = os.open(name, flags, dir_fd=parent)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise DownstreamError(f"cannot read the folder {self.root / base}: {exc.strerror}") from None
+        try:
+            self._scan_open(folder, base, name_start=name_start, delimiter=delimiter, out=out)
+        finally:
+            os.close(folder)
+
+    def _scan_open(self, folder: int, base: str, *, name_start: str, delimiter: str | None, out: Listing) -> None:
         """Append what the open ``folder`` holds.
 
-        Subfolders are opened relative to it (never through a symbolic link) and files are looked up by
-        name in it: a lookup by the whole path walked every component of a deep flow-log key again, for
-        each of the tens of thousands of files a week of a vNIC's objects holds.
+        Subfolders are opened relative to it and files are looked up by name in it: a lookup by the whole path
+        walked every component of a deep flow-log key again, for each of the tens of thousands of files a week
+        of a vNIC's objects holds.
         """
         try:
             entries = list(os.scandir(folder))
@@ -119,21 +127,9 @@ class LocalStore:
                 if delimiter == "/":
                     out.prefixes.append(key + "/")
                 else:
-                    self._scan_subfolder(folder, entry.name, key + "/", out)
+                    self._scan(entry.name, folder, key + "/", name_start="", delimiter=None, out=out)
             elif entry.is_file(follow_symlinks=False):
                 out.objects.append(_info(key, entry.stat(follow_symlinks=False)))
-
-    def _scan_subfolder(self, folder: int, name: str, base: str, out: Listing) -> None:
-        try:
-            descriptor = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
-        except FileNotFoundError:  # removed since the folder was read
-            return
-        except OSError as exc:
-            raise DownstreamError(f"cannot read the folder {self.root / base}: {exc.strerror}") from None
-        try:
-            self._scan(descriptor, base, "", None, out)
-        finally:
-            os.close(descriptor)
 
     def get(self, key: str) -> tuple[bytes, str]:
         path = self.path_of(key)
