@@ -17,8 +17,9 @@ started=$SECONDS
 cache="$REPO/build/arm64"
 rootfs="$cache/rootfs"
 # CPython 3.11 and its shared library (PyInstaller bundles libpython), binutils (PyInstaller reads
-# the binaries' dependencies with objdump; bundle.sh strips them).
-ROOTFS_PACKAGES="python3.11,libpython3.11,binutils"
+# the binaries' dependencies with objdump; bundle.sh strips them), and what build_native.sh compiles
+# the native document decoder with (g++, simdjson, libdeflate).
+ROOTFS_PACKAGES="python3.11,libpython3.11,binutils,g++,libsimdjson-dev,libdeflate-dev"
 SUITE=bookworm
 ensure_venv
 
@@ -78,9 +79,10 @@ rebuild_unless_current "arm64 packages (requirements.lock $lock_hash)" "$rootfs/
 freeze_backend() {
   rm -rf "$rootfs/src" "$rootfs/tmp/bundle"
   mkdir -p "$rootfs/src/scripts"
-  cp -a "$REPO/plugin" "$REPO/packaging" "$rootfs/src/"
-  cp "$REPO/scripts/bundle.sh" "$rootfs/src/scripts/"
-  find "$rootfs/src" -name __pycache__ -prune -exec rm -rf {} +
+  cp -a "$REPO/plugin" "$REPO/packaging" "$REPO/native" "$rootfs/src/"
+  cp "$REPO/scripts/bundle.sh" "$REPO/scripts/build_native.sh" "$rootfs/src/scripts/"
+  find "$rootfs/src" \( -name __pycache__ -prune -o -name '*.so' \) -exec rm -rf {} +
+  in_arm64 bash /src/scripts/build_native.sh
   in_arm64 bash /src/scripts/bundle.sh /opt/venv/bin/python /tmp/bundle
   rm -rf "$dist/backend/linux_arm64" "$rootfs/src"
   mkdir -p "$dist/backend"

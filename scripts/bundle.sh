@@ -21,6 +21,9 @@ excluded="$(cd / && PYTHONDONTWRITEBYTECODE=1 "$python" "$src/packaging/spark_cl
 spark_client=()
 for module in $hidden; do spark_client+=(--hidden-import "$module"); done
 for module in $excluded; do spark_client+=(--exclude-module "$module"); done
+# The native document decoder (scripts/build_native.sh) goes in as a binary, so its shared libraries
+# (libsimdjson) are collected with it.
+[[ -f "$src/plugin/cloudsql_cos_ts/flowlogs/libflowdecode.so" ]] || { echo "bundle.sh: build the native decoder first (scripts/build_native.sh)" >&2; exit 1; }
 # PYTHONPATH: the hooks that collect the plugin's data files import it before --paths applies (the
 # arm64 environment has only the locked packages, not the project installed).
 # --debug noarchive: the modules are byte-code files in runtime/ instead of a compressed archive in the
@@ -31,6 +34,7 @@ for module in $excluded; do spark_client+=(--exclude-module "$module"); done
   --distpath "$work/dist" --workpath "$work/work" --specpath "$work" --paths "$src/plugin" \
   --collect-submodules cloudsql_cos_ts --collect-data cloudsql_cos_ts --collect-submodules sqlglot \
   --collect-submodules grpc_health \
+  --add-binary "$src/plugin/cloudsql_cos_ts/flowlogs/libflowdecode.so:cloudsql_cos_ts/flowlogs" \
   --collect-data ibm_botocore --collect-data ibm_boto3 --collect-submodules ibm_botocore \
   --collect-submodules ibm_boto3 --collect-submodules ibm_s3transfer \
   --exclude-module matplotlib --exclude-module tkinter --exclude-module pytest --exclude-module hypothesis \

@@ -13,9 +13,9 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 # What a backend bundle is built from: the plugin's sources and data files, the packaging, the pins
 # and the build commands. A bundle whose stamp holds this hash is up to date, for every architecture.
 backend_inputs_hash() {
-  (cd "$REPO" && find plugin packaging -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -print0 |
-    sort -z | xargs -0 cat
-    cat setup.cfg requirements.lock scripts/bundle.sh) | sha256sum | cut -d' ' -f1
+  (cd "$REPO" && find plugin packaging native -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' \
+    -not -name '*.so' -print0 | sort -z | xargs -0 cat
+    cat setup.cfg requirements.lock scripts/bundle.sh scripts/build_native.sh) | sha256sum | cut -d' ' -f1
 }
 
 # What the optional Spark client bundle is built from: the bundle's inputs (the same lock and client
@@ -25,13 +25,13 @@ spark_client_inputs_hash() {
 }
 
 # Build something slow only when its inputs changed: `rebuild_unless_current WHAT FOLDER STAMP HASH
-# COMMAND...` runs COMMAND (which writes FOLDER) unless FOLDER exists and the file STAMP holds HASH,
+# COMMAND...` runs COMMAND (which writes FOLDER, or a file) unless it exists and the file STAMP holds HASH,
 # the hash of everything FOLDER is built from; then it writes HASH to STAMP. The stamp goes first, so
 # a build that stops half-way is redone the next time.
 rebuild_unless_current() {
   local what="$1" folder="$2" stamp="$3" hash="$4"
   shift 4
-  if [[ -d "$folder" && "$(cat "$stamp" 2>/dev/null)" == "$hash" ]]; then
+  if [[ -e "$folder" && "$(cat "$stamp" 2>/dev/null)" == "$hash" ]]; then
     step "$what: up to date"
     return
   fi
@@ -64,11 +64,17 @@ ensure_arm64_emulation() {
   grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64
 }
 
+# What running the plugin from the source tree needs: the venv and the native document decoder.
+ensure_venv() {
+  install_venv
+  ensure_native
+}
+
 # Create/refresh the venv when the lock file, setup.cfg or pyproject.toml changed since the last
 # install. Every package comes from requirements.lock, checked against its hashes (scripts/lock.sh
 # writes it); the project itself is installed editable without dependencies and without build
 # isolation, so nothing outside the lock is downloaded. `pip check` proves the set is consistent.
-ensure_venv() {
+install_venv() {
   local stamp="$VENV/.installed" want
   want="$(cat "$REPO/setup.cfg" "$REPO/pyproject.toml" "$REPO/requirements.lock" | sha256sum | cut -d' ' -f1)"
   if [[ -x "$PY" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
@@ -80,4 +86,14 @@ ensure_venv() {
   "${pip[@]}" install --no-deps --no-build-isolation -e "$REPO"
   "$PY" -m pip check
   echo "$want" > "$stamp"
+}
+
+# The native document decoder next to the module that loads it (scripts/build_native.sh), rebuilt when
+# its source or build command changed. Part of ensure_venv: the plugin runs from the source tree too
+# (tests, benchmarks), and without it every object would be decoded by the slower reference reader.
+ensure_native() {
+  rebuild_unless_current "native document decoder (native/flowdecode.cpp)" \
+    "$REPO/plugin/cloudsql_cos_ts/flowlogs/libflowdecode.so" "$REPO/build/native.stamp" \
+    "$(cat "$REPO/native/flowdecode.cpp" "$REPO/scripts/build_native.sh" | sha256sum | cut -d' ' -f1)" \
+    bash "$REPO/scripts/build_native.sh"
 }

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import zipfile
 from collections.abc import Callable
 from functools import cache
@@ -212,6 +213,26 @@ def test_backend_ships_no_gpl_only_library(platform: str) -> None:
     assert bundle.is_dir(), f"dist/backend/{platform} is not built: run bash scripts/build.sh"
     found = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("lib*.so*") if GPL_ONLY_LIBRARIES.match(p.name))
     assert found == []
+
+
+# The C runtime every Linux machine Grafana runs on has; any other library the native decoder needs must be
+# in the bundle, where its run path ($ORIGIN/../.., scripts/build_native.sh) finds it.
+SYSTEM_LIBRARIES = re.compile(r"^(libc|libm|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so")
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_backend_ships_the_native_decoder_with_its_libraries(platform: str) -> None:
+    runtime = DIST / "backend" / platform / "runtime"
+    decoder = runtime / "cloudsql_cos_ts" / "flowlogs" / "libflowdecode.so"
+    assert decoder.is_file(), f"{decoder} is missing: scripts/bundle.sh adds it"
+    header = decoder.read_bytes()[:20]
+    assert int.from_bytes(header[18:20], "little") == ELF_MACHINES[platform]
+    dynamic = subprocess.run(["readelf", "-d", str(decoder)], capture_output=True, text=True, check=True).stdout
+    assert "[$ORIGIN/../..]" in dynamic
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
+    assert "libsimdjson.so" in " ".join(needed)
+    for name in needed:
+        assert SYSTEM_LIBRARIES.match(name) or (runtime / name).is_file(), f"{name} is not in the bundle"
 
 
 def zips() -> list[str]:

@@ -22,11 +22,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloudsql_cos_ts.flowlogs.documents import body_text, one_array, read_documents, utc_moments
+from cloudsql_cos_ts.flowlogs.documents import one_array, read_documents, utc_moments
 from cloudsql_cos_ts.flowlogs.layout import FlowLogKey, VnicPartition
+from cloudsql_cos_ts.flowlogs.native import ARROW_TYPES
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, PARTITIONS, RECORD_MEMBERS
 
-_ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}
 TIMESTAMP = pa.timestamp("us")
 OBJECT_STRING = pa.dictionary(pa.int32(), pa.string())  # a per-object string, repeated on its record rows
 # Internal columns of a stored entry: which object a row came from, and the record's position in it.
@@ -105,7 +105,7 @@ def decode_objects(objects: Sequence[tuple[SourceObject, bytes]]) -> pa.Table:
     """
     if not objects:
         return empty_entry()
-    documents, damaged = read_documents([body_text(data) for _, data in objects])
+    documents, damaged = read_documents([data for _, data in objects])
     per_object = documents.drop_columns(["flow_logs"])
     per_object = per_object.set_column(
         per_object.schema.get_field_index("capture_start_time"),
@@ -191,7 +191,7 @@ def _with_object_columns(table: pa.Table, objects: Sequence[SourceObject]) -> pa
     )
     rows = [(*vnic, hour.year, hour.month, hour.day, hour.hour, stream) for vnic, hour, stream in folders]
     for (name, kind), values in zip(PARTITIONS, zip(*rows, strict=True), strict=True):
-        table = table.append_column(name, pa.array(values, _ARROW[kind]).take(owners))
+        table = table.append_column(name, pa.array(values, ARROW_TYPES[kind]).take(owners))
     table = table.append_column(KEY, pa.array([o.key for o in objects], pa.string()))
     table = table.append_column(ETAG, pa.array([o.etag for o in objects], pa.string()))
     modified = pa.array([o.last_modified for o in objects], pa.timestamp("us", tz="UTC"))
@@ -199,13 +199,13 @@ def _with_object_columns(table: pa.Table, objects: Sequence[SourceObject]) -> pa
 
 
 def _entry_schema() -> pa.Schema:
-    per_object = [pa.field(n, _ARROW[k]) for n, k in HEADER_JSON if n != "capture_start_time"]
+    per_object = [pa.field(n, ARROW_TYPES[k]) for n, k in HEADER_JSON if n != "capture_start_time"]
     per_object.insert(6, pa.field("capture_start_time", TIMESTAMP))
-    per_object += [pa.field(n, _ARROW[k]) for n, k in PARTITIONS]
+    per_object += [pa.field(n, ARROW_TYPES[k]) for n, k in PARTITIONS]
     per_object += [pa.field(KEY, pa.string()), pa.field(ETAG, pa.string()), pa.field(LAST_MODIFIED, TIMESTAMP)]
     fields = list(_per_object_schema(pa.schema(per_object)))
     fields += [pa.field(RECORD_INDEX, pa.int32())]
-    fields += [pa.field(n, _ARROW[k]) for n, k in RECORD_MEMBERS]
+    fields += [pa.field(n, ARROW_TYPES[k]) for n, k in RECORD_MEMBERS]
     fields += [pa.field(CONNECTION_START_TS, TIMESTAMP), pa.field(CAPTURE_END_TS, TIMESTAMP)]
     return pa.schema(fields)
 
