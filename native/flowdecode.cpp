@@ -426,6 +426,11 @@ class TextBuffer {
     capacity_ = size;
   }
   uint8_t* data() { return bytes_.get(); }
+  void release_beyond(size_t limit) {
+    if (capacity_ <= limit) return;
+    bytes_.reset();
+    capacity_ = 0;
+  }
 
  private:
   std::unique_ptr<uint8_t[]> bytes_;
@@ -463,6 +468,10 @@ bool starts_with_byte_order_mark(const uint8_t* text, size_t length) {
   return length >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF;
 }
 
+// Buffers larger than this (grown for an unusually large object) are let go after their call, so a decoding
+// thread does not hold them for the process's life.
+constexpr size_t kKeptBufferBytes = size_t{64} << 20;
+
 // What one thread reuses from call to call: the parser's buffers grow to the largest document once.
 struct ThreadState {
   simdjson::dom::parser parser;
@@ -472,6 +481,11 @@ struct ThreadState {
   ThreadState(const ThreadState&) = delete;
   ThreadState& operator=(const ThreadState&) = delete;
   ~ThreadState() { libdeflate_free_decompressor(inflater); }
+
+  void release_large_buffers() {
+    if (parser.capacity() > kKeptBufferBytes) parser = simdjson::dom::parser{};
+    text.release_beyond(kKeptBufferBytes);
+  }
 };
 
 }  // namespace
@@ -509,8 +523,8 @@ __attribute__((visibility("default"))) void* cct_decoder_new(const char* const* 
 __attribute__((visibility("default"))) int cct_decode(const void* decoder, const uint8_t* const* bodies,
                                                      const int64_t* sizes, int64_t count, ArrowArray* out,
                                                      uint8_t* declined) {
+  thread_local ThreadState state;
   try {
-    thread_local ThreadState state;
     if (state.inflater == nullptr) return 1;
     Builder builder(*static_cast<const Decoder*>(decoder));
     for (int64_t index = 0; index < count; ++index) {
@@ -524,8 +538,10 @@ __attribute__((visibility("default"))) int cct_decode(const void* decoder, const
       if (!read) builder.append_declined();
     }
     builder.export_to(out);
+    state.release_large_buffers();
     return 0;
   } catch (...) {
+    state.release_large_buffers();
     return 1;
   }
 }

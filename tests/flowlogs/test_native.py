@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -170,6 +171,18 @@ def test_without_the_native_decoder_duckdb_reads_every_body(monkeypatch: pytest.
     else:
         monkeypatch.setattr(Decoder, "decode", lambda self, bodies: None)
     _assert_same_as_duckdb([body for body, _ in BODIES.values()])
+
+
+def test_an_object_larger_than_the_kept_buffers_decodes_and_so_does_the_next() -> None:
+    """A thread lets its parser's and text's buffers go after a call that grew them past 64 MiB."""
+    records = 200_000  # about 90 MB of JSON text
+    big = gzip.compress(_with(flow_logs=[RECORD] * records, number_of_flow_logs=records), compresslevel=1)
+    small = gzip.compress(_with())
+    for bodies, lengths in (([big], [records]), ([small], [1]), ([big, small], [records, 1])):
+        array, declined = _native().decode(bodies)
+        assert not declined.any()
+        assert pc.list_value_length(array.field("flow_logs")).to_pylist() == lengths
+        assert pc.unique(array.field("flow_logs").flatten().field("target_port")).to_pylist() == [443]
 
 
 def test_threads_decoding_at_once_get_what_each_decodes_alone() -> None:

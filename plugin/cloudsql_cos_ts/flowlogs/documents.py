@@ -126,8 +126,9 @@ def read_documents(bodies: Sequence[bytes]) -> tuple[pa.Table, pa.BooleanArray]:
 
 def _as_numpy(flags: pa.BooleanArray) -> np.ndarray:
     """Booleans without nulls as a numpy array, through their bytes: ``to_numpy`` of a boolean array goes
-    through Arrow's pandas layer, which imports pandas wherever it is installed (a fifth of a CPU second)."""
-    return np.frombuffer(flags.cast(pa.uint8()).buffers()[1], np.uint8, len(flags), flags.offset).astype(np.bool_)
+    through Arrow's pandas layer, which imports pandas wherever it is installed (docs/benchmarks.md)."""
+    as_bytes = flags.cast(pa.uint8())
+    return np.frombuffer(as_bytes.buffers()[1], np.uint8, len(as_bytes), as_bytes.offset).astype(np.bool_)
 
 
 def _read_texts(texts: Sequence[bytes | None]) -> tuple[pa.Table, pa.BooleanArray]:
