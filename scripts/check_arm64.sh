@@ -6,7 +6,8 @@
 # in the conformance harness: CheckHealth, queries, the dashboard's P3 panel and the shipped alert
 # query over generated flow logs, with their frames decoded by the SDK and the dataplane readers,
 # then Shutdown. The real-format objects of tests/real_objects are queried too, the alert query's
-# shape included, and the optional Spark client bundle of arm64 (loaded for a Spark data source, left
+# shape included (decoded by the bundle's arm64 native decoder, which must load with the bundle's own
+# simdjson: only the C library and zlib come from the host), and the optional Spark client bundle of arm64 (loaded for a Spark data source, left
 # alone by DuckDB, its absence explained). Emulation is several times slower than native: a few minutes. The release
 # script runs this check; the test command does not (docs/packaging.md says why).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,6 +29,7 @@ step "arm64 executable under emulation: protocol, flow-log and alert queries, fr
 cd "$REPO"
 CLOUDSQL_RELEASE_PLATFORMS=linux_arm64 CLOUDSQL_PLUGIN_EXECUTABLE="$launcher" timeout 900 "$VENV/bin/pytest" -q -p no:cacheprovider \
   tests/release/test_release_package.py::test_backend_is_built_for_its_platform \
+  tests/release/test_release_package.py::test_backend_ships_the_native_decoder_with_its_libraries \
   "tests/conformance/test_conformance.py::test_conformance" \
   "tests/conformance/test_conformance.py::test_harness_reports_exactly_the_expected_checks" \
   tests/conformance/test_flowlog_frames.py tests/real_objects/test_empty_times.py tests/real_objects/test_ibm_names.py \
