@@ -316,31 +316,17 @@ class Builder {
 
  private:
   bool read_document(simdjson::dom::object fields) {
-    uint64_t seen = 0;
     bool list_seen = false;
     bool list_null = true;
-    int last = -1;
-    for (simdjson::dom::key_value_pair field : fields) {
-      if (field.key == decoder_.list_name) {
-        if (list_seen) return false;
-        list_seen = true;
-        if (field.value.is_null()) continue;
-        if (!read_records(field.value)) return false;
-        list_null = false;
-        continue;
-      }
-      int index = decoder_.header.find(field.key, last);
-      if (index < 0) continue;
-      last = index;
-      uint64_t mask = uint64_t{1} << index;
-      if (seen & mask) return false;
-      seen |= mask;
-      if (!header_[static_cast<size_t>(index)].append(field.value)) return false;
-    }
-    for (size_t index = 0; index < header_.size(); ++index) {
-      if (!(seen & (uint64_t{1} << index))) header_[index].append_null();
-    }
-    if (record_count_ > INT32_MAX) return false;
+    auto read_list = [&](simdjson::dom::key_value_pair field) {
+      if (field.key != decoder_.list_name) return true;  // a field nobody reads
+      if (list_seen) return false;
+      list_seen = true;
+      if (field.value.is_null()) return true;
+      list_null = false;
+      return read_records(field.value);
+    };
+    if (!read_fields(fields, decoder_.header, header_, read_list) || record_count_ > INT32_MAX) return false;
     list_offsets_.push_back(static_cast<int32_t>(record_count_));
     list_validity_.push_back(!list_null);
     document_valid_.push_back(true);
@@ -352,24 +338,38 @@ class Builder {
   bool read_records(simdjson::dom::element list) {
     simdjson::dom::array records;
     if (list.get_array().get(records) != simdjson::SUCCESS) return false;
+    auto ignore = [](simdjson::dom::key_value_pair) { return true; };
     for (simdjson::dom::element element : records) {
       simdjson::dom::object record;
       if (element.get_object().get(record) != simdjson::SUCCESS) return false;
-      uint64_t seen = 0;
-      int last = -1;
-      for (simdjson::dom::key_value_pair field : record) {
-        int index = decoder_.record.find(field.key, last);
-        if (index < 0) continue;
-        last = index;
-        uint64_t mask = uint64_t{1} << index;
-        if (seen & mask) return false;
-        seen |= mask;
-        if (!records_[static_cast<size_t>(index)].append(field.value)) return false;
-      }
-      for (size_t index = 0; index < records_.size(); ++index) {
-        if (!(seen & (uint64_t{1} << index))) records_[index].append_null();
-      }
+      if (!read_fields(record, decoder_.record, records_, ignore)) return false;
       ++record_count_;
+    }
+    return true;
+  }
+
+  // Appends one row to `columns` from the object's known `fields` (null for a missing one); `other` gets each
+  // field that is not one of them. False (the document is declined) for a known field written twice, a value
+  // not of its field's type, or when `other` declines.
+  template <typename Other>
+  static bool read_fields(simdjson::dom::object object, const Fields& fields, std::vector<Column>& columns,
+                          Other other) {
+    uint64_t seen = 0;
+    int last = -1;
+    for (simdjson::dom::key_value_pair field : object) {
+      int index = fields.find(field.key, last);
+      if (index < 0) {
+        if (!other(field)) return false;
+        continue;
+      }
+      last = index;
+      uint64_t mask = uint64_t{1} << index;
+      if (seen & mask) return false;
+      seen |= mask;
+      if (!columns[static_cast<size_t>(index)].append(field.value)) return false;
+    }
+    for (size_t index = 0; index < columns.size(); ++index) {
+      if (!(seen & (uint64_t{1} << index))) columns[index].append_null();
     }
     return true;
   }
