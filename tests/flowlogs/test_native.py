@@ -128,6 +128,12 @@ def _native() -> Decoder:
     return decoder
 
 
+def _decoded(bodies: list[bytes]) -> tuple[pa.StructArray, np.ndarray]:
+    decoded = _native().decode(bodies)
+    assert decoded is not None
+    return decoded
+
+
 def _assert_same_as_duckdb(bodies: list[bytes]) -> None:
     table, damaged = documents.read_documents(bodies)
     expected_table, expected_damaged = _by_duckdb(bodies)
@@ -143,7 +149,7 @@ def test_the_library_is_built_and_loads() -> None:
 
 @pytest.mark.parametrize(("body", "native"), BODIES.values(), ids=BODIES.keys())
 def test_each_body_reads_as_duckdb_reads_it(body: bytes, native: bool) -> None:
-    _, declined = _native().decode([body])
+    _, declined = _decoded([body])
     assert bool(declined[0]) is not native
     _assert_same_as_duckdb([body])
     _assert_same_as_duckdb([_with(), body, gzip.compress(_with(state="after"))])
@@ -151,7 +157,7 @@ def test_each_body_reads_as_duckdb_reads_it(body: bytes, native: bool) -> None:
 
 def test_all_bodies_in_one_chunk_read_as_duckdb_reads_them() -> None:
     bodies = [body for body, _ in BODIES.values()]
-    _, declined = _native().decode(bodies)
+    _, declined = _decoded(bodies)
     assert declined.tolist() == [not native for _, native in BODIES.values()]
     _assert_same_as_duckdb(bodies)
     _assert_same_as_duckdb(bodies[::-1])
@@ -159,7 +165,7 @@ def test_all_bodies_in_one_chunk_read_as_duckdb_reads_them() -> None:
 
 @pytest.mark.parametrize("case", [case for case in CASES if not case.damaged], ids=lambda case: case.name)
 def test_real_format_objects_are_read_natively(case: Any) -> None:
-    _, declined = _native().decode([case.body])
+    _, declined = _decoded([case.body])
     assert not declined.any()
     _assert_same_as_duckdb([case.body])
 
@@ -179,7 +185,7 @@ def test_an_object_larger_than_the_kept_buffers_decodes_and_so_does_the_next() -
     big = gzip.compress(_with(flow_logs=[RECORD] * records, number_of_flow_logs=records), compresslevel=1)
     small = gzip.compress(_with())
     for bodies, lengths in (([big], [records]), ([small], [1]), ([big, small], [records, 1])):
-        array, declined = _native().decode(bodies)
+        array, declined = _decoded(bodies)
         assert not declined.any()
         assert pc.list_value_length(array.field("flow_logs")).to_pylist() == lengths
         assert pc.unique(array.field("flow_logs").flatten().field("target_port")).to_pylist() == [443]
@@ -188,9 +194,9 @@ def test_an_object_larger_than_the_kept_buffers_decodes_and_so_does_the_next() -
 def test_threads_decoding_at_once_get_what_each_decodes_alone() -> None:
     """The decoder runs without the GIL, each thread with its own parser and inflater."""
     batches = [[body for body, _ in BODIES.values()][start:] * 20 for start in range(8)]
-    alone = [_native().decode(batch) for batch in batches]
+    alone = [_decoded(batch) for batch in batches]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        together = list(pool.map(_native().decode, batches * 3))
+        together = list(pool.map(_decoded, batches * 3))
     for index, (array, declined) in enumerate(together):
         expected_array, expected_declined = alone[index % len(batches)]
         assert np.array_equal(declined, expected_declined)
@@ -235,7 +241,7 @@ def _documents(*, odd: bool) -> st.SearchStrategy[bytes]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_documents(odd=False), min_size=1, max_size=6))
 def test_generated_clean_documents_are_read_natively_as_duckdb_reads_them(bodies: list[bytes]) -> None:
-    _, declined = _native().decode(bodies)
+    _, declined = _decoded(bodies)
     assert not declined.any()
     _assert_same_as_duckdb(bodies)
 

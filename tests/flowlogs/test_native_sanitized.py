@@ -25,7 +25,8 @@ def _runtime(name: str) -> str:
 
 def test_mutated_bodies_decode_without_a_sanitizer_report(tmp_path: Path) -> None:
     library = tmp_path / "libflowdecode-sanitized.so"
-    subprocess.run(["bash", str(REPO / "scripts" / "build_native.sh"), str(library), *SANITIZERS], check=True, timeout=300)
+    build = ["bash", str(REPO / "scripts" / "build_native.sh"), str(library), *SANITIZERS]
+    subprocess.run(build, check=True, timeout=300)
     env = {
         **os.environ,
         "LD_PRELOAD": f"{_runtime('libasan.so')}:{_runtime('libubsan.so')}",
@@ -34,7 +35,7 @@ def test_mutated_bodies_decode_without_a_sanitizer_report(tmp_path: Path) -> Non
     }
     run = subprocess.run(
         [sys.executable, "-m", "tests.flowlogs.native_mutations", str(library), str(CHUNKS)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert run.returncode == 0, run.stderr[-4000:]
     assert run.stdout.split()[0] == "decoded" and int(run.stdout.split()[1]) > 20 * CHUNKS
