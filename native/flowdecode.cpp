@@ -1,7 +1,7 @@
 // Flow-log object bodies (gzip JSON documents) straight into Arrow arrays, in one call per chunk.
 //
-// Why native: a cold scan's CPU is mostly decoding, and DuckDB's json_transform spends three times its parse
-// filling its own vectors and handing them to Arrow (docs/benchmarks.md). Here libdeflate inflates each body
+// Why native: a cold scan's CPU is mostly decoding, and DuckDB's json_transform spends most of its time not in
+// the parse but filling its own vectors and handing them to Arrow (docs/benchmarks.md). Here libdeflate inflates each body
 // into a padded buffer, simdjson parses it, and the known structure is written into Arrow buffers directly.
 //
 // This decoder only takes what it reads exactly: a body that is one complete gzip member (or plain text)
