@@ -7,8 +7,8 @@
 # query over generated flow logs, with their frames decoded by the SDK and the dataplane readers,
 # then Shutdown. The real-format objects of tests/real_objects are queried too, the alert query's
 # shape included (decoded by the bundle's arm64 native decoder, which must load with the bundle's own
-# simdjson: only the C library and zlib come from the host), and the optional Spark client bundle of arm64 (loaded for a Spark data source, left
-# alone by DuckDB, its absence explained). Emulation is several times slower than native: a few minutes. The release
+# simdjson: only the C library and zlib come from the host), and the optional Spark client bundle of
+# arm64 (loaded for a Spark data source, left alone by DuckDB, its absence explained). Emulation is several times slower than native: a few minutes. The release
 # script runs this check; the test command does not (docs/packaging.md says why).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 launcher="$REPO/dist/${EXECUTABLE}_linux_arm64"

@@ -24,8 +24,8 @@ from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, RECORD_MEMBERS
 from cloudsql_cos_ts.log import log
 
 LIBRARY = Path(__file__).with_name("libflowdecode.so")
-# The scalar kinds the decoder writes: DuckDB's type name → the decoder's code and the Arrow type.
 UNAVAILABLE = "native flow-log decoder not available: objects are decoded with DuckDB, slower"
+# The scalar kinds the decoder writes: DuckDB's type name → the decoder's code and the Arrow type.
 _KINDS = {"VARCHAR": 0, "INTEGER": 1, "BIGINT": 2, "BOOLEAN": 3}
 ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}
 
