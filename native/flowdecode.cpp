@@ -51,8 +51,32 @@ constexpr uint64_t kMaxInflateRatio = 1032;
 // Larger bodies are left to the caller: a chunk's strings are addressed with 32-bit offsets.
 constexpr int64_t kLargestBody = INT32_MAX;
 
-// One column being filled: a validity bitmap and the values (fixed-width bytes, or string offsets and
-// characters). Rows are appended in order; a declined document's rows are taken back with truncate().
+// Bits in Arrow's order (the first in the lowest bit of the first byte), appended one at a time: a validity
+// bitmap or a boolean column's values. Bits taken back read as unset when others are appended.
+class Bitmap {
+ public:
+  void append(bool value) {
+    if (size_ % 8 == 0) bytes_.push_back(0);
+    if (value) bytes_.back() |= static_cast<uint8_t>(1u << (size_ % 8));
+    ++size_;
+  }
+  bool get(int64_t index) const { return (bytes_[static_cast<size_t>(index / 8)] >> (index % 8)) & 1; }
+  void truncate(int64_t size) {
+    size_ = size;
+    bytes_.resize(static_cast<size_t>((size + 7) / 8));
+    if (size % 8 != 0) bytes_.back() &= static_cast<uint8_t>((1u << (size % 8)) - 1);
+  }
+  int64_t size() const { return size_; }
+  std::vector<uint8_t> take() { return std::move(bytes_); }
+
+ private:
+  std::vector<uint8_t> bytes_;
+  int64_t size_ = 0;
+};
+
+// One column being filled: a validity bitmap and the values (fixed-width bytes, a bitmap of booleans, or
+// string offsets and characters). Rows are appended in order; a declined document's rows are taken back with
+// truncate().
 class Column {
  public:
   explicit Column(Kind kind) : kind_(kind) {
@@ -60,7 +84,7 @@ class Column {
   }
 
   Kind kind() const { return kind_; }
-  int64_t rows() const { return rows_; }
+  int64_t rows() const { return validity_.size(); }
   size_t characters() const { return characters_.size(); }
 
   void append_null() {
@@ -68,9 +92,9 @@ class Column {
       case kString: offsets_.push_back(static_cast<int32_t>(characters_.size())); break;
       case kInt32: push_fixed<int32_t>(0); break;
       case kInt64: push_fixed<int64_t>(0); break;
-      case kBool: push_bit(false); break;
+      case kBool: booleans_.append(false); break;
     }
-    set_valid(false);
+    validity_.append(false);
     ++nulls_;
   }
 
@@ -101,22 +125,20 @@ class Column {
       }
       case simdjson::dom::element_type::BOOL:
         if (kind_ != kBool) return false;
-        push_bit(value.get_bool().value_unsafe());
+        booleans_.append(value.get_bool().value_unsafe());
         break;
       default:
         return false;
     }
-    set_valid(true);
+    validity_.append(true);
     return true;
   }
 
   void truncate(int64_t rows, size_t characters) {
-    for (int64_t row = rows; row < rows_; ++row) {
-      if (!bit(validity_, row)) --nulls_;
+    for (int64_t row = rows; row < validity_.size(); ++row) {
+      if (!validity_.get(row)) --nulls_;
     }
-    rows_ = rows;
-    validity_.resize(bytes_for(rows));
-    clear_bits_after(validity_, rows);
+    validity_.truncate(rows);
     switch (kind_) {
       case kString:
         offsets_.resize(static_cast<size_t>(rows) + 1);
@@ -124,36 +146,17 @@ class Column {
         break;
       case kInt32: fixed_.resize(static_cast<size_t>(rows) * 4); break;
       case kInt64: fixed_.resize(static_cast<size_t>(rows) * 8); break;
-      case kBool:
-        fixed_.resize(bytes_for(rows));
-        clear_bits_after(fixed_, rows);
-        break;
+      case kBool: booleans_.truncate(rows); break;
     }
   }
 
   int64_t nulls() const { return nulls_; }
-  std::vector<uint8_t> take_validity() { return std::move(validity_); }
-  std::vector<uint8_t> take_fixed() { return std::move(fixed_); }
+  Bitmap& validity() { return validity_; }
+  std::vector<uint8_t> take_values() { return kind_ == kBool ? booleans_.take() : std::move(fixed_); }
   std::vector<int32_t> take_offsets() { return std::move(offsets_); }
   std::vector<char> take_characters() { return std::move(characters_); }
 
  private:
-  static size_t bytes_for(int64_t bits) { return static_cast<size_t>((bits + 7) / 8); }
-  // The bits of rows taken back must read as unset when rows are appended again.
-  static void clear_bits_after(std::vector<uint8_t>& bits, int64_t rows) {
-    if (rows % 8 != 0) bits.back() &= static_cast<uint8_t>((1u << (rows % 8)) - 1);
-  }
-  static bool bit(const std::vector<uint8_t>& bits, int64_t index) {
-    return (bits[static_cast<size_t>(index / 8)] >> (index % 8)) & 1;
-  }
-
-  // Validity is the last thing a row sets, so rows_ counts it.
-  void set_valid(bool valid) {
-    if (rows_ % 8 == 0) validity_.push_back(0);
-    if (valid) validity_.back() |= static_cast<uint8_t>(1u << (rows_ % 8));
-    ++rows_;
-  }
-
   template <typename T>
   void push_fixed(T number) {
     size_t at = fixed_.size();
@@ -161,16 +164,10 @@ class Column {
     std::memcpy(fixed_.data() + at, &number, sizeof(T));
   }
 
-  // A boolean's bit goes in at the row's position (rows_ is not advanced yet).
-  void push_bit(bool value) {
-    if (rows_ % 8 == 0) fixed_.push_back(0);
-    if (value) fixed_.back() |= static_cast<uint8_t>(1u << (rows_ % 8));
-  }
-
   Kind kind_;
-  int64_t rows_ = 0;
   int64_t nulls_ = 0;
-  std::vector<uint8_t> validity_;
+  Bitmap validity_;
+  Bitmap booleans_;
   std::vector<uint8_t> fixed_;
   std::vector<int32_t> offsets_;
   std::vector<char> characters_;
@@ -238,32 +235,28 @@ void export_array(ArrowArray* out, int64_t length, int64_t nulls, std::unique_pt
   out->private_data = owned.release();
 }
 
-const void* validity_buffer(Owned& owned, Column& column) {
-  std::vector<uint8_t> validity = column.take_validity();
-  if (column.nulls() == 0) return nullptr;
-  owned.bytes.push_back(std::move(validity));
+// A validity bitmap as an exported buffer, owned by `owned`; absent (nullptr) when no row is null.
+const void* validity_buffer(Owned& owned, Bitmap& validity, int64_t nulls) {
+  std::vector<uint8_t> bits = validity.take();
+  if (nulls == 0) return nullptr;
+  owned.bytes.push_back(std::move(bits));
   return owned.bytes.back().data();
 }
 
-void export_column(ArrowArray* out, Column& column) {
+std::unique_ptr<ArrowArray> exported_column(Column& column) {
   auto owned = std::make_unique<Owned>();
-  const void* validity = validity_buffer(*owned, column);
-  std::vector<const void*> buffers{validity};
+  std::vector<const void*> buffers{validity_buffer(*owned, column.validity(), column.nulls())};
   if (column.kind() == kString) {
     owned->offsets.push_back(column.take_offsets());
     owned->characters.push_back(column.take_characters());
     buffers.push_back(owned->offsets.back().data());
     buffers.push_back(owned->characters.back().data());
   } else {
-    owned->bytes.push_back(column.take_fixed());
+    owned->bytes.push_back(column.take_values());
     buffers.push_back(owned->bytes.back().data());
   }
-  export_array(out, column.rows(), column.nulls(), std::move(owned), std::move(buffers), {});
-}
-
-std::unique_ptr<ArrowArray> exported_column(Column& column) {
   auto array = std::make_unique<ArrowArray>();
-  export_column(array.get(), column);
+  export_array(array.get(), column.rows(), column.nulls(), std::move(owned), std::move(buffers), {});
   return array;
 }
 
@@ -299,8 +292,8 @@ class Builder {
   void append_declined() {
     for (Column& column : header_) column.append_null();
     list_offsets_.push_back(static_cast<int32_t>(record_count_));
-    list_validity_.push_back(false);
-    document_valid_.push_back(false);
+    list_validity_.append(false);
+    document_valid_.append(false);
     ++declined_count_;
     ++document_count_;
   }
@@ -310,7 +303,7 @@ class Builder {
     for (Column& column : header_) fields.push_back(exported_column(column));
     fields.push_back(exported_list());
     auto owned = std::make_unique<Owned>();
-    std::vector<const void*> buffers{validity_of(*owned, document_valid_, declined_count_)};
+    std::vector<const void*> buffers{validity_buffer(*owned, document_valid_, declined_count_)};
     export_array(out, document_count_, declined_count_, std::move(owned), std::move(buffers), std::move(fields));
   }
 
@@ -328,8 +321,8 @@ class Builder {
     };
     if (!read_fields(fields, decoder_.header, header_, read_list) || record_count_ > INT32_MAX) return false;
     list_offsets_.push_back(static_cast<int32_t>(record_count_));
-    list_validity_.push_back(!list_null);
-    document_valid_.push_back(true);
+    list_validity_.append(!list_null);
+    document_valid_.append(true);
     if (list_null) ++list_nulls_;
     ++document_count_;
     return true;
@@ -374,16 +367,6 @@ class Builder {
     return true;
   }
 
-  static const void* validity_of(Owned& owned, const std::vector<bool>& valid, int64_t nulls) {
-    if (nulls == 0) return nullptr;
-    std::vector<uint8_t> bits((valid.size() + 7) / 8, 0);
-    for (size_t row = 0; row < valid.size(); ++row) {
-      if (valid[row]) bits[row / 8] |= static_cast<uint8_t>(1u << (row % 8));
-    }
-    owned.bytes.push_back(std::move(bits));
-    return owned.bytes.back().data();
-  }
-
   std::unique_ptr<ArrowArray> exported_list() {
     std::vector<std::unique_ptr<ArrowArray>> members;
     for (Column& column : records_) members.push_back(exported_column(column));
@@ -391,7 +374,7 @@ class Builder {
     export_array(record.get(), record_count_, 0, std::make_unique<Owned>(), {nullptr}, std::move(members));
     auto list = std::make_unique<ArrowArray>();
     auto owned = std::make_unique<Owned>();
-    const void* validity = validity_of(*owned, list_validity_, list_nulls_ + declined_count_);
+    const void* validity = validity_buffer(*owned, list_validity_, list_nulls_ + declined_count_);
     owned->offsets.push_back(std::move(list_offsets_));
     std::vector<const void*> buffers{validity, owned->offsets.back().data()};
     std::vector<std::unique_ptr<ArrowArray>> children;
@@ -405,8 +388,8 @@ class Builder {
   std::vector<Column> header_;
   std::vector<Column> records_;
   std::vector<int32_t> list_offsets_;
-  std::vector<bool> list_validity_;
-  std::vector<bool> document_valid_;
+  Bitmap list_validity_;
+  Bitmap document_valid_;
   // Each column's characters before the document being read, to take them back when it is declined.
   std::vector<size_t> header_marks_;
   std::vector<size_t> record_marks_;
