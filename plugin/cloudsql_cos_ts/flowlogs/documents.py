@@ -109,7 +109,7 @@ def read_documents(bodies: Sequence[bytes]) -> tuple[pa.Table, pa.BooleanArray]:
     if decoded is None:
         return _read_texts([body_text(body) for body in bodies])
     array, declined = decoded
-    documents = pa.Table.from_arrays(array.flatten(), names=[field.name for field in array.type])
+    documents = _fields_as_columns(array)
     again = np.flatnonzero(declined | _as_numpy(_damaged(documents)))
     if not len(again):
         return documents, pa.repeat(pa.scalar(False), len(bodies))
@@ -246,7 +246,12 @@ def _transform(strings: pa.LargeStringArray) -> pa.Table:
         )
     if result.num_rows != len(strings):
         raise InternalError("the JSON reader returned another number of documents than it was given")
-    documents = one_array(result.column("document"))
+    return _fields_as_columns(one_array(result.column("document")))
+
+
+def _fields_as_columns(documents: pa.StructArray) -> pa.Table:
+    """One column per field of the documents (a NULL document's row is NULL in every column), as both readers
+    hand them over."""
     return pa.Table.from_arrays(documents.flatten(), names=[field.name for field in documents.type])
 
 
