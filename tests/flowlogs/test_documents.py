@@ -80,7 +80,7 @@ def _read(bodies: list[bytes]) -> tuple[pa.Table, list[bool]]:
     return documents, damaged.to_pylist()
 
 
-def _read_by_duckdb(bodies: list[bytes]) -> tuple[pa.Table, list[bool]]:
+def read_by_duckdb(bodies: list[bytes]) -> tuple[pa.Table, list[bool]]:
     """What DuckDB's reader alone makes of the bodies (the native decoder left out)."""
     documents, damaged = documents_module._read_texts([body_text(body) for body in bodies])
     return documents, damaged.to_pylist()
@@ -130,22 +130,22 @@ def test_threads_reading_at_once_get_what_each_reads_alone() -> None:
 
 def test_an_answer_keeps_its_values_after_later_reads_reuse_the_block() -> None:
     """Each DuckDB read copies its texts into a block the next read reuses: no answer may still point into it."""
-    first, _ = _read_by_duckdb([GOOD] * 20)
+    first, _ = read_by_duckdb([GOOD] * 20)
     expected = first.to_pylist()
     for bodies in ([body for body, _ in READABLE_BODIES.values()] * 30, [b'{"version": "9", "flow_logs": []}']):
-        _read_by_duckdb(bodies)
+        read_by_duckdb(bodies)
     assert first.to_pylist() == expected
 
 
 def test_the_ingest_jobs_drop_the_idle_blocks_when_they_end() -> None:
     release_join_blocks()
-    _read_by_duckdb([GOOD] * 10)
+    read_by_duckdb([GOOD] * 10)
     idle = documents_module._JOIN_BLOCKS._idle
     assert len(idle) == 1
     block = idle[0]
-    _read_by_duckdb([GOOD] * 5)  # a smaller chunk reuses the same block
+    read_by_duckdb([GOOD] * 5)  # a smaller chunk reuses the same block
     assert idle == [block]
-    answers = run_jobs([lambda _: _read_by_duckdb([GOOD]), lambda _: _read_by_duckdb([GOOD, b"null"])], CancelToken())
+    answers = run_jobs([lambda _: read_by_duckdb([GOOD]), lambda _: read_by_duckdb([GOOD, b"null"])], CancelToken())
     assert [damaged for _, damaged in answers] == [[False], [False, True]]
     assert idle == []
 

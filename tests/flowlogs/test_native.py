@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from cloudsql_cos_ts.flowlogs import documents
 from cloudsql_cos_ts.flowlogs.native import LIBRARY, Decoder, flow_log_decoder
 from cloudsql_cos_ts.flowlogs.schema import HEADER_JSON, RECORD_MEMBERS
+from tests.flowlogs.test_documents import read_by_duckdb
 from tests.real_objects.cases import CASES
 
 RECORD = {
@@ -117,11 +118,6 @@ BODIES: dict[str, tuple[bytes, bool]] = {
 }
 
 
-def _by_duckdb(bodies: list[bytes]) -> tuple[pa.Table, list[bool]]:
-    table, damaged = documents._read_texts([documents.body_text(body) for body in bodies])
-    return table, damaged.to_pylist()
-
-
 def _native() -> Decoder:
     decoder = flow_log_decoder()
     assert decoder is not None, f"{LIBRARY} is not built: run scripts/build_native.sh"
@@ -136,7 +132,7 @@ def _decoded(bodies: list[bytes]) -> tuple[pa.StructArray, np.ndarray]:
 
 def _assert_same_as_duckdb(bodies: list[bytes]) -> None:
     table, damaged = documents.read_documents(bodies)
-    expected_table, expected_damaged = _by_duckdb(bodies)
+    expected_table, expected_damaged = read_by_duckdb(bodies)
     assert damaged.to_pylist() == expected_damaged
     assert table.schema == expected_table.schema
     assert table.to_pylist() == expected_table.to_pylist()
